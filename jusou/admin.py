@@ -1,0 +1,81 @@
+"""The Django admin is for システム管理者: accounts, memberships, agencies, 圏域.
+
+Memberships are changed through the services so that admin access (is_staff) follows the
+システム管理者 role; history views come from django-simple-history.
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from jusou import services
+from jusou.models import Agency, Area, StaffMembership, User
+
+
+class StaffMembershipInline(admin.TabularInline):
+    model = StaffMembership
+    fk_name = "user"
+    extra = 0
+    fields = ["agency", "role", "started_on", "ended_on"]
+    readonly_fields = ["agency", "role", "started_on", "ended_on"]
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False  # added from 職員の所属, which goes through the service
+
+
+@admin.register(User)
+class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
+    list_display = ["username", "last_name", "first_name", "email", "is_active", "is_staff"]
+    list_filter = ["is_active", "is_staff", "memberships__role", "memberships__agency"]
+    readonly_fields = ["is_staff", "is_superuser", "last_login", "date_joined"]
+    inlines = [StaffMembershipInline]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("氏名・連絡先", {"fields": ("last_name", "first_name", "email")}),
+        ("状態", {"fields": ("is_active", "is_staff", "is_superuser", "last_login", "date_joined")}),
+    )
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "agency", "role", "started_on", "ended_on"]
+    list_filter = ["role", "agency"]
+    search_fields = ["user__username", "user__last_name", "user__first_name", "agency__name"]
+    autocomplete_fields = ["user", "agency"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Who, where and in which role is fixed once recorded; a change is an end and a new grant.
+        return ["user", "agency", "role", "started_on"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            if "ended_on" in form.changed_data and obj.ended_on:
+                services.membership_end(membership=obj, acting_user=request.user, ended_on=obj.ended_on)
+        else:
+            saved = services.membership_grant(
+                user=obj.user,
+                agency=obj.agency,
+                role=obj.role,
+                acting_user=request.user,
+                started_on=obj.started_on,
+            )
+            obj.pk = saved.pk
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # memberships are ended, never deleted: the audit trail needs them
+
+
+@admin.register(Agency)
+class AgencyAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "kind", "area", "is_active"]
+    list_filter = ["kind", "is_active", "area"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Area)
+class AreaAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "level", "parent", "code"]
+    list_filter = ["level"]
+    search_fields = ["name", "code"]

@@ -1,0 +1,254 @@
+"""What the five 事業 share: staff accounts, agencies, 圏域 and in-app notifications.
+
+Business rules that change these records live in jusou/services.py; reads that depend on who is
+asking live in jusou/selectors.py.
+"""
+
+from functools import cached_property
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+class Role(models.TextChoices):
+    WORKER = "worker", "相談員"
+    COORDINATOR = "coordinator", "相談支援包括化推進員"
+    SUPERVISOR = "supervisor", "管理者"
+    SYSTEM_ADMIN = "system_admin", "システム管理者"
+
+
+class User(AbstractUser):
+    """A staff account. Individual accounts only (総務省ガイドライン); shared logins are not allowed.
+
+    What a user may do comes from their active StaffMembership rows, never from flags set by hand:
+    `is_staff` (Django admin access) is kept in step with the システム管理者 role by the services.
+    """
+
+    # Password hashes and login times are not part of the audit trail.
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    class Meta:
+        verbose_name = "職員アカウント"
+        verbose_name_plural = "職員アカウント"
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    def get_full_name(self):
+        # Japanese order: family name first.
+        return f"{self.last_name} {self.first_name}".strip()
+
+    @cached_property
+    def active_memberships(self) -> list["StaffMembership"]:
+        """Memberships in force today, loaded once per request (the user object lives per request)."""
+        return list(StaffMembership.objects.active().filter(user=self).select_related("agency"))
+
+    @cached_property
+    def roles(self) -> frozenset[str]:
+        return frozenset(membership.role for membership in self.active_memberships)
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def agencies(self) -> list["Agency"]:
+        return [m.agency for m in self.active_memberships if m.agency is not None]
+
+    def home_url(self) -> str:
+        """Where login lands: the Django admin for an account that is only a システム管理者."""
+        if self.roles == {Role.SYSTEM_ADMIN}:
+            return reverse("admin:index")
+        return reverse("dashboard")
+
+
+class AreaLevel(models.TextChoices):
+    SMALL = "small", "小圏域"
+    MIDDLE = "middle", "中圏域"
+    MUNICIPAL = "municipal", "区市町村域"
+
+
+class Area(models.Model):
+    """圏域: 小圏域 (町会・学区) within 中圏域 (日常生活圏域) within the 区市町村域."""
+
+    code = models.SlugField("コード", max_length=40, unique=True)
+    name = models.CharField("名称", max_length=100)
+    level = models.CharField("圏域の種類", max_length=20, choices=AreaLevel.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上位の圏域",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "圏域"
+        verbose_name_plural = "圏域"
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(level__in=AreaLevel.values), name="area_level_valid"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class AgencyKind(models.TextChoices):
+    COMMUNITY_GENERAL_SUPPORT = "community_general_support", "地域包括支援センター"
+    DISABILITY_CONSULTATION = "disability_consultation", "障害者相談支援事業所"
+    CHILD_FAMILY = "child_family", "子ども家庭支援センター"
+    SELF_RELIANCE = "self_reliance", "自立相談支援機関"
+    SOCIAL_WELFARE_COUNCIL = "social_welfare_council", "社会福祉協議会"
+    MUNICIPAL_OFFICE = "municipal_office", "福祉事務所・庁内各課"
+    MEDICAL = "medical", "医療機関"
+    NPO_PRIVATE = "npo_private", "NPO・民間事業者"
+    COMMUNITY_GROUP = "community_group", "地域団体"
+    OTHER = "other", "その他"
+
+
+class Agency(models.Model):
+    """支援関係機関: an organisation whose staff take part in the programme."""
+
+    code = models.SlugField(
+        "コード", max_length=40, unique=True, help_text="他システム連携用の変わらない識別子"
+    )
+    name = models.CharField("名称", max_length=200, unique=True)
+    kind = models.CharField("種別", max_length=40, choices=AgencyKind.choices)
+    area = models.ForeignKey(Area, verbose_name="圏域", on_delete=models.PROTECT, null=True, blank=True)
+    is_active = models.BooleanField("有効", default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "支援関係機関"
+        verbose_name_plural = "支援関係機関"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=AgencyKind.values), name="agency_kind_valid"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class StaffMembershipQuerySet(models.QuerySet):
+    def active(self, on=None):
+        day = on or timezone.localdate()
+        return self.filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day), started_on__lte=day)
+
+
+class StaffMembership(models.Model):
+    """職員の所属: a user works for an agency in a role from one date until another.
+
+    A システム管理者 administers accounts, agencies and code lists; it needs no agency and grants no
+    access to case records.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="職員", on_delete=models.PROTECT, related_name="memberships"
+    )
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name="所属機関",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
+    )
+    role = models.CharField("役割", max_length=20, choices=Role.choices)
+    started_on = models.DateField("開始日", default=timezone.localdate)
+    ended_on = models.DateField("終了日", null=True, blank=True, help_text="この日から所属は無効になります")
+
+    history = HistoricalRecords()
+    objects = StaffMembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "職員の所属"
+        verbose_name_plural = "職員の所属"
+        ordering = ["user", "agency", "role"]
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+            models.CheckConstraint(
+                condition=Q(role=Role.SYSTEM_ADMIN) | Q(agency__isnull=False),
+                name="membership_agency_required_except_system_admin",
+                violation_error_message="システム管理者以外の役割には所属機関が必要です。",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gt=models.F("started_on")),
+                name="membership_ends_after_start",
+                violation_error_message="終了日は開始日より後の日付にしてください。",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "agency", "role"],
+                condition=Q(ended_on__isnull=True),
+                name="membership_unique_open",
+                violation_error_message="この職員には同じ機関・役割の有効な所属がすでにあります。",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "ended_on"])]
+
+    def __str__(self):
+        return f"{self.user} / {self.agency or '—'} / {self.get_role_display()}"
+
+
+class NotificationQuerySet(models.QuerySet):
+    def delivered(self):
+        return self.filter(delivered_at__isnull=False)
+
+    def unread(self):
+        return self.delivered().filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """お知らせ: an in-app message to one user (reminders, referrals, duplicate-check alerts …).
+
+    The row is written in the same transaction as whatever caused it, so nothing is lost if the
+    broker is down; delivery (showing it in the bell, and the optional e-mail) is a Celery task,
+    retried on failure and swept up by beat. `dedupe_key` makes reminders idempotent: the same key
+    for the same recipient is only ever notified once.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="宛先", on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField("種類", max_length=40, default="info")
+    title = models.CharField("件名", max_length=200)
+    body = models.TextField("本文", blank=True)
+    link = models.CharField("リンク先", max_length=500, blank=True)
+    # NULL, not "", means "no key": the unique constraint only applies to real keys.
+    dedupe_key = models.CharField("重複防止キー", max_length=200, null=True, blank=True)  # noqa: DJ001
+    created_at = models.DateTimeField("作成日時", default=timezone.now)
+    delivered_at = models.DateTimeField("配信日時", null=True, blank=True)
+    emailed_at = models.DateTimeField("メール送信日時", null=True, blank=True)
+    read_at = models.DateTimeField("既読日時", null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "お知らせ"
+        verbose_name_plural = "お知らせ"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=Q(dedupe_key__isnull=False),
+                name="notification_dedupe_per_recipient",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox"),
+            models.Index(
+                fields=["created_at"], condition=Q(delivered_at__isnull=True), name="notification_pending"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
