@@ -182,9 +182,9 @@ class StaffMembership(models.Model):
                 violation_error_message="システム管理者以外の役割には所属機関が必要です。",
             ),
             models.CheckConstraint(
-                condition=Q(ended_on__isnull=True) | Q(ended_on__gt=models.F("started_on")),
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
                 name="membership_ends_after_start",
-                violation_error_message="終了日は開始日より後の日付にしてください。",
+                violation_error_message="終了日は開始日以降の日付にしてください。",
             ),
             models.UniqueConstraint(
                 fields=["user", "agency", "role"],

@@ -1,0 +1,51 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from jusou.models import Agency, Notification, Role, StaffMembership, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_loaddemo_is_idempotent(settings):
+    settings.DEBUG = True
+    call_command("loaddemo")
+    snapshot = (
+        Agency.objects.count(),
+        User.objects.count(),
+        StaffMembership.objects.count(),
+        Notification.objects.count(),
+    )
+    call_command("loaddemo")
+    assert snapshot == (
+        Agency.objects.count(), User.objects.count(), StaffMembership.objects.count(), Notification.objects.count(),
+    )  # fmt: skip
+    assert snapshot[1] == 7
+
+
+def test_demo_staff_have_the_documented_agencies_and_roles(settings):
+    settings.DEBUG = True
+    call_command("loaddemo")
+    expected = {
+        "intake_a": ("みどり中央地域包括支援センター", Role.WORKER),
+        "intake_b": ("みどり障害者相談支援センター", Role.WORKER),
+        "member_c": ("みどり子ども家庭支援センター", Role.WORKER),
+        "outsider": ("NPO法人みどりの家", Role.WORKER),
+        "coord": ("みどり市 福祉総合相談課", Role.COORDINATOR),
+        "supervisor": ("みどり市 福祉総合相談課", Role.SUPERVISOR),
+        "admin": (None, Role.SYSTEM_ADMIN),
+    }
+    for username, (agency, role) in expected.items():
+        membership = StaffMembership.objects.get(user__username=username)
+        assert (membership.agency.name if membership.agency else None, membership.role) == (agency, role)
+    assert User.objects.get(username="admin").is_staff
+    assert not User.objects.get(username="supervisor").is_staff
+
+
+def test_loaddemo_refuses_with_debug_off_unless_forced(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG が無効です"):
+        call_command("loaddemo")
+    assert not User.objects.exists()
+    call_command("loaddemo", "--force")
+    assert User.objects.count() == 7

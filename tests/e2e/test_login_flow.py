@@ -1,0 +1,33 @@
+import pytest
+
+from jusou.demo import DEMO_PASSWORD
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_intake_worker_logs_in_sees_the_dashboard_and_logs_out(page, live_server, personas):
+    page.goto(f"{live_server.url}/")
+    assert page.url.startswith(f"{live_server.url}/accounts/login/")
+
+    page.get_by_label("ユーザー名").fill("intake_a")
+    page.get_by_label("パスワード").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+
+    page.wait_for_url(f"{live_server.url}/")
+    assert page.get_by_role("heading", name="ダッシュボード").is_visible()
+    assert page.get_by_text("みどり中央地域包括支援センター").is_visible()
+    assert page.get_by_role("heading", name="相談員の業務").is_visible()
+    assert page.get_by_role("link", name="お知らせ（未読 1 件）").is_visible()
+
+    page.get_by_role("button", name="ログアウト").click()
+    page.wait_for_url(f"{live_server.url}/accounts/login/")
+    page.goto(f"{live_server.url}/")
+    assert page.url.startswith(f"{live_server.url}/accounts/login/")
+
+
+def test_wrong_password_shows_the_error_in_the_browser(page, live_server, personas):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("ユーザー名").fill("intake_a")
+    page.get_by_label("パスワード").fill("not the password")
+    page.get_by_role("button", name="ログイン").click()
+    assert page.get_by_role("alert").get_by_text("ユーザー名またはパスワードが正しくありません").is_visible()
