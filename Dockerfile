@@ -1,0 +1,19 @@
+# jusou application image: web (gunicorn), Celery worker and beat all run from it.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+RUN pip install .
+
+COPY . .
+# Static files are collected at build time (whitenoise serves them); the key below exists only
+# for this build step and is never used at run time.
+RUN DEBUG=false SECRET_KEY=collectstatic-build-step-only-0123456789-abcdefghijklmnopqrstuvwxyz \
+    ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
+ && useradd --system --home-dir /app jusou && mkdir -p /var/lib/jusou && chown jusou /var/lib/jusou
+USER jusou
+
+EXPOSE 8000
+CMD ["gunicorn", "jusou.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
