@@ -1,6 +1,12 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class JusouConfig(AppConfig):
     name = "jusou"
     verbose_name = "共通 (職員・機関・お知らせ)"
+
+    def ready(self):
+        from jusou.roles import ensure_system_admin_group
+
+        post_migrate.connect(ensure_system_admin_group, sender=self)

@@ -70,6 +70,7 @@ def load_demo() -> dict[str, int]:
         agency = agencies.get(agency_code)
         if not StaffMembership.objects.active().filter(user=user, agency=agency, role=role).exists():
             services.membership_grant(user=user, agency=agency, role=role, acting_user=None)
+        services.admin_access_sync(user=user, acting_user=None)
         services.notification_send(
             recipient=user,
             title="jusou へようこそ（デモ環境）",

@@ -43,6 +43,9 @@ class User(AbstractUser):
         # Japanese order: family name first.
         return f"{self.last_name} {self.first_name}".strip()
 
+    def get_short_name(self):
+        return self.last_name or self.username
+
     @cached_property
     def active_memberships(self) -> list["StaffMembership"]:
         """Memberships in force today, loaded once per request (the user object lives per request)."""

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jusou.models import Agency, Notification, Role, StaffMembership, User
+from jusou.roles import ensure_system_admin_group
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def membership_grant(
     membership.full_clean()
     membership._history_user = acting_user
     membership.save()
-    _sync_admin_access(user=user, acting_user=acting_user)
+    admin_access_sync(user=user, acting_user=acting_user)
     return membership
 
 
@@ -48,15 +49,21 @@ def membership_end(
     membership.full_clean()
     membership._history_user = acting_user
     membership.save(update_fields=["ended_on"])
-    _sync_admin_access(user=membership.user, acting_user=acting_user)
+    admin_access_sync(user=membership.user, acting_user=acting_user)
 
 
-def _sync_admin_access(*, user: User, acting_user: User | None) -> None:
+def admin_access_sync(*, user: User, acting_user: User | None) -> None:
+    """Make Django admin access (is_staff and the システム管理者 group) follow the active memberships."""
     is_admin = StaffMembership.objects.active().filter(user=user, role=Role.SYSTEM_ADMIN).exists()
     if user.is_staff != is_admin:
         user.is_staff = is_admin
         user._history_user = acting_user
         user.save(update_fields=["is_staff"])
+    group = ensure_system_admin_group()
+    if is_admin:
+        user.groups.add(group)
+    else:
+        user.groups.remove(group)
     # The roles cached on this instance are stale now.
     user.__dict__.pop("active_memberships", None)
     user.__dict__.pop("roles", None)

@@ -2,6 +2,7 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from jusou import services
 from jusou.models import Agency, AgencyKind, Area, AreaLevel, Notification, Role, StaffMembership, User
 
 TEST_PASSWORD = "correct horse battery staple"
@@ -54,9 +55,7 @@ def staff_user(role=Role.WORKER, agency=None, **user_fields) -> User:
     """A user with one active membership (no agency for a システム管理者)."""
     user = UserFactory(**user_fields)
     if role == Role.SYSTEM_ADMIN:
-        StaffMembershipFactory(user=user, agency=None, role=role)
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
+        services.membership_grant(user=user, agency=None, role=role, acting_user=None)
     else:
         StaffMembershipFactory(user=user, agency=agency or AgencyFactory(), role=role)
     return user

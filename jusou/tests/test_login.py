@@ -193,3 +193,7 @@ def test_only_a_system_administrator_reaches_the_admin(client):
     page = client.get("/admin/")
     assert page.status_code == 200
     assert "jusou システム管理" in page.content.decode()
+    assert client.get("/admin/jusou/agency/").status_code == 200
+    assert client.get("/admin/jusou/staffmembership/add/").status_code == 200
+    # Administering accounts gives no say over groups and permissions themselves.
+    assert client.get("/admin/auth/group/").status_code == 403

@@ -13,11 +13,14 @@ def test_system_admin_membership_opens_the_admin_and_ending_it_closes_it():
     actor = staff_user(Role.SYSTEM_ADMIN)
     user = UserFactory()
     membership = services.membership_grant(user=user, agency=None, role=Role.SYSTEM_ADMIN, acting_user=actor)
-    user.refresh_from_db()
+    user = type(user).objects.get(pk=user.pk)
     assert user.is_staff
+    assert user.has_perm("jusou.change_agency") and user.has_perm("jusou.add_staffmembership")
+    assert not user.has_perm("jusou.delete_staffmembership")
     services.membership_end(membership=membership, acting_user=actor)
-    user.refresh_from_db()
+    user = type(user).objects.get(pk=user.pk)
     assert not user.is_staff
+    assert not user.has_perm("jusou.change_agency")
     assert Role.SYSTEM_ADMIN not in user.roles
 
 

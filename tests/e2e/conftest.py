@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from django.db import connections
 from playwright.sync_api import sync_playwright
 
 from tests.e2e.browser import CHROMIUM_ARGS, chromium_path
@@ -20,6 +21,10 @@ def browser(monkeypatch):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
         yield browser
+        # While Playwright's loop runs, asgiref keeps Django's connections in a context variable
+        # rather than the thread-local; close them here, or they outlive the test and block the
+        # teardown of the PostgreSQL test database.
+        connections.close_all()
         browser.close()
 
 

@@ -1,0 +1,28 @@
+"""What the システム管理者 role may do in the Django admin: accounts, memberships, agencies, 圏域.
+
+Deliberately nothing about cases: administering the system gives no access to case records.
+Later apps add their code lists (課題分類, 相談経路 …) to SYSTEM_ADMIN_PERMISSIONS.
+"""
+
+from django.contrib.auth.models import Group, Permission
+
+SYSTEM_ADMIN_GROUP = "システム管理者"
+SYSTEM_ADMIN_PERMISSIONS = {
+    # app label: model names; each gets view, add and change (never delete: records are ended, not removed)
+    "jusou": ["user", "staffmembership", "agency", "area"],
+}
+
+
+def ensure_system_admin_group(**kwargs) -> Group:
+    group, _ = Group.objects.get_or_create(name=SYSTEM_ADMIN_GROUP)
+    wanted = Permission.objects.filter(
+        content_type__app_label__in=SYSTEM_ADMIN_PERMISSIONS,
+        codename__in=[
+            f"{action}_{model}"
+            for models in SYSTEM_ADMIN_PERMISSIONS.values()
+            for model in models
+            for action in ("view", "add", "change")
+        ],
+    )
+    group.permissions.set(wanted)
+    return group

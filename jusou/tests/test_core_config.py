@@ -1,0 +1,48 @@
+"""The shared machinery later issues rely on is in place: guardian, history, Celery, the apps."""
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+
+from jusou.celery import app as celery_app
+from jusou.models import User
+from jusou.tests.factories import staff_user
+
+
+def test_the_five_statutory_apps_are_installed():
+    for label in ("cases", "meetings", "outreach", "participation", "community"):
+        assert apps.is_installed(label)
+
+
+def test_guardian_checks_object_permissions_without_an_anonymous_user():
+    assert "guardian.backends.ObjectPermissionBackend" in settings.AUTHENTICATION_BACKENDS
+    assert settings.ANONYMOUS_USER_NAME is None
+
+
+@pytest.mark.django_db
+def test_migrations_create_no_guardian_anonymous_user():
+    assert not User.objects.filter(username__iexact="AnonymousUser").exists()
+
+
+@pytest.mark.django_db
+def test_history_records_who_changed_an_account_through_a_request(client):
+    admin_user = staff_user("system_admin")
+    target = staff_user()
+    client.force_login(admin_user)
+    response = client.post(
+        f"/admin/jusou/user/{target.pk}/change/",
+        {"username": target.username, "last_name": "新姓", "first_name": target.first_name, "email": target.email,
+         "is_active": "on", "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "1",
+         "memberships-MIN_NUM_FORMS": "0", "memberships-MAX_NUM_FORMS": "1000",
+         "memberships-0-id": str(target.memberships.get().pk), "memberships-0-user": str(target.pk)},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    latest = target.history.latest()
+    assert latest.last_name == "新姓"
+    assert latest.history_user == admin_user
+
+
+def test_celery_reads_its_configuration_from_django_settings():
+    assert celery_app.conf.timezone == "Asia/Tokyo"
+    assert celery_app.conf.task_serializer == "json"
+    assert "deliver-pending-notifications" in celery_app.conf.beat_schedule
