@@ -4,3 +4,21 @@ from django.apps import AppConfig
 class CasesConfig(AppConfig):
     name = "cases"
     verbose_name = "包括的相談支援"
+
+    def ready(self):
+        from cases import demo, panels
+        from jusou.models import Role
+        from jusou.registry import register_dashboard_panel, register_demo, register_nav
+        from jusou.roles import SYSTEM_ADMIN_PERMISSIONS
+
+        staff = {Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR}
+        register_nav("相談受付", "cases:intake", {Role.WORKER, Role.COORDINATOR}, order=10)
+        register_nav("ケース一覧", "cases:case_list", staff, order=20)
+        register_nav("本人検索", "cases:person_search", staff, order=30)
+        register_dashboard_panel("cases/panels/worker.html", {Role.WORKER}, panels.worker, order=10)
+        register_dashboard_panel(
+            "cases/panels/coordinator.html", {Role.COORDINATOR}, panels.coordinator, order=20
+        )
+        register_demo(demo.load_cases_demo, order=10)
+        # システム管理者 maintain the code lists.
+        SYSTEM_ADMIN_PERMISSIONS.setdefault("cases", ["code"])

@@ -1,2 +1,508 @@
-# 包括的相談支援事業 (社会福祉法 第106条の4 第2項第1号): consultations, people, households, cases.
-# The models arrive with their own issue.
+"""包括的相談支援事業 (社会福祉法 第106条の4 第2項第1号): people, households, consultations, cases.
+
+State changes go through cases/services.py; reads that depend on the user through cases/selectors.py.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
+
+from jusou.models import Agency
+from jusou.text import normalize_for_search
+
+
+class CodeKind(models.TextChoices):
+    CHANNEL = "channel", "相談手段"
+    ROUTE = "route", "相談経路・紹介元"
+    ATTRIBUTE = "attribute", "属性"
+    ISSUE = "issue", "課題分類"
+    CLOSE_REASON = "close_reason", "終結理由"
+    SUSPEND_REASON = "suspend_reason", "中断理由"
+
+
+class Code(models.Model):
+    """One entry of a code list (DOMAIN.md §6). Administrators may add entries and retire them
+    (is_active); the `code` of an entry never changes, so statistics stay comparable."""
+
+    kind = models.CharField("種類", max_length=20, choices=CodeKind.choices)
+    code = models.SlugField("コード", max_length=40)
+    label = models.CharField("表示名", max_length=100)
+    order = models.PositiveSmallIntegerField("並び順", default=0)
+    is_active = models.BooleanField("有効", default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "コード"
+        verbose_name_plural = "コード（相談手段・経路・属性・課題分類・終結/中断理由）"
+        ordering = ["kind", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "code"], name="code_unique_per_kind"),
+            models.CheckConstraint(condition=Q(kind__in=CodeKind.values), name="code_kind_valid"),
+        ]
+
+    def __str__(self):
+        return self.label
+
+
+class Sex(models.TextChoices):
+    MALE = "male", "男"
+    FEMALE = "female", "女"
+    OTHER = "other", "その他"
+    UNKNOWN = "unknown", "不明"
+
+
+class BirthDatePrecision(models.TextChoices):
+    EXACT = "exact", "正確"
+    MONTH = "month", "年月のみ"
+    YEAR = "year", "年のみ（推定を含む）"
+    UNKNOWN = "unknown", "不明"
+
+
+class Person(models.Model):
+    """本人・対象者 (and anyone in a household): known by name, maybe only partly."""
+
+    name = models.CharField("氏名", max_length=100)
+    kana = models.CharField("ふりがな", max_length=100, blank=True)
+    # Search keys: kanji, hiragana, katakana, half/full width and spaces folded (jusou.text).
+    name_search = models.CharField(max_length=100, editable=False, db_index=True)
+    kana_search = models.CharField(max_length=100, editable=False, db_index=True)
+    birth_date = models.DateField("生年月日", null=True, blank=True)
+    birth_date_precision = models.CharField(
+        "生年月日の精度", max_length=10, choices=BirthDatePrecision.choices, default=BirthDatePrecision.EXACT
+    )
+    sex = models.CharField("性別", max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    address = models.CharField("住所", max_length=200, blank=True)
+    phone = models.CharField("電話", max_length=30, blank=True)
+    # 宛名番号: the municipality's resident number, for linking with 住民記録 systems.
+    atena_number = models.CharField("宛名番号", max_length=20, null=True, blank=True, unique=True)
+    attributes = models.ManyToManyField(
+        Code, verbose_name="属性", blank=True, limit_choices_to={"kind": CodeKind.ATTRIBUTE}, related_name="+"
+    )
+    notes = models.TextField("備考", blank=True)
+    registered_by_agency = models.ForeignKey(
+        Agency, verbose_name="登録機関", on_delete=models.PROTECT, related_name="registered_people"
+    )
+    created_at = models.DateTimeField("登録日時", default=timezone.now)
+
+    history = HistoricalRecords(m2m_fields=[attributes])
+
+    class Meta:
+        verbose_name = "本人・対象者"
+        verbose_name_plural = "本人・対象者"
+        ordering = ["kana_search", "name_search", "pk"]
+        indexes = [models.Index(fields=["birth_date", "kana_search"], name="person_birth_kana")]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name_search = normalize_for_search(self.name)
+        self.kana_search = normalize_for_search(self.kana)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name_search", "kana_search"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("cases:person_detail", args=[self.pk])
+
+    @property
+    def age(self) -> int | None:
+        if self.birth_date is None or self.birth_date_precision == BirthDatePrecision.UNKNOWN:
+            return None
+        today = timezone.localdate()
+        return (
+            today.year
+            - self.birth_date.year
+            - ((today.month, today.day) < (self.birth_date.month, self.birth_date.day))
+        )
+
+
+class Household(models.Model):
+    """世帯: the people living (or belonging) together whose problems are untangled as a whole."""
+
+    name = models.CharField("世帯名", max_length=100, help_text="例: 山田さん世帯")
+    address = models.CharField("住所", max_length=200, blank=True)
+    notes = models.TextField("備考", blank=True)
+    registered_by_agency = models.ForeignKey(
+        Agency, verbose_name="登録機関", on_delete=models.PROTECT, related_name="registered_households"
+    )
+    created_at = models.DateTimeField("登録日時", default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "世帯"
+        verbose_name_plural = "世帯"
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("cases:household_detail", args=[self.pk])
+
+
+class HouseholdMember(models.Model):
+    """世帯員: a person's place in a household for a period. Moving to another household ends this
+    row (left_on) and starts a new one, so the history of who lived with whom is kept."""
+
+    household = models.ForeignKey(
+        Household, verbose_name="世帯", on_delete=models.PROTECT, related_name="members"
+    )
+    person = models.ForeignKey(
+        Person, verbose_name="世帯員", on_delete=models.PROTECT, related_name="memberships"
+    )
+    relationship = models.CharField("続柄", max_length=30, help_text="例: 本人、母、長男")
+    lives_together = models.BooleanField("同居", default=True)
+    is_main_carer = models.BooleanField("主介護者", default=False)
+    is_key_person = models.BooleanField("キーパーソン", default=False)
+    cares_for = models.ManyToManyField(
+        "self", verbose_name="介護・世話をしている相手", symmetrical=False, blank=True
+    )
+    own_issues = models.CharField("本人の課題", max_length=300, blank=True)
+    joined_on = models.DateField("加入日", default=timezone.localdate)
+    left_on = models.DateField("離脱日", null=True, blank=True)
+
+    history = HistoricalRecords(m2m_fields=[cares_for])
+
+    class Meta:
+        verbose_name = "世帯員"
+        verbose_name_plural = "世帯員"
+        ordering = ["household", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(left_on__isnull=True),
+                name="person_in_one_current_household",
+                violation_error_message="この方はすでに別の世帯に属しています。先に転出の記録をしてください。",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.household} / {self.person}（{self.relationship}）"
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", "通常"
+    SOON = "soon", "早期対応"
+    URGENT = "urgent", "緊急"
+
+
+class ConsultationOutcome(models.TextChoices):
+    ADVICE = "advice", "情報提供・助言で終了"
+    CASE = "case", "ケース化"
+    REFERRED_ELSEWHERE = "referred_elsewhere", "他機関へつなぎ"
+    MULTI_AGENCY = "multi_agency", "多機関協働へ"
+
+
+class Consultation(models.Model):
+    """相談受付: every consultation is recorded, including anonymous and one-off calls (断らない相談)."""
+
+    agency = models.ForeignKey(
+        Agency, verbose_name="受付機関", on_delete=models.PROTECT, related_name="consultations"
+    )
+    received_at = models.DateTimeField("受付日時", default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="受付者", on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.ForeignKey(
+        Code,
+        verbose_name="相談手段",
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": CodeKind.CHANNEL},
+    )
+    route = models.ForeignKey(
+        Code,
+        verbose_name="相談経路（相談者）",
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": CodeKind.ROUTE},
+    )
+    first_noticed_by = models.ForeignKey(
+        Code,
+        verbose_name="最初に気づいた人・機関",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": CodeKind.ROUTE},
+    )
+    consulter_name = models.CharField(
+        "相談者氏名", max_length=100, blank=True, help_text="本人以外が相談した場合"
+    )
+    person = models.ForeignKey(
+        Person,
+        verbose_name="本人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consultations",
+    )
+    household = models.ForeignKey(
+        Household,
+        verbose_name="世帯",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consultations",
+    )
+    issues = models.ManyToManyField(
+        Code, verbose_name="課題分類", related_name="+", limit_choices_to={"kind": CodeKind.ISSUE}
+    )
+    main_issue = models.ForeignKey(
+        Code,
+        verbose_name="主な課題",
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": CodeKind.ISSUE},
+    )
+    urgency = models.CharField("緊急度", max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
+    summary = models.TextField("主訴")
+    action_taken = models.TextField("対応内容", blank=True)
+    outcome = models.CharField("対応区分", max_length=20, choices=ConsultationOutcome.choices)
+    referred_to = models.ForeignKey(
+        Agency, verbose_name="つなぎ先機関", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    case = models.ForeignKey(
+        "Case",
+        verbose_name="支援ケース",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consultations",
+    )
+
+    history = HistoricalRecords(m2m_fields=[issues])
+
+    class Meta:
+        verbose_name = "相談受付"
+        verbose_name_plural = "相談受付"
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=ConsultationOutcome.values), name="consultation_outcome_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="referred_elsewhere") | Q(referred_to__isnull=False),
+                name="consultation_referral_names_agency",
+                violation_error_message="他機関へつなぐ場合は、つなぎ先機関を選んでください。",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["agency", "-received_at"], name="consultation_agency_date"),
+            models.Index(fields=["person", "-received_at"], name="consultation_person_date"),
+        ]
+
+    def __str__(self):
+        return f"相談受付 {self.received_at:%Y-%m-%d} {self.person or '匿名'}"
+
+
+class CaseStatus(models.TextChoices):
+    RECEIVED = "received", "受付"
+    ASSESSING = "assessing", "アセスメント中"
+    SUPPORTING = "supporting", "支援中"
+    REFERRED = "referred", "多機関協働へつなぎ依頼"
+    CLOSED = "closed", "終結"
+    SUSPENDED = "suspended", "中断"
+
+
+# The case state machine (DOMAIN.md §2). The meetings app continues from REFERRED.
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    CaseStatus.RECEIVED: {CaseStatus.ASSESSING, CaseStatus.CLOSED},
+    CaseStatus.ASSESSING: {
+        CaseStatus.SUPPORTING,
+        CaseStatus.REFERRED,
+        CaseStatus.CLOSED,
+        CaseStatus.SUSPENDED,
+    },
+    CaseStatus.SUPPORTING: {CaseStatus.REFERRED, CaseStatus.CLOSED, CaseStatus.SUSPENDED},
+    CaseStatus.REFERRED: {CaseStatus.SUPPORTING},
+    CaseStatus.SUSPENDED: {CaseStatus.SUPPORTING},
+    CaseStatus.CLOSED: set(),
+}
+OPEN_STATUSES = [CaseStatus.RECEIVED, CaseStatus.ASSESSING, CaseStatus.SUPPORTING, CaseStatus.REFERRED]
+
+
+class Case(models.Model):
+    """支援ケース: continuing support for a person (and their household), owned by one agency."""
+
+    person = models.ForeignKey(Person, verbose_name="本人", on_delete=models.PROTECT, related_name="cases")
+    household = models.ForeignKey(
+        Household, verbose_name="世帯", on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    owning_agency = models.ForeignKey(
+        Agency, verbose_name="主担当機関", on_delete=models.PROTECT, related_name="cases"
+    )
+    lead_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="主担当者",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+    status = models.CharField("状態", max_length=20, choices=CaseStatus.choices, default=CaseStatus.RECEIVED)
+    issues = models.ManyToManyField(
+        Code, verbose_name="課題分類", related_name="+", blank=True, limit_choices_to={"kind": CodeKind.ISSUE}
+    )
+    risk_abuse = models.BooleanField("虐待", default=False)
+    risk_suicide = models.BooleanField("自殺リスク", default=False)
+    risk_life = models.BooleanField("生命の危険", default=False)
+    next_follow_up_on = models.DateField("次回対応予定日", null=True, blank=True)
+    close_reason = models.ForeignKey(
+        Code, verbose_name="終結理由", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    suspend_reason = models.ForeignKey(
+        Code, verbose_name="中断理由", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    opened_at = models.DateTimeField("開始日時", default=timezone.now)
+    closed_at = models.DateTimeField("終結・中断日時", null=True, blank=True)
+    # Optimistic concurrency: every edit states the version it started from.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    history = HistoricalRecords(m2m_fields=[issues])
+
+    class Meta:
+        verbose_name = "支援ケース"
+        verbose_name_plural = "支援ケース"
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=CaseStatus.values), name="case_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(close_reason__isnull=False),
+                name="case_closed_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="suspended") | Q(suspend_reason__isnull=False),
+                name="case_suspended_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owning_agency", "status", "-opened_at"], name="case_agency_status"),
+            models.Index(fields=["lead_worker", "status"], name="case_lead_status"),
+            models.Index(fields=["status", "next_follow_up_on"], name="case_follow_up"),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.person}"
+
+    def get_absolute_url(self):
+        return reverse("cases:case_detail", args=[self.pk])
+
+    @property
+    def number(self) -> str:
+        """ケース番号, e.g. C-000123: stable, and says nothing about the person."""
+        return f"C-{self.pk:06d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def risk_labels(self) -> list[str]:
+        flags = [(self.risk_abuse, "虐待"), (self.risk_suicide, "自殺リスク"), (self.risk_life, "生命の危険")]
+        return [label for on, label in flags if on]
+
+    def allowed_transitions(self) -> list[str]:
+        return sorted(ALLOWED_TRANSITIONS[self.status])
+
+
+class CaseUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class CaseGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class CaseTransition(models.Model):
+    """One move of the state machine: who, when, from what, to what, and why."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="transitions")
+    from_status = models.CharField("変更前", max_length=20, choices=CaseStatus.choices)
+    to_status = models.CharField("変更後", max_length=20, choices=CaseStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="実施者", on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField("理由", blank=True)
+    at = models.DateTimeField("日時", default=timezone.now)
+
+    class Meta:
+        verbose_name = "状態の変更"
+        verbose_name_plural = "状態の変更"
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.case}: {self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+class Assessment(models.Model):
+    """アセスメント: the person's and the household's situation. Versioned: a revision is a new row;
+    earlier versions stay readable."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assessments")
+    version = models.PositiveIntegerField("版", editable=False)
+    person_wishes = models.TextField("本人の意向", blank=True)
+    family_wishes = models.TextField("家族の意向", blank=True)
+    issues = models.ManyToManyField(
+        Code, verbose_name="課題分類", related_name="+", limit_choices_to={"kind": CodeKind.ISSUE}
+    )
+    issues_detail = models.TextField("課題の整理（本人）")
+    household_issues = models.TextField("世帯全体の課題", blank=True)
+    strengths = models.TextField("強み", blank=True)
+    life_history = models.TextField("生活歴", blank=True)
+    risks = models.TextField("リスク", blank=True)
+    formulation = models.TextField("見立て")
+    involved_agencies = models.TextField("関わっている機関", blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="作成者", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("作成日時", default=timezone.now)
+
+    history = HistoricalRecords(m2m_fields=[issues])
+
+    class Meta:
+        verbose_name = "アセスメント"
+        verbose_name_plural = "アセスメント"
+        ordering = ["case", "-version"]
+        constraints = [models.UniqueConstraint(fields=["case", "version"], name="assessment_version_unique")]
+
+    def __str__(self):
+        return f"{self.case} アセスメント 第{self.version}版"
+
+
+class NoteKind(models.TextChoices):
+    INTERVIEW = "interview", "面談"
+    PHONE = "phone", "電話"
+    VISIT = "visit", "訪問"
+    ACCOMPANY = "accompany", "同行"
+    RECORD = "record", "記録"
+
+
+class ProgressNote(models.Model):
+    """支援経過記録. A correction changes the row with a reason; the previous text stays in history."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
+    occurred_at = models.DateTimeField("日時", default=timezone.now)
+    kind = models.CharField("種別", max_length=20, choices=NoteKind.choices)
+    content = models.TextField("内容")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="記録者", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("記録日時", default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "支援経過記録"
+        verbose_name_plural = "支援経過記録"
+        ordering = ["case", "-occurred_at", "-pk"]
+        indexes = [models.Index(fields=["case", "-occurred_at"], name="note_case_date")]
+
+    def __str__(self):
+        return f"{self.case} {self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"

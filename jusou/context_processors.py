@@ -1,6 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
 from jusou.models import Role
+from jusou.registry import nav_for
 from jusou.selectors import notification_unread_count
 
 
@@ -12,4 +13,5 @@ def staff(request):
     return {
         "roles": SimpleLazyObject(lambda: {role.name.lower(): role in user.roles for role in Role}),
         "unread_notification_count": SimpleLazyObject(lambda: notification_unread_count(user)),
+        "nav_items": SimpleLazyObject(lambda: nav_for(user)),
     }

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from jusou import services
 from jusou.models import Agency, AgencyKind, Area, AreaLevel, Role, StaffMembership, User
+from jusou.registry import demo_loaders
 
 DEMO_PASSWORD = "midori-demo-2025"  # noqa: S105 - documented in README, refused with DEBUG off
 
@@ -78,4 +79,6 @@ def load_demo() -> dict[str, int]:
             kind="info",
             dedupe_key="demo-welcome",
         )
+    for loader in demo_loaders():
+        loader()
     return {"areas": len(areas), "agencies": len(agencies), "staff": len(STAFF)}

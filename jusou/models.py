@@ -7,7 +7,9 @@ asking live in jusou/selectors.py.
 from functools import cached_property
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -127,6 +129,8 @@ class Agency(models.Model):
     kind = models.CharField("種別", max_length=40, choices=AgencyKind.choices)
     area = models.ForeignKey(Area, verbose_name="圏域", on_delete=models.PROTECT, null=True, blank=True)
     is_active = models.BooleanField("有効", default=True)
+    # The guardian group through which agency-wide grants are held (jusou.access.agency_group).
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, null=True, blank=True, editable=False)
 
     history = HistoricalRecords()
 
@@ -255,3 +259,136 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class AccessBasis(models.TextChoices):
+    """The legal ground on which someone sees a protected record (DOMAIN.md §4)."""
+
+    ASSIGNMENT = "assignment", "担当"
+    SUPPORT_MEETING = "support_meeting", "支援会議"  # 社会福祉法 第106条の6: members bound by 守秘義務
+    CONSENT = "consent", "本人同意"
+    SUPERVISOR = "supervisor", "管理者"
+
+
+class AccessGrantQuerySet(models.QuerySet):
+    def valid(self, at=None):
+        """Grants in force at `at` (now): started, not ended, not revoked. Checked at query time,
+        so an expired window gives no access even before any clean-up has run."""
+        moment = at or timezone.now()
+        return self.filter(
+            Q(ends_at__isnull=True) | Q(ends_at__gt=moment), starts_at__lte=moment, revoked_at__isnull=True
+        )
+
+
+class AccessGrant(models.Model):
+    """The ledger of who may see or change a protected record, and on what basis.
+
+    Every grant names its object, its grantee (a user, or every active staff member of an agency),
+    the basis, who granted it, when, and until when. The effective permission is also held in the
+    object's django-guardian direct foreign-key tables (jusou/access.py keeps both in step);
+    selectors require both, so that time limits are enforced when the query runs.
+    """
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    content_object = GenericForeignKey("content_type", "object_id")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="職員",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name="機関",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="access_grants",
+    )
+    permission = models.CharField("権限", max_length=20, choices=[("view", "閲覧"), ("change", "更新")])
+    basis = models.CharField("根拠", max_length=20, choices=AccessBasis.choices)
+    reason = models.CharField("理由・経緯", max_length=500, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="付与者",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    starts_at = models.DateTimeField("開始日時", default=timezone.now)
+    ends_at = models.DateTimeField("終了日時", null=True, blank=True)
+    revoked_at = models.DateTimeField("取消日時", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="取消者",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoke_reason = models.CharField("取消理由", max_length=500, blank=True)
+
+    history = HistoricalRecords()
+    objects = AccessGrantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "アクセス権の付与"
+        verbose_name_plural = "アクセス権の付与"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, agency__isnull=True)
+                | Q(user__isnull=True, agency__isnull=False),
+                name="access_grant_one_grantee",
+            ),
+            models.CheckConstraint(
+                condition=Q(basis__in=AccessBasis.values), name="access_grant_basis_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(permission__in=["view", "change"]), name="access_grant_permission_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "permission"], name="access_grant_object"),
+            models.Index(fields=["user", "content_type"], name="access_grant_user"),
+            models.Index(fields=["agency", "content_type"], name="access_grant_agency"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_basis_display()}: {self.user or self.agency} → {self.content_type.model}#{self.object_id}"
+
+
+class ReadLog(models.Model):
+    """Who viewed or searched what, when, and on which basis. Append-only: the application has no
+    path that changes or deletes a row, and the database refuses it too (migration 0003)."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", "閲覧"
+        SEARCH = "search", "検索"
+        PRINT = "print", "印刷"
+        EXPORT = "export", "出力"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="職員", on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField("日時", default=timezone.now, db_index=True)
+    action = models.CharField("操作", max_length=10, choices=Action.choices)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    basis = models.CharField("根拠", max_length=20, choices=AccessBasis.choices, blank=True)
+    detail = models.CharField("内容", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "閲覧記録"
+        verbose_name_plural = "閲覧記録"
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "-at"], name="readlog_object"),
+            models.Index(fields=["user", "-at"], name="readlog_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"

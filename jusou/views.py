@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from jusou import services
 from jusou.forms import StaffLoginForm
+from jusou.registry import panels_for
 from jusou.selectors import notifications_for_user
 
 
@@ -32,6 +33,7 @@ def dashboard(request):
             "today": timezone.localdate(),
             "memberships": request.user.active_memberships,
             "recent_notifications": list(notifications_for_user(request.user)[:5]),
+            "panels": panels_for(request),
         },
     )
 

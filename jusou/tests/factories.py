@@ -35,7 +35,7 @@ class UserFactory(DjangoModelFactory):
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"staff{n}")
-    last_name = "山田"
+    last_name = "試験"
     first_name = factory.Sequence(lambda n: f"職員{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.jp")
     password = factory.django.Password(TEST_PASSWORD)

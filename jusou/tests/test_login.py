@@ -40,7 +40,7 @@ def test_each_demo_role_lands_on_its_home(client, personas, username, home):
 
 
 ROLE_SECTIONS = {
-    "intake_a": "相談員の業務",
+    "intake_a": "担当ケース",
     "coord": "多機関協働（相談支援包括化推進員）",
     "supervisor": "管理者（監査・統計）",
 }

@@ -171,4 +171,4 @@ def test_pages_use_the_same_number_of_queries_whatever_the_number_of_notificatio
     NotificationFactory.create_batch(60, recipient=user)
     many = queries_for_page()
     assert few == many
-    assert many <= 10
+    assert many <= 15

@@ -1,0 +1,199 @@
+"""Forms parse and report; the rules live in cases/services.py (whose ValidationErrors are shown
+on the matching fields)."""
+
+from django import forms
+from django.utils import timezone
+
+from cases.models import (
+    BirthDatePrecision,
+    CaseStatus,
+    Code,
+    CodeKind,
+    ConsultationOutcome,
+    NoteKind,
+    Sex,
+    Urgency,
+)
+from jusou.models import Agency
+
+
+def codes(kind: str):
+    return Code.objects.filter(kind=kind, is_active=True).order_by("order", "pk")
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class IntakeForm(forms.Form):
+    """相談受付: one page, in the order of a phone call."""
+
+    PERSON_NEW = "new"
+    PERSON_ANONYMOUS = "anonymous"
+
+    # 本人
+    person_choice = forms.CharField(widget=forms.HiddenInput, required=False, initial=PERSON_ANONYMOUS)
+    name = forms.CharField(label="氏名", max_length=100, required=False)
+    kana = forms.CharField(label="ふりがな", max_length=100, required=False)
+    birth_date = forms.DateField(label="生年月日", required=False, widget=DateInput())
+    birth_date_precision = forms.ChoiceField(
+        label="生年月日の精度", choices=BirthDatePrecision.choices, initial=BirthDatePrecision.EXACT
+    )
+    sex = forms.ChoiceField(label="性別", choices=Sex.choices, initial=Sex.UNKNOWN)
+    address = forms.CharField(label="住所", max_length=200, required=False)
+    phone = forms.CharField(label="電話", max_length=30, required=False)
+    atena_number = forms.CharField(label="宛名番号", max_length=20, required=False)
+    attributes = forms.ModelMultipleChoiceField(
+        label="属性", queryset=codes(CodeKind.ATTRIBUTE), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    duplicate_confirmed = forms.BooleanField(widget=forms.HiddenInput, required=False)
+    # 世帯
+    household_name = forms.CharField(
+        label="新しい世帯の名前",
+        max_length=100,
+        required=False,
+        help_text="本人に世帯がない場合のみ。例: 山田さん世帯",
+    )
+    relationship = forms.CharField(label="続柄", max_length=30, required=False, initial="本人")
+    # 相談
+    received_at = forms.DateTimeField(label="受付日時", widget=LocalDateTimeInput())
+    channel = forms.ModelChoiceField(label="相談手段", queryset=codes(CodeKind.CHANNEL))
+    route = forms.ModelChoiceField(label="相談者（経路）", queryset=codes(CodeKind.ROUTE))
+    first_noticed_by = forms.ModelChoiceField(
+        label="最初に気づいた人・機関", queryset=codes(CodeKind.ROUTE), required=False
+    )
+    consulter_name = forms.CharField(label="相談者氏名（本人以外の場合）", max_length=100, required=False)
+    issues = forms.ModelMultipleChoiceField(
+        label="課題分類（複数選択可）", queryset=codes(CodeKind.ISSUE), widget=forms.CheckboxSelectMultiple
+    )
+    main_issue = forms.ModelChoiceField(label="主な課題", queryset=codes(CodeKind.ISSUE))
+    urgency = forms.ChoiceField(
+        label="緊急度", choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect
+    )
+    summary = forms.CharField(label="主訴", widget=forms.Textarea(attrs={"rows": 4}))
+    action_taken = forms.CharField(label="対応内容", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    outcome = forms.ChoiceField(
+        label="対応区分", choices=ConsultationOutcome.choices, widget=forms.RadioSelect
+    )
+    referred_to = forms.ModelChoiceField(
+        label="つなぎ先機関", queryset=Agency.objects.filter(is_active=True), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Querysets are evaluated per form, so administrators' additions show at once.
+        for name, kind in [("channel", CodeKind.CHANNEL), ("route", CodeKind.ROUTE), ("first_noticed_by", CodeKind.ROUTE),
+                           ("issues", CodeKind.ISSUE), ("main_issue", CodeKind.ISSUE), ("attributes", CodeKind.ATTRIBUTE)]:  # fmt: skip
+            self.fields[name].queryset = codes(kind)
+        self.fields["received_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+    def clean(self):
+        data = super().clean()
+        choice = data.get("person_choice") or self.PERSON_ANONYMOUS
+        if choice == self.PERSON_NEW and not data.get("name", "").strip():
+            self.add_error("name", "新しく登録する方の氏名を入力してください。")
+        if choice not in (self.PERSON_NEW, self.PERSON_ANONYMOUS) and not choice.isdigit():
+            self.add_error(None, "本人の選択が正しくありません。もう一度選んでください。")
+        data["person_choice"] = choice
+        return data
+
+
+class CaseTransitionForm(forms.Form):
+    to_status = forms.ChoiceField(label="変更後の状態", choices=CaseStatus.choices)
+    reason = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    close_reason = forms.ModelChoiceField(
+        label="終結理由", queryset=codes(CodeKind.CLOSE_REASON), required=False
+    )
+    suspend_reason = forms.ModelChoiceField(
+        label="中断理由", queryset=codes(CodeKind.SUSPEND_REASON), required=False
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, case=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["close_reason"].queryset = codes(CodeKind.CLOSE_REASON)
+        self.fields["suspend_reason"].queryset = codes(CodeKind.SUSPEND_REASON)
+        if case is not None:
+            self.fields["to_status"].choices = [(s, CaseStatus(s).label) for s in case.allowed_transitions()]
+            self.fields["version"].initial = case.version
+
+
+class CaseUpdateForm(forms.Form):
+    risk_abuse = forms.BooleanField(label="虐待", required=False)
+    risk_suicide = forms.BooleanField(label="自殺リスク", required=False)
+    risk_life = forms.BooleanField(label="生命の危険", required=False)
+    next_follow_up_on = forms.DateField(label="次回対応予定日", required=False, widget=DateInput())
+    issues = forms.ModelMultipleChoiceField(
+        label="課題分類", queryset=codes(CodeKind.ISSUE), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["issues"].queryset = codes(CodeKind.ISSUE)
+
+    @classmethod
+    def for_case(cls, case, issues):
+        fields = ("risk_abuse", "risk_suicide", "risk_life", "next_follow_up_on", "version")
+        return cls(initial={**{f: getattr(case, f) for f in fields}, "issues": [i.pk for i in issues]})
+
+
+class AssessmentForm(forms.Form):
+    person_wishes = forms.CharField(
+        label="本人の意向", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    family_wishes = forms.CharField(
+        label="家族の意向", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    issues = forms.ModelMultipleChoiceField(
+        label="課題分類", queryset=codes(CodeKind.ISSUE), widget=forms.CheckboxSelectMultiple
+    )
+    issues_detail = forms.CharField(label="課題の整理（本人）", widget=forms.Textarea(attrs={"rows": 4}))
+    household_issues = forms.CharField(
+        label="世帯全体の課題", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    strengths = forms.CharField(label="強み", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    life_history = forms.CharField(label="生活歴", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    risks = forms.CharField(label="リスク", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    formulation = forms.CharField(label="見立て", widget=forms.Textarea(attrs={"rows": 4}))
+    involved_agencies = forms.CharField(
+        label="関わっている機関", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["issues"].queryset = codes(CodeKind.ISSUE)
+
+
+class ProgressNoteForm(forms.Form):
+    occurred_at = forms.DateTimeField(label="日時", widget=LocalDateTimeInput())
+    kind = forms.ChoiceField(label="種別", choices=NoteKind.choices)
+    content = forms.CharField(label="内容", widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+
+class ProgressNoteCorrectionForm(forms.Form):
+    content = forms.CharField(label="内容", widget=forms.Textarea(attrs={"rows": 5}))
+    reason = forms.CharField(label="訂正の理由", max_length=200)
+
+
+def apply_service_errors(form: forms.Form, error) -> None:
+    """Show a service's ValidationError on the form: on its field where the form has one."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)

@@ -1,0 +1,303 @@
+"""Permission-aware reads for 包括的相談支援. Every view, search, count and export starts here.
+
+A case is visible through a valid grant (jusou.access: 担当 by agency or person, and later 支援会議
+and 本人同意) or, read-only, to a supervisor. People, households and consultations are visible
+through a visible case, or because the user's agency registered or recorded them. Anything else
+answers 404, exactly like a record that does not exist.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from cases.models import (
+    OPEN_STATUSES,
+    Assessment,
+    Case,
+    CaseTransition,
+    Consultation,
+    Household,
+    HouseholdMember,
+    Person,
+    ProgressNote,
+)
+from jusou.access import access_basis, visible_q
+from jusou.models import AccessBasis, Role, User
+from jusou.text import normalize_for_search
+
+
+def is_supervisor(user: User) -> bool:
+    return user.has_role(Role.SUPERVISOR)
+
+
+def coordinators() -> QuerySet[User]:
+    """Staff currently working as 相談支援包括化推進員."""
+    from jusou.models import StaffMembership
+
+    return User.objects.filter(
+        is_active=True,
+        pk__in=StaffMembership.objects.active().filter(role=Role.COORDINATOR).values("user_id"),
+    ).order_by("pk")
+
+
+# --- Cases --------------------------------------------------------------------------------------
+
+
+def cases_visible_to(user: User) -> QuerySet[Case]:
+    if is_supervisor(user):
+        return Case.objects.all()
+    return Case.objects.filter(visible_q(user, Case))
+
+
+def case_get_for_user(user: User, pk: int, *, for_change: bool = False) -> Case:
+    """The case if the user may see it, else Http404 (same as a missing case). With `for_change`,
+    a case the user may only read answers 403."""
+    case = (
+        cases_visible_to(user)
+        .select_related(
+            "person", "household", "owning_agency", "lead_worker", "close_reason", "suspend_reason"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None:
+        raise Http404("支援ケースが見つかりません。")
+    if for_change and not case_can_change(user, case):
+        raise PermissionDenied("このケースを更新する権限がありません。")
+    return case
+
+
+def case_can_change(user: User, case: Case) -> bool:
+    """Supervisors read everything but change nothing; others need a valid 'change' grant."""
+    return Case.objects.filter(pk=case.pk).filter(visible_q(user, Case, "change")).exists()
+
+
+def case_basis(user: User, case: Case) -> str:
+    """The basis a read rests on, for the read log."""
+    basis = access_basis(user, case)
+    if basis is None and is_supervisor(user):
+        return AccessBasis.SUPERVISOR
+    return basis or ""
+
+
+@dataclass
+class CaseFilters:
+    scope: str = "agency"  # mine | agency | all (supervisors)
+    status: str = ""
+    issue: int | None = None
+    risk: bool = False
+    worker: int | None = None
+    overdue: bool = False
+    q: str = ""
+
+
+def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
+    """The case list, filtered, in a fixed number of queries whatever the page size."""
+    cases = cases_visible_to(user)
+    if filters.scope == "mine":
+        cases = cases.filter(lead_worker=user)
+    elif filters.scope == "agency" and not is_supervisor(user):
+        cases = cases.filter(owning_agency__in=user.agencies)
+    if filters.status:
+        cases = cases.filter(status=filters.status)
+    if filters.issue:
+        cases = cases.filter(issues=filters.issue)
+    if filters.risk:
+        cases = cases.filter(Q(risk_abuse=True) | Q(risk_suicide=True) | Q(risk_life=True))
+    if filters.worker:
+        cases = cases.filter(lead_worker_id=filters.worker)
+    if filters.overdue:
+        cases = cases.filter(status__in=OPEN_STATUSES, next_follow_up_on__lt=timezone.localdate())
+    if filters.q:
+        key = normalize_for_search(filters.q)
+        cases = cases.filter(Q(person__name_search__contains=key) | Q(person__kana_search__contains=key))
+    return (
+        cases.select_related("person", "owning_agency", "lead_worker")
+        .prefetch_related("issues")
+        .order_by("-opened_at", "-pk")
+        .distinct()
+    )
+
+
+def case_counts_for_dashboard(user: User) -> dict[str, int]:
+    """Counts for the worker's panel, from the same selector as the list."""
+    mine = cases_visible_to(user).filter(lead_worker=user, status__in=OPEN_STATUSES)
+    today = timezone.localdate()
+    return {
+        "open": mine.count(),
+        "follow_up_due": mine.filter(next_follow_up_on__lte=today).count(),
+        "risk": mine.filter(Q(risk_abuse=True) | Q(risk_suicide=True) | Q(risk_life=True)).count(),
+    }
+
+
+@dataclass
+class TimelineEntry:
+    at: object
+    kind: str
+    title: str
+    body: str
+    who: str
+    obj: object
+
+
+def case_timeline(case: Case) -> list[TimelineEntry]:
+    """Every consultation, note, assessment and transition of the case, newest first (4 queries)."""
+    entries = []
+    for c in case.consultations.select_related("recorded_by", "channel", "main_issue", "agency"):
+        entries.append(TimelineEntry(c.received_at, "consultation", f"相談受付（{c.channel}）", c.summary,
+                                     str(c.recorded_by), c))  # fmt: skip
+    for n in case.notes.select_related("author"):
+        entries.append(TimelineEntry(n.occurred_at, "note", f"経過記録（{n.get_kind_display()}）", n.content,
+                                     str(n.author), n))  # fmt: skip
+    for a in case.assessments.select_related("author"):
+        entries.append(TimelineEntry(a.created_at, "assessment", f"アセスメント 第{a.version}版", a.formulation,
+                                     str(a.author), a))  # fmt: skip
+    for t in case.transitions.select_related("actor"):
+        title = f"状態変更: {t.get_from_status_display()} → {t.get_to_status_display()}"
+        entries.append(TimelineEntry(t.at, "transition", title, t.reason, str(t.actor), t))
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries
+
+
+def case_latest_assessment(case: Case) -> Assessment | None:
+    return case.assessments.select_related("author").prefetch_related("issues").order_by("-version").first()
+
+
+def household_panel(user: User, household: Household | None) -> list[HouseholdMember]:
+    """The household's current members, each with the cases of theirs that the user may see."""
+    if household is None:
+        return []
+    visible = cases_visible_to(user).select_related("owning_agency")
+    return list(
+        household.members.filter(left_on__isnull=True)
+        .select_related("person")
+        .prefetch_related(
+            Prefetch("person__cases", queryset=visible, to_attr="visible_cases"),
+            Prefetch("cares_for", queryset=HouseholdMember.objects.select_related("person")),
+        )
+        .order_by("pk")
+    )
+
+
+# --- People, households, consultations ---------------------------------------------------------
+
+
+def persons_visible_to(user: User) -> QuerySet[Person]:
+    if is_supervisor(user):
+        return Person.objects.all()
+    cases = cases_visible_to(user)
+    agencies = user.agencies
+    in_visible_case = Exists(cases.filter(person=OuterRef("pk")))
+    in_visible_household = Exists(
+        HouseholdMember.objects.filter(person=OuterRef("pk"), household__in=cases.values("household"))
+    )
+    consulted_here = Exists(Consultation.objects.filter(person=OuterRef("pk"), agency__in=agencies))
+    return Person.objects.filter(
+        Q(registered_by_agency__in=agencies) | in_visible_case | in_visible_household | consulted_here
+    )
+
+
+def person_get_for_user(user: User, pk: int) -> Person:
+    person = persons_visible_to(user).filter(pk=pk).first()
+    if person is None:
+        raise Http404("本人が見つかりません。")
+    return person
+
+
+def households_visible_to(user: User) -> QuerySet[Household]:
+    if is_supervisor(user):
+        return Household.objects.all()
+    agencies = user.agencies
+    in_visible_case = Exists(cases_visible_to(user).filter(household=OuterRef("pk")))
+    consulted_here = Exists(Consultation.objects.filter(household=OuterRef("pk"), agency__in=agencies))
+    return Household.objects.filter(Q(registered_by_agency__in=agencies) | in_visible_case | consulted_here)
+
+
+def household_get_for_user(user: User, pk: int) -> Household:
+    household = households_visible_to(user).filter(pk=pk).first()
+    if household is None:
+        raise Http404("世帯が見つかりません。")
+    return household
+
+
+def consultations_visible_to(user: User) -> QuerySet[Consultation]:
+    if is_supervisor(user):
+        return Consultation.objects.all()
+    return Consultation.objects.filter(
+        Q(agency__in=user.agencies) | Q(case__in=cases_visible_to(user).values("pk"))
+    )
+
+
+def person_search(user: User, query: str, *, limit: int = 20) -> list[Person]:
+    """People the user may see whose name or ふりがな contains the query, in any script or width."""
+    key = normalize_for_search(query)
+    if not key:
+        return []
+    people = persons_visible_to(user).filter(Q(name_search__contains=key) | Q(kana_search__contains=key))
+    current = HouseholdMember.objects.filter(left_on__isnull=True).select_related("household")
+    return list(
+        people.prefetch_related(
+            Prefetch("memberships", queryset=current, to_attr="current_memberships")
+        ).order_by("kana_search", "name_search", "pk")[:limit]
+    )
+
+
+@dataclass
+class DuplicateCheck:
+    visible: list[Person]
+    known_elsewhere: bool
+    hidden: list[Person]
+
+
+def person_duplicates(
+    user: User, *, name: str, kana: str = "", birth_date: date | None = None, atena_number: str | None = None
+) -> DuplicateCheck:
+    """People who may be the one being registered: same 宛名番号, or same name/ふりがな and birth date.
+
+    `visible` are shown to pick from; of the others the user learns only that they exist
+    (`known_elsewhere`), never who, where or why. `hidden` is for notifying the coordinators.
+    """
+    conditions = Q()
+    if atena_number:
+        conditions |= Q(atena_number=atena_number.strip())
+    if birth_date:
+        names = Q(name_search=normalize_for_search(name))
+        if kana:
+            names |= Q(kana_search=normalize_for_search(kana))
+        conditions |= names & Q(birth_date=birth_date)
+    if not conditions:
+        return DuplicateCheck([], False, [])
+    matches = list(Person.objects.filter(conditions).select_related("registered_by_agency")[:20])
+    visible_ids = set(
+        persons_visible_to(user).filter(pk__in=[p.pk for p in matches]).values_list("pk", flat=True)
+    )
+    visible = [p for p in matches if p.pk in visible_ids]
+    hidden = [p for p in matches if p.pk not in visible_ids]
+    return DuplicateCheck(visible, bool(hidden), hidden)
+
+
+def person_detail_context(user: User, person: Person) -> dict:
+    cases = cases_visible_to(user).filter(person=person).select_related("owning_agency", "lead_worker")
+    consultations = (
+        consultations_visible_to(user).filter(person=person).select_related("agency", "main_issue")
+    )
+    memberships = person.memberships.select_related("household").order_by("-joined_on", "-pk")
+    return {
+        "person": person,
+        "cases": list(cases),
+        "consultations": list(consultations[:50]),
+        "memberships": list(memberships),
+        "attributes": list(person.attributes.all()),
+    }
+
+
+def case_notes(case: Case) -> QuerySet[ProgressNote]:
+    return case.notes.select_related("author")
+
+
+def case_transitions(case: Case) -> QuerySet[CaseTransition]:
+    return case.transitions.select_related("actor")

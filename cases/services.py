@@ -1,0 +1,565 @@
+"""Every write in 包括的相談支援: registering people and households, recording consultations,
+opening cases and moving them through their state machine, assessments and progress notes.
+
+Services are keyword-only, atomic, check the acting user's right to write, and name the actor (and
+the reason, for transitions and corrections) in the history.
+"""
+
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from cases.models import (
+    ALLOWED_TRANSITIONS,
+    Assessment,
+    Case,
+    CaseStatus,
+    CaseTransition,
+    Code,
+    CodeKind,
+    Consultation,
+    ConsultationOutcome,
+    Household,
+    HouseholdMember,
+    NoteKind,
+    Person,
+    ProgressNote,
+)
+from cases.selectors import case_can_change, coordinators
+from jusou import access
+from jusou import services as core_services
+from jusou.models import AccessBasis, Agency, Role, User
+
+
+class CaseError(ValidationError):
+    """A refused action on a case, with a message for the user."""
+
+
+class ConcurrentEdit(CaseError):
+    def __init__(self):
+        super().__init__(
+            "他の職員が先にこのケースを更新しました。画面を読み込み直してから、もう一度操作してください。"
+        )
+
+
+def _save(obj, *, acting_user: User | None, reason: str = "", exclude=None, **kwargs):
+    obj.full_clean(exclude=exclude)
+    obj._history_user = acting_user
+    if reason:
+        obj._change_reason = reason
+    obj.save(**kwargs)
+    return obj
+
+
+def _staff_agency(user: User, agency: Agency | None) -> Agency:
+    """The agency the user acts for: the one given (if they work there) or their only one."""
+    agencies = user.agencies
+    if agency is not None:
+        if agency not in agencies:
+            raise PermissionDenied("所属していない機関として記録することはできません。")
+        return agency
+    if not agencies:
+        raise PermissionDenied("所属機関がないため記録できません。")
+    return agencies[0]
+
+
+# --- People and households ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def person_register(
+    *,
+    acting_user: User,
+    name: str,
+    kana: str = "",
+    birth_date: date | None = None,
+    birth_date_precision: str = "exact",
+    sex: str = "unknown",
+    address: str = "",
+    phone: str = "",
+    atena_number: str | None = None,
+    attributes=(),
+    notes: str = "",
+    agency: Agency | None = None,
+) -> Person:
+    """Register a person. Invariants: a 宛名番号 is unique; a birth date is not in the future."""
+    if birth_date and birth_date > timezone.localdate():
+        raise ValidationError({"birth_date": "生年月日に未来の日付は入力できません。"})
+    person = Person(
+        name=name.strip(),
+        kana=kana.strip(),
+        birth_date=birth_date,
+        birth_date_precision=birth_date_precision if birth_date else "unknown",
+        sex=sex,
+        address=address,
+        phone=phone,
+        atena_number=(atena_number or "").strip() or None,
+        notes=notes,
+        registered_by_agency=_staff_agency(acting_user, agency),
+    )
+    _save(person, acting_user=acting_user)
+    person.attributes.set(attributes)
+    return person
+
+
+@transaction.atomic
+def household_register(
+    *, acting_user: User, name: str, address: str = "", agency: Agency | None = None
+) -> Household:
+    household = Household(
+        name=name.strip(), address=address, registered_by_agency=_staff_agency(acting_user, agency)
+    )
+    return _save(household, acting_user=acting_user)
+
+
+@transaction.atomic
+def household_member_add(
+    *,
+    acting_user: User,
+    household: Household,
+    person: Person,
+    relationship: str,
+    lives_together: bool = True,
+    is_main_carer: bool = False,
+    is_key_person: bool = False,
+    own_issues: str = "",
+    joined_on: date | None = None,
+) -> HouseholdMember:
+    """Add a person to a household. A person belongs to one current household: a move first ends the
+    old membership (household_member_leave), so who lived with whom stays in the record."""
+    member = HouseholdMember(
+        household=household,
+        person=person,
+        relationship=relationship,
+        lives_together=lives_together,
+        is_main_carer=is_main_carer,
+        is_key_person=is_key_person,
+        own_issues=own_issues,
+        joined_on=joined_on or timezone.localdate(),
+    )
+    return _save(member, acting_user=acting_user)
+
+
+@transaction.atomic
+def household_member_move(
+    *, acting_user: User, person: Person, to_household: Household, relationship: str, reason: str
+) -> HouseholdMember:
+    """Move a person to another household: the current membership ends today, a new one starts."""
+    today = timezone.localdate()
+    for member in HouseholdMember.objects.select_for_update().filter(person=person, left_on__isnull=True):
+        member.left_on = today
+        _save(member, acting_user=acting_user, reason=reason, update_fields=["left_on"])
+    return household_member_add(
+        acting_user=acting_user,
+        household=to_household,
+        person=person,
+        relationship=relationship,
+        joined_on=today,
+    )
+
+
+# --- Consultations ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def consultation_record(
+    *,
+    acting_user: User,
+    received_at: datetime,
+    channel: Code,
+    route: Code,
+    issues: list[Code],
+    main_issue: Code,
+    summary: str,
+    outcome: str,
+    person: Person | None = None,
+    household: Household | None = None,
+    first_noticed_by: Code | None = None,
+    consulter_name: str = "",
+    urgency: str = "normal",
+    action_taken: str = "",
+    referred_to: Agency | None = None,
+    agency: Agency | None = None,
+) -> Consultation:
+    """Record a consultation (断らない相談: anonymous and one-off calls too).
+
+    With outcome ケース化 or 多機関協働へ a case is opened for the person at once; the referral to
+    多機関協働 itself follows an assessment (case_refer). Refused: a future 受付日時, a birth date after
+    the consultation, a main issue not among the issues, a case without a person.
+    """
+    errors = {}
+    if received_at > timezone.now() + timedelta(minutes=5):
+        errors["received_at"] = "受付日時に未来の日時は入力できません。"
+    if person and person.birth_date and person.birth_date > timezone.localtime(received_at).date():
+        errors["received_at"] = "受付日時が本人の生年月日より前になっています。"
+    if main_issue not in issues:
+        errors["main_issue"] = "主な課題は、選んだ課題分類の中から選んでください。"
+    if outcome in (ConsultationOutcome.CASE, ConsultationOutcome.MULTI_AGENCY) and person is None:
+        errors["outcome"] = "ケース化するには本人を選ぶか登録してください（匿名の相談はケース化できません）。"
+    if outcome == ConsultationOutcome.REFERRED_ELSEWHERE and referred_to is None:
+        errors["referred_to"] = "つなぎ先機関を選んでください。"
+    if errors:
+        raise ValidationError(errors)
+    consultation = Consultation(
+        agency=_staff_agency(acting_user, agency),
+        received_at=received_at,
+        recorded_by=acting_user,
+        channel=channel,
+        route=route,
+        first_noticed_by=first_noticed_by,
+        consulter_name=consulter_name,
+        person=person,
+        household=household,
+        main_issue=main_issue,
+        urgency=urgency,
+        summary=summary,
+        action_taken=action_taken,
+        outcome=outcome,
+        referred_to=referred_to if outcome == ConsultationOutcome.REFERRED_ELSEWHERE else None,
+    )
+    _save(consultation, acting_user=acting_user)
+    consultation.issues.set(issues)
+    if outcome in (ConsultationOutcome.CASE, ConsultationOutcome.MULTI_AGENCY):
+        case = case_open(
+            acting_user=acting_user,
+            person=person,
+            household=household,
+            issues=issues,
+            agency=consultation.agency,
+            risk_abuse=any(i.code == "abuse" for i in issues),
+            risk_suicide=any(i.code == "suicide_risk" for i in issues),
+        )
+        consultation.case = case
+        _save(consultation, acting_user=acting_user, update_fields=["case"])
+    return consultation
+
+
+# --- Cases --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_open(
+    *,
+    acting_user: User,
+    person: Person,
+    household: Household | None = None,
+    issues=(),
+    agency: Agency | None = None,
+    lead_worker: User | None = None,
+    risk_abuse: bool = False,
+    risk_suicide: bool = False,
+    risk_life: bool = False,
+) -> Case:
+    """Open a case owned by the acting user's agency. Grants (basis 担当): the owning agency's staff
+    may read and write it; the lead worker (the opener unless named) is recorded personally too."""
+    owning_agency = _staff_agency(acting_user, agency)
+    lead_worker = lead_worker or acting_user
+    case = Case(
+        person=person,
+        household=household,
+        owning_agency=owning_agency,
+        lead_worker=lead_worker,
+        risk_abuse=risk_abuse,
+        risk_suicide=risk_suicide,
+        risk_life=risk_life,
+    )
+    _save(case, acting_user=acting_user, reason="ケース開始")
+    case.issues.set(issues)
+    access.access_grant(
+        obj=case,
+        agency=owning_agency,
+        basis=AccessBasis.ASSIGNMENT,
+        permissions=("view", "change"),
+        acting_user=acting_user,
+        reason="主担当機関",
+    )
+    access.access_grant(
+        obj=case,
+        user=lead_worker,
+        basis=AccessBasis.ASSIGNMENT,
+        permissions=("view", "change"),
+        acting_user=acting_user,
+        reason="主担当者",
+    )
+    return case
+
+
+def _require_change(case: Case, user: User) -> None:
+    if not case_can_change(user, case):
+        raise PermissionDenied("このケースを更新する権限がありません。")
+
+
+def _claim(case: Case, expected_version: int | None) -> Case:
+    """Lock the case and claim its next version: of two concurrent writers exactly one gets it."""
+    try:
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise ConcurrentEdit()
+        claimed = Case.objects.filter(pk=locked.pk, version=locked.version).update(version=F("version") + 1)
+    except OperationalError as error:  # SQLite: the other writer holds the database
+        raise ConcurrentEdit() from error
+    if not claimed:
+        raise ConcurrentEdit()
+    locked.version += 1
+    return locked
+
+
+@transaction.atomic
+def case_transition(
+    *,
+    case: Case,
+    to_status: str,
+    acting_user: User,
+    reason: str = "",
+    close_reason: Code | None = None,
+    suspend_reason: Code | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """Move a case along ALLOWED_TRANSITIONS, checking the move's preconditions; record who, when,
+    from what, to what and why (CaseTransition and history). Two concurrent moves: one wins."""
+    _require_change(case, acting_user)
+    case = _claim(case, expected_version)
+    from_status = case.status
+    if to_status not in ALLOWED_TRANSITIONS[from_status]:
+        raise CaseError(
+            f"「{CaseStatus(from_status).label}」のケースを「{CaseStatus(to_status).label}」にすることはできません。"
+        )
+    has_assessment = case.assessments.exists()
+    if to_status == CaseStatus.SUPPORTING and from_status == CaseStatus.ASSESSING and not has_assessment:
+        raise CaseError("支援を開始する前にアセスメントを記録してください。")
+    if to_status == CaseStatus.REFERRED:
+        if not has_assessment:
+            raise CaseError("多機関協働へつなぐ前にアセスメントを記録してください。")
+        if not reason.strip():
+            raise CaseError("多機関協働へつなぐ理由（複雑化・複合化している点）を入力してください。")
+    if from_status == CaseStatus.REFERRED:
+        if not acting_user.has_role(Role.COORDINATOR):
+            raise CaseError("多機関協働から戻すことができるのは相談支援包括化推進員です。")
+        if not reason.strip():
+            raise CaseError("主担当機関へ戻す理由を入力してください。")
+    if from_status == CaseStatus.SUSPENDED and not reason.strip():
+        raise CaseError("支援を再開する理由を入力してください。")
+    if to_status == CaseStatus.CLOSED:
+        if close_reason is None or close_reason.kind != CodeKind.CLOSE_REASON:
+            raise CaseError("終結理由を選んでください。")
+        case.close_reason = close_reason
+    if to_status == CaseStatus.SUSPENDED:
+        if suspend_reason is None or suspend_reason.kind != CodeKind.SUSPEND_REASON:
+            raise CaseError("中断理由を選んでください。")
+        case.suspend_reason = suspend_reason
+    if to_status in (CaseStatus.CLOSED, CaseStatus.SUSPENDED):
+        case.closed_at = timezone.now()
+    elif from_status == CaseStatus.SUSPENDED:
+        case.closed_at = None
+        case.suspend_reason = None
+
+    case.status = to_status
+    label = f"{CaseStatus(from_status).label}→{CaseStatus(to_status).label}"
+    _save(case, acting_user=acting_user, reason=f"{label}: {reason}".strip(": "))
+    CaseTransition.objects.create(
+        case=case, from_status=from_status, to_status=to_status, actor=acting_user, reason=reason
+    )
+    if to_status == CaseStatus.REFERRED:
+        _referral_open(case, acting_user=acting_user, reason=reason)
+    if from_status == CaseStatus.REFERRED:
+        access.access_revoke_for(
+            obj=case, acting_user=acting_user, reason="主担当機関へ戻した", basis=AccessBasis.ASSIGNMENT,
+            user__in=coordinators(),
+        )  # fmt: skip
+    return case
+
+
+def _referral_open(case: Case, *, acting_user: User, reason: str) -> None:
+    """多機関協働へのつなぎ: the coordinators take the case up (basis 担当) and are notified."""
+    for coordinator in coordinators():
+        access.access_grant(
+            obj=case,
+            user=coordinator,
+            basis=AccessBasis.ASSIGNMENT,
+            permissions=("view", "change"),
+            acting_user=acting_user,
+            reason=f"多機関協働へのつなぎ: {reason}"[:500],
+        )
+        core_services.notification_send(
+            recipient=coordinator,
+            kind="referral",
+            title=f"多機関協働へのつなぎ依頼（{case.number}、{case.owning_agency}）",
+            link=case.get_absolute_url(),
+        )
+
+
+@transaction.atomic
+def case_update(
+    *,
+    case: Case,
+    acting_user: User,
+    expected_version: int,
+    risk_abuse: bool,
+    risk_suicide: bool,
+    risk_life: bool,
+    next_follow_up_on: date | None,
+    issues,
+    lead_worker: User | None = None,
+) -> Case:
+    """Change a case's flags, issues, follow-up date or lead worker, refusing a stale edit."""
+    _require_change(case, acting_user)
+    case = _claim(case, expected_version)
+    case.risk_abuse, case.risk_suicide, case.risk_life = risk_abuse, risk_suicide, risk_life
+    case.next_follow_up_on = next_follow_up_on
+    if lead_worker is not None and lead_worker != case.lead_worker:
+        if case.owning_agency not in lead_worker.agencies:
+            raise ValidationError({"lead_worker": "主担当者は主担当機関の職員から選んでください。"})
+        access.access_revoke_for(
+            obj=case, acting_user=acting_user, reason="主担当者の変更", user=case.lead_worker
+        )
+        access.access_grant(
+            obj=case, user=lead_worker, basis=AccessBasis.ASSIGNMENT, permissions=("view", "change"),
+            acting_user=acting_user, reason="主担当者",
+        )  # fmt: skip
+        case.lead_worker = lead_worker
+    _save(case, acting_user=acting_user, reason="ケース情報の更新")
+    case.issues.set(issues)
+    return case
+
+
+@transaction.atomic
+def assessment_record(*, case: Case, acting_user: User, issues, **fields) -> Assessment:
+    """Write a new version of the assessment; earlier versions stay. The first one moves a 受付
+    case to アセスメント中."""
+    _require_change(case, acting_user)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if not case.is_open or (
+        case.status == CaseStatus.REFERRED and not acting_user.has_role(Role.COORDINATOR)
+    ):
+        raise CaseError(f"「{case.get_status_display()}」のケースにはアセスメントを記録できません。")
+    latest = case.assessments.aggregate(v=Max("version"))["v"] or 0
+    assessment = Assessment(case=case, version=latest + 1, author=acting_user, **fields)
+    _save(assessment, acting_user=acting_user, reason=f"アセスメント第{latest + 1}版")
+    assessment.issues.set(issues)
+    if case.status == CaseStatus.RECEIVED:
+        case_transition(
+            case=case, to_status=CaseStatus.ASSESSING, acting_user=acting_user, reason="アセスメント記録"
+        )
+    return assessment
+
+
+@transaction.atomic
+def progress_note_add(
+    *, case: Case, acting_user: User, kind: str, content: str, occurred_at: datetime | None = None
+) -> ProgressNote:
+    _require_change(case, acting_user)
+    occurred_at = occurred_at or timezone.now()
+    if occurred_at > timezone.now() + timedelta(minutes=5):
+        raise ValidationError({"occurred_at": "未来の日時の経過記録は入力できません。"})
+    if kind not in NoteKind.values:
+        raise ValidationError({"kind": "種別を選んでください。"})
+    note = ProgressNote(case=case, kind=kind, content=content, occurred_at=occurred_at, author=acting_user)
+    return _save(note, acting_user=acting_user)
+
+
+@transaction.atomic
+def progress_note_correct(
+    *, note: ProgressNote, acting_user: User, content: str, reason: str
+) -> ProgressNote:
+    """Correct a note. The reason is required and the earlier text stays in the history."""
+    _require_change(note.case, acting_user)
+    if not reason.strip():
+        raise ValidationError({"reason": "訂正の理由を入力してください。"})
+    note = ProgressNote.objects.select_for_update().get(pk=note.pk)
+    note.content = content
+    return _save(note, acting_user=acting_user, reason=f"訂正: {reason}", update_fields=["content"])
+
+
+def duplicate_hidden_match_report(*, acting_user: User, matches: list[Person]) -> None:
+    """A person being registered seems to be known where the user cannot see. Tell the coordinators
+    (naming both sides, so they can connect them); tell the user nothing more."""
+    today = timezone.localdate().isoformat()
+    for person in matches:
+        for coordinator in coordinators():
+            core_services.notification_send(
+                recipient=coordinator,
+                kind="duplicate",
+                title="重複の可能性がある相談があります",
+                body=(
+                    f"{acting_user.get_full_name()}（{', '.join(a.name for a in acting_user.agencies)}）が登録しようとした方が、"
+                    f"{person.registered_by_agency} で把握されている本人（登録番号 P-{person.pk:06d}）と一致する可能性があります。"
+                ),
+                dedupe_key=f"duplicate:{acting_user.pk}:{person.pk}:{today}",
+            )
+
+
+class DuplicateSuspected(ValidationError):
+    """The person being registered may already be known; nothing was saved."""
+
+    def __init__(self, check):
+        self.check = check
+        messages = []
+        if check.visible:
+            messages.append(
+                "同じ方がすでに登録されている可能性があります。下の候補から選ぶか、別人であることを確認して登録してください。"
+            )
+        if check.known_elsewhere:
+            messages.append(
+                "他の機関で把握されている可能性があります。相談支援包括化推進員に確認してください。"
+            )
+        super().__init__(messages)
+
+
+def intake_record(
+    *,
+    acting_user: User,
+    person: Person | None,
+    new_person: dict | None,
+    duplicate_confirmed: bool,
+    household_name: str = "",
+    relationship: str = "本人",
+    **consultation,
+) -> Consultation:
+    """The intake page in one transaction: the person (picked, new or anonymous), their household,
+    and the consultation. A new person who may be known already is not registered until the user
+    confirms; if the match is at an agency the user cannot see, only the coordinators learn which."""
+    from cases.selectors import person_duplicates
+
+    if new_person is not None:
+        if not duplicate_confirmed:
+            check = person_duplicates(
+                acting_user,
+                name=new_person["name"],
+                kana=new_person.get("kana", ""),
+                birth_date=new_person.get("birth_date"),
+                atena_number=new_person.get("atena_number"),
+            )
+            if check.hidden:
+                # Committed on its own: the coordinators hear of it even though nothing else is saved.
+                duplicate_hidden_match_report(acting_user=acting_user, matches=check.hidden)
+            if check.visible or check.known_elsewhere:
+                raise DuplicateSuspected(check)
+    return _intake_save(
+        acting_user=acting_user, person=person, new_person=new_person, household_name=household_name,
+        relationship=relationship, **consultation,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def _intake_save(
+    *, acting_user, person, new_person, household_name, relationship, **consultation
+) -> Consultation:
+    if new_person is not None:
+        person = person_register(acting_user=acting_user, **new_person)
+    household = None
+    if person is not None:
+        current = person.memberships.filter(left_on__isnull=True).select_related("household").first()
+        if current is not None:
+            household = current.household
+        elif household_name.strip():
+            household = household_register(acting_user=acting_user, name=household_name)
+            household_member_add(
+                acting_user=acting_user,
+                household=household,
+                person=person,
+                relationship=relationship or "本人",
+            )
+    return consultation_record(acting_user=acting_user, person=person, household=household, **consultation)

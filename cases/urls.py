@@ -1,0 +1,19 @@
+from django.urls import path
+
+from cases import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("consultations/new/", views.intake, name="intake"),
+    path("persons/search/", views.person_search, name="person_search"),
+    path("persons/<int:pk>/", views.person_detail, name="person_detail"),
+    path("households/<int:pk>/", views.household_detail, name="household_detail"),
+    path("cases/", views.case_list, name="case_list"),
+    path("cases/<int:pk>/", views.case_detail, name="case_detail"),
+    path("cases/<int:pk>/transition/", views.case_transition, name="case_transition"),
+    path("cases/<int:pk>/update/", views.case_update, name="case_update"),
+    path("cases/<int:pk>/assessment/new/", views.assessment_new, name="assessment_new"),
+    path("cases/<int:pk>/notes/new/", views.note_add, name="note_add"),
+    path("notes/<int:pk>/correct/", views.note_correct, name="note_correct"),
+]

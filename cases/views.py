@@ -1,0 +1,315 @@
+"""Thin views: parse, call a selector or service, render. Reads of case, person and household pages
+and every search are written to the read log."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from cases import selectors, services
+from cases.forms import (
+    AssessmentForm,
+    CaseTransitionForm,
+    CaseUpdateForm,
+    IntakeForm,
+    ProgressNoteCorrectionForm,
+    ProgressNoteForm,
+    apply_service_errors,
+    codes,
+)
+from cases.models import CaseStatus, CodeKind, ProgressNote
+from jusou.access import read_log
+from jusou.models import AccessBasis, ReadLog, Role, User
+
+CASE_PAGE_SIZE = 50
+NEW_PERSON_FIELDS = ("name", "kana", "birth_date", "birth_date_precision", "sex", "address", "phone",
+                     "atena_number", "attributes")  # fmt: skip
+CONSULTATION_FIELDS = ("received_at", "channel", "route", "first_noticed_by", "consulter_name", "issues",
+                       "main_issue", "urgency", "summary", "action_taken", "outcome", "referred_to")  # fmt: skip
+
+
+def _require_staff(request):
+    if not (request.user.roles & {Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR}):
+        raise PermissionDenied("この画面を使う権限がありません。")
+
+
+def _require_writer(request):
+    if not (request.user.roles & {Role.WORKER, Role.COORDINATOR}):
+        raise PermissionDenied("管理者は閲覧のみできます。")
+
+
+# --- Intake -------------------------------------------------------------------------------------
+
+
+def intake(request):
+    _require_writer(request)
+    form = IntakeForm(request.POST or None)
+    duplicates = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        choice = data["person_choice"]
+        person, new_person = None, None
+        try:
+            if choice == IntakeForm.PERSON_NEW:
+                new_person = {k: data[k] for k in NEW_PERSON_FIELDS}
+            elif choice != IntakeForm.PERSON_ANONYMOUS:
+                person = selectors.person_get_for_user(request.user, int(choice))
+            consultation = services.intake_record(
+                acting_user=request.user,
+                person=person,
+                new_person=new_person,
+                duplicate_confirmed=data["duplicate_confirmed"],
+                household_name=data["household_name"],
+                relationship=data["relationship"],
+                **{k: data[k] for k in CONSULTATION_FIELDS},
+            )
+        except Http404:
+            form.add_error(None, "選んだ本人が見つかりません。もう一度検索して選んでください。")
+        except services.DuplicateSuspected as suspected:
+            duplicates = suspected.check
+            form.add_error(None, suspected.messages)
+            form.data = form.data.copy()
+            form.data["duplicate_confirmed"] = "true"
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            if consultation.case_id:
+                messages.success(
+                    request, f"相談を記録し、支援ケース {consultation.case.number} を開きました。"
+                )
+                return redirect(consultation.case)
+            messages.success(request, "相談を記録しました。")
+            return redirect("cases:intake")
+    selected = None
+    choice = form.data.get("person_choice", "") if form.is_bound else ""
+    if choice.isdigit():
+        selected = selectors.persons_visible_to(request.user).filter(pk=int(choice)).first()
+    return render(
+        request,
+        "cases/intake.html",
+        {"form": form, "duplicates": duplicates, "selected_person": selected},
+    )
+
+
+@require_GET
+def person_search(request):
+    """Search as you type (fragment) and the search page. Only people the user may see."""
+    _require_staff(request)
+    query = request.GET.get("q", "").strip()[:100]
+    results = selectors.person_search(request.user, query) if query else []
+    if query:
+        read_log(
+            user=request.user, action=ReadLog.Action.SEARCH, detail=f"本人検索: {query}（{len(results)}件）"
+        )
+    template = "cases/_person_results.html" if request.GET.get("fragment") else "cases/person_search.html"
+    return render(
+        request, template, {"query": query, "results": results, "pick": bool(request.GET.get("pick"))}
+    )
+
+
+# --- Cases --------------------------------------------------------------------------------------
+
+
+def _filters_from(request) -> selectors.CaseFilters:
+    get = request.GET
+
+    def number(name):
+        value = get.get(name, "")
+        return int(value) if value.isdigit() else None
+
+    scope = get.get("scope", "mine" if request.user.has_role(Role.WORKER) else "agency")
+    status = get.get("status", "")
+    return selectors.CaseFilters(
+        scope=scope if scope in ("mine", "agency", "all") else "agency",
+        status=status if status in CaseStatus.values else "",
+        issue=number("issue"),
+        risk=get.get("risk") == "1",
+        worker=number("worker"),
+        overdue=get.get("overdue") == "1",
+        q=get.get("q", "").strip()[:100],
+    )
+
+
+@require_GET
+def case_list(request):
+    _require_staff(request)
+    filters = _filters_from(request)
+    page = Paginator(selectors.case_list(request.user, filters), CASE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    if filters.q:
+        read_log(user=request.user, action=ReadLog.Action.SEARCH, detail=f"ケース検索: {filters.q}")
+    workers = User.objects.filter(
+        memberships__agency__in=request.user.agencies, memberships__ended_on__isnull=True, is_active=True
+    ).distinct().order_by("last_name", "first_name")  # fmt: skip
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/case_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "statuses": CaseStatus.choices,
+            "issues": codes(CodeKind.ISSUE),
+            "workers": workers,
+            "querystring": query.urlencode(),
+        },
+    )
+
+
+def case_detail(request, pk):
+    _require_staff(request)
+    case = selectors.case_get_for_user(request.user, pk)
+    read_log(
+        user=request.user,
+        action=ReadLog.Action.VIEW,
+        obj=case,
+        basis=selectors.case_basis(request.user, case),
+    )
+    can_change = selectors.case_can_change(request.user, case)
+    issues = list(case.issues.all())
+    writable = {}
+    if can_change:
+        writable = {
+            "transition_form": CaseTransitionForm(case=case) if case.allowed_transitions() else None,
+            "update_form": CaseUpdateForm.for_case(case, issues),
+            "note_form": ProgressNoteForm() if case.is_open else None,
+        }
+    return render(
+        request,
+        "cases/case_detail.html",
+        {
+            "case": case,
+            "can_change": can_change,
+            "issues": issues,
+            "household_members": selectors.household_panel(request.user, case.household),
+            "assessment": selectors.case_latest_assessment(case),
+            "timeline": selectors.case_timeline(case),
+            **writable,
+        },
+    )
+
+
+def _back_to_case(request, case, error=None):
+    if error is not None:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect(case)
+
+
+@require_POST
+def case_transition(request, pk):
+    case = selectors.case_get_for_user(request.user, pk, for_change=True)
+    form = CaseTransitionForm(request.POST, case=case)
+    if not form.is_valid():
+        return _back_to_case(
+            request, case, ValidationError([e for errs in form.errors.values() for e in errs])
+        )
+    data = form.cleaned_data
+    try:
+        services.case_transition(
+            case=case,
+            to_status=data["to_status"],
+            acting_user=request.user,
+            reason=data["reason"],
+            close_reason=data["close_reason"],
+            suspend_reason=data["suspend_reason"],
+            expected_version=data["version"],
+        )
+    except ValidationError as error:
+        return _back_to_case(request, case, error)
+    messages.success(request, f"ケースを「{CaseStatus(data['to_status']).label}」にしました。")
+    return redirect(case)
+
+
+@require_POST
+def case_update(request, pk):
+    case = selectors.case_get_for_user(request.user, pk, for_change=True)
+    form = CaseUpdateForm(request.POST)
+    if not form.is_valid():
+        return _back_to_case(
+            request, case, ValidationError([e for errs in form.errors.values() for e in errs])
+        )
+    try:
+        services.case_update(case=case, acting_user=request.user, expected_version=form.cleaned_data["version"],
+                             **{k: v for k, v in form.cleaned_data.items() if k != "version"})  # fmt: skip
+    except ValidationError as error:
+        return _back_to_case(request, case, error)
+    messages.success(request, "ケース情報を更新しました。")
+    return redirect(case)
+
+
+def assessment_new(request, pk):
+    case = selectors.case_get_for_user(request.user, pk, for_change=True)
+    latest = selectors.case_latest_assessment(case)
+    initial = {}
+    if latest is not None:
+        initial = {f: getattr(latest, f) for f in AssessmentForm.base_fields if f != "issues"}
+        initial["issues"] = [i.pk for i in latest.issues.all()]
+    form = AssessmentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessment = services.assessment_record(case=case, acting_user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, f"アセスメント 第{assessment.version}版を記録しました。")
+            return redirect(case)
+    return render(request, "cases/assessment_form.html", {"case": case, "form": form, "latest": latest})
+
+
+@require_POST
+def note_add(request, pk):
+    case = selectors.case_get_for_user(request.user, pk, for_change=True)
+    form = ProgressNoteForm(request.POST)
+    if not form.is_valid():
+        return _back_to_case(
+            request, case, ValidationError([e for errs in form.errors.values() for e in errs])
+        )
+    try:
+        services.progress_note_add(case=case, acting_user=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        return _back_to_case(request, case, error)
+    messages.success(request, "経過記録を追加しました。")
+    return redirect(case)
+
+
+def note_correct(request, pk):
+    note = get_object_or_404(ProgressNote.objects.select_related("case"), pk=pk)
+    case = selectors.case_get_for_user(request.user, note.case_id, for_change=True)
+    form = ProgressNoteCorrectionForm(request.POST or None, initial={"content": note.content})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.progress_note_correct(note=note, acting_user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, "経過記録を訂正しました（訂正前の内容は履歴に残ります）。")
+            return redirect(case)
+    return render(request, "cases/note_correct.html", {"case": case, "note": note, "form": form})
+
+
+# --- People and households ----------------------------------------------------------------------
+
+
+def person_detail(request, pk):
+    _require_staff(request)
+    person = selectors.person_get_for_user(request.user, pk)
+    basis = AccessBasis.SUPERVISOR if selectors.is_supervisor(request.user) else AccessBasis.ASSIGNMENT
+    read_log(user=request.user, action=ReadLog.Action.VIEW, obj=person, basis=basis)
+    return render(request, "cases/person_detail.html", selectors.person_detail_context(request.user, person))
+
+
+def household_detail(request, pk):
+    _require_staff(request)
+    household = selectors.household_get_for_user(request.user, pk)
+    basis = AccessBasis.SUPERVISOR if selectors.is_supervisor(request.user) else AccessBasis.ASSIGNMENT
+    read_log(user=request.user, action=ReadLog.Action.VIEW, obj=household, basis=basis)
+    return render(
+        request,
+        "cases/household_detail.html",
+        {"household": household, "household_members": selectors.household_panel(request.user, household)},
+    )

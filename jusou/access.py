@@ -1,0 +1,195 @@
+"""The one access mechanism every app uses for protected records (cases, meetings, plans …).
+
+A grant is written to the ledger (AccessGrant: basis, grantor, period) and, in the same
+transaction, to the object's django-guardian direct foreign-key permission table (a
+`<Model>UserObjectPermission` / `<Model>GroupObjectPermission` pair declared next to the model).
+Agency-wide grants go to the agency's guardian group; who belongs to an agency is read from the
+active StaffMembership rows when the query runs, so a transfer or a departure takes effect at once.
+
+`visible_q` is what selectors filter with: a row must have a guardian permission *and* a grant that
+is valid at this moment. Nothing else reads permissions; supervisors' read-only access over
+everything is decided by each selector, since it is a role, not a grant.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+
+from jusou.models import AccessBasis, AccessGrant, Agency, ReadLog, User
+
+
+def agency_group(agency: Agency) -> Group:
+    """The guardian group that holds an agency's grants, created on first use."""
+    if agency.group_id is None:
+        with transaction.atomic():
+            agency = Agency.objects.select_for_update().get(pk=agency.pk)
+            if agency.group_id is None:
+                agency.group = Group.objects.create(name=f"機関:{agency.code}")
+                agency.save(update_fields=["group"])
+    return agency.group
+
+
+def _codename(model: type[models.Model], permission: str) -> str:
+    return f"{permission}_{model._meta.model_name}"
+
+
+@transaction.atomic
+def access_grant(
+    *,
+    obj: models.Model,
+    basis: str,
+    acting_user: User | None,
+    user: User | None = None,
+    agency: Agency | None = None,
+    permissions: Iterable[str] = ("view",),
+    ends_at: datetime | None = None,
+    reason: str = "",
+) -> list[AccessGrant]:
+    """Grant `user` or every staff member of `agency` the given permissions on `obj`.
+
+    Invariant: each ledger row has exactly one grantee and a basis, and the guardian table holds the
+    same permission for as long as at least one valid grant does.
+    """
+    if (user is None) == (agency is None):
+        raise ValueError("grant to exactly one of user or agency")
+    content_type = ContentType.objects.get_for_model(obj)
+    grants = []
+    for permission in permissions:
+        grant = AccessGrant(
+            content_type=content_type,
+            object_id=obj.pk,
+            user=user,
+            agency=agency,
+            permission=permission,
+            basis=basis,
+            reason=reason,
+            granted_by=acting_user,
+            ends_at=ends_at,
+        )
+        grant.full_clean()
+        grant._history_user = acting_user
+        grant.save()
+        grants.append(grant)
+        assign_perm(_codename(type(obj), permission), user or agency_group(agency), obj)
+    return grants
+
+
+@transaction.atomic
+def access_revoke(*, grant: AccessGrant, acting_user: User | None, reason: str) -> None:
+    """End a grant now. The guardian permission goes too unless another valid grant still holds it."""
+    grant = AccessGrant.objects.select_for_update().get(pk=grant.pk)
+    if grant.revoked_at is not None:
+        return
+    grant.revoked_at = timezone.now()
+    grant.revoked_by = acting_user
+    grant.revoke_reason = reason
+    grant._history_user = acting_user
+    grant.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    _drop_guardian_permission_if_unbacked(grant)
+
+
+def access_revoke_for(*, obj: models.Model, acting_user: User | None, reason: str, **filters) -> int:
+    """Revoke every valid grant on `obj` matching `filters` (user=…, agency=…, basis=…)."""
+    grants = list(AccessGrant.objects.valid().filter(**_object_filter(obj), **filters))
+    for grant in grants:
+        access_revoke(grant=grant, acting_user=acting_user, reason=reason)
+    return len(grants)
+
+
+def access_expire_due() -> int:
+    """Beat: drop guardian permissions whose every grant has run out. Access already stopped at
+    the end time (visible_q checks validity); this keeps the guardian tables tidy."""
+    now = timezone.now()
+    expired = AccessGrant.objects.filter(ends_at__lte=now, revoked_at__isnull=True)
+    count = 0
+    for grant in expired.select_related("agency", "user", "content_type")[:1000]:
+        with transaction.atomic():
+            grant.revoked_at = grant.ends_at
+            grant.revoke_reason = "期間満了"
+            grant.save(update_fields=["revoked_at", "revoke_reason"])
+            _drop_guardian_permission_if_unbacked(grant)
+        count += 1
+    return count
+
+
+def _object_filter(obj: models.Model) -> dict:
+    return {"content_type": ContentType.objects.get_for_model(obj), "object_id": obj.pk}
+
+
+def _drop_guardian_permission_if_unbacked(grant: AccessGrant) -> None:
+    still_backed = (
+        AccessGrant.objects.valid()
+        .filter(content_type=grant.content_type, object_id=grant.object_id, permission=grant.permission)
+        .filter(user=grant.user, agency=grant.agency)
+        .exists()
+    )
+    if not still_backed:
+        obj = grant.content_type.get_object_for_this_type(pk=grant.object_id)
+        grantee = grant.user or agency_group(grant.agency)
+        remove_perm(_codename(type(obj), grant.permission), grantee, obj)
+
+
+def visible_q(user: User, model: type[models.Model], permission: str = "view") -> Q:
+    """The rows of `model` that `user` holds `permission` on right now, through a grant to them or to
+    an agency they currently work for. Use it inside a selector's filter()."""
+    content_type = ContentType.objects.get_for_model(model)
+    codename = _codename(model, permission)
+    agencies = user.agencies
+    grants = AccessGrant.objects.valid().filter(
+        content_type=content_type, object_id=OuterRef("pk"), permission=permission
+    )
+    user_perms = get_user_obj_perms_model(model).objects.filter(
+        content_object=OuterRef("pk"), user=user, permission__codename=codename
+    )
+    own = Q(Exists(user_perms)) & Q(Exists(grants.filter(user=user)))
+    group_ids = [agency.group_id for agency in agencies if agency.group_id]
+    if not group_ids:
+        return own
+    group_perms = get_group_obj_perms_model(model).objects.filter(
+        content_object=OuterRef("pk"), group_id__in=group_ids, permission__codename=codename
+    )
+    through_agency = Q(Exists(group_perms)) & Q(Exists(grants.filter(agency__in=agencies)))
+    return own | through_agency
+
+
+def access_basis(user: User, obj: models.Model, permission: str = "view") -> str | None:
+    """The basis on which `user` holds `permission` on `obj` now (a personal grant first), or None."""
+    grants = AccessGrant.objects.valid().filter(**_object_filter(obj), permission=permission)
+    grant = (
+        grants.filter(Q(user=user) | Q(agency__in=user.agencies))
+        .order_by(F("user_id").asc(nulls_last=True), "pk")
+        .first()
+    )
+    return grant.basis if grant else None
+
+
+def read_log(*, user: User, action: str, obj: models.Model | None = None, basis: str = "", detail: str = ""):
+    """Append a row to the read log (DOMAIN.md §8: tamper-evident logs of who viewed which case)."""
+    return ReadLog.objects.create(
+        user=user,
+        action=action,
+        content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
+        object_id=obj.pk if obj is not None else None,
+        basis=basis,
+        detail=detail[:500],
+    )
+
+
+__all__ = [
+    "AccessBasis",
+    "access_basis",
+    "access_expire_due",
+    "access_grant",
+    "access_revoke",
+    "access_revoke_for",
+    "agency_group",
+    "read_log",
+    "visible_q",
+]

@@ -1,0 +1,63 @@
+"""How the programme apps put themselves into the shared pages without jusou importing them:
+each app registers its navigation entries and dashboard panels in its AppConfig.ready()."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import reverse
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: frozenset[str]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class DashboardPanel:
+    template: str
+    roles: frozenset[str]
+    context: Any = field(default=None)  # callable(request) -> dict
+    order: int = 100
+
+
+_nav: list[NavItem] = []
+_panels: list[DashboardPanel] = []
+
+
+def register_nav(label: str, url_name: str, roles, order: int = 100) -> None:
+    _nav.append(NavItem(label, url_name, frozenset(roles), order))
+
+
+def register_dashboard_panel(template: str, roles, context=None, order: int = 100) -> None:
+    _panels.append(DashboardPanel(template, frozenset(roles), context, order))
+
+
+def nav_for(user) -> list[dict]:
+    return [
+        {"label": item.label, "url": reverse(item.url_name), "url_name": item.url_name}
+        for item in sorted(_nav, key=lambda i: i.order)
+        if item.roles & user.roles
+    ]
+
+
+def panels_for(request) -> list[dict]:
+    return [
+        {"template": panel.template, **(panel.context(request) if panel.context else {})}
+        for panel in sorted(_panels, key=lambda p: p.order)
+        if panel.roles & request.user.roles
+    ]
+
+
+_demo_loaders: list[tuple[int, Any]] = []
+
+
+def register_demo(loader, order: int = 100) -> None:
+    """A programme app adds its part of the みどり市 demo world (called by `loaddemo`, idempotent)."""
+    _demo_loaders.append((order, loader))
+
+
+def demo_loaders() -> list:
+    return [loader for _, loader in sorted(_demo_loaders, key=lambda item: item[0])]
