@@ -62,7 +62,7 @@ class IntakeForm(forms.Form):
         label="新しい世帯の名前",
         max_length=100,
         required=False,
-        help_text="本人に世帯がない場合のみ。例: 山田さん世帯",
+        help_text="本人に世帯がない場合のみ。例: 〇〇さん世帯",
     )
     relationship = forms.CharField(label="続柄", max_length=30, required=False, initial="本人")
     # 相談

@@ -1,0 +1,91 @@
+"""Assessments, progress notes, households: versions and corrections kept in history."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from cases import services
+from cases.models import CaseStatus, CodeKind, HouseholdMember
+from cases.tests.conftest import code
+
+
+def test_assessment_versions_are_kept_and_the_first_starts_the_assessment(world):
+    first = services.assessment_record(case=world.case, acting_user=world.assigned, issues=[code(CodeKind.ISSUE, "care")],
+                                       issues_detail="介護", formulation="第1版の見立て")  # fmt: skip
+    world.case.refresh_from_db()
+    assert world.case.status == CaseStatus.ASSESSING
+    second = services.assessment_record(case=world.case, acting_user=world.colleague,
+                                        issues=[code(CodeKind.ISSUE, "8050")], issues_detail="8050",
+                                        formulation="第2版の見立て")  # fmt: skip
+    assert (first.version, second.version) == (1, 2)
+    assert world.case.assessments.get(version=1).formulation == "第1版の見立て"
+
+
+def test_assessment_form_in_the_browser(client, world):
+    client.force_login(world.assigned)
+    url = reverse("cases:assessment_new", args=[world.case.pk])
+    assert client.get(url).status_code == 200
+    bad = client.post(url, {"issues_detail": "", "formulation": ""})
+    assert "この項目は必須です。" in bad.content.decode()
+    ok = client.post(
+        url, {"issues": [code(CodeKind.ISSUE, "care").pk], "issues_detail": "介護", "formulation": "見立て"}
+    )
+    assert ok.status_code == 302
+    assert world.case.assessments.count() == 1
+
+
+def test_a_correction_needs_a_reason_and_keeps_the_old_text_in_history(client, world):
+    note = services.progress_note_add(
+        case=world.case, acting_user=world.assigned, kind="phone", content="誤った内容"
+    )
+    with pytest.raises(ValidationError):
+        services.progress_note_correct(
+            note=note, acting_user=world.assigned, content="正しい内容", reason=" "
+        )
+    client.force_login(world.colleague)
+    response = client.post(
+        reverse("cases:note_correct", args=[note.pk]), {"content": "正しい内容", "reason": "聞き違い"}
+    )
+    assert response.status_code == 302
+    note.refresh_from_db()
+    history = list(note.history.order_by("history_date"))
+    assert [h.content for h in history] == ["誤った内容", "正しい内容"]
+    assert history[-1].history_change_reason == "訂正: 聞き違い"
+    assert history[-1].history_user == world.colleague
+
+
+def test_outsiders_cannot_correct_a_note(client, world):
+    note = services.progress_note_add(
+        case=world.case, acting_user=world.assigned, kind="phone", content="内容"
+    )
+    client.force_login(world.outsider)
+    assert client.get(reverse("cases:note_correct", args=[note.pk])).status_code == 404
+
+
+def test_moving_household_keeps_who_lived_where(world):
+    new_home = services.household_register(acting_user=world.assigned, name="山田一郎さん世帯")
+    services.household_member_move(acting_user=world.assigned, person=world.son, to_household=new_home,
+                                   relationship="本人", reason="転居")  # fmt: skip
+    rows = HouseholdMember.objects.filter(person=world.son).order_by("pk")
+    assert [(r.household_id, r.left_on is None) for r in rows] == [
+        (world.household.pk, False),
+        (new_home.pk, True),
+    ]
+
+
+def test_a_person_has_one_current_household(world):
+    other = services.household_register(acting_user=world.assigned, name="別の世帯")
+    with pytest.raises(ValidationError, match="すでに別の世帯に属しています"):
+        services.household_member_add(
+            acting_user=world.assigned, household=other, person=world.son, relationship="子"
+        )
+
+
+def test_transition_history_names_actor_and_reason(world):
+    services.assessment_record(case=world.case, acting_user=world.assigned, issues=[code(CodeKind.ISSUE, "care")],
+                               issues_detail="介護", formulation="見立て")  # fmt: skip
+    services.case_transition(case=world.case, to_status=CaseStatus.REFERRED, acting_user=world.colleague,
+                             reason="複合課題のため")  # fmt: skip
+    latest = world.case.history.latest()
+    assert latest.history_user == world.colleague
+    assert latest.history_change_reason == "アセスメント中→多機関協働へつなぎ依頼: 複合課題のため"
