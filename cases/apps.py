@@ -15,6 +15,7 @@ class CasesConfig(AppConfig):
         register_nav("相談受付", "cases:intake", {Role.WORKER, Role.COORDINATOR}, order=10)
         register_nav("ケース一覧", "cases:case_list", staff, order=20)
         register_nav("本人検索", "cases:person_search", staff, order=30)
+        register_nav("相談受付一覧", "cases:consultation_list", staff, order=40)
         register_dashboard_panel("cases/panels/worker.html", {Role.WORKER}, panels.worker, order=10)
         register_dashboard_panel(
             "cases/panels/coordinator.html", {Role.COORDINATOR}, panels.coordinator, order=20

@@ -197,3 +197,56 @@ def apply_service_errors(form: forms.Form, error) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
+
+
+class PersonForm(forms.Form):
+    name = forms.CharField(label="氏名", max_length=100)
+    kana = forms.CharField(label="ふりがな", max_length=100, required=False)
+    birth_date = forms.DateField(label="生年月日", required=False, widget=DateInput())
+    birth_date_precision = forms.ChoiceField(label="生年月日の精度", choices=BirthDatePrecision.choices)
+    sex = forms.ChoiceField(label="性別", choices=Sex.choices)
+    address = forms.CharField(label="住所", max_length=200, required=False)
+    phone = forms.CharField(label="電話", max_length=30, required=False)
+    atena_number = forms.CharField(label="宛名番号", max_length=20, required=False)
+    attributes = forms.ModelMultipleChoiceField(
+        label="属性", queryset=codes(CodeKind.ATTRIBUTE), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    notes = forms.CharField(label="備考", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    reason = forms.CharField(
+        label="変更の理由", max_length=200, required=False, help_text="例: 転居による住所変更"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attributes"].queryset = codes(CodeKind.ATTRIBUTE)
+
+
+class HouseholdMemberForm(forms.Form):
+    """Register a new person as a member of the household."""
+
+    name = forms.CharField(label="氏名", max_length=100)
+    kana = forms.CharField(label="ふりがな", max_length=100, required=False)
+    birth_date = forms.DateField(label="生年月日", required=False, widget=DateInput())
+    sex = forms.ChoiceField(label="性別", choices=Sex.choices, initial=Sex.UNKNOWN)
+    relationship = forms.CharField(label="続柄", max_length=30)
+    lives_together = forms.BooleanField(label="同居", required=False, initial=True)
+    is_main_carer = forms.BooleanField(label="主介護者", required=False)
+    is_key_person = forms.BooleanField(label="キーパーソン", required=False)
+    cares_for = forms.ModelMultipleChoiceField(
+        label="介護・世話をしている相手", queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    own_issues = forms.CharField(label="本人の課題", max_length=300, required=False)
+
+    def __init__(self, *args, household=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from cases.models import HouseholdMember
+
+        members = HouseholdMember.objects.filter(household=household, left_on__isnull=True).select_related(
+            "person"
+        )
+        self.fields["cares_for"].queryset = members
+        self.fields["cares_for"].label_from_instance = lambda m: f"{m.person.name}（{m.relationship}）"
+
+
+class MemberLeaveForm(forms.Form):
+    reason = forms.CharField(label="理由", max_length=200)

@@ -208,6 +208,26 @@ def person_get_for_user(user: User, pk: int) -> Person:
     return person
 
 
+def person_can_change(user: User, person: Person) -> bool:
+    """Staff of the registering agency, or anyone who may change one of the person's cases or a
+    case of their household. Supervisors read only."""
+    if not user.roles & {Role.WORKER, Role.COORDINATOR}:
+        return False
+    if person.registered_by_agency_id in {a.pk for a in user.agencies}:
+        return True
+    writable = Case.objects.filter(visible_q(user, Case, "change"))
+    households = person.memberships.filter(left_on__isnull=True).values("household")
+    return writable.filter(Q(person=person) | Q(household__in=households)).exists()
+
+
+def household_can_change(user: User, household: Household) -> bool:
+    if not user.roles & {Role.WORKER, Role.COORDINATOR}:
+        return False
+    if household.registered_by_agency_id in {a.pk for a in user.agencies}:
+        return True
+    return Case.objects.filter(visible_q(user, Case, "change")).filter(household=household).exists()
+
+
 def households_visible_to(user: User) -> QuerySet[Household]:
     if is_supervisor(user):
         return Household.objects.all()

@@ -28,7 +28,13 @@ from cases.models import (
     Person,
     ProgressNote,
 )
-from cases.selectors import case_can_change, coordinators
+from cases.selectors import (
+    case_can_change,
+    coordinators,
+    household_can_change,
+    person_can_change,
+    person_duplicates,
+)
 from jusou import access
 from jusou import services as core_services
 from jusou.models import AccessBasis, Agency, Role, User
@@ -130,6 +136,8 @@ def household_member_add(
 ) -> HouseholdMember:
     """Add a person to a household. A person belongs to one current household: a move first ends the
     old membership (household_member_leave), so who lived with whom stays in the record."""
+    if not household_can_change(acting_user, household):
+        raise PermissionDenied("この世帯を更新する権限がありません。")
     member = HouseholdMember(
         household=household,
         person=person,
@@ -521,8 +529,6 @@ def intake_record(
     """The intake page in one transaction: the person (picked, new or anonymous), their household,
     and the consultation. A new person who may be known already is not registered until the user
     confirms; if the match is at an agency the user cannot see, only the coordinators learn which."""
-    from cases.selectors import person_duplicates
-
     if new_person is not None:
         if not duplicate_confirmed:
             check = person_duplicates(
@@ -563,3 +569,51 @@ def _intake_save(
                 relationship=relationship or "本人",
             )
     return consultation_record(acting_user=acting_user, person=person, household=household, **consultation)
+
+
+PERSON_EDITABLE = (
+    "name",
+    "kana",
+    "birth_date",
+    "birth_date_precision",
+    "sex",
+    "address",
+    "phone",
+    "atena_number",
+    "notes",
+)
+
+
+@transaction.atomic
+def person_update(
+    *, person: Person, acting_user: User, reason: str = "", attributes=None, **fields
+) -> Person:
+    """Correct or update a person's details; the previous values stay in the history."""
+    if not person_can_change(acting_user, person):
+        raise PermissionDenied("この方の情報を更新する権限がありません。")
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    for name, value in fields.items():
+        if name not in PERSON_EDITABLE:
+            raise ValueError(name)
+        setattr(person, name, value)
+    if person.birth_date and person.birth_date > timezone.localdate():
+        raise ValidationError({"birth_date": "生年月日に未来の日付は入力できません。"})
+    person.atena_number = (person.atena_number or "").strip() or None
+    _save(person, acting_user=acting_user, reason=reason or "本人情報の更新")
+    if attributes is not None:
+        person.attributes.set(attributes)
+    return person
+
+
+@transaction.atomic
+def household_member_leave(*, member: HouseholdMember, acting_user: User, reason: str) -> HouseholdMember:
+    """A member leaves the household (転出・死亡・施設入所 …) from today; the row stays as history."""
+    if not reason.strip():
+        raise ValidationError({"reason": "世帯から外す理由を入力してください。"})
+    if not household_can_change(acting_user, member.household):
+        raise PermissionDenied("この世帯を更新する権限がありません。")
+    member = HouseholdMember.objects.select_for_update().get(pk=member.pk)
+    if member.left_on is not None:
+        raise ValidationError("この方はすでに世帯から外れています。")
+    member.left_on = timezone.localdate()
+    return _save(member, acting_user=acting_user, reason=reason, update_fields=["left_on"])

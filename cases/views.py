@@ -4,6 +4,7 @@ and every search are written to the read log."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -13,13 +14,16 @@ from cases.forms import (
     AssessmentForm,
     CaseTransitionForm,
     CaseUpdateForm,
+    HouseholdMemberForm,
     IntakeForm,
+    MemberLeaveForm,
+    PersonForm,
     ProgressNoteCorrectionForm,
     ProgressNoteForm,
     apply_service_errors,
     codes,
 )
-from cases.models import CaseStatus, CodeKind, ProgressNote
+from cases.models import CaseStatus, CodeKind, HouseholdMember, ProgressNote
 from jusou.access import read_log
 from jusou.models import AccessBasis, ReadLog, Role, User
 
@@ -300,7 +304,28 @@ def person_detail(request, pk):
     person = selectors.person_get_for_user(request.user, pk)
     basis = AccessBasis.SUPERVISOR if selectors.is_supervisor(request.user) else AccessBasis.ASSIGNMENT
     read_log(user=request.user, action=ReadLog.Action.VIEW, obj=person, basis=basis)
-    return render(request, "cases/person_detail.html", selectors.person_detail_context(request.user, person))
+    context = selectors.person_detail_context(request.user, person)
+    context["can_change"] = selectors.person_can_change(request.user, person)
+    return render(request, "cases/person_detail.html", context)
+
+
+def person_edit(request, pk):
+    person = selectors.person_get_for_user(request.user, pk)
+    if not selectors.person_can_change(request.user, person):
+        raise PermissionDenied("この方の情報を更新する権限がありません。")
+    initial = {f: getattr(person, f) for f in services.PERSON_EDITABLE}
+    initial["attributes"] = [a.pk for a in person.attributes.all()]
+    form = PersonForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            services.person_update(person=person, acting_user=request.user, **data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, "本人の情報を更新しました（変更前の内容は履歴に残ります）。")
+            return redirect(person)
+    return render(request, "cases/person_form.html", {"person": person, "form": form})
 
 
 def household_detail(request, pk):
@@ -308,8 +333,77 @@ def household_detail(request, pk):
     household = selectors.household_get_for_user(request.user, pk)
     basis = AccessBasis.SUPERVISOR if selectors.is_supervisor(request.user) else AccessBasis.ASSIGNMENT
     read_log(user=request.user, action=ReadLog.Action.VIEW, obj=household, basis=basis)
+    can_change = selectors.household_can_change(request.user, household)
+    form = HouseholdMemberForm(request.POST or None, household=household) if can_change else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied("この世帯を更新する権限がありません。")
+        if form.is_valid():
+            try:
+                _household_member_add(request, household, form.cleaned_data)
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, "世帯員を追加しました。")
+                return redirect(household)
     return render(
         request,
         "cases/household_detail.html",
-        {"household": household, "household_members": selectors.household_panel(request.user, household)},
+        {
+            "household": household,
+            "household_members": selectors.household_panel(request.user, household),
+            "member_form": form,
+            "can_change": can_change,
+            "leave_form": MemberLeaveForm() if can_change else None,
+        },
     )
+
+
+@transaction.atomic
+def _household_member_add(request, household, data):
+    person = services.person_register(
+        acting_user=request.user,
+        name=data["name"],
+        kana=data["kana"],
+        birth_date=data["birth_date"],
+        sex=data["sex"],
+    )
+    member = services.household_member_add(
+        acting_user=request.user, household=household, person=person, relationship=data["relationship"],
+        lives_together=data["lives_together"], is_main_carer=data["is_main_carer"],
+        is_key_person=data["is_key_person"], own_issues=data["own_issues"],
+    )  # fmt: skip
+    member.cares_for.set(data["cares_for"])
+
+
+@require_POST
+def household_member_leave(request, pk):
+    member = get_object_or_404(HouseholdMember.objects.select_related("household"), pk=pk)
+    household = selectors.household_get_for_user(request.user, member.household_id)
+    form = MemberLeaveForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("世帯から外す理由を入力してください。")
+        services.household_member_leave(
+            member=member, acting_user=request.user, reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"{member.person.name}さんを世帯から外しました（記録は残ります）。")
+    return redirect(household)
+
+
+@require_GET
+def consultation_list(request):
+    """The consultations the user's agency received (and those of cases they may see), newest first:
+    how yesterday's anonymous call is found again."""
+    _require_staff(request)
+    consultations = (
+        selectors.consultations_visible_to(request.user)
+        .select_related("agency", "person", "channel", "main_issue", "recorded_by", "case")
+        .order_by("-received_at", "-pk")
+    )
+    page = Paginator(consultations, CASE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "cases/consultation_list.html", {"page": page})

@@ -22,7 +22,7 @@ def login(page, base, username):
 def test_intake_case_assessment_referral_and_the_outsider_sees_nothing(page, live_server, personas):
     base = live_server.url
     login(page, base, "intake_a")
-    page.get_by_role("link", name="相談受付").click()
+    page.get_by_role("link", name="相談受付", exact=True).click()
 
     # Search as you type: an existing person of the agency shows up, typed in half-width katakana.
     page.get_by_label("氏名・ふりがなで検索").fill("ﾔﾏﾓﾄ")
