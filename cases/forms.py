@@ -14,7 +14,7 @@ from cases.models import (
     Sex,
     Urgency,
 )
-from jusou.models import Agency
+from jusou.models import Agency, Role, StaffMembership, User
 
 
 def codes(kind: str):
@@ -129,6 +129,7 @@ class CaseTransitionForm(forms.Form):
 
 
 class CaseUpdateForm(forms.Form):
+    lead_worker = forms.ModelChoiceField(label="主担当者", queryset=None)
     risk_abuse = forms.BooleanField(label="虐待", required=False)
     risk_suicide = forms.BooleanField(label="自殺リスク", required=False)
     risk_life = forms.BooleanField(label="生命の危険", required=False)
@@ -138,14 +139,23 @@ class CaseUpdateForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["issues"].queryset = codes(CodeKind.ISSUE)
+        # The lead worker is one of the owning agency's current staff (assignment within the agency).
+        self.fields["lead_worker"].queryset = (
+            User.objects.filter(is_active=True, memberships__in=StaffMembership.objects.active().filter(
+                agency=case.owning_agency, role__in=[Role.WORKER, Role.COORDINATOR]))
+            .distinct().order_by("last_name", "first_name")
+        )  # fmt: skip
+        self.fields["lead_worker"].label_from_instance = lambda u: u.get_full_name() or u.username
 
     @classmethod
     def for_case(cls, case, issues):
-        fields = ("risk_abuse", "risk_suicide", "risk_life", "next_follow_up_on", "version")
-        return cls(initial={**{f: getattr(case, f) for f in fields}, "issues": [i.pk for i in issues]})
+        fields = ("lead_worker", "risk_abuse", "risk_suicide", "risk_life", "next_follow_up_on", "version")
+        return cls(
+            case=case, initial={**{f: getattr(case, f) for f in fields}, "issues": [i.pk for i in issues]}
+        )
 
 
 class AssessmentForm(forms.Form):

@@ -232,7 +232,7 @@ def case_transition(request, pk):
 @require_POST
 def case_update(request, pk):
     case = selectors.case_get_for_user(request.user, pk, for_change=True)
-    form = CaseUpdateForm(request.POST)
+    form = CaseUpdateForm(request.POST, case=case)
     if not form.is_valid():
         return _back_to_case(
             request, case, ValidationError([e for errs in form.errors.values() for e in errs])

@@ -7,6 +7,7 @@ from django.urls import reverse
 from cases import services
 from cases.models import CaseStatus, CodeKind, HouseholdMember
 from cases.tests.conftest import code
+from jusou.models import AccessGrant
 
 
 def test_assessment_versions_are_kept_and_the_first_starts_the_assessment(world):
@@ -89,3 +90,21 @@ def test_transition_history_names_actor_and_reason(world):
     latest = world.case.history.latest()
     assert latest.history_user == world.colleague
     assert latest.history_change_reason == "アセスメント中→多機関協働へつなぎ依頼: 複合課題のため"
+
+
+def test_lead_worker_is_reassigned_within_the_agency_and_grants_follow(client, world):
+    client.force_login(world.assigned)
+    url = reverse("cases:case_update", args=[world.case.pk])
+    data = {"lead_worker": world.colleague.pk, "version": world.case.version, "issues": [code(CodeKind.ISSUE, "care").pk],
+            "risk_suicide": "on"}  # fmt: skip
+    assert client.post(url, data).status_code == 302
+    world.case.refresh_from_db()
+    assert world.case.lead_worker == world.colleague and world.case.risk_suicide
+    grants = AccessGrant.objects.valid().filter(object_id=world.case.pk, user__isnull=False)
+    assert {g.user for g in grants} == {world.colleague}
+    # Someone from another agency cannot be made lead worker.
+    data.update(lead_worker=world.other_worker.pk, version=world.case.version)
+    response = client.post(url, data, follow=True)
+    assert "正しく選択してください" in response.content.decode()
+    world.case.refresh_from_db()
+    assert world.case.lead_worker == world.colleague
