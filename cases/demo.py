@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.codes import seed_code_lists
-from cases.models import CaseStatus, Code, CodeKind, NoteKind, Person
+from cases.models import AddressConfidentiality, CaseStatus, Code, CodeKind, NoteKind, Person
 from jusou.models import User
 
 MARKER = "DEMO-0001"  # 宛名番号 of the first demo person: present means the demo is loaded
@@ -51,8 +51,24 @@ def _assess(case, user, issues, formulation, **fields):
 
 def load_cases_demo() -> None:
     seed_code_lists(Code)
-    if Person.objects.filter(atena_number=MARKER).exists():
-        return
+    if not Person.objects.filter(atena_number=MARKER).exists():
+        _load_households()
+    _protect_dv_household()
+
+
+def _protect_dv_household() -> None:
+    """住所秘匿 for the DV victim and her son: only intake_a (assigned) sees where they are."""
+    intake_a = User.objects.get(username="intake_a")
+    for person in Person.objects.filter(name__in=["佐藤 美咲", "佐藤 蓮"]):
+        if not AddressConfidentiality.objects.in_force().filter(person=person).exists():
+            services.address_confidentiality_set(
+                person=person,
+                acting_user=intake_a,
+                reason="DV等支援措置（住民票の閲覧制限）中。夫が所在を探している。",
+            )
+
+
+def _load_households() -> None:
     intake_a = User.objects.get(username="intake_a")
     intake_b = User.objects.get(username="intake_b")
     member_c = User.objects.get(username="member_c")
@@ -112,12 +128,14 @@ def load_cases_demo() -> None:
     # --- DV: 佐藤さん (みどり中央地域包括支援センター); the child is known to member_c's agency ---
     misaki = services.person_register(
         acting_user=intake_a, name="佐藤 美咲", kana="さとう みさき", birth_date=date(1990, 6, 3), sex="female",
-        address="みどり市東三丁目（避難先）", phone="0120-000-303",
+        address="みどり市東三丁目5-2 みどりハイツ201（避難先）", phone="090-0000-0303", email="misaki@example.jp",
     )  # fmt: skip
     ren = services.person_register(
         acting_user=intake_a, name="佐藤 蓮", kana="さとう れん", birth_date=date(2019, 9, 15), sex="male",
     )  # fmt: skip
-    sato = services.household_register(acting_user=intake_a, name="佐藤さん世帯")
+    sato = services.household_register(
+        acting_user=intake_a, name="佐藤さん世帯", address="みどり市東三丁目5-2 みどりハイツ201（避難先）"
+    )
     services.household_member_add(acting_user=intake_a, household=sato, person=misaki, relationship="本人")
     services.household_member_add(acting_user=intake_a, household=sato, person=ren, relationship="長男")
     c = _consult(intake_a, days_ago=10, person=misaki, household=sato, route="self", channel="visit_office",

@@ -217,6 +217,7 @@ class PersonForm(forms.Form):
     sex = forms.ChoiceField(label="性別", choices=Sex.choices)
     address = forms.CharField(label="住所", max_length=200, required=False)
     phone = forms.CharField(label="電話", max_length=30, required=False)
+    email = forms.EmailField(label="メール", required=False)
     atena_number = forms.CharField(label="宛名番号", max_length=20, required=False)
     attributes = forms.ModelMultipleChoiceField(
         label="属性", queryset=codes(CodeKind.ATTRIBUTE), required=False, widget=forms.CheckboxSelectMultiple
@@ -226,9 +227,23 @@ class PersonForm(forms.Form):
         label="変更の理由", max_length=200, required=False, help_text="例: 転居による住所変更"
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, person, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["attributes"].queryset = codes(CodeKind.ATTRIBUTE)
+        # Whereabouts masked for this user (住所秘匿) are neither shown nor editable here.
+        for name in person.masked_fields:
+            self.fields.pop(name, None)
+
+
+class ConfidentialitySetForm(forms.Form):
+    reason = forms.CharField(
+        label="住所秘匿の理由", max_length=300, help_text="例: DV等支援措置（住民票の閲覧制限）中"
+    )
+    ends_on = forms.DateField(label="終了日（決まっている場合）", required=False, widget=DateInput())
+
+
+class ConfidentialityLiftForm(forms.Form):
+    lift_reason = forms.CharField(label="解除の理由", max_length=300)
 
 
 class HouseholdMemberForm(forms.Form):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from jusou.fieldpolicy import FieldPolicyModel
 from jusou.models import Agency
 from jusou.text import normalize_for_search
 
@@ -63,8 +64,10 @@ class BirthDatePrecision(models.TextChoices):
     UNKNOWN = "unknown", "不明"
 
 
-class Person(models.Model):
+class Person(FieldPolicyModel):
     """本人・対象者 (and anyone in a household): known by name, maybe only partly."""
+
+    FIELD_POLICY = {"location": ("address", "phone", "email"), "sensitive": ("attributes", "notes")}
 
     name = models.CharField("氏名", max_length=100)
     kana = models.CharField("ふりがな", max_length=100, blank=True)
@@ -78,6 +81,7 @@ class Person(models.Model):
     sex = models.CharField("性別", max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
     address = models.CharField("住所", max_length=200, blank=True)
     phone = models.CharField("電話", max_length=30, blank=True)
+    email = models.EmailField("メール", blank=True)
     # 宛名番号: the municipality's resident number, for linking with 住民記録 systems.
     atena_number = models.CharField("宛名番号", max_length=20, null=True, blank=True, unique=True)
     attributes = models.ManyToManyField(
@@ -122,8 +126,10 @@ class Person(models.Model):
         )
 
 
-class Household(models.Model):
+class Household(FieldPolicyModel):
     """世帯: the people living (or belonging) together whose problems are untangled as a whole."""
+
+    FIELD_POLICY = {"location": ("address",), "sensitive": ("notes",)}
 
     name = models.CharField("世帯名", max_length=100, help_text="例: 山田さん世帯")
     address = models.CharField("住所", max_length=200, blank=True)
@@ -147,9 +153,11 @@ class Household(models.Model):
         return reverse("cases:household_detail", args=[self.pk])
 
 
-class HouseholdMember(models.Model):
+class HouseholdMember(FieldPolicyModel):
     """世帯員: a person's place in a household for a period. Moving to another household ends this
     row (left_on) and starts a new one, so the history of who lived with whom is kept."""
+
+    FIELD_POLICY = {"sensitive": ("own_issues",)}
 
     household = models.ForeignKey(
         Household, verbose_name="世帯", on_delete=models.PROTECT, related_name="members"
@@ -200,8 +208,10 @@ class ConsultationOutcome(models.TextChoices):
     MULTI_AGENCY = "multi_agency", "多機関協働へ"
 
 
-class Consultation(models.Model):
+class Consultation(FieldPolicyModel):
     """相談受付: every consultation is recorded, including anonymous and one-off calls (断らない相談)."""
+
+    FIELD_POLICY = {"sensitive": ("issues", "main_issue", "summary", "action_taken", "consulter_name")}
 
     agency = models.ForeignKey(
         Agency, verbose_name="受付機関", on_delete=models.PROTECT, related_name="consultations"
@@ -329,8 +339,12 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
 OPEN_STATUSES = [CaseStatus.RECEIVED, CaseStatus.ASSESSING, CaseStatus.SUPPORTING, CaseStatus.REFERRED]
 
 
-class Case(models.Model):
+class Case(FieldPolicyModel):
     """支援ケース: continuing support for a person (and their household), owned by one agency."""
+
+    FIELD_POLICY = {
+        "sensitive": ("issues", "risk_abuse", "risk_suicide", "risk_life", "close_reason", "suspend_reason"),
+    }
 
     person = models.ForeignKey(Person, verbose_name="本人", on_delete=models.PROTECT, related_name="cases")
     household = models.ForeignKey(
@@ -441,9 +455,14 @@ class CaseTransition(models.Model):
         return f"{self.case}: {self.get_from_status_display()} → {self.get_to_status_display()}"
 
 
-class Assessment(models.Model):
+class Assessment(FieldPolicyModel):
     """アセスメント: the person's and the household's situation. Versioned: a revision is a new row;
     earlier versions stay readable."""
+
+    FIELD_POLICY = {
+        "sensitive": ("person_wishes", "family_wishes", "issues", "issues_detail", "household_issues", "strengths",
+                      "life_history", "risks", "formulation", "involved_agencies"),
+    }  # fmt: skip
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assessments")
     version = models.PositiveIntegerField("版", editable=False)
@@ -484,8 +503,10 @@ class NoteKind(models.TextChoices):
     RECORD = "record", "記録"
 
 
-class ProgressNote(models.Model):
+class ProgressNote(FieldPolicyModel):
     """支援経過記録. A correction changes the row with a reason; the previous text stays in history."""
+
+    FIELD_POLICY = {"sensitive": ("content",)}
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
     occurred_at = models.DateTimeField("日時", default=timezone.now)
@@ -506,3 +527,56 @@ class ProgressNote(models.Model):
 
     def __str__(self):
         return f"{self.case} {self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
+
+
+class AddressConfidentialityQuerySet(models.QuerySet):
+    def in_force(self, on=None):
+        day = on or timezone.localdate()
+        return self.filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gt=day), lifted_at__isnull=True, starts_on__lte=day
+        )
+
+
+class AddressConfidentiality(models.Model):
+    """住所秘匿: while in force, where the person can be found (FIELD_POLICY "location") is shown
+    only to the staff personally assigned to their case (DV等支援措置, 住民票の閲覧制限)."""
+
+    person = models.ForeignKey(
+        Person, verbose_name="本人", on_delete=models.PROTECT, related_name="confidentialities"
+    )
+    reason = models.CharField("理由", max_length=300)
+    starts_on = models.DateField("開始日", default=timezone.localdate)
+    ends_on = models.DateField("終了日", null=True, blank=True)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="設定者", on_delete=models.PROTECT, related_name="+"
+    )
+    set_at = models.DateTimeField("設定日時", default=timezone.now)
+    lifted_at = models.DateTimeField("解除日時", null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="解除者",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    lift_reason = models.CharField("解除の理由", max_length=300, blank=True)
+
+    history = HistoricalRecords()
+    objects = AddressConfidentialityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "住所秘匿"
+        verbose_name_plural = "住所秘匿"
+        ordering = ["-set_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gt=models.F("starts_on")),
+                name="address_confidentiality_ends_after_start",
+                violation_error_message="終了日は開始日より後の日付にしてください。",
+            ),
+        ]
+        indexes = [models.Index(fields=["person", "lifted_at"], name="confidentiality_person")]
+
+    def __str__(self):
+        return f"住所秘匿: {self.person_id}"

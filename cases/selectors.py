@@ -25,6 +25,7 @@ from cases.models import (
     Person,
     ProgressNote,
 )
+from cases.policy import apply_household_policy, apply_location_policy, mask_sensitive
 from jusou.access import access_basis, visible_q
 from jusou.models import AccessBasis, Role, User
 from jusou.text import normalize_for_search
@@ -117,7 +118,6 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
         cases = cases.filter(Q(person__name_search__contains=key) | Q(person__kana_search__contains=key))
     return (
         cases.select_related("person", "owning_agency", "lead_worker")
-        .prefetch_related("issues")
         .order_by("-opened_at", "-pk")
         .distinct()
     )
@@ -172,7 +172,7 @@ def household_panel(user: User, household: Household | None) -> list[HouseholdMe
     if household is None:
         return []
     visible = cases_visible_to(user).select_related("owning_agency")
-    return list(
+    members = list(
         household.members.filter(left_on__isnull=True)
         .select_related("person")
         .prefetch_related(
@@ -181,6 +181,8 @@ def household_panel(user: User, household: Household | None) -> list[HouseholdMe
         )
         .order_by("pk")
     )
+    apply_location_policy(user, [m.person for m in members], log=False)
+    return members
 
 
 # --- People, households, consultations ---------------------------------------------------------
@@ -201,11 +203,12 @@ def persons_visible_to(user: User) -> QuerySet[Person]:
     )
 
 
-def person_get_for_user(user: User, pk: int) -> Person:
+def person_get_for_user(user: User, pk: int, *, log: bool = True) -> Person:
+    """The person, with their whereabouts masked under 住所秘匿 unless the user is assigned."""
     person = persons_visible_to(user).filter(pk=pk).first()
     if person is None:
         raise Http404("本人が見つかりません。")
-    return person
+    return apply_location_policy(user, [person], log=log)[0]
 
 
 def person_can_change(user: User, person: Person) -> bool:
@@ -241,7 +244,7 @@ def household_get_for_user(user: User, pk: int) -> Household:
     household = households_visible_to(user).filter(pk=pk).first()
     if household is None:
         raise Http404("世帯が見つかりません。")
-    return household
+    return apply_household_policy(user, [household])[0]
 
 
 def consultations_visible_to(user: User) -> QuerySet[Consultation]:
@@ -259,11 +262,29 @@ def person_search(user: User, query: str, *, limit: int = 20) -> list[Person]:
         return []
     people = persons_visible_to(user).filter(Q(name_search__contains=key) | Q(kana_search__contains=key))
     current = HouseholdMember.objects.filter(left_on__isnull=True).select_related("household")
-    return list(
+    results = list(
         people.prefetch_related(
             Prefetch("memberships", queryset=current, to_attr="current_memberships")
         ).order_by("kana_search", "name_search", "pk")[:limit]
     )
+    # Search results and autocomplete carry neither whereabouts nor 要配慮個人情報.
+    apply_location_policy(user, results, log=False)
+    for person in results:
+        mask_sensitive(person.current_memberships)
+    return mask_sensitive(results)
+
+
+def case_list_rows(user: User, cases) -> list[Case]:
+    """A page of the case list, as rows: no 要配慮個人情報, no whereabouts."""
+    rows = mask_sensitive(cases)
+    apply_location_policy(user, [case.person for case in rows], log=False)
+    return rows
+
+
+def consultation_list_rows(user: User, consultations) -> list[Consultation]:
+    rows = mask_sensitive(consultations)
+    apply_location_policy(user, [c.person for c in rows if c.person_id], log=False)
+    return rows
 
 
 @dataclass
@@ -298,6 +319,15 @@ def person_duplicates(
     visible = [p for p in matches if p.pk in visible_ids]
     hidden = [p for p in matches if p.pk not in visible_ids]
     return DuplicateCheck(visible, bool(hidden), hidden)
+
+
+def person_confidentiality(person: Person):
+    """The 住所秘匿 record in force for the person, if any."""
+    from cases.models import AddressConfidentiality
+
+    return (
+        AddressConfidentiality.objects.in_force().filter(person_id=person.pk).select_related("set_by").first()
+    )
 
 
 def person_detail_context(user: User, person: Person) -> dict:

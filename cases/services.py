@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from cases.models import (
     ALLOWED_TRANSITIONS,
+    AddressConfidentiality,
     Assessment,
     Case,
     CaseStatus,
@@ -28,6 +29,7 @@ from cases.models import (
     Person,
     ProgressNote,
 )
+from cases.policy import confidential_ids, location_allowed_ids
 from cases.selectors import (
     case_can_change,
     coordinators,
@@ -86,6 +88,7 @@ def person_register(
     sex: str = "unknown",
     address: str = "",
     phone: str = "",
+    email: str = "",
     atena_number: str | None = None,
     attributes=(),
     notes: str = "",
@@ -102,6 +105,7 @@ def person_register(
         sex=sex,
         address=address,
         phone=phone,
+        email=email,
         atena_number=(atena_number or "").strip() or None,
         notes=notes,
         registered_by_agency=_staff_agency(acting_user, agency),
@@ -572,16 +576,8 @@ def _intake_save(
 
 
 PERSON_EDITABLE = (
-    "name",
-    "kana",
-    "birth_date",
-    "birth_date_precision",
-    "sex",
-    "address",
-    "phone",
-    "atena_number",
-    "notes",
-)
+    "name", "kana", "birth_date", "birth_date_precision", "sex", "address", "phone", "email", "atena_number", "notes",
+)  # fmt: skip
 
 
 @transaction.atomic
@@ -592,6 +588,10 @@ def person_update(
     if not person_can_change(acting_user, person):
         raise PermissionDenied("この方の情報を更新する権限がありません。")
     person = Person.objects.select_for_update().get(pk=person.pk)
+    location = set(fields) & set(Person.FIELD_POLICY["location"])
+    if location and person.pk in confidential_ids([person.pk]):
+        if person.pk not in location_allowed_ids(acting_user, [person.pk]):
+            raise PermissionDenied("住所秘匿の方の所在情報は、本人のケースの担当者だけが変更できます。")
     for name, value in fields.items():
         if name not in PERSON_EDITABLE:
             raise ValueError(name)
@@ -617,3 +617,38 @@ def household_member_leave(*, member: HouseholdMember, acting_user: User, reason
         raise ValidationError("この方はすでに世帯から外れています。")
     member.left_on = timezone.localdate()
     return _save(member, acting_user=acting_user, reason=reason, update_fields=["left_on"])
+
+
+@transaction.atomic
+def address_confidentiality_set(
+    *, person: Person, acting_user: User, reason: str, ends_on: date | None = None
+) -> AddressConfidentiality:
+    """Put a person under 住所秘匿 from today. Invariant: while in force, only staff personally
+    assigned to their case see where they are (cases.policy)."""
+    if not person_can_change(acting_user, person):
+        raise PermissionDenied("この方の情報を更新する権限がありません。")
+    if not reason.strip():
+        raise ValidationError({"reason": "住所秘匿の理由を入力してください。"})
+    if AddressConfidentiality.objects.in_force().filter(person=person).exists():
+        raise ValidationError("この方はすでに住所秘匿の対象です。")
+    record = AddressConfidentiality(person=person, reason=reason, ends_on=ends_on, set_by=acting_user)
+    return _save(record, acting_user=acting_user, reason=reason)
+
+
+@transaction.atomic
+def address_confidentiality_lift(*, record: AddressConfidentiality, acting_user: User, reason: str) -> None:
+    """Lift 住所秘匿. Only staff who may see the whereabouts (the assigned) may lift it."""
+    if record.person_id not in location_allowed_ids(acting_user, [record.person_id]):
+        raise PermissionDenied("住所秘匿を解除できるのは、本人のケースの担当者です。")
+    if not reason.strip():
+        raise ValidationError({"lift_reason": "解除の理由を入力してください。"})
+    record = AddressConfidentiality.objects.select_for_update().get(pk=record.pk)
+    if record.lifted_at is not None:
+        raise ValidationError("住所秘匿はすでに解除されています。")
+    record.lifted_at, record.lifted_by, record.lift_reason = timezone.now(), acting_user, reason
+    _save(
+        record,
+        acting_user=acting_user,
+        reason=f"解除: {reason}",
+        update_fields=["lifted_at", "lifted_by", "lift_reason"],
+    )

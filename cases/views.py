@@ -14,6 +14,8 @@ from cases.forms import (
     AssessmentForm,
     CaseTransitionForm,
     CaseUpdateForm,
+    ConfidentialityLiftForm,
+    ConfidentialitySetForm,
     HouseholdMemberForm,
     IntakeForm,
     MemberLeaveForm,
@@ -306,16 +308,60 @@ def person_detail(request, pk):
     read_log(user=request.user, action=ReadLog.Action.VIEW, obj=person, basis=basis)
     context = selectors.person_detail_context(request.user, person)
     context["can_change"] = selectors.person_can_change(request.user, person)
+    context["confidentiality"] = selectors.person_confidentiality(person)
+    if context["can_change"] and context["confidentiality"] is None:
+        context["confidentiality_form"] = ConfidentialitySetForm()
+    elif context["confidentiality"] is not None and "address" not in person.masked_fields:
+        context["lift_form"] = ConfidentialityLiftForm()
     return render(request, "cases/person_detail.html", context)
+
+
+@require_POST
+def confidentiality_set(request, pk):
+    person = selectors.person_get_for_user(request.user, pk, log=False)
+    form = ConfidentialitySetForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError([e for errs in form.errors.values() for e in errs])
+        services.address_confidentiality_set(person=person, acting_user=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request, "住所秘匿を設定しました。所在情報は本人のケースの担当者だけに表示されます。"
+        )
+    return redirect(person)
+
+
+@require_POST
+def confidentiality_lift(request, pk):
+    person = selectors.person_get_for_user(request.user, pk, log=False)
+    record = selectors.person_confidentiality(person)
+    if record is None:
+        raise Http404("住所秘匿の記録が見つかりません。")
+    form = ConfidentialityLiftForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("解除の理由を入力してください。")
+        services.address_confidentiality_lift(
+            record=record, acting_user=request.user, reason=form.cleaned_data["lift_reason"]
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, "住所秘匿を解除しました。")
+    return redirect(person)
 
 
 def person_edit(request, pk):
     person = selectors.person_get_for_user(request.user, pk)
     if not selectors.person_can_change(request.user, person):
         raise PermissionDenied("この方の情報を更新する権限がありません。")
-    initial = {f: getattr(person, f) for f in services.PERSON_EDITABLE}
+    initial = {f: getattr(person, f) for f in services.PERSON_EDITABLE if f not in person.masked_fields}
     initial["attributes"] = [a.pk for a in person.attributes.all()]
-    form = PersonForm(request.POST or None, initial=initial)
+    form = PersonForm(request.POST or None, initial=initial, person=person)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
@@ -406,4 +452,5 @@ def consultation_list(request):
         .order_by("-received_at", "-pk")
     )
     page = Paginator(consultations, CASE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.consultation_list_rows(request.user, page.object_list)
     return render(request, "cases/consultation_list.html", {"page": page})

@@ -1,0 +1,97 @@
+"""The cases app's application of the field policy (jusou.fieldpolicy): 住所秘匿 and the masking of
+要配慮個人情報 in lists. Selectors call these before anything reaches a template or serializer.
+
+Who may see a 住所秘匿 person's whereabouts: staff holding a *personal* 担当 grant, valid now, on a
+case of that person or of a household they currently belong to. Agency-wide grants, supervisors,
+支援会議 members and everyone else see MASK. Each unmasked display is written to the read log.
+"""
+
+from collections.abc import Iterable
+
+from django.contrib.contenttypes.models import ContentType
+
+from cases.models import AddressConfidentiality, Case, Household, HouseholdMember, Person
+from jusou.access import read_log
+from jusou.fieldpolicy import declared, mask, mask_sensitive
+from jusou.models import AccessBasis, AccessGrant, ReadLog, User
+
+__all__ = ["apply_household_policy", "apply_location_policy", "confidential_ids", "mask_sensitive"]
+
+
+def confidential_ids(person_ids: Iterable[int]) -> set[int]:
+    """Which of these people are under 住所秘匿 today."""
+    ids = list(person_ids)
+    if not ids:
+        return set()
+    return set(
+        AddressConfidentiality.objects.in_force()
+        .filter(person_id__in=ids)
+        .values_list("person_id", flat=True)
+    )
+
+
+def location_allowed_ids(user: User, person_ids: Iterable[int]) -> set[int]:
+    """Of these people, whose whereabouts `user` may see: personally assigned to their case, or to
+    the case of a household they currently live in."""
+    ids = set(person_ids)
+    if not ids:
+        return set()
+    assigned_cases = (
+        AccessGrant.objects.valid()
+        .filter(
+            content_type=ContentType.objects.get_for_model(Case),
+            user=user,
+            basis=AccessBasis.ASSIGNMENT,
+            permission="view",
+        )
+        .values("object_id")
+    )
+    cases = Case.objects.filter(pk__in=assigned_cases)
+    direct = set(cases.filter(person_id__in=ids).values_list("person_id", flat=True))
+    via_household = set(
+        HouseholdMember.objects.filter(person_id__in=ids, left_on__isnull=True)
+        .filter(household_id__in=cases.exclude(household__isnull=True).values("household_id"))
+        .values_list("person_id", flat=True)
+    )
+    return direct | via_household
+
+
+def apply_location_policy(user: User, people: Iterable[Person], *, log: bool = True) -> list[Person]:
+    """Mask the location fields of 住所秘匿 people the user is not assigned to; log unmasked views."""
+    people = [p for p in people if p is not None]
+    hidden = confidential_ids(p.pk for p in people)
+    if not hidden:
+        return people
+    allowed = location_allowed_ids(user, hidden)
+    for person in people:
+        if person.pk not in hidden:
+            continue
+        if person.pk in allowed:
+            person.address_confidential = True
+            if log:
+                read_log(user=user, action=ReadLog.Action.VIEW, obj=person, basis=AccessBasis.ASSIGNMENT,
+                         detail="住所秘匿: 所在情報を表示")  # fmt: skip
+        else:
+            mask(person, declared(Person, "location"))
+            person.address_confidential = True
+    return people
+
+
+def apply_household_policy(user: User, households: Iterable[Household]) -> list[Household]:
+    """A household's address reveals where each current member lives: mask it unless the user may
+    see the whereabouts of every member under 住所秘匿."""
+    households = [h for h in households if h is not None]
+    if not households:
+        return households
+    members = HouseholdMember.objects.filter(household__in=households, left_on__isnull=True)
+    by_household: dict[int, set[int]] = {}
+    for household_id, person_id in members.values_list("household_id", "person_id"):
+        by_household.setdefault(household_id, set()).add(person_id)
+    hidden = confidential_ids({pid for ids in by_household.values() for pid in ids})
+    allowed = location_allowed_ids(user, hidden)
+    for household in households:
+        protected = by_household.get(household.pk, set()) & hidden
+        if protected and not protected <= allowed:
+            mask(household, declared(Household, "location"))
+            household.address_confidential = True
+    return households

@@ -1,0 +1,65 @@
+"""Field-level protection, declared once per model and applied by the selectors.
+
+Each protected model declares a FIELD_POLICY:
+- "location": fields that reveal where a person can be found (address, phone, e-mail …). Under
+  住所秘匿 they are replaced by MASK for everyone but the staff personally assigned (cases.policy).
+- "sensitive": fields holding 要配慮個人情報 (個人情報保護法 第2条第3項: 病歴, 障害, 犯罪被害, 虐待 …).
+  List views, search results, autocomplete and dashboards never carry them: their rows are masked.
+
+A masked instance refuses to be saved, so a masked value can never be written back by accident.
+"""
+
+from collections.abc import Iterable
+
+from django.db import models
+
+MASK = "秘匿"
+
+
+class FieldPolicyModel(models.Model):
+    FIELD_POLICY: dict[str, tuple[str, ...]] = {}
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if getattr(self, "_masked_fields", None):
+            raise RuntimeError(f"{type(self).__name__} #{self.pk} is masked for display and cannot be saved")
+        super().save(*args, **kwargs)
+
+    @property
+    def masked_fields(self) -> frozenset[str]:
+        return frozenset(getattr(self, "_masked_fields", ()))
+
+
+def declared(model: type[models.Model] | models.Model, kind: str) -> tuple[str, ...]:
+    return tuple(getattr(model, "FIELD_POLICY", {}).get(kind, ()))
+
+
+def mask(obj: models.Model, fields: Iterable[str]) -> models.Model:
+    """Replace the given concrete fields of `obj` by MASK (relations and many-to-many fields are
+    dropped from display by not loading them; see `concrete`)."""
+    names = [name for name in fields if name in _concrete_names(type(obj))]
+    for name in names:
+        field = obj._meta.get_field(name)
+        if field.is_relation:
+            setattr(obj, field.attname, None)
+            obj._state.fields_cache[name] = None
+        elif isinstance(field, models.BooleanField):
+            setattr(obj, name, None)
+        else:
+            setattr(obj, name, MASK)
+    obj._masked_fields = set(getattr(obj, "_masked_fields", ())) | set(names)
+    return obj
+
+
+def mask_sensitive(objects: Iterable[models.Model]) -> list:
+    """For lists, search results and dashboards: every declared sensitive field masked."""
+    rows = list(objects)
+    for obj in rows:
+        mask(obj, declared(obj, "sensitive"))
+    return rows
+
+
+def _concrete_names(model) -> set[str]:
+    return {f.name for f in model._meta.concrete_fields}
