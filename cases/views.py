@@ -199,24 +199,32 @@ def case_detail(request, pk):
     )
 
 
-def _back_to_case(request, case, error=None):
-    if error is not None:
+def _post_action(request, form, action, success, then):
+    """A POST-only action: the form's errors or the service's refusal come back as messages on the
+    page the user came from (`then`); nothing is saved unless the service succeeds."""
+    try:
+        if not form.is_valid():
+            raise ValidationError([
+                f"{form.fields[name].label}: {error}" if name in form.fields else error
+                for name, errors in form.errors.items()
+                for error in errors
+            ])  # fmt: skip
+        action(form.cleaned_data)
+    except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
-    return redirect(case)
+    else:
+        messages.success(request, success(form.cleaned_data) if callable(success) else success)
+    return redirect(then)
 
 
 @require_POST
 def case_transition(request, pk):
     case = selectors.case_get_for_user(request.user, pk, for_change=True)
-    form = CaseTransitionForm(request.POST, case=case)
-    if not form.is_valid():
-        return _back_to_case(
-            request, case, ValidationError([e for errs in form.errors.values() for e in errs])
-        )
-    data = form.cleaned_data
-    try:
-        services.case_transition(
+    return _post_action(
+        request,
+        CaseTransitionForm(request.POST, case=case),
+        lambda data: services.case_transition(
             case=case,
             to_status=data["to_status"],
             acting_user=request.user,
@@ -224,28 +232,27 @@ def case_transition(request, pk):
             close_reason=data["close_reason"],
             suspend_reason=data["suspend_reason"],
             expected_version=data["version"],
-        )
-    except ValidationError as error:
-        return _back_to_case(request, case, error)
-    messages.success(request, f"ケースを「{CaseStatus(data['to_status']).label}」にしました。")
-    return redirect(case)
+        ),
+        lambda data: f"ケースを「{CaseStatus(data['to_status']).label}」にしました。",
+        case,
+    )
 
 
 @require_POST
 def case_update(request, pk):
     case = selectors.case_get_for_user(request.user, pk, for_change=True)
-    form = CaseUpdateForm(request.POST, case=case)
-    if not form.is_valid():
-        return _back_to_case(
-            request, case, ValidationError([e for errs in form.errors.values() for e in errs])
-        )
-    try:
-        services.case_update(case=case, acting_user=request.user, expected_version=form.cleaned_data["version"],
-                             **{k: v for k, v in form.cleaned_data.items() if k != "version"})  # fmt: skip
-    except ValidationError as error:
-        return _back_to_case(request, case, error)
-    messages.success(request, "ケース情報を更新しました。")
-    return redirect(case)
+    return _post_action(
+        request,
+        CaseUpdateForm(request.POST, case=case),
+        lambda data: services.case_update(
+            case=case,
+            acting_user=request.user,
+            expected_version=data["version"],
+            **{k: v for k, v in data.items() if k != "version"},
+        ),
+        "ケース情報を更新しました。",
+        case,
+    )
 
 
 def assessment_new(request, pk):
@@ -270,17 +277,13 @@ def assessment_new(request, pk):
 @require_POST
 def note_add(request, pk):
     case = selectors.case_get_for_user(request.user, pk, for_change=True)
-    form = ProgressNoteForm(request.POST)
-    if not form.is_valid():
-        return _back_to_case(
-            request, case, ValidationError([e for errs in form.errors.values() for e in errs])
-        )
-    try:
-        services.progress_note_add(case=case, acting_user=request.user, **form.cleaned_data)
-    except ValidationError as error:
-        return _back_to_case(request, case, error)
-    messages.success(request, "経過記録を追加しました。")
-    return redirect(case)
+    return _post_action(
+        request,
+        ProgressNoteForm(request.POST),
+        lambda data: services.progress_note_add(case=case, acting_user=request.user, **data),
+        "経過記録を追加しました。",
+        case,
+    )
 
 
 def note_correct(request, pk):
@@ -319,19 +322,13 @@ def person_detail(request, pk):
 @require_POST
 def confidentiality_set(request, pk):
     person = selectors.person_get_for_user(request.user, pk, log=False)
-    form = ConfidentialitySetForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError([e for errs in form.errors.values() for e in errs])
-        services.address_confidentiality_set(person=person, acting_user=request.user, **form.cleaned_data)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(
-            request, "住所秘匿を設定しました。所在情報は本人のケースの担当者だけに表示されます。"
-        )
-    return redirect(person)
+    return _post_action(
+        request,
+        ConfidentialitySetForm(request.POST),
+        lambda data: services.address_confidentiality_set(person=person, acting_user=request.user, **data),
+        "住所秘匿を設定しました。所在情報は本人のケースの担当者だけに表示されます。",
+        person,
+    )
 
 
 @require_POST
@@ -340,19 +337,15 @@ def confidentiality_lift(request, pk):
     record = selectors.person_confidentiality(person)
     if record is None:
         raise Http404("住所秘匿の記録が見つかりません。")
-    form = ConfidentialityLiftForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError("解除の理由を入力してください。")
-        services.address_confidentiality_lift(
-            record=record, acting_user=request.user, reason=form.cleaned_data["lift_reason"]
-        )
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, "住所秘匿を解除しました。")
-    return redirect(person)
+    return _post_action(
+        request,
+        ConfidentialityLiftForm(request.POST),
+        lambda data: services.address_confidentiality_lift(
+            record=record, acting_user=request.user, reason=data["lift_reason"]
+        ),
+        "住所秘匿を解除しました。",
+        person,
+    )
 
 
 def person_edit(request, pk):
@@ -424,21 +417,17 @@ def _household_member_add(request, household, data):
 
 @require_POST
 def household_member_leave(request, pk):
-    member = get_object_or_404(HouseholdMember.objects.select_related("household"), pk=pk)
+    member = get_object_or_404(HouseholdMember.objects.select_related("household", "person"), pk=pk)
     household = selectors.household_get_for_user(request.user, member.household_id)
-    form = MemberLeaveForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError("世帯から外す理由を入力してください。")
-        services.household_member_leave(
-            member=member, acting_user=request.user, reason=form.cleaned_data["reason"]
-        )
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, f"{member.person.name}さんを世帯から外しました（記録は残ります）。")
-    return redirect(household)
+    return _post_action(
+        request,
+        MemberLeaveForm(request.POST),
+        lambda data: services.household_member_leave(
+            member=member, acting_user=request.user, reason=data["reason"]
+        ),
+        f"{member.person.name}さんを世帯から外しました（記録は残ります）。",
+        household,
+    )
 
 
 @require_GET

@@ -158,7 +158,7 @@ def test_setting_from_the_person_page(client, world):
     client.force_login(world.colleague)
     url = reverse("cases:confidentiality_set", args=[world.person.pk])
     refused = client.post(url, {"reason": ""}, follow=True)
-    assert "この項目は必須です。" in refused.content.decode()
+    assert "住所秘匿の理由: この項目は必須です。" in refused.content.decode()
     client.post(url, {"reason": "DV等支援措置"})
     assert AddressConfidentiality.objects.in_force().filter(person=world.person).exists()
 

@@ -44,7 +44,7 @@ def test_a_member_is_added_and_removed_from_the_household_page(client, world):
     granddaughter = HouseholdMember.objects.get(person__name="山田 さくら")
     assert granddaughter.is_main_carer and list(granddaughter.cares_for.all()) == [son]
     refused = client.post(reverse("cases:household_member_leave", args=[son.pk]), {"reason": ""}, follow=True)
-    assert "世帯から外す理由を入力してください。" in refused.content.decode()
+    assert "理由: この項目は必須です。" in refused.content.decode()
     client.post(reverse("cases:household_member_leave", args=[son.pk]), {"reason": "転出"})
     son.refresh_from_db()
     assert son.left_on is not None
