@@ -5,7 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from jusou import services
+from jusou import access, services
 from jusou.models import Notification
 
 # A task sent but not yet run is given this long before beat's sweep delivers it instead.
@@ -31,3 +31,10 @@ def deliver_pending_notifications() -> int:
         "pk", flat=True
     )
     return sum(services.notification_deliver(notification_id=pk) for pk in pending[:1000])
+
+
+@shared_task
+def expire_access_grants() -> int:
+    """Beat: tidy the guardian rows of grants whose period has ended (access already stopped at the
+    end time, because selectors check the period when they run)."""
+    return access.access_expire_due()

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from cases import selectors, services
 from cases.tests.conftest import fresh
-from jusou import access
+from jusou import access, tasks
 from jusou.models import AccessBasis, AccessGrant, ReadLog
 
 SEE = ["assigned", "colleague", "supervisor"]
@@ -115,7 +115,7 @@ def test_an_expired_grant_gives_no_access_even_before_any_clean_up(client, world
     grant = AccessGrant.objects.get(user=world.outsider)
     AccessGrant.objects.filter(pk=grant.pk).update(ends_at=timezone.now() - timedelta(seconds=1))
     assert client.get(reverse("cases:case_detail", args=[world.case.pk])).status_code == 404
-    assert access.access_expire_due() == 1  # the tidy-up removes the guardian row afterwards
+    assert tasks.expire_access_grants() == 1  # beat's tidy-up removes the guardian row afterwards
     assert not world.case.caseuserobjectpermission_set.filter(user=world.outsider).exists()
 
 

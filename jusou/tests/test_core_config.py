@@ -45,4 +45,4 @@ def test_history_records_who_changed_an_account_through_a_request(client):
 def test_celery_reads_its_configuration_from_django_settings():
     assert celery_app.conf.timezone == "Asia/Tokyo"
     assert celery_app.conf.task_serializer == "json"
-    assert "deliver-pending-notifications" in celery_app.conf.beat_schedule
+    assert {"deliver-pending-notifications", "expire-access-grants"} <= set(celery_app.conf.beat_schedule)
