@@ -318,11 +318,14 @@ class CaseStatus(models.TextChoices):
     ASSESSING = "assessing", "アセスメント中"
     SUPPORTING = "supporting", "支援中"
     REFERRED = "referred", "多機関協働へつなぎ依頼"
+    COORDINATING = "coordinating", "多機関協働中"
     CLOSED = "closed", "終結"
     SUSPENDED = "suspended", "中断"
 
 
-# The case state machine (DOMAIN.md §2). The meetings app continues from REFERRED.
+# The case state machine (DOMAIN.md §2). REFERRED and COORDINATING belong to 多機関協働 (meetings):
+# only coordinators move a case out of them; leaving them for SUPPORTING is the return to
+# 包括的相談支援, where the owning agency leads again.
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     CaseStatus.RECEIVED: {CaseStatus.ASSESSING, CaseStatus.CLOSED},
     CaseStatus.ASSESSING: {
@@ -332,11 +335,15 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
         CaseStatus.SUSPENDED,
     },
     CaseStatus.SUPPORTING: {CaseStatus.REFERRED, CaseStatus.CLOSED, CaseStatus.SUSPENDED},
-    CaseStatus.REFERRED: {CaseStatus.SUPPORTING},
+    CaseStatus.REFERRED: {CaseStatus.COORDINATING, CaseStatus.SUPPORTING},
+    CaseStatus.COORDINATING: {CaseStatus.SUPPORTING, CaseStatus.CLOSED, CaseStatus.SUSPENDED},
     CaseStatus.SUSPENDED: {CaseStatus.SUPPORTING},
     CaseStatus.CLOSED: set(),
 }
-OPEN_STATUSES = [CaseStatus.RECEIVED, CaseStatus.ASSESSING, CaseStatus.SUPPORTING, CaseStatus.REFERRED]
+OPEN_STATUSES = [
+    CaseStatus.RECEIVED, CaseStatus.ASSESSING, CaseStatus.SUPPORTING, CaseStatus.REFERRED, CaseStatus.COORDINATING,
+]  # fmt: skip
+MULTI_AGENCY_STATUSES = [CaseStatus.REFERRED, CaseStatus.COORDINATING]
 
 
 class Case(FieldPolicyModel):

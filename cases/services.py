@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from cases.models import (
     ALLOWED_TRANSITIONS,
+    MULTI_AGENCY_STATUSES,
     AddressConfidentiality,
     Assessment,
     Case,
@@ -347,10 +348,10 @@ def case_transition(
             raise CaseError("多機関協働へつなぐ前にアセスメントを記録してください。")
         if not reason.strip():
             raise CaseError("多機関協働へつなぐ理由（複雑化・複合化している点）を入力してください。")
-    if from_status == CaseStatus.REFERRED:
+    if from_status in MULTI_AGENCY_STATUSES:
         if not acting_user.has_role(Role.COORDINATOR):
-            raise CaseError("多機関協働から戻すことができるのは相談支援包括化推進員です。")
-        if not reason.strip():
+            raise CaseError("多機関協働中のケースを動かすことができるのは相談支援包括化推進員です。")
+        if to_status == CaseStatus.SUPPORTING and not reason.strip():
             raise CaseError("主担当機関へ戻す理由を入力してください。")
     if from_status == CaseStatus.SUSPENDED and not reason.strip():
         raise CaseError("支援を再開する理由を入力してください。")
@@ -376,7 +377,7 @@ def case_transition(
     )
     if to_status == CaseStatus.REFERRED:
         _referral_open(case, acting_user=acting_user, reason=reason)
-    if from_status == CaseStatus.REFERRED:
+    if from_status in MULTI_AGENCY_STATUSES and to_status == CaseStatus.SUPPORTING:
         access.access_revoke_for(
             obj=case, acting_user=acting_user, reason="主担当機関へ戻した", basis=AccessBasis.ASSIGNMENT,
             user__in=coordinators(),

@@ -28,6 +28,8 @@ from cases.forms import (
 from cases.models import CaseStatus, CodeKind, HouseholdMember, ProgressNote
 from jusou.access import read_log
 from jusou.models import AccessBasis, ReadLog, Role, User
+from jusou.registry import case_panels
+from jusou.views import post_action
 
 CASE_PAGE_SIZE = 50
 NEW_PERSON_FIELDS = ("name", "kana", "birth_date", "birth_date_precision", "sex", "address", "phone",
@@ -194,34 +196,16 @@ def case_detail(request, pk):
             "household_members": selectors.household_panel(request.user, case.household),
             "assessment": selectors.case_latest_assessment(case),
             "timeline": selectors.case_timeline(case),
+            "panels": case_panels(request, case),
             **writable,
         },
     )
 
 
-def _post_action(request, form, action, success, then):
-    """A POST-only action: the form's errors or the service's refusal come back as messages on the
-    page the user came from (`then`); nothing is saved unless the service succeeds."""
-    try:
-        if not form.is_valid():
-            raise ValidationError([
-                f"{form.fields[name].label}: {error}" if name in form.fields else error
-                for name, errors in form.errors.items()
-                for error in errors
-            ])  # fmt: skip
-        action(form.cleaned_data)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, success(form.cleaned_data) if callable(success) else success)
-    return redirect(then)
-
-
 @require_POST
 def case_transition(request, pk):
     case = selectors.case_get_for_user(request.user, pk, for_change=True)
-    return _post_action(
+    return post_action(
         request,
         CaseTransitionForm(request.POST, case=case),
         lambda data: services.case_transition(
@@ -241,7 +225,7 @@ def case_transition(request, pk):
 @require_POST
 def case_update(request, pk):
     case = selectors.case_get_for_user(request.user, pk, for_change=True)
-    return _post_action(
+    return post_action(
         request,
         CaseUpdateForm(request.POST, case=case),
         lambda data: services.case_update(
@@ -277,7 +261,7 @@ def assessment_new(request, pk):
 @require_POST
 def note_add(request, pk):
     case = selectors.case_get_for_user(request.user, pk, for_change=True)
-    return _post_action(
+    return post_action(
         request,
         ProgressNoteForm(request.POST),
         lambda data: services.progress_note_add(case=case, acting_user=request.user, **data),
@@ -322,7 +306,7 @@ def person_detail(request, pk):
 @require_POST
 def confidentiality_set(request, pk):
     person = selectors.person_get_for_user(request.user, pk, log=False)
-    return _post_action(
+    return post_action(
         request,
         ConfidentialitySetForm(request.POST),
         lambda data: services.address_confidentiality_set(person=person, acting_user=request.user, **data),
@@ -337,7 +321,7 @@ def confidentiality_lift(request, pk):
     record = selectors.person_confidentiality(person)
     if record is None:
         raise Http404("住所秘匿の記録が見つかりません。")
-    return _post_action(
+    return post_action(
         request,
         ConfidentialityLiftForm(request.POST),
         lambda data: services.address_confidentiality_lift(
@@ -419,7 +403,7 @@ def _household_member_add(request, household, data):
 def household_member_leave(request, pk):
     member = get_object_or_404(HouseholdMember.objects.select_related("household", "person"), pk=pk)
     household = selectors.household_get_for_user(request.user, member.household_id)
-    return _post_action(
+    return post_action(
         request,
         MemberLeaveForm(request.POST),
         lambda data: services.household_member_leave(

@@ -61,3 +61,21 @@ def register_demo(loader, order: int = 100) -> None:
 
 def demo_loaders() -> list:
     return [loader for _, loader in sorted(_demo_loaders, key=lambda item: item[0])]
+
+
+_case_panels: list[tuple[int, str, Any]] = []
+
+
+def register_case_panel(template: str, context, order: int = 100) -> None:
+    """A later programme app adds a panel to the case page: context(request, case) -> dict or None
+    (None: nothing to show to this user)."""
+    _case_panels.append((order, template, context))
+
+
+def case_panels(request, case) -> list[dict]:
+    panels = []
+    for _, template, context in sorted(_case_panels, key=lambda item: item[0]):
+        values = context(request, case)
+        if values is not None:
+            panels.append({"template": template, **values})
+    return panels

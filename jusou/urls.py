@@ -20,4 +20,5 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("cases.urls")),
+    path("", include("meetings.urls")),
 ]

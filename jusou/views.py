@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
@@ -14,6 +15,25 @@ from jusou import services
 from jusou.forms import StaffLoginForm
 from jusou.registry import panels_for
 from jusou.selectors import notifications_for_user
+
+
+def post_action(request, form, action, success, then):
+    """A POST-only action: the form's errors or the service's refusal come back as messages on the
+    page the user came from (`then`); nothing is saved unless the service succeeds."""
+    try:
+        if not form.is_valid():
+            raise ValidationError([
+                f"{form.fields[name].label}: {error}" if name in form.fields else error
+                for name, errors in form.errors.items()
+                for error in errors
+            ])  # fmt: skip
+        action(form.cleaned_data)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, success(form.cleaned_data) if callable(success) else success)
+    return redirect(then)
 
 
 class LoginView(auth_views.LoginView):

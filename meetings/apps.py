@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class MeetingsConfig(AppConfig):
     name = "meetings"
     verbose_name = "多機関協働"
+
+    def ready(self):
+        from jusou.models import Role
+        from jusou.registry import register_case_panel, register_nav
+        from meetings import panels
+
+        register_nav("多機関協働", "meetings:inbox", {Role.COORDINATOR}, order=15)
+        register_case_panel("meetings/_case_panel.html", panels.case_panel, order=10)

@@ -40,6 +40,9 @@ def bring_to(world, status):
         return move(case, S.SUPPORTING, user)
     if status == S.REFERRED:
         return move(case, S.REFERRED, user, reason="複合課題")
+    if status == S.COORDINATING:
+        move(case, S.REFERRED, user, reason="複合課題")
+        return move(case, S.COORDINATING, fresh(world.coordinator), reason="受理")
     if status == S.CLOSED:
         return move(case, S.CLOSED, user, close_reason=code(CodeKind.CLOSE_REASON, "goal_achieved"))
     if status == S.SUSPENDED:
@@ -64,7 +67,7 @@ def args_for(to_status):
 )
 def test_every_allowed_transition_succeeds_and_is_recorded(world, start, to):
     case = bring_to(world, start)
-    actor = world.coordinator if start == S.REFERRED else world.assigned
+    actor = world.coordinator if start in (S.REFERRED, S.COORDINATING) else world.assigned
     case = move(case, to, fresh(actor), **args_for(to))
     assert case.status == to
     last = CaseTransition.objects.filter(case=case).last()
@@ -83,8 +86,9 @@ def test_every_allowed_transition_succeeds_and_is_recorded(world, start, to):
 )
 def test_every_other_transition_is_refused_with_a_japanese_message(world, start, to):
     case = bring_to(world, start)
+    actor = world.coordinator if start in (S.REFERRED, S.COORDINATING) else world.assigned
     with pytest.raises(services.CaseError) as refused:
-        move(case, to, world.assigned, **args_for(to))
+        move(case, to, fresh(actor), **args_for(to))
     assert (
         f"「{S(start).label}」のケースを「{S(to).label}」にすることはできません。" in refused.value.messages
     )
