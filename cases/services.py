@@ -41,6 +41,7 @@ from cases.selectors import (
 from jusou import access
 from jusou import services as core_services
 from jusou.models import AccessBasis, Agency, Role, User
+from jusou.registry import check_transition_guards
 
 
 class CaseError(ValidationError):
@@ -363,6 +364,7 @@ def case_transition(
         if suspend_reason is None or suspend_reason.kind != CodeKind.SUSPEND_REASON:
             raise CaseError("中断理由を選んでください。")
         case.suspend_reason = suspend_reason
+    check_transition_guards(case, from_status, to_status, acting_user)
     if to_status in (CaseStatus.CLOSED, CaseStatus.SUSPENDED):
         case.closed_at = timezone.now()
     elif from_status == CaseStatus.SUSPENDED:

@@ -79,3 +79,17 @@ def case_panels(request, case) -> list[dict]:
         if values is not None:
             panels.append({"template": template, **values})
     return panels
+
+
+_transition_guards: list[Any] = []
+
+
+def register_transition_guard(guard) -> None:
+    """A later app refuses case moves its own rules forbid: guard(case, from_status, to_status,
+    acting_user) raises ValidationError with a message for the user."""
+    _transition_guards.append(guard)
+
+
+def check_transition_guards(case, from_status: str, to_status: str, acting_user) -> None:
+    for guard in _transition_guards:
+        guard(case, from_status, to_status, acting_user)

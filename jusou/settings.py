@@ -126,6 +126,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "jusou.tasks.deliver_pending_notifications",
         "schedule": 60.0,
     },
+    "remind-plan-reviews": {
+        "task": "meetings.tasks.remind_plan_reviews",
+        "schedule": 3600.0,
+    },
     "expire-access-grants": {
         "task": "jusou.tasks.expire_access_grants",
         "schedule": 300.0,

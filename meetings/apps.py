@@ -7,8 +7,9 @@ class MeetingsConfig(AppConfig):
 
     def ready(self):
         from jusou.models import Role
-        from jusou.registry import register_case_panel, register_nav
-        from meetings import panels
+        from jusou.registry import register_case_panel, register_nav, register_transition_guard
+        from meetings import panels, services
 
         register_nav("多機関協働", "meetings:inbox", {Role.COORDINATOR}, order=15)
         register_case_panel("meetings/_case_panel.html", panels.case_panel, order=10)
+        register_transition_guard(services.guard_plan_in_force)

@@ -147,3 +147,231 @@ class SupportDecision(models.Model):
 
     def __str__(self):
         return f"支援決定 {self.case.number} {self.decided_on}"
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", "作成中"
+    APPROVED = "approved", "承認済"
+    SENT_BACK = "sent_back", "差し戻し"
+    SUPERSEDED = "superseded", "改訂により終了"
+    ENDED = "ended", "終了"
+
+
+class SupportPlan(models.Model):
+    """支援プラン (第6号). Versioned: a revision is a new row; approved versions stay readable."""
+
+    case = models.ForeignKey(Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="plans")
+    version = models.PositiveIntegerField("版", editable=False)
+    status = models.CharField("状態", max_length=20, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
+    person_wishes = models.TextField("本人の意向")
+    household_wishes = models.TextField("世帯の意向", blank=True)
+    issues_summary = models.TextField("課題の整理")
+    long_term_goal = models.TextField("長期目標")
+    needs_participation = models.BooleanField("参加支援が必要", default=False)
+    needs_outreach = models.BooleanField("アウトリーチが必要", default=False)
+    review_on = models.DateField("見直し予定日")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="作成者", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("作成日時", default=timezone.now)
+    approved_at = models.DateTimeField("承認日時", null=True, blank=True)
+    sent_back_reason = models.TextField("差し戻しの理由", blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "支援プラン"
+        verbose_name_plural = "支援プラン"
+        ordering = ["case", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "version"], name="plan_version_unique"),
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(status="approved"),
+                name="plan_one_approved_per_case",
+            ),
+            models.CheckConstraint(condition=Q(status__in=PlanStatus.values), name="plan_status_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.case.number} 支援プラン 第{self.version}版"
+
+
+class PlanGoal(models.Model):
+    """A short-term goal of the plan; evaluated one by one."""
+
+    plan = models.ForeignKey(SupportPlan, on_delete=models.CASCADE, related_name="goals")
+    order = models.PositiveSmallIntegerField(default=0)
+    text = models.CharField("短期目標", max_length=300)
+
+    class Meta:
+        verbose_name = "短期目標"
+        verbose_name_plural = "短期目標"
+        ordering = ["plan", "order", "pk"]
+
+    def __str__(self):
+        return self.text
+
+
+class TaskStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "未着手"
+    IN_PROGRESS = "in_progress", "実施中"
+    DONE = "done", "完了"
+    STOPPED = "stopped", "中止"
+
+
+class PlanTask(models.Model):
+    """役割分担: what one agency does for the plan. The agency updates its own status."""
+
+    plan = models.ForeignKey(SupportPlan, on_delete=models.CASCADE, related_name="tasks")
+    agency = models.ForeignKey(
+        Agency, verbose_name="機関", on_delete=models.PROTECT, related_name="plan_tasks"
+    )
+    person_in_charge = models.CharField("担当者", max_length=100, blank=True)
+    role = models.CharField("役割", max_length=200)
+    content = models.TextField("内容")
+    frequency = models.CharField("頻度", max_length=100, blank=True)
+    starts_on = models.DateField("開始日", null=True, blank=True)
+    ends_on = models.DateField("終了日", null=True, blank=True)
+    status = models.CharField(
+        "状況", max_length=20, choices=TaskStatus.choices, default=TaskStatus.NOT_STARTED
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "役割分担"
+        verbose_name_plural = "役割分担"
+        ordering = ["plan", "pk"]
+
+    def __str__(self):
+        return f"{self.agency}: {self.role}"
+
+
+class PlanConference(models.Model):
+    """重層的支援会議, hosted by the 多機関協働 coordinator."""
+
+    held_at = models.DateTimeField("開催日時")
+    title = models.CharField("名称", max_length=200, default="重層的支援会議")
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="主催", on_delete=models.PROTECT, related_name="+"
+    )
+    agencies = models.ManyToManyField(
+        Agency, verbose_name="出席機関", related_name="plan_conferences", blank=True
+    )
+    minutes = models.TextField("議事録", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords(m2m_fields=[agencies])
+
+    class Meta:
+        verbose_name = "重層的支援会議"
+        verbose_name_plural = "重層的支援会議"
+        ordering = ["-held_at"]
+
+    def __str__(self):
+        return f"{self.title} {self.held_at:%Y-%m-%d}"
+
+
+class AgendaKind(models.TextChoices):
+    PLAN = "plan", "プランの適切性の協議"
+    EVALUATION = "evaluation", "評価"
+    CLOSURE = "closure", "終結・中断の判断"
+    RESOURCES = "resources", "社会資源の充足状況の把握と開発"
+
+
+class AgendaItem(models.Model):
+    conference = models.ForeignKey(PlanConference, on_delete=models.CASCADE, related_name="items")
+    case = models.ForeignKey(
+        Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="agenda_items"
+    )
+    plan = models.ForeignKey(
+        SupportPlan, verbose_name="支援プラン", on_delete=models.PROTECT, related_name="agenda_items"
+    )
+    kind = models.CharField("議題の種類", max_length=20, choices=AgendaKind.choices)
+    outcome = models.CharField("結果", max_length=40, blank=True)
+    notes = models.TextField("協議内容", blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "議題"
+        verbose_name_plural = "議題"
+        ordering = ["conference", "pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.case.number}"
+
+
+class ResourceGap(models.Model):
+    """不足する社会資源, recorded at the 重層的支援会議; 地域づくり and 参加支援先の開拓 use them."""
+
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="resource_gaps")
+    category = models.CharField("分野", max_length=100)
+    area = models.ForeignKey(
+        "jusou.Area", verbose_name="圏域", on_delete=models.PROTECT, null=True, blank=True
+    )
+    description = models.TextField("内容")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "不足する社会資源"
+        verbose_name_plural = "不足する社会資源"
+
+    def __str__(self):
+        return self.category
+
+
+class GoalResult(models.TextChoices):
+    ACHIEVED = "achieved", "達成"
+    PARTLY = "partly", "一部達成"
+    NOT = "not", "未達成"
+
+
+class NextStep(models.TextChoices):
+    CONTINUE = "continue", "継続"
+    REVISE = "revise", "プランの見直し（改訂）"
+    CLOSE = "close", "終結"
+    SUSPEND = "suspend", "中断"
+    RETURN = "return", "包括的相談支援へ戻す"
+
+
+class Evaluation(models.Model):
+    """評価 at the plan's review or end, goal by goal, and what happens next."""
+
+    plan = models.ForeignKey(SupportPlan, on_delete=models.PROTECT, related_name="evaluations")
+    item = models.OneToOneField(AgendaItem, on_delete=models.PROTECT, related_name="evaluation")
+    person_change = models.TextField("本人・世帯の変化")
+    next_step = models.CharField("今後の方針", max_length=20, choices=NextStep.choices)
+    evaluated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    evaluated_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "評価"
+        verbose_name_plural = "評価"
+        ordering = ["-evaluated_at"]
+
+    def __str__(self):
+        return f"評価 {self.plan}"
+
+
+class GoalEvaluation(models.Model):
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="goal_results")
+    goal = models.ForeignKey(PlanGoal, on_delete=models.PROTECT, related_name="+")
+    result = models.CharField("達成状況", max_length=20, choices=GoalResult.choices)
+    comment = models.CharField("コメント", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "目標ごとの評価"
+        verbose_name_plural = "目標ごとの評価"
+        constraints = [models.UniqueConstraint(fields=["evaluation", "goal"], name="goal_evaluated_once")]
+
+    def __str__(self):
+        return f"{self.goal}: {self.get_result_display()}"

@@ -7,7 +7,7 @@ stay in one place.
 from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from cases import services as case_services
@@ -15,7 +15,23 @@ from cases.models import Case, CaseStatus, HouseholdMember, Person
 from cases.selectors import case_can_change
 from jusou import access
 from jusou.models import AccessBasis, AccessGrant, Agency, Role, User
-from meetings.models import Consent, ConsentingParty, InformationCategory, SupportDecision
+from meetings.models import (
+    AgendaItem,
+    AgendaKind,
+    Consent,
+    ConsentingParty,
+    Evaluation,
+    GoalEvaluation,
+    InformationCategory,
+    NextStep,
+    PlanConference,
+    PlanGoal,
+    PlanStatus,
+    PlanTask,
+    ResourceGap,
+    SupportDecision,
+    SupportPlan,
+)
 
 
 def _require_coordinator(user: User) -> None:
@@ -168,3 +184,239 @@ def support_decision_record(
         case=case, decided_on=decided_on, decided_by=acting_user, decision_number=decision_number, note=note
     )
     return _save(decision, acting_user=acting_user, reason="支援決定")
+
+
+# --- 支援プラン ----------------------------------------------------------------------------------
+
+
+def _require_plan_writer(case: Case, user: User) -> None:
+    _require_coordinator(user)
+    if not case_can_change(user, case):
+        raise PermissionDenied("このケースを更新する権限がありません。")
+
+
+@transaction.atomic
+def plan_create(
+    *, case: Case, acting_user: User, goals: list[str], tasks: list[dict], **fields
+) -> SupportPlan:
+    """Write a new version of the plan (作成中). Earlier versions, approved ones included, stay."""
+    _require_plan_writer(case, acting_user)
+    if case.status != CaseStatus.COORDINATING:
+        raise ValidationError("支援プランは多機関協働中のケースについて作成します。")
+    if SupportPlan.objects.filter(case=case, status=PlanStatus.DRAFT).exists():
+        raise ValidationError("作成中の支援プランがすでにあります。そちらを協議にかけるか修正してください。")
+    goals = [g.strip() for g in goals if g and g.strip()]
+    if not goals:
+        raise ValidationError({"goals": "短期目標を1つ以上入力してください。"})
+    if not tasks:
+        raise ValidationError({"tasks": "役割分担を1行以上入力してください。"})
+    latest = SupportPlan.objects.filter(case=case).aggregate(v=models.Max("version"))["v"] or 0
+    plan = SupportPlan(case=case, version=latest + 1, author=acting_user, **fields)
+    _save(plan, acting_user=acting_user, reason=f"支援プラン第{latest + 1}版の作成")
+    PlanGoal.objects.bulk_create([PlanGoal(plan=plan, order=i, text=text) for i, text in enumerate(goals)])
+    for task in tasks:
+        _save(PlanTask(plan=plan, **task), acting_user=acting_user)
+    return plan
+
+
+def plan_agencies(plan: SupportPlan) -> list[Agency]:
+    return list(Agency.objects.filter(plan_tasks__plan=plan).distinct().order_by("pk"))
+
+
+@transaction.atomic
+def conference_create(
+    *, acting_user: User, held_at: datetime, title: str = "重層的支援会議", agencies=(), minutes: str = ""
+) -> PlanConference:
+    _require_coordinator(acting_user)
+    conference = PlanConference(held_at=held_at, title=title, host=acting_user, minutes=minutes)
+    _save(conference, acting_user=acting_user)
+    conference.agencies.set(agencies)
+    return conference
+
+
+def _agenda(conference, plan, kind, acting_user, notes) -> AgendaItem:
+    item = AgendaItem(conference=conference, case=plan.case, plan=plan, kind=kind, notes=notes,
+                      decided_by=acting_user, decided_at=timezone.now())  # fmt: skip
+    return _save(item, acting_user=acting_user)
+
+
+@transaction.atomic
+def plan_approve(
+    *, conference: PlanConference, plan: SupportPlan, acting_user: User, notes: str = ""
+) -> AgendaItem:
+    """プランの適切性の協議 → 承認. Refused without a 支援決定, or without a valid consent of the person
+    covering every agency in the 役割分担. On approval each of those agencies may read the case —
+    within the consent, and only while the plan is in force."""
+    case = plan.case
+    _require_plan_writer(case, acting_user)
+    plan = SupportPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status != PlanStatus.DRAFT:
+        raise ValidationError(f"「{plan.get_status_display()}」のプランは承認できません。")
+    if not SupportDecision.objects.filter(case=case).exists():
+        raise ValidationError(
+            "支援決定がないため、重層的支援会議でプランを協議できません。先に支援決定を記録してください。"
+        )
+    agencies = plan_agencies(plan)
+    if not Consent.objects.valid().filter(case=case, person_id=case.person_id).exists():
+        raise ValidationError(
+            "本人同意がないため、重層的支援会議でプランを協議できません。先に本人同意を記録してください。"
+        )
+    missing = agencies_without_consent(case, agencies)
+    if missing:
+        names = "、".join(a.name for a in missing)
+        raise ValidationError(
+            f"本人同意の共有先に含まれていない機関があります（{names}）。同意の範囲を確認してください。"
+        )
+    item = _agenda(conference, plan, AgendaKind.PLAN, acting_user, notes)
+    item.outcome = "approved"
+    _save(item, acting_user=acting_user, update_fields=["outcome"])
+    for previous in SupportPlan.objects.select_for_update().filter(case=case, status=PlanStatus.APPROVED):
+        _end_plan(previous, PlanStatus.SUPERSEDED, acting_user, "改訂版の承認")
+    plan.status, plan.approved_at = PlanStatus.APPROVED, timezone.now()
+    _save(
+        plan, acting_user=acting_user, reason=f"{conference}で承認", update_fields=["status", "approved_at"]
+    )
+    for agency in agencies:
+        access.access_grant(obj=case, agency=agency, basis=AccessBasis.CONSENT, acting_user=acting_user,
+                            reason=f"支援プラン第{plan.version}版の役割分担（本人同意の範囲内）")  # fmt: skip
+    return item
+
+
+@transaction.atomic
+def plan_send_back(
+    *, conference: PlanConference, plan: SupportPlan, acting_user: User, notes: str
+) -> AgendaItem:
+    _require_plan_writer(plan.case, acting_user)
+    if not notes.strip():
+        raise ValidationError({"notes": "差し戻しの理由を入力してください。"})
+    plan = SupportPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status != PlanStatus.DRAFT:
+        raise ValidationError(f"「{plan.get_status_display()}」のプランは差し戻せません。")
+    item = _agenda(conference, plan, AgendaKind.PLAN, acting_user, notes)
+    item.outcome = "sent_back"
+    _save(item, acting_user=acting_user, update_fields=["outcome"])
+    plan.status, plan.sent_back_reason = PlanStatus.SENT_BACK, notes
+    _save(plan, acting_user=acting_user, reason="差し戻し", update_fields=["status", "sent_back_reason"])
+    return item
+
+
+def _end_plan(plan: SupportPlan, status: str, acting_user: User, reason: str) -> None:
+    """End a plan; its agencies' 本人同意-based access to the case ends with it."""
+    plan.status = status
+    _save(plan, acting_user=acting_user, reason=reason, update_fields=["status"])
+    access.access_revoke_for(obj=plan.case, acting_user=acting_user, reason=f"支援プランの終了（{reason}）",
+                             basis=AccessBasis.CONSENT)  # fmt: skip
+
+
+@transaction.atomic
+def plan_evaluate(
+    *,
+    conference: PlanConference,
+    plan: SupportPlan,
+    acting_user: User,
+    goal_results: dict[int, tuple[str, str]],
+    person_change: str,
+    next_step: str,
+    notes: str = "",
+    close_reason=None,
+    suspend_reason=None,
+) -> Evaluation:
+    """評価, goal by goal, and the decision that follows: continue, revise (the plan stays in force
+    until the revision is approved), close, suspend, or return to 包括的相談支援."""
+    case = plan.case
+    _require_plan_writer(case, acting_user)
+    plan = SupportPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status != PlanStatus.APPROVED:
+        raise ValidationError("評価できるのは承認済みのプランです。")
+    goals = list(plan.goals.all())
+    if {g.pk for g in goals} != set(goal_results):
+        raise ValidationError({"goal_results": "すべての短期目標について達成状況を入力してください。"})
+    kind = AgendaKind.CLOSURE if next_step in (NextStep.CLOSE, NextStep.SUSPEND) else AgendaKind.EVALUATION
+    item = _agenda(conference, plan, kind, acting_user, notes)
+    item.outcome = next_step
+    _save(item, acting_user=acting_user, update_fields=["outcome"])
+    evaluation = _save(Evaluation(plan=plan, item=item, person_change=person_change, next_step=next_step,
+                                  evaluated_by=acting_user), acting_user=acting_user)  # fmt: skip
+    GoalEvaluation.objects.bulk_create([
+        GoalEvaluation(evaluation=evaluation, goal_id=goal_id, result=result, comment=comment)
+        for goal_id, (result, comment) in goal_results.items()
+    ])  # fmt: skip
+    if next_step == NextStep.CLOSE:
+        _end_plan(plan, PlanStatus.ENDED, acting_user, "終結")
+        case_services.case_transition(case=case, to_status=CaseStatus.CLOSED, acting_user=acting_user,
+                                      reason=f"{conference}で終結", close_reason=close_reason)  # fmt: skip
+    elif next_step == NextStep.SUSPEND:
+        _end_plan(plan, PlanStatus.ENDED, acting_user, "中断")
+        case_services.case_transition(case=case, to_status=CaseStatus.SUSPENDED, acting_user=acting_user,
+                                      reason=f"{conference}で中断", suspend_reason=suspend_reason)  # fmt: skip
+    elif next_step == NextStep.RETURN:
+        _end_plan(plan, PlanStatus.ENDED, acting_user, "包括的相談支援へ戻す")
+        case_return(
+            case=case, acting_user=acting_user, reason=f"{conference}の評価により主担当機関が支援を継続"
+        )
+    return evaluation
+
+
+@transaction.atomic
+def resource_gap_record(
+    *,
+    conference: PlanConference,
+    plan: SupportPlan,
+    acting_user: User,
+    category: str,
+    description: str,
+    area=None,
+) -> ResourceGap:
+    """社会資源の充足状況の把握と開発: a missing local resource noticed for this case."""
+    _require_plan_writer(plan.case, acting_user)
+    item = AgendaItem.objects.filter(conference=conference, plan=plan, kind=AgendaKind.RESOURCES).first()
+    if item is None:
+        item = _agenda(conference, plan, AgendaKind.RESOURCES, acting_user, "")
+    return _save(
+        ResourceGap(item=item, category=category, area=area, description=description), acting_user=acting_user
+    )
+
+
+@transaction.atomic
+def task_update_status(*, task: PlanTask, acting_user: User, status: str) -> PlanTask:
+    """Each agency updates the status of its own 役割分担 (the coordinator may update any)."""
+    if task.agency not in acting_user.agencies and not acting_user.has_role(Role.COORDINATOR):
+        raise PermissionDenied("自機関の役割分担だけを更新できます。")
+    if task.plan.status != PlanStatus.APPROVED:
+        raise ValidationError("承認済みのプランの役割分担だけを更新できます。")
+    task = PlanTask.objects.select_for_update().get(pk=task.pk)
+    task.status = status
+    return _save(task, acting_user=acting_user, reason="状況の更新", update_fields=["status"])
+
+
+def plans_due_for_review(on=None):
+    day = on or timezone.localdate()
+    return SupportPlan.objects.filter(status=PlanStatus.APPROVED, review_on__lte=day).select_related("case")
+
+
+def plan_review_reminders(on=None) -> int:
+    """Beat: tell the coordinators of plans whose review is due or overdue. The dedupe key makes a
+    second run the same day (or a retried task) send nothing more."""
+    from cases.selectors import coordinators
+    from jusou import services as core_services
+
+    sent = 0
+    for plan in plans_due_for_review(on):
+        for coordinator in coordinators():
+            note = core_services.notification_send(
+                recipient=coordinator, kind="plan_review",
+                title=f"支援プランの見直し期限（{plan.case.number} 第{plan.version}版、{plan.review_on:%Y-%m-%d}）",
+                link=plan.case.get_absolute_url(), dedupe_key=f"plan-review:{plan.pk}:{plan.review_on.isoformat()}",
+            )  # fmt: skip
+            sent += note is not None
+    return sent
+
+
+def guard_plan_in_force(case: Case, from_status: str, to_status: str, acting_user: User) -> None:
+    """A case with an approved plan leaves 多機関協働 only through an evaluation at the 重層的支援会議
+    (plan_evaluate ends the plan first)."""
+    leaving = to_status in (CaseStatus.CLOSED, CaseStatus.SUSPENDED, CaseStatus.SUPPORTING)
+    if leaving and SupportPlan.objects.filter(case=case, status=PlanStatus.APPROVED).exists():
+        raise ValidationError(
+            "承認済みの支援プランがあるケースは、重層的支援会議で評価してから終結・中断・主担当機関への返却を行ってください。"
+        )
