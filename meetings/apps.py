@@ -11,5 +11,6 @@ class MeetingsConfig(AppConfig):
         from meetings import panels, services
 
         register_nav("多機関協働", "meetings:inbox", {Role.COORDINATOR}, order=15)
+        register_nav("重層的支援会議", "meetings:conference_list", {Role.COORDINATOR}, order=16)
         register_case_panel("meetings/_case_panel.html", panels.case_panel, order=10)
         register_transition_guard(services.guard_plan_in_force)

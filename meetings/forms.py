@@ -1,9 +1,17 @@
 from django import forms
 from django.utils import timezone
 
-from cases.forms import DateInput
-from jusou.models import Agency
-from meetings.models import ConsentingParty, ConsentMethod, InformationCategory
+from cases.forms import DateInput, codes
+from cases.models import CodeKind
+from jusou.models import Agency, Area
+from meetings.models import (
+    ConsentingParty,
+    ConsentMethod,
+    GoalResult,
+    InformationCategory,
+    NextStep,
+    TaskStatus,
+)
 
 
 class ConsentForm(forms.Form):
@@ -60,3 +68,91 @@ class CaseReturnForm(forms.Form):
 
 class CaseAcceptForm(forms.Form):
     reason = forms.CharField(label="受理のメモ", max_length=500, required=False)
+
+
+class PlanForm(forms.Form):
+    person_wishes = forms.CharField(label="本人の意向", widget=forms.Textarea(attrs={"rows": 2}))
+    household_wishes = forms.CharField(
+        label="世帯の意向", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    issues_summary = forms.CharField(label="課題の整理", widget=forms.Textarea(attrs={"rows": 3}))
+    long_term_goal = forms.CharField(label="長期目標", widget=forms.Textarea(attrs={"rows": 2}))
+    goals = forms.CharField(label="短期目標（1行に1つ）", widget=forms.Textarea(attrs={"rows": 3}))
+    needs_participation = forms.BooleanField(label="参加支援が必要", required=False)
+    needs_outreach = forms.BooleanField(label="アウトリーチが必要", required=False)
+    review_on = forms.DateField(label="見直し予定日", widget=DateInput())
+
+
+class PlanTaskForm(forms.Form):
+    agency = forms.ModelChoiceField(
+        label="機関", queryset=Agency.objects.filter(is_active=True).order_by("name")
+    )
+    person_in_charge = forms.CharField(label="担当者", max_length=100, required=False)
+    role = forms.CharField(label="役割", max_length=200)
+    content = forms.CharField(label="内容", widget=forms.Textarea(attrs={"rows": 2}))
+    frequency = forms.CharField(label="頻度", max_length=100, required=False)
+    starts_on = forms.DateField(label="開始日", required=False, widget=DateInput())
+    ends_on = forms.DateField(label="終了日", required=False, widget=DateInput())
+
+
+PlanTaskFormSet = forms.formset_factory(PlanTaskForm, extra=3, min_num=1, validate_min=True)
+
+
+class ConferenceForm(forms.Form):
+    held_at = forms.DateTimeField(
+        label="開催日時",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    title = forms.CharField(label="名称", max_length=200, initial="重層的支援会議")
+    agencies = forms.ModelMultipleChoiceField(
+        label="出席機関", queryset=Agency.objects.filter(is_active=True).order_by("name"), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    minutes = forms.CharField(label="議事録", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+
+class PlanDecisionForm(forms.Form):
+    plan = forms.IntegerField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(label="結果", choices=[("approve", "承認"), ("send_back", "差し戻し")])
+    notes = forms.CharField(
+        label="協議内容・差し戻しの理由", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+
+class EvaluationForm(forms.Form):
+    plan = forms.IntegerField(widget=forms.HiddenInput)
+    person_change = forms.CharField(label="本人・世帯の変化", widget=forms.Textarea(attrs={"rows": 2}))
+    next_step = forms.ChoiceField(label="今後の方針", choices=NextStep.choices)
+    close_reason = forms.ModelChoiceField(label="終結理由", queryset=None, required=False)
+    suspend_reason = forms.ModelChoiceField(label="中断理由", queryset=None, required=False)
+    notes = forms.CharField(label="協議内容", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, goals=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["close_reason"].queryset = codes(CodeKind.CLOSE_REASON)
+        self.fields["suspend_reason"].queryset = codes(CodeKind.SUSPEND_REASON)
+        self.goals = list(goals)
+        for goal in self.goals:
+            self.fields[f"goal_{goal.pk}"] = forms.ChoiceField(
+                label=f"目標: {goal.text}", choices=GoalResult.choices
+            )
+            self.fields[f"goal_{goal.pk}_comment"] = forms.CharField(
+                label="コメント", max_length=300, required=False
+            )
+
+    def goal_results(self):
+        return {
+            g.pk: (self.cleaned_data[f"goal_{g.pk}"], self.cleaned_data[f"goal_{g.pk}_comment"])
+            for g in self.goals
+        }
+
+
+class ResourceGapForm(forms.Form):
+    plan = forms.IntegerField(widget=forms.HiddenInput)
+    category = forms.CharField(label="分野", max_length=100, help_text="例: 居場所、就労体験先、移動手段")
+    area = forms.ModelChoiceField(label="圏域", queryset=Area.objects.all(), required=False)
+    description = forms.CharField(label="内容", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TaskStatusForm(forms.Form):
+    status = forms.ChoiceField(label="状況", choices=TaskStatus.choices)

@@ -12,6 +12,8 @@ def case_panel(request, case):
     coordinator = request.user.has_role(Role.COORDINATOR)
     return {
         "consents": selectors.case_consents(case),
+        "plans": selectors.case_plans(case),
+        "can_plan": can_change and coordinator and case.status == "coordinating",
         "decisions": list(selectors.case_decisions(case)),
         "can_change": can_change,
         "withdraw_form": ConsentWithdrawForm() if can_change else None,

@@ -7,7 +7,7 @@ from cases.models import Case, CaseStatus, CaseTransition
 from cases.policy import mask_sensitive
 from cases.selectors import cases_visible_to
 from jusou.models import User
-from meetings.models import Consent, SupportDecision
+from meetings.models import Consent, PlanConference, PlanStatus, SupportDecision, SupportPlan
 
 
 def inbox(user: User, status: str = CaseStatus.REFERRED) -> list[Case]:
@@ -43,3 +43,53 @@ def consent_get_for_user(user: User, pk: int) -> Consent:
     if consent is None:
         raise Http404("本人同意の記録が見つかりません。")
     return consent
+
+
+def case_plans(case: Case) -> list[SupportPlan]:
+    return list(SupportPlan.objects.filter(case=case).order_by("-version"))
+
+
+def plan_get_for_user(user: User, pk: int) -> SupportPlan:
+    """A plan is readable exactly when its case is (same grants, same 404)."""
+    plan = (
+        SupportPlan.objects.filter(pk=pk, case__in=cases_visible_to(user).values("pk"))
+        .select_related("case__person", "case__owning_agency", "author")
+        .first()
+    )
+    if plan is None:
+        raise Http404("支援プランが見つかりません。")
+    return plan
+
+
+def plan_detail(plan: SupportPlan) -> dict:
+    evaluations = list(
+        plan.evaluations.select_related("item__conference", "evaluated_by").prefetch_related(
+            "goal_results__goal"
+        )
+    )
+    return {
+        "plan": plan,
+        "goals": list(plan.goals.all()),
+        "tasks": list(plan.tasks.select_related("agency")),
+        "evaluations": evaluations,
+        "agenda": list(plan.agenda_items.select_related("conference").order_by("conference__held_at", "pk")),
+        "versions": list(SupportPlan.objects.filter(case_id=plan.case_id).order_by("-version")),
+    }
+
+
+def conferences_for(user: User) -> QuerySet[PlanConference]:
+    """The coordinator's 重層的支援会議 records (hosted by any coordinator of the municipality)."""
+    return PlanConference.objects.select_related("host").order_by("-held_at")
+
+
+def conference_open_plans(user: User) -> dict:
+    """Plans a conference can take up: drafts to approve, approved ones to evaluate — of cases the
+    user may see."""
+    visible = cases_visible_to(user).values("pk")
+    plans = (
+        SupportPlan.objects.filter(case__in=visible).select_related("case__person").prefetch_related("goals")
+    )
+    return {
+        "drafts": list(plans.filter(status=PlanStatus.DRAFT).order_by("case_id")),
+        "approved": list(plans.filter(status=PlanStatus.APPROVED).order_by("review_on")),
+    }

@@ -11,4 +11,24 @@ urlpatterns = [
     path("multi-agency/cases/<int:pk>/consents/new/", views.consent_new, name="consent_new"),
     path("multi-agency/consents/<int:pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
     path("multi-agency/cases/<int:pk>/decision/", views.decision_new, name="decision_new"),
+    path("multi-agency/cases/<int:pk>/plans/new/", views.plan_new, name="plan_new"),
+    path("multi-agency/plans/<int:pk>/", views.plan_detail, name="plan_detail"),
+    path("multi-agency/tasks/<int:pk>/status/", views.task_status, name="task_status"),
+    path("multi-agency/conferences/", views.conference_list, name="conference_list"),
+    path("multi-agency/conferences/<int:pk>/", views.conference_detail, name="conference_detail"),
+    path(
+        "multi-agency/conferences/<int:pk>/plans/<int:plan_pk>/decision/",
+        views.conference_plan_decision,
+        name="conference_plan_decision",
+    ),
+    path(
+        "multi-agency/conferences/<int:pk>/plans/<int:plan_pk>/evaluation/",
+        views.conference_evaluation,
+        name="conference_evaluation",
+    ),
+    path(
+        "multi-agency/conferences/<int:pk>/plans/<int:plan_pk>/resource-gap/",
+        views.conference_resource_gap,
+        name="conference_resource_gap",
+    ),
 ]

@@ -1,21 +1,33 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.forms import apply_service_errors
 from cases.models import CaseStatus, Person
-from cases.selectors import case_get_for_user
-from jusou.models import Role
+from cases.selectors import case_basis, case_get_for_user
+from jusou.access import read_log
+from jusou.models import ReadLog, Role
 from jusou.views import post_action
 from meetings import selectors, services
 from meetings.forms import (
     CaseAcceptForm,
     CaseReturnForm,
+    ConferenceForm,
     ConsentForm,
     ConsentWithdrawForm,
+    EvaluationForm,
+    PlanDecisionForm,
+    PlanForm,
+    PlanTaskForm,
+    PlanTaskFormSet,
+    ResourceGapForm,
     SupportDecisionForm,
+    TaskStatusForm,
 )
+from meetings.models import PlanTask
 
 
 def _require_coordinator(request):
@@ -92,4 +104,149 @@ def decision_new(request, pk):
         request, SupportDecisionForm(request.POST),
         lambda data: services.support_decision_record(case=case, acting_user=request.user, **data),
         "支援決定を記録しました。", case,
+    )  # fmt: skip
+
+
+# --- 支援プラン ----------------------------------------------------------------------------------
+
+
+def plan_new(request, pk):
+    """Write the plan (a new version; the latest one pre-fills the form)."""
+    case = case_get_for_user(request.user, pk, for_change=True)
+    _require_coordinator(request)
+    latest = selectors.case_plans(case)[:1]
+    initial, task_initial = {}, []
+    if latest:
+        plan = latest[0]
+        initial = {f: getattr(plan, f) for f in PlanForm.base_fields if f != "goals"}
+        initial["goals"] = "\n".join(g.text for g in plan.goals.all())
+        task_initial = [{f: getattr(t, f) for f in PlanTaskForm.base_fields} for t in plan.tasks.all()]
+    form = PlanForm(request.POST or None, initial=initial)
+    tasks = PlanTaskFormSet(request.POST or None, initial=task_initial, prefix="tasks")
+    if request.method == "POST" and form.is_valid() and tasks.is_valid():
+        data = dict(form.cleaned_data)
+        goals = data.pop("goals").splitlines()
+        task_rows = [row for row in tasks.cleaned_data if row]
+        try:
+            plan = services.plan_create(
+                case=case, acting_user=request.user, goals=goals, tasks=task_rows, **data
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"支援プラン 第{plan.version}版を作成しました。重層的支援会議で協議してください。"
+            )
+            return redirect("meetings:plan_detail", plan.pk)
+    return render(request, "meetings/plan_form.html", {"case": case, "form": form, "tasks": tasks})
+
+
+def plan_detail(request, pk):
+    plan = selectors.plan_get_for_user(request.user, pk)
+    printing = request.GET.get("print") == "1"
+    # Printing confidential material is a disclosure (DOMAIN.md §8): logged.
+    read_log(user=request.user, action=ReadLog.Action.PRINT if printing else ReadLog.Action.VIEW, obj=plan,
+             basis=case_basis(request.user, plan.case), detail=f"支援プラン {plan.case.number} 第{plan.version}版")  # fmt: skip
+    context = selectors.plan_detail(plan)
+    agencies = {a.pk for a in request.user.agencies}
+    context["my_task_ids"] = {t.pk for t in context["tasks"] if t.agency_id in agencies}
+    context["task_form"] = TaskStatusForm()
+    context["printing"] = printing
+    return render(request, "meetings/plan_detail.html", context)
+
+
+@require_POST
+def task_status(request, pk):
+    task = get_object_or_404(PlanTask.objects.select_related("plan"), pk=pk)
+    plan = selectors.plan_get_for_user(request.user, task.plan_id)
+    return post_action(
+        request, TaskStatusForm(request.POST),
+        lambda data: services.task_update_status(task=task, acting_user=request.user, status=data["status"]),
+        "役割分担の状況を更新しました。", reverse("meetings:plan_detail", args=[plan.pk]),
+    )  # fmt: skip
+
+
+# --- 重層的支援会議 ------------------------------------------------------------------------------
+
+
+def conference_list(request):
+    _require_coordinator(request)
+    form = ConferenceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        conference = services.conference_create(acting_user=request.user, **form.cleaned_data)
+        messages.success(request, "重層的支援会議を登録しました。")
+        return redirect("meetings:conference_detail", conference.pk)
+    return render(request, "meetings/conference_list.html",
+                  {"conferences": selectors.conferences_for(request.user)[:50], "form": form})  # fmt: skip
+
+
+def conference_detail(request, pk):
+    _require_coordinator(request)
+    conference = get_object_or_404(selectors.conferences_for(request.user), pk=pk)
+    open_plans = selectors.conference_open_plans(request.user)
+    return render(
+        request,
+        "meetings/conference_detail.html",
+        {
+            "conference": conference,
+            "items": conference.items.select_related("case__person", "plan").prefetch_related("resource_gaps"),
+            "drafts": [(plan, PlanDecisionForm(initial={"plan": plan.pk}, prefix=f"p{plan.pk}")) for plan in open_plans["drafts"]],
+            "approved": [(plan, EvaluationForm(goals=plan.goals.all(), initial={"plan": plan.pk}, prefix=f"e{plan.pk}"),
+                          ResourceGapForm(initial={"plan": plan.pk}, prefix=f"g{plan.pk}")) for plan in open_plans["approved"]],
+        },
+    )  # fmt: skip
+
+
+def _conference_plan(request, conference_pk, prefix):
+    _require_coordinator(request)
+    conference = get_object_or_404(selectors.conferences_for(request.user), pk=conference_pk)
+    plan_pk = request.POST.get(f"{prefix}-plan", "")
+    if not plan_pk.isdigit():
+        raise Http404("支援プランが見つかりません。")
+    return conference, selectors.plan_get_for_user(request.user, int(plan_pk))
+
+
+@require_POST
+def conference_plan_decision(request, pk, plan_pk):
+    conference, plan = _conference_plan(request, pk, f"p{plan_pk}")
+
+    def decide(data):
+        if data["decision"] == "approve":
+            services.plan_approve(
+                conference=conference, plan=plan, acting_user=request.user, notes=data["notes"]
+            )
+        else:
+            services.plan_send_back(
+                conference=conference, plan=plan, acting_user=request.user, notes=data["notes"]
+            )
+
+    return post_action(request, PlanDecisionForm(request.POST, prefix=f"p{plan_pk}"), decide,
+                       lambda data: "プランを承認しました。" if data["decision"] == "approve" else "プランを差し戻しました。",
+                       reverse("meetings:conference_detail", args=[conference.pk]))  # fmt: skip
+
+
+@require_POST
+def conference_evaluation(request, pk, plan_pk):
+    conference, plan = _conference_plan(request, pk, f"e{plan_pk}")
+    form = EvaluationForm(request.POST, goals=plan.goals.all(), prefix=f"e{plan_pk}")
+    return post_action(
+        request, form,
+        lambda data: services.plan_evaluate(
+            conference=conference, plan=plan, acting_user=request.user, goal_results=form.goal_results(),
+            person_change=data["person_change"], next_step=data["next_step"], notes=data["notes"],
+            close_reason=data["close_reason"], suspend_reason=data["suspend_reason"],
+        ),
+        "評価を記録しました。", reverse("meetings:conference_detail", args=[conference.pk]),
+    )  # fmt: skip
+
+
+@require_POST
+def conference_resource_gap(request, pk, plan_pk):
+    conference, plan = _conference_plan(request, pk, f"g{plan_pk}")
+    return post_action(
+        request, ResourceGapForm(request.POST, prefix=f"g{plan_pk}"),
+        lambda data: services.resource_gap_record(conference=conference, plan=plan, acting_user=request.user,
+                                                  category=data["category"], area=data["area"],
+                                                  description=data["description"]),
+        "不足する社会資源を記録しました。", reverse("meetings:conference_detail", args=[conference.pk]),
     )  # fmt: skip
