@@ -49,6 +49,7 @@ def access_grant(
     user: User | None = None,
     agency: Agency | None = None,
     permissions: Iterable[str] = ("view",),
+    starts_at: datetime | None = None,
     ends_at: datetime | None = None,
     reason: str = "",
 ) -> list[AccessGrant]:
@@ -71,6 +72,7 @@ def access_grant(
             basis=basis,
             reason=reason,
             granted_by=acting_user,
+            starts_at=starts_at or timezone.now(),
             ends_at=ends_at,
         )
         grant.full_clean()

@@ -22,6 +22,9 @@ class Role(models.TextChoices):
     COORDINATOR = "coordinator", "相談支援包括化推進員"
     SUPERVISOR = "supervisor", "管理者"
     SYSTEM_ADMIN = "system_admin", "システム管理者"
+    # 支援会議 members from outside the agencies (民生委員, 住民 …): a meeting-only account that sees
+    # nothing but the meetings it is a member of.
+    MEETING_MEMBER = "meeting_member", "支援会議の構成員（外部）"
 
 
 class User(AbstractUser):
@@ -184,9 +187,9 @@ class StaffMembership(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
             models.CheckConstraint(
-                condition=Q(role=Role.SYSTEM_ADMIN) | Q(agency__isnull=False),
+                condition=Q(role__in=[Role.SYSTEM_ADMIN, Role.MEETING_MEMBER]) | Q(agency__isnull=False),
                 name="membership_agency_required_except_system_admin",
-                violation_error_message="システム管理者以外の役割には所属機関が必要です。",
+                violation_error_message="システム管理者・外部の構成員以外の役割には所属機関が必要です。",
             ),
             models.CheckConstraint(
                 condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),

@@ -12,5 +12,7 @@ class MeetingsConfig(AppConfig):
 
         register_nav("多機関協働", "meetings:inbox", {Role.COORDINATOR}, order=15)
         register_nav("重層的支援会議", "meetings:conference_list", {Role.COORDINATOR}, order=16)
+        everyone = {Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR, Role.MEETING_MEMBER}
+        register_nav("支援会議", "meetings:meeting_list", everyone, order=17)
         register_case_panel("meetings/_case_panel.html", panels.case_panel, order=10)
         register_transition_guard(services.guard_plan_in_force)

@@ -5,8 +5,10 @@ from cases.forms import DateInput, codes
 from cases.models import CodeKind
 from jusou.models import Agency, Area
 from meetings.models import (
+    ActingBody,
     ConsentingParty,
     ConsentMethod,
+    DecisionKind,
     GoalResult,
     InformationCategory,
     NextStep,
@@ -156,3 +158,68 @@ class ResourceGapForm(forms.Form):
 
 class TaskStatusForm(forms.Form):
     status = forms.ChoiceField(label="状況", choices=TaskStatus.choices)
+
+
+class MeetingForm(forms.Form):
+    held_at = forms.DateTimeField(
+        label="開催日時",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    title = forms.CharField(label="名称", max_length=200, initial="支援会議")
+    acting_body = forms.ChoiceField(label="兼ねる会議体", choices=ActingBody.choices, required=False)
+    access_from = forms.DateTimeField(
+        label="閲覧期間（開始）",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    access_until = forms.DateTimeField(
+        label="閲覧期間（終了）",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    members = forms.ModelMultipleChoiceField(
+        label="構成員", queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from jusou.models import StaffMembership, User
+
+        staff = StaffMembership.objects.active().exclude(role="system_admin").values("user_id")
+        self.fields["members"].queryset = User.objects.filter(is_active=True, pk__in=staff).order_by(
+            "last_name", "first_name"
+        )
+        self.fields["members"].label_from_instance = lambda u: " ／ ".join(
+            [u.get_full_name() or u.username] + [a.name for a in u.agencies]
+        )
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("access_from")
+            and data.get("access_until")
+            and data["access_until"] <= data["access_from"]
+        ):
+            self.add_error("access_until", "閲覧期間の終了は開始より後にしてください。")
+        return data
+
+
+class BriefingForm(forms.Form):
+    case = forms.IntegerField(label="ケース番号（数字）", min_value=1)
+    sections = forms.MultipleChoiceField(
+        label="共有する内容", choices=[], widget=forms.CheckboxSelectMultiple
+    )
+    pseudonymised = forms.BooleanField(label="氏名を伏せる（仮名化）", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from meetings.services import BRIEFING_SECTIONS
+
+        self.fields["sections"].choices = list(BRIEFING_SECTIONS.items())
+
+
+class MeetingDecisionForm(forms.Form):
+    kind = forms.ChoiceField(label="決定の種類", choices=DecisionKind.choices)
+    text = forms.CharField(label="内容", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MinutesForm(forms.Form):
+    minutes = forms.CharField(label="議事録", widget=forms.Textarea(attrs={"rows": 6}), required=False)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from cases.models import Case, Person
@@ -375,3 +376,137 @@ class GoalEvaluation(models.Model):
 
     def __str__(self):
         return f"{self.goal}: {self.get_result_display()}"
+
+
+class ActingBody(models.TextChoices):
+    """An existing body may act as the 支援会議 (社会福祉法 第106条の6)."""
+
+    NONE = "", "（単独の支援会議）"
+    COMMUNITY_CARE = "community_care", "地域ケア会議"
+    CHILD_PROTECTION = "child_protection", "要保護児童対策地域協議会"
+    SUPPORT_COORDINATION = "support_coordination", "支援調整会議"
+    SELF_RELIANCE = "self_reliance", "自立支援協議会"
+
+
+class SupportMeeting(models.Model):
+    """支援会議 (社会福祉法 第106条の6): members bound by 守秘義務 may share information on a case
+    without the person's consent, to notice complex cases early and decide a direction. Members see
+    only the briefings frozen for this meeting and its minutes, after acknowledging their duty, and
+    only inside the access window."""
+
+    held_at = models.DateTimeField("開催日時")
+    title = models.CharField("名称", max_length=200, default="支援会議")
+    acting_body = models.CharField("兼ねる会議体", max_length=30, choices=ActingBody.choices, blank=True)
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="主催", on_delete=models.PROTECT, related_name="+"
+    )
+    access_from = models.DateTimeField("閲覧期間（開始）")
+    access_until = models.DateTimeField("閲覧期間（終了）")
+    minutes = models.TextField("議事録", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "支援会議"
+        verbose_name_plural = "支援会議"
+        ordering = ["-held_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(access_until__gt=models.F("access_from")),
+                name="meeting_window_ordered",
+                violation_error_message="閲覧期間の終了は開始より後にしてください。",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} {self.held_at:%Y-%m-%d}"
+
+
+class SupportMeetingUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(SupportMeeting, on_delete=models.CASCADE)
+
+
+class SupportMeetingGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(SupportMeeting, on_delete=models.CASCADE)
+
+
+class MeetingMember(models.Model):
+    meeting = models.ForeignKey(SupportMeeting, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="構成員", on_delete=models.PROTECT, related_name="+"
+    )
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "支援会議の構成員"
+        verbose_name_plural = "支援会議の構成員"
+        constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="meeting_member_once")]
+
+    def __str__(self):
+        return f"{self.meeting}: {self.user}"
+
+
+class ConfidentialityPledge(models.Model):
+    """守秘義務の確認: a member's timestamped acknowledgement, per meeting, before seeing anything."""
+
+    meeting = models.ForeignKey(SupportMeeting, on_delete=models.PROTECT, related_name="pledges")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField("確認日時", default=timezone.now)
+    statement = models.TextField("確認した文言")
+
+    class Meta:
+        verbose_name = "守秘義務の確認"
+        verbose_name_plural = "守秘義務の確認"
+        constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="pledge_once_per_meeting")]
+
+    def __str__(self):
+        return f"{self.user} {self.acknowledged_at:%Y-%m-%d %H:%M}"
+
+
+class MeetingBriefing(models.Model):
+    """A case on the agenda: the parts the coordinator chose to share, frozen as shared."""
+
+    meeting = models.ForeignKey(SupportMeeting, on_delete=models.PROTECT, related_name="briefings")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="briefings")
+    sections = models.JSONField("共有した内容", default=dict)
+    pseudonymised = models.BooleanField("仮名化", default=False)
+    shared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    shared_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "支援会議の資料"
+        verbose_name_plural = "支援会議の資料"
+        ordering = ["meeting", "pk"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "case"], name="briefing_once_per_meeting")]
+
+    def __str__(self):
+        return f"{self.meeting} 資料 {self.pk}"
+
+
+class DecisionKind(models.TextChoices):
+    DIRECTION = "direction", "支援方針"
+    ROLES = "roles", "役割分担"
+    WATCH = "watch", "見守り"
+    OUTREACH = "outreach", "アウトリーチ開始"
+
+
+class MeetingDecision(models.Model):
+    briefing = models.ForeignKey(MeetingBriefing, on_delete=models.PROTECT, related_name="decisions")
+    kind = models.CharField("決定の種類", max_length=20, choices=DecisionKind.choices)
+    text = models.TextField("内容")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "支援会議の決定"
+        verbose_name_plural = "支援会議の決定"
+        ordering = ["briefing", "pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.text[:20]}"

@@ -1,13 +1,22 @@
 """Reads for 多機関協働, always through the cases selectors (same grants, same 404s)."""
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from cases.models import Case, CaseStatus, CaseTransition
 from cases.policy import mask_sensitive
 from cases.selectors import cases_visible_to
+from jusou.access import visible_q
 from jusou.models import User
-from meetings.models import Consent, PlanConference, PlanStatus, SupportDecision, SupportPlan
+from meetings.models import (
+    ConfidentialityPledge,
+    Consent,
+    PlanConference,
+    PlanStatus,
+    SupportDecision,
+    SupportMeeting,
+    SupportPlan,
+)
 
 
 def inbox(user: User, status: str = CaseStatus.REFERRED) -> list[Case]:
@@ -92,4 +101,54 @@ def conference_open_plans(user: User) -> dict:
     return {
         "drafts": list(plans.filter(status=PlanStatus.DRAFT).order_by("case_id")),
         "approved": list(plans.filter(status=PlanStatus.APPROVED).order_by("review_on")),
+    }
+
+
+# --- 支援会議 ----------------------------------------------------------------------------------
+
+
+def meetings_visible_to(user: User) -> QuerySet[SupportMeeting]:
+    """Meetings the user hosts, or is a member of with the access window open *and* 守秘義務
+    acknowledged. Everyone else — a colleague of a member included — sees none of it."""
+    pledged = ConfidentialityPledge.objects.filter(meeting=OuterRef("pk"), user=user)
+    return SupportMeeting.objects.filter(visible_q(user, SupportMeeting)).filter(
+        Q(host=user) | Q(Exists(pledged))
+    )
+
+
+def meeting_awaiting_pledge(user: User, pk: int) -> SupportMeeting | None:
+    """A meeting whose window is open for this member but whose 守秘義務 is not yet acknowledged."""
+    return (
+        SupportMeeting.objects.filter(visible_q(user, SupportMeeting))
+        .filter(pk=pk)
+        .exclude(host=user)
+        .first()
+    )
+
+
+def meeting_get_for_user(user: User, pk: int) -> SupportMeeting:
+    meeting = meetings_visible_to(user).select_related("host").filter(pk=pk).first()
+    if meeting is None:
+        raise Http404("支援会議が見つかりません。")
+    return meeting
+
+
+def meeting_list(user: User) -> list[dict]:
+    """For the list page: visible meetings, plus those waiting for this member's 守秘義務 (title and
+    date only)."""
+    visible = list(meetings_visible_to(user).select_related("host").order_by("-held_at"))
+    visible_ids = {m.pk for m in visible}
+    waiting = [m for m in SupportMeeting.objects.filter(visible_q(user, SupportMeeting)).order_by("-held_at")
+               if m.pk not in visible_ids]  # fmt: skip
+    return [{"meeting": m, "pledged": True} for m in visible] + [
+        {"meeting": m, "pledged": False} for m in waiting
+    ]
+
+
+def meeting_detail(meeting: SupportMeeting) -> dict:
+    return {
+        "meeting": meeting,
+        "briefings": list(meeting.briefings.prefetch_related("decisions").order_by("pk")),
+        "members": list(meeting.members.select_related("user").order_by("pk")),
+        "pledged_user_ids": set(meeting.pledges.values_list("user_id", flat=True)),
     }

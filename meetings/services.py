@@ -18,11 +18,15 @@ from jusou.models import AccessBasis, AccessGrant, Agency, Role, User
 from meetings.models import (
     AgendaItem,
     AgendaKind,
+    ConfidentialityPledge,
     Consent,
     ConsentingParty,
     Evaluation,
     GoalEvaluation,
     InformationCategory,
+    MeetingBriefing,
+    MeetingDecision,
+    MeetingMember,
     NextStep,
     PlanConference,
     PlanGoal,
@@ -30,6 +34,7 @@ from meetings.models import (
     PlanTask,
     ResourceGap,
     SupportDecision,
+    SupportMeeting,
     SupportPlan,
 )
 
@@ -420,3 +425,142 @@ def guard_plan_in_force(case: Case, from_status: str, to_status: str, acting_use
         raise ValidationError(
             "承認済みの支援プランがあるケースは、重層的支援会議で評価してから終結・中断・主担当機関への返却を行ってください。"
         )
+
+
+# --- 支援会議 (社会福祉法 第106条の6) ------------------------------------------------------------
+
+PLEDGE_STATEMENT = (
+    "私は、社会福祉法第106条の6第5項に基づき、この支援会議の事務に関して知り得た秘密を漏らしません。"
+    "共有された情報は、この会議の目的（支援の方向性の検討）のためにだけ用い、閲覧期間の後は参照しません。"
+)
+BRIEFING_SECTIONS = {
+    "summary": "概要（主訴・見立て）",
+    "household": "世帯の構成",
+    "issues": "課題",
+    "risks": "リスク",
+}
+
+
+@transaction.atomic
+def meeting_convene(
+    *,
+    acting_user: User,
+    held_at: datetime,
+    access_from: datetime,
+    access_until: datetime,
+    members,
+    title: str = "支援会議",
+    acting_body: str = "",
+) -> SupportMeeting:
+    """Convene a 支援会議. The host holds it under 担当; each member is granted the meeting for the
+    access window only (basis 支援会議), and still sees nothing until they acknowledge 守秘義務."""
+    _require_coordinator(acting_user)
+    meeting = SupportMeeting(held_at=held_at, title=title, acting_body=acting_body, host=acting_user,
+                             access_from=access_from, access_until=access_until)  # fmt: skip
+    _save(meeting, acting_user=acting_user, reason="支援会議の招集")
+    access.access_grant(obj=meeting, user=acting_user, basis=AccessBasis.ASSIGNMENT, permissions=("view", "change"),
+                        acting_user=acting_user, reason="主催")  # fmt: skip
+    for member in members:
+        meeting_member_add(meeting=meeting, user=member, acting_user=acting_user)
+    return meeting
+
+
+@transaction.atomic
+def meeting_member_add(*, meeting: SupportMeeting, user: User, acting_user: User) -> MeetingMember:
+    if meeting.host_id != acting_user.pk:
+        raise PermissionDenied("構成員を選べるのは会議の主催者です。")
+    if not user.is_active:
+        raise ValidationError("利用停止中のアカウントは構成員にできません。")
+    member, created = MeetingMember.objects.get_or_create(
+        meeting=meeting, user=user, defaults={"added_by": acting_user}
+    )
+    if created:
+        access.access_grant(obj=meeting, user=user, basis=AccessBasis.SUPPORT_MEETING, acting_user=acting_user,
+                            starts_at=meeting.access_from, ends_at=meeting.access_until,
+                            reason="社会福祉法第106条の6 支援会議の構成員")  # fmt: skip
+    return member
+
+
+@transaction.atomic
+def pledge_acknowledge(*, meeting: SupportMeeting, acting_user: User) -> ConfidentialityPledge:
+    """守秘義務の確認, timestamped, once per member and meeting."""
+    if not MeetingMember.objects.filter(meeting=meeting, user=acting_user).exists():
+        raise PermissionDenied("この支援会議の構成員ではありません。")
+    pledge, _ = ConfidentialityPledge.objects.get_or_create(
+        meeting=meeting, user=acting_user, defaults={"statement": PLEDGE_STATEMENT}
+    )
+    return pledge
+
+
+def _briefing_content(case: Case, sections: list[str], pseudonymised: bool) -> dict:
+    """Freeze what is shared now. Whereabouts are never part of a briefing (住所秘匿 or not)."""
+    from cases.selectors import case_latest_assessment
+
+    content = {"case_number": case.number, "person": "本人（仮名）" if pseudonymised else case.person.name}
+    if "summary" in sections:
+        assessment = case_latest_assessment(case)
+        consultation = case.consultations.order_by("received_at").first()
+        content["summary"] = {
+            "主訴": consultation.summary if consultation else "",
+            "見立て": assessment.formulation if assessment else "",
+        }
+    if "household" in sections and case.household_id:
+        members = HouseholdMember.objects.filter(
+            household_id=case.household_id, left_on__isnull=True
+        ).select_related("person")
+        content["household"] = [
+            {"続柄": m.relationship, "年齢": m.person.age, "氏名": "" if pseudonymised else m.person.name,
+             "役割": "、".join(x for x, on in (("主介護者", m.is_main_carer), ("キーパーソン", m.is_key_person)) if on),
+             "本人の課題": m.own_issues}
+            for m in members
+        ]  # fmt: skip
+    if "issues" in sections:
+        content["issues"] = [issue.label for issue in case.issues.all()]
+    if "risks" in sections:
+        content["risks"] = case.risk_labels
+    return content
+
+
+@transaction.atomic
+def briefing_share(
+    *,
+    meeting: SupportMeeting,
+    case: Case,
+    acting_user: User,
+    sections: list[str],
+    pseudonymised: bool = False,
+) -> MeetingBriefing:
+    """Put a case on the agenda with the chosen parts, frozen as they are now: members never see the
+    live case, and later changes to the case do not reach them."""
+    from cases.selectors import case_get_for_user
+
+    if meeting.host_id != acting_user.pk:
+        raise PermissionDenied("資料を共有できるのは会議の主催者です。")
+    case = case_get_for_user(acting_user, case.pk)
+    chosen = [s for s in sections if s in BRIEFING_SECTIONS]
+    if not chosen:
+        raise ValidationError({"sections": "共有する内容を選んでください。"})
+    if MeetingBriefing.objects.filter(meeting=meeting, case=case).exists():
+        raise ValidationError("このケースはすでにこの会議の議題です。")
+    briefing = MeetingBriefing(meeting=meeting, case=case, sections=_briefing_content(case, chosen, pseudonymised),
+                               pseudonymised=pseudonymised, shared_by=acting_user)  # fmt: skip
+    return _save(briefing, acting_user=acting_user, reason="支援会議への情報共有（本人同意なし・守秘義務）")
+
+
+@transaction.atomic
+def meeting_decision_record(
+    *, briefing: MeetingBriefing, acting_user: User, kind: str, text: str
+) -> MeetingDecision:
+    if briefing.meeting.host_id != acting_user.pk:
+        raise PermissionDenied("決定を記録できるのは会議の主催者です。")
+    decision = MeetingDecision(briefing=briefing, kind=kind, text=text, recorded_by=acting_user)
+    return _save(decision, acting_user=acting_user)
+
+
+@transaction.atomic
+def meeting_minutes_update(*, meeting: SupportMeeting, acting_user: User, minutes: str) -> SupportMeeting:
+    if meeting.host_id != acting_user.pk:
+        raise PermissionDenied("議事録を記録できるのは会議の主催者です。")
+    meeting = SupportMeeting.objects.select_for_update().get(pk=meeting.pk)
+    meeting.minutes = minutes
+    return _save(meeting, acting_user=acting_user, reason="議事録", update_fields=["minutes"])

@@ -14,6 +14,16 @@ urlpatterns = [
     path("multi-agency/cases/<int:pk>/plans/new/", views.plan_new, name="plan_new"),
     path("multi-agency/plans/<int:pk>/", views.plan_detail, name="plan_detail"),
     path("multi-agency/tasks/<int:pk>/status/", views.task_status, name="task_status"),
+    path("support-meetings/", views.meeting_list, name="meeting_list"),
+    path("support-meetings/<int:pk>/", views.meeting_detail, name="meeting_detail"),
+    path("support-meetings/<int:pk>/pledge/", views.meeting_pledge, name="meeting_pledge"),
+    path("support-meetings/<int:pk>/briefings/", views.meeting_briefing, name="meeting_briefing"),
+    path(
+        "support-meetings/<int:pk>/briefings/<int:briefing_pk>/decisions/",
+        views.meeting_decision,
+        name="meeting_decision",
+    ),
+    path("support-meetings/<int:pk>/minutes/", views.meeting_minutes, name="meeting_minutes"),
     path("multi-agency/conferences/", views.conference_list, name="conference_list"),
     path("multi-agency/conferences/<int:pk>/", views.conference_detail, name="conference_detail"),
     path(

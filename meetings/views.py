@@ -9,16 +9,20 @@ from cases.forms import apply_service_errors
 from cases.models import CaseStatus, Person
 from cases.selectors import case_basis, case_get_for_user
 from jusou.access import read_log
-from jusou.models import ReadLog, Role
+from jusou.models import AccessBasis, ReadLog, Role
 from jusou.views import post_action
 from meetings import selectors, services
 from meetings.forms import (
+    BriefingForm,
     CaseAcceptForm,
     CaseReturnForm,
     ConferenceForm,
     ConsentForm,
     ConsentWithdrawForm,
     EvaluationForm,
+    MeetingDecisionForm,
+    MeetingForm,
+    MinutesForm,
     PlanDecisionForm,
     PlanForm,
     PlanTaskForm,
@@ -249,4 +253,105 @@ def conference_resource_gap(request, pk, plan_pk):
                                                   category=data["category"], area=data["area"],
                                                   description=data["description"]),
         "不足する社会資源を記録しました。", reverse("meetings:conference_detail", args=[conference.pk]),
+    )  # fmt: skip
+
+
+# --- 支援会議 ----------------------------------------------------------------------------------
+
+
+def meeting_list(request):
+    """Hosts convene here; members find their meetings (and the 守秘義務 still to acknowledge)."""
+    coordinator = request.user.has_role(Role.COORDINATOR)
+    form = MeetingForm(request.POST or None) if coordinator else None
+    if request.method == "POST":
+        _require_coordinator(request)
+        if form.is_valid():
+            try:
+                meeting = services.meeting_convene(acting_user=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(
+                    request, "支援会議を招集しました。構成員は守秘義務を確認してから資料を閲覧できます。"
+                )
+                return redirect("meetings:meeting_detail", meeting.pk)
+    return render(
+        request, "meetings/meeting_list.html", {"rows": selectors.meeting_list(request.user), "form": form}
+    )
+
+
+def meeting_detail(request, pk):
+    try:
+        meeting = selectors.meeting_get_for_user(request.user, pk)
+    except Http404:
+        waiting = selectors.meeting_awaiting_pledge(request.user, pk)
+        if waiting is None:
+            raise
+        return render(
+            request, "meetings/pledge.html", {"meeting": waiting, "statement": services.PLEDGE_STATEMENT}
+        )
+    printing = request.GET.get("print") == "1"
+    read_log(user=request.user, action=ReadLog.Action.PRINT if printing else ReadLog.Action.VIEW, obj=meeting,
+             basis=AccessBasis.ASSIGNMENT if meeting.host_id == request.user.pk else AccessBasis.SUPPORT_MEETING,
+             detail=f"支援会議 {meeting}")  # fmt: skip
+    context = selectors.meeting_detail(meeting)
+    context["printing"] = printing
+    if meeting.host_id == request.user.pk:
+        context |= {"briefing_form": BriefingForm(), "decision_form": MeetingDecisionForm(),
+                    "minutes_form": MinutesForm(initial={"minutes": meeting.minutes})}  # fmt: skip
+    return render(request, "meetings/meeting_detail.html", context)
+
+
+@require_POST
+def meeting_pledge(request, pk):
+    meeting = selectors.meeting_awaiting_pledge(request.user, pk)
+    if meeting is None:
+        raise Http404("支援会議が見つかりません。")
+    services.pledge_acknowledge(meeting=meeting, acting_user=request.user)
+    messages.success(request, "守秘義務を確認しました。")
+    return redirect("meetings:meeting_detail", meeting.pk)
+
+
+def _hosted(request, pk):
+    meeting = selectors.meeting_get_for_user(request.user, pk)
+    if meeting.host_id != request.user.pk:
+        raise PermissionDenied("この操作は会議の主催者が行います。")
+    return meeting
+
+
+@require_POST
+def meeting_briefing(request, pk):
+    meeting = _hosted(request, pk)
+
+    def share(data):
+        case = case_get_for_user(request.user, data["case"])
+        services.briefing_share(meeting=meeting, case=case, acting_user=request.user, sections=data["sections"],
+                                pseudonymised=data["pseudonymised"])  # fmt: skip
+
+    try:
+        return post_action(request, BriefingForm(request.POST), share, "ケースを議題に加え、資料を共有しました。",
+                           reverse("meetings:meeting_detail", args=[meeting.pk]))  # fmt: skip
+    except Http404:
+        messages.error(request, "そのケースは見つかりません。")
+        return redirect("meetings:meeting_detail", meeting.pk)
+
+
+@require_POST
+def meeting_decision(request, pk, briefing_pk):
+    meeting = _hosted(request, pk)
+    briefing = get_object_or_404(meeting.briefings, pk=briefing_pk)
+    return post_action(
+        request, MeetingDecisionForm(request.POST),
+        lambda data: services.meeting_decision_record(briefing=briefing, acting_user=request.user, **data),
+        "決定を記録しました。", reverse("meetings:meeting_detail", args=[meeting.pk]),
+    )  # fmt: skip
+
+
+@require_POST
+def meeting_minutes(request, pk):
+    meeting = _hosted(request, pk)
+    return post_action(
+        request, MinutesForm(request.POST),
+        lambda data: services.meeting_minutes_update(meeting=meeting, acting_user=request.user, **data),
+        "議事録を保存しました。", reverse("meetings:meeting_detail", args=[meeting.pk]),
     )  # fmt: skip

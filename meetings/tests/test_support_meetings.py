@@ -1,0 +1,160 @@
+"""支援会議 (社会福祉法 第106条の6): 守秘義務 first, the frozen briefing only, inside the window."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.tests.conftest import fresh
+from jusou import services as core_services
+from jusou.models import ReadLog, Role
+from jusou.tests.factories import UserFactory, staff_user
+from meetings import services
+from meetings.models import ConfidentialityPledge, MeetingBriefing
+
+
+@pytest.fixture
+def meeting(referred):
+    """A 支援会議 with the other agency's worker as member and the referred case on the agenda."""
+    w = referred
+    now = timezone.now()
+    w.meeting = services.meeting_convene(
+        acting_user=fresh(w.coordinator), held_at=now, access_from=now - timedelta(hours=1),
+        access_until=now + timedelta(days=14), members=[w.other_worker],
+    )  # fmt: skip
+    w.briefing = services.briefing_share(meeting=w.meeting, case=w.case, acting_user=fresh(w.coordinator),
+                                         sections=["summary", "household", "issues", "risks"])  # fmt: skip
+    w.url = reverse("meetings:meeting_detail", args=[w.meeting.pk])
+    return w
+
+
+def test_a_member_sees_nothing_before_acknowledging_then_the_briefing(client, meeting):
+    client.force_login(meeting.other_worker)
+    before = client.get(meeting.url).content.decode()
+    assert "守秘義務の確認" in before and "山田 花子" not in before and "複合課題" not in before
+    client.post(reverse("meetings:meeting_pledge", args=[meeting.meeting.pk]))
+    pledge = ConfidentialityPledge.objects.get(user=meeting.other_worker)
+    assert pledge.acknowledged_at and "第106条の6" in pledge.statement
+    after = client.get(meeting.url).content.decode()
+    assert "山田 花子" in after and "複合課題" in after
+    assert ReadLog.objects.filter(
+        user=meeting.other_worker, object_id=meeting.meeting.pk, basis="support_meeting"
+    ).exists()
+
+
+def test_a_member_never_reaches_the_live_case(client, meeting):
+    services.pledge_acknowledge(meeting=meeting.meeting, acting_user=meeting.other_worker)
+    client.force_login(meeting.other_worker)
+    assert client.get(meeting.case.get_absolute_url()).status_code == 404
+
+
+def test_the_briefing_is_frozen_as_shared(client, meeting):
+    from cases import services as case_services
+
+    case_services.assessment_record(case=meeting.case, acting_user=fresh(meeting.coordinator), issues=[],
+                                    issues_detail="新しい課題", formulation="共有後に書いた見立て")  # fmt: skip
+    services.pledge_acknowledge(meeting=meeting.meeting, acting_user=meeting.other_worker)
+    client.force_login(meeting.other_worker)
+    html = client.get(meeting.url).content.decode()
+    assert "共有後に書いた見立て" not in html and "複合課題" in html
+
+
+def test_after_the_window_the_member_gets_404(client, meeting):
+    services.pledge_acknowledge(meeting=meeting.meeting, acting_user=meeting.other_worker)
+    with time_machine.travel(meeting.meeting.access_until + timedelta(minutes=1)):
+        client.force_login(meeting.other_worker)
+        assert client.get(meeting.url).status_code == 404
+        assert meeting.url not in client.get(reverse("meetings:meeting_list")).content.decode()
+
+
+def test_a_colleague_of_a_member_gets_404_everywhere(client, meeting):
+    colleague = staff_user(Role.WORKER, fresh(meeting.other_worker).agencies[0])
+    services.pledge_acknowledge(meeting=meeting.meeting, acting_user=meeting.other_worker)
+    client.force_login(colleague)
+    assert client.get(meeting.url).status_code == 404
+    assert meeting.url not in client.get(reverse("meetings:meeting_list")).content.decode()
+    assert client.post(reverse("meetings:meeting_pledge", args=[meeting.meeting.pk])).status_code == 404
+    assert not ConfidentialityPledge.objects.filter(user=colleague).exists()
+
+
+def test_another_meetings_member_sees_nothing_of_this_one(client, meeting):
+    now = timezone.now()
+    other_meeting = services.meeting_convene(acting_user=fresh(meeting.coordinator), held_at=now, access_from=now,
+                                             access_until=now + timedelta(days=1), members=[meeting.outsider])  # fmt: skip
+    services.pledge_acknowledge(meeting=other_meeting, acting_user=meeting.outsider)
+    client.force_login(meeting.outsider)
+    assert client.get(reverse("meetings:meeting_detail", args=[other_meeting.pk])).status_code == 200
+    assert client.get(meeting.url).status_code == 404
+
+
+def test_external_member_with_a_meeting_only_account(client, meeting):
+    minsei = UserFactory(username="minsei_d", last_name="民生", first_name="委員")
+    core_services.membership_grant(
+        user=minsei, agency=None, role=Role.MEETING_MEMBER, acting_user=meeting.coordinator
+    )
+    services.meeting_member_add(meeting=meeting.meeting, user=minsei, acting_user=fresh(meeting.coordinator))
+    services.pledge_acknowledge(meeting=meeting.meeting, acting_user=minsei)
+    client.force_login(minsei)
+    assert client.get(meeting.url).status_code == 200
+    assert client.get(meeting.case.get_absolute_url()).status_code == 403  # no case pages at all
+    assert client.get(reverse("cases:person_search"), {"q": "やまだ"}).status_code == 403
+
+
+def test_pseudonymised_briefing_hides_names(client, meeting):
+    from cases.tests.conftest import record_case
+
+    other = record_case(meeting.assigned, name="川口 次郎", kana="かわぐち じろう")
+    from cases import services as case_services
+
+    case_services.assessment_record(case=other, acting_user=meeting.assigned, issues=[], issues_detail="x",
+                                    formulation="y")  # fmt: skip
+    case_services.case_transition(
+        case=other, to_status="referred", acting_user=meeting.assigned, reason="複合"
+    )
+    services.briefing_share(meeting=meeting.meeting, case=other, acting_user=fresh(meeting.coordinator),
+                            sections=["household"], pseudonymised=True)  # fmt: skip
+    services.pledge_acknowledge(meeting=meeting.meeting, acting_user=meeting.other_worker)
+    client.force_login(meeting.other_worker)
+    assert "川口" not in client.get(meeting.url).content.decode()
+
+
+def test_only_the_host_shares_and_records_decisions(meeting):
+    with pytest.raises(PermissionDenied):
+        services.meeting_decision_record(
+            briefing=meeting.briefing, acting_user=meeting.other_worker, kind="watch", text="x"
+        )
+    services.meeting_decision_record(briefing=meeting.briefing, acting_user=fresh(meeting.coordinator),
+                                     kind="outreach", text="長男へのアウトリーチを開始")  # fmt: skip
+    assert meeting.briefing.decisions.get().get_kind_display() == "アウトリーチ開始"
+
+
+def test_host_convenes_and_shares_in_the_browser(client, referred):
+    client.force_login(referred.coordinator)
+    now = timezone.localtime()
+    response = client.post(reverse("meetings:meeting_list"), {
+        "held_at": now.strftime("%Y-%m-%dT%H:%M"), "title": "第3回 支援会議", "acting_body": "community_care",
+        "access_from": now.strftime("%Y-%m-%dT%H:%M"), "access_until": (now + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"),
+        "members": [referred.other_worker.pk],
+    })  # fmt: skip
+    assert response.status_code == 302
+    url = response.url
+    pk = int(url.rstrip("/").split("/")[-1])
+    client.post(
+        reverse("meetings:meeting_briefing", args=[pk]), {"case": referred.case.pk, "sections": ["issues"]}
+    )
+    assert MeetingBriefing.objects.filter(meeting_id=pk, case=referred.case).exists()
+    bad = client.post(
+        reverse("meetings:meeting_briefing", args=[pk]),
+        {"case": referred.case.pk + 999, "sections": ["issues"]},
+        follow=True,
+    )
+    assert "そのケースは見つかりません" in bad.content.decode()
+
+
+def test_meeting_page_queries_do_not_grow_with_agenda_cases(client, meeting, django_assert_max_num_queries):
+    client.force_login(meeting.coordinator)
+    with django_assert_max_num_queries(25):
+        assert client.get(meeting.url).status_code == 200
