@@ -7,8 +7,8 @@ class MeetingsConfig(AppConfig):
 
     def ready(self):
         from jusou.models import Role
-        from jusou.registry import register_case_panel, register_nav, register_transition_guard
-        from meetings import panels, services
+        from jusou.registry import register_case_panel, register_demo, register_nav, register_transition_guard
+        from meetings import demo, panels, services
 
         register_nav("多機関協働", "meetings:inbox", {Role.COORDINATOR}, order=15)
         register_nav("重層的支援会議", "meetings:conference_list", {Role.COORDINATOR}, order=16)
@@ -16,3 +16,4 @@ class MeetingsConfig(AppConfig):
         register_nav("支援会議", "meetings:meeting_list", everyone, order=17)
         register_case_panel("meetings/_case_panel.html", panels.case_panel, order=10)
         register_transition_guard(services.guard_plan_in_force)
+        register_demo(demo.load_meetings_demo, order=20)

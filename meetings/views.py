@@ -281,15 +281,8 @@ def meeting_list(request):
 
 
 def meeting_detail(request, pk):
-    try:
-        meeting = selectors.meeting_get_for_user(request.user, pk)
-    except Http404:
-        waiting = selectors.meeting_awaiting_pledge(request.user, pk)
-        if waiting is None:
-            raise
-        return render(
-            request, "meetings/pledge.html", {"meeting": waiting, "statement": services.PLEDGE_STATEMENT}
-        )
+    """Briefings and minutes: 404 until the member has acknowledged 守秘義務 (see meeting_pledge)."""
+    meeting = selectors.meeting_get_for_user(request.user, pk)
     printing = request.GET.get("print") == "1"
     read_log(user=request.user, action=ReadLog.Action.PRINT if printing else ReadLog.Action.VIEW, obj=meeting,
              basis=AccessBasis.ASSIGNMENT if meeting.host_id == request.user.pk else AccessBasis.SUPPORT_MEETING,
@@ -302,14 +295,18 @@ def meeting_detail(request, pk):
     return render(request, "meetings/meeting_detail.html", context)
 
 
-@require_POST
 def meeting_pledge(request, pk):
+    """守秘義務の確認: the only page of a meeting a member can open before acknowledging."""
     meeting = selectors.meeting_awaiting_pledge(request.user, pk)
     if meeting is None:
         raise Http404("支援会議が見つかりません。")
-    services.pledge_acknowledge(meeting=meeting, acting_user=request.user)
-    messages.success(request, "守秘義務を確認しました。")
-    return redirect("meetings:meeting_detail", meeting.pk)
+    if request.method == "POST":
+        services.pledge_acknowledge(meeting=meeting, acting_user=request.user)
+        messages.success(request, "守秘義務を確認しました。")
+        return redirect("meetings:meeting_detail", meeting.pk)
+    return render(
+        request, "meetings/pledge.html", {"meeting": meeting, "statement": services.PLEDGE_STATEMENT}
+    )
 
 
 def _hosted(request, pk):

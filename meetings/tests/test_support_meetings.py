@@ -33,9 +33,12 @@ def meeting(referred):
 
 def test_a_member_sees_nothing_before_acknowledging_then_the_briefing(client, meeting):
     client.force_login(meeting.other_worker)
-    before = client.get(meeting.url).content.decode()
+    assert client.get(meeting.url).status_code == 404  # before acknowledging: nothing
+    pledge_url = reverse("meetings:meeting_pledge", args=[meeting.meeting.pk])
+    before = client.get(pledge_url).content.decode()
     assert "守秘義務の確認" in before and "山田 花子" not in before and "複合課題" not in before
-    client.post(reverse("meetings:meeting_pledge", args=[meeting.meeting.pk]))
+    assert pledge_url in client.get(reverse("meetings:meeting_list")).content.decode()
+    client.post(pledge_url)
     pledge = ConfidentialityPledge.objects.get(user=meeting.other_worker)
     assert pledge.acknowledged_at and "第106条の6" in pledge.statement
     after = client.get(meeting.url).content.decode()
