@@ -28,10 +28,12 @@ from cases.forms import (
 from cases.models import CaseStatus, CodeKind, HouseholdMember, ProgressNote
 from jusou.access import read_log
 from jusou.models import AccessBasis, ReadLog, Role, User
-from jusou.registry import case_panels
+from jusou.registry import case_panels, consent_scope
 from jusou.views import post_action
 
 CASE_PAGE_SIZE = 50
+# The parts of the case page, named as the information categories a consent can open.
+CASE_SECTIONS = ("basic", "household", "issues", "progress", "plan")
 NEW_PERSON_FIELDS = ("name", "kana", "birth_date", "birth_date_precision", "sex", "address", "phone",
                      "atena_number", "attributes")  # fmt: skip
 CONSULTATION_FIELDS = ("received_at", "channel", "route", "first_noticed_by", "consulter_name", "issues",
@@ -171,12 +173,10 @@ def case_list(request):
 def case_detail(request, pk):
     _require_staff(request)
     case = selectors.case_get_for_user(request.user, pk)
-    read_log(
-        user=request.user,
-        action=ReadLog.Action.VIEW,
-        obj=case,
-        basis=selectors.case_basis(request.user, case),
-    )
+    basis = selectors.case_basis(request.user, case)
+    read_log(user=request.user, action=ReadLog.Action.VIEW, obj=case, basis=basis)
+    # 本人同意 as the only basis opens just the categories the person consented to share.
+    scope = consent_scope(request.user, case) if basis == AccessBasis.CONSENT else set(CASE_SECTIONS)
     can_change = selectors.case_can_change(request.user, case)
     issues = list(case.issues.all())
     writable = {}
@@ -193,10 +193,13 @@ def case_detail(request, pk):
             "case": case,
             "can_change": can_change,
             "issues": issues,
-            "household_members": selectors.household_panel(request.user, case.household),
-            "assessment": selectors.case_latest_assessment(case),
-            "timeline": selectors.case_timeline(case),
-            "panels": case_panels(request, case),
+            "scope": scope,
+            "household_members": selectors.household_panel(request.user, case.household)
+            if "household" in scope
+            else [],
+            "assessment": selectors.case_latest_assessment(case) if "issues" in scope else None,
+            "timeline": selectors.case_timeline(case) if "progress" in scope else [],
+            "panels": case_panels(request, case) if "plan" in scope else [],
             **writable,
         },
     )

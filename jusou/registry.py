@@ -93,3 +93,19 @@ def register_transition_guard(guard) -> None:
 def check_transition_guards(case, from_status: str, to_status: str, acting_user) -> None:
     for guard in _transition_guards:
         guard(case, from_status, to_status, acting_user)
+
+
+_consent_scope: list[Any] = []
+
+
+def register_consent_scope(provider) -> None:
+    """The app that records 本人同意 tells which information categories a user's agencies may see of
+    a case when their only basis is consent: provider(user, case) -> set of category codes."""
+    _consent_scope.append(provider)
+
+
+def consent_scope(user, case) -> set[str]:
+    scope: set[str] = set()
+    for provider in _consent_scope:
+        scope |= set(provider(user, case))
+    return scope

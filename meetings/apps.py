@@ -7,8 +7,14 @@ class MeetingsConfig(AppConfig):
 
     def ready(self):
         from jusou.models import Role
-        from jusou.registry import register_case_panel, register_demo, register_nav, register_transition_guard
-        from meetings import demo, panels, services
+        from jusou.registry import (
+            register_case_panel,
+            register_consent_scope,
+            register_demo,
+            register_nav,
+            register_transition_guard,
+        )
+        from meetings import demo, panels, selectors, services
 
         register_nav("多機関協働", "meetings:inbox", {Role.COORDINATOR}, order=15)
         register_nav("重層的支援会議", "meetings:conference_list", {Role.COORDINATOR}, order=16)
@@ -17,3 +23,4 @@ class MeetingsConfig(AppConfig):
         register_case_panel("meetings/_case_panel.html", panels.case_panel, order=10)
         register_transition_guard(services.guard_plan_in_force)
         register_demo(demo.load_meetings_demo, order=20)
+        register_consent_scope(selectors.consent_categories_for)

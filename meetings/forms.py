@@ -127,6 +127,10 @@ class EvaluationForm(forms.Form):
     next_step = forms.ChoiceField(label="今後の方針", choices=NextStep.choices)
     close_reason = forms.ModelChoiceField(label="終結理由", queryset=None, required=False)
     suspend_reason = forms.ModelChoiceField(label="中断理由", queryset=None, required=False)
+    next_lead_agency = forms.ModelChoiceField(
+        label="今後の主担当機関（終結後も支援が続く場合）", queryset=Agency.objects.filter(is_active=True).order_by("name"),
+        required=False,
+    )  # fmt: skip
     notes = forms.CharField(label="協議内容", widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def __init__(self, *args, goals=(), **kwargs):

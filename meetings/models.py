@@ -349,6 +349,15 @@ class Evaluation(models.Model):
     item = models.OneToOneField(AgendaItem, on_delete=models.PROTECT, related_name="evaluation")
     person_change = models.TextField("本人・世帯の変化")
     next_step = models.CharField("今後の方針", max_length=20, choices=NextStep.choices)
+    # On 終結: the agency that leads from now on (主担当機関), if support continues elsewhere.
+    next_lead_agency = models.ForeignKey(
+        Agency,
+        verbose_name="今後の主担当機関",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     evaluated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     evaluated_at = models.DateTimeField(default=timezone.now)
 

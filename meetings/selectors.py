@@ -72,9 +72,9 @@ def plan_get_for_user(user: User, pk: int) -> SupportPlan:
 
 def plan_detail(plan: SupportPlan) -> dict:
     evaluations = list(
-        plan.evaluations.select_related("item__conference", "evaluated_by").prefetch_related(
-            "goal_results__goal"
-        )
+        plan.evaluations.select_related(
+            "item__conference", "evaluated_by", "next_lead_agency"
+        ).prefetch_related("goal_results__goal")
     )
     return {
         "plan": plan,
@@ -151,4 +151,15 @@ def meeting_detail(meeting: SupportMeeting) -> dict:
         "briefings": list(meeting.briefings.prefetch_related("decisions").order_by("pk")),
         "members": list(meeting.members.select_related("user").order_by("pk")),
         "pledged_user_ids": set(meeting.pledges.values_list("user_id", flat=True)),
+    }
+
+
+def consent_categories_for(user: User, case: Case) -> set[str]:
+    """The information categories that valid consents of the case's person open to the user's
+    agencies (registered as the consent scope provider for the case page)."""
+    consents = Consent.objects.valid().filter(
+        case=case, person_id=case.person_id, recipients__in=user.agencies
+    )
+    return {
+        category for categories in consents.values_list("categories", flat=True) for category in categories
     }

@@ -325,6 +325,7 @@ def plan_evaluate(
     notes: str = "",
     close_reason=None,
     suspend_reason=None,
+    next_lead_agency: Agency | None = None,
 ) -> Evaluation:
     """評価, goal by goal, and the decision that follows: continue, revise (the plan stays in force
     until the revision is approved), close, suspend, or return to 包括的相談支援."""
@@ -341,7 +342,7 @@ def plan_evaluate(
     item.outcome = next_step
     _save(item, acting_user=acting_user, update_fields=["outcome"])
     evaluation = _save(Evaluation(plan=plan, item=item, person_change=person_change, next_step=next_step,
-                                  evaluated_by=acting_user), acting_user=acting_user)  # fmt: skip
+                                  evaluated_by=acting_user, next_lead_agency=next_lead_agency), acting_user=acting_user)  # fmt: skip
     GoalEvaluation.objects.bulk_create([
         GoalEvaluation(evaluation=evaluation, goal_id=goal_id, result=result, comment=comment)
         for goal_id, (result, comment) in goal_results.items()

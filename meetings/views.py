@@ -187,6 +187,9 @@ def conference_list(request):
 def conference_detail(request, pk):
     _require_coordinator(request)
     conference = get_object_or_404(selectors.conferences_for(request.user), pk=pk)
+    if request.GET.get("print") == "1":
+        read_log(user=request.user, action=ReadLog.Action.PRINT, obj=conference, basis=AccessBasis.ASSIGNMENT,
+                 detail=f"重層的支援会議の記録 {conference}")  # fmt: skip
     open_plans = selectors.conference_open_plans(request.user)
     return render(
         request,
@@ -238,7 +241,8 @@ def conference_evaluation(request, pk, plan_pk):
         lambda data: services.plan_evaluate(
             conference=conference, plan=plan, acting_user=request.user, goal_results=form.goal_results(),
             person_change=data["person_change"], next_step=data["next_step"], notes=data["notes"],
-            close_reason=data["close_reason"], suspend_reason=data["suspend_reason"],
+            close_reason=data["close_reason"],
+            next_lead_agency=data["next_lead_agency"], suspend_reason=data["suspend_reason"],
         ),
         "評価を記録しました。", reverse("meetings:conference_detail", args=[conference.pk]),
     )  # fmt: skip

@@ -103,3 +103,29 @@ def test_conference_approves_evaluates_and_closes_in_the_browser(client, coordin
 def test_conference_pages_are_for_coordinators(client, coordinating):
     client.force_login(coordinating.assigned)
     assert client.get(reverse("meetings:conference_list")).status_code == 403
+
+
+def test_plan_page_queries_do_not_grow_with_goals_tasks_or_versions(
+    client, coordinating, django_assert_max_num_queries
+):
+    other = fresh(coordinating.other_worker).agencies[0]
+    client.force_login(coordinating.coordinator)
+    data = plan_post(coordinating, other)
+    data.update({"goals": "\n".join(f"目標{i}" for i in range(8)), "tasks-1-agency": other.pk, "tasks-1-role": "追加",
+                 "tasks-1-content": "追加の内容", "tasks-2-agency": other.pk, "tasks-2-role": "追加2",
+                 "tasks-2-content": "追加の内容2"})  # fmt: skip
+    client.post(reverse("meetings:plan_new", args=[coordinating.case.pk]), data)
+    plan = SupportPlan.objects.get(case=coordinating.case)
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("meetings:plan_detail", args=[plan.pk])).status_code == 200
+
+
+def test_conference_record_print_is_logged(client, coordinating):
+    client.force_login(coordinating.coordinator)
+    conference = services.conference_create(
+        acting_user=fresh(coordinating.coordinator), held_at=timezone.now()
+    )
+    client.get(reverse("meetings:conference_detail", args=[conference.pk]) + "?print=1")
+    assert ReadLog.objects.filter(
+        action="print", object_id=conference.pk, detail__startswith="重層的支援会議"
+    ).exists()

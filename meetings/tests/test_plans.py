@@ -206,3 +206,22 @@ def test_only_cases_in_multi_agency_work_get_plans(referred):
         services.plan_create(case=referred.case, acting_user=fresh(referred.coordinator), goals=["通院"],
                              tasks=[{"agency": fresh(referred.assigned).agencies[0], "role": "調整", "content": "調整"}],
                              person_wishes="", issues_summary="", long_term_goal="", review_on=timezone.localdate())  # fmt: skip
+
+
+def test_a_plan_agency_sees_only_what_the_consent_covers(client, planned):
+    from cases import services as case_services
+
+    case_services.progress_note_add(case=planned.case, acting_user=fresh(planned.coordinator), kind="phone",
+                                    content="同意の範囲外の経過記録")  # fmt: skip
+    decide(planned)
+    give_consent(planned, [planned.other_agency, planned.own_agency])  # categories: basic, plan
+    approve(planned)
+    client.force_login(planned.other_worker)
+    html = client.get(planned.case.get_absolute_url()).content.decode()
+    assert "本人同意の範囲で閲覧しています" in html
+    assert "同意の範囲外の経過記録" not in html and "複合課題" not in html  # no timeline, no assessment
+    assert "山田 一郎" not in html  # no household panel
+    assert "支援プラン" in html and "第1版" in html
+    # The owning agency, on its 担当 basis, sees everything.
+    client.force_login(planned.assigned)
+    assert "同意の範囲外の経過記録" in client.get(planned.case.get_absolute_url()).content.decode()
