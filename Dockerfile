@@ -12,7 +12,7 @@ COPY . .
 # for this build step and is never used at run time.
 RUN DEBUG=false SECRET_KEY=collectstatic-build-step-only-0123456789-abcdefghijklmnopqrstuvwxyz \
     ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
- && useradd --system --home-dir /app jusou && mkdir -p /var/lib/jusou && chown jusou /var/lib/jusou
+ && useradd --system --home-dir /app jusou && mkdir -p /var/lib/jusou/media && chown -R jusou /var/lib/jusou
 USER jusou
 
 EXPOSE 8000

@@ -198,6 +198,13 @@ STORAGES = {
     },
 }
 
+# --- Uploaded documents (consent forms …): never served as static files; views check access ---
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_URL = "/media-not-served/"
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+
 # --- E-mail (notifications) ------------------------------------------------------------------------
 EMAIL_HOST = env.str("EMAIL_HOST", default="")
 EMAIL_PORT = env.int("EMAIL_PORT", default=587, minimum=1, maximum=65535)

@@ -35,12 +35,31 @@ class ConsentForm(forms.Form):
     purpose = forms.CharField(label="利用目的", widget=forms.Textarea(attrs={"rows": 2}),
                               initial="重層的支援会議での支援プランの協議と、関係機関による支援の実施のため")  # fmt: skip
     expires_on = forms.DateField(label="有効期限", required=False, widget=DateInput())
+    document = forms.FileField(
+        label="同意書（PDF・JPEG・PNG、10MBまで）", required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )  # fmt: skip
 
     def __init__(self, *args, people, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["person"].queryset = people
         self.fields["recipients"].queryset = Agency.objects.filter(is_active=True).order_by("name")
         self.fields["consented_on"].initial = timezone.localdate()
+
+    def clean_document(self):
+        document = self.cleaned_data.get("document")
+        if document:
+            from django.conf import settings
+
+            if document.size > settings.DOCUMENT_MAX_BYTES:
+                raise forms.ValidationError("同意書のファイルは10MB以下にしてください。")
+            head = document.read(8)
+            document.seek(0)
+            if not (
+                head.startswith(b"%PDF") or head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG")
+            ):
+                raise forms.ValidationError("同意書は PDF・JPEG・PNG のいずれかでアップロードしてください。")
+        return document
 
     def clean(self):
         data = super().clean()

@@ -65,6 +65,8 @@ class Consent(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="同意を得た職員", on_delete=models.PROTECT, related_name="+"
     )
     method = models.CharField("方法", max_length=10, choices=ConsentMethod.choices)
+    # The signed form (書面), kept outside any public URL: served only through the consent view.
+    document = models.FileField("同意書（スキャン）", upload_to="consents/%Y/%m/", blank=True)
     recipients = models.ManyToManyField(
         Agency, verbose_name="情報を共有する機関", related_name="consents_received"
     )

@@ -99,6 +99,7 @@ def consent_record(
     proxy_name: str = "",
     proxy_relation: str = "",
     expires_on: date | None = None,
+    document=None,
 ) -> Consent:
     """Record a person's consent (each household member consents separately).
 
@@ -121,7 +122,7 @@ def consent_record(
         proxy_name=proxy_name if consenting_party == ConsentingParty.PROXY else "",
         proxy_relation=proxy_relation if consenting_party == ConsentingParty.PROXY else "",
         consented_on=consented_on, taken_by=acting_user, method=method, categories=list(categories),
-        purpose=purpose, expires_on=expires_on,
+        purpose=purpose, expires_on=expires_on, document=document or "",
     )  # fmt: skip
     _save(consent, acting_user=acting_user, reason="本人同意の記録")
     consent.recipients.set(recipients)

@@ -1,6 +1,8 @@
+from pathlib import Path
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -78,7 +80,9 @@ def case_return(request, pk):
 def consent_new(request, pk):
     case = case_get_for_user(request.user, pk, for_change=True)
     people = Person.objects.filter(pk__in=services.case_people(case)).order_by("pk")
-    form = ConsentForm(request.POST or None, people=people, initial={"person": case.person_id})
+    form = ConsentForm(
+        request.POST or None, request.FILES or None, people=people, initial={"person": case.person_id}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.consent_record(case=case, acting_user=request.user, **form.cleaned_data)
@@ -356,3 +360,16 @@ def meeting_minutes(request, pk):
         lambda data: services.meeting_minutes_update(meeting=meeting, acting_user=request.user, **data),
         "議事録を保存しました。", reverse("meetings:meeting_detail", args=[meeting.pk]),
     )  # fmt: skip
+
+
+@require_GET
+def consent_document(request, pk):
+    """The signed consent form, to those who may see the case; each download is logged."""
+    consent = selectors.consent_get_for_user(request.user, pk)
+    if not consent.document:
+        raise Http404("同意書は登録されていません。")
+    case = case_get_for_user(request.user, consent.case_id)
+    read_log(user=request.user, action=ReadLog.Action.EXPORT, obj=consent, basis=case_basis(request.user, case),
+             detail=f"同意書のダウンロード {case.number}")  # fmt: skip
+    return FileResponse(consent.document.open("rb"), as_attachment=True,
+                        filename=f"consent-{case.number}-{consent.pk}{Path(consent.document.name).suffix}")  # fmt: skip

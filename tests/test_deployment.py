@@ -62,7 +62,10 @@ def test_data_lives_in_named_volumes(compose):
     services = compose["services"]
     assert "postgres-data:/var/lib/postgresql/data" in services["postgres"]["volumes"]
     assert "redis-data:/data" in services["redis"]["volumes"]
-    assert set(compose["volumes"]) == {"postgres-data", "redis-data", "beat-data"}
+    assert set(compose["volumes"]) == {"postgres-data", "redis-data", "beat-data", "media-data"}
+    for name in ("web", "worker"):  # uploaded documents are written by web and read by tasks
+        assert "media-data:/var/lib/jusou/media" in services[name]["volumes"]
+    assert services["web"]["environment"]["MEDIA_ROOT"] == "/var/lib/jusou/media"
 
 
 def test_web_migrates_on_start_and_serves_with_gunicorn(compose):

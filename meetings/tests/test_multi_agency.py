@@ -192,3 +192,33 @@ def test_inbox_queries_do_not_grow_with_the_referrals(client, referred, django_a
         )
     with django_assert_max_num_queries(12):
         assert client.get(reverse("meetings:inbox")).status_code == 200
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_a_signed_consent_form_is_uploaded_and_downloaded_only_by_case_readers(
+    client, coordinating, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jusou.models import ReadLog
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(coordinating.coordinator)
+    url = reverse("meetings:consent_new", args=[coordinating.case.pk])
+    bad = client.post(
+        url, {**consent_data(coordinating), "document": SimpleUploadedFile("x.exe", b"MZ\x90\x00")}
+    )
+    assert "同意書は PDF・JPEG・PNG のいずれかでアップロードしてください。" in bad.content.decode()
+    client.post(url, {**consent_data(coordinating), "document": SimpleUploadedFile("signed.pdf", PDF)})
+    consent = Consent.objects.get()
+    assert consent.document.name.startswith("consents/")
+    download = reverse("meetings:consent_document", args=[consent.pk])
+    response = client.get(download)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
+    assert ReadLog.objects.filter(
+        user=coordinating.coordinator, action="export", object_id=consent.pk
+    ).exists()
+    client.force_login(coordinating.outsider)
+    assert client.get(download).status_code == 404
