@@ -4,7 +4,7 @@ Case moves go through cases.services.case_transition, so the state machine, lock
 stay in one place.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -126,6 +126,7 @@ def consent_record(
     )  # fmt: skip
     _save(consent, acting_user=acting_user, reason="本人同意の記録")
     consent.recipients.set(recipients)
+    consent_access_sync(case=case, acting_user=acting_user, reason="本人同意の記録")
     return consent
 
 
@@ -160,15 +161,7 @@ def consent_withdraw(
     consent.withdrawal_received_by = acting_user
     consent.withdrawal_note = note
     _save(consent, acting_user=acting_user, reason=f"同意の撤回（{method}）")
-    case = consent.case
-    granted = AccessGrant.objects.valid().filter(
-        content_type__model="case", content_type__app_label="cases", object_id=case.pk,
-        basis=AccessBasis.CONSENT, agency__isnull=False,
-    ).select_related("agency")  # fmt: skip
-    uncovered = {a.pk for a in agencies_without_consent(case, {g.agency for g in granted})}
-    for grant in granted:
-        if grant.agency_id in uncovered:
-            access.access_revoke(grant=grant, acting_user=acting_user, reason="本人同意の撤回")
+    consent_access_sync(case=consent.case, acting_user=acting_user, reason="本人同意の撤回")
     return consent
 
 
@@ -282,9 +275,7 @@ def plan_approve(
     _save(
         plan, acting_user=acting_user, reason=f"{conference}で承認", update_fields=["status", "approved_at"]
     )
-    for agency in agencies:
-        access.access_grant(obj=case, agency=agency, basis=AccessBasis.CONSENT, acting_user=acting_user,
-                            reason=f"支援プラン第{plan.version}版の役割分担（本人同意の範囲内）")  # fmt: skip
+    consent_access_sync(case=case, acting_user=acting_user, reason=f"支援プラン第{plan.version}版の役割分担")
     return item
 
 
@@ -310,8 +301,7 @@ def _end_plan(plan: SupportPlan, status: str, acting_user: User, reason: str) ->
     """End a plan; its agencies' 本人同意-based access to the case ends with it."""
     plan.status = status
     _save(plan, acting_user=acting_user, reason=reason, update_fields=["status"])
-    access.access_revoke_for(obj=plan.case, acting_user=acting_user, reason=f"支援プランの終了（{reason}）",
-                             basis=AccessBasis.CONSENT)  # fmt: skip
+    consent_access_sync(case=plan.case, acting_user=acting_user, reason=f"支援プランの終了（{reason}）")
 
 
 @transaction.atomic
@@ -566,3 +556,40 @@ def meeting_minutes_update(*, meeting: SupportMeeting, acting_user: User, minute
     meeting = SupportMeeting.objects.select_for_update().get(pk=meeting.pk)
     meeting.minutes = minutes
     return _save(meeting, acting_user=acting_user, reason="議事録", update_fields=["minutes"])
+
+
+def _coverage_end(case: Case, agency: Agency):
+    """Until when valid consents of the person cover `agency`: None for open-ended, False if not at all."""
+    consents = list(Consent.objects.valid().filter(case=case, person_id=case.person_id, recipients=agency))
+    if not consents:
+        return False
+    if any(c.expires_on is None for c in consents):
+        return None
+    last = max(c.expires_on for c in consents)
+    return timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min))
+
+
+@transaction.atomic
+def consent_access_sync(*, case: Case, acting_user: User, reason: str) -> None:
+    """Make the 本人同意-based grants on the case match the facts: each agency in the approved plan's
+    役割分担 holds a grant exactly while a valid consent names it, ending when the consent expires
+    (so access stops at the expiry when the query runs); every other 本人同意 grant is revoked."""
+    approved = SupportPlan.objects.filter(case=case, status=PlanStatus.APPROVED).first()
+    wanted = {
+        agency.pk: _coverage_end(case, agency) for agency in (plan_agencies(approved) if approved else [])
+    }
+    grants = AccessGrant.objects.valid().filter(
+        content_type__app_label="cases", content_type__model="case", object_id=case.pk, basis=AccessBasis.CONSENT,
+    )  # fmt: skip
+    held = {}
+    for grant in grants:
+        end = wanted.get(grant.agency_id, False)
+        if end is False or grant.ends_at != end or grant.agency_id in held:
+            access.access_revoke(grant=grant, acting_user=acting_user, reason=reason)
+        else:
+            held[grant.agency_id] = grant
+    for agency_id, end in wanted.items():
+        if end is not False and agency_id not in held:
+            access.access_grant(obj=case, agency=Agency.objects.get(pk=agency_id), basis=AccessBasis.CONSENT,
+                                acting_user=acting_user, ends_at=end,
+                                reason=f"{reason}（本人同意の範囲内）")  # fmt: skip

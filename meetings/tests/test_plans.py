@@ -225,3 +225,23 @@ def test_a_plan_agency_sees_only_what_the_consent_covers(client, planned):
     # The owning agency, on its 担当 basis, sees everything.
     client.force_login(planned.assigned)
     assert "同意の範囲外の経過記録" in client.get(planned.case.get_absolute_url()).content.decode()
+
+
+def test_plan_agency_access_ends_when_the_consent_expires_and_a_renewal_restores_it(client, planned):
+    import time_machine
+
+    decide(planned)
+    give_consent(
+        planned,
+        [planned.other_agency, planned.own_agency],
+        expires_on=timezone.localdate() + timedelta(days=10),
+    )
+    approve(planned)
+    url = planned.case.get_absolute_url()
+    with time_machine.travel(timezone.now() + timedelta(days=12)):
+        client.force_login(planned.other_worker)
+        assert client.get(url).status_code == 404  # expired at query time, before any clean-up
+    give_consent(planned, [planned.other_agency], expires_on=timezone.localdate() + timedelta(days=100))
+    with time_machine.travel(timezone.now() + timedelta(days=12)):
+        client.force_login(planned.other_worker)
+        assert client.get(url).status_code == 200
