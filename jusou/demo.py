@@ -18,6 +18,8 @@ AREAS = [
     ("higashi", "東圏域", AreaLevel.MIDDLE, "midori"),
     ("chuo-1", "中央一丁目町会", AreaLevel.SMALL, "chuo"),
     ("higashi-sho", "東小学校区", AreaLevel.SMALL, "higashi"),
+    ("nishi", "西圏域", AreaLevel.MIDDLE, "midori"),
+    ("nishi-2", "西二丁目自治会", AreaLevel.SMALL, "nishi"),
 ]
 
 AGENCIES = [

@@ -395,3 +395,47 @@ class ReadLog(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"
+
+
+class ResourceGapStatus(models.TextChoices):
+    NOTED = "noted", "把握"
+    CONSIDERING = "considering", "検討中"
+    DEVELOPED = "developed", "開発済"
+
+
+class ResourceGap(models.Model):
+    """不足する社会資源: noticed at a 重層的支援会議 (社会資源の充足状況の把握と開発) or in 地域づくり,
+    and followed until a new resource fills it. Holds no personal data: describe the need, not the
+    person. Shared by meetings, community and participation, so it lives here."""
+
+    category = models.CharField("分野", max_length=100)
+    area = models.ForeignKey(Area, verbose_name="圏域", on_delete=models.PROTECT, null=True, blank=True)
+    description = models.TextField("内容", help_text="個人が特定できる情報は書かないでください")
+    status = models.CharField(
+        "状況", max_length=20, choices=ResourceGapStatus.choices, default=ResourceGapStatus.NOTED
+    )
+    source_label = models.CharField("把握した場", max_length=200)
+    source_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source_id = models.PositiveBigIntegerField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="記録者", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("記録日時", default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "不足する社会資源"
+        verbose_name_plural = "不足する社会資源"
+        ordering = ["status", "-recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ResourceGapStatus.values), name="resource_gap_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["source_type", "source_id"], name="resource_gap_source")]
+
+    def __str__(self):
+        return f"{self.category}（{self.get_status_display()}）"

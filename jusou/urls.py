@@ -21,4 +21,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("cases.urls")),
     path("", include("meetings.urls")),
+    path("", include("community.urls")),
 ]

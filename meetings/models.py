@@ -5,6 +5,7 @@ decision to support the case under the programme). 支援会議, 支援プラン
 """
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -298,6 +299,12 @@ class AgendaItem(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    resource_gaps = GenericRelation(
+        "jusou.ResourceGap",
+        content_type_field="source_type",
+        object_id_field="source_id",
+        related_query_name="agenda_item",
+    )
 
     history = HistoricalRecords()
 
@@ -308,26 +315,6 @@ class AgendaItem(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.case.number}"
-
-
-class ResourceGap(models.Model):
-    """不足する社会資源, recorded at the 重層的支援会議; 地域づくり and 参加支援先の開拓 use them."""
-
-    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="resource_gaps")
-    category = models.CharField("分野", max_length=100)
-    area = models.ForeignKey(
-        "jusou.Area", verbose_name="圏域", on_delete=models.PROTECT, null=True, blank=True
-    )
-    description = models.TextField("内容")
-
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name = "不足する社会資源"
-        verbose_name_plural = "不足する社会資源"
-
-    def __str__(self):
-        return self.category
 
 
 class GoalResult(models.TextChoices):

@@ -6,6 +6,7 @@ stay in one place.
 
 from datetime import date, datetime, time, timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -14,7 +15,7 @@ from cases import services as case_services
 from cases.models import Case, CaseStatus, HouseholdMember, Person
 from cases.selectors import case_can_change
 from jusou import access
-from jusou.models import AccessBasis, AccessGrant, Agency, Role, User
+from jusou.models import AccessBasis, AccessGrant, Agency, ResourceGap, Role, User
 from meetings.models import (
     AgendaItem,
     AgendaKind,
@@ -32,7 +33,6 @@ from meetings.models import (
     PlanGoal,
     PlanStatus,
     PlanTask,
-    ResourceGap,
     SupportDecision,
     SupportMeeting,
     SupportPlan,
@@ -364,14 +364,16 @@ def resource_gap_record(
     description: str,
     area=None,
 ) -> ResourceGap:
-    """社会資源の充足状況の把握と開発: a missing local resource noticed for this case."""
+    """社会資源の充足状況の把握と開発: a missing local resource noticed for this case. The gap joins the
+    shared register (地域づくり and 参加支援先の開拓 follow it up); it names the meeting, not the person."""
     _require_plan_writer(plan.case, acting_user)
     item = AgendaItem.objects.filter(conference=conference, plan=plan, kind=AgendaKind.RESOURCES).first()
     if item is None:
         item = _agenda(conference, plan, AgendaKind.RESOURCES, acting_user, "")
-    return _save(
-        ResourceGap(item=item, category=category, area=area, description=description), acting_user=acting_user
-    )
+    gap = ResourceGap(category=category, area=area, description=description, recorded_by=acting_user,
+                      source_label=f"{conference.title}（{timezone.localtime(conference.held_at):%Y-%m-%d}）",
+                      source_type=ContentType.objects.get_for_model(AgendaItem), source_id=item.pk)  # fmt: skip
+    return _save(gap, acting_user=acting_user, reason="重層的支援会議で把握")
 
 
 @transaction.atomic

@@ -198,7 +198,10 @@ def test_review_reminder_run_twice_sends_one_notification(planned, django_captur
 def test_resource_gaps_are_recorded_for_community_work(planned):
     gap = services.resource_gap_record(conference=planned.conference, plan=planned.plan, acting_user=planned.coord,
                                        category="居場所", description="若年のひきこもり当事者が通える居場所がない")  # fmt: skip
-    assert gap.item.kind == "resources"
+    from meetings.models import AgendaItem
+
+    assert AgendaItem.objects.get(pk=gap.source_id).kind == "resources"
+    assert gap.status == "noted" and gap.source_label.startswith("重層的支援会議")
 
 
 def test_only_cases_in_multi_agency_work_get_plans(referred):
