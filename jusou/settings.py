@@ -130,6 +130,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "meetings.tasks.remind_plan_reviews",
         "schedule": 3600.0,
     },
+    "remind-overdue-outreach": {
+        "task": "outreach.tasks.remind_overdue_outreach",
+        "schedule": 3600.0,
+    },
     "expire-access-grants": {
         "task": "jusou.tasks.expire_access_grants",
         "schedule": 300.0,

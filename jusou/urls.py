@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("", include("meetings.urls")),
     path("", include("community.urls")),
+    path("", include("outreach.urls")),
 ]
