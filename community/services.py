@@ -14,7 +14,7 @@ GAP_TRANSITIONS = {
 }
 
 
-def _require_editor(user: User) -> None:
+def require_editor(user: User) -> None:
     if not user.roles & {Role.WORKER, Role.COORDINATOR}:
         raise PermissionDenied("地域資源の登録・更新は相談員または相談支援包括化推進員が行います。")
 
@@ -33,7 +33,7 @@ def resource_save(
     *, acting_user: User, resource: CommunityResource | None = None, **fields
 ) -> CommunityResource:
     """Register a resource or update one (the previous values stay in history)."""
-    _require_editor(acting_user)
+    require_editor(acting_user)
     resource = (
         CommunityResource()
         if resource is None
@@ -50,26 +50,26 @@ def resource_save(
 
 @transaction.atomic
 def activity_record(*, acting_user: User, **fields) -> Activity:
-    _require_editor(acting_user)
+    require_editor(acting_user)
     return _save(Activity(recorded_by=acting_user, **fields), acting_user=acting_user)
 
 
 @transaction.atomic
 def platform_record(*, acting_user: User, **fields) -> Platform:
-    _require_editor(acting_user)
+    require_editor(acting_user)
     return _save(Platform(recorded_by=acting_user, **fields), acting_user=acting_user)
 
 
 @transaction.atomic
 def coordinator_activity_record(*, acting_user: User, **fields) -> CoordinatorActivity:
-    _require_editor(acting_user)
+    require_editor(acting_user)
     return _save(CoordinatorActivity(recorded_by=acting_user, **fields), acting_user=acting_user)
 
 
 @transaction.atomic
 def gap_record(*, acting_user: User, category: str, description: str, area=None) -> ResourceGap:
     """A gap noticed in 地域づくり itself (gaps from the 重層的支援会議 arrive through meetings)."""
-    _require_editor(acting_user)
+    require_editor(acting_user)
     gap = ResourceGap(category=category, description=description, area=area, recorded_by=acting_user,
                       source_label="地域づくり")  # fmt: skip
     return _save(gap, acting_user=acting_user, reason="地域づくりで把握")
@@ -85,7 +85,7 @@ def gap_advance(
     resource: CommunityResource | None = None,
 ) -> ResourceGap:
     """把握 → 検討中 → 開発済. 開発済 names the new resource that fills the gap."""
-    _require_editor(acting_user)
+    require_editor(acting_user)
     gap = ResourceGap.objects.select_for_update().get(pk=gap.pk)
     if to_status not in GAP_TRANSITIONS[gap.status]:
         raise ValidationError(

@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("meetings.urls")),
     path("", include("community.urls")),
     path("", include("outreach.urls")),
+    path("", include("participation.urls")),
 ]

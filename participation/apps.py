@@ -4,3 +4,17 @@ from django.apps import AppConfig
 class ParticipationConfig(AppConfig):
     name = "participation"
     verbose_name = "参加支援"
+
+    def ready(self):
+        from jusou.models import Role
+        from jusou.registry import register_case_panel, register_demo, register_nav
+        from participation import demo, panels
+
+        register_nav(
+            "参加支援先の開拓",
+            "participation:development",
+            {Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR},
+            order=55,
+        )
+        register_case_panel("participation/_case_panel.html", panels.case_panel, order=30)
+        register_demo(demo.load_participation_demo, order=40)

@@ -1,1 +1,200 @@
-# 参加支援事業 (第2号). The models arrive with their own issue.
+"""参加支援事業 (社会福祉法 第106条の4 第2項第2号): a way back into society for needs no existing service
+covers — a plan, matching with local hosts, placement and follow-up with both sides, and developing
+new hosts. Person-level records are read and written exactly as their case is."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from cases.models import Case
+from community.models import CommunityResource, ParticipationKind, ResourceKind
+from jusou.fieldpolicy import FieldPolicyModel
+from jusou.models import Area
+
+
+class ParticipationPlan(FieldPolicyModel):
+    FIELD_POLICY = {"sensitive": ("strengths", "weaknesses", "health", "wishes")}
+
+    case = models.ForeignKey(
+        Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="participation_plans"
+    )
+    wishes = models.TextField("本人の希望")
+    strengths = models.TextField("得意なこと", blank=True)
+    weaknesses = models.TextField("苦手なこと", blank=True)
+    health = models.TextField("体調", blank=True)
+    mobility = models.CharField("移動手段", max_length=100, blank=True)
+    kinds = models.JSONField("希望する参加の種類", default=list)
+    goals = models.TextField("目標")
+    review_on = models.DateField("見直し予定日")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "参加支援プラン"
+        verbose_name_plural = "参加支援プラン"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"参加支援プラン {self.case.number}"
+
+    def get_absolute_url(self):
+        return reverse("participation:plan_detail", args=[self.pk])
+
+    @property
+    def kind_labels(self) -> list[str]:
+        return [ParticipationKind(k).label for k in self.kinds if k in ParticipationKind.values]
+
+
+class PersonChoice(models.TextChoices):
+    PENDING = "pending", "未回答"
+    WANTS = "wants", "希望する"
+    DECLINES = "declines", "希望しない"
+
+
+class HostAgreement(models.TextChoices):
+    PENDING = "pending", "未確認"
+    AGREED = "agreed", "了承"
+    REFUSED = "refused", "受け入れ不可"
+
+
+class Proposal(models.Model):
+    """A host proposed to the person: their choice and the host's agreement are recorded."""
+
+    plan = models.ForeignKey(ParticipationPlan, on_delete=models.PROTECT, related_name="proposals")
+    host = models.ForeignKey(
+        CommunityResource, verbose_name="参加先候補", on_delete=models.PROTECT, related_name="+"
+    )
+    person_choice = models.CharField(
+        "本人の選択", max_length=20, choices=PersonChoice.choices, default=PersonChoice.PENDING
+    )
+    host_agreement = models.CharField("受け入れ先の了承", max_length=20, choices=HostAgreement.choices,
+                                      default=HostAgreement.PENDING)  # fmt: skip
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "参加先の提案"
+        verbose_name_plural = "参加先の提案"
+        constraints = [models.UniqueConstraint(fields=["plan", "host"], name="proposal_once_per_host")]
+
+    def __str__(self):
+        return f"{self.plan} → {self.host}"
+
+
+class PlacementStatus(models.TextChoices):
+    ARRANGING = "arranging", "調整中"
+    TRIAL = "trial", "体験中"
+    SETTLED = "settled", "定着"
+    ENDED = "ended", "終了"
+
+
+PLACEMENT_TRANSITIONS = {
+    PlacementStatus.ARRANGING: {PlacementStatus.TRIAL, PlacementStatus.ENDED},
+    PlacementStatus.TRIAL: {PlacementStatus.SETTLED, PlacementStatus.ENDED},
+    PlacementStatus.SETTLED: {PlacementStatus.ENDED},
+    PlacementStatus.ENDED: set(),
+}
+ACTIVE_PLACEMENT = [PlacementStatus.ARRANGING, PlacementStatus.TRIAL, PlacementStatus.SETTLED]
+
+
+class Placement(models.Model):
+    """参加先: where the person now takes part."""
+
+    plan = models.ForeignKey(ParticipationPlan, on_delete=models.PROTECT, related_name="placements")
+    host = models.ForeignKey(
+        CommunityResource, verbose_name="参加先", on_delete=models.PROTECT, related_name="placements"
+    )
+    starts_on = models.DateField("開始日")
+    frequency = models.CharField("頻度", max_length=100, blank=True)
+    host_contact = models.CharField("受け入れ先の担当者", max_length=100, blank=True)
+    status = models.CharField(
+        "状況", max_length=20, choices=PlacementStatus.choices, default=PlacementStatus.ARRANGING
+    )
+    end_reason = models.CharField("終了の理由", max_length=300, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "参加先"
+        verbose_name_plural = "参加先"
+        ordering = ["-starts_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=PlacementStatus.values), name="placement_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="ended") | ~Q(end_reason=""), name="placement_end_has_reason"
+            ),
+        ]
+        indexes = [models.Index(fields=["host", "status"], name="placement_host_status")]
+
+    def __str__(self):
+        return f"{self.host}（{self.get_status_display()}）"
+
+
+class FollowUpWith(models.TextChoices):
+    PERSON = "person", "本人"
+    HOST = "host", "受け入れ先"
+
+
+class FollowUp(FieldPolicyModel):
+    """定着支援: a follow-up with the person or the host."""
+
+    FIELD_POLICY = {"sensitive": ("content",)}
+
+    placement = models.ForeignKey(Placement, on_delete=models.PROTECT, related_name="follow_ups")
+    done_on = models.DateField("日付")
+    with_whom = models.CharField("相手", max_length=10, choices=FollowUpWith.choices)
+    content = models.TextField("内容")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "定着支援の記録"
+        verbose_name_plural = "定着支援の記録"
+        ordering = ["-done_on", "-pk"]
+
+    def __str__(self):
+        return f"{self.placement} {self.done_on}"
+
+
+class CandidateOutcome(models.TextChoices):
+    NEGOTIATING = "negotiating", "交渉中"
+    ACCEPTED = "accepted", "受け入れ可"
+    DECLINED = "declined", "受け入れ不可"
+
+
+class HostCandidate(models.Model):
+    """参加支援先の開拓: a place approached to become a host; joins the register once it accepts."""
+
+    name = models.CharField("名称", max_length=200)
+    kind = models.CharField("種別", max_length=30, choices=ResourceKind.choices)
+    area = models.ForeignKey(Area, verbose_name="圏域", on_delete=models.PROTECT, related_name="+")
+    approached_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="開拓した職員", on_delete=models.PROTECT, related_name="+"
+    )
+    approached_on = models.DateField("訪問・打診した日")
+    outcome = models.CharField(
+        "結果", max_length=20, choices=CandidateOutcome.choices, default=CandidateOutcome.NEGOTIATING
+    )
+    note = models.TextField("内容", blank=True)
+    resource = models.OneToOneField(CommunityResource, verbose_name="登録した地域資源", on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="candidate")  # fmt: skip
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "参加支援先の開拓"
+        verbose_name_plural = "参加支援先の開拓"
+        ordering = ["-approached_on", "-pk"]
+
+    def __str__(self):
+        return self.name

@@ -93,7 +93,7 @@ def test_multi_agency_flow_end_to_end(page, live_server, personas):
     page.get_by_label("決定番号").fill("R8-002")
     page.get_by_role("button", name="支援決定を記録する").click()
     page.wait_for_url(case_url)
-    page.get_by_role("link", name="支援プランを作成する").click()
+    page.get_by_role("link", name="支援プランを作成する", exact=True).click()
     page.get_by_label("本人の意向").fill("娘に負担をかけずに暮らしたい")
     page.get_by_label("課題の整理").fill("母の精神疾患と長女のケア負担")
     page.get_by_label("長期目標").fill("長女が学業を続けられる")

@@ -1,0 +1,62 @@
+from django import forms
+
+from cases.forms import DateInput
+from community.models import WEEKDAYS, ParticipationKind
+from jusou.models import Area
+from participation.models import FollowUpWith, HostAgreement, HostCandidate, PersonChoice, PlacementStatus
+
+
+class PlanForm(forms.Form):
+    wishes = forms.CharField(label="本人の希望", widget=forms.Textarea(attrs={"rows": 2}))
+    strengths = forms.CharField(label="得意なこと", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    weaknesses = forms.CharField(label="苦手なこと", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    health = forms.CharField(label="体調", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    mobility = forms.CharField(label="移動手段", max_length=100, required=False)
+    kinds = forms.MultipleChoiceField(label="希望する参加の種類", choices=ParticipationKind.choices,
+                                      widget=forms.CheckboxSelectMultiple)  # fmt: skip
+    goals = forms.CharField(label="目標", widget=forms.Textarea(attrs={"rows": 2}))
+    review_on = forms.DateField(label="見直し予定日", widget=DateInput())
+
+
+class MatchForm(forms.Form):
+    area = forms.ModelChoiceField(label="圏域", queryset=Area.objects.order_by("code"), required=False)
+    day = forms.TypedChoiceField(label="曜日", choices=[("", "指定なし"), *WEEKDAYS], coerce=int, empty_value=None,
+                                 required=False)  # fmt: skip
+
+
+class AnswerForm(forms.Form):
+    person_choice = forms.ChoiceField(label="本人の選択", choices=PersonChoice.choices)
+    host_agreement = forms.ChoiceField(label="受け入れ先の了承", choices=HostAgreement.choices)
+
+
+class PlacementForm(forms.Form):
+    starts_on = forms.DateField(label="開始日", widget=DateInput())
+    frequency = forms.CharField(label="頻度", max_length=100, required=False)
+    host_contact = forms.CharField(label="受け入れ先の担当者", max_length=100, required=False)
+
+
+class PlacementMoveForm(forms.Form):
+    to_status = forms.ChoiceField(label="変更後の状況", choices=PlacementStatus.choices)
+    reason = forms.CharField(label="理由（終了の場合は必須）", max_length=300, required=False)
+
+
+class FollowUpForm(forms.Form):
+    done_on = forms.DateField(label="日付", widget=DateInput())
+    with_whom = forms.ChoiceField(label="相手", choices=FollowUpWith.choices)
+    content = forms.CharField(label="内容", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CandidateForm(forms.ModelForm):
+    class Meta:
+        model = HostCandidate
+        fields = ["name", "kind", "area", "approached_on", "outcome", "note"]
+        widgets = {"approached_on": DateInput(), "note": forms.Textarea(attrs={"rows": 2})}
+
+
+class JoinForm(forms.Form):
+    participation_kinds = forms.MultipleChoiceField(label="受け入れできる参加支援の種類", choices=ParticipationKind.choices,
+                                                    widget=forms.CheckboxSelectMultiple)  # fmt: skip
+    acceptance_conditions = forms.CharField(
+        label="受け入れ条件", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    capacity = forms.IntegerField(label="受け入れ人数の上限", min_value=0, required=False)

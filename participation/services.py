@@ -1,0 +1,153 @@
+"""Writes in 参加支援. Person-level records follow their case: who may change the case may change them."""
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, F, Q
+
+from cases.models import Case
+from cases.selectors import case_can_change
+from community import services as community_services
+from community.models import CommunityResource, ParticipationKind
+from jusou.models import User
+from participation.models import (
+    ACTIVE_PLACEMENT,
+    PLACEMENT_TRANSITIONS,
+    CandidateOutcome,
+    FollowUp,
+    HostCandidate,
+    ParticipationPlan,
+    Placement,
+    PlacementStatus,
+    Proposal,
+)
+
+
+def _save(obj, *, acting_user, reason="", **kwargs):
+    obj.full_clean()
+    obj._history_user = acting_user
+    if reason:
+        obj._change_reason = reason
+    obj.save(**kwargs)
+    return obj
+
+
+def _require_case_writer(case: Case, user: User) -> None:
+    if not case_can_change(user, case):
+        raise PermissionDenied("このケースを更新する権限がありません。")
+
+
+@transaction.atomic
+def plan_create(*, case: Case, acting_user: User, kinds: list[str], **fields) -> ParticipationPlan:
+    _require_case_writer(case, acting_user)
+    if not case.is_open:
+        raise ValidationError("終結・中断したケースには参加支援プランを作成できません。")
+    if not kinds or not set(kinds) <= set(ParticipationKind.values):
+        raise ValidationError({"kinds": "希望する参加の種類を選んでください。"})
+    plan = ParticipationPlan(case=case, kinds=list(kinds), created_by=acting_user, **fields)
+    return _save(plan, acting_user=acting_user, reason="参加支援プランの作成")
+
+
+def match_hosts(plan: ParticipationPlan, *, area=None, day: int | None = None) -> list[CommunityResource]:
+    """Active hosts that accept participants of a kind the person seeks, optionally in an area (or its
+    sub-areas) and on a weekday, and that still have room (capacity counts active placements)."""
+    hosts = CommunityResource.objects.filter(is_active=True, accepts_participants=True).select_related("area")
+    hosts = hosts.annotate(active=Count("placements", filter=Q(placements__status__in=ACTIVE_PLACEMENT)))
+    hosts = hosts.filter(Q(capacity__isnull=True) | Q(capacity__gt=F("active")))
+    if area is not None:
+        hosts = hosts.filter(Q(area=area) | Q(area__parent=area))
+    wanted = set(plan.kinds)
+    # JSON list overlap, portable across SQLite and PostgreSQL: filter in Python on a bounded set.
+    out = [h for h in hosts.order_by("area__code", "name")[:500] if wanted & set(h.participation_kinds)]
+    if day is not None:
+        out = [h for h in out if day in h.days]
+    return out
+
+
+@transaction.atomic
+def proposal_record(*, plan: ParticipationPlan, host: CommunityResource, acting_user: User) -> Proposal:
+    _require_case_writer(plan.case, acting_user)
+    if host not in match_hosts(plan):
+        raise ValidationError("この参加先は条件に合わないか、受け入れの余裕がありません。")
+    return _save(
+        Proposal(plan=plan, host=host, proposed_by=acting_user),
+        acting_user=acting_user,
+        reason="参加先の提案",
+    )
+
+
+@transaction.atomic
+def proposal_answer(
+    *, proposal: Proposal, acting_user: User, person_choice: str, host_agreement: str
+) -> Proposal:
+    _require_case_writer(proposal.plan.case, acting_user)
+    proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+    proposal.person_choice, proposal.host_agreement = person_choice, host_agreement
+    return _save(proposal, acting_user=acting_user, reason="本人の選択・受け入れ先の了承")
+
+
+@transaction.atomic
+def placement_start(*, proposal: Proposal, acting_user: User, starts_on: date, frequency: str = "",
+                    host_contact: str = "") -> Placement:  # fmt: skip
+    """Start a placement once the person wants it and the host has agreed."""
+    _require_case_writer(proposal.plan.case, acting_user)
+    proposal = Proposal.objects.select_for_update().select_related("plan", "host").get(pk=proposal.pk)
+    if proposal.person_choice != "wants" or proposal.host_agreement != "agreed":
+        raise ValidationError("本人が希望し、受け入れ先が了承した提案から参加先を決めてください。")
+    placement = Placement(plan=proposal.plan, host=proposal.host, starts_on=starts_on, frequency=frequency,
+                          host_contact=host_contact)  # fmt: skip
+    return _save(placement, acting_user=acting_user, reason="参加先の決定（調整中）")
+
+
+@transaction.atomic
+def placement_move(*, placement: Placement, acting_user: User, to_status: str, reason: str = "") -> Placement:
+    """調整中 → 体験中 → 定着 → 終了 (with reason); other moves are refused."""
+    _require_case_writer(placement.plan.case, acting_user)
+    placement = Placement.objects.select_for_update().get(pk=placement.pk)
+    if to_status not in PLACEMENT_TRANSITIONS[placement.status]:
+        raise ValidationError(
+            f"「{placement.get_status_display()}」から「{PlacementStatus(to_status).label}」には変更できません。"
+        )
+    if to_status == PlacementStatus.ENDED:
+        if not reason.strip():
+            raise ValidationError({"reason": "終了の理由を入力してください。"})
+        placement.end_reason = reason
+    placement.status = to_status
+    return _save(placement, acting_user=acting_user, reason=reason or PlacementStatus(to_status).label)
+
+
+@transaction.atomic
+def follow_up_record(
+    *, placement: Placement, acting_user: User, done_on: date, with_whom: str, content: str
+) -> FollowUp:
+    _require_case_writer(placement.plan.case, acting_user)
+    follow_up = FollowUp(
+        placement=placement, done_on=done_on, with_whom=with_whom, content=content, recorded_by=acting_user
+    )
+    return _save(follow_up, acting_user=acting_user)
+
+
+@transaction.atomic
+def candidate_record(*, acting_user: User, **fields) -> HostCandidate:
+    community_services.require_editor(acting_user)
+    return _save(
+        HostCandidate(approached_by=acting_user, **fields), acting_user=acting_user, reason="開拓の記録"
+    )
+
+
+@transaction.atomic
+def candidate_join(*, candidate: HostCandidate, acting_user: User, participation_kinds: list[str],
+                   acceptance_conditions: str = "", capacity: int | None = None) -> CommunityResource:  # fmt: skip
+    """A candidate that accepts participants joins the community register with its conditions."""
+    candidate = HostCandidate.objects.select_for_update().get(pk=candidate.pk)
+    if candidate.resource_id:
+        raise ValidationError("この開拓先はすでに地域資源に登録されています。")
+    resource = community_services.resource_save(
+        acting_user=acting_user, name=candidate.name, kind=candidate.kind, area=candidate.area,
+        accepts_participants=True, participation_kinds=participation_kinds, acceptance_conditions=acceptance_conditions,
+        capacity=capacity, is_partner=True,
+    )  # fmt: skip
+    candidate.outcome, candidate.resource = CandidateOutcome.ACCEPTED, resource
+    _save(candidate, acting_user=acting_user, reason="地域資源に登録")
+    return resource

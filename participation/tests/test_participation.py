@@ -1,0 +1,129 @@
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from participation import services
+from participation.models import PlacementStatus
+
+
+@pytest.fixture
+def plan(world, hosts):
+    return services.plan_create(case=world.case, acting_user=world.assigned, kinds=["volunteer"], wishes="人の役に立ちたい",
+                                strengths="料理", weaknesses="大人数", health="腰痛あり", mobility="自転車",
+                                goals="週1回、家の外で役割を持つ", review_on=timezone.localdate() + timedelta(days=90))  # fmt: skip
+
+
+def test_matching_proposes_only_active_accepting_hosts_that_fit(plan, hosts):
+    names = {h.name for h in services.match_hosts(plan)}
+    assert names == {"みどり子ども食堂", "東ボランティアセンター"}
+    assert {h.name for h in services.match_hosts(plan, area=hosts["area"])} == {
+        "みどり子ども食堂"
+    }  # sub-areas count
+    assert services.match_hosts(plan, day=4) == []
+
+
+def test_a_host_at_capacity_is_not_proposed(world, plan, hosts):
+    proposal = services.proposal_record(plan=plan, host=hosts["shokudo"], acting_user=world.assigned)
+    services.proposal_answer(
+        proposal=proposal, acting_user=world.assigned, person_choice="wants", host_agreement="agreed"
+    )
+    services.placement_start(proposal=proposal, acting_user=world.assigned, starts_on=timezone.localdate())
+    assert "みどり子ども食堂" not in {h.name for h in services.match_hosts(plan)}
+    with pytest.raises(ValidationError, match="受け入れの余裕がありません"):
+        services.proposal_record(plan=plan, host=hosts["full"], acting_user=world.assigned)
+
+
+def test_placement_needs_the_persons_wish_and_the_hosts_agreement(world, plan, hosts):
+    proposal = services.proposal_record(plan=plan, host=hosts["east"], acting_user=world.assigned)
+    with pytest.raises(ValidationError, match="本人が希望し、受け入れ先が了承した"):
+        services.placement_start(
+            proposal=proposal, acting_user=world.assigned, starts_on=timezone.localdate()
+        )
+
+
+def placed(world, plan, hosts):
+    proposal = services.proposal_record(plan=plan, host=hosts["east"], acting_user=world.assigned)
+    services.proposal_answer(
+        proposal=proposal, acting_user=world.assigned, person_choice="wants", host_agreement="agreed"
+    )
+    return services.placement_start(
+        proposal=proposal, acting_user=world.assigned, starts_on=timezone.localdate()
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "refused"),
+    [(["trial", "settled", "ended"], None), (["settled"], "「調整中」から「定着」"), (["trial", "arranging"], "「体験中」から「調整中」")],
+)  # fmt: skip
+def test_placement_transitions_allowed_and_refused(world, plan, hosts, path, refused):
+    placement = placed(world, plan, hosts)
+    try:
+        for status in path:
+            placement = services.placement_move(placement=placement, acting_user=world.assigned, to_status=status,
+                                                reason="転居のため" if status == "ended" else "")  # fmt: skip
+    except ValidationError as error:
+        assert refused and refused in error.messages[0]
+    else:
+        assert (
+            refused is None
+            and placement.status == PlacementStatus.ENDED
+            and placement.end_reason == "転居のため"
+        )
+
+
+def test_ending_needs_a_reason_and_follow_ups_are_kept_with_both_sides(world, plan, hosts):
+    placement = placed(world, plan, hosts)
+    with pytest.raises(ValidationError, match="終了の理由"):
+        services.placement_move(placement=placement, acting_user=world.assigned, to_status="ended")
+    services.follow_up_record(placement=placement, acting_user=world.assigned, done_on=timezone.localdate(),
+                              with_whom="person", content="楽しく通えている")  # fmt: skip
+    services.follow_up_record(placement=placement, acting_user=world.assigned, done_on=timezone.localdate(),
+                              with_whom="host", content="受け入れ先も助かっている")  # fmt: skip
+    assert {f.with_whom for f in placement.follow_ups.all()} == {"person", "host"}
+
+
+@pytest.mark.parametrize(("persona", "status"), [("assigned", 200), ("colleague", 200), ("supervisor", 200),
+                                                 ("other_worker", 404), ("outsider", 404)])  # fmt: skip
+def test_who_sees_a_participation_plan(client, world, plan, persona, status):
+    client.force_login(world.persona(persona))
+    assert client.get(plan.get_absolute_url()).status_code == status
+
+
+def test_the_case_page_shows_the_plan_and_the_list_carries_no_sensitive_fields(client, world, plan):
+    client.force_login(world.assigned)
+    html = client.get(world.case.get_absolute_url()).content.decode()
+    assert "参加支援プラン（" in html and "腰痛あり" not in html
+
+
+def test_plan_page_queries_are_bounded(client, world, plan, hosts, django_assert_max_num_queries):
+    for host in (hosts["shokudo"], hosts["east"]):
+        services.proposal_record(plan=plan, host=host, acting_user=world.assigned)
+    client.force_login(world.assigned)
+    with django_assert_max_num_queries(20):
+        assert client.get(plan.get_absolute_url() + "?match=1").status_code == 200
+
+
+def test_a_new_host_is_developed_and_joins_the_register(client, world, hosts):
+    client.force_login(world.assigned)
+    client.post(reverse("participation:development"), {"name": "みどり商店街の八百屋", "kind": "work_experience",
+                                                       "area": hosts["area"].pk, "approached_on": "2026-11-01",
+                                                       "outcome": "negotiating", "note": "店主が前向き"})  # fmt: skip
+    from participation.models import HostCandidate
+
+    candidate = HostCandidate.objects.get()
+    client.post(reverse("participation:candidate_join", args=[candidate.pk]),
+                {"participation_kinds": ["work_trial"], "acceptance_conditions": "午前中のみ", "capacity": 1})  # fmt: skip
+    candidate.refresh_from_db()
+    assert candidate.resource.accepts_participants and candidate.resource.is_partner
+    assert candidate.outcome == "accepted"
+
+
+def test_demo_placement_at_a_kodomo_shokudo_is_settled(personas):
+    from participation.models import Placement
+
+    placement = Placement.objects.get(host__name="みどり中央子ども食堂")
+    assert placement.status == PlacementStatus.SETTLED
+    assert {f.with_whom for f in placement.follow_ups.all()} == {"person", "host"}
