@@ -6,9 +6,14 @@ class CasesConfig(AppConfig):
     verbose_name = "包括的相談支援"
 
     def ready(self):
-        from cases import demo, panels
+        from cases import demo, panels, policy
         from jusou.models import Role
-        from jusou.registry import register_dashboard_panel, register_demo, register_nav
+        from jusou.registry import (
+            register_dashboard_panel,
+            register_demo,
+            register_location_protection,
+            register_nav,
+        )
         from jusou.roles import SYSTEM_ADMIN_PERMISSIONS
 
         staff = {Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR}
@@ -21,5 +26,6 @@ class CasesConfig(AppConfig):
             "cases/panels/coordinator.html", {Role.COORDINATOR}, panels.coordinator, order=20
         )
         register_demo(demo.load_cases_demo, order=10)
+        register_location_protection(policy.protected_record_ids)
         # システム管理者 maintain the code lists.
         SYSTEM_ADMIN_PERMISSIONS.setdefault("cases", ["code"])

@@ -95,3 +95,17 @@ def apply_household_policy(user: User, households: Iterable[Household]) -> list[
             mask(household, declared(Household, "location"))
             household.address_confidential = True
     return households
+
+
+def protected_record_ids(model, object_ids) -> set[int]:
+    """For the audit views in jusou: which Person/Household records are under 住所秘匿 (any member)."""
+    ids = set(object_ids)
+    if model is Person:
+        return confidential_ids(ids)
+    if model is Household:
+        members = HouseholdMember.objects.filter(household_id__in=ids, left_on__isnull=True).values_list(
+            "household_id", "person_id"
+        )
+        hidden = confidential_ids({person for _, person in members})
+        return {household for household, person in members if person in hidden}
+    return set()

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
@@ -172,9 +172,15 @@ def access_basis(user: User, obj: models.Model, permission: str = "view") -> str
     return grant.basis if grant else None
 
 
+@transaction.atomic
 def read_log(*, user: User, action: str, obj: models.Model | None = None, basis: str = "", detail: str = ""):
-    """Append a row to the read log (DOMAIN.md §8: tamper-evident logs of who viewed which case)."""
-    return ReadLog.objects.create(
+    """Append a row to the read log (DOMAIN.md §8: tamper-evident logs of who viewed which case),
+    chained to the previous row's hash. Appends are serialised so the chain never forks."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [READ_LOG_LOCK])
+    previous = ReadLog.objects.order_by("-pk").values_list("chain_hash", flat=True).first() or ""
+    row = ReadLog(
         user=user,
         action=action,
         content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
@@ -182,6 +188,22 @@ def read_log(*, user: User, action: str, obj: models.Model | None = None, basis:
         basis=basis,
         detail=detail[:500],
     )
+    row.chain_hash = row.compute_hash(previous)
+    row.save()
+    return row
+
+
+def read_log_verify() -> tuple[int, ReadLog | None]:
+    """Walk the chain in order; return (rows checked, first row whose hash does not match)."""
+    previous, checked = "", 0
+    for row in ReadLog.objects.order_by("pk").iterator(chunk_size=2000):
+        if row.chain_hash != row.compute_hash(previous):
+            return checked, row
+        previous, checked = row.chain_hash, checked + 1
+    return checked, None
+
+
+READ_LOG_LOCK = 7_106_006  # any constant: the advisory lock that serialises read-log appends
 
 
 __all__ = [
@@ -193,5 +215,6 @@ __all__ = [
     "access_revoke_for",
     "agency_group",
     "read_log",
+    "read_log_verify",
     "visible_q",
 ]

@@ -7,6 +7,8 @@ class JusouConfig(AppConfig):
     verbose_name = "共通 (職員・機関・お知らせ)"
 
     def ready(self):
+        from jusou.audit_guard import install_history_guard
         from jusou.roles import ensure_system_admin_group
 
         post_migrate.connect(ensure_system_admin_group, sender=self)
+        post_migrate.connect(install_history_guard, sender=self)

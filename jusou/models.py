@@ -4,6 +4,7 @@ Business rules that change these records live in jusou/services.py; reads that d
 asking live in jusou/selectors.py.
 """
 
+import hashlib
 from functools import cached_property
 
 from django.conf import settings
@@ -383,6 +384,9 @@ class ReadLog(models.Model):
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
     basis = models.CharField("根拠", max_length=20, choices=AccessBasis.choices, blank=True)
     detail = models.CharField("内容", max_length=500, blank=True)
+    # Hash chain: each row's hash covers its content and the previous row's hash, so a changed or
+    # removed row breaks every later link (`manage.py verify_read_log` finds the first break).
+    chain_hash = models.CharField(max_length=64, editable=False, blank=True)
 
     class Meta:
         verbose_name = "閲覧記録"
@@ -395,6 +399,14 @@ class ReadLog(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"
+
+    def compute_hash(self, previous: str) -> str:
+        content = "|".join(
+            str(part)
+            for part in (previous, self.user_id, self.at.isoformat(), self.action, self.content_type_id or "",
+                         self.object_id or "", self.basis, self.detail)
+        )  # fmt: skip
+        return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 class ResourceGapStatus(models.TextChoices):

@@ -109,3 +109,19 @@ def consent_scope(user, case) -> set[str]:
     for provider in _consent_scope:
         scope |= set(provider(user, case))
     return scope
+
+
+_location_protection: list[Any] = []
+
+
+def register_location_protection(provider) -> None:
+    """provider(model, object_ids) -> set of ids whose location fields must be masked for readers who
+    are not personally assigned (住所秘匿). Used where jusou renders records it does not own (audit)."""
+    _location_protection.append(provider)
+
+
+def location_protected_ids(model, object_ids) -> set:
+    ids: set = set()
+    for provider in _location_protection:
+        ids |= set(provider(model, object_ids))
+    return ids

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from jusou import views
+from jusou import audit, views
 
 admin.site.site_header = "jusou システム管理"
 admin.site.site_title = "jusou システム管理"
@@ -18,6 +18,9 @@ urlpatterns = [
     path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
     path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),
     path("healthz", views.healthz, name="healthz"),
+    path("audit/access-log/", audit.access_log, name="audit_access_log"),
+    path("audit/history/", audit.history, name="audit_history"),
+    path("audit/history/<str:label>/<int:pk>/", audit.history, name="audit_record_history"),
     path("admin/", admin.site.urls),
     path("", include("cases.urls")),
     path("", include("meetings.urls")),

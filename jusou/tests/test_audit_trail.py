@@ -1,0 +1,57 @@
+"""The audit trail cannot be rewritten: history rows refuse UPDATE/DELETE on PostgreSQL, and the read
+log's hash chain exposes a tampered row."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+
+from jusou.access import read_log, read_log_verify
+from jusou.audit_guard import history_tables
+from jusou.models import ReadLog, User
+from jusou.tests.factories import AgencyFactory, staff_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_app_has_its_history_tables_guarded():
+    tables = history_tables()
+    for expected in ("cases_historicalcase", "cases_historicalperson", "meetings_historicalconsent",
+                     "jusou_historicaluser", "outreach_historicaloutreachengagement"):  # fmt: skip
+        assert expected in tables
+
+
+def test_postgresql_refuses_to_update_or_delete_history():
+    if connection.vendor != "postgresql":
+        pytest.skip("the database-level guard is PostgreSQL's (production); SQLite is for development")
+    agency = AgencyFactory(name="改ざん前")
+    row = agency.history.get()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        type(row).objects.filter(pk=row.pk).update(name="改ざん後")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        type(row).objects.filter(pk=row.pk).delete()
+    assert agency.history.get().name == "改ざん前"
+
+
+def _disable_read_log_guard(cursor):
+    if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL session_replication_role = replica")  # triggers off for this transaction
+    else:
+        cursor.execute("DROP TRIGGER jusou_readlog_no_update")
+
+
+def test_the_hash_chain_detects_a_tampered_row():
+    user = staff_user()
+    rows = [read_log(user=user, action=ReadLog.Action.SEARCH, detail=f"検索{i}") for i in range(5)]
+    assert read_log_verify() == (5, None)
+    call_command("verify_read_log")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            _disable_read_log_guard(cursor)  # what someone with database access could do
+        ReadLog.objects.filter(pk=rows[2].pk).update(detail="書き換えた検索")
+        checked, broken = read_log_verify()
+        assert (checked, broken.pk) == (2, rows[2].pk)
+        with pytest.raises(CommandError, match=f"行 #{rows[2].pk}"):
+            call_command("verify_read_log")
+        transaction.set_rollback(True)
+    assert User.objects.filter(pk=user.pk).exists()
