@@ -30,6 +30,12 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _office_hours(settings):
+    """Tests run at any hour: the after-hours flag is off unless a test turns it on."""
+    settings.AUDIT_AFTER_HOURS = None
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
 

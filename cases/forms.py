@@ -275,3 +275,14 @@ class HouseholdMemberForm(forms.Form):
 
 class MemberLeaveForm(forms.Form):
     reason = forms.CharField(label="理由", max_length=200)
+
+
+class EmergencyAccessForm(forms.Form):
+    case_pk = forms.IntegerField(label="ケース番号（C- のあとの数字）", min_value=1)
+    justification = forms.CharField(
+        label="緊急に閲覧が必要な理由（生命・身体の保護）", widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class EmergencyReviewForm(forms.Form):
+    note = forms.CharField(label="確認の所見", max_length=500)

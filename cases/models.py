@@ -587,3 +587,30 @@ class AddressConfidentiality(models.Model):
 
     def __str__(self):
         return f"住所秘匿: {self.person_id}"
+
+
+class EmergencyAccess(models.Model):
+    """Break-glass: a worker opened a case outside their basis in an emergency (生命・身体の保護).
+    Time-limited, flagged to supervisors at once, and acknowledged by one after review."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="emergency_accesses")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="職員", on_delete=models.PROTECT, related_name="+"
+    )
+    justification = models.TextField("理由")
+    opened_at = models.DateTimeField("開始日時", default=timezone.now)
+    ends_at = models.DateTimeField("終了日時")
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="確認した管理者", on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+")  # fmt: skip
+    reviewed_at = models.DateTimeField("確認日時", null=True, blank=True)
+    review_note = models.TextField("確認の所見", blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "緊急閲覧"
+        verbose_name_plural = "緊急閲覧"
+        ordering = ["-opened_at"]
+
+    def __str__(self):
+        return f"緊急閲覧 {self.case.number} {self.opened_at:%Y-%m-%d %H:%M}"

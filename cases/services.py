@@ -655,3 +655,57 @@ def address_confidentiality_lift(*, record: AddressConfidentiality, acting_user:
         reason=f"解除: {reason}",
         update_fields=["lifted_at", "lifted_by", "lift_reason"],
     )
+
+
+EMERGENCY_HOURS = 2
+EMERGENCY_MIN_JUSTIFICATION = 20
+
+
+@transaction.atomic
+def emergency_access_open(*, acting_user: User, case_pk: int, justification: str):
+    """Break-glass (生命・身体の保護): open a case outside one's basis for a few hours after typing why.
+    The supervisors are told at once and one of them reviews it."""
+    from cases.models import EmergencyAccess
+
+    if not acting_user.roles & {Role.WORKER, Role.COORDINATOR}:
+        raise PermissionDenied("緊急閲覧ができるのは相談員または相談支援包括化推進員です。")
+    if len(justification.strip()) < EMERGENCY_MIN_JUSTIFICATION:
+        raise ValidationError(
+            {
+                "justification": f"緊急に閲覧が必要な理由を{EMERGENCY_MIN_JUSTIFICATION}文字以上で入力してください。"
+            }
+        )
+    case = Case.objects.filter(pk=case_pk).first()
+    if case is None:
+        raise ValidationError({"case_pk": "そのケース番号は見つかりません。"})
+    ends_at = timezone.now() + timedelta(hours=EMERGENCY_HOURS)
+    record = _save(EmergencyAccess(case=case, user=acting_user, justification=justification, ends_at=ends_at),
+                   acting_user=acting_user, reason="緊急閲覧")  # fmt: skip
+    access.access_grant(obj=case, user=acting_user, basis=AccessBasis.EMERGENCY, ends_at=ends_at,
+                        acting_user=acting_user, reason=f"緊急閲覧: {justification}"[:500])  # fmt: skip
+    from jusou.models import StaffMembership
+
+    supervisors = User.objects.filter(
+        is_active=True, pk__in=StaffMembership.objects.active().filter(role=Role.SUPERVISOR).values("user_id")
+    )
+    for supervisor in supervisors:
+        core_services.notification_send(
+            recipient=supervisor, kind="emergency_access",
+            title=f"緊急閲覧がありました（{acting_user.get_full_name()}、{case.number}）",
+            body=f"理由: {justification}", link="/audit/emergency/",
+        )  # fmt: skip
+    return record
+
+
+@transaction.atomic
+def emergency_access_review(*, record, acting_user: User, note: str):
+    from cases.models import EmergencyAccess
+    from cases.selectors import is_supervisor
+
+    if not is_supervisor(acting_user):
+        raise PermissionDenied("確認は管理者が行います。")
+    record = EmergencyAccess.objects.select_for_update().get(pk=record.pk)
+    if record.reviewed_at is not None:
+        raise ValidationError("この緊急閲覧はすでに確認済みです。")
+    record.reviewed_by, record.reviewed_at, record.review_note = acting_user, timezone.now(), note
+    return _save(record, acting_user=acting_user, reason="緊急閲覧の確認")

@@ -16,6 +16,8 @@ from cases.forms import (
     CaseUpdateForm,
     ConfidentialityLiftForm,
     ConfidentialitySetForm,
+    EmergencyAccessForm,
+    EmergencyReviewForm,
     HouseholdMemberForm,
     IntakeForm,
     MemberLeaveForm,
@@ -25,7 +27,7 @@ from cases.forms import (
     apply_service_errors,
     codes,
 )
-from cases.models import CaseStatus, CodeKind, HouseholdMember, ProgressNote
+from cases.models import CaseStatus, CodeKind, EmergencyAccess, HouseholdMember, ProgressNote
 from jusou.access import read_log
 from jusou.models import AccessBasis, ReadLog, Role, User
 from jusou.registry import case_panels, consent_scope
@@ -430,3 +432,37 @@ def consultation_list(request):
     page = Paginator(consultations, CASE_PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = selectors.consultation_list_rows(request.user, page.object_list)
     return render(request, "cases/consultation_list.html", {"page": page})
+
+
+def emergency_access(request):
+    """Break-glass: justified, time-limited, reported to supervisors at once."""
+    _require_writer(request)
+    form = EmergencyAccessForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = services.emergency_access_open(acting_user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.warning(
+                request,
+                f"緊急閲覧を開始しました（{record.ends_at:%H:%M} まで）。管理者に通知され、記録は確認されます。",
+            )
+            return redirect(record.case)
+    return render(request, "cases/emergency_access.html", {"form": form, "hours": services.EMERGENCY_HOURS})
+
+
+def emergency_review(request):
+    """Supervisors review each emergency access."""
+    if not selectors.is_supervisor(request.user):
+        raise PermissionDenied("監査の画面は管理者が使います。")
+    if request.method == "POST":
+        record_pk = request.POST.get("record", "")
+        record = get_object_or_404(EmergencyAccess, pk=int(record_pk) if record_pk.isdigit() else 0)
+        return post_action(request, EmergencyReviewForm(request.POST),
+                           lambda data: services.emergency_access_review(record=record, acting_user=request.user, **data),
+                           "確認を記録しました。", "cases:emergency_review")  # fmt: skip
+    records = EmergencyAccess.objects.select_related("case", "user", "reviewed_by").order_by(
+        "reviewed_at", "-opened_at"
+    )[:100]
+    return render(request, "cases/emergency_review.html", {"records": records, "form": EmergencyReviewForm()})

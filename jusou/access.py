@@ -12,7 +12,7 @@ everything is decided by each selector, since it is a role, not a grant.
 """
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
@@ -190,7 +190,48 @@ def read_log(*, user: User, action: str, obj: models.Model | None = None, basis:
     )
     row.chain_hash = row.compute_hash(previous)
     row.save()
+    _flag_unusual(row)
     return row
+
+
+OWN_BASES = {AccessBasis.ASSIGNMENT, AccessBasis.SUPERVISOR, ""}
+
+
+def _flag_unusual(row: ReadLog) -> None:
+    """Tell the supervisors of reads that look unusual: in the quiet hours, or many reads in an hour on
+    bases other than the reader's own 担当 (consent, 支援会議, emergency). Once per user and hour."""
+    from django.conf import settings
+
+    from jusou import services
+    from jusou.models import Role, StaffMembership
+
+    if row.action == ReadLog.Action.SEARCH:
+        return
+    reasons = []
+    if settings.AUDIT_AFTER_HOURS:
+        start, end = settings.AUDIT_AFTER_HOURS
+        hour = timezone.localtime(row.at).hour
+        if (hour >= start or hour < end) if start > end else (start <= hour < end):
+            reasons.append("時間外の閲覧")
+    if row.basis not in OWN_BASES:
+        recent = ReadLog.objects.filter(user=row.user, at__gte=row.at - timedelta(hours=1)).exclude(
+            basis__in=OWN_BASES
+        )
+        if recent.count() > settings.AUDIT_OUTSIDE_BASIS_LIMIT:
+            reasons.append("担当外の根拠による短時間の大量閲覧")
+    if not reasons:
+        return
+    supervisors = User.objects.filter(
+        is_active=True, pk__in=StaffMembership.objects.active().filter(role=Role.SUPERVISOR).values("user_id")
+    )
+    bucket = timezone.localtime(row.at).strftime("%Y%m%d%H")
+    for reason in reasons:
+        for supervisor in supervisors:
+            services.notification_send(
+                recipient=supervisor, kind="unusual_access", link=f"/audit/access-log/?user={row.user.username}",
+                title=f"確認が必要な閲覧: {reason}（{row.user.get_full_name() or row.user.username}）",
+                dedupe_key=f"unusual:{reason}:{row.user_id}:{bucket}",
+            )  # fmt: skip
 
 
 def read_log_verify() -> tuple[int, ReadLog | None]:

@@ -272,6 +272,8 @@ class AccessBasis(models.TextChoices):
     SUPPORT_MEETING = "support_meeting", "支援会議"  # 社会福祉法 第106条の6: members bound by 守秘義務
     CONSENT = "consent", "本人同意"
     SUPERVISOR = "supervisor", "管理者"
+    # 個人情報保護法: 人の生命・身体の保護のために必要な場合 — break-glass, justified, time-limited, reviewed.
+    EMERGENCY = "emergency", "緊急（生命・身体の保護）"
 
 
 class AccessGrantQuerySet(models.QuerySet):

@@ -170,6 +170,14 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1, minimum=0, maximum=5)
 
+# Unusual access flagged to supervisors: reads in the quiet hours (Asia/Tokyo, start-end), and more
+# than AUDIT_OUTSIDE_BASIS_LIMIT reads within an hour on bases other than the reader's own 担当.
+AUDIT_AFTER_HOURS = (
+    env.int("AUDIT_AFTER_HOURS_START", default=22, minimum=0, maximum=23),
+    env.int("AUDIT_AFTER_HOURS_END", default=6, minimum=0, maximum=23),
+)
+AUDIT_OUTSIDE_BASIS_LIMIT = env.int("AUDIT_OUTSIDE_BASIS_LIMIT", default=10, minimum=1)
+
 # Idle sessions end: the expiry moves forward with every request.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30, minimum=1, maximum=24 * 60)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
