@@ -42,6 +42,7 @@ from jusou import access
 from jusou import services as core_services
 from jusou.models import AccessBasis, Agency, Role, User
 from jusou.registry import check_transition_guards
+from jusou.services import save_with_history as _save
 
 
 class CaseError(ValidationError):
@@ -53,15 +54,6 @@ class ConcurrentEdit(CaseError):
         super().__init__(
             "他の職員が先にこのケースを更新しました。画面を読み込み直してから、もう一度操作してください。"
         )
-
-
-def _save(obj, *, acting_user: User | None, reason: str = "", exclude=None, **kwargs):
-    obj.full_clean(exclude=exclude)
-    obj._history_user = acting_user
-    if reason:
-        obj._change_reason = reason
-    obj.save(**kwargs)
-    return obj
 
 
 def _staff_agency(user: User, agency: Agency | None) -> Agency:

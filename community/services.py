@@ -6,6 +6,7 @@ from django.db import transaction
 
 from community.models import Activity, CommunityResource, CoordinatorActivity, Platform
 from jusou.models import ResourceGap, ResourceGapStatus, Role, User
+from jusou.services import save_with_history as _save
 
 GAP_TRANSITIONS = {
     ResourceGapStatus.NOTED: {ResourceGapStatus.CONSIDERING},
@@ -17,15 +18,6 @@ GAP_TRANSITIONS = {
 def require_editor(user: User) -> None:
     if not user.roles & {Role.WORKER, Role.COORDINATOR}:
         raise PermissionDenied("地域資源の登録・更新は相談員または相談支援包括化推進員が行います。")
-
-
-def _save(obj, *, acting_user, reason=""):
-    obj.full_clean()
-    obj._history_user = acting_user
-    if reason:
-        obj._change_reason = reason
-    obj.save()
-    return obj
 
 
 @transaction.atomic

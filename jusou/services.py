@@ -19,6 +19,17 @@ from jusou.roles import ensure_system_admin_group
 log = logging.getLogger(__name__)
 
 
+def save_with_history(obj, *, acting_user: User | None, reason: str = "", exclude=None, **save_kwargs):
+    """The one way services save a domain record: validate (model and database constraints), then
+    save with the acting user and the reason in django-simple-history (also outside a request)."""
+    obj.full_clean(exclude=exclude)
+    obj._history_user = acting_user
+    if reason:
+        obj._change_reason = reason
+    obj.save(**save_kwargs)
+    return obj
+
+
 @transaction.atomic
 def membership_grant(
     *, user: User, agency: Agency | None, role: str, acting_user: User | None, started_on: date | None = None

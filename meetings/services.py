@@ -16,6 +16,7 @@ from cases.models import Case, CaseStatus, HouseholdMember, Person
 from cases.selectors import case_can_change
 from jusou import access
 from jusou.models import AccessBasis, AccessGrant, Agency, ResourceGap, Role, User
+from jusou.services import save_with_history as _save
 from meetings.models import (
     AgendaItem,
     AgendaKind,
@@ -42,15 +43,6 @@ from meetings.models import (
 def _require_coordinator(user: User) -> None:
     if not user.has_role(Role.COORDINATOR):
         raise PermissionDenied("この操作は相談支援包括化推進員が行います。")
-
-
-def _save(obj, *, acting_user, reason="", **kwargs):
-    obj.full_clean(exclude=kwargs.pop("exclude", None))
-    obj._history_user = acting_user
-    if reason:
-        obj._change_reason = reason
-    obj.save(**kwargs)
-    return obj
 
 
 def case_accept(*, case: Case, acting_user: User, reason: str = "") -> Case:

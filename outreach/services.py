@@ -11,19 +11,11 @@ from cases.selectors import case_get_for_user, coordinators, person_get_for_user
 from jusou import access
 from jusou import services as core_services
 from jusou.models import AccessBasis, Agency, Role, User
+from jusou.services import save_with_history as _save
 from outreach.models import NO_CONTACT_KINDS, OutreachContact, OutreachEngagement, Stage
 
 # Three visits in a row without meeting anyone is a pattern the coordinator should hear about.
 NO_CONTACT_ALERT = 3
-
-
-def _save(obj, *, acting_user, reason="", **kwargs):
-    obj.full_clean()
-    obj._history_user = acting_user
-    if reason:
-        obj._change_reason = reason
-    obj.save(**kwargs)
-    return obj
 
 
 def _require_change(engagement: OutreachEngagement, user: User) -> None:

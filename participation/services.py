@@ -11,6 +11,7 @@ from cases.selectors import case_can_change
 from community import services as community_services
 from community.models import CommunityResource, ParticipationKind
 from jusou.models import User
+from jusou.services import save_with_history as _save
 from participation.models import (
     ACTIVE_PLACEMENT,
     PLACEMENT_TRANSITIONS,
@@ -22,15 +23,6 @@ from participation.models import (
     PlacementStatus,
     Proposal,
 )
-
-
-def _save(obj, *, acting_user, reason="", **kwargs):
-    obj.full_clean()
-    obj._history_user = acting_user
-    if reason:
-        obj._change_reason = reason
-    obj.save(**kwargs)
-    return obj
 
 
 def _require_case_writer(case: Case, user: User) -> None:
