@@ -28,6 +28,7 @@ from cases.models import (
 from cases.policy import apply_household_policy, apply_location_policy, mask_sensitive
 from jusou.access import access_basis, visible_q
 from jusou.models import AccessBasis, Role, User
+from jusou.registry import consent_scope
 from jusou.text import normalize_for_search
 
 
@@ -83,6 +84,18 @@ def case_basis(user: User, case: Case) -> str:
     if basis is None and is_supervisor(user):
         return AccessBasis.SUPERVISOR
     return basis or ""
+
+
+# The parts of a case record, named as the information categories a consent can open.
+CASE_SECTIONS = ("basic", "household", "issues", "progress", "plan")
+
+
+def case_read_scope(user: User, case: Case) -> tuple[str, set[str]]:
+    """The basis of this read and the parts of the case it opens: everything, except that 本人同意
+    as the only basis opens just the categories the person consented to share."""
+    basis = case_basis(user, case)
+    scope = consent_scope(user, case) if basis == AccessBasis.CONSENT else set(CASE_SECTIONS)
+    return basis, scope
 
 
 @dataclass

@@ -49,7 +49,7 @@ class CaseError(ValidationError):
     """A refused action on a case, with a message for the user."""
 
 
-class ConcurrentEdit(CaseError):
+class ConcurrentEdit(CaseError, core_services.EditConflict):
     def __init__(self):
         super().__init__(
             "他の職員が先にこのケースを更新しました。画面を読み込み直してから、もう一度操作してください。"

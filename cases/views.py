@@ -30,12 +30,10 @@ from cases.forms import (
 from cases.models import CaseStatus, CodeKind, EmergencyAccess, HouseholdMember, ProgressNote
 from jusou.access import read_log
 from jusou.models import AccessBasis, ReadLog, Role, User
-from jusou.registry import case_panels, consent_scope
+from jusou.registry import case_panels
 from jusou.views import post_action
 
 CASE_PAGE_SIZE = 50
-# The parts of the case page, named as the information categories a consent can open.
-CASE_SECTIONS = ("basic", "household", "issues", "progress", "plan")
 NEW_PERSON_FIELDS = ("name", "kana", "birth_date", "birth_date_precision", "sex", "address", "phone",
                      "atena_number", "attributes")  # fmt: skip
 CONSULTATION_FIELDS = ("received_at", "channel", "route", "first_noticed_by", "consulter_name", "issues",
@@ -175,10 +173,8 @@ def case_list(request):
 def case_detail(request, pk):
     _require_staff(request)
     case = selectors.case_get_for_user(request.user, pk)
-    basis = selectors.case_basis(request.user, case)
+    basis, scope = selectors.case_read_scope(request.user, case)
     read_log(user=request.user, action=ReadLog.Action.VIEW, obj=case, basis=basis)
-    # 本人同意 as the only basis opens just the categories the person consented to share.
-    scope = consent_scope(request.user, case) if basis == AccessBasis.CONSENT else set(CASE_SECTIONS)
     can_change = selectors.case_can_change(request.user, case)
     issues = list(case.issues.all())
     writable = {}

@@ -173,9 +173,18 @@ def access_basis(user: User, obj: models.Model, permission: str = "view") -> str
 
 
 @transaction.atomic
-def read_log(*, user: User, action: str, obj: models.Model | None = None, basis: str = "", detail: str = ""):
+def read_log(
+    *,
+    user: User,
+    action: str,
+    obj: models.Model | None = None,
+    basis: str = "",
+    detail: str = "",
+    model: type[models.Model] | None = None,
+):
     """Append a row to the read log (DOMAIN.md §8: tamper-evident logs of who viewed which case),
-    chained to the previous row's hash. Appends are serialised so the chain never forks."""
+    chained to the previous row's hash. Appends are serialised so the chain never forks. `model`
+    names the record type of a read that covers several rows (an API list)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [READ_LOG_LOCK])
@@ -183,7 +192,9 @@ def read_log(*, user: User, action: str, obj: models.Model | None = None, basis:
     row = ReadLog(
         user=user,
         action=action,
-        content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
+        content_type=ContentType.objects.get_for_model(obj if obj is not None else model)
+        if (obj is not None or model is not None)
+        else None,
         object_id=obj.pk if obj is not None else None,
         basis=basis,
         detail=detail[:500],

@@ -4,12 +4,14 @@ Memberships are changed through the services so that admin access (is_staff) fol
 システム管理者 role; history views come from django-simple-history.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from jusou import services
-from jusou.models import Agency, Area, StaffMembership, User
+from jusou.api.auth import token_issue
+from jusou.models import Agency, ApiClient, ApiScope, Area, StaffMembership, User
 
 
 class StaffMembershipInline(admin.TabularInline):
@@ -79,3 +81,61 @@ class AreaAdmin(SimpleHistoryAdmin):
     list_display = ["name", "level", "parent", "code"]
     list_filter = ["level"]
     search_fields = ["name", "code"]
+
+
+class ApiClientForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        label="許可する操作", choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ApiClient
+        fields = ["name", "department", "agency", "scopes"]
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(SimpleHistoryAdmin):
+    """Machine clients: registered through the service (which makes the service account), tokens
+    issued here or with `manage.py api_client_token`, shown once, stored only as a hash."""
+
+    form = ApiClientForm
+    list_display = ["name", "department", "agency", "is_active", "created_at"]
+    list_filter = ["is_active", "agency"]
+    search_fields = ["name", "department"]
+    actions = ["issue_token", "suspend", "resume"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Which agency a client acts for is fixed: a different agency is a different registration.
+        return ["agency", "is_active"] if obj else ["is_active"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.save_with_history(obj, acting_user=request.user, reason="API連携システムの変更")
+        else:
+            saved = services.api_client_register(
+                name=obj.name, department=obj.department, agency=obj.agency, scopes=obj.scopes,
+                acting_user=request.user,
+            )  # fmt: skip
+            obj.pk, obj.user = saved.pk, saved.user
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="トークンを発行する（一度だけ表示）")
+    def issue_token(self, request, queryset):
+        for client in queryset.filter(is_active=True):
+            instance, token = token_issue(user=client.user)
+            self.message_user(
+                request, f"{client.name}: {token}（{instance.expiry:%Y-%m-%d} まで有効。この画面を離れると再表示できません）",
+                messages.WARNING,
+            )  # fmt: skip
+
+    @admin.action(description="停止する（すべてのトークンが無効になります）")
+    def suspend(self, request, queryset):
+        for client in queryset:
+            services.api_client_set_active(client=client, active=False, acting_user=request.user)
+
+    @admin.action(description="再開する")
+    def resume(self, request, queryset):
+        for client in queryset:
+            services.api_client_set_active(client=client, active=True, acting_user=request.user)

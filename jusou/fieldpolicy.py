@@ -49,7 +49,9 @@ def mask(obj: models.Model, fields: Iterable[str]) -> models.Model:
             setattr(obj, name, None)
         else:
             setattr(obj, name, MASK)
-    obj._masked_fields = set(getattr(obj, "_masked_fields", ())) | set(names)
+    # Many-to-many fields are recorded too, so that a serializer leaves them out rather than loading them.
+    relations = [name for name in fields if name in _many_to_many_names(type(obj))]
+    obj._masked_fields = set(getattr(obj, "_masked_fields", ())) | set(names) | set(relations)
     return obj
 
 
@@ -63,3 +65,7 @@ def mask_sensitive(objects: Iterable[models.Model]) -> list:
 
 def _concrete_names(model) -> set[str]:
     return {f.name for f in model._meta.concrete_fields}
+
+
+def _many_to_many_names(model) -> set[str]:
+    return {f.name for f in model._meta.many_to_many}

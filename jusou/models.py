@@ -26,6 +26,9 @@ class Role(models.TextChoices):
     # 支援会議 members from outside the agencies (民生委員, 住民 …): a meeting-only account that sees
     # nothing but the meetings it is a member of.
     MEETING_MEMBER = "meeting_member", "支援会議の構成員（外部）"
+    # The service account of a registered API client (福祉総合システム …): acts for one agency, through
+    # the same grants as its staff, and only within the client's scopes.
+    API_CLIENT = "api_client", "外部システム（API連携）"
 
 
 class User(AbstractUser):
@@ -376,6 +379,7 @@ class ReadLog(models.Model):
         SEARCH = "search", "検索"
         PRINT = "print", "印刷"
         EXPORT = "export", "出力"
+        API = "api", "API取得"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="職員", on_delete=models.PROTECT, related_name="+"
@@ -453,3 +457,82 @@ class ResourceGap(models.Model):
 
     def __str__(self):
         return f"{self.category}（{self.get_status_display()}）"
+
+
+class ApiScope(models.TextChoices):
+    """What a registered machine client may do. Staff are not limited by scopes: their roles and
+    grants decide, as in the browser."""
+
+    AGENCIES_READ = "agencies:read", "機関の参照"
+    PEOPLE_READ = "people:read", "本人・世帯の参照"
+    PEOPLE_WRITE = "people:write", "本人の登録・宛名番号の連携"
+    CONSULTATIONS_READ = "consultations:read", "相談受付の参照"
+    CONSULTATIONS_WRITE = "consultations:write", "相談受付・つなぎの登録"
+    CASES_READ = "cases:read", "支援ケースの参照"
+    CASES_WRITE = "cases:write", "支援ケースの更新"
+    MEETINGS_READ = "meetings:read", "多機関協働（同意・プラン・会議）の参照"
+    OUTREACH_READ = "outreach:read", "アウトリーチの参照"
+    PARTICIPATION_READ = "participation:read", "参加支援の参照"
+    COMMUNITY_READ = "community:read", "地域資源の参照"
+    STATISTICS_READ = "statistics:read", "統計の参照"
+
+
+class ApiClient(models.Model):
+    """A registered machine client (外部システム): another municipal system that calls the API.
+
+    It acts through its own service account (`user`), which holds an 外部システム membership at the
+    agency it acts for, so it sees exactly what that agency's grants allow — and of that only what
+    its scopes name. Tokens (django-rest-knox: stored hashed, expiring) belong to that account;
+    deactivating the client deactivates the account, which ends every token at once.
+    """
+
+    name = models.CharField("システム名", max_length=100, unique=True)
+    department = models.CharField("所管部署", max_length=100)
+    agency = models.ForeignKey(
+        Agency, verbose_name="代理する機関", on_delete=models.PROTECT, related_name="+"
+    )
+    scopes = models.JSONField("許可する操作", default=list)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name="サービスアカウント", on_delete=models.PROTECT,
+        related_name="api_client", editable=False,
+    )  # fmt: skip
+    is_active = models.BooleanField("有効", default=True)
+    created_at = models.DateTimeField("登録日時", default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "API連携システム"
+        verbose_name_plural = "API連携システム"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def has_scope(self, scope: str) -> bool:
+        return self.is_active and scope in self.scopes
+
+
+class IdempotencyKey(models.Model):
+    """A POST that created something, remembered by its Idempotency-Key so that a retried push
+    returns the first answer instead of creating a duplicate. Written in the same transaction as the
+    record it created: a request that failed leaves no key behind and may be retried."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=300)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "冪等キー"
+        verbose_name_plural = "冪等キー"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.key}"

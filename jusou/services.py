@@ -19,6 +19,11 @@ from jusou.roles import ensure_system_admin_group
 log = logging.getLogger(__name__)
 
 
+class EditConflict(ValidationError):
+    """Someone else changed the record first: the edit was refused so nothing is overwritten
+    (the API answers 409; forms ask the user to reload)."""
+
+
 def save_with_history(obj, *, acting_user: User | None, reason: str = "", exclude=None, **save_kwargs):
     """The one way services save a domain record: validate (model and database constraints), then
     save with the acting user and the reason in django-simple-history (also outside a request)."""
@@ -157,3 +162,45 @@ def notification_mark_read(*, notification: Notification, acting_user: User) -> 
 
 def notifications_mark_all_read(*, acting_user: User) -> int:
     return Notification.objects.unread().filter(recipient=acting_user).update(read_at=timezone.now())
+
+
+@transaction.atomic
+def api_client_register(
+    *, name: str, department: str, agency: Agency, scopes: list[str], acting_user: User | None
+):
+    """Register a machine client (外部システム) acting for `agency` within `scopes`.
+
+    Invariant: the client's service account has no password (it can never log in to the pages) and
+    one 外部システム membership at that agency, so the agency's grants decide what it sees.
+    """
+    from jusou.models import ApiClient, ApiScope
+
+    unknown = set(scopes) - set(ApiScope.values)
+    if unknown:
+        raise ValidationError({"scopes": f"不明な権限です: {', '.join(sorted(unknown))}"})
+    import secrets
+
+    user = User(username=f"api-{secrets.token_hex(8)}", last_name=name[:150], is_active=True)
+    user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user._history_user = acting_user
+    user.save()
+    membership_grant(user=user, agency=agency, role=Role.API_CLIENT, acting_user=acting_user)
+    client = ApiClient(name=name, department=department, agency=agency, scopes=sorted(set(scopes)), user=user)
+    return save_with_history(client, acting_user=acting_user, reason="API連携システムの登録")
+
+
+@transaction.atomic
+def api_client_set_active(*, client, active: bool, acting_user: User | None):
+    """Suspend or resume a machine client. Suspending ends every token at once (the account goes
+    inactive, and token authentication refuses inactive accounts)."""
+    client.is_active = active
+    save_with_history(client, acting_user=acting_user, reason="有効化" if active else "停止")
+    client.user.is_active = active
+    client.user._history_user = acting_user
+    client.user.save(update_fields=["is_active"])
+    if not active:
+        from knox.models import AuthToken
+
+        AuthToken.objects.filter(user=client.user).delete()
+    return client

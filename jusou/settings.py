@@ -273,11 +273,46 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# --- REST framework (the API itself comes with its own issue) -------------------------------------
+# --- REST API (/api/v1/) ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "jusou.api.auth.BearerTokenAuthentication",
+        "jusou.api.auth.StaffSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["jusou.api.auth.ApiAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["jusou.api.auth.ClientRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "jusou.api.pagination.Cursor",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "jusou.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DATETIME_FORMAT": "iso-8601",
+}
+# Personal and machine-client tokens (django-rest-knox) expire after this many days.
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=30, minimum=1, maximum=366)
+# Requests per account (each machine client counts alone), counted in the shared cache.
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/minute")
+API_TOKEN_RATE_LIMIT = env.str("API_TOKEN_RATE_LIMIT", default="20/minute")
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024, minimum=1024)
+REST_KNOX = {"TOKEN_TTL": timedelta(days=API_TOKEN_DAYS), "AUTH_HEADER_PREFIX": "Bearer"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "jusou API",
+    "DESCRIPTION": "重層的支援体制整備事業 ケース管理システムの API。閲覧・更新は画面と同じ権限（担当・支援会議・本人同意・管理者）に従います。",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_AUTHENTICATION": ["jusou.api.auth.StaffSessionAuthentication", "jusou.api.auth.BearerTokenAuthentication"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "AgencyKindEnum": "jusou.models.AgencyKind",
+        "NoteKindEnum": "cases.models.NoteKind",
+    },
 }
 
 # --- Logging -----------------------------------------------------------------------------------------

@@ -1,0 +1,730 @@
+"""包括的相談支援 through the API: people, households, consultations, cases (with their transitions as
+actions), assessments, progress notes and aggregate counts.
+
+Every read starts from the same selectors as the pages (a record outside the caller's basis answers
+404), every write goes through the same services (403 where the caller may read but not write),
+and whatever the lists and search results mask on the pages is masked here too.
+"""
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.filters import OrderingFilter
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from cases import selectors, services
+from cases.models import (
+    Assessment,
+    Case,
+    CaseStatus,
+    Code,
+    CodeKind,
+    Consultation,
+    ConsultationOutcome,
+    Household,
+    NoteKind,
+    Person,
+    ProgressNote,
+    Urgency,
+)
+from cases.policy import apply_household_policy, apply_location_policy, mask_sensitive
+from jusou.api.base import (
+    ApiViewSet,
+    PolicySerializer,
+    StrictSerializer,
+    api_read_log,
+    etag_of,
+    expected_version,
+    idempotent,
+    require_if_match,
+)
+from jusou.api.errors import PreconditionFailed
+from jusou.api.pagination import Cursor
+from jusou.models import AccessBasis, Agency, ApiScope, User
+from jusou.text import normalize_for_search
+
+
+def code_field(kind, **kwargs):
+    """A code-list entry by its stable code (DOMAIN.md §6), e.g. "phone"; only active entries."""
+    return serializers.SlugRelatedField(
+        slug_field="code", queryset=Code.objects.filter(kind=kind, is_active=True), **kwargs
+    )
+
+
+def agency_field(**kwargs):
+    return serializers.SlugRelatedField(
+        slug_field="code", queryset=Agency.objects.filter(is_active=True), **kwargs
+    )
+
+
+# --- People and households -------------------------------------------------------------------------
+
+
+class PersonRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Person
+        fields = ["id", "name", "kana"]
+
+
+class PersonSerializer(PolicySerializer):
+    attributes = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    registered_by_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    address_confidential = serializers.SerializerMethodField(help_text="住所秘匿の対象か")
+
+    class Meta:
+        model = Person
+        fields = ["id", "name", "kana", "birth_date", "birth_date_precision", "sex", "address", "phone", "email",
+                  "atena_number", "attributes", "notes", "registered_by_agency", "created_at",
+                  "address_confidential"]  # fmt: skip
+
+    def get_address_confidential(self, person) -> bool:
+        return bool(getattr(person, "address_confidential", False))
+
+
+class PersonWriteSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=100)
+    kana = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    birth_date = serializers.DateField(required=False, allow_null=True)
+    birth_date_precision = serializers.ChoiceField(Person._meta.get_field("birth_date_precision").choices,
+                                                   required=False)  # fmt: skip
+    sex = serializers.ChoiceField(Person._meta.get_field("sex").choices, required=False)
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    atena_number = serializers.CharField(max_length=20, required=False, allow_blank=True, allow_null=True,
+                                         help_text="宛名番号（住民記録システムとの連携用）")  # fmt: skip
+    attributes = code_field(CodeKind.ATTRIBUTE, many=True, required=False)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class PersonUpdateSerializer(PersonWriteSerializer):
+    name = serializers.CharField(max_length=100, required=False)
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, help_text="変更の理由")
+
+
+class PersonFilter(filters.FilterSet):
+    q = filters.CharFilter(
+        method="search", help_text="氏名・ふりがな（漢字・ひらがな・カタカナ・半角を区別しない）"
+    )
+    atena_number = filters.CharFilter()
+    birth_date = filters.DateFilter()
+
+    class Meta:
+        model = Person
+        fields = ["q", "atena_number", "birth_date"]
+
+    def search(self, queryset, name, value):
+        key = normalize_for_search(value)
+        return (
+            queryset.filter(Q(name_search__contains=key) | Q(kana_search__contains=key)) if key else queryset
+        )
+
+
+class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """本人・対象者. Lists carry no 要配慮個人情報; whereabouts under 住所秘匿 show only to the staff
+    personally assigned to the person's case."""
+
+    serializer_class = PersonSerializer
+    filterset_class = PersonFilter
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["id", "kana_search", "created_at"]
+    ordering = ["id"]
+    scopes = {"read": ApiScope.PEOPLE_READ, "write": ApiScope.PEOPLE_WRITE}
+
+    model = Person
+
+    def visible(self, user):
+        return selectors.persons_visible_to(user).select_related("registered_by_agency")
+
+    def list(self, request):
+        def rows(page):
+            page = apply_location_policy(request.user, page, log=False)
+            return mask_sensitive(page)
+
+        return self.list_response(self.filter_queryset(self.get_queryset()), rows)
+
+    def retrieve(self, request, pk=None):
+        person = selectors.person_get_for_user(request.user, _pk(pk))
+        self.log_detail(person, AccessBasis.SUPERVISOR if selectors.is_supervisor(request.user) else "")
+        return Response(PersonSerializer(person).data, headers={"ETag": etag_of(person)})
+
+    @extend_schema(request=PersonWriteSerializer, responses={201: PersonSerializer})
+    @idempotent
+    def create(self, request):
+        """Register a person for the caller's agency (no duplicate check here: consultations do it)."""
+        data = _valid(PersonWriteSerializer, request.data)
+        person = services.person_register(acting_user=request.user, **data)
+        return Response(PersonSerializer(person).data, status=201, headers={"ETag": etag_of(person)})
+
+    @extend_schema(request=PersonUpdateSerializer, responses=PersonSerializer,
+                   parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)])  # fmt: skip
+    def partial_update(self, request, pk=None):
+        """Correct a person's details or link their 宛名番号. Send the ETag you read as If-Match."""
+        data = _valid(PersonUpdateSerializer, request.data)
+        person = selectors.person_get_for_user(request.user, _pk(pk), log=False)
+        with transaction.atomic():
+            locked = Person.objects.select_for_update().get(pk=person.pk)
+            require_if_match(request, locked)
+            attributes = data.pop("attributes", None)
+            reason = data.pop("reason", "")
+            services.person_update(person=locked, acting_user=request.user, reason=reason or "API による更新",
+                                   attributes=attributes, **data)  # fmt: skip
+        person = selectors.person_get_for_user(request.user, person.pk, log=False)
+        return Response(PersonSerializer(person).data, headers={"ETag": etag_of(person)})
+
+
+class MemberSerializer(serializers.Serializer):
+    person = PersonRefSerializer()
+    relationship = serializers.CharField()
+    lives_together = serializers.BooleanField()
+    is_main_carer = serializers.BooleanField()
+    is_key_person = serializers.BooleanField()
+    joined_on = serializers.DateField()
+    left_on = serializers.DateField(allow_null=True)
+
+
+class HouseholdSerializer(PolicySerializer):
+    registered_by_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    members = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Household
+        fields = ["id", "name", "address", "notes", "registered_by_agency", "created_at", "members"]
+
+    def get_members(self, household) -> list[dict]:
+        members = getattr(household, "current_members", None)
+        return [] if members is None else MemberSerializer(members, many=True).data
+
+
+class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """世帯 with their current members (the address masked when it would reveal a 住所秘匿 member)."""
+
+    serializer_class = HouseholdSerializer
+    scopes = {"read": ApiScope.PEOPLE_READ}
+
+    model = Household
+
+    def visible(self, user):
+        return selectors.households_visible_to(user).select_related("registered_by_agency")
+
+    def list(self, request):
+        def rows(page):
+            return mask_sensitive(apply_household_policy(request.user, page))
+
+        return self.list_response(self.get_queryset(), rows)
+
+    def retrieve(self, request, pk=None):
+        household = selectors.household_get_for_user(request.user, _pk(pk))
+        household.current_members = list(
+            household.members.filter(left_on__isnull=True).select_related("person").order_by("pk")
+        )
+        self.log_detail(household)
+        return Response(HouseholdSerializer(household).data)
+
+
+# --- Consultations ---------------------------------------------------------------------------------
+
+
+class ConsultationSerializer(PolicySerializer):
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    channel = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    route = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    first_noticed_by = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    issues = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    main_issue = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    referred_to = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Consultation
+        fields = ["id", "agency", "received_at", "recorded_by", "channel", "route", "first_noticed_by",
+                  "consulter_name", "person", "household", "issues", "main_issue", "urgency", "summary",
+                  "action_taken", "outcome", "referred_to", "case"]  # fmt: skip
+
+
+class NewPersonSerializer(PersonWriteSerializer):
+    pass
+
+
+class ConsultationCreateSerializer(StrictSerializer):
+    received_at = serializers.DateTimeField()
+    channel = code_field(CodeKind.CHANNEL)
+    route = code_field(CodeKind.ROUTE)
+    first_noticed_by = code_field(CodeKind.ROUTE, required=False, allow_null=True)
+    consulter_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    issues = code_field(CodeKind.ISSUE, many=True, allow_empty=False)
+    main_issue = code_field(CodeKind.ISSUE)
+    urgency = serializers.ChoiceField(Urgency.choices, required=False)
+    summary = serializers.CharField()
+    action_taken = serializers.CharField(required=False, allow_blank=True)
+    outcome = serializers.ChoiceField(ConsultationOutcome.choices)
+    referred_to = agency_field(required=False, allow_null=True)
+    person = serializers.IntegerField(required=False, allow_null=True, help_text="既に登録されている本人のID")
+    new_person = NewPersonSerializer(required=False, allow_null=True, help_text="新しく登録する本人")
+    duplicate_confirmed = serializers.BooleanField(
+        required=False, default=False, help_text="重複の可能性を確認したうえで新しい本人として登録する"
+    )
+    household_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    relationship = serializers.CharField(max_length=30, required=False, allow_blank=True)
+
+    def validate(self, data):
+        if data.get("person") and data.get("new_person"):
+            raise serializers.ValidationError("person と new_person はどちらか一方だけを指定してください。",
+                                              code="person_conflict")  # fmt: skip
+        return data
+
+
+class DuplicateSuspectedError(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    candidates = serializers.ListField(
+        child=serializers.IntegerField(), help_text="呼び出し元が見られる候補の本人ID"
+    )
+    known_elsewhere = serializers.BooleanField(help_text="呼び出し元が見られない機関で把握されている可能性")
+
+
+class ConsultationFilter(filters.FilterSet):
+    received_from = filters.DateFilter(field_name="received_at", lookup_expr="date__gte")
+    received_to = filters.DateFilter(field_name="received_at", lookup_expr="date__lte")
+    outcome = filters.ChoiceFilter(choices=ConsultationOutcome.choices)
+    person = filters.NumberFilter()
+
+    class Meta:
+        model = Consultation
+        fields = ["received_from", "received_to", "outcome", "person"]
+
+
+class ConsultationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """相談受付. A 福祉総合システム pushes new consultations (and referrals) here, with an Idempotency-Key."""
+
+    serializer_class = ConsultationSerializer
+    filterset_class = ConsultationFilter
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["received_at", "id"]
+    ordering = ["-received_at", "-id"]
+    scopes = {"read": ApiScope.CONSULTATIONS_READ, "write": ApiScope.CONSULTATIONS_WRITE}
+
+    model = Consultation
+
+    def visible(self, user):
+        return selectors.consultations_visible_to(user).select_related(
+            "agency",
+            "recorded_by",
+            "channel",
+            "route",
+            "first_noticed_by",
+            "main_issue",
+            "referred_to",
+            "person",
+        )
+
+    def list(self, request):
+        return self.list_response(self.filter_queryset(self.get_queryset()),
+                                  lambda page: selectors.consultation_list_rows(request.user, page))  # fmt: skip
+
+    def retrieve(self, request, pk=None):
+        consultation = get_object_or_404(self.get_queryset().prefetch_related("issues"), pk=_pk(pk))
+        self.log_detail(consultation)
+        return Response(ConsultationSerializer(consultation).data)
+
+    @extend_schema(request=ConsultationCreateSerializer,
+                   responses={201: ConsultationSerializer, 409: DuplicateSuspectedError},
+                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)])  # fmt: skip
+    @idempotent
+    def create(self, request):
+        """Record a consultation, as on the 相談受付 page: an existing person (`person`), a new one
+        (`new_person`: refused with 409 `duplicate_suspected` while they may already be known, until
+        resent with `duplicate_confirmed`), or nobody (anonymous)."""
+        data = _valid(ConsultationCreateSerializer, request.data)
+        person_id, new_person = data.pop("person", None), data.pop("new_person", None)
+        person = selectors.person_get_for_user(request.user, person_id, log=False) if person_id else None
+        try:
+            consultation = services.intake_record(
+                acting_user=request.user, person=person, new_person=new_person,
+                duplicate_confirmed=data.pop("duplicate_confirmed"), household_name=data.pop("household_name", ""),
+                relationship=data.pop("relationship", "") or "本人", **data,
+            )  # fmt: skip
+        except services.DuplicateSuspected as suspected:
+            return Response({
+                "status": 409, "code": "duplicate_suspected", "message": " ".join(suspected.messages),
+                "candidates": [p.pk for p in suspected.check.visible],
+                "known_elsewhere": suspected.check.known_elsewhere, "errors": [],
+            }, status=409)  # fmt: skip
+        return Response(ConsultationSerializer(consultation).data, status=201)
+
+
+# --- Cases -------------------------------------------------------------------------------------------
+
+
+class CaseSerializer(PolicySerializer):
+    person = PersonRefSerializer(read_only=True)
+    owning_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    lead_worker = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    issues = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    close_reason = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    suspend_reason = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    allowed_transitions = serializers.SerializerMethodField(
+        help_text="呼び出し元が行える状態変更（一覧では null）"
+    )
+
+    class Meta:
+        model = Case
+        fields = ["id", "number", "status", "person", "household", "owning_agency", "lead_worker", "issues",
+                  "risk_abuse", "risk_suicide", "risk_life", "next_follow_up_on", "close_reason",
+                  "suspend_reason", "opened_at", "closed_at", "version", "allowed_transitions"]  # fmt: skip
+
+    def get_allowed_transitions(self, case) -> list[str] | None:
+        return getattr(case, "actions", None)
+
+
+class CaseUpdateSerializer(StrictSerializer):
+    risk_abuse = serializers.BooleanField(required=False)
+    risk_suicide = serializers.BooleanField(required=False)
+    risk_life = serializers.BooleanField(required=False)
+    next_follow_up_on = serializers.DateField(required=False, allow_null=True)
+    issues = code_field(CodeKind.ISSUE, many=True, required=False)
+    lead_worker = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.filter(is_active=True),
+                                               required=False)  # fmt: skip
+
+
+class TransitionSerializer(StrictSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class CloseSerializer(TransitionSerializer):
+    close_reason = code_field(CodeKind.CLOSE_REASON)
+
+
+class SuspendSerializer(TransitionSerializer):
+    suspend_reason = code_field(CodeKind.SUSPEND_REASON)
+
+
+class CaseFilter(filters.FilterSet):
+    """Parsed here, applied by selectors.case_list — the same filters as the case list page."""
+
+    scope = filters.ChoiceFilter(choices=[("mine", "自分が主担当"), ("agency", "所属機関"), ("all", "見られるすべて")],
+                                 method="noop", help_text="既定: all（見られるすべて）")  # fmt: skip
+    status = filters.ChoiceFilter(choices=CaseStatus.choices, method="noop")
+    issue = filters.CharFilter(method="noop", help_text="課題分類のコード")
+    risk = filters.BooleanFilter(method="noop")
+    worker = filters.CharFilter(method="noop", help_text="主担当者のユーザー名")
+    overdue = filters.BooleanFilter(method="noop")
+    q = filters.CharFilter(method="noop", help_text="本人の氏名・ふりがな")
+
+    class Meta:
+        model = Case
+        fields = []
+
+    def noop(self, queryset, name, value):
+        return queryset
+
+    @property
+    def qs(self):
+        data = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
+        issue = (
+            Code.objects.filter(kind=CodeKind.ISSUE, code=data.get("issue")).first()
+            if data.get("issue")
+            else None
+        )
+        worker = User.objects.filter(username=data.get("worker")).first() if data.get("worker") else None
+        return selectors.case_list(self.request.user, selectors.CaseFilters(
+            scope=data.get("scope") or "all", status=data.get("status") or "",
+            issue=issue.pk if issue else (-1 if data.get("issue") else None),
+            risk=bool(data.get("risk")), worker=worker.pk if worker else (-1 if data.get("worker") else None),
+            overdue=bool(data.get("overdue")), q=(data.get("q") or "")[:100],
+        ))  # fmt: skip
+
+
+TRANSITIONS = {
+    # action name: (target status, request serializer)
+    "assess": (CaseStatus.ASSESSING, TransitionSerializer),
+    "support": (CaseStatus.SUPPORTING, TransitionSerializer),
+    "refer": (CaseStatus.REFERRED, TransitionSerializer),
+    "close": (CaseStatus.CLOSED, CloseSerializer),
+    "suspend": (CaseStatus.SUSPENDED, SuspendSerializer),
+    "resume": (CaseStatus.SUPPORTING, TransitionSerializer),
+}
+
+
+class NoteSerializer(PolicySerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ProgressNote
+        fields = ["id", "case", "occurred_at", "kind", "content", "author", "created_at"]
+        read_only_fields = ["case", "author", "created_at"]
+
+
+class NoteCreateSerializer(StrictSerializer):
+    kind = serializers.ChoiceField(NoteKind.choices)
+    content = serializers.CharField()
+    occurred_at = serializers.DateTimeField(required=False)
+
+
+class AssessmentSerializer(PolicySerializer):
+    issues = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Assessment
+        fields = ["id", "case", "version", "person_wishes", "family_wishes", "issues", "issues_detail",
+                  "household_issues", "strengths", "life_history", "risks", "formulation", "involved_agencies",
+                  "author", "created_at"]  # fmt: skip
+
+
+class AssessmentCreateSerializer(StrictSerializer):
+    issues = code_field(CodeKind.ISSUE, many=True, allow_empty=False)
+    issues_detail = serializers.CharField()
+    formulation = serializers.CharField()
+    person_wishes = serializers.CharField(required=False, allow_blank=True)
+    family_wishes = serializers.CharField(required=False, allow_blank=True)
+    household_issues = serializers.CharField(required=False, allow_blank=True)
+    strengths = serializers.CharField(required=False, allow_blank=True)
+    life_history = serializers.CharField(required=False, allow_blank=True)
+    risks = serializers.CharField(required=False, allow_blank=True)
+    involved_agencies = serializers.CharField(required=False, allow_blank=True)
+
+
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """支援ケース. Lists carry no 要配慮個人情報 (issues and risk flags are null); the detail shows what
+    the caller's basis opens — under 本人同意 only the consented categories."""
+
+    serializer_class = CaseSerializer
+    filterset_class = CaseFilter
+    pagination_class = type("CaseCursor", (Cursor,), {"ordering": ("-opened_at", "-id")})
+    scopes = {"read": ApiScope.CASES_READ, "write": ApiScope.CASES_WRITE}
+
+    model = Case
+
+    def visible(self, user):
+        return selectors.cases_visible_to(user)
+
+    def list(self, request):
+        return self.list_response(self.filter_queryset(self.get_queryset()),
+                                  lambda page: selectors.case_list_rows(request.user, page))  # fmt: skip
+
+    def _case(self, pk, *, for_change=False, section=None):
+        case = selectors.case_get_for_user(self.request.user, _pk(pk), for_change=for_change)
+        basis, scope = selectors.case_read_scope(self.request.user, case)
+        if section is not None and section not in scope:
+            raise PermissionDenied("本人同意の範囲に含まれない情報です。", code="outside_consent")
+        return case, basis, scope
+
+    def _case_response(self, case, scope, status=200):
+        if "issues" not in scope:
+            case = mask_sensitive([case])[0]
+        can_change = selectors.case_can_change(self.request.user, case)
+        case.actions = case.allowed_transitions() if can_change else []
+        return Response(CaseSerializer(case).data, status=status, headers={"ETag": etag_of(case)})
+
+    def retrieve(self, request, pk=None):
+        case, basis, scope = self._case(pk)
+        self.log_detail(case, basis)
+        return self._case_response(case, scope)
+
+    @extend_schema(request=CaseUpdateSerializer, responses=CaseSerializer,
+                   parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)])  # fmt: skip
+    def partial_update(self, request, pk=None):
+        """Change risk flags, issues, the follow-up date or the lead worker. If-Match must carry the
+        ETag (the case's version) you read; an older one answers 412."""
+        case, _, scope = self._case(pk, for_change=True)
+        version = expected_version(request)
+        data = _valid(CaseUpdateSerializer, request.data)
+        current = {
+            "risk_abuse": case.risk_abuse, "risk_suicide": case.risk_suicide, "risk_life": case.risk_life,
+            "next_follow_up_on": case.next_follow_up_on, "issues": list(case.issues.all()),
+        }  # fmt: skip
+        if version != case.version:
+            raise _stale()
+        case = services.case_update(case=case, acting_user=request.user, expected_version=version,
+                                    **{**current, **data})  # fmt: skip
+        return self._case_response(selectors.case_get_for_user(request.user, case.pk), scope)
+
+    def _transition(self, request, pk, name):
+        to_status, serializer = TRANSITIONS[name]
+        case, _, scope = self._case(pk, for_change=True)
+        data = _valid(serializer, request.data)
+        version = expected_version(request) if request.headers.get("If-Match") else None
+        if version is not None and version != case.version:
+            raise _stale()
+        case = services.case_transition(case=case, to_status=to_status, acting_user=request.user,
+                                        expected_version=version, **data)  # fmt: skip
+        return self._case_response(selectors.case_get_for_user(request.user, case.pk), scope)
+
+    @extend_schema(request=TransitionSerializer, responses=CaseSerializer)
+    @action(detail=True, methods=["post"])
+    def assess(self, request, pk=None):
+        """受付 → アセスメント中."""
+        return self._transition(request, pk, "assess")
+
+    @extend_schema(request=TransitionSerializer, responses=CaseSerializer)
+    @action(detail=True, methods=["post"])
+    def support(self, request, pk=None):
+        """→ 支援中 (after an assessment)."""
+        return self._transition(request, pk, "support")
+
+    @extend_schema(request=TransitionSerializer, responses=CaseSerializer)
+    @action(detail=True, methods=["post"])
+    def refer(self, request, pk=None):
+        """多機関協働へのつなぎ: needs an assessment and the reason (what makes the case complex)."""
+        return self._transition(request, pk, "refer")
+
+    @extend_schema(request=CloseSerializer, responses=CaseSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """終結, with a 終結理由 code."""
+        return self._transition(request, pk, "close")
+
+    @extend_schema(request=SuspendSerializer, responses=CaseSerializer)
+    @action(detail=True, methods=["post"])
+    def suspend(self, request, pk=None):
+        """中断, with a 中断理由 code."""
+        return self._transition(request, pk, "suspend")
+
+    @extend_schema(request=TransitionSerializer, responses=CaseSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        """中断 → 支援中, with the reason for resuming."""
+        return self._transition(request, pk, "resume")
+
+    @extend_schema(methods=["GET"], responses=NoteSerializer(many=True))
+    @extend_schema(methods=["POST"], request=NoteCreateSerializer, responses={201: NoteSerializer},
+                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)])  # fmt: skip
+    @action(detail=True, methods=["get", "post"], pagination_class=Cursor)
+    def notes(self, request, pk=None):
+        """支援経過記録 of the case (newest first), or add one."""
+        if request.method == "POST":
+            return self._note_add(request, pk)
+        case, basis, _ = self._case(pk, section="progress")
+        page = self.paginate_queryset(selectors.case_notes(case).order_by("-id"))
+        api_read_log(request, obj=case, basis=basis, detail=f"支援経過記録 {len(page)}件")
+        return self.get_paginated_response(NoteSerializer(page, many=True).data)
+
+    @idempotent
+    def _note_add(self, request, pk):
+        case, _, _ = self._case(pk, for_change=True)
+        data = _valid(NoteCreateSerializer, request.data)
+        note = services.progress_note_add(case=case, acting_user=request.user, **data)
+        return Response(NoteSerializer(note).data, status=201)
+
+    @extend_schema(methods=["GET"], responses=AssessmentSerializer(many=True))
+    @extend_schema(methods=["POST"], request=AssessmentCreateSerializer, responses={201: AssessmentSerializer},
+                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)])  # fmt: skip
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def assessments(self, request, pk=None):
+        """Every version of the assessment (newest first), or record a new version."""
+        if request.method == "POST":
+            return self._assessment_add(request, pk)
+        case, basis, _ = self._case(pk, section="issues")
+        rows = list(case.assessments.select_related("author").prefetch_related("issues").order_by("-version"))
+        api_read_log(request, obj=case, basis=basis, detail=f"アセスメント {len(rows)}版")
+        return Response(AssessmentSerializer(rows, many=True).data)
+
+    @idempotent
+    def _assessment_add(self, request, pk):
+        case, _, _ = self._case(pk, for_change=True)
+        data = _valid(AssessmentCreateSerializer, request.data)
+        assessment = services.assessment_record(case=case, acting_user=request.user, **data)
+        return Response(AssessmentSerializer(assessment).data, status=201)
+
+
+# --- Aggregate counts ------------------------------------------------------------------------------------
+
+
+class StatisticsQuery(StrictSerializer):
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+
+    def validate(self, data):
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise serializers.ValidationError(
+                {"date_to": "終了日は開始日以降にしてください。"}, code="invalid_range"
+            )
+        return data
+
+
+class StatisticsViewSet(ApiViewSet):
+    """Counts only, computed in the database over what the caller may see (a machine client: its
+    agency's records). Names, notes and other personal data never appear here."""
+
+    personal_data = False
+    pagination_class = None
+    scopes = {"read": ApiScope.STATISTICS_READ}
+
+    @extend_schema(
+        parameters=[OpenApiParameter("date_from", str, description="受付日の開始（YYYY-MM-DD）"),
+                    OpenApiParameter("date_to", str, description="受付日の終了（YYYY-MM-DD、その日を含む）")],
+        responses=inline_serializer("ConsultationStatistics", {
+            "date_from": serializers.DateField(allow_null=True), "date_to": serializers.DateField(allow_null=True),
+            "consultations": serializers.IntegerField(), "people": serializers.IntegerField(),
+            "by_route": serializers.DictField(child=serializers.IntegerField()),
+            "by_channel": serializers.DictField(child=serializers.IntegerField()),
+            "by_issue": serializers.DictField(child=serializers.IntegerField()),
+            "by_outcome": serializers.DictField(child=serializers.IntegerField()),
+            "cases_by_status": serializers.DictField(child=serializers.IntegerField()),
+            "generated_at": serializers.DateTimeField(),
+        }),
+    )  # fmt: skip
+    @action(detail=False, methods=["get"])
+    def consultations(self, request):
+        """延べ相談件数, 実人数, and the breakdowns by 経路, 手段, 課題 (multiple answers) and 対応区分;
+        open and closed cases by status."""
+        query = _valid(StatisticsQuery, request.query_params.dict())
+        consultations = selectors.consultations_visible_to(request.user)
+        if query.get("date_from"):
+            consultations = consultations.filter(received_at__date__gte=query["date_from"])
+        if query.get("date_to"):
+            consultations = consultations.filter(received_at__date__lte=query["date_to"])
+
+        def counts(rows, field):
+            return {
+                row[field]: row["n"] for row in rows.values(field).annotate(n=Count("pk")).order_by(field)
+            }
+
+        totals = consultations.aggregate(n=Count("pk"), people=Count("person", distinct=True))
+        issues = Consultation.issues.through.objects.filter(consultation__in=consultations.values("pk"))
+        cases = selectors.cases_visible_to(request.user)
+        return Response({
+            "date_from": query.get("date_from"), "date_to": query.get("date_to"),
+            "consultations": totals["n"], "people": totals["people"],
+            "by_route": counts(consultations, "route__code"), "by_channel": counts(consultations, "channel__code"),
+            "by_issue": counts(issues, "code__code"), "by_outcome": counts(consultations, "outcome"),
+            "cases_by_status": counts(cases, "status"), "generated_at": timezone.now(),
+        })  # fmt: skip
+
+
+# --- helpers ---------------------------------------------------------------------------------------------
+
+
+def _pk(value) -> int:
+    """A primary key from the URL; anything else is simply not found."""
+    if not str(value).isdigit() or len(str(value)) > 18:
+        raise NotFound()
+    return int(value)
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _stale():
+    return PreconditionFailed()
+
+
+router = SimpleRouter()
+router.register("people", PersonViewSet, basename="person")
+router.register("households", HouseholdViewSet, basename="household")
+router.register("consultations", ConsultationViewSet, basename="consultation")
+router.register("cases", CaseViewSet, basename="case")
+router.register("statistics", StatisticsViewSet, basename="statistics")
+urlpatterns = router.urls
