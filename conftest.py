@@ -30,6 +30,14 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _two_factor_off(settings):
+    """Tests log in with force_login or a password and are not about 二要素認証, so it is off for them
+    (the demo's supervisor and admin have an app registered). The 2FA tests turn it on explicitly:
+    jusou/tests/test_twofactor.py and the e2e tests that go through the code page."""
+    settings.TWO_FACTOR_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
 def _office_hours(settings):
     """Tests run at any hour: the after-hours flag is off unless a test turns it on."""
     settings.AUDIT_AFTER_HOURS = None

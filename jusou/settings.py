@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "jusou.twofactor.TwoFactorMiddleware",
     # Every page needs a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -177,6 +178,11 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1, minimum=0, maximum=5)
+
+# 二要素認証 (総務省ガイドライン: 多要素認証): required for 管理者 and システム管理者; anyone who enrols is
+# asked too. false switches 2FA off for everyone (jusou/twofactor.py).
+TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=True)
+OTP_TOTP_ISSUER = "jusou"
 
 # Unusual access flagged to supervisors: reads in the quiet hours (Asia/Tokyo, start-end), and more
 # than AUDIT_OUTSIDE_BASIS_LIMIT reads within an hour on bases other than the reader's own 担当.

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from jusou import audit, views
+from jusou import audit, twofactor_views, views
 
 admin.site.site_header = "jusou システム管理"
 admin.site.site_title = "jusou システム管理"
@@ -14,6 +14,9 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/2fa/", twofactor_views.twofactor_settings, name="twofactor_settings"),
+    path("accounts/2fa/enrol/", twofactor_views.twofactor_enrol, name="twofactor_enrol"),
+    path("accounts/2fa/verify/", twofactor_views.twofactor_verify, name="twofactor_verify"),
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
     path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from jusou.demo import DEMO_PASSWORD, load_demo
+from jusou.twofactor import demo_announcement
 
 
 class Command(BaseCommand):
@@ -29,3 +30,4 @@ class Command(BaseCommand):
         )
         if settings.DEBUG:
             self.stdout.write(f"デモ用パスワード: {DEMO_PASSWORD}（ユーザー名は README を参照）")
+            self.stdout.write("\n".join(demo_announcement()))
