@@ -68,6 +68,14 @@ class Env:
             raise ImproperlyConfigured(f"{name}={value!r} is not one of {', '.join(choices)}.")
         return value
 
+    def rate(self, name: str, default: str) -> str:
+        """A request rate such as "600/minute" (DRF throttling: second, minute, hour or day)."""
+        value = self._raw(name) or default
+        count, _, period = value.partition("/")
+        if not count.isdigit() or int(count) < 1 or period not in ("second", "minute", "hour", "day"):
+            raise ImproperlyConfigured(f"{name}={value!r} is not a rate like 600/minute (second, minute, hour, day).")
+        return value
+
     def list(self, name: str, default: list[str] | None = None) -> list[str]:
         value = self._raw(name)
         if value is None:

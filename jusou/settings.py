@@ -299,8 +299,8 @@ REST_FRAMEWORK = {
 # Personal and machine-client tokens (django-rest-knox) expire after this many days.
 API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=30, minimum=1, maximum=366)
 # Requests per account (each machine client counts alone), counted in the shared cache.
-API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/minute")
-API_TOKEN_RATE_LIMIT = env.str("API_TOKEN_RATE_LIMIT", default="20/minute")
+API_RATE_LIMIT = env.rate("API_RATE_LIMIT", default="600/minute")
+API_TOKEN_RATE_LIMIT = env.rate("API_TOKEN_RATE_LIMIT", default="20/minute")
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024, minimum=1024)
 REST_KNOX = {"TOKEN_TTL": timedelta(days=API_TOKEN_DAYS), "AUTH_HEADER_PREFIX": "Bearer"}
 SPECTACULAR_SETTINGS = {

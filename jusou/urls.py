@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/2fa/", twofactor_views.twofactor_settings, name="twofactor_settings"),
     path("accounts/2fa/enrol/", twofactor_views.twofactor_enrol, name="twofactor_enrol"),
     path("accounts/2fa/verify/", twofactor_views.twofactor_verify, name="twofactor_verify"),
+    path("accounts/tokens/", views.api_tokens, name="api_tokens"),
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
     path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),

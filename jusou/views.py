@@ -1,7 +1,9 @@
+import logging
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
@@ -15,6 +17,8 @@ from jusou import services
 from jusou.forms import StaffLoginForm
 from jusou.registry import panels_for
 from jusou.selectors import notifications_for_user
+
+log = logging.getLogger(__name__)
 
 
 def post_action(request, form, action, success, then):
@@ -91,3 +95,25 @@ def healthz(request):
     except Exception:
         return JsonResponse({"status": "database unavailable"}, status=503)
     return HttpResponse("ok", content_type="text/plain")
+
+
+def api_tokens(request):
+    """APIトークン: staff see their own personal tokens, issue one (shown once) or revoke one."""
+    from knox.models import AuthToken
+
+    from jusou.api.auth import api_client_of, token_issue
+
+    if not request.user.roles or api_client_of(request.user) is not None:
+        raise PermissionDenied("この画面を使う権限がありません。")
+    tokens = AuthToken.objects.filter(user=request.user).order_by("-created")
+    issued = None
+    if request.method == "POST":
+        if request.POST.get("revoke"):
+            deleted, _ = tokens.filter(token_key=request.POST["revoke"][:20]).delete()
+            if deleted:
+                messages.success(request, "トークンを無効にしました。")
+            return redirect("api_tokens")
+        instance, issued = token_issue(user=request.user)
+        log.info("API token issued for %s (%s)", request.user.username, instance.token_key)
+    return render(request, "jusou/api_tokens.html", {"tokens": list(tokens), "issued": issued,
+                                                     "now": timezone.now()})  # fmt: skip

@@ -98,6 +98,8 @@ class ApiAccess(BasePermission):
             return False
         client = api_client_of(user)
         if client is not None:
+            if getattr(view, "any_client", False):  # e.g. /me/: a client may always ask who it is
+                return True
             scopes = getattr(view, "scopes", {})
             kind = "read" if request.method in ("GET", "HEAD", "OPTIONS") else "write"
             needed = scopes.get(kind)

@@ -74,7 +74,8 @@ class ApiViewSet(viewsets.GenericViewSet):
     model: type[models.Model] | None = None
 
     def visible(self, user):
-        raise NotImplementedError
+        """The rows the caller may see; a resource without a selector (public data) lists `queryset`."""
+        return self.queryset.all()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular inspecting the view

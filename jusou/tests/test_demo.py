@@ -20,7 +20,7 @@ def test_loaddemo_is_idempotent(settings):
     assert snapshot == (
         Agency.objects.count(), User.objects.count(), StaffMembership.objects.count(), Notification.objects.count(),
     )  # fmt: skip
-    assert snapshot[1] == 7
+    assert snapshot[1] == 8  # the seven staff of README, and the 福祉総合システム service account
 
 
 def test_demo_staff_have_the_documented_agencies_and_roles(settings):
@@ -42,10 +42,22 @@ def test_demo_staff_have_the_documented_agencies_and_roles(settings):
     assert not User.objects.get(username="supervisor").is_staff
 
 
-def test_loaddemo_refuses_with_debug_off_unless_forced(settings):
+def test_loaddemo_refuses_with_debug_off_unless_forced(settings, capsys):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG が無効です"):
         call_command("loaddemo")
     assert not User.objects.exists()
     call_command("loaddemo", "--force")
-    assert User.objects.count() == 7
+    assert User.objects.filter(api_client__isnull=True).count() == 7  # the staff, and one 外部システム account
+    assert "トークン" not in capsys.readouterr().out  # secrets are printed with DEBUG on only
+
+
+def test_loaddemo_prints_the_machine_client_token_with_debug_on(settings, capsys):
+    from rest_framework.test import APIClient
+
+    settings.DEBUG = True
+    call_command("loaddemo")
+    line = next(line for line in capsys.readouterr().out.splitlines() if "福祉総合システム" in line)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {line.rsplit(' ', 1)[-1]}")
+    assert client.get("/api/v1/me/").json()["client"]["scopes"] == ["consultations:write"]

@@ -91,6 +91,8 @@ def test_secret_key_can_come_from_a_file(monkeypatch, tmp_path):
         ),
         ({"SESSION_IDLE_MINUTES": "0"}, "SESSION_IDLE_MINUTES=0 is below the minimum of 1"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD' is not one of"),
+        ({"API_RATE_LIMIT": "lots"}, "API_RATE_LIMIT='lots' is not a rate like 600/minute"),
+        ({"API_TOKEN_DAYS": "0"}, "API_TOKEN_DAYS=0 is below the minimum of 1"),
         ({"SECRET_KEY": "a", "SECRET_KEY_FILE": "/run/secrets/key"}, "either SECRET_KEY or SECRET_KEY_FILE"),
         ({"SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE='/nonexistent/secret' cannot be read"),
     ],

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from jusou.api.demo import DEMO_CLIENT, load_demo_api_client
 from jusou.demo import DEMO_PASSWORD, load_demo
 from jusou.twofactor import demo_announcement
 
@@ -22,6 +23,7 @@ class Command(BaseCommand):
                 "検証環境で意図して実行する場合は --force を付けてください。"
             )
         counts = load_demo()
+        api_token = load_demo_api_client()  # a fresh token each run; the earlier demo token ends
         self.stdout.write(
             self.style.SUCCESS(
                 f"みどり市のデモデータを用意しました（圏域 {counts['areas']}、機関 {counts['agencies']}、"
@@ -31,3 +33,4 @@ class Command(BaseCommand):
         if settings.DEBUG:
             self.stdout.write(f"デモ用パスワード: {DEMO_PASSWORD}（ユーザー名は README を参照）")
             self.stdout.write("\n".join(demo_announcement()))
+            self.stdout.write(f"API連携システム「{DEMO_CLIENT}」のトークン（デモ用）: {api_token}")
