@@ -1,23 +1,39 @@
 """The supervisors' audit views (管理者): who viewed what (the read log) and who changed what (the
-history of every record, with field-level diffs). Read-only; whereabouts under 住所秘匿 stay masked
-here too, since supervisors are never personally assigned."""
+history of every record, with field-level diffs), and their exports for audits (CSV and xlsx).
+Read-only; whereabouts under 住所秘匿 stay masked here too, since supervisors are never personally
+assigned.
 
+The filters are parsed once (`audit_filters`) and applied by `history_entries` / `access_log_rows`,
+which both the pages and the exports use, so an export holds exactly the rows the page lists."""
+
+import csv
+import dataclasses
+import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from jusou.access import read_log
 from jusou.fieldpolicy import MASK, declared
-from jusou.models import ReadLog, Role, User
+from jusou.models import AccessBasis, Agency, ReadLog, Role, StaffMembership, User
 from jusou.registry import location_protected_ids
 
 PAGE = 50
+# An export is refused above this many rows (400, asking to narrow the period): an audit of a bounded
+# period fits easily, and the response is built in memory, so it must not grow without limit.
+EXPORT_LIMIT = 50_000
+# History rows are diffed in chunks of this size: a constant number of queries per chunk, not per row.
+EXPORT_CHUNK = 500
+DEFAULT_HISTORY_TYPE = "cases.case"
 HISTORY_META = {
     "history_id",
     "history_date",
@@ -26,6 +42,8 @@ HISTORY_META = {
     "history_user",
     "history_user_id",
 }
+HISTORY_TYPES = {"+": "作成", "~": "変更", "-": "削除"}
+FORMATS = {"csv": "CSV", "xlsx": "Excel"}
 
 
 def _require_supervisor(request):
@@ -39,8 +57,72 @@ def audited_models() -> dict[str, type]:
     for model in apps.get_models():
         manager = getattr(model, "history", None)
         if manager is not None and hasattr(manager, "model"):
-            out[f"{model._meta.app_label}.{model._meta.model_name}"] = model
+            out[_label(model)] = model
     return dict(sorted(out.items(), key=lambda item: str(item[1]._meta.verbose_name)))
+
+
+def _label(model) -> str:
+    return f"{model._meta.app_label}.{model._meta.model_name}"
+
+
+# --- Filters: parsed in one place for the pages and the exports -------------------------------------
+
+
+@dataclass
+class AuditFilters:
+    """What a supervisor narrowed the history or the access log to. Invalid values are left out and
+    explained in `errors` (Japanese); a page shows them, an export refuses to run with them."""
+
+    user: str = ""
+    agency: Agency | None = None
+    start: date | None = None  # 期間（開始）, inclusive, an Asia/Tokyo day
+    end: date | None = None  # 期間（終了）, inclusive
+    month: str = ""  # YYYY-MM, kept from the first version of the pages
+    label: str = ""  # record type, 'cases.case'
+    action: str = ""
+    basis: str = ""
+    record: int | None = None  # one record's history
+    errors: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def model(self) -> type[Model] | None:
+        return apps.get_model(self.label) if self.label else None
+
+    def windows(self) -> list[tuple[datetime | None, datetime | None]]:
+        """[start, end) datetimes to apply: the month and the day range (both, if both are given)."""
+        out = []
+        if self.month:
+            out.append(_month(self.month))
+        if self.start or self.end:
+            start = _day_start(self.start) if self.start else None
+            end = _day_start(self.end + timedelta(days=1)) if self.end else None
+            out.append((start, end))
+        return out
+
+    def summary(self) -> str:
+        """The filters in words, for the read-log row of an export."""
+        parts = []
+        if self.label:
+            parts.append(f"記録の種類={self.label}")
+        if self.record is not None:
+            parts.append(f"記録ID={self.record}")
+        if self.user:
+            parts.append(f"職員={self.user}")
+        if self.agency:
+            parts.append(f"機関={self.agency.name}")
+        if self.start or self.end:
+            parts.append(f"期間={self.start or ''}〜{self.end or ''}")
+        if self.month:
+            parts.append(f"月={self.month}")
+        if self.action:
+            parts.append(f"操作={ReadLog.Action(self.action).label}")
+        if self.basis:
+            parts.append(f"根拠={AccessBasis(self.basis).label}")
+        return "、".join(parts) or "条件なし"
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
 
 
 def _month(value: str) -> tuple[datetime, datetime] | None:
@@ -49,30 +131,125 @@ def _month(value: str) -> tuple[datetime, datetime] | None:
     except ValueError:
         return None
     end = datetime(start.year + (start.month == 12), start.month % 12 + 1, 1)
-    return timezone.make_aware(start), timezone.make_aware(end)
+    return _day_start(start.date()), _day_start(end.date())
 
 
-@require_GET
-def access_log(request):
-    """閲覧記録: filter by user, month, action and record type."""
-    _require_supervisor(request)
-    rows = ReadLog.objects.select_related("user", "content_type").order_by("-at", "-pk")
-    username = request.GET.get("user", "").strip()
-    if username:
-        rows = rows.filter(user__username=username)
-    month = _month(request.GET.get("month", ""))
+def _date(value: str, name: str, errors: list[str]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.append(f"{name}の日付が正しくありません（例: 2025-04-01）。")
+        return None
+
+
+def audit_filters(params, *, history: bool) -> AuditFilters:
+    """Parse the query string of an audit page or export. `history`: the record type is a tracked
+    model and defaults to ケース; in the access log any model may be named, and none means all."""
+    errors: list[str] = []
+    filters = AuditFilters(user=params.get("user", "").strip(), errors=errors)
+    agency = params.get("agency", "").strip()
+    if agency:
+        filters.agency = Agency.objects.filter(pk=int(agency)).first() if agency.isdigit() else None
+        if filters.agency is None:
+            errors.append("指定された機関が見つかりません。")
+    filters.start = _date(params.get("from", "").strip(), "期間（開始）", errors)
+    filters.end = _date(params.get("to", "").strip(), "期間（終了）", errors)
+    if filters.start and filters.end and filters.start > filters.end:
+        errors.append("期間の開始日が終了日より後になっています。")
+        filters.start = filters.end = None
+    month = params.get("month", "").strip()
     if month:
-        rows = rows.filter(at__gte=month[0], at__lt=month[1])
-    action = request.GET.get("action", "")
-    if action in ReadLog.Action.values:
-        rows = rows.filter(action=action)
-    page = Paginator(rows, PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "jusou/audit_access_log.html", {
-        "page": page, "actions": ReadLog.Action.choices, "querystring": query.urlencode(),
-        "users": User.objects.order_by("username").values_list("username", flat=True),
-    })  # fmt: skip
+        if _month(month):
+            filters.month = month
+        else:
+            errors.append("月の指定が正しくありません（例: 2025-04）。")
+    label = params.get("type", "").strip().lower()
+    if label:
+        if _model_for(label, history=history) is not None:
+            filters.label = label
+        else:
+            errors.append("記録の種類が見つかりません。")
+    if history and not filters.label:
+        filters.label = DEFAULT_HISTORY_TYPE
+    record = params.get("record", "").strip()
+    if history and record:
+        if record.isdigit():
+            filters.record = int(record)
+        else:
+            errors.append("記録IDの指定が正しくありません。")
+    if not history:
+        action = params.get("action", "")
+        if action in ReadLog.Action.values:
+            filters.action = action
+        elif action:
+            errors.append("操作の指定が正しくありません。")
+        basis = params.get("basis", "")
+        if basis in AccessBasis.values:
+            filters.basis = basis
+        elif basis:
+            errors.append("根拠の指定が正しくありません。")
+    return filters
+
+
+def _model_for(label: str, *, history: bool):
+    if history:
+        return audited_models().get(label)
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
+
+
+def _acting_users_of(agency: Agency) -> QuerySet:
+    # Any membership, past or present: an audit asks who acted for the agency at the time. A subquery
+    # rather than a join, so a user with several memberships there is not counted twice.
+    return StaffMembership.objects.filter(agency=agency).values("user_id")
+
+
+def history_entries(filters: AuditFilters) -> QuerySet:
+    """The history rows of filters.label, newest first, narrowed by the filters."""
+    entries = filters.model.history.select_related("history_user").order_by("-history_date", "-history_id")
+    if filters.record is not None:
+        entries = entries.filter(id=filters.record)
+    if filters.user:
+        entries = entries.filter(history_user__username=filters.user)
+    if filters.agency:
+        entries = entries.filter(history_user__in=_acting_users_of(filters.agency))
+    for start, end in filters.windows():
+        if start:
+            entries = entries.filter(history_date__gte=start)
+        if end:
+            entries = entries.filter(history_date__lt=end)
+    return entries
+
+
+def access_log_rows(filters: AuditFilters) -> QuerySet:
+    """The read-log rows, newest first, narrowed by the filters."""
+    rows = ReadLog.objects.select_related("user", "content_type").order_by("-at", "-pk")
+    if filters.user:
+        rows = rows.filter(user__username=filters.user)
+    if filters.agency:
+        rows = rows.filter(user__in=_acting_users_of(filters.agency))
+    for start, end in filters.windows():
+        if start:
+            rows = rows.filter(at__gte=start)
+        if end:
+            rows = rows.filter(at__lt=end)
+    if filters.label:
+        model = filters.model
+        rows = rows.filter(
+            content_type__app_label=model._meta.app_label, content_type__model=model._meta.model_name
+        )
+    if filters.action:
+        rows = rows.filter(action=filters.action)
+    if filters.basis:
+        rows = rows.filter(basis=filters.basis)
+    return rows
+
+
+# --- Diffs -------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -110,31 +287,255 @@ def _diffs(model, entries) -> None:
                 before, after = (MASK if before not in (None, "") else before), MASK
             changes.append(Change(str(field.verbose_name), before, after))
         entry.changes = changes
+        entry.change_kind = HISTORY_TYPES.get(entry.history_type, entry.history_type)
+
+
+def _diffed(model, entries: Iterable) -> Iterator:
+    """The entries with their diffs, EXPORT_CHUNK at a time (queries per chunk, not per row)."""
+    chunk = []
+    for entry in entries:
+        chunk.append(entry)
+        if len(chunk) == EXPORT_CHUNK:
+            _diffs(model, chunk)
+            yield from chunk
+            chunk = []
+    if chunk:
+        _diffs(model, chunk)
+        yield from chunk
+
+
+# --- Pages -------------------------------------------------------------------------------------------
+
+
+def _querystring(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _access_log_page(request, filters: AuditFilters, *, errors=(), status=200):
+    page = Paginator(access_log_rows(filters), PAGE).get_page(request.GET.get("page"))
+    return render(request, "jusou/audit_access_log.html", {
+        "page": page, "filters": filters, "errors": [*filters.errors, *errors], "querystring": _querystring(request),
+        "actions": ReadLog.Action.choices, "bases": AccessBasis.choices,
+        "models": [*_type_choices(audited_models()), ("jusou.readlog", ReadLog._meta.verbose_name)],
+        "users": User.objects.order_by("username").values_list("username", flat=True),
+        "agencies": Agency.objects.order_by("name").values_list("pk", "name"),
+    }, status=status)  # fmt: skip
+
+
+def _history_page(request, filters: AuditFilters, *, errors=(), status=200):
+    model = filters.model
+    page = Paginator(history_entries(filters), PAGE).get_page(request.GET.get("page"))
+    _diffs(model, list(page.object_list))
+    return render(request, "jusou/audit_history.html", {
+        "page": page, "filters": filters, "errors": [*filters.errors, *errors], "querystring": _querystring(request),
+        "models": _type_choices(audited_models()), "label": filters.label, "model_name": model._meta.verbose_name,
+        "record_pk": filters.record, "export_query": _export_query(request, filters),
+        "users": User.objects.order_by("username").values_list("username", flat=True),
+        "agencies": Agency.objects.order_by("name").values_list("pk", "name"),
+    }, status=status)  # fmt: skip
+
+
+def _export_query(request, filters: AuditFilters) -> str:
+    """The export link's query string: the page's own, plus the type and id of a one-record page
+    (/audit/history/<type>/<id>/ has them in the path)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    if filters.record is not None:
+        query["type"], query["record"] = filters.label, str(filters.record)
+    return query.urlencode()
+
+
+def _type_choices(models: dict[str, type]) -> list[tuple[str, str]]:
+    return [(key, model._meta.verbose_name) for key, model in models.items()]
+
+
+@require_GET
+def access_log(request):
+    """閲覧記録: filter by user, agency, period, record type, action and basis."""
+    _require_supervisor(request)
+    return _access_log_page(request, audit_filters(request.GET, history=False))
 
 
 @require_GET
 def history(request, label=None, pk=None):
     """変更履歴: every change of a record type (or of one record), with who, when, why and the diff."""
     _require_supervisor(request)
-    models = audited_models()
-    label = label or request.GET.get("type") or "cases.case"
-    model = models.get(label)
-    if model is None:
-        raise Http404("記録の種類が見つかりません。")
-    entries = model.history.select_related("history_user").order_by("-history_date", "-history_id")
-    if pk is not None:
-        entries = entries.filter(id=pk)
-    username = request.GET.get("user", "").strip()
-    if username:
-        entries = entries.filter(history_user__username=username)
-    month = _month(request.GET.get("month", ""))
-    if month:
-        entries = entries.filter(history_date__gte=month[0], history_date__lt=month[1])
-    page = Paginator(entries, PAGE).get_page(request.GET.get("page"))
-    _diffs(model, list(page.object_list))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "jusou/audit_history.html", {
-        "page": page, "models": [(key, m._meta.verbose_name) for key, m in models.items()], "label": label,
-        "model_name": model._meta.verbose_name, "record_pk": pk, "querystring": query.urlencode(),
-    })  # fmt: skip
+    filters = _history_filters(request, label, pk)
+    return _history_page(request, filters)
+
+
+def _history_filters(request, label, pk) -> AuditFilters:
+    filters = audit_filters(request.GET, history=True)
+    if label is not None:
+        if label not in audited_models():
+            raise Http404("記録の種類が見つかりません。")
+        filters.label, filters.record = label, pk
+    return filters
+
+
+# --- Exports -----------------------------------------------------------------------------------------
+
+
+ACCESS_LOG_COLUMNS = [("日時", 18), ("職員（ユーザー名）", 18), ("氏名", 16), ("操作", 10), ("記録の種類", 20),
+                      ("記録ID", 10), ("根拠", 22), ("内容", 60)]  # fmt: skip
+HISTORY_COLUMNS = [("日時", 18), ("職員", 26), ("記録の種類", 20), ("記録ID", 10), ("変更種別", 10), ("理由", 40),
+                   ("変更内容", 80)]  # fmt: skip
+
+
+def _too_many(count: int) -> str | None:
+    if count > EXPORT_LIMIT:
+        return (f"該当する記録が {count:,} 件あり、一度に出力できる {EXPORT_LIMIT:,} 件を超えています。"
+                "期間や条件を絞ってから出力してください。")  # fmt: skip
+    return None
+
+
+@require_GET
+def access_log_export(request, fmt):
+    """閲覧記録の出力: the rows the page lists for the same query string, as CSV or xlsx."""
+    _require_supervisor(request)
+    if fmt not in FORMATS:
+        raise Http404("出力の形式が見つかりません。")
+    filters = audit_filters(request.GET, history=False)
+    if filters.errors:
+        return _access_log_page(request, filters, status=400)
+    rows = access_log_rows(filters)
+    count = rows.count()
+    if refusal := _too_many(count):
+        return _access_log_page(request, filters, errors=[refusal], status=400)
+    lines = (
+        [timezone.localtime(r.at), r.user.username, r.user.get_full_name(), r.get_action_display(),
+         r.content_type.name if r.content_type else "", r.object_id, r.get_basis_display(), r.detail]
+        for r in rows.iterator(chunk_size=EXPORT_CHUNK)
+    )  # fmt: skip
+    response, written = _export(fmt, "閲覧記録", ACCESS_LOG_COLUMNS, lines)
+    read_log(user=request.user, action=ReadLog.Action.EXPORT, model=ReadLog, basis=AccessBasis.SUPERVISOR,
+             detail=f"閲覧記録の出力（{FORMATS[fmt]}）: {filters.summary()}、{written}件")  # fmt: skip
+    return _attach(response, fmt, "access-log")
+
+
+@require_GET
+def history_export(request, fmt):
+    """変更履歴の出力: the entries the page lists for the same query string (one record's history:
+    ?type=…&record=…), with their diffs masked as on the page."""
+    _require_supervisor(request)
+    if fmt not in FORMATS:
+        raise Http404("出力の形式が見つかりません。")
+    filters = audit_filters(request.GET, history=True)
+    if filters.errors:
+        return _history_page(request, filters, status=400)
+    model = filters.model
+    entries = history_entries(filters)
+    count = entries.count()
+    if refusal := _too_many(count):
+        return _history_page(request, filters, errors=[refusal], status=400)
+    type_name = str(model._meta.verbose_name)
+    lines = (
+        [timezone.localtime(e.history_date), _actor(e.history_user), type_name, e.id, e.change_kind,
+         e.history_change_reason or "", "\n".join(f"{c.field}: {_text(c.before)} → {_text(c.after)}" for c in e.changes)]
+        for e in _diffed(model, entries.iterator(chunk_size=EXPORT_CHUNK))
+    )  # fmt: skip
+    response, written = _export(fmt, "変更履歴", HISTORY_COLUMNS, lines)
+    read_log(user=request.user, action=ReadLog.Action.EXPORT, model=model, basis=AccessBasis.SUPERVISOR,
+             detail=f"変更履歴の出力（{FORMATS[fmt]}）: {filters.summary()}、{written}件")  # fmt: skip
+    return _attach(response, fmt, "history")
+
+
+def _actor(user: User | None) -> str:
+    if user is None:
+        return "システム"
+    name = user.get_full_name()
+    return f"{name}（{user.username}）" if name else user.username
+
+
+def _text(value) -> str:
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, bool):
+        return "はい" if value else "いいえ"
+    if isinstance(value, datetime):
+        return (
+            timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if timezone.is_aware(value) else str(value)
+        )
+    return str(value)
+
+
+def _export(fmt: str, title: str, columns, lines) -> tuple[HttpResponse, int]:
+    """The file and the number of rows written into it (for the read-log entry)."""
+    if fmt == "csv":
+        return _csv(columns, lines)
+    return _xlsx(title, columns, lines)
+
+
+# A cell that starts with one of these is a formula to Excel; an audit export must show what was
+# typed (a search for "=HYPERLINK(…)"), never run it (OWASP: CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv(columns, lines) -> tuple[HttpResponse, int]:
+    out = io.StringIO()
+    out.write("\ufeff")  # BOM: Excel reads the file as UTF-8 only with it
+    writer = csv.writer(out)
+    writer.writerow([name for name, _ in columns])
+    written = 0
+    for line in lines:
+        writer.writerow([_csv_cell(value) for value in line])
+        written += 1
+    return HttpResponse(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8"), written
+
+
+def _csv_cell(value) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_START) else text
+
+
+def _xlsx(title: str, columns, lines) -> tuple[HttpResponse, int]:
+    # Imported here: only an export needs openpyxl, not every process that loads the URLconf.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    # Write-only mode streams rows into the file instead of holding a cell object for each.
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title)
+    sheet.freeze_panes = "A2"
+    for index, (_, width) in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+
+    def cell(value, **style):
+        c = WriteOnlyCell(sheet)
+        if isinstance(value, datetime):
+            c.value = value.replace(tzinfo=None)  # Excel has no time zones: Asia/Tokyo wall time
+            c.number_format = "yyyy-mm-dd hh:mm"
+        elif isinstance(value, str):
+            c.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+            c.data_type = "s"  # never a formula, whatever the text starts with
+        else:
+            c.value = value
+        for name, style_value in style.items():
+            setattr(c, name, style_value)
+        return c
+
+    sheet.append([cell(name, font=bold) for name, _ in columns])
+    written = 0
+    for line in lines:
+        written += 1
+        sheet.append([cell(value, alignment=wrap) if isinstance(value, str) and "\n" in value else cell(value)
+                      for value in line])  # fmt: skip
+    out = io.BytesIO()
+    book.save(out)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return HttpResponse(out.getvalue(), content_type=xlsx), written
+
+
+def _attach(response: HttpResponse, fmt: str, name: str) -> HttpResponse:
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{fmt}"'
+    response["Cache-Control"] = "no-store"  # personal data: not kept in any cache on the way
+    return response
