@@ -174,7 +174,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=1
 AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "jusou.auth.lockout_response"  # the page for the form, JSON for the API
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1, minimum=0, maximum=5)
@@ -318,6 +318,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AgencyKindEnum": "jusou.models.AgencyKind",
         "NoteKindEnum": "cases.models.NoteKind",
+        "ContactKindEnum": "outreach.models.ContactKind",
+        "ResourceKindEnum": "community.models.ResourceKind",
+        "ParticipationKindEnum": "community.models.ParticipationKind",
     },
 }
 

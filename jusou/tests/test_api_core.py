@@ -104,7 +104,7 @@ def test_unknown_scopes_are_refused_at_registration():
 
 
 def test_api_client_token_command_prints_a_working_token(capsys):
-    registered, _ = machine_client(AgencyFactory(), [ApiScope.AGENCIES_READ], name="住民記録システム")
+    _registered, _ = machine_client(AgencyFactory(), [ApiScope.AGENCIES_READ], name="住民記録システム")
     call_command("api_client_token", "住民記録システム", "--days", "7")
     token = capsys.readouterr().out.strip().splitlines()[-1]
     client = APIClient()
@@ -159,3 +159,13 @@ def test_token_page_issues_once_and_revokes(client):
     key = AuthToken.objects.get(user=worker).token_key
     client.post("/accounts/tokens/", {"revoke": key})
     assert api.get("/api/v1/me/").status_code == 401
+
+
+def test_repeated_failed_token_requests_lock_the_account_with_a_json_answer(settings):
+    settings.API_TOKEN_RATE_LIMIT = "1000/minute"
+    staff_user(Role.WORKER, username="worker1")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _token_request("worker1", "wrong password")
+    locked = _token_request("worker1")  # even the right password, until the lockout ends
+    assert locked.status_code == 429
+    assert locked.json()["code"] == "account_locked"
