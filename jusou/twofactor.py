@@ -236,18 +236,21 @@ class TwoFactorMiddleware:
     Must come after django_otp's OTPMiddleware, which sets request.user.is_verified().
     """
 
+    EXEMPT_URL_NAMES = ("twofactor_enrol", "twofactor_verify", "logout", "admin:logout", "healthz")
+
     def __init__(self, get_response):
         self.get_response = get_response
+        self._exempt_paths = None  # reversed on the first request, once the URLconf is loaded
 
     def __call__(self, request):
         return self.redirect_for(request) or self.get_response(request)
 
-    @staticmethod
-    def exempt(request) -> bool:
+    def exempt(self, request) -> bool:
         if request.path_info.startswith(("/api/", "/" + settings.STATIC_URL.lstrip("/"))):
             return True
-        names = ("twofactor_enrol", "twofactor_verify", "logout", "admin:logout", "healthz")
-        return request.path in {reverse(name) for name in names}
+        if self._exempt_paths is None:
+            self._exempt_paths = frozenset(reverse(name) for name in self.EXEMPT_URL_NAMES)
+        return request.path in self._exempt_paths
 
     def redirect_for(self, request):
         if not settings.TWO_FACTOR_REQUIRED or self.exempt(request):
