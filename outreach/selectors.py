@@ -4,7 +4,9 @@ anyone else gets 404."""
 from django.db.models import QuerySet
 from django.http import Http404
 
+from cases.policy import confidential_ids, location_allowed_ids
 from jusou.access import visible_q
+from jusou.fieldpolicy import declared, mask
 from jusou.models import Role, User
 from outreach.models import OutreachEngagement
 
@@ -34,3 +36,15 @@ def engagement_can_change(user: User, engagement: OutreachEngagement) -> bool:
         .filter(visible_q(user, OutreachEngagement, "change"))
         .exists()
     )
+
+
+def engagement_location_policy(user: User, engagements):
+    """An engagement linked to a person under 住所秘匿 shows its whereabouts only to the assigned
+    (the pages and the API both apply this)."""
+    people = {e.person_id for e in engagements if e.person_id}
+    hidden = confidential_ids(people)
+    allowed = location_allowed_ids(user, hidden)
+    for engagement in engagements:
+        if engagement.person_id in hidden and engagement.person_id not in allowed:
+            mask(engagement, declared(OutreachEngagement, "location"))
+    return engagements

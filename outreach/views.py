@@ -7,14 +7,12 @@ from django.views.decorators.http import require_POST
 
 from cases.forms import apply_service_errors
 from cases.models import Case, Person
-from cases.policy import confidential_ids, location_allowed_ids
 from jusou.access import read_log
-from jusou.fieldpolicy import declared, mask, mask_sensitive
+from jusou.fieldpolicy import mask_sensitive
 from jusou.models import AccessBasis, ReadLog, Role
 from jusou.views import post_action
 from outreach import selectors, services
 from outreach.forms import ContactForm, EndForm, EngagementForm, LinkForm, StageForm
-from outreach.models import OutreachEngagement
 
 STAFF = {Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR}
 
@@ -24,24 +22,13 @@ def _require_staff(request):
         raise PermissionDenied("この画面を使う権限がありません。")
 
 
-def _location_policy(user, engagements):
-    """An engagement linked to a person under 住所秘匿 shows its whereabouts only to the assigned."""
-    people = {e.person_id for e in engagements if e.person_id}
-    hidden = confidential_ids(people)
-    allowed = location_allowed_ids(user, hidden)
-    for engagement in engagements:
-        if engagement.person_id in hidden and engagement.person_id not in allowed:
-            mask(engagement, declared(OutreachEngagement, "location"))
-    return engagements
-
-
 def engagement_list(request):
     _require_staff(request)
     show = request.GET.get("show", "open")
     rows = selectors.engagements_visible_to(request.user).select_related("owning_agency", "lead_worker")
     rows = rows.filter(ended_at__isnull=True) if show == "open" else rows.filter(ended_at__isnull=False)
     page = Paginator(rows.order_by("next_contact_on", "-pk"), 50).get_page(request.GET.get("page"))
-    page.object_list = _location_policy(request.user, mask_sensitive(page.object_list))
+    page.object_list = selectors.engagement_location_policy(request.user, mask_sensitive(page.object_list))
     form = (
         EngagementForm(request.POST or None) if request.user.roles & {Role.WORKER, Role.COORDINATOR} else None
     )
@@ -62,7 +49,7 @@ def engagement_list(request):
 def engagement_detail(request, pk):
     _require_staff(request)
     engagement = selectors.engagement_get_for_user(request.user, pk)
-    _location_policy(request.user, [engagement])
+    selectors.engagement_location_policy(request.user, [engagement])
     read_log(user=request.user, action=ReadLog.Action.VIEW, obj=engagement,
              basis=AccessBasis.SUPERVISOR if request.user.has_role(Role.SUPERVISOR) else AccessBasis.ASSIGNMENT)  # fmt: skip
     can_change = selectors.engagement_can_change(request.user, engagement) and engagement.is_open

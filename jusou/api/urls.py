@@ -18,6 +18,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,
     path("", include("cases.api")),
+    path("", include("outreach.api")),
     # Anything else under /api/v1/ answers 404 in the API's JSON shape, not with the HTML page.
     re_path(r"^", views.NotFoundView.as_view()),
 ]
