@@ -19,6 +19,7 @@ urlpatterns = [
     *router.urls,
     path("", include("cases.api")),
     path("", include("outreach.api")),
+    path("", include("participation.api")),
     # Anything else under /api/v1/ answers 404 in the API's JSON shape, not with the HTML page.
     re_path(r"^", views.NotFoundView.as_view()),
 ]
