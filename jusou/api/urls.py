@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("cases.api")),
     path("", include("outreach.api")),
     path("", include("participation.api")),
+    path("", include("community.api")),
     # Anything else under /api/v1/ answers 404 in the API's JSON shape, not with the HTML page.
     re_path(r"^", views.NotFoundView.as_view()),
 ]
