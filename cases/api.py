@@ -14,7 +14,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -44,6 +44,8 @@ from jusou.api.base import (
     expected_version,
     idempotent,
     require_if_match,
+    url_pk,
+    validated,
 )
 from jusou.api.errors import PreconditionFailed
 from jusou.api.pagination import Cursor
@@ -151,7 +153,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         return self.list_response(self.filter_queryset(self.get_queryset()), rows)
 
     def retrieve(self, request, pk=None):
-        person = selectors.person_get_for_user(request.user, _pk(pk))
+        person = selectors.person_get_for_user(request.user, url_pk(pk))
         self.log_detail(person, AccessBasis.SUPERVISOR if selectors.is_supervisor(request.user) else "")
         return Response(PersonSerializer(person).data, headers={"ETag": etag_of(person)})
 
@@ -159,7 +161,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     @idempotent
     def create(self, request):
         """Register a person for the caller's agency (no duplicate check here: consultations do it)."""
-        data = _valid(PersonWriteSerializer, request.data)
+        data = validated(PersonWriteSerializer, request.data)
         person = services.person_register(acting_user=request.user, **data)
         return Response(PersonSerializer(person).data, status=201, headers={"ETag": etag_of(person)})
 
@@ -167,8 +169,8 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
                    parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)])  # fmt: skip
     def partial_update(self, request, pk=None):
         """Correct a person's details or link their 宛名番号. Send the ETag you read as If-Match."""
-        data = _valid(PersonUpdateSerializer, request.data)
-        person = selectors.person_get_for_user(request.user, _pk(pk), log=False)
+        data = validated(PersonUpdateSerializer, request.data)
+        person = selectors.person_get_for_user(request.user, url_pk(pk), log=False)
         with transaction.atomic():
             locked = Person.objects.select_for_update().get(pk=person.pk)
             require_if_match(request, locked)
@@ -221,7 +223,7 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
         return self.list_response(self.get_queryset(), rows)
 
     def retrieve(self, request, pk=None):
-        household = selectors.household_get_for_user(request.user, _pk(pk))
+        household = selectors.household_get_for_user(request.user, url_pk(pk))
         household.current_members = list(
             household.members.filter(left_on__isnull=True).select_related("person").order_by("pk")
         )
@@ -331,7 +333,7 @@ class ConsultationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
                                   lambda page: selectors.consultation_list_rows(request.user, page))  # fmt: skip
 
     def retrieve(self, request, pk=None):
-        consultation = get_object_or_404(self.get_queryset().prefetch_related("issues"), pk=_pk(pk))
+        consultation = get_object_or_404(self.get_queryset().prefetch_related("issues"), pk=url_pk(pk))
         self.log_detail(consultation)
         return Response(ConsultationSerializer(consultation).data)
 
@@ -343,7 +345,7 @@ class ConsultationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
         """Record a consultation, as on the 相談受付 page: an existing person (`person`), a new one
         (`new_person`: refused with 409 `duplicate_suspected` while they may already be known, until
         resent with `duplicate_confirmed`), or nobody (anonymous)."""
-        data = _valid(ConsultationCreateSerializer, request.data)
+        data = validated(ConsultationCreateSerializer, request.data)
         person_id, new_person = data.pop("person", None), data.pop("new_person", None)
         person = selectors.person_get_for_user(request.user, person_id, log=False) if person_id else None
         try:
@@ -512,7 +514,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
                                   lambda page: selectors.case_list_rows(request.user, page))  # fmt: skip
 
     def _case(self, pk, *, for_change=False, section=None):
-        case = selectors.case_get_for_user(self.request.user, _pk(pk), for_change=for_change)
+        case = selectors.case_get_for_user(self.request.user, url_pk(pk), for_change=for_change)
         basis, scope = selectors.case_read_scope(self.request.user, case)
         if section is not None and section not in scope:
             raise PermissionDenied("本人同意の範囲に含まれない情報です。", code="outside_consent")
@@ -537,13 +539,13 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         ETag (the case's version) you read; an older one answers 412."""
         case, _, scope = self._case(pk, for_change=True)
         version = expected_version(request)
-        data = _valid(CaseUpdateSerializer, request.data)
+        data = validated(CaseUpdateSerializer, request.data)
         current = {
             "risk_abuse": case.risk_abuse, "risk_suicide": case.risk_suicide, "risk_life": case.risk_life,
             "next_follow_up_on": case.next_follow_up_on, "issues": list(case.issues.all()),
         }  # fmt: skip
         if version != case.version:
-            raise _stale()
+            raise PreconditionFailed()
         case = services.case_update(case=case, acting_user=request.user, expected_version=version,
                                     **{**current, **data})  # fmt: skip
         return self._case_response(selectors.case_get_for_user(request.user, case.pk), scope)
@@ -551,10 +553,10 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     def _transition(self, request, pk, name):
         to_status, serializer = TRANSITIONS[name]
         case, _, scope = self._case(pk, for_change=True)
-        data = _valid(serializer, request.data)
+        data = validated(serializer, request.data)
         version = expected_version(request) if request.headers.get("If-Match") else None
         if version is not None and version != case.version:
-            raise _stale()
+            raise PreconditionFailed()
         case = services.case_transition(case=case, to_status=to_status, acting_user=request.user,
                                         expected_version=version, **data)  # fmt: skip
         return self._case_response(selectors.case_get_for_user(request.user, case.pk), scope)
@@ -611,7 +613,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     @idempotent
     def _note_add(self, request, pk):
         case, _, _ = self._case(pk, for_change=True)
-        data = _valid(NoteCreateSerializer, request.data)
+        data = validated(NoteCreateSerializer, request.data)
         note = services.progress_note_add(case=case, acting_user=request.user, **data)
         return Response(NoteSerializer(note).data, status=201)
 
@@ -631,7 +633,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     @idempotent
     def _assessment_add(self, request, pk):
         case, _, _ = self._case(pk, for_change=True)
-        data = _valid(AssessmentCreateSerializer, request.data)
+        data = validated(AssessmentCreateSerializer, request.data)
         assessment = services.assessment_record(case=case, acting_user=request.user, **data)
         return Response(AssessmentSerializer(assessment).data, status=201)
 
@@ -677,7 +679,7 @@ class StatisticsViewSet(ApiViewSet):
     def consultations(self, request):
         """延べ相談件数, 実人数, and the breakdowns by 経路, 手段, 課題 (multiple answers) and 対応区分;
         open and closed cases by status."""
-        query = _valid(StatisticsQuery, request.query_params.dict())
+        query = validated(StatisticsQuery, request.query_params.dict())
         consultations = selectors.consultations_visible_to(request.user)
         if query.get("date_from"):
             consultations = consultations.filter(received_at__date__gte=query["date_from"])
@@ -702,23 +704,6 @@ class StatisticsViewSet(ApiViewSet):
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
-
-
-def _pk(value) -> int:
-    """A primary key from the URL; anything else is simply not found."""
-    if not str(value).isdigit() or len(str(value)) > 18:
-        raise NotFound()
-    return int(value)
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
-def _stale():
-    return PreconditionFailed()
 
 
 router = SimpleRouter()

@@ -16,7 +16,7 @@ from rest_framework.routers import SimpleRouter
 
 from community.models import CommunityResource, ParticipationKind, ResourceKind
 from jusou.api.auth import api_client_of
-from jusou.api.base import ApiViewSet
+from jusou.api.base import ApiViewSet, url_pk
 from jusou.api.pagination import Cursor
 from jusou.models import ApiScope, Area, ResourceGap, ResourceGapStatus
 
@@ -98,7 +98,7 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
         return CommunityResource.objects.select_related("area")
 
     def retrieve(self, request, pk=None):
-        resource = self.get_queryset().filter(pk=_pk(pk)).first()
+        resource = self.get_queryset().filter(pk=url_pk(pk)).first()
         if resource is None:
             raise NotFound()
         internal = api_client_of(request.user) is None
@@ -141,13 +141,6 @@ class GapViewSet(mixins.ListModelMixin, ApiViewSet):
 
     def visible(self, user):
         return ResourceGap.objects.select_related("area").prefetch_related("developed_resources")
-
-
-def _pk(value) -> int:
-    """A primary key from the URL; anything else is simply not found."""
-    if not str(value).isdigit() or len(str(value)) > 18:
-        raise NotFound()
-    return int(value)
 
 
 router = SimpleRouter()

@@ -12,12 +12,18 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from jusou.api.auth import api_client_of
-from jusou.api.base import ApiViewSet, PolicySerializer, StrictSerializer, api_read_log, idempotent
+from jusou.api.base import (
+    ApiViewSet,
+    PolicySerializer,
+    StrictSerializer,
+    api_read_log,
+    idempotent,
+    url_pk,
+)
 from jusou.api.pagination import Cursor
 from jusou.fieldpolicy import mask_sensitive
 from jusou.models import AccessBasis, ApiScope, Role
@@ -110,7 +116,7 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         return self.list_response(self.filter_queryset(self.get_queryset()), rows)
 
     def _engagement(self, pk):
-        return selectors.engagement_get_for_user(self.request.user, _pk(pk))
+        return selectors.engagement_get_for_user(self.request.user, url_pk(pk))
 
     def retrieve(self, request, pk=None):
         engagement = self._engagement(pk)
@@ -149,13 +155,6 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
             engagement=engagement, acting_user=request.user, **serializer.validated_data
         )
         return Response(ContactSerializer(contact).data, status=201)
-
-
-def _pk(value) -> int:
-    """A primary key from the URL; anything else is simply not found."""
-    if not str(value).isdigit() or len(str(value)) > 18:
-        raise NotFound()
-    return int(value)
 
 
 router = SimpleRouter()

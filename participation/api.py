@@ -11,7 +11,7 @@ whose forms guide the matching with the community register.
 from django.db.models import Prefetch
 from django_filters import rest_framework as filters
 from rest_framework import mixins, serializers
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
@@ -19,7 +19,7 @@ from cases.api import PersonRefSerializer
 from cases.models import Case
 from cases.selectors import case_read_scope
 from community.models import CommunityResource, ParticipationKind
-from jusou.api.base import ApiViewSet, PolicySerializer
+from jusou.api.base import ApiViewSet, PolicySerializer, url_pk
 from jusou.api.pagination import Cursor
 from jusou.fieldpolicy import mask_sensitive
 from jusou.models import ApiScope
@@ -139,20 +139,13 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         return self.list_response(self.filter_queryset(self.get_queryset()), rows)
 
     def retrieve(self, request, pk=None):
-        plan = selectors.plan_get_for_user(request.user, _pk(pk))
+        plan = selectors.plan_get_for_user(request.user, url_pk(pk))
         basis, scope = case_read_scope(request.user, plan.case)
         if "plan" not in scope:
             raise PermissionDenied("本人同意の範囲に含まれない情報です。", code="outside_consent")
         plan = _with_parts(ParticipationPlan.objects.filter(pk=plan.pk)).get()
         self.log_detail(plan, basis)
         return Response(PlanSerializer(plan).data)
-
-
-def _pk(value) -> int:
-    """A primary key from the URL; anything else is simply not found."""
-    if not str(value).isdigit() or len(str(value)) > 18:
-        raise NotFound()
-    return int(value)
 
 
 router = SimpleRouter()

@@ -8,6 +8,7 @@ import json
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from jusou.access import read_log
@@ -54,6 +55,20 @@ class PolicySerializer(serializers.ModelSerializer):
                 attribute = field.get_attribute(instance)
                 data[field.field_name] = None if attribute is None else field.to_representation(attribute)
         return data
+
+
+def url_pk(value) -> int:
+    """A primary key from the URL; anything else is simply not found (never a 500)."""
+    if not str(value).isdigit() or len(str(value)) > 18:
+        raise NotFound()
+    return int(value)
+
+
+def validated(serializer_class, data) -> dict:
+    """Parse a request body (or query) with a serializer; errors become the API's 400 body."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
 
 
 def api_read_log(request, *, obj=None, model=None, basis="", detail=""):
