@@ -318,6 +318,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AgencyKindEnum": "jusou.models.AgencyKind",
         "NoteKindEnum": "cases.models.NoteKind",
+        "CaseStatusEnum": "cases.models.CaseStatus",
+        "PlanStatusEnum": "meetings.models.PlanStatus",
+        "TaskStatusEnum": "meetings.models.TaskStatus",
+        "ConsentMethodEnum": "meetings.models.ConsentMethod",
         "ContactKindEnum": "outreach.models.ContactKind",
         "ResourceKindEnum": "community.models.ResourceKind",
         "ParticipationKindEnum": "community.models.ParticipationKind",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,
     path("", include("cases.api")),
+    path("", include("meetings.api")),
     path("", include("outreach.api")),
     path("", include("participation.api")),
     path("", include("community.api")),

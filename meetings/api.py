@@ -1,0 +1,719 @@
+"""多機関協働 through the API: the coordinators' referral inbox (accept, return), 本人同意 (record,
+withdraw), 支援プラン with goals and 役割分担 (each agency updates its own tasks), 支援会議 (社会福祉法
+第106条の6: nothing before 守秘義務, only inside the access window) and 重層的支援会議.
+
+Every read starts from the selectors the pages use (meetings.selectors, cases.selectors): a record
+outside the caller's basis answers 404, a write outside it 403. Every write goes through the same
+services as the pages. Machine clients may read with `meetings:read`; there is no write scope here,
+so only staff write.
+"""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import F, Max, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from cases.api import PersonRefSerializer, agency_field
+from cases.models import Case, CaseStatus, Person
+from cases.selectors import case_get_for_user, case_read_scope, cases_visible_to
+from jusou.api.auth import STAFF_ROLES, ApiAccess
+from jusou.api.base import (
+    ApiViewSet,
+    PolicySerializer,
+    StrictSerializer,
+    etag_of,
+    idempotent,
+    require_if_match,
+    url_pk,
+    validated,
+)
+from jusou.api.pagination import Cursor
+from jusou.models import AccessBasis, AccessGrant, ApiScope, Role, User
+from meetings import selectors, services
+from meetings.models import (
+    ConfidentialityPledge,
+    Consent,
+    ConsentingParty,
+    ConsentMethod,
+    Evaluation,
+    InformationCategory,
+    MeetingBriefing,
+    PlanConference,
+    PlanStatus,
+    PlanTask,
+    SupportMeeting,
+    SupportPlan,
+    TaskStatus,
+)
+
+READ_ONLY = {"read": ApiScope.MEETINGS_READ}
+MAX_ID = 10**18 - 1  # larger ids cannot exist (and would overflow the database integer)
+
+
+class CoordinatorsOnly(BasePermission):
+    """The inbox and the 重層的支援会議 pages are the 相談支援包括化推進員's (everyone else gets 403,
+    a machine client too: it acts for an agency, never as a coordinator)."""
+
+    def has_permission(self, request, view):
+        if not request.user.has_role(Role.COORDINATOR):
+            raise PermissionDenied("この API は相談支援包括化推進員が使います。", code="role_missing")
+        return True
+
+
+def cases_opening(user: User, section: str) -> QuerySet[Case]:
+    """The cases the user may see whose read scope includes `section` — exactly
+    cases.selectors.case_read_scope, for a whole list at once: everything visible, except the cases
+    seen on 本人同意 alone whose valid consents do not name the section. (On the case page the
+    consents and plans are the "plan" section: a consent-only reader without it sees neither.)"""
+    visible = cases_visible_to(user)
+    consent_only = _consent_basis_case_ids(user)
+    if not consent_only:
+        return visible
+    opened = {
+        case_id
+        for case_id, categories in Consent.objects.valid()
+        .filter(case_id__in=consent_only, person_id=F("case__person_id"), recipients__in=user.agencies)
+        .values_list("case_id", "categories")
+        if section in categories
+    }
+    return visible.exclude(pk__in=consent_only - opened)
+
+
+def _consent_basis_case_ids(user: User) -> set[int]:
+    """Cases whose read basis for `user` is 本人同意 (the first valid grant, a personal one first, as
+    jusou.access.access_basis decides it per case), in two queries whatever the number of cases."""
+    grants = AccessGrant.objects.valid().filter(
+        Q(user=user) | Q(agency__in=user.agencies),
+        content_type=ContentType.objects.get_for_model(Case),
+        permission="view",
+    )
+    candidates = set(grants.filter(basis=AccessBasis.CONSENT).values_list("object_id", flat=True))
+    if not candidates:
+        return set()
+    first: dict[int, str] = {}
+    for object_id, basis in (
+        grants.filter(object_id__in=candidates)
+        .order_by(F("user_id").asc(nulls_last=True), "pk")
+        .values_list("object_id", "basis")
+    ):
+        first.setdefault(object_id, basis)
+    return {object_id for object_id, basis in first.items() if basis == AccessBasis.CONSENT}
+
+
+def _within_plan_scope(user: User, case: Case) -> str:
+    """The basis of reading this case's consents and plans; 403 when 本人同意 is the only basis and
+    the person did not consent to share the plan (the case page hides the panel then)."""
+    basis, scope = case_read_scope(user, case)
+    if "plan" not in scope:
+        raise PermissionDenied("本人同意の範囲に含まれない情報です。", code="outside_consent")
+    return basis
+
+
+def _refuse_stale(request, locked) -> None:
+    """If-Match is optional on these actions (as on the case transitions); when sent, a version older
+    than the locked row's is refused (412)."""
+    if request.headers.get("If-Match"):
+        require_if_match(request, locked)
+
+
+IF_MATCH_OPTIONAL = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, description="取得した版（ETag）。指定すると古い版での更新は 412"
+)
+IDEMPOTENCY_KEY = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)
+
+
+# --- The referral inbox ----------------------------------------------------------------------------------
+
+
+class ReferralSerializer(PolicySerializer):
+    person = PersonRefSerializer(read_only=True)
+    owning_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    lead_worker = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    referred_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="つなぎ依頼の日時")
+
+    class Meta:
+        model = Case
+        fields = ["id", "number", "status", "person", "owning_agency", "lead_worker", "opened_at",
+                  "referred_at", "version"]  # fmt: skip
+
+
+# The two lists of the inbox page: referred cases, and those taken up.
+INBOX_STATUSES = [(s.value, s.label) for s in (CaseStatus.REFERRED, CaseStatus.COORDINATING)]
+
+
+class ReferralQuery(StrictSerializer):
+    status = serializers.ChoiceField(INBOX_STATUSES, required=False, default=CaseStatus.REFERRED,
+                                     help_text="referred（つなぎ依頼、既定）・coordinating（多機関協働中）")  # fmt: skip
+
+
+class ReferralAcceptSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, help_text="受理のメモ")
+
+
+class ReferralReturnSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=500, help_text="主担当機関へ戻す理由")
+
+
+class ReferralViewSet(ApiViewSet):
+    """多機関協働の受付箱 (相談支援包括化推進員 only): referred cases, oldest first, or with
+    `?status=coordinating` the cases taken up. Rows carry no 要配慮個人情報."""
+
+    serializer_class = ReferralSerializer
+    permission_classes = [ApiAccess, CoordinatorsOnly]
+    pagination_class = None
+    scopes = READ_ONLY
+
+    model = Case
+
+    def visible(self, user):
+        return cases_visible_to(user)
+
+    @extend_schema(parameters=[ReferralQuery], responses=ReferralSerializer(many=True))
+    def list(self, request):
+        status = validated(ReferralQuery, request.query_params.dict())["status"]
+        rows = selectors.inbox(request.user, status)
+        self.log_list(rows, detail=f"多機関協働の受付箱（{CaseStatus(status).label}）")
+        return Response(ReferralSerializer(rows, many=True).data)
+
+    def _move(self, request, pk, serializer, service):
+        data = validated(serializer, request.data)
+        case = case_get_for_user(request.user, url_pk(pk), for_change=True)
+        with transaction.atomic():
+            case = Case.objects.select_for_update().get(pk=case.pk)
+            _refuse_stale(request, case)
+            case = service(case=case, acting_user=request.user, reason=data.get("reason", ""))
+        return Response(ReferralSerializer(case).data, headers={"ETag": etag_of(case)})
+
+    @extend_schema(
+        request=ReferralAcceptSerializer, responses=ReferralSerializer, parameters=[IF_MATCH_OPTIONAL]
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """つなぎ依頼 → 多機関協働中 (services.case_accept, as on the inbox page)."""
+        return self._move(request, pk, ReferralAcceptSerializer, services.case_accept)
+
+    @extend_schema(
+        request=ReferralReturnSerializer, responses=ReferralSerializer, parameters=[IF_MATCH_OPTIONAL]
+    )
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_(self, request, pk=None):
+        """包括的相談支援へ戻す, with the reason: the owning agency leads again and the coordinators'
+        担当 ends (a case with an approved plan goes back only through an evaluation)."""
+        return self._move(request, pk, ReferralReturnSerializer, services.case_return)
+
+
+# --- 本人同意 ----------------------------------------------------------------------------------------------
+
+CONSENT_STATES = {"有効": "valid", "撤回": "withdrawn", "期限切れ": "expired", "開始前": "not_started"}
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    person = PersonRefSerializer(read_only=True)
+    taken_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recipients = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    categories = serializers.ListField(child=serializers.ChoiceField(InformationCategory.choices))
+    withdrawal_received_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    state = serializers.SerializerMethodField(
+        help_text="valid（有効）・withdrawn（撤回）・expired（期限切れ）・not_started（開始前）"
+    )
+    has_document = serializers.SerializerMethodField(
+        help_text="署名された同意書が登録されているか（ファイルは画面から）"
+    )
+
+    class Meta:
+        model = Consent
+        fields = ["id", "case", "person", "consenting_party", "proxy_name", "proxy_relation", "consented_on",
+                  "method", "taken_by", "recipients", "categories", "purpose", "expires_on", "state",
+                  "has_document", "withdrawn_at", "withdrawal_method", "withdrawal_received_by", "withdrawal_note",
+                  "recorded_at"]  # fmt: skip
+
+    @extend_schema_field(serializers.ChoiceField(list(CONSENT_STATES.values())))
+    def get_state(self, consent) -> str:
+        return CONSENT_STATES[consent.state()]
+
+    def get_has_document(self, consent) -> bool:
+        return bool(consent.document)
+
+
+class ConsentCreateSerializer(StrictSerializer):
+    case = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="支援ケースのID")
+    person = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="同意した本人（ケースの本人または世帯員）のID"
+    )
+    consenting_party = serializers.ChoiceField(ConsentingParty.choices)
+    proxy_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    proxy_relation = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    consented_on = serializers.DateField()
+    method = serializers.ChoiceField(ConsentMethod.choices)
+    recipients = agency_field(many=True, allow_empty=False, help_text="情報を共有する機関のコード")
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(InformationCategory.choices), allow_empty=False
+    )
+    purpose = serializers.CharField()
+    expires_on = serializers.DateField(required=False, allow_null=True)
+
+    def validate(self, data):
+        if data["consenting_party"] == ConsentingParty.PROXY and not data.get("proxy_name", "").strip():
+            raise serializers.ValidationError(
+                {"proxy_name": "代理人が同意した場合は、代理人の氏名を入力してください。"},
+                code="proxy_name_required",
+            )
+        return data
+
+
+class ConsentWithdrawSerializer(StrictSerializer):
+    method = serializers.ChoiceField(ConsentMethod.choices, help_text="撤回の方法")
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, help_text="撤回の内容")
+
+
+class ConsentFilter(filters.FilterSet):
+    case = filters.NumberFilter()
+    person = filters.NumberFilter()
+    valid = filters.BooleanFilter(
+        method="in_force", help_text="今日有効な同意だけ（false: 撤回・期限切れ・開始前）"
+    )
+
+    class Meta:
+        model = Consent
+        fields = ["case", "person", "valid"]
+
+    def in_force(self, queryset, name, value):
+        valid = Consent.objects.valid().values("pk")
+        return queryset.filter(pk__in=valid) if value else queryset.exclude(pk__in=valid)
+
+
+def _consent_rows():
+    return Consent.objects.select_related("person", "taken_by", "withdrawal_received_by").prefetch_related(
+        "recipients"
+    )
+
+
+class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """本人同意 of the cases the caller may see (within 本人同意, only when the person consented to
+    share the plan: the case page shows the consents with the plans). Recording one here carries no
+    signed form; upload the scan on the consent page."""
+
+    serializer_class = ConsentSerializer
+    filterset_class = ConsentFilter
+    scopes = READ_ONLY
+
+    model = Consent
+
+    def visible(self, user):
+        return _consent_rows().filter(case__in=cases_opening(user, "plan").values("pk"))
+
+    def list(self, request):
+        return self.list_response(self.filter_queryset(self.get_queryset()))
+
+    def _consent(self, pk) -> tuple[Consent, str]:
+        consent = selectors.consent_get_for_user(self.request.user, url_pk(pk))
+        basis = _within_plan_scope(self.request.user, consent.case)
+        return consent, basis
+
+    def retrieve(self, request, pk=None):
+        consent, basis = self._consent(pk)
+        self.log_detail(consent, basis)
+        return Response(ConsentSerializer(_consent_rows().get(pk=consent.pk)).data)
+
+    @extend_schema(
+        request=ConsentCreateSerializer, responses={201: ConsentSerializer}, parameters=[IDEMPOTENCY_KEY]
+    )
+    @idempotent
+    def create(self, request):
+        """Record a person's consent, as on the consent page (each household member separately), without
+        the scanned form. Only those who may change the case (403 for readers, 404 for others)."""
+        data = validated(ConsentCreateSerializer, request.data)
+        case = case_get_for_user(request.user, data.pop("case"), for_change=True)
+        person = Person.objects.filter(pk=data.pop("person"), pk__in=services.case_people(case)).first()
+        if person is None:
+            raise serializers.ValidationError(
+                {"person": "このケースの本人または世帯員を選んでください。"}, code="not_in_household"
+            )
+        consent = services.consent_record(case=case, person=person, acting_user=request.user, **data)
+        return Response(ConsentSerializer(_consent_rows().get(pk=consent.pk)).data, status=201)
+
+    @extend_schema(request=ConsentWithdrawSerializer, responses=ConsentSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """撤回: sharing on this consent stops at once (本人同意-based access no other valid consent
+        covers is revoked in the same transaction)."""
+        consent, _ = self._consent(pk)
+        case_get_for_user(request.user, consent.case_id, for_change=True)
+        data = validated(ConsentWithdrawSerializer, request.data)
+        services.consent_withdraw(consent=consent, acting_user=request.user, **data)
+        return Response(ConsentSerializer(_consent_rows().get(pk=consent.pk)).data)
+
+
+# --- 支援プラン ----------------------------------------------------------------------------------------
+
+
+class PlanGoalSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    order = serializers.IntegerField()
+    text = serializers.CharField()
+
+
+class PlanTaskSerializer(serializers.ModelSerializer):
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    can_update = serializers.SerializerMethodField(help_text="呼び出し元がこの役割分担の状況を更新できるか")
+
+    class Meta:
+        model = PlanTask
+        fields = ["id", "agency", "person_in_charge", "role", "content", "frequency", "starts_on", "ends_on",
+                  "status", "can_update"]  # fmt: skip
+
+    def get_can_update(self, task) -> bool:
+        user = self.context.get("user")
+        if user is None or task.plan.status != PlanStatus.APPROVED:
+            return False
+        return user.has_role(Role.COORDINATOR) or task.agency_id in {a.pk for a in user.agencies}
+
+
+class PlanTaskDetailSerializer(PlanTaskSerializer):
+    etag = serializers.SerializerMethodField(help_text="状況を更新するときに If-Match で送る版")
+
+    class Meta(PlanTaskSerializer.Meta):
+        fields = [*PlanTaskSerializer.Meta.fields, "etag"]
+
+    def get_etag(self, task) -> str | None:
+        return getattr(task, "etag", None)
+
+
+class GoalEvaluationSerializer(serializers.Serializer):
+    goal = serializers.IntegerField(source="goal_id")
+    result = serializers.CharField()
+    comment = serializers.CharField()
+
+
+class PlanEvaluationSerializer(serializers.ModelSerializer):
+    conference = serializers.IntegerField(source="item.conference_id")
+    next_lead_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    evaluated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    goal_results = GoalEvaluationSerializer(many=True)
+
+    class Meta:
+        model = Evaluation
+        fields = ["id", "conference", "person_change", "next_step", "next_lead_agency", "evaluated_by",
+                  "evaluated_at", "goal_results"]  # fmt: skip
+
+
+class SupportPlanSerializer(serializers.ModelSerializer):
+    case_number = serializers.CharField(source="case.number", read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    goals = PlanGoalSerializer(many=True, read_only=True)
+    tasks = PlanTaskSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SupportPlan
+        fields = ["id", "case", "case_number", "version", "status", "person_wishes", "household_wishes",
+                  "issues_summary", "long_term_goal", "needs_participation", "needs_outreach", "review_on",
+                  "author", "created_at", "approved_at", "sent_back_reason", "goals", "tasks"]  # fmt: skip
+
+
+class SupportPlanDetailSerializer(SupportPlanSerializer):
+    """The plan page's content (meetings.selectors.plan_detail), loaded once and attached to the plan."""
+
+    goals = PlanGoalSerializer(many=True, read_only=True, source="detail_goals")
+    tasks = PlanTaskDetailSerializer(many=True, read_only=True, source="detail_tasks")
+    evaluations = PlanEvaluationSerializer(many=True, read_only=True, source="detail_evaluations")
+
+    class Meta(SupportPlanSerializer.Meta):
+        fields = [*SupportPlanSerializer.Meta.fields, "evaluations"]
+
+
+class PlanTaskStatusSerializer(StrictSerializer):
+    status = serializers.ChoiceField(TaskStatus.choices)
+
+
+class PlanFilter(filters.FilterSet):
+    case = filters.NumberFilter()
+    status = filters.ChoiceFilter(choices=PlanStatus.choices)
+
+    class Meta:
+        model = SupportPlan
+        fields = ["case", "status"]
+
+
+def _task_etags(tasks) -> None:
+    """Each task's version (its latest history row, as jusou.api.base.etag_of), in one query."""
+    latest = dict(
+        PlanTask.history.filter(id__in=[t.pk for t in tasks]).values("id").annotate(h=Max("history_id"))
+        .values_list("id", "h")
+    )  # fmt: skip
+    for task in tasks:
+        task.etag = f'"h{latest.get(task.pk) or 0}"'
+
+
+class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """支援プラン (every version) of the cases the caller may see, with the short-term goals and the
+    役割分担. A plan agency reads it on 本人同意 while the plan is in force and the consent covers it;
+    each agency updates the status of its own tasks."""
+
+    serializer_class = SupportPlanSerializer
+    filterset_class = PlanFilter
+    scopes = READ_ONLY
+
+    model = SupportPlan
+
+    def visible(self, user):
+        return (
+            SupportPlan.objects.filter(case__in=cases_opening(user, "plan").values("pk"))
+            .select_related("case", "author")
+            .prefetch_related("goals", Prefetch("tasks", PlanTask.objects.select_related("agency", "plan")))
+        )
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "user": self.request.user}
+
+    def list(self, request):
+        return self.list_response(self.filter_queryset(self.get_queryset()))
+
+    def _plan(self, pk) -> tuple[SupportPlan, str]:
+        plan = selectors.plan_get_for_user(self.request.user, url_pk(pk))
+        return plan, _within_plan_scope(self.request.user, plan.case)
+
+    @extend_schema(responses=SupportPlanDetailSerializer)
+    def retrieve(self, request, pk=None):
+        plan, basis = self._plan(pk)
+        self.log_detail(plan, basis)
+        detail = selectors.plan_detail(plan)
+        for task in detail["tasks"]:
+            task.plan = plan
+        _task_etags(detail["tasks"])
+        plan.detail_goals, plan.detail_tasks = detail["goals"], detail["tasks"]
+        plan.detail_evaluations = detail["evaluations"]
+        return Response(SupportPlanDetailSerializer(plan, context={"user": request.user}).data)
+
+    @extend_schema(
+        request=PlanTaskStatusSerializer, responses=PlanTaskDetailSerializer,
+        parameters=[OpenApiParameter("task_id", int, OpenApiParameter.PATH), IF_MATCH_OPTIONAL],
+    )  # fmt: skip
+    @action(detail=True, methods=["post"], url_path=r"tasks/(?P<task_id>[^/.]+)/status")
+    def task_status(self, request, pk=None, task_id=None):
+        """Update the status of one 役割分担 (services.task_update_status: the agency's own tasks, or any
+        for a coordinator; only in an approved plan). With If-Match, a task changed since it was read
+        is refused (412)."""
+        plan, _ = self._plan(pk)
+        task = get_object_or_404(
+            PlanTask.objects.select_related("agency", "plan"), plan=plan, pk=url_pk(task_id)
+        )
+        data = validated(PlanTaskStatusSerializer, request.data)
+        with transaction.atomic():
+            _refuse_stale(request, PlanTask.objects.select_for_update().get(pk=task.pk))
+            task = services.task_update_status(task=task, acting_user=request.user, status=data["status"])
+        task = PlanTask.objects.select_related("agency", "plan").get(pk=task.pk)
+        _task_etags([task])
+        return Response(
+            PlanTaskDetailSerializer(task, context={"user": request.user}).data, headers={"ETag": task.etag}
+        )
+
+
+# --- 支援会議 (社会福祉法 第106条の6) ------------------------------------------------------------------
+
+
+class SupportMeetingSerializer(serializers.ModelSerializer):
+    host = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = SupportMeeting
+        fields = [
+            "id",
+            "title",
+            "held_at",
+            "acting_body",
+            "host",
+            "access_from",
+            "access_until",
+            "created_at",
+        ]
+
+
+class MeetingDecisionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    text = serializers.CharField()
+    recorded_at = serializers.DateTimeField()
+
+
+class MeetingBriefingSerializer(serializers.ModelSerializer):
+    sections = serializers.DictField(
+        help_text="共有した時点のまま凍結された資料（仮名化されていれば氏名なし）"
+    )
+    decisions = MeetingDecisionSerializer(many=True)
+
+    class Meta:
+        model = MeetingBriefing
+        fields = ["id", "sections", "pseudonymised", "shared_at", "decisions"]
+
+
+class SupportMeetingMemberSerializer(serializers.Serializer):
+    username = serializers.CharField(source="user.username")
+    name = serializers.CharField(source="user.get_full_name")
+    pledged = serializers.BooleanField(help_text="守秘義務を確認済みか")
+
+
+class SupportMeetingDetailSerializer(SupportMeetingSerializer):
+    """The meeting page's content (meetings.selectors.meeting_detail), attached to the meeting."""
+
+    is_host = serializers.BooleanField(help_text="呼び出し元が主催者か")
+    members = SupportMeetingMemberSerializer(many=True, source="detail_members")
+    briefings = MeetingBriefingSerializer(many=True, source="detail_briefings")
+
+    class Meta(SupportMeetingSerializer.Meta):
+        fields = [*SupportMeetingSerializer.Meta.fields, "minutes", "is_host", "members", "briefings"]
+
+
+class MeetingAwaitingPledgeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    held_at = serializers.DateTimeField()
+
+
+class ConfidentialityPledgeSerializer(serializers.Serializer):
+    meeting = MeetingAwaitingPledgeSerializer()
+    statement = serializers.CharField(help_text="確認する文言")
+    acknowledged_at = serializers.DateTimeField(allow_null=True, help_text="確認した日時（未確認なら null）")
+
+
+class SupportMeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """支援会議 the caller hosts, or is a member of with 守秘義務 acknowledged and the access window
+    open. Before the pledge a member sees only the meeting's title and date (awaiting-pledge, and the
+    pledge itself); after the window, nothing. The briefings are frozen as shared: never the live case."""
+
+    serializer_class = SupportMeetingSerializer
+    # External members (民生委員 …) hold a meeting-only account and use these endpoints only.
+    staff_roles = STAFF_ROLES | {Role.MEETING_MEMBER}
+    scopes = READ_ONLY
+    pagination_class = type("MeetingCursor", (Cursor,), {"ordering": ("-held_at", "-id")})
+
+    model = SupportMeeting
+
+    def visible(self, user):
+        return selectors.meetings_visible_to(user).select_related("host")
+
+    def list(self, request):
+        return self.list_response(self.get_queryset())
+
+    @extend_schema(responses=SupportMeetingDetailSerializer)
+    def retrieve(self, request, pk=None):
+        meeting = selectors.meeting_get_for_user(request.user, url_pk(pk))
+        is_host = meeting.host_id == request.user.pk
+        self.log_detail(meeting, AccessBasis.ASSIGNMENT if is_host else AccessBasis.SUPPORT_MEETING)
+        detail = selectors.meeting_detail(meeting)
+        for member in detail["members"]:
+            member.pledged = member.user_id in detail["pledged_user_ids"]
+        meeting.is_host = is_host
+        meeting.detail_members, meeting.detail_briefings = detail["members"], detail["briefings"]
+        return Response(SupportMeetingDetailSerializer(meeting).data)
+
+    @extend_schema(responses=MeetingAwaitingPledgeSerializer(many=True))
+    @action(detail=False, methods=["get"], url_path="awaiting-pledge", pagination_class=None)
+    def awaiting_pledge(self, request):
+        """Meetings whose window is open for the caller but whose 守秘義務 is not yet acknowledged: title
+        and date only, as on the meeting list page."""
+        rows = [row["meeting"] for row in selectors.meeting_list(request.user) if not row["pledged"]]
+        return Response(MeetingAwaitingPledgeSerializer(rows, many=True).data)
+
+    @extend_schema(methods=["GET"], responses=ConfidentialityPledgeSerializer)
+    @extend_schema(methods=["POST"], request=None, responses=ConfidentialityPledgeSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def pledge(self, request, pk=None):
+        """守秘義務の確認 (社会福祉法 第106条の6第5項): GET shows the statement, POST acknowledges it
+        (timestamped, once per member and meeting). The only part of a meeting a member reaches before
+        acknowledging; 404 for anyone who is not a member inside the window."""
+        meeting = selectors.meeting_awaiting_pledge(request.user, url_pk(pk))
+        if meeting is None:
+            raise NotFound()
+        if request.method == "POST":
+            services.pledge_acknowledge(meeting=meeting, acting_user=request.user)
+        pledge = ConfidentialityPledge.objects.filter(meeting=meeting, user=request.user).first()
+        return Response({
+            "meeting": MeetingAwaitingPledgeSerializer(meeting).data,
+            "statement": pledge.statement if pledge else services.PLEDGE_STATEMENT,
+            "acknowledged_at": pledge.acknowledged_at if pledge else None,
+        })  # fmt: skip
+
+
+# --- 重層的支援会議 ----------------------------------------------------------------------------------------
+
+
+class AgendaResourceGapSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    category = serializers.CharField()
+    description = serializers.CharField()
+    status = serializers.CharField()
+
+
+class AgendaItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="plan（プランの適切性）・evaluation・closure・resources")
+    case = serializers.IntegerField(source="case_id")
+    case_number = serializers.CharField(source="case.number")
+    plan = serializers.IntegerField(source="plan_id")
+    plan_version = serializers.IntegerField(source="plan.version")
+    outcome = serializers.CharField()
+    notes = serializers.CharField()
+    decided_by = serializers.CharField(source="decided_by.username", allow_null=True, default=None)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    resource_gaps = AgendaResourceGapSerializer(many=True, source="resource_gaps.all")
+
+
+class PlanConferenceSerializer(serializers.ModelSerializer):
+    host = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    agencies = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = PlanConference
+        fields = ["id", "title", "held_at", "host", "agencies", "created_at"]
+
+
+class PlanConferenceDetailSerializer(PlanConferenceSerializer):
+    items = AgendaItemSerializer(many=True, source="detail_items", help_text="議題と結果（氏名は含みません）")
+
+    class Meta(PlanConferenceSerializer.Meta):
+        fields = [*PlanConferenceSerializer.Meta.fields, "minutes", "items"]
+
+
+class ConferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """重層的支援会議 records (相談支援包括化推進員 only, as the pages): attending agencies, minutes, and
+    each agenda item with its outcome."""
+
+    serializer_class = PlanConferenceSerializer
+    permission_classes = [ApiAccess, CoordinatorsOnly]
+    scopes = READ_ONLY
+    pagination_class = type("ConferenceCursor", (Cursor,), {"ordering": ("-held_at", "-id")})
+
+    model = PlanConference
+
+    def visible(self, user):
+        return selectors.conferences_for(user).prefetch_related("agencies")
+
+    def list(self, request):
+        return self.list_response(self.get_queryset())
+
+    @extend_schema(responses=PlanConferenceDetailSerializer)
+    def retrieve(self, request, pk=None):
+        conference = get_object_or_404(self.get_queryset(), pk=url_pk(pk))
+        self.log_detail(conference, AccessBasis.ASSIGNMENT)
+        conference.detail_items = list(
+            conference.items.select_related("case", "plan", "decided_by").prefetch_related("resource_gaps")
+            .order_by("pk")
+        )  # fmt: skip
+        return Response(PlanConferenceDetailSerializer(conference).data)
+
+
+router = SimpleRouter()
+router.register("referrals", ReferralViewSet, basename="referral")
+router.register("consents", ConsentViewSet, basename="consent")
+router.register("plans", PlanViewSet, basename="plan")
+router.register("support-meetings", SupportMeetingViewSet, basename="support-meeting")
+router.register("conferences", ConferenceViewSet, basename="conference")
+urlpatterns = router.urls
