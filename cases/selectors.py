@@ -98,6 +98,17 @@ def case_read_scope(user: User, case: Case) -> tuple[str, set[str]]:
     return basis, scope
 
 
+class OutsideConsent(PermissionDenied):
+    code = "outside_consent"
+
+
+def require_case_section(user: User, case: Case, section: str) -> None:
+    """Refuse (403) a record that belongs to a part of the case the user's basis does not open: a
+    plan, say, when their only basis is a 本人同意 that does not cover 支援プラン."""
+    if section not in case_read_scope(user, case)[1]:
+        raise OutsideConsent("本人同意の範囲に含まれない情報です。")
+
+
 @dataclass
 class CaseFilters:
     scope: str = "agency"  # mine | agency | all (supervisors)

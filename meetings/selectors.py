@@ -5,7 +5,7 @@ from django.http import Http404
 
 from cases.models import Case, CaseStatus, CaseTransition
 from cases.policy import mask_sensitive
-from cases.selectors import cases_visible_to
+from cases.selectors import cases_visible_to, require_case_section
 from jusou.access import visible_q
 from jusou.models import User
 from meetings.models import (
@@ -67,6 +67,7 @@ def plan_get_for_user(user: User, pk: int) -> SupportPlan:
     )
     if plan is None:
         raise Http404("支援プランが見つかりません。")
+    require_case_section(user, plan.case, "plan")  # a consent that does not cover 支援プラン opens no plan
     return plan
 
 

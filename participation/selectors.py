@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from cases.models import Case
-from cases.selectors import cases_visible_to, is_supervisor
+from cases.selectors import cases_visible_to, is_supervisor, require_case_section
 from jusou.fieldpolicy import mask_sensitive
 from jusou.models import AccessBasis, AccessGrant, ResourceGap, ResourceGapStatus, User
 from participation.models import HostCandidate, ParticipationPlan
@@ -41,6 +41,7 @@ def plan_get_for_user(user: User, pk: int) -> ParticipationPlan:
     )
     if plan is None:
         raise Http404("参加支援プランが見つかりません。")
+    require_case_section(user, plan.case, "plan")  # a consent that does not cover 支援プラン opens no plan
     return plan
 
 

@@ -90,7 +90,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(MESSAGES[404])
     elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied(str(exc) or MESSAGES[403])
+        exc = exceptions.PermissionDenied(str(exc) or MESSAGES[403], code=getattr(exc, "code", None))
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, EditConflict):

@@ -5,6 +5,7 @@ the same services as the pages, retried creates make one record, and list query 
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -594,3 +595,11 @@ def test_detail_query_counts_are_bounded(scene, url, django_assert_max_num_queri
                      consent=scene.consent.pk)  # fmt: skip
     with django_assert_max_num_queries(30):
         assert api.get(url).status_code == 200
+
+
+def test_the_plan_page_too_refuses_a_consent_without_the_plan_category(coordinating, client):
+    s = build(coordinating, categories=("basic",))
+    client.force_login(s.other_worker)
+    assert client.get(reverse("meetings:plan_detail", args=[s.plan.pk])).status_code == 403
+    client.force_login(s.assigned)
+    assert client.get(reverse("meetings:plan_detail", args=[s.plan.pk])).status_code == 200
