@@ -5,10 +5,10 @@ the same services as the pages, retried creates make one record, and list query 
 from datetime import timedelta
 
 import pytest
-from django.urls import reverse
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import CaseStatus, CodeKind
