@@ -73,7 +73,9 @@ class Env:
         value = self._raw(name) or default
         count, _, period = value.partition("/")
         if not count.isdigit() or int(count) < 1 or period not in ("second", "minute", "hour", "day"):
-            raise ImproperlyConfigured(f"{name}={value!r} is not a rate like 600/minute (second, minute, hour, day).")
+            raise ImproperlyConfigured(
+                f"{name}={value!r} is not a rate like 600/minute (second, minute, hour, day)."
+            )
         return value
 
     def list(self, name: str, default: list[str] | None = None) -> list[str]:

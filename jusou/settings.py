@@ -309,7 +309,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
-    "SERVE_AUTHENTICATION": ["jusou.api.auth.StaffSessionAuthentication", "jusou.api.auth.BearerTokenAuthentication"],
+    "SERVE_AUTHENTICATION": [
+        "jusou.api.auth.StaffSessionAuthentication",
+        "jusou.api.auth.BearerTokenAuthentication",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

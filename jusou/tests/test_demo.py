@@ -48,7 +48,9 @@ def test_loaddemo_refuses_with_debug_off_unless_forced(settings, capsys):
         call_command("loaddemo")
     assert not User.objects.exists()
     call_command("loaddemo", "--force")
-    assert User.objects.filter(api_client__isnull=True).count() == 7  # the staff, and one 外部システム account
+    assert (
+        User.objects.filter(api_client__isnull=True).count() == 7
+    )  # the staff, and one 外部システム account
     assert "トークン" not in capsys.readouterr().out  # secrets are printed with DEBUG on only
 
 
