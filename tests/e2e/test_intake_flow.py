@@ -29,6 +29,9 @@ def test_intake_case_assessment_referral_and_the_outsider_sees_nothing(page, liv
     page.get_by_role("button", name=re.compile("山本 トシ子")).wait_for()
     # This time it is someone new.
     page.get_by_label("氏名・ふりがなで検索").fill("森 花子")
+    # Let the search answer before going on: the live server shares one SQLite connection between
+    # its threads, so a search still running while the form is posted can break the transaction.
+    page.get_by_text("「森 花子」に一致する方は見つかりませんでした").wait_for()
     page.get_by_role("button", name="新しく登録する").click()
     page.get_by_label("氏名", exact=True).fill("森 花子")
     page.get_by_label("ふりがな", exact=True).fill("もり はなこ")
