@@ -125,3 +125,17 @@ def location_protected_ids(model, object_ids) -> set:
     for provider in _location_protection:
         ids |= set(provider(model, object_ids))
     return ids
+
+
+_statistics: list[tuple[int, Any]] = []
+
+
+def register_statistics(order: int, provider) -> None:
+    """A programme app adds its 事業 to the statistics (jusou.statistics): provider(scope) ->
+    (事業 name, list of jusou.reports.Table), every figure an aggregate computed in the database over
+    the records `scope` (jusou.statistics.StatisticsScope) lets the reader count."""
+    _statistics.append((order, provider))
+
+
+def statistics_providers() -> list:
+    return [provider for _, provider in sorted(_statistics, key=lambda item: item[0])]
