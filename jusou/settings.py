@@ -248,6 +248,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="jusou@localhost")
 NOTIFICATION_EMAIL = env.bool("NOTIFICATION_EMAIL", default=False)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
+# --- Statistics (jusou.statistics) -------------------------------------------------------------------
+# The municipality's population, for rates per 10万人 per month; 0: not configured, no rates shown.
+STATISTICS_POPULATION = env.int("STATISTICS_POPULATION", default=0, minimum=0, maximum=50_000_000)
+# Counts from 1 to this minus one leave the system (exports, API) as ＊ so a small cell cannot identify a person.
+STATISTICS_SUPPRESS_BELOW = env.int("STATISTICS_SUPPRESS_BELOW", default=3, minimum=1, maximum=100)
+
 # --- Security ----------------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
