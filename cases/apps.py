@@ -29,3 +29,9 @@ class CasesConfig(AppConfig):
         register_location_protection(policy.protected_record_ids)
         # システム管理者 maintain the code lists.
         SYSTEM_ADMIN_PERMISSIONS.setdefault("cases", ["code"])
+
+        from cases.statistics import consultation_statistics
+        from jusou.registry import register_statistics
+
+        register_statistics(10, consultation_statistics)
+        register_nav("統計", "statistics", staff, order=90)

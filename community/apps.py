@@ -14,3 +14,8 @@ class CommunityConfig(AppConfig):
             "地域資源", "community:resource_list", {Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR}, order=50
         )
         register_demo(demo.load_community_demo, order=30)
+
+        from community.statistics import community_statistics
+        from jusou.registry import register_statistics
+
+        register_statistics(60, community_statistics)

@@ -24,3 +24,9 @@ class MeetingsConfig(AppConfig):
         register_transition_guard(services.guard_plan_in_force)
         register_demo(demo.load_meetings_demo, order=20)
         register_consent_scope(selectors.consent_categories_for)
+
+        from jusou.registry import register_statistics
+        from meetings.statistics import meeting_statistics, multi_agency_statistics
+
+        register_statistics(20, multi_agency_statistics)
+        register_statistics(30, meeting_statistics)

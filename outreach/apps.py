@@ -17,3 +17,8 @@ class OutreachConfig(AppConfig):
             order=45,
         )
         register_demo(demo.load_outreach_demo, order=25)
+
+        from jusou.registry import register_statistics
+        from outreach.statistics import outreach_statistics
+
+        register_statistics(40, outreach_statistics)

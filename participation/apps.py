@@ -18,3 +18,8 @@ class ParticipationConfig(AppConfig):
         )
         register_case_panel("participation/_case_panel.html", panels.case_panel, order=30)
         register_demo(demo.load_participation_demo, order=40)
+
+        from jusou.registry import register_statistics
+        from participation.statistics import participation_statistics
+
+        register_statistics(50, participation_statistics)
