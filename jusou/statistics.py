@@ -308,7 +308,11 @@ class StatisticsScope:
         """(key, heading) of the breakdown columns, one query; the last column gathers records whose
         agency has no 中圏域."""
         if self.by == "agency":
-            agencies = Agency.objects.filter(self.agencies("pk") if self.is_restricted else Q(is_active=True))
+            agencies = Agency.objects.all()
+            if self.agency_ids is not None:
+                agencies = agencies.filter(pk__in=self.agency_ids)
+            if self.area_ids is not None:
+                agencies = agencies.filter(area__in=self.area_ids)
             return [(a.pk, a.name) for a in agencies.order_by("name")]
         areas = Area.objects.filter(level=AreaLevel.MIDDLE)
         if self.area_ids is not None:

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from jusou import audit, twofactor_views, views
+from jusou import audit, statistics_views, twofactor_views, views
 
 admin.site.site_header = "jusou システム管理"
 admin.site.site_title = "jusou システム管理"
@@ -22,6 +22,7 @@ urlpatterns = [
     path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
     path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),
     path("healthz", views.healthz, name="healthz"),
+    path("statistics/", statistics_views.statistics_page, name="statistics"),
     path("audit/access-log/", audit.access_log, name="audit_access_log"),
     path("audit/access-log/export.<str:fmt>", audit.access_log_export, name="audit_access_log_export"),
     path("audit/history/", audit.history, name="audit_history"),
