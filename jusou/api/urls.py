@@ -5,7 +5,7 @@ from django.urls import URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from jusou.api import schema, views  # noqa: F401 - schema registers the authentication extensions
+from jusou.api import schema, statistics, views  # noqa: F401 - schema registers the authentication extensions
 
 router = SimpleRouter()
 router.register("agencies", views.AgencyViewSet, basename="agency")
@@ -17,6 +17,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,
+    path("statistics/report/", statistics.StatisticsReportView.as_view(), name="statistics_report"),
     path("", include("cases.api")),
     path("", include("meetings.api")),
     path("", include("outreach.api")),

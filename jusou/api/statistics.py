@@ -1,0 +1,130 @@
+"""GET /api/v1/statistics/report/: the statistics report (jusou.statistics) as JSON, for the same
+parameters as the page. The figures leave the system here, so small counts are suppressed
+(settings.STATISTICS_SUPPRESS_BELOW): a cell of 1 or 2 must not identify a person (DOMAIN.md §7)."""
+
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from jusou.api.auth import ApiAccess
+from jusou.api.base import api_read_log
+from jusou.models import ApiScope
+from jusou.reports import SUPPRESSED, Report, suppressed
+from jusou.statistics import BY_CHOICES, PERIOD_CHOICES, StatisticsParams, statistics_report
+
+
+def suppressed_values(values: list, threshold: int) -> list:
+    """A row's cells as they may leave the system. A rate (a float) in a row whose count was suppressed
+    is suppressed too: with the population known, the rate would give the count back."""
+    out = [suppressed(value, threshold) for value in values]
+    if out and out[0] == SUPPRESSED:
+        out = [SUPPRESSED if isinstance(value, float) else value for value in out]
+    return out
+
+
+def report_data(report: Report, params: StatisticsParams, threshold: int) -> dict:
+    return {
+        "title": report.title,
+        "period_label": params.label,
+        "date_from": report.date_from.isoformat(),
+        "date_to": report.date_to.isoformat(),
+        "coverage": report.coverage,
+        "suppress_below": threshold,
+        "sections": [
+            {
+                "name": name,
+                "tables": [
+                    {
+                        "title": table.title,
+                        "columns": table.columns,
+                        "multiple_answers": table.multiple_answers,
+                        "note": table.note,
+                        "rows": [
+                            {"label": row.label, "values": suppressed_values(row.values, threshold)}
+                            for row in table.rows
+                        ],
+                    }
+                    for table in tables
+                ],
+            }
+            for name, tables in report.sections
+        ],
+        "generated_at": timezone.now().isoformat(),
+    }
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "number"}, {"type": "string", "enum": [SUPPRESSED]}],
+        "nullable": True,
+        "description": "件数（整数）・10万人あたり（小数）、少ない件数は「＊」、該当しない項目は null",
+    }
+)
+class CellField(serializers.Field):
+    def to_representation(self, value):
+        return value
+
+
+class StatisticsRowSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    values = serializers.ListField(child=CellField())
+
+
+class StatisticsTableSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    columns = serializers.ListField(child=serializers.CharField())
+    multiple_answers = serializers.BooleanField(help_text="複数回答（各行の合計が総数を超えることがある）")
+    note = serializers.CharField()
+    rows = StatisticsRowSerializer(many=True)
+
+
+class StatisticsSectionSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="事業")
+    tables = StatisticsTableSerializer(many=True)
+
+
+class StatisticsReportSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    period_label = serializers.CharField(help_text="和暦の期間（例: 令和7年度）")
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    coverage = serializers.CharField(help_text="集計の対象（市全体・機関・圏域）")
+    suppress_below = serializers.IntegerField(help_text="この数未満（0を除く）の件数は「＊」")
+    sections = StatisticsSectionSerializer(many=True)
+    generated_at = serializers.DateTimeField()
+
+
+class StatisticsReportView(APIView):
+    """The statistics report: what the caller may count in aggregate (a 相談員 or a machine client:
+    their agency's records; supervisors and coordinators: the municipality), small counts as ＊."""
+
+    permission_classes = [ApiAccess]
+    scopes = {"read": ApiScope.STATISTICS_READ}
+
+    @extend_schema(
+        operation_id="statistics_report",
+        tags=["statistics"],
+        parameters=[
+            OpenApiParameter("period", str, enum=[value for value, _ in PERIOD_CHOICES],
+                             description="month（月）・fiscal（年度、4月〜翌3月）・range（期間）。省略時は今月"),
+            OpenApiParameter("month", str, description="period=month のとき YYYY-MM"),
+            OpenApiParameter("fiscal_year", OpenApiTypes.INT, description="period=fiscal のとき年度（西暦4桁）"),
+            OpenApiParameter("date_from", OpenApiTypes.DATE, description="period=range のとき開始日（その日を含む）"),
+            OpenApiParameter("date_to", OpenApiTypes.DATE, description="period=range のとき終了日（その日を含む）"),
+            OpenApiParameter("agency", str, description="機関コード（自分が集計できる範囲の中で絞り込む）"),
+            OpenApiParameter("area", str, description="圏域コード（その下の圏域を含む）"),
+            OpenApiParameter("by", str, enum=[value for value, _ in BY_CHOICES if value],
+                             description="area: 中圏域別、agency: 機関別の内訳の表を加える"),
+        ],
+        responses=StatisticsReportSerializer,
+    )  # fmt: skip
+    def get(self, request):
+        params = StatisticsParams.from_query(request.query_params)
+        report = statistics_report(request.user, params)
+        # Counts only, but a disclosure to another system all the same (個人情報保護法): logged.
+        api_read_log(request, detail=f"統計 {params.label} {report.coverage}")
+        return Response(report_data(report, params, settings.STATISTICS_SUPPRESS_BELOW))
