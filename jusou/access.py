@@ -151,14 +151,20 @@ def visible_q(user: User, model: type[models.Model], permission: str = "view") -
         content_object=OuterRef("pk"), user=user, permission__codename=codename
     )
     own = Q(Exists(user_perms)) & Q(Exists(grants.filter(user=user)))
+    # The candidates come first from the grant ledger's indexes (user, agency), so the database
+    # looks up a few rows by key instead of testing every row of the table against an OR of two
+    # subqueries; the exact pairing (guardian row and valid grant for the same grantee) is then
+    # checked on those candidates only.
+    candidates = AccessGrant.objects.valid().filter(content_type=content_type, permission=permission)
     group_ids = [agency.group_id for agency in agencies if agency.group_id]
     if not group_ids:
-        return own
+        return Q(pk__in=candidates.filter(user=user).values("object_id")) & own
     group_perms = get_group_obj_perms_model(model).objects.filter(
         content_object=OuterRef("pk"), group_id__in=group_ids, permission__codename=codename
     )
     through_agency = Q(Exists(group_perms)) & Q(Exists(grants.filter(agency__in=agencies)))
-    return own | through_agency
+    candidate_ids = candidates.filter(Q(user=user) | Q(agency__in=agencies)).values("object_id")
+    return Q(pk__in=candidate_ids) & (own | through_agency)
 
 
 def access_basis(user: User, obj: models.Model, permission: str = "view") -> str | None:
