@@ -1,0 +1,177 @@
+"""Load test on loopback (issue 9): 50 concurrent simulated staff doing a realistic mix for 2 minutes
+against gunicorn, driven by wrk (Debian package `wrk`). Reports errors, p50/p95/p99, throughput, and the
+largest RSS of a gunicorn worker process sampled every second.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/jusou_gen .venv/bin/python bench/load.py [--seconds 120]
+
+Only 127.0.0.1 is ever contacted; the run stops by itself (wrk -d, then gunicorn is terminated).
+"""
+
+import argparse
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jusou.settings")
+os.environ["TWO_FACTOR_REQUIRED"] = "false"  # sessions are made here; the second factor is not under test
+
+import django
+
+django.setup()
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+
+from cases.selectors import cases_visible_to
+from jusou.models import Role, StaffMembership, User
+
+PORT = 8765
+
+
+def session_for(user) -> str:
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "jusou.auth.StaffBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.set_expiry(3 * 3600)
+    store.save()
+    return store.session_key
+
+
+def staff_mix(count, rng):
+    """(cookie, path) pairs: mostly workers (case list, a visible case, search, dashboard), some
+    coordinators (inbox), a supervisor (audit log)."""
+    workers = list(User.objects.filter(is_active=True, memberships__role=Role.WORKER,
+                                       memberships__ended_on__isnull=True).distinct().order_by("pk")[:count])  # fmt: skip
+    rng.shuffle(workers)
+    coordinators = list(User.objects.filter(memberships__role=Role.COORDINATOR).distinct()[:3])
+    supervisors = list(User.objects.filter(memberships__role=Role.SUPERVISOR).distinct()[:2])
+    people = (workers[: count - 5] + coordinators + supervisors)[:count]
+    pairs = []
+    for user in people:
+        cookie = session_for(user)
+        roles = {m.role for m in StaffMembership.objects.active().filter(user=user)}
+        paths = ["/"]
+        if Role.WORKER in roles:
+            cases = list(cases_visible_to(user).order_by("-opened_at").values_list("pk", flat=True)[:20])
+            paths += ["/cases/", "/cases/?scope=agency&status=supporting", "/consultations/"]
+            paths += [f"/cases/{pk}/" for pk in cases[:8]]
+            paths += ["/persons/search/?q=やま&fragment=1"]
+        if Role.COORDINATOR in roles:
+            paths += ["/multi-agency/", "/support-meetings/", "/cases/?scope=all"]
+        if Role.SUPERVISOR in roles:
+            paths += ["/audit/access-log/", "/cases/?scope=all"]
+        pairs += [(cookie, path) for path in paths]
+    return pairs
+
+
+LUA = """
+local pairs_ = {%s}
+local counter = 0
+local errors = 0
+request = function()
+  counter = counter + 1
+  local p = pairs_[math.random(#pairs_)]
+  return wrk.format("GET", p[2], {["Cookie"] = "sessionid=" .. p[1], ["Host"] = "127.0.0.1"})
+end
+response = function(status, headers, body)
+  if status >= 400 then errors = errors + 1 end
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT requests=%%d duration_s=%%.1f rps=%%.1f p50_ms=%%.1f p95_ms=%%.1f p99_ms=%%.1f socket_errors=%%d non2xx=%%d\\n",
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status))
+end
+"""
+
+
+def rss_sampler(master_pid, stop, peak):
+    while not stop.is_set():
+        try:
+            children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+        except OSError:
+            children = []
+        for pid in children:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            match = re.search(r"VmRSS:\s+(\d+) kB", status)
+            if match:
+                peak[pid] = max(peak.get(pid, 0), int(match.group(1)) // 1024)
+        time.sleep(1)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=120)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=3)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    rng = random.Random(1)
+    pairs = staff_mix(args.connections, rng)
+    lua = LUA % ",".join(f'{{"{c}","{p}"}}' for c, p in pairs)
+    script = Path(tempfile.mkdtemp()) / "mix.lua"
+    script.write_text(lua, encoding="utf-8")
+    env = {**os.environ, "DEBUG": "true", "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"}
+    gunicorn = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "jusou.wsgi", "--bind", f"127.0.0.1:{PORT}",
+         "--workers", str(args.workers), "--timeout", "60", "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        for _ in range(60):
+            try:
+                subprocess.run(
+                    ["curl", "-sf", f"http://127.0.0.1:{PORT}/healthz"], check=True, capture_output=True
+                )
+                break
+            except subprocess.CalledProcessError:
+                time.sleep(0.5)
+        stop, peak = threading.Event(), {}
+        sampler = threading.Thread(target=rss_sampler, args=(gunicorn.pid, stop, peak), daemon=True)
+        sampler.start()
+        print(f"{len(pairs)} (session, page) pairs for {args.connections} staff; {args.seconds} s, "
+              f"{args.workers} gunicorn workers, DB {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}",
+              flush=True)  # fmt: skip
+        run = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{args.connections}",
+                f"-d{args.seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(script),
+                f"http://127.0.0.1:{PORT}/",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=args.seconds + 60,
+        )
+        stop.set()
+        print(run.stdout)
+        print(f"peak RSS per gunicorn worker (MB): {sorted(peak.values(), reverse=True)}")
+    finally:
+        gunicorn.send_signal(signal.SIGTERM)
+        gunicorn.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
