@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from jusou.access import read_log
+from jusou.exports import XLSX_CONTENT_TYPE, csv_cell  # shared with the statistics exports: one formula guard
 from jusou.fieldpolicy import MASK, declared
 from jusou.models import AccessBasis, Agency, ReadLog, Role, StaffMembership, User
 from jusou.registry import location_protected_ids
@@ -468,11 +469,6 @@ def _export(fmt: str, title: str, columns, lines) -> tuple[HttpResponse, int]:
     return _xlsx(title, columns, lines)
 
 
-# A cell that starts with one of these is a formula to Excel; an audit export must show what was
-# typed (a search for "=HYPERLINK(…)"), never run it (OWASP: CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _csv(columns, lines) -> tuple[HttpResponse, int]:
     out = io.StringIO()
     out.write("\ufeff")  # BOM: Excel reads the file as UTF-8 only with it
@@ -480,16 +476,9 @@ def _csv(columns, lines) -> tuple[HttpResponse, int]:
     writer.writerow([name for name, _ in columns])
     written = 0
     for line in lines:
-        writer.writerow([_csv_cell(value) for value in line])
+        writer.writerow([csv_cell(value) for value in line])
         written += 1
     return HttpResponse(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8"), written
-
-
-def _csv_cell(value) -> str:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
 def _xlsx(title: str, columns, lines) -> tuple[HttpResponse, int]:
@@ -530,8 +519,7 @@ def _xlsx(title: str, columns, lines) -> tuple[HttpResponse, int]:
                       for value in line])  # fmt: skip
     out = io.BytesIO()
     book.save(out)
-    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return HttpResponse(out.getvalue(), content_type=xlsx), written
+    return HttpResponse(out.getvalue(), content_type=XLSX_CONTENT_TYPE), written
 
 
 def _attach(response: HttpResponse, fmt: str, name: str) -> HttpResponse:

@@ -1,0 +1,294 @@
+"""Renderings of a statistics report (jusou.reports.Report) as files that leave the system: xlsx laid out
+to paste into the municipality's report, and CSV (UTF-8 with BOM, for Excel). Pure functions: a report
+in, bytes out; nothing here reads the database or knows who asked.
+
+Small counts are suppressed here, on the way out (DOMAIN.md §7: a small cell must not identify a
+person), with `jusou.reports.suppressed`. The formula-injection guard for CSV cells is shared with the
+audit exports (jusou.audit)."""
+
+import csv
+import io
+import re
+import unicodedata
+from datetime import date, datetime
+from urllib.parse import quote
+
+from django.utils import timezone
+
+from jusou.reports import SUPPRESSED, Report, Table, suppressed
+from jusou.wareki import ERAS, MEIJI_FIRST_YEAR, era_year, to_seireki, to_wareki
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+CONTENT_TYPES = {"xlsx": XLSX_CONTENT_TYPE, "csv": CSV_CONTENT_TYPE}
+
+# A cell that starts with one of these is a formula to Excel; an export must show what was typed,
+# never run it (OWASP: CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+MULTIPLE_ANSWERS_NOTE = "※複数回答のため、内訳の合計は総数と一致しません。"
+COUNT_FORMAT = "#,##0"
+RATE_FORMAT = "0.0"
+
+
+def csv_cell(value) -> str:
+    """A value as CSV text: datetimes to the minute, and text that Excel would run as a formula kept
+    as text by a leading apostrophe."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_START) else text
+
+
+def suppression_note(threshold: int) -> str:
+    return f"＊は{threshold}件未満のため秘匿"
+
+
+# --- Labels ----------------------------------------------------------------------------------------------
+
+
+def _era_label(day: date, *, fiscal: bool = False) -> str:
+    """'令和7年4月' (month) or '令和7年度'. A 年度 takes the era in force at its end when the year
+    counts from it (2019年度 is 令和元年度, not 平成31年度), otherwise the era of its start."""
+    name, year = era_year(day) or ("", day.year)
+    if fiscal:
+        end = date(day.year + 1, 3, 31)
+        for first_day, era in ERAS:
+            if end >= first_day:
+                start_year = MEIJI_FIRST_YEAR if era == "明治" else first_day.year
+                if day.year >= start_year:
+                    name, year = era, day.year - start_year + 1
+                break
+    number = "元" if year == 1 else str(year)
+    return f"{name}{number}年度" if fiscal else f"{name}{number}年{day.month}月"
+
+
+def _is_month(start: date, end: date) -> bool:
+    following = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+    return start.day == 1 and (following - end).days == 1
+
+
+def _is_fiscal_year(start: date, end: date) -> bool:
+    return (start.month, start.day) == (4, 1) and end == date(start.year + 1, 3, 31)
+
+
+def period_label(start: date, end: date) -> str:
+    """The period in 和暦 with the Western dates: '令和7年4月（2025年4月1日〜2025年4月30日）',
+    '令和7年度（2025年4月1日〜2026年3月31日）' or '令和7年4月1日〜令和7年6月30日（2025年4月1日〜…）'."""
+    western = f"{to_seireki(start)}〜{to_seireki(end)}"
+    if _is_month(start, end):
+        return f"{_era_label(start)}（{western}）"
+    if _is_fiscal_year(start, end):
+        return f"{_era_label(start, fiscal=True)}（{western}）"
+    return f"{to_wareki(start)}〜{to_wareki(end)}（{western}）"
+
+
+def period_short(start: date, end: date) -> str:
+    """The period for a file name: '令和7年4月', '令和7年度' or '2025-04-01〜2025-06-30'."""
+    if _is_month(start, end):
+        return _era_label(start)
+    if _is_fiscal_year(start, end):
+        return _era_label(start, fiscal=True)
+    return f"{start.isoformat()}〜{end.isoformat()}"
+
+
+_UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def report_filename(report: Report, fmt: str) -> str:
+    """'統計_令和7年4月_みどり市全体.xlsx': what the browser saves the download as."""
+    parts = ["統計", period_short(report.date_from, report.date_to), report.coverage]
+    name = "_".join(_UNSAFE_IN_NAME.sub("", part).strip() for part in parts if part)
+    return f"{name}.{fmt}"
+
+
+def attachment_header(filename: str, fallback: str) -> str:
+    """Content-Disposition for a Japanese file name (RFC 6266 / RFC 5987): an ASCII `filename` for old
+    clients and the real name as `filename*=UTF-8''…`."""
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+# --- Tables as rows of cells -------------------------------------------------------------------------------
+
+
+def _header(table: Table) -> list[str]:
+    """The header row: the column headings, with 項目 over the row labels when `columns` names only the
+    value columns (the row labels have none)."""
+    width = max((len(row.values) for row in table.rows), default=len(table.columns))
+    return list(table.columns) if len(table.columns) > width else ["項目", *table.columns]
+
+
+def _notes(table: Table) -> list[str]:
+    notes = [MULTIPLE_ANSWERS_NOTE] if table.multiple_answers else []
+    return [*notes, table.note] if table.note else notes
+
+
+def _text_width(text: str) -> int:
+    """Display width in half-width columns: full-width (Japanese) characters count two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in text)
+
+
+def _shown(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return "" if value is None else str(value)
+
+
+# --- xlsx --------------------------------------------------------------------------------------------------
+
+
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+SHEET_NAME_MAX = 31
+
+
+def sheet_name(name: str, taken: set[str]) -> str:
+    """A valid, unique worksheet name: Excel refuses []:*?/\\, more than 31 characters, a leading or
+    trailing apostrophe, and names differing only in case."""
+    base = _SHEET_FORBIDDEN.sub("", name).strip().strip("'") or "統計"
+    candidate, number = base[:SHEET_NAME_MAX], 1
+    while candidate.casefold() in taken:
+        number += 1
+        suffix = f"({number})"
+        candidate = base[: SHEET_NAME_MAX - len(suffix)] + suffix
+    taken.add(candidate.casefold())
+    return candidate
+
+
+class _SheetWriter:
+    """Puts values into one worksheet and remembers the widest text of each column."""
+
+    def __init__(self, sheet):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        self.sheet, self.widths, self._illegal = sheet, {}, ILLEGAL_CHARACTERS_RE
+
+    def put(self, row: int, column: int, value, *, measure=True, **style):
+        cell = self.sheet.cell(row=row, column=column)
+        if isinstance(value, str):
+            cell.value = self._illegal.sub("", value)
+            cell.data_type = "s"  # never a formula, whatever the text starts with
+        else:
+            cell.value = value
+        for name, style_value in style.items():
+            setattr(cell, name, style_value)
+        if measure:
+            self.widths[column] = max(self.widths.get(column, 0), _text_width(_shown(value)))
+        return cell
+
+    def fit_columns(self):
+        from openpyxl.utils import get_column_letter
+
+        for column, width in self.widths.items():
+            # Excel's width unit is about one half-width character: a little air, and a cap so that a
+            # long label wraps rather than pushing the figures off the page.
+            self.sheet.column_dimensions[get_column_letter(column)].width = min(max(width + 2, 8), 60)
+
+
+def report_xlsx(report: Report, suppress_below: int, *, generated_at: datetime | None = None) -> bytes:
+    """The report as a workbook: one sheet per 事業, each with the title block (title, period in 和暦 and
+    Western dates, coverage, time of generation, the suppression note) and its tables, bold headers,
+    borders, #,##0 for counts and 0.0 for rates; cells under `suppress_below` show ＊."""
+    # Imported here: only an export needs openpyxl, not every process that loads the models.
+    from openpyxl import Workbook
+
+    generated_at = timezone.localtime(generated_at or timezone.now())
+    book = Workbook()
+    book.remove(book.active)
+    taken: set[str] = set()
+    for section, tables in report.sections or [("統計", [])]:
+        sheet = book.create_sheet(sheet_name(section, taken))
+        _write_section(_SheetWriter(sheet), report, section, tables, suppress_below, generated_at)
+        sheet.sheet_view.showGridLines = False
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.fitToWidth = 1
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _write_section(writer: _SheetWriter, report, section, tables, suppress_below, generated_at) -> None:
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    thin = Side(style="thin", color="808080")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    bold = Font(bold=True)
+    header_style = {
+        "font": bold, "border": border, "fill": PatternFill("solid", fgColor="DDEBF7"),
+        "alignment": Alignment(horizontal="center", vertical="center", wrap_text=True),
+    }  # fmt: skip
+    put = writer.put
+    # The title block overflows into the empty cells on its right, so it does not set column widths.
+    put(1, 1, report.title, measure=False, font=Font(bold=True, size=14))
+    put(2, 1, f"事業: {section}", measure=False, font=bold)
+    put(3, 1, f"期間: {period_label(report.date_from, report.date_to)}", measure=False)
+    put(4, 1, f"対象: {report.coverage}", measure=False)
+    put(5, 1, f"作成日時: {to_wareki(generated_at)} {generated_at:%H:%M}（{generated_at:%Y-%m-%d %H:%M}）",
+        measure=False)  # fmt: skip
+    put(6, 1, suppression_note(suppress_below), measure=False)
+    row = 8
+    if not tables:
+        put(row, 1, "該当する集計はありません。", measure=False)
+    for table in tables:
+        put(row, 1, table.title, measure=False, font=bold)
+        row += 1
+        for note in _notes(table):
+            put(row, 1, note, measure=False)
+            row += 1
+        for column, heading in enumerate(_header(table), start=1):
+            put(row, column, heading, **header_style)
+        row += 1
+        for line in table.rows:
+            put(row, 1, line.label, border=border)
+            for column, raw in enumerate(line.values, start=2):
+                value = suppressed(raw, suppress_below)
+                cell = put(row, column, value, border=border)
+                if value == SUPPRESSED:
+                    cell.alignment = Alignment(horizontal="right")
+                elif isinstance(value, float):
+                    cell.number_format = RATE_FORMAT
+                elif isinstance(value, int):
+                    cell.number_format = COUNT_FORMAT
+            row += 1
+        row += 1
+    writer.fit_columns()
+
+
+# --- CSV ---------------------------------------------------------------------------------------------------
+
+
+def report_csv(report: Report, suppress_below: int, *, generated_at: datetime | None = None) -> bytes:
+    """The report as CSV, UTF-8 with a BOM (Excel reads UTF-8 only with it): the title block, then one
+    block per table — its title line (事業／表題), notes, the header, the rows, a blank line."""
+    generated_at = timezone.localtime(generated_at or timezone.now())
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+
+    def line(*cells):
+        writer.writerow([csv_cell(cell) if isinstance(cell, str) else _csv_value(cell) for cell in cells])
+
+    line(report.title)
+    line("期間", period_label(report.date_from, report.date_to))
+    line("対象", report.coverage)
+    line("作成日時", generated_at.strftime("%Y-%m-%d %H:%M"))
+    line(suppression_note(suppress_below))
+    line()
+    for section, tables in report.sections:
+        for table in tables:
+            line(f"{section}／{table.title}")
+            for note in _notes(table):
+                line(note)
+            line(*_header(table))
+            for row in table.rows:
+                line(row.label, *(suppressed(value, suppress_below) for value in row.values))
+            line()
+    return out.getvalue().encode("utf-8")
+
+
+def _csv_value(value) -> str:
+    # Plain figures (no thousands separator) so that the cells stay numbers when opened in Excel.
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return "" if value is None else str(value)
