@@ -40,6 +40,15 @@ def csv_cell(value) -> str:
     return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
+def suppressed_values(values: list, threshold: int) -> list:
+    """A row's cells as they may leave the system. A rate (a float) in a row whose count was suppressed
+    is suppressed too: with the population known, the rate would give the count back."""
+    out = [suppressed(value, threshold) for value in values]
+    if out and out[0] == SUPPRESSED:
+        out = [SUPPRESSED if isinstance(value, float) else value for value in out]
+    return out
+
+
 def suppression_note(threshold: int) -> str:
     return f"＊は{threshold}件未満のため秘匿"
 
@@ -241,8 +250,7 @@ def _write_section(writer: _SheetWriter, report, section, tables, suppress_below
         row += 1
         for line in table.rows:
             put(row, 1, line.label, border=border)
-            for column, raw in enumerate(line.values, start=2):
-                value = suppressed(raw, suppress_below)
+            for column, value in enumerate(suppressed_values(line.values, suppress_below), start=2):
                 cell = put(row, column, value, border=border)
                 if value == SUPPRESSED:
                     cell.alignment = Alignment(horizontal="right")
@@ -282,7 +290,7 @@ def report_csv(report: Report, suppress_below: int, *, generated_at: datetime | 
                 line(note)
             line(*_header(table))
             for row in table.rows:
-                line(row.label, *(suppressed(value, suppress_below) for value in row.values))
+                line(row.label, *suppressed_values(row.values, suppress_below))
             line()
     return out.getvalue().encode("utf-8")
 

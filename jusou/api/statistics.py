@@ -12,18 +12,10 @@ from rest_framework.views import APIView
 
 from jusou.api.auth import ApiAccess
 from jusou.api.base import api_read_log
+from jusou.exports import suppressed_values  # one rule for every way figures leave the system
 from jusou.models import ApiScope
-from jusou.reports import SUPPRESSED, Report, suppressed
+from jusou.reports import SUPPRESSED, Report
 from jusou.statistics import BY_CHOICES, PERIOD_CHOICES, StatisticsParams, statistics_report
-
-
-def suppressed_values(values: list, threshold: int) -> list:
-    """A row's cells as they may leave the system. A rate (a float) in a row whose count was suppressed
-    is suppressed too: with the population known, the rate would give the count back."""
-    out = [suppressed(value, threshold) for value in values]
-    if out and out[0] == SUPPRESSED:
-        out = [SUPPRESSED if isinstance(value, float) else value for value in out]
-    return out
 
 
 def report_data(report: Report, params: StatisticsParams, threshold: int) -> dict:
