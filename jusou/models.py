@@ -536,3 +536,89 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"
+
+
+class ExportFormat(models.TextChoices):
+    XLSX = "xlsx", "Excel（xlsx）"
+    CSV = "csv", "CSV"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "待機中"
+    RUNNING = "running", "作成中"
+    DONE = "done", "完了"
+    FAILED = "failed", "失敗"
+
+
+class ExportJob(models.Model):
+    """A file a user asked for (統計の出力), made by a Celery task (jusou.tasks.run_export) while the page
+    shows its progress. The file lives under MEDIA_ROOT/exports/, which is never served statically:
+    only the owner downloads it, through a view. The disclosure itself is logged in the read log when
+    the file is done (DOMAIN.md §8: every export is logged)."""
+
+    class Kind(models.TextChoices):
+        STATISTICS = "statistics", "統計"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="依頼者", on_delete=models.PROTECT, related_name="export_jobs"
+    )
+    kind = models.CharField("種類", max_length=20, choices=Kind.choices)
+    #: the query that names what to export (for statistics: StatisticsParams.query())
+    params = models.JSONField("条件", default=dict)
+    #: the parameters in words (令和7年4月・中圏域A), for the list and the progress page
+    description = models.CharField("内容", max_length=300, blank=True)
+    format = models.CharField("形式", max_length=10, choices=ExportFormat.choices)
+    status = models.CharField(
+        "状況", max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField("進捗（%）", default=0)
+    message = models.CharField("メッセージ", max_length=500, blank=True)
+    #: relative to MEDIA_ROOT (exports/<id>.<format>); empty until the file is written
+    file_path = models.CharField("ファイル", max_length=300, blank=True)
+    #: what the download is saved as (統計_令和7年4月_みどり市全体.xlsx)
+    filename = models.CharField("ファイル名", max_length=200, blank=True)
+    table_count = models.PositiveIntegerField("表の数", default=0)
+    #: runs started (a retry, or a re-queue after a lost worker, adds one)
+    attempts = models.PositiveSmallIntegerField("実行回数", default=0)
+    created_at = models.DateTimeField("依頼日時", default=timezone.now)
+    #: the last sign of life (queued, started, progress): beat re-queues a job silent for too long
+    updated_at = models.DateTimeField("更新日時", default=timezone.now)
+    finished_at = models.DateTimeField("完了日時", null=True, blank=True)
+    downloaded_at = models.DateTimeField("ダウンロード日時", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "出力ジョブ"
+        verbose_name_plural = "出力ジョブ"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ExportStatus.values), name="export_job_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(format__in=ExportFormat.values), name="export_job_format_valid"
+            ),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="export_job_progress_max_100"),
+            # A finished file is complete: done means 100 % and a file to download.
+            models.CheckConstraint(
+                condition=~Q(status=ExportStatus.DONE) | (Q(progress=100) & ~Q(file_path="")),
+                name="export_job_done_has_file",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="export_job_owner"),
+            models.Index(fields=["status", "updated_at"], name="export_job_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}の出力 #{self.pk}（{self.get_status_display()}）"
+
+    def get_absolute_url(self) -> str:
+        return reverse("export_detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
+
+
+# 保存年限 and disposal: in their own module (jusou.retention), models of this app all the same.
+from jusou.retention.models import DisposalCandidate, RetentionPolicy  # noqa: E402, F401

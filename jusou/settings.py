@@ -147,6 +147,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "jusou.tasks.expire_access_grants",
         "schedule": 300.0,
     },
+    # Exports whose message was lost or whose worker was killed are sent again (jusou.export_jobs).
+    "requeue-stale-exports": {
+        "task": "jusou.tasks.requeue_stale_exports",
+        "schedule": 300.0,
+    },
 }
 
 # --- Authentication --------------------------------------------------------------------------------

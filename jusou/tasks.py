@@ -5,7 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from jusou import access, services
+from jusou import access, export_jobs, services
 from jusou.models import Notification
 
 # A task sent but not yet run is given this long before beat's sweep delivers it instead.
@@ -38,3 +38,26 @@ def expire_access_grants() -> int:
     """Beat: tidy the guardian rows of grants whose period has ended (access already stopped at the
     end time, because selectors check the period when they run)."""
     return access.access_expire_due()
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,  # safe: a re-run replaces its own file and the job is marked done (and logged) once
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=3,
+)
+def run_export(self, job_id: int) -> str:
+    """Make an export's file (統計の出力); the page polls the job's progress."""
+    # Run eagerly (no Redis) with errors propagating, Celery cannot retry: it would raise Retry into
+    # the request that asked for the export. There this run is the last, and a failure shows on the page.
+    eager_propagating = self.request.is_eager and self.app.conf.task_eager_propagates
+    last_attempt = eager_propagating or self.request.retries >= self.max_retries
+    return export_jobs.export_run(job_id=job_id, last_attempt=last_attempt)
+
+
+@shared_task
+def requeue_stale_exports() -> int:
+    """Beat: send again the exports whose message was lost or whose worker was killed."""
+    return export_jobs.exports_requeue_stale()

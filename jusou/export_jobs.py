@@ -1,0 +1,253 @@
+"""出力ジョブ: exports made in the background (a Celery task) while the page shows their progress.
+
+`export_request` checks and records what the user asked for and sends the task after commit;
+`export_run` (the task's body) computes, renders and writes the file, then marks the job done and logs
+the disclosure in one transaction. Every step is safe to repeat: a job already done is left alone, and
+a re-run after a lost worker starts again and replaces its own file, so a retry makes one file and one
+read-log row. The database is the queue of record: `exports_requeue_stale` (beat) sends again any job
+that has given no sign of life for STALE_AFTER.
+"""
+
+import logging
+import os
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from jusou.access import read_log
+from jusou.exports import report_csv, report_filename, report_xlsx
+from jusou.models import ExportFormat, ExportJob, ExportStatus, ReadLog, User
+from jusou.statistics import StatisticsParams, can_read_statistics, statistics_report, statistics_scope
+
+log = logging.getLogger(__name__)
+
+EXPORT_DIR = "exports"
+#: a queued or running job silent for this long is sent again (lost message, killed worker)
+STALE_AFTER = timedelta(minutes=10)
+#: runs (first run, retries, re-queues) before a job is given up
+MAX_ATTEMPTS = 5
+#: a job still not done this long after it was asked for is given up, whatever happened to it
+GIVE_UP_AFTER = timedelta(hours=6)
+RENDERERS = {ExportFormat.XLSX: report_xlsx, ExportFormat.CSV: report_csv}
+
+FAILED_MESSAGE = "出力に失敗しました。時間をおいてもう一度お試しください。"
+
+
+# --- Reads -------------------------------------------------------------------------------------------------
+
+
+def exports_for_user(user: User) -> QuerySet:
+    """The user's own export jobs, newest first: nobody sees another user's exports, not even a
+    supervisor (the file is a disclosure to the one who asked)."""
+    return ExportJob.objects.filter(owner=user).order_by("-created_at", "-pk")
+
+
+def export_get_for_user(user: User, pk: int) -> ExportJob:
+    """One of the user's own jobs; another user's answers 404, exactly like a missing one."""
+    job = exports_for_user(user).filter(pk=pk).first()
+    if job is None:
+        raise Http404("出力が見つかりません。")
+    return job
+
+
+def export_file(job: ExportJob) -> Path | None:
+    """The finished file of a done job, or None (not done, or the file is gone)."""
+    if job.status != ExportStatus.DONE or not job.file_path:
+        return None
+    path = Path(settings.MEDIA_ROOT) / job.file_path
+    return path if path.is_file() else None
+
+
+# --- Writes ------------------------------------------------------------------------------------------------
+
+
+def _describe(params: StatisticsParams) -> str:
+    parts = [params.label]
+    if params.agency is not None:
+        parts.append(params.agency.name)
+    if params.area is not None:
+        parts.append(params.area.name)
+    return "・".join(parts)
+
+
+@transaction.atomic
+def export_request(*, acting_user: User, kind: str, params, fmt: str) -> ExportJob:
+    """Record an export and send it to the worker after commit.
+
+    Refuses (ValidationError, Japanese) an unknown kind or format and parameters that do not parse;
+    refuses (PermissionDenied) a user who may not read statistics, or not for the agency asked for —
+    the same rule as the statistics page. The job keeps the parameters normalised (a default month is
+    fixed to the month asked in), so a job run later computes what the user saw."""
+    if kind != ExportJob.Kind.STATISTICS:
+        raise ValidationError("出力の種類が正しくありません。")
+    if fmt not in ExportFormat.values:
+        raise ValidationError("出力の形式は「Excel（xlsx）」か「CSV」を選んでください。")
+    if not can_read_statistics(acting_user):
+        raise PermissionDenied("統計を見る権限がありません。")
+    parsed = StatisticsParams.from_query(params)
+    statistics_scope(acting_user, parsed)  # PermissionDenied for an agency outside the reader's scope
+    job = ExportJob.objects.create(
+        owner=acting_user,
+        kind=kind,
+        params=parsed.query(),
+        format=fmt,
+        description=_describe(parsed),
+        message="順番を待っています。",
+    )
+    _send(job.pk)
+    return job
+
+
+def _send(job_id: int) -> None:
+    from jusou.tasks import run_export  # the tasks module imports this one
+
+    transaction.on_commit(lambda: run_export.delay(job_id))
+
+
+def _progress(job_id: int, percent: int, message: str) -> None:
+    # A plain UPDATE outside any transaction, so that the page sees it at once. Only a running job
+    # moves: a job re-queued or finished meanwhile keeps what it shows.
+    ExportJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING).update(
+        progress=percent, message=message, updated_at=timezone.now()
+    )
+
+
+def _start(job_id: int) -> ExportJob | None:
+    """Mark the job running (one more attempt); None when there is nothing to do."""
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().select_related("owner").filter(pk=job_id).first()
+        if job is None or job.is_finished:
+            return None
+        job.status, job.progress, job.attempts = ExportStatus.RUNNING, 5, job.attempts + 1
+        job.message, job.updated_at = "集計を始めました。", timezone.now()
+        job.save(update_fields=["status", "progress", "attempts", "message", "updated_at"])
+        return job
+
+
+def _fail(job_id: int, message: str) -> None:
+    ExportJob.objects.filter(pk=job_id).exclude(status=ExportStatus.DONE).update(
+        status=ExportStatus.FAILED, message=message, finished_at=timezone.now(), updated_at=timezone.now()
+    )
+
+
+def _write(relative: str, content: bytes) -> None:
+    """Write the file whole or not at all: a temporary file beside it, then an atomic rename, so that
+    a download never sees half a file and a run killed mid-write leaves the old one (or none)."""
+    path = Path(settings.MEDIA_ROOT) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o600)  # personal-data adjacent: readable by the application only
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _remove_leftovers(relative: str) -> None:
+    """Temporary files of this job left by a killed run (older than STALE_AFTER, so a run still
+    writing keeps its own)."""
+    path = Path(settings.MEDIA_ROOT) / relative
+    cutoff = (timezone.now() - STALE_AFTER).timestamp()
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def export_run(*, job_id: int, last_attempt: bool = True) -> str:
+    """Make the file of a job: 10 % once the parameters are read, 80 % once the figures are computed,
+    90 % once rendered, 100 % when written. Idempotent: a done or failed job is left alone; a re-run
+    starts again and replaces its own file. The job is marked done and the export logged (DOMAIN.md
+    §8: every disclosure is logged) in one transaction, so a retry logs it once.
+
+    An error the user must fix (parameters, permission) fails the job at once; any other error is
+    raised for the task to retry, and on the `last_attempt` fails the job instead."""
+    job = _start(job_id)
+    if job is None:
+        return "skipped"
+    relative = f"{EXPORT_DIR}/{job.pk}.{job.format}"
+    try:
+        _remove_leftovers(relative)
+        params = StatisticsParams.from_query(job.params)
+        _progress(job.pk, 10, "集計しています。")
+        report = statistics_report(job.owner, params)
+        tables = sum(1 for _ in report.tables())
+        _progress(job.pk, 80, "ファイルを作成しています。")
+        content = RENDERERS[job.format](report, settings.STATISTICS_SUPPRESS_BELOW)
+        _progress(job.pk, 90, "ファイルを保存しています。")
+        _write(relative, content)
+    except (ValidationError, PermissionDenied) as error:
+        # Nothing a retry would change (the user's role or the codes changed since the request).
+        reason = "、".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        _fail(job.pk, f"出力できませんでした: {reason}")
+        return "failed"
+    except Exception:
+        if not last_attempt:
+            _progress(job.pk, 5, "一時的なエラーのため、やり直しています。")
+            raise
+        log.exception("export job %s failed", job.pk)
+        _fail(job.pk, FAILED_MESSAGE)
+        return "failed"
+    return _finish(job.pk, relative, report_filename(report, job.format), tables, params, report.coverage)
+
+
+def _finish(job_id, relative, filename, tables, params: StatisticsParams, coverage: str) -> str:
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().select_related("owner").get(pk=job_id)
+        if job.status == ExportStatus.DONE:
+            return "skipped"  # a parallel run (re-queued while this one was slow) finished first
+        now = timezone.now()
+        job.status, job.progress, job.file_path, job.filename = ExportStatus.DONE, 100, relative, filename
+        job.table_count, job.finished_at, job.updated_at = tables, now, now
+        job.message = "出力が完了しました。"
+        job.save()
+        read_log(user=job.owner, action=ReadLog.Action.EXPORT, obj=job,
+                 detail=f"統計の出力（{job.format}）: {params.label}、{coverage}、{tables}表")  # fmt: skip
+    return "done"
+
+
+def export_mark_downloaded(*, job: ExportJob) -> None:
+    """Remember when the owner last fetched the file (the export itself was logged when it was made)."""
+    job.downloaded_at = timezone.now()
+    ExportJob.objects.filter(pk=job.pk).update(downloaded_at=job.downloaded_at)
+
+
+def exports_requeue_stale() -> int:
+    """Beat: send again every queued or running job silent for STALE_AFTER (its message was lost, or
+    its worker was killed); give up on a job tried MAX_ATTEMPTS times or asked for GIVE_UP_AFTER ago.
+    Running it twice in a row sends nothing twice: a re-queued job is fresh again."""
+    now = timezone.now()
+    stale = ExportJob.objects.filter(
+        status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING], updated_at__lt=now - STALE_AFTER
+    ).values_list("pk", flat=True)
+    requeued = 0
+    for pk in list(stale[:200]):
+        with transaction.atomic():
+            job = ExportJob.objects.select_for_update().get(pk=pk)
+            if job.is_finished or job.updated_at >= now - STALE_AFTER:
+                continue  # moved on since the list was read
+            if job.attempts >= MAX_ATTEMPTS or job.created_at < now - GIVE_UP_AFTER:
+                job.status, job.finished_at, job.message = ExportStatus.FAILED, now, FAILED_MESSAGE
+                job.updated_at = now
+                job.save(update_fields=["status", "finished_at", "message", "updated_at"])
+                continue
+            job.status, job.progress, job.updated_at = ExportStatus.QUEUED, 0, now
+            job.message = "再実行を待っています。"
+            job.save(update_fields=["status", "progress", "message", "updated_at"])
+            _send(job.pk)
+            requeued += 1
+    return requeued
