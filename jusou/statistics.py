@@ -251,6 +251,15 @@ class StatisticsScope:
             q &= Q(**{f"{field_name}__area__in": self.area_ids})
         return q
 
+    def agency_queryset(self):
+        """The agencies whose records are counted (all of them for the whole municipality)."""
+        agencies = Agency.objects.all()
+        if self.agency_ids is not None:
+            agencies = agencies.filter(pk__in=self.agency_ids)
+        if self.area_ids is not None:
+            agencies = agencies.filter(area__in=self.area_ids)
+        return agencies
+
     def areas(self, field_name: str) -> Q:
         """Records placed in a 圏域 (a ForeignKey path to Area): the 圏域 filter only. Such records
         (地域づくり) belong to no agency and hold no personal data, so the agency scope does not apply."""
@@ -308,12 +317,7 @@ class StatisticsScope:
         """(key, heading) of the breakdown columns, one query; the last column gathers records whose
         agency has no 中圏域."""
         if self.by == "agency":
-            agencies = Agency.objects.all()
-            if self.agency_ids is not None:
-                agencies = agencies.filter(pk__in=self.agency_ids)
-            if self.area_ids is not None:
-                agencies = agencies.filter(area__in=self.area_ids)
-            return [(a.pk, a.name) for a in agencies.order_by("name")]
+            return [(a.pk, a.name) for a in self.agency_queryset().order_by("name")]
         areas = Area.objects.filter(level=AreaLevel.MIDDLE)
         if self.area_ids is not None:
             areas = areas.filter(pk__in=self.area_ids)

@@ -14,13 +14,16 @@ The town (all times Asia/Tokyo):
   地域づくり: a サロン in 中央一丁目 (A's 圏域), a session on 4/10 (延べ10人, 「町会、民生委員」)
 """
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -520,3 +523,24 @@ def test_api_worker_asking_for_another_agency_gets_403(town):
     response = api_as(fresh(town.worker_b)).get(API, {"agency": "t-a"})
     assert response.status_code == 403
     assert "所属する機関の統計のみ" in response.json()["message"]
+
+
+# --- The benchmark command -------------------------------------------------------------------------------
+
+
+def test_bench_statistics_generates_marked_consultations_and_reports_times(town):
+    out = StringIO()
+    call_command(
+        "bench_statistics", "--consultations", "60", "--generate", "--fiscal-year", "2026", stdout=out
+    )
+    assert Consultation.objects.count() == 60
+    synthetic = Consultation.objects.filter(summary="ベンチマーク用")
+    assert synthetic.count() == 55 and synthetic.first().history.count() == 0  # no history for synthetic rows
+    assert Consultation.issues.through.objects.filter(consultation__in=synthetic).count() >= 55
+    result = json.loads(out.getvalue().strip().splitlines()[-1])["bench_statistics"]
+    assert result["consultations"] == 60 and result["fiscal_year"] == 2026
+    assert result["month_queries"] == result["fiscal_year_queries"] > 0
+    assert result["fiscal_year_median_seconds"] >= 0
+    assert "| 2026年度: クエリ数 |" in out.getvalue()
+    call_command("bench_statistics", "--delete", stdout=StringIO())
+    assert Consultation.objects.count() == 5
