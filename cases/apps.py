@@ -22,8 +22,9 @@ class CasesConfig(AppConfig):
         register_nav("本人検索", "cases:person_search", staff, order=30)
         register_nav("相談受付一覧", "cases:consultation_list", staff, order=40)
         register_dashboard_panel("cases/panels/worker.html", {Role.WORKER}, panels.worker, order=10)
+        # The coordinators' panel (inbox, meetings, 役割分担) belongs to meetings, which registers it.
         register_dashboard_panel(
-            "cases/panels/coordinator.html", {Role.COORDINATOR}, panels.coordinator, order=20
+            "cases/panels/supervisor.html", {Role.SUPERVISOR}, panels.supervisor, order=50
         )
         register_demo(demo.load_cases_demo, order=10)
         register_location_protection(policy.protected_record_ids)

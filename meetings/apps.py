@@ -10,6 +10,7 @@ class MeetingsConfig(AppConfig):
         from jusou.registry import (
             register_case_panel,
             register_consent_scope,
+            register_dashboard_panel,
             register_demo,
             register_nav,
             register_transition_guard,
@@ -21,6 +22,15 @@ class MeetingsConfig(AppConfig):
         everyone = {Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR, Role.MEETING_MEMBER}
         register_nav("支援会議", "meetings:meeting_list", everyone, order=17)
         register_case_panel("meetings/_case_panel.html", panels.case_panel, order=10)
+        register_dashboard_panel(
+            "meetings/panels/worker.html", {Role.WORKER}, panels.worker_dashboard, order=11
+        )
+        register_dashboard_panel(
+            "meetings/panels/coordinator.html", {Role.COORDINATOR}, panels.coordinator_dashboard, order=20
+        )
+        register_dashboard_panel(
+            "meetings/panels/supervisor.html", {Role.SUPERVISOR}, panels.supervisor_dashboard, order=51
+        )
         register_transition_guard(services.guard_plan_in_force)
         register_demo(demo.load_meetings_demo, order=20)
         register_consent_scope(selectors.consent_categories_for)

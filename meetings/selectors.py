@@ -1,11 +1,26 @@
 """Reads for 多機関協働, always through the cases selectors (same grants, same 404s)."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
-from django.http import Http404
+from datetime import date, timedelta
 
-from cases.models import Case, CaseStatus, CaseTransition
+from django.db.models import (
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber, TruncMonth
+from django.http import Http404
+from django.utils import timezone
+
+from cases.models import OPEN_STATUSES, Case, CaseStatus, CaseTransition, Consultation
 from cases.policy import mask_sensitive
-from cases.selectors import cases_visible_to, require_case_section
+from cases.selectors import cases_led_by, cases_visible_to, require_case_section
 from jusou.access import visible_q
 from jusou.models import User
 from meetings.models import (
@@ -13,26 +28,31 @@ from meetings.models import (
     Consent,
     PlanConference,
     PlanStatus,
+    PlanTask,
     SupportDecision,
     SupportMeeting,
     SupportPlan,
+    TaskStatus,
 )
 
 
-def inbox(user: User, status: str = CaseStatus.REFERRED) -> list[Case]:
-    """Referred (or, with `status`, taken-up) cases the user may see, oldest referral first, with
-    when and by whom they were referred. Rows carry no 要配慮個人情報."""
+def _inbox_cases(user: User, status: str = CaseStatus.REFERRED) -> QuerySet[Case]:
     referral = CaseTransition.objects.filter(case=OuterRef("pk"), to_status=CaseStatus.REFERRED).order_by(
         "-at"
     )
-    cases = (
+    return (
         cases_visible_to(user)
         .filter(status=status)
         .select_related("person", "owning_agency", "lead_worker")
         .annotate(referred_at=Subquery(referral.values("at")[:1]))
         .order_by("referred_at", "pk")
     )
-    return mask_sensitive(cases)
+
+
+def inbox(user: User, status: str = CaseStatus.REFERRED) -> list[Case]:
+    """Referred (or, with `status`, taken-up) cases the user may see, oldest referral first, with
+    when and by whom they were referred. Rows carry no 要配慮個人情報."""
+    return mask_sensitive(_inbox_cases(user, status))
 
 
 def case_consents(case: Case) -> list[Consent]:
@@ -164,3 +184,151 @@ def consent_categories_for(user: User, case: Case) -> set[str]:
     return {
         category for categories in consents.values_list("categories", flat=True) for category in categories
     }
+
+
+# --- Dashboards and reminders -----------------------------------------------------------------
+
+#: a plan's review shows on its worker's dashboard this many days ahead
+REVIEW_AHEAD_DAYS = 14
+#: a consent's expiry shows (and is reminded of) this many days ahead
+CONSENT_AHEAD_DAYS = 30
+#: the coordinators' dashboard lists meetings this far ahead
+MEETINGS_AHEAD_DAYS = 30
+
+
+def consents_expiring(on: date | None = None, within: int = CONSENT_AHEAD_DAYS) -> QuerySet[Consent]:
+    """Consents in force on `on` (today) that end within `within` days (the day itself included),
+    on open cases, and not already followed by a renewal: a later valid consent of the same person
+    on the same case that runs longer (or has no end)."""
+    day = on or timezone.localdate()
+    renewed = (
+        Consent.objects.valid(day)
+        .filter(case=OuterRef("case"), person=OuterRef("person"))
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gt=OuterRef("expires_on")))
+    )
+    return (
+        Consent.objects.valid(day)
+        .filter(expires_on__isnull=False, expires_on__lte=day + timedelta(days=within))
+        .filter(case__status__in=OPEN_STATUSES)
+        .exclude(Exists(renewed))
+    )
+
+
+def worker_dashboard(user: User, *, limit: int = 5) -> dict:
+    """For the worker's dashboard, among their own open cases (cases.selectors.cases_led_by, so the
+    access model decides what is counted): approved plans whose review is due within
+    REVIEW_AHEAD_DAYS or past, and consents ending within CONSENT_AHEAD_DAYS. Rows are case number
+    and name only. Four queries whatever the numbers."""
+    today = timezone.localdate()
+    approved = SupportPlan.objects.filter(case=OuterRef("pk"), status=PlanStatus.APPROVED)
+    expiring = consents_expiring(today).filter(case=OuterRef("pk")).order_by("expires_on")
+    mine = cases_led_by(user).select_related("person")
+    review = (
+        mine.annotate(review_on=Subquery(approved.values("review_on")[:1]))
+        .filter(review_on__lte=today + timedelta(days=REVIEW_AHEAD_DAYS))
+        .order_by("review_on", "pk")
+    )
+    consent = (
+        mine.annotate(consent_expires_on=Subquery(expiring.values("expires_on")[:1]))
+        .filter(consent_expires_on__isnull=False)
+        .order_by("consent_expires_on", "pk")
+    )
+    return {
+        "today": today,
+        "review_count": review.count(),
+        "review": mask_sensitive(review[:limit]),
+        "consent_count": consent.count(),
+        "consent": mask_sensitive(consent[:limit]),
+    }
+
+
+def coordinator_dashboard(user: User, *, limit: int = 5) -> dict:
+    """For the coordinators' dashboard: the inbox (count and the longest waiting), 支援会議 and
+    重層的支援会議 in the next MEETINGS_AHEAD_DAYS days, and overdue 役割分担 of approved plans
+    (past their end date, neither done nor stopped) counted per agency. Everything from the
+    selectors; a constant number of queries."""
+    now = timezone.now()
+    today = timezone.localdate()
+    until = now + timedelta(days=MEETINGS_AHEAD_DAYS)
+    waiting = _inbox_cases(user)
+    oldest = mask_sensitive(waiting[:limit])
+    for case in oldest:
+        case.days_waiting = (
+            (today - timezone.localtime(case.referred_at).date()).days if case.referred_at else None
+        )
+    overdue = (
+        PlanTask.objects.filter(
+            plan__status=PlanStatus.APPROVED,
+            plan__case__in=cases_visible_to(user).values("pk"),
+            ends_on__lt=today,
+        )
+        .exclude(status__in=[TaskStatus.DONE, TaskStatus.STOPPED])
+        .values("agency_id", "agency__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "agency__name")
+    )
+    overdue = list(overdue)
+    return {
+        "inbox_count": waiting.count(),
+        "oldest": oldest,
+        "meetings": list(
+            meetings_visible_to(user)
+            .filter(held_at__gte=now, held_at__lt=until)
+            .order_by("held_at", "pk")[:limit]
+        ),
+        "conferences": list(
+            conferences_for(user)
+            .filter(held_at__gte=now, held_at__lt=until)
+            .order_by("held_at", "pk")[:limit]
+        ),
+        "overdue_tasks": overdue,
+        "overdue_task_count": sum(row["n"] for row in overdue),
+    }
+
+
+def plan_lead_times(user: User, *, months: int = 12) -> dict:
+    """For supervisors: per month of approval, the median number of days from intake (the case's
+    first consultation, else its opening) to the approval of its first plan, over the cases the
+    user may see. The database picks each month's middle row(s) with window functions; at most
+    two rows a month come back."""
+    from cases.selectors import local_midnight, month_starts
+
+    starts = month_starts(months)
+    first_received = Consultation.objects.filter(case=OuterRef("case")).order_by("received_at")
+    earlier = SupportPlan.objects.filter(case=OuterRef("case"), approved_at__lt=OuterRef("approved_at"))
+    month = TruncMonth("approved_at")
+    middle = (
+        SupportPlan.objects.filter(
+            case__in=cases_visible_to(user).values("pk"), approved_at__gte=local_midnight(starts[0])
+        )
+        .exclude(Exists(earlier))
+        .annotate(
+            month=month,
+            lead=ExpressionWrapper(
+                F("approved_at")
+                - Coalesce(Subquery(first_received.values("received_at")[:1]), F("case__opened_at")),
+                output_field=DurationField(),
+            ),
+        )
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[month], order_by=[F("lead").asc(), F("pk").asc()]),
+            size=Window(Count("pk"), partition_by=[month]),
+        )
+        .filter(rank__gte=(F("size") + 1) / 2, rank__lte=(F("size") + 2) / 2)
+        .values_list("month", "lead", "size")
+    )
+    position = {(d.year, d.month): i for i, d in enumerate(starts)}
+    picked: dict[int, list] = {}
+    sizes = [0] * len(starts)
+    for approved_month, lead, size in middle:
+        i = position.get((approved_month.year, approved_month.month))
+        if i is not None:
+            picked.setdefault(i, []).append(lead)
+            sizes[i] = size
+    medians = [
+        round(sum(picked[i], timedelta()).total_seconds() / len(picked[i]) / 86400, 1)
+        if i in picked
+        else None
+        for i in range(len(starts))
+    ]
+    return {"months": starts, "medians": medians, "counts": sizes}
