@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from jusou import audit, statistics_views, twofactor_views, views
+from jusou import audit, export_views, statistics_views, twofactor_views, views
 
 admin.site.site_header = "jusou システム管理"
 admin.site.site_title = "jusou システム管理"
@@ -28,6 +28,11 @@ urlpatterns = [
     path("audit/history/", audit.history, name="audit_history"),
     path("audit/history/export.<str:fmt>", audit.history_export, name="audit_history_export"),
     path("audit/history/<str:label>/<int:pk>/", audit.history, name="audit_record_history"),
+    path("exports/", export_views.export_list, name="export_list"),
+    path("exports/statistics/", export_views.export_statistics, name="export_statistics"),
+    path("exports/<int:pk>/", export_views.export_detail, name="export_detail"),
+    path("exports/<int:pk>/status.json", export_views.export_status, name="export_status"),
+    path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
     path("api/v1/", include(("jusou.api.urls", "api"), namespace="api")),
     path("admin/", admin.site.urls),
     path("", include("cases.urls")),
