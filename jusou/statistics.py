@@ -366,12 +366,13 @@ def _coverage(user, params: StatisticsParams, scope: StatisticsScope) -> str:
     return "・".join(parts)
 
 
-def statistics_report(user, params: StatisticsParams) -> Report:
+def statistics_report(user, params: StatisticsParams, *, on_section=None) -> Report:
     """The report for `params` as `user` may see it in aggregate (DOMAIN.md §4/§7): supervisors and
     coordinators count the whole municipality (narrowed by the agency / 圏域 filters), workers and API
     clients only their own agencies' records. Raises PermissionDenied (Japanese message) when the reader
     asks for an agency outside that scope. Figures are raw; renderings that leave the system apply
-    `jusou.reports.suppressed` with settings.STATISTICS_SUPPRESS_BELOW."""
+    `jusou.reports.suppressed` with settings.STATISTICS_SUPPRESS_BELOW. `on_section(done, total)` is
+    called after each 事業 (the progress bar of an export, jusou.export_jobs)."""
     scope = statistics_scope(user, params)
     report = Report(
         title=f"重層的支援体制整備事業 実績統計（{params.label}）",
@@ -379,9 +380,12 @@ def statistics_report(user, params: StatisticsParams) -> Report:
         date_to=params.date_to,
         coverage=_coverage(user, params, scope),
     )
-    for provider in statistics_providers():
+    providers = statistics_providers()
+    for done, provider in enumerate(providers, start=1):
         name, tables = provider(scope)
         report.sections.append((name, tables))
+        if on_section is not None:
+            on_section(done, len(providers))
     return report
 
 

@@ -30,6 +30,7 @@ from jusou.exports import (
     sheet_name,
 )
 from jusou.models import ExportFormat, ExportJob, ExportStatus, ReadLog
+from jusou.registry import statistics_providers
 from jusou.reports import Report, Row, Table
 from jusou.tasks import requeue_stale_exports, run_export
 from tests.test_celery_worker import worker  # noqa: F401 — the real-worker fixture, shared
@@ -362,6 +363,28 @@ def test_status_and_list_pages_take_a_fixed_number_of_queries(
     assert len(six) == len(one)
 
 
+def test_progress_moves_with_each_section_computed(personas, media, monkeypatch):
+    recorded = []
+    real_progress = export_jobs._progress
+
+    def record(job_id, percent, message):
+        recorded.append((percent, message))
+        real_progress(job_id, percent, message)
+
+    monkeypatch.setattr(export_jobs, "_progress", record)
+    job = ExportJob.objects.create(
+        owner=personas["supervisor"], kind="statistics", params=MONTH, format="csv"
+    )
+    export_jobs.export_run(job_id=job.pk)
+    sections = len(statistics_providers())
+    percents = [percent for percent, _ in recorded]
+    assert percents == sorted(percents) and percents[0] == 10 and percents[-2:] == [80, 90]
+    assert [m for _, m in recorded][1 : 1 + sections] == [f"集計しています（{n}/{sections}）。" for n in
+                                                          range(1, sections + 1)]  # fmt: skip
+    job.refresh_from_db()
+    assert job.progress == 100
+
+
 def test_run_export_leaves_a_done_job_alone(personas, media, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         job = export_jobs.export_request(acting_user=personas["supervisor"], kind="statistics", params=MONTH,
@@ -504,9 +527,9 @@ def test_export_through_a_real_worker_shows_progress_then_a_correct_file(client,
     assert not celery_app.conf.task_always_eager
     compute, render = export_jobs.statistics_report, export_jobs.RENDERERS[fmt]
 
-    def slow_compute(*args):
+    def slow_compute(*args, **kwargs):
         time.sleep(1.5)
-        return compute(*args)
+        return compute(*args, **kwargs)
 
     def slow_render(*args):
         time.sleep(1.5)
