@@ -9,12 +9,14 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import OperationalError, transaction
-from django.db.models import F, Max
+from django.db.models import CharField, Exists, F, Max, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from cases.models import (
     ALLOWED_TRANSITIONS,
     MULTI_AGENCY_STATUSES,
+    OPEN_STATUSES,
     AddressConfidentiality,
     Assessment,
     Case,
@@ -40,9 +42,10 @@ from cases.selectors import (
 )
 from jusou import access
 from jusou import services as core_services
-from jusou.models import AccessBasis, Agency, Role, User
+from jusou.models import AccessBasis, Agency, Notification, Role, StaffMembership, User
 from jusou.registry import check_transition_guards
 from jusou.services import save_with_history as _save
+from jusou.wareki import to_wareki
 
 
 class CaseError(ValidationError):
@@ -701,3 +704,42 @@ def emergency_access_review(*, record, acting_user: User, note: str):
         raise ValidationError("この緊急閲覧はすでに確認済みです。")
     record.reviewed_by, record.reviewed_at, record.review_note = acting_user, timezone.now(), note
     return _save(record, acting_user=acting_user, reason="緊急閲覧の確認")
+
+
+# --- Reminders (beat: cases.tasks) --------------------------------------------------------------
+
+
+def follow_up_reminders(on: date | None = None) -> int:
+    """Beat: an open case whose 次回対応予定日 is today or past reminds its lead worker, once per case
+    and due date (the dedupe key: a second run, or a task retried half-way, sends nothing more; a
+    new date set on the case is a new reminder). Only a lead worker still working at the owning
+    agency is reminded — one who left would find the case closed to them. Cases already reminded
+    are left out in the query, so a long list of overdue cases costs nothing on later runs. The
+    notice names the case number only (no 要配慮個人情報)."""
+    day = on or timezone.localdate()
+    key = Concat(Value("follow-up:"), Cast("pk", CharField()), Value(":"), Cast("next_follow_up_on", CharField()),
+                 output_field=CharField())  # fmt: skip
+    reminded = Notification.objects.filter(
+        recipient=OuterRef("lead_worker"), dedupe_key=OuterRef("reminder_key")
+    )
+    still_there = StaffMembership.objects.active(day).filter(
+        user=OuterRef("lead_worker"), agency=OuterRef("owning_agency")
+    )
+    due = (
+        Case.objects.filter(status__in=OPEN_STATUSES, next_follow_up_on__lte=day, lead_worker__is_active=True)
+        .filter(Exists(still_there))
+        .annotate(reminder_key=key)
+        .exclude(Exists(reminded))
+        .select_related("lead_worker")
+        .order_by("next_follow_up_on", "pk")
+    )
+    sent = 0
+    for case in due:
+        when = "は今日です" if case.next_follow_up_on == day else "を過ぎています"
+        note = core_services.notification_send(
+            recipient=case.lead_worker, kind="follow_up_due",
+            title=f"{case.number} の次回対応予定日（{to_wareki(case.next_follow_up_on)}）{when}",
+            link=case.get_absolute_url(), dedupe_key=f"follow-up:{case.pk}:{case.next_follow_up_on.isoformat()}",
+        )  # fmt: skip
+        sent += note is not None
+    return sent

@@ -143,6 +143,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outreach.tasks.remind_overdue_outreach",
         "schedule": 3600.0,
     },
+    # Reminders: each finds what is due in the database and sends it once (dedupe keys), so the
+    # hourly runs and any retry repeat nothing.
+    "remind-follow-ups": {
+        "task": "cases.tasks.remind_follow_ups",
+        "schedule": 3600.0,
+    },
+    "remind-expiring-consents": {
+        "task": "meetings.tasks.remind_expiring_consents",
+        "schedule": 3600.0,
+    },
+    "remind-closing-meeting-windows": {
+        "task": "meetings.tasks.remind_closing_meeting_windows",
+        "schedule": 3600.0,
+    },
     "expire-access-grants": {
         "task": "jusou.tasks.expire_access_grants",
         "schedule": 300.0,

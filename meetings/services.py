@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from cases import services as case_services
@@ -17,6 +18,7 @@ from cases.selectors import case_can_change
 from jusou import access
 from jusou.models import AccessBasis, AccessGrant, Agency, ResourceGap, Role, User
 from jusou.services import save_with_history as _save
+from jusou.wareki import to_wareki
 from meetings.models import (
     AgendaItem,
     AgendaKind,
@@ -385,21 +387,114 @@ def plans_due_for_review(on=None):
     return SupportPlan.objects.filter(status=PlanStatus.APPROVED, review_on__lte=day).select_related("case")
 
 
-def plan_review_reminders(on=None) -> int:
-    """Beat: tell the coordinators of plans whose review is due or overdue. The dedupe key makes a
-    second run the same day (or a retried task) send nothing more."""
-    from cases.selectors import coordinators
+def _remind(recipients, *, kind: str, title: str, link: str, dedupe_key: str) -> int:
+    """One notification to each recipient (each active user once), deduplicated per recipient by
+    `dedupe_key`: what was sent before — by an earlier run, or by this task before it was
+    interrupted and retried — is not sent again. Returns how many were sent now."""
     from jusou import services as core_services
 
+    unique = {user.pk: user for user in recipients if user is not None and user.is_active}
     sent = 0
-    for plan in plans_due_for_review(on):
-        for coordinator in coordinators():
-            note = core_services.notification_send(
-                recipient=coordinator, kind="plan_review",
-                title=f"支援プランの見直し期限（{plan.case.number} 第{plan.version}版、{plan.review_on:%Y-%m-%d}）",
-                link=plan.case.get_absolute_url(), dedupe_key=f"plan-review:{plan.pk}:{plan.review_on.isoformat()}",
+    for user in unique.values():
+        note = core_services.notification_send(
+            recipient=user, kind=kind, title=title, link=link, dedupe_key=dedupe_key
+        )
+        sent += note is not None
+    return sent
+
+
+def plan_review_reminders(on=None) -> int:
+    """Beat: plans whose review is due or overdue.
+
+    - due (the review date is today or past): the coordinators, once per plan and review date;
+    - overdue (the review date has passed and the plan has no 評価 yet): the coordinators and the
+      case's lead worker, once per plan and review date.
+
+    The dedupe keys make a second run the same day, or a retried task, send nothing more. Notices
+    name the case number and the plan version only (no 要配慮個人情報)."""
+    from cases.selectors import coordinators
+
+    day = on or timezone.localdate()
+    staff = list(coordinators())
+    plans = (
+        plans_due_for_review(day)
+        .select_related("case__lead_worker")
+        .annotate(evaluated=Exists(Evaluation.objects.filter(plan=OuterRef("pk"))))
+        .order_by("review_on", "pk")
+    )
+    sent = 0
+    for plan in plans:
+        number, link, review_on = plan.case.number, plan.case.get_absolute_url(), plan.review_on
+        sent += _remind(
+            staff, kind="plan_review", link=link, dedupe_key=f"plan-review:{plan.pk}:{review_on.isoformat()}",
+            title=f"支援プランの見直し期限（{number} 第{plan.version}版、{review_on:%Y-%m-%d}）",
+        )  # fmt: skip
+        if review_on < day and not plan.evaluated:
+            sent += _remind(
+                [*staff, plan.case.lead_worker], kind="plan_review_overdue", link=link,
+                dedupe_key=f"plan-review-overdue:{plan.pk}:{review_on.isoformat()}",
+                title=f"支援プランの見直し期限を過ぎています（{number} 第{plan.version}版、{to_wareki(review_on)}）。"
+                "重層的支援会議で評価してください",
             )  # fmt: skip
-            sent += note is not None
+    return sent
+
+
+def consent_expiry_reminders(on=None) -> int:
+    """Beat: 本人同意 ending within 30 days (meetings.selectors.CONSENT_AHEAD_DAYS), and again on the
+    day it ends, remind the coordinators and the case's lead worker (owning agency) — once per
+    consent and threshold. A consent already renewed is left alone (consents_expiring)."""
+    from cases.selectors import coordinators
+    from meetings.selectors import CONSENT_AHEAD_DAYS, consents_expiring
+
+    day = on or timezone.localdate()
+    staff = list(coordinators())
+    sent = 0
+    for consent in consents_expiring(day).select_related("case__lead_worker").order_by("expires_on", "pk"):
+        number, ends = consent.case.number, consent.expires_on
+        if ends == day:
+            threshold, title = "0", f"本人同意の有効期限は今日（{to_wareki(ends)}）までです（{number}）"
+        else:
+            threshold = str(CONSENT_AHEAD_DAYS)
+            title = f"本人同意の有効期限が近づいています（{number}、{to_wareki(ends)}まで）"
+        sent += _remind(
+            [*staff, consent.case.lead_worker], kind="consent_expiring", title=title,
+            link=consent.case.get_absolute_url(),
+            dedupe_key=f"consent-expiring:{consent.pk}:{threshold}:{ends.isoformat()}",
+        )  # fmt: skip
+    return sent
+
+
+#: members who acknowledged 守秘義務 hear this many days before a 支援会議's access window ends
+MEETING_WINDOW_NOTICE_DAYS = 3
+
+
+def meeting_window_reminders(now=None) -> int:
+    """Beat: the access window of a 支援会議 ends within MEETING_WINDOW_NOTICE_DAYS days — each
+    member who acknowledged 守秘義務 (the only ones who can read it) is told once per meeting and
+    window end. The notice carries the meeting's date, not its title or any case."""
+    from django.urls import reverse
+
+    now = now or timezone.now()
+    pledged = ConfidentialityPledge.objects.filter(meeting=OuterRef("meeting"), user=OuterRef("user"))
+    members = (
+        MeetingMember.objects.filter(
+            meeting__access_until__gt=now,
+            meeting__access_until__lte=now + timedelta(days=MEETING_WINDOW_NOTICE_DAYS),
+        )
+        .filter(Exists(pledged))
+        .select_related("meeting", "user")
+        .order_by("meeting_id", "pk")
+    )
+    sent = 0
+    for member in members:
+        meeting = member.meeting
+        until = timezone.localtime(meeting.access_until)
+        sent += _remind(
+            [member.user], kind="meeting_window", link=reverse("meetings:meeting_detail", args=[meeting.pk]),
+            dedupe_key=f"meeting-window:{meeting.pk}:{meeting.access_until.isoformat()}",
+            title=f"支援会議（{to_wareki(meeting.held_at)}開催）の資料を閲覧できるのは"
+            f"{to_wareki(until)} {until:%H:%M}までです",
+        )  # fmt: skip
     return sent
 
 
