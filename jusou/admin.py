@@ -12,6 +12,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from jusou import services
 from jusou.api.auth import token_issue
 from jusou.models import Agency, ApiClient, ApiScope, Area, StaffMembership, User
+from jusou.retention.models import RetentionPolicy
 
 
 class StaffMembershipInline(admin.TabularInline):
@@ -139,3 +140,21 @@ class ApiClientAdmin(SimpleHistoryAdmin):
     def resume(self, request, queryset):
         for client in queryset:
             services.api_client_set_active(client=client, active=True, acting_user=request.user)
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(SimpleHistoryAdmin):
+    """保存年限 per record type, as the municipality's 文書管理規程 sets it (seeded with 10 years for
+    cases and 5 for one-off consultations and アウトリーチ). A shorter period takes effect at the next
+    daily run; nothing is disposed without a 管理者's approval."""
+
+    list_display = ["record_type", "years", "starts", "basis"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["record_type"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        services.save_with_history(obj, acting_user=request.user, reason="保存年限の設定")
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -9,9 +9,11 @@ class JusouConfig(AppConfig):
     def ready(self):
         from jusou.audit_guard import install_history_guard
         from jusou.registry import register_demo
+        from jusou.retention.selectors import retention_policies_ensure
         from jusou.roles import ensure_system_admin_group
         from jusou.twofactor import load_twofactor_demo
 
         post_migrate.connect(ensure_system_admin_group, sender=self)
         post_migrate.connect(install_history_guard, sender=self)
+        post_migrate.connect(retention_policies_ensure, sender=self)
         register_demo(load_twofactor_demo, order=1)  # needs only the staff, created before the loaders

@@ -139,3 +139,94 @@ def register_statistics(order: int, provider) -> None:
 
 def statistics_providers() -> list:
     return [provider for _, provider in sorted(_statistics, key=lambda item: item[0])]
+
+
+_generators: list[tuple[int, Any]] = []
+
+
+def register_generator(order: int, generator) -> None:
+    """A programme app adds its part of the synthetic municipality (`generate_municipality`):
+    generator(context) with context a jusou.generate.GenerationContext, called in `order`."""
+    _generators.append((order, generator))
+
+
+def generators() -> list:
+    return [generator for _, generator in sorted(_generators, key=lambda item: item[0])]
+
+
+# --- 保存年限 (retention) and disposal: jusou.retention -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetentionType:
+    """A record type with a 保存年限 counted from its closure (DOMAIN.md §8, the municipality's
+    文書管理規程). `provider` is the unit of disposal, written by the app that owns the records:
+
+    - `model`: the unit's model (a candidate names it by content type and id);
+    - `closed_field`: the DateTimeField holding the closure (終結・中断・終了);
+    - `agency_field`: the ForeignKey to the responsible agency (a filter for supervisors), or None;
+    - `closed_records()`: a QuerySet of the records that are closed now, whatever the date;
+    - `number(pk)`: a label that says nothing about the person (C-000123);
+    - `url(pk)`: the record's page, or None;
+    - `dispose(pk, acting_user=)`: anonymise the unit's own rows (jusou.retention.anonymise) and
+      return {model label: [ids]} of the rows changed.
+    """
+
+    code: str
+    label: str
+    provider: Any
+    default_years: int
+
+
+@dataclass(frozen=True)
+class RetentionCascade:
+    dispose: Any  # (ids, *, acting_user) -> {model label: [ids]}
+    hold: Any = None  # (ids) -> set of the ids still in use in this app (not to be disposed yet)
+
+
+_retention_types: dict[str, RetentionType] = {}
+_retention_cascades: dict[str, list[RetentionCascade]] = {}
+_person_retention_holds: list[Any] = []
+
+
+def register_retention(record_type_code: str, label: str, provider, default_years: int) -> None:
+    """An app declares a record type with a 保存年限 (see RetentionType); `default_years` seeds the
+    editable RetentionPolicy row the first time (the 文書管理規程 differ per municipality)."""
+    _retention_types[record_type_code] = RetentionType(record_type_code, label, provider, default_years)
+
+
+def retention_types() -> list[RetentionType]:
+    return sorted(_retention_types.values(), key=lambda t: t.code)
+
+
+def retention_type(record_type_code: str) -> RetentionType | None:
+    return _retention_types.get(record_type_code)
+
+
+def retention_type_choices() -> list[tuple[str, str]]:
+    return [(t.code, t.label) for t in retention_types()]
+
+
+def register_retention_cascade(record_type_code: str, dispose, hold=None) -> None:
+    """A later app anonymises its own rows of a unit when the unit is disposed (a case's 支援プラン,
+    本人同意, 参加支援 …): dispose(ids, acting_user=) -> {model label: [ids]}; and may hold units it still
+    uses (an open アウトリーチ on a closed case): hold(ids) -> set of held ids, which are neither listed
+    nor disposed."""
+    _retention_cascades.setdefault(record_type_code, []).append(RetentionCascade(dispose, hold))
+
+
+def retention_cascades(record_type_code: str) -> list[RetentionCascade]:
+    return list(_retention_cascades.get(record_type_code, ()))
+
+
+def register_person_retention_hold(provider) -> None:
+    """A later app tells which people still have records of theirs within retention in it:
+    provider(person_ids) -> set of person ids. A person is anonymised only when no app holds them."""
+    _person_retention_holds.append(provider)
+
+
+def person_retention_holds(person_ids) -> set:
+    held: set = set()
+    for provider in _person_retention_holds:
+        held |= set(provider(person_ids))
+    return held
