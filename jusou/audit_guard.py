@@ -1,17 +1,34 @@
 """Database-level guard for the audit trail: on PostgreSQL history tables (django-simple-history) take
 inserts only (the read log has its own trigger, migration 0003). Installed after every `migrate`, so the history tables of every app are covered,
-including ones added later; the application itself has no path that updates or deletes them."""
+including ones added later; the application itself has no path that updates or deletes them —
+with one exception, 保存年限 (DOMAIN.md §8): the disposal of a record past its retention must remove the
+personal data from its history too. jusou.retention.anonymise.history_scrub sets `jusou.disposal = 'on'`
+for the disposal's transaction only (SET LOCAL); then an UPDATE passes if it leaves the row's identity,
+time, type and author as they were. DELETE is refused always."""
 
 from django.apps import apps
 from django.db import connection
 
+# Columns of a history row that even a disposal may not change (those a table lacks compare as NULL).
+HISTORY_IDENTITY = ("id", "history_id", "history_date", "history_type", "history_user_id", "m2m_history_id")
+
 FUNCTION = """
 CREATE OR REPLACE FUNCTION jusou_history_append_only() RETURNS trigger AS $$
+DECLARE
+    column_name text;
 BEGIN
+    IF TG_OP = 'UPDATE' AND current_setting('jusou.disposal', true) = 'on' THEN
+        FOREACH column_name IN ARRAY ARRAY[__IDENTITY__] LOOP
+            IF to_jsonb(NEW) -> column_name IS DISTINCT FROM to_jsonb(OLD) -> column_name THEN
+                RAISE EXCEPTION '廃棄（匿名化）でも変更履歴の % は変更できません (%)', column_name, TG_TABLE_NAME;
+            END IF;
+        END LOOP;
+        RETURN NEW;
+    END IF;
     RAISE EXCEPTION '変更履歴は変更・削除できません (% is append-only)', TG_TABLE_NAME;
 END;
 $$ LANGUAGE plpgsql;
-"""
+""".replace("__IDENTITY__", ", ".join(f"'{column}'" for column in HISTORY_IDENTITY))
 
 
 def history_tables() -> list[str]:
