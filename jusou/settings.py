@@ -9,6 +9,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -160,6 +161,11 @@ CELERY_BEAT_SCHEDULE = {
     "expire-access-grants": {
         "task": "jusou.tasks.expire_access_grants",
         "schedule": 300.0,
+    },
+    # 保存年限: list what is past retention for a 管理者's approval; dispose of what was approved.
+    "retention-daily": {
+        "task": "jusou.tasks.retention_daily",
+        "schedule": crontab(hour=2, minute=30),
     },
     # Exports whose message was lost or whose worker was killed are sent again (jusou.export_jobs).
     "requeue-stale-exports": {

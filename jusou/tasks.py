@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from celery import shared_task
+from django.db import OperationalError
 from django.utils import timezone
 
 from jusou import access, export_jobs, services
@@ -61,3 +62,28 @@ def run_export(self, job_id: int) -> str:
 def requeue_stale_exports() -> int:
     """Beat: send again the exports whose message was lost or whose worker was killed."""
     return export_jobs.exports_requeue_stale()
+
+
+@shared_task(acks_late=True)  # safe: the scan lists each record once, the sweep disposes each candidate once
+def retention_daily() -> dict:
+    """Beat, daily: list the records past their 保存年限 for a 管理者 to approve, and dispose of what was
+    approved but not yet disposed (a lost or failed task)."""
+    from jusou.retention import services as retention
+
+    scan = retention.retention_scan()
+    disposed = retention.dispose_approved()
+    return {"listed": len(scan.listed), "withdrawn": len(scan.withdrawn), "disposed": len(disposed)}
+
+
+@shared_task(
+    acks_late=True,  # safe: a candidate already disposed is left alone, so a re-run changes nothing
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=10,
+)
+def retention_dispose(candidate_ids: list[int]) -> list[int]:
+    """Dispose of the candidates a 管理者 has just approved (in the approver's name)."""
+    from jusou.retention import services as retention
+
+    return retention.dispose_approved(candidate_ids=candidate_ids)
