@@ -6,13 +6,14 @@ class CasesConfig(AppConfig):
     verbose_name = "包括的相談支援"
 
     def ready(self):
-        from cases import demo, panels, policy
+        from cases import demo, panels, policy, retention
         from jusou.models import Role
         from jusou.registry import (
             register_dashboard_panel,
             register_demo,
             register_location_protection,
             register_nav,
+            register_retention,
         )
         from jusou.roles import SYSTEM_ADMIN_PERMISSIONS
 
@@ -28,6 +29,10 @@ class CasesConfig(AppConfig):
         )
         register_demo(demo.load_cases_demo, order=10)
         register_location_protection(policy.protected_record_ids)
+        register_retention("cases.case", "支援ケース（終結・中断）", retention.CaseRetention(), default_years=10)
+        register_retention(
+            "cases.consultation", "相談受付（ケース化なし）", retention.ConsultationRetention(), default_years=5
+        )
         # システム管理者 maintain the code lists.
         SYSTEM_ADMIN_PERMISSIONS.setdefault("cases", ["code"])
 

@@ -35,6 +35,12 @@ class MeetingsConfig(AppConfig):
         register_demo(demo.load_meetings_demo, order=20)
         register_consent_scope(selectors.consent_categories_for)
 
+        from jusou.registry import register_person_retention_hold, register_retention_cascade
+        from meetings import retention
+
+        register_retention_cascade("cases.case", retention.case_dispose, hold=retention.case_hold)
+        register_person_retention_hold(retention.person_hold)
+
         from jusou.registry import register_statistics
         from meetings.statistics import meeting_statistics, multi_agency_statistics
 

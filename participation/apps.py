@@ -19,6 +19,11 @@ class ParticipationConfig(AppConfig):
         register_case_panel("participation/_case_panel.html", panels.case_panel, order=30)
         register_demo(demo.load_participation_demo, order=40)
 
+        from jusou.registry import register_retention_cascade
+        from participation import retention
+
+        register_retention_cascade("cases.case", retention.case_dispose, hold=retention.case_hold)
+
         from jusou.registry import register_statistics
         from participation.statistics import participation_statistics
 

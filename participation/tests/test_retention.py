@@ -1,0 +1,48 @@
+"""保存年限: 参加支援's records of a case go with the case (participation.retention)."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from cases.models import Case
+from cases.tests.test_retention import TODAY, close, dispose
+from jusou.retention import services as retention
+from jusou.retention.anonymise import DISPOSED
+from jusou.retention.models import DisposalCandidate
+from participation import services
+from participation.models import FollowUp, ParticipationPlan, Placement, PlacementStatus
+
+
+def placed(world, hosts):
+    plan = services.plan_create(case=world.case, acting_user=world.assigned, kinds=["volunteer"], wishes="人の役に立ちたい",
+                                strengths="料理", weaknesses="大人数", health="腰痛あり", mobility="自転車",
+                                goals="週1回、家の外で役割を持つ", review_on=timezone.localdate() + timedelta(days=90))  # fmt: skip
+    proposal = services.proposal_record(plan=plan, host=hosts["shokudo"], acting_user=world.assigned)
+    services.proposal_answer(
+        proposal=proposal, acting_user=world.assigned, person_choice="wants", host_agreement="agreed"
+    )
+    placement = services.placement_start(proposal=proposal, acting_user=world.assigned, starts_on=timezone.localdate(),
+                                         host_contact="食堂の田中さん")  # fmt: skip
+    services.follow_up_record(placement=placement, acting_user=world.assigned, done_on=timezone.localdate(),
+                              with_whom="person", content="花子さんは楽しく通えている")  # fmt: skip
+    return plan, placement
+
+
+def test_an_active_placement_holds_the_case_and_the_plan_goes_with_it(world, hosts):
+    plan, placement = placed(world, hosts)
+    case = close(world.case, world.assigned)
+    retention.retention_scan(today=TODAY)
+    assert not DisposalCandidate.objects.filter(object_id=case.pk, record_type="cases.case").exists()  # held
+    services.placement_move(placement=placement, acting_user=world.assigned, to_status=PlacementStatus.ENDED,
+                            reason="花子さんの入院のため")  # fmt: skip
+    dispose(Case.objects.get(pk=case.pk), world.supervisor)
+    plan = ParticipationPlan.objects.get(pk=plan.pk)
+    assert (plan.wishes, plan.strengths, plan.health, plan.mobility, plan.goals) == (DISPOSED,) * 5
+    assert plan.kinds == ["volunteer"] and all(row.health in ("", DISPOSED) for row in plan.history.all())
+    placement = Placement.objects.get(pk=placement.pk)
+    assert (placement.end_reason, placement.status, placement.host_id) == (
+        DISPOSED,
+        "ended",
+        hosts["shokudo"].pk,
+    )
+    assert FollowUp.objects.get(placement=placement).content == DISPOSED
