@@ -18,11 +18,18 @@ class OutreachConfig(AppConfig):
         )
         register_demo(demo.load_outreach_demo, order=25)
 
-        from jusou.registry import register_person_retention_hold, register_retention, register_retention_cascade
+        from jusou.registry import (
+            register_person_retention_hold,
+            register_retention,
+            register_retention_cascade,
+        )
         from outreach import retention
 
         register_retention(
-            "outreach.engagement", "アウトリーチ（ケースにつながらず終了）", retention.EngagementRetention(), default_years=5
+            "outreach.engagement",
+            "アウトリーチ（ケースにつながらず終了）",
+            retention.EngagementRetention(),
+            default_years=5,
         )
         register_retention_cascade("cases.case", retention.case_dispose, hold=retention.case_hold)
         register_person_retention_hold(retention.person_hold)
