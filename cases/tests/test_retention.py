@@ -257,3 +257,19 @@ def test_the_case_page_link_opens_for_the_supervisor(client, world):
     client.force_login(world.supervisor)
     html = client.get(reverse("retention_detail", args=[candidate.pk])).content.decode()
     assert world.case.get_absolute_url() in html and "支援ケース（終結・中断）" in html
+
+
+def test_the_statistics_report_is_the_same_after_disposal(world):
+    from cases.tests.conftest import fresh
+    from jusou.statistics import StatisticsParams, statistics_report
+
+    case = close(fill_case(world), world.assigned)
+    start = ELEVEN_YEARS_AGO - timedelta(days=400)
+    params = StatisticsParams.from_query(
+        {"period": "range", "date_from": start.isoformat(), "date_to": TODAY.isoformat()}
+    )
+    before = statistics_report(fresh(world.supervisor), params)
+    assert any(any(value for row in table.rows for value in row.values if value) for table in before.tables())
+    dispose(case, world.supervisor)
+    assert Person.objects.get(pk=world.person.pk).name == DISPOSED
+    assert statistics_report(fresh(world.supervisor), params) == before

@@ -18,13 +18,13 @@ calls it, after a 管理者's approval, in the transaction that records the disp
 
 import logging
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import default_storage
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from simple_history.utils import bulk_update_with_history
 
 from jusou.fieldpolicy import declared
@@ -51,7 +51,9 @@ def history_scrub():
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
+        # After a failure inside, PostgreSQL refuses every statement until the rollback, and the rollback
+        # (of the transaction or of the savepoint around us) undoes the SET LOCAL as well.
+        with suppress(DatabaseError), connection.cursor() as cursor:
             cursor.execute("SET LOCAL jusou.disposal = 'off'")
 
 

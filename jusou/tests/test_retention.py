@@ -26,6 +26,7 @@ from jusou.retention.models import (
     add_years,
 )
 from jusou.tests.factories import AgencyFactory, staff_user
+from tests.test_celery_worker import worker  # noqa: F401  (the real worker, over Redis)
 
 pytestmark = pytest.mark.django_db
 
@@ -272,6 +273,22 @@ def test_a_kept_record_is_not_disposed_and_returns_when_the_extension_ends(gap_t
     assert candidate.status == DisposalStatus.LISTED and result.relisted == [candidate.pk]
     reasons = list(candidate.history.order_by("history_id").values_list("history_change_reason", flat=True))
     assert reasons[1] == "保存延長: 訴訟対応のため" and "期限が過ぎた" in reasons[-1]
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_disposes_what_a_supervisor_approved(gap_type, people, worker):  # noqa: F811
+    from tests.test_celery_worker import wait_for
+
+    gap = closed_gap(people["worker"], date(2010, 4, 1))
+    services.retention_scan(today=TODAY)
+    candidate = listed(gap)
+    services.disposal_approve(
+        candidate_ids=[candidate.pk], acting_user=people["supervisor"]
+    )  # commits: the task goes
+    assert wait_for(lambda: DisposalCandidate.objects.get(pk=candidate.pk).status == DisposalStatus.DISPOSED)
+    gap.refresh_from_db()
+    assert gap.description == DISPOSED
 
 
 # --- The disposal ----------------------------------------------------------------------------------------
