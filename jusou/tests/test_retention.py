@@ -492,3 +492,22 @@ def test_the_list_page_has_a_bounded_number_of_queries(
     client.force_login(people["supervisor"])
     with django_assert_max_num_queries(14):
         assert client.get(reverse("retention_list"), {"status": "all"}).status_code == 200
+
+
+def test_the_system_admin_sets_the_years_in_the_admin_and_a_supervisor_cannot(client, people):
+    policy = RetentionPolicy.objects.get(record_type="cases.case")
+    url = reverse("admin:jusou_retentionpolicy_change", args=[policy.pk])
+    client.force_login(people["admin"])
+    assert client.get(url).status_code == 200
+    client.post(url, {"years": 7, "starts": RetentionStart.NEXT_FISCAL_YEAR, "basis": "文書管理規程 別表第1"})
+    policy.refresh_from_db()
+    assert (policy.years, policy.starts, policy.record_type) == (
+        7,
+        RetentionStart.NEXT_FISCAL_YEAR,
+        "cases.case",
+    )
+    assert policy.history.latest().history_user == people["admin"]
+    refused = client.post(url, {"years": 0, "starts": RetentionStart.CLOSURE})
+    assert refused.status_code == 200 and RetentionPolicy.objects.get(pk=policy.pk).years == 7
+    client.force_login(people["supervisor"])
+    assert client.get(url).status_code == 302  # the admin is for システム管理者 only
