@@ -25,6 +25,7 @@ from jusou.retention.models import (
     RetentionStart,
     add_years,
 )
+from jusou.retention.selectors import retention_policies, retention_policies_ensure
 from jusou.tests.factories import AgencyFactory, staff_user
 from tests.test_celery_worker import worker  # noqa: F401  (the real worker, over Redis)
 
@@ -105,18 +106,22 @@ def approve_and_dispose(gap, supervisor) -> DisposalCandidate:
 # --- The policy ----------------------------------------------------------------------------------------
 
 
-def test_the_apps_types_are_seeded_with_the_default_years():
+def test_the_apps_types_are_seeded_with_the_default_years_and_an_edit_is_kept():
+    RetentionPolicy.objects.all().delete()
+    retention_policies_ensure()  # what post_migrate runs
     years = dict(RetentionPolicy.objects.values_list("record_type", "years"))
-    assert years["cases.case"] == 10
-    assert years["cases.consultation"] == 5
-    assert years["outreach.engagement"] == 5
+    assert years == {"cases.case": 10, "cases.consultation": 5, "outreach.engagement": 5}
+    RetentionPolicy.objects.filter(record_type="cases.case").update(years=7)
+    retention_policies_ensure()
+    assert RetentionPolicy.objects.get(record_type="cases.case").years == 7
 
 
 def test_years_outside_one_to_a_hundred_are_refused():
-    policy = RetentionPolicy.objects.get(record_type="cases.case")
-    policy.years = 0
-    with pytest.raises(ValidationError, match="1"):
-        policy.full_clean()
+    policy = retention_policies()["cases.case"]
+    for years in (0, 101):
+        policy.years = years
+        with pytest.raises(ValidationError, match="1"):
+            policy.full_clean()
 
 
 def test_the_retention_ends_on_the_anniversary_of_closure():
@@ -495,7 +500,7 @@ def test_the_list_page_has_a_bounded_number_of_queries(
 
 
 def test_the_system_admin_sets_the_years_in_the_admin_and_a_supervisor_cannot(client, people):
-    policy = RetentionPolicy.objects.get(record_type="cases.case")
+    policy = retention_policies()["cases.case"]
     url = reverse("admin:jusou_retentionpolicy_change", args=[policy.pk])
     client.force_login(people["admin"])
     assert client.get(url).status_code == 200
