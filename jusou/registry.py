@@ -154,19 +154,6 @@ def generators() -> list:
     return [generator for _, generator in sorted(_generators, key=lambda item: item[0])]
 
 
-_generators: list[tuple[int, Any]] = []
-
-
-def register_generator(order: int, generator) -> None:
-    """A programme app adds its part of the synthetic municipality (`generate_municipality`):
-    generator(context) with context a jusou.generate.GenerationContext, called in `order`."""
-    _generators.append((order, generator))
-
-
-def generators() -> list:
-    return [generator for _, generator in sorted(_generators, key=lambda item: item[0])]
-
-
 # --- 保存年限 (retention) and disposal: jusou.retention -------------------------------------------------
 
 
