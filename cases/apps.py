@@ -41,3 +41,8 @@ class CasesConfig(AppConfig):
 
         register_statistics(10, consultation_statistics)
         register_nav("統計", "statistics", staff, order=90)
+
+        from cases.generate import generate_cases
+        from jusou.registry import register_generator
+
+        register_generator(10, generate_cases)
