@@ -46,3 +46,8 @@ class MeetingsConfig(AppConfig):
 
         register_statistics(20, multi_agency_statistics)
         register_statistics(30, meeting_statistics)
+
+        from jusou.registry import register_generator
+        from meetings.generate import generate_meetings
+
+        register_generator(20, generate_meetings)
