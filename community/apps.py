@@ -19,3 +19,8 @@ class CommunityConfig(AppConfig):
         from jusou.registry import register_statistics
 
         register_statistics(60, community_statistics)
+
+        from community.generate import generate_community
+        from jusou.registry import register_generator
+
+        register_generator(40, generate_community)

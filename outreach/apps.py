@@ -38,3 +38,8 @@ class OutreachConfig(AppConfig):
         from outreach.statistics import outreach_statistics
 
         register_statistics(40, outreach_statistics)
+
+        from jusou.registry import register_generator
+        from outreach.generate import generate_outreach
+
+        register_generator(30, generate_outreach)

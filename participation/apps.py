@@ -28,3 +28,8 @@ class ParticipationConfig(AppConfig):
         from participation.statistics import participation_statistics
 
         register_statistics(50, participation_statistics)
+
+        from jusou.registry import register_generator
+        from participation.generate import generate_participation
+
+        register_generator(50, generate_participation)
