@@ -402,10 +402,24 @@ class _MeetingsGenerator:
                                 person_in_charge=rng.choice(worker).last_name if worker else "",
                                 starts_on=plan.approved_at.astimezone(TOKYO).date() if plan.approved_at else None,
                                 status=final)  # fmt: skip
-                tasks.append(stamp(task, at=version.created_at, user=ctx.users[coordinator]))
+                # plan_create writes the task 未着手; task_update_status moves it once the plan is in force.
+                task._created, task._author = version.created_at, coordinator
+                done = version.superseded_slot if version.superseded_slot is not None else version.ended_slot
+                task._moved = self.at(done) if final == TaskStatus.DONE else plan.approved_at
+                tasks.append(task)
         ctx.create_history(history)
         ctx.create_plain(PlanGoal, goals, label="短期目標")
-        ctx.create(PlanTask, tasks, label="役割分担")
+        tasks = ctx.create_plain(PlanTask, tasks, label="役割分担")
+        task_history = []
+        for task in tasks:
+            task_history.append(
+                history_row(task, at=task._created, user_id=task._author, status=TaskStatus.NOT_STARTED)
+            )
+            if task.status != TaskStatus.NOT_STARTED:
+                task_history.append(
+                    history_row(task, at=task._moved, user_id=task._author, reason="状況の更新", kind="~")
+                )
+        ctx.create_history(task_history)
         evaluations = []
         for schedule in self.schedules:
             for version in schedule.versions:
