@@ -3,15 +3,10 @@
 from celery import shared_task
 
 from cases import services
+from jusou.tasks import REMINDER_TASK
 
 
-@shared_task(
-    acks_late=True,  # safe: the dedupe key sends each reminder once, so a re-run after a killed worker is harmless
-    autoretry_for=(Exception,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=5,
-)
+@shared_task(**REMINDER_TASK)
 def remind_follow_ups() -> int:
     """Beat: cases whose 次回対応予定日 is today or past (one reminder per case and due date)."""
     return services.follow_up_reminders()

@@ -12,6 +12,16 @@ from jusou.models import Notification
 # A task sent but not yet run is given this long before beat's sweep delivers it instead.
 PENDING_GRACE = timedelta(seconds=30)
 
+# The options of every beat reminder task: each reminder is sent once per recipient and dedupe key, so a
+# re-run after a killed worker sends only what was not sent yet (safe to acknowledge late and retry).
+REMINDER_TASK = {
+    "acks_late": True,
+    "autoretry_for": (Exception,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 5,
+}
+
 
 @shared_task(
     acks_late=True,  # safe: delivery is idempotent, so a worker killed mid-task loses nothing

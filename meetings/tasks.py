@@ -3,15 +3,8 @@ recipient and dedupe key, so these tasks are idempotent and safe to acknowledge 
 
 from celery import shared_task
 
+from jusou.tasks import REMINDER_TASK
 from meetings import services
-
-REMINDER_TASK = {
-    "acks_late": True,  # a worker killed mid-task: the re-run sends only what was not sent yet
-    "autoretry_for": (Exception,),
-    "retry_backoff": True,
-    "retry_backoff_max": 600,
-    "max_retries": 5,
-}
 
 
 @shared_task(**REMINDER_TASK)
