@@ -23,6 +23,8 @@ def test_intake_case_assessment_referral_and_the_outsider_sees_nothing(page, liv
     base = live_server.url
     login(page, base, "intake_a")
     page.get_by_role("link", name="相談受付", exact=True).click()
+    page.wait_for_url(f"{base}/consultations/new/")
+    page.wait_for_load_state("load")  # the search-as-you-type script is attached once the page has loaded
 
     # Search as you type: an existing person of the agency shows up, typed in half-width katakana.
     page.get_by_label("氏名・ふりがなで検索").fill("ﾔﾏﾓﾄ")
