@@ -28,6 +28,7 @@ from cases.models import (
     ProgressNote,
 )
 from jusou.generate import (
+    CONSULTING_KINDS,
     TOKYO,
     GenerationContext,
     GrantWriter,
@@ -242,9 +243,7 @@ class _CasesGenerator:
         self.household_infos: list[HouseholdInfo] = []
         self.case_infos: list[CaseInfo] = []
         self.atena = 0
-        self.consulting = [a for a in ctx.agencies if a.kind in {
-            AgencyKind.COMMUNITY_GENERAL_SUPPORT, AgencyKind.DISABILITY_CONSULTATION, AgencyKind.CHILD_FAMILY,
-            AgencyKind.SELF_RELIANCE, AgencyKind.SOCIAL_WELFARE_COUNCIL, AgencyKind.MUNICIPAL_OFFICE}]  # fmt: skip
+        self.consulting = [a for a in ctx.agencies if a.kind in CONSULTING_KINDS]
         self.grants = GrantWriter(ctx)
         self.middle_index = {area.pk: i for i, area in enumerate(ctx.areas_middle)}
 

@@ -38,7 +38,6 @@ from jusou.models import (
     AccessGrant,
     Agency,
     AgencyKind,
-    ApiClient,
     ApiScope,
     Area,
     AreaLevel,
@@ -80,9 +79,8 @@ class GenerationContext:
     store: dict = field(default_factory=dict)
     fixtures: list = field(default_factory=list)  # (label, value) printed at the end
     timings: list = field(default_factory=list)  # (step, seconds, counts)
-    read_logs: list = field(
-        default_factory=list
-    )  # (at, user_id, action, content_type_id, object_id, basis, detail)
+    # reads to append to the read log at the end: (at, user_id, action, content_type_id, object_id, basis, detail)
+    read_logs: list = field(default_factory=list)
     family_names: list = field(init=False)
     given_names: dict = field(init=False)
     _counts: Counter = field(default_factory=Counter)
@@ -106,7 +104,7 @@ class GenerationContext:
         return max(minimum, round(base * self.scale))
 
     def moment(self, start: datetime, end: datetime) -> datetime:
-        """A random moment between start and end, moved into office hours (8:30–18:00, Asia/Tokyo)."""
+        """A random moment between start and end, moved into office hours (9:00–18:00, Asia/Tokyo)."""
         if end <= start:
             return start
         at = start + timedelta(seconds=self.rng.random() * (end - start).total_seconds())
@@ -115,9 +113,6 @@ class GenerationContext:
             local = local.replace(hour=self.rng.randint(9, 17), minute=self.rng.randint(0, 59))
             at = local if start <= local <= end else at
         return at
-
-    def days_after(self, at: datetime, low: float, high: float) -> datetime:
-        return at + timedelta(days=low + self.rng.random() * (high - low))
 
     def pick(self, weighted: list[tuple]) -> object:
         """One value of [(value, weight) …]."""
@@ -553,6 +548,7 @@ def bench_agency_for(ctx: GenerationContext) -> Agency:
     return centres[1 % len(centres)]
 
 
+# The agencies that receive consultations (包括的相談支援) and own cases.
 CONSULTING_KINDS = [
     AgencyKind.COMMUNITY_GENERAL_SUPPORT, AgencyKind.DISABILITY_CONSULTATION, AgencyKind.CHILD_FAMILY,
     AgencyKind.SELF_RELIANCE, AgencyKind.SOCIAL_WELFARE_COUNCIL, AgencyKind.MUNICIPAL_OFFICE,
@@ -562,17 +558,16 @@ CONSULTING_KINDS = [
 def _conference_calendar(ctx: GenerationContext) -> None:
     """The days the 重層的支援会議 meets (14:00 on weekdays, evenly over the 10 年度): cases close at
     one, plans are approved and evaluated at one. meetings writes the conferences themselves."""
-    count = max(24, ctx.n(CONFERENCES))
-    first = ctx.start + timedelta(days=30)
-    step = (ctx.anchor - timedelta(days=1) - first) / count
+    first = (ctx.start + timedelta(days=30)).date()
+    weekdays = [first + timedelta(days=i) for i in range((ctx.today - first).days)]
+    weekdays = [day for day in weekdays if day.weekday() < 5]
+    count = min(len(weekdays), max(24, ctx.n(CONFERENCES)))
     slots = []
     for i in range(count):
-        day = (first + step * i).astimezone(TOKYO).date()
-        while day.weekday() >= 5:
-            day += timedelta(days=1)
-        held_at = datetime(day.year, day.month, day.day, 14, tzinfo=TOKYO)
-        if held_at < ctx.anchor and (not slots or held_at > slots[-1][0]):
-            slots.append((held_at, f"第{len(slots) + 1}回 重層的支援会議"))
+        day = weekdays[i * len(weekdays) // count]
+        slots.append(
+            (datetime(day.year, day.month, day.day, 14, tzinfo=TOKYO), f"第{i + 1}回 重層的支援会議")
+        )
     ctx.conference_slots = slots
 
 
@@ -641,6 +636,3 @@ def digest(querysets: Iterable) -> str:
             hasher.update(repr(row).encode("utf-8"))
         hasher.update(b"|")
     return hasher.hexdigest()
-
-
-__all__ = ["ApiClient", "GenerationContext", "GrantWriter", "generate_core", "generate_finish", "history_row"]

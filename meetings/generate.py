@@ -214,7 +214,7 @@ class _MeetingsGenerator:
             )
             if evaluated is None or evaluated >= limit:
                 break
-            step = NextStep.REVISE if (revisions < 2 if bench else rng.random() < 0.4) else NextStep.CONTINUE
+            step = NextStep.REVISE if (revisions < 2 if bench else rng.random() < 0.2) else NextStep.CONTINUE
             approve = None
             if step == NextStep.REVISE:
                 approve = evaluated + 1 if bench else next_slot(ctx, self.at(evaluated) + timedelta(days=14))
