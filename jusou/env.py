@@ -113,6 +113,9 @@ def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict:
         except ValueError:
             raise ImproperlyConfigured(f"{name} has an invalid port.") from None
         options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        # JIT compilation costs tens of milliseconds on every query whose estimate passes jit_above_cost and
+        # gains nothing on short OLTP queries like ours (measured by bench/run.py): off unless the URL asks.
+        options.setdefault("options", "-c jit=off")
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": database,

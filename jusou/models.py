@@ -364,7 +364,13 @@ class AccessGrant(models.Model):
             models.Index(fields=["content_type", "object_id", "permission"], name="access_grant_object"),
             models.Index(fields=["user", "content_type"], name="access_grant_user"),
             models.Index(fields=["agency", "content_type"], name="access_grant_agency"),
-        ]
+            # The visible-row selectors start from these: the live grants of a user or of their agencies,
+            # answered from the index alone (object_id and the period are included; PostgreSQL).
+            models.Index(fields=["agency", "content_type", "permission"], include=["object_id", "starts_at", "ends_at"],
+                         condition=Q(revoked_at__isnull=True), name="access_grant_agency_live"),
+            models.Index(fields=["user", "content_type", "permission"], include=["object_id", "starts_at", "ends_at"],
+                         condition=Q(revoked_at__isnull=True), name="access_grant_user_live"),
+        ]  # fmt: skip
 
     def __str__(self):
         return f"{self.get_basis_display()}: {self.user or self.agency} → {self.content_type.model}#{self.object_id}"

@@ -49,7 +49,7 @@ def test_database_url_selects_postgresql_through_psycopg(monkeypatch):
     assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
         "jusou_prod", "jusou", "p@ss", "db.internal", "6543",
     )  # fmt: skip
-    assert db["OPTIONS"] == {"sslmode": "require"}
+    assert db["OPTIONS"] == {"sslmode": "require", "options": "-c jit=off"}
 
 
 def test_redis_url_puts_celery_and_cache_on_redis(monkeypatch):
