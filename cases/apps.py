@@ -29,9 +29,14 @@ class CasesConfig(AppConfig):
         )
         register_demo(demo.load_cases_demo, order=10)
         register_location_protection(policy.protected_record_ids)
-        register_retention("cases.case", "支援ケース（終結・中断）", retention.CaseRetention(), default_years=10)
         register_retention(
-            "cases.consultation", "相談受付（ケース化なし）", retention.ConsultationRetention(), default_years=5
+            "cases.case", "支援ケース（終結・中断）", retention.CaseRetention(), default_years=10
+        )
+        register_retention(
+            "cases.consultation",
+            "相談受付（ケース化なし）",
+            retention.ConsultationRetention(),
+            default_years=5,
         )
         # システム管理者 maintain the code lists.
         SYSTEM_ADMIN_PERMISSIONS.setdefault("cases", ["code"])
