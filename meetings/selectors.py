@@ -55,6 +55,15 @@ def inbox(user: User, status: str = CaseStatus.REFERRED) -> list[Case]:
     return mask_sensitive(_inbox_cases(user, status))
 
 
+def inbox_page(user: User, status: str, page_number, per_page: int = 50):
+    """One page of the inbox list (the cases taken up run to thousands in a large city)."""
+    from django.core.paginator import Paginator
+
+    page = Paginator(_inbox_cases(user, status), per_page).get_page(page_number)
+    page.object_list = mask_sensitive(page.object_list)
+    return page
+
+
 def case_consents(case: Case) -> list[Consent]:
     return list(
         Consent.objects.filter(case=case).select_related("person", "taken_by", "withdrawal_received_by")

@@ -50,7 +50,7 @@ def inbox(request):
         "meetings/inbox.html",
         {
             "referred": selectors.inbox(request.user),
-            "coordinating": selectors.inbox(request.user, CaseStatus.COORDINATING),
+            "page": selectors.inbox_page(request.user, CaseStatus.COORDINATING, request.GET.get("page")),
             "accept_form": CaseAcceptForm(),
             "return_form": CaseReturnForm(),
         },
