@@ -5,7 +5,7 @@ discussed at least one of their cases."""
 from django.db.models import Count, Exists, OuterRef
 
 from cases.models import Case, CaseStatus, CaseTransition, Code, CodeKind
-from cases.statistics import case_status_at
+from cases.statistics import cases_by_status_at
 from jusou.reports import Row, Table
 from jusou.statistics import StatisticsScope, count_rows
 from meetings.models import (
@@ -31,11 +31,8 @@ def multi_agency_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
         .values("from_status", "to_status")
         .annotate(n=Count("pk"))
     }
-    carried_over = (
-        Case.objects.filter(scope.agencies("owning_agency"), opened_at__lt=scope.start)
-        .annotate(status_at=case_status_at(scope.start))
-        .filter(status_at=CaseStatus.COORDINATING)
-        .count()
+    carried_over = cases_by_status_at(Case.objects.filter(scope.agencies("owning_agency")), scope.start).get(
+        CaseStatus.COORDINATING, 0
     )
     closed_by_reason = {
         row["case__close_reason_id"]: row["n"]
