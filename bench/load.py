@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -67,7 +68,7 @@ def staff_mix(count, rng):
             cases = list(cases_visible_to(user).order_by("-opened_at").values_list("pk", flat=True)[:20])
             paths += ["/cases/", "/cases/?scope=agency&status=supporting", "/consultations/"]
             paths += [f"/cases/{pk}/" for pk in cases[:8]]
-            paths += ["/persons/search/?q=やま&fragment=1"]
+            paths += [f"/persons/search/?q={quote('やま')}&fragment=1"]
         if Role.COORDINATOR in roles:
             paths += ["/multi-agency/", "/support-meetings/", "/cases/?scope=all"]
         if Role.SUPERVISOR in roles:
@@ -84,6 +85,9 @@ request = function()
   counter = counter + 1
   local p = pairs_[math.random(#pairs_)]
   return wrk.format("GET", p[2], {["Cookie"] = "sessionid=" .. p[1], ["Host"] = "127.0.0.1"})
+end
+delay = function()
+  return math.random(%d, %d)  -- think time between one person's pages, in ms (0: as fast as possible)
 end
 response = function(status, headers, body)
   if status >= 400 then errors = errors + 1 end
@@ -120,12 +124,16 @@ def main():
     parser.add_argument("--seconds", type=int, default=120)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument(
+        "--think-min-ms", type=int, default=2000, help="each simulated person waits between pages"
+    )
+    parser.add_argument("--think-max-ms", type=int, default=6000)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     rng = random.Random(1)
     pairs = staff_mix(args.connections, rng)
-    lua = LUA % ",".join(f'{{"{c}","{p}"}}' for c, p in pairs)
+    lua = LUA % (",".join(f'{{"{c}","{p}"}}' for c, p in pairs), args.think_min_ms, args.think_max_ms)
     script = Path(tempfile.mkdtemp()) / "mix.lua"
     script.write_text(lua, encoding="utf-8")
     env = {**os.environ, "DEBUG": "true", "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"}
@@ -146,7 +154,8 @@ def main():
         stop, peak = threading.Event(), {}
         sampler = threading.Thread(target=rss_sampler, args=(gunicorn.pid, stop, peak), daemon=True)
         sampler.start()
-        print(f"{len(pairs)} (session, page) pairs for {args.connections} staff; {args.seconds} s, "
+        print(f"{len(pairs)} (session, page) pairs for {args.connections} staff, think time "
+              f"{args.think_min_ms}–{args.think_max_ms} ms; {args.seconds} s, "
               f"{args.workers} gunicorn workers, DB {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}",
               flush=True)  # fmt: skip
         run = subprocess.run(
