@@ -703,9 +703,6 @@ class StatisticsViewSet(ApiViewSet):
         })  # fmt: skip
 
 
-# --- helpers ---------------------------------------------------------------------------------------------
-
-
 router = SimpleRouter()
 router.register("people", PersonViewSet, basename="person")
 router.register("households", HouseholdViewSet, basename="household")
