@@ -6,6 +6,7 @@ Every read starts from the same selectors as the pages (a record outside the cal
 and whatever the lists and search results mask on the pages is masked here too.
 """
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
@@ -50,6 +51,7 @@ from jusou.api.base import (
 from jusou.api.errors import PreconditionFailed
 from jusou.api.pagination import Cursor
 from jusou.models import AccessBasis, Agency, ApiScope, User
+from jusou.reports import suppressed
 from jusou.text import normalize_for_search
 
 
@@ -666,12 +668,12 @@ class StatisticsViewSet(ApiViewSet):
                     OpenApiParameter("date_to", str, description="受付日の終了（YYYY-MM-DD、その日を含む）")],
         responses=inline_serializer("ConsultationStatistics", {
             "date_from": serializers.DateField(allow_null=True), "date_to": serializers.DateField(allow_null=True),
-            "consultations": serializers.IntegerField(), "people": serializers.IntegerField(),
-            "by_route": serializers.DictField(child=serializers.IntegerField()),
-            "by_channel": serializers.DictField(child=serializers.IntegerField()),
-            "by_issue": serializers.DictField(child=serializers.IntegerField()),
-            "by_outcome": serializers.DictField(child=serializers.IntegerField()),
-            "cases_by_status": serializers.DictField(child=serializers.IntegerField()),
+            "consultations": serializers.JSONField(help_text="件数（閾値未満は ＊）"), "people": serializers.JSONField(),
+            "by_route": serializers.DictField(child=serializers.JSONField()),
+            "by_channel": serializers.DictField(child=serializers.JSONField()),
+            "by_issue": serializers.DictField(child=serializers.JSONField()),
+            "by_outcome": serializers.DictField(child=serializers.JSONField()),
+            "cases_by_status": serializers.DictField(child=serializers.JSONField()),
             "generated_at": serializers.DateTimeField(),
         }),
     )  # fmt: skip
@@ -686,9 +688,12 @@ class StatisticsViewSet(ApiViewSet):
         if query.get("date_to"):
             consultations = consultations.filter(received_at__date__lte=query["date_to"])
 
+        threshold = settings.STATISTICS_SUPPRESS_BELOW  # figures leaving the system: small cells as ＊
+
         def counts(rows, field):
             return {
-                row[field]: row["n"] for row in rows.values(field).annotate(n=Count("pk")).order_by(field)
+                row[field]: suppressed(row["n"], threshold)
+                for row in rows.values(field).annotate(n=Count("pk")).order_by(field)
             }
 
         totals = consultations.aggregate(n=Count("pk"), people=Count("person", distinct=True))
@@ -696,7 +701,7 @@ class StatisticsViewSet(ApiViewSet):
         cases = selectors.cases_visible_to(request.user)
         return Response({
             "date_from": query.get("date_from"), "date_to": query.get("date_to"),
-            "consultations": totals["n"], "people": totals["people"],
+            "consultations": suppressed(totals["n"], threshold), "people": suppressed(totals["people"], threshold),
             "by_route": counts(consultations, "route__code"), "by_channel": counts(consultations, "channel__code"),
             "by_issue": counts(issues, "code__code"), "by_outcome": counts(consultations, "outcome"),
             "cases_by_status": counts(cases, "status"), "generated_at": timezone.now(),
