@@ -207,8 +207,10 @@ class MeetingForm(forms.Form):
         from jusou.models import StaffMembership, User
 
         staff = StaffMembership.objects.active().exclude(role="system_admin").values("user_id")
-        self.fields["members"].queryset = User.objects.filter(is_active=True, pk__in=staff).order_by(
-            "last_name", "first_name"
+        self.fields["members"].queryset = (
+            User.objects.filter(is_active=True, pk__in=staff)
+            .prefetch_related(User.prefetch_active_memberships())
+            .order_by("last_name", "first_name")
         )
         self.fields["members"].label_from_instance = lambda u: " ／ ".join(
             [u.get_full_name() or u.username] + [a.name for a in u.agencies]
