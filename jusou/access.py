@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import F, Q, Subquery
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
@@ -140,32 +140,30 @@ def _drop_guardian_permission_if_unbacked(grant: AccessGrant) -> None:
 
 def visible_q(user: User, model: type[models.Model], permission: str = "view") -> Q:
     """The rows of `model` that `user` holds `permission` on right now, through a grant to them or to
-    an agency they currently work for. Use it inside a selector's filter()."""
+    an agency they currently work for. Use it inside a selector's filter().
+
+    Both halves of a grant must be there for the same grantee: the guardian row and a valid ledger
+    row. The check is made on sets, not row by row: (personal grants ∩ the user's guardian rows) ∪
+    (the agencies' grants ∩ their groups' guardian rows), each side read from its own index, so the
+    database builds one small id set and fetches the rows by primary key."""
     content_type = ContentType.objects.get_for_model(model)
-    codename = _codename(model, permission)
+    permission_id = _permission_id(content_type, _codename(model, permission))
+    grants = AccessGrant.objects.valid().filter(content_type=content_type, permission=permission)
+    user_perms = get_user_obj_perms_model(model).objects.filter(user=user, permission_id=permission_id)
+    ids = grants.filter(user=user).values("object_id").intersection(user_perms.values("content_object_id"))
     agencies = user.agencies
-    grants = AccessGrant.objects.valid().filter(
-        content_type=content_type, object_id=OuterRef("pk"), permission=permission
-    )
-    permission_id = _permission_id(content_type, codename)
-    user_perms = get_user_obj_perms_model(model).objects.filter(
-        content_object=OuterRef("pk"), user=user, permission_id=permission_id
-    )
-    own = Q(Exists(user_perms)) & Q(Exists(grants.filter(user=user)))
-    # The candidates come first from the grant ledger's indexes (user, agency), so the database
-    # looks up a few rows by key instead of testing every row of the table against an OR of two
-    # subqueries; the exact pairing (guardian row and valid grant for the same grantee) is then
-    # checked on those candidates only.
-    candidates = AccessGrant.objects.valid().filter(content_type=content_type, permission=permission)
     group_ids = [agency.group_id for agency in agencies if agency.group_id]
-    if not group_ids:
-        return Q(pk__in=candidates.filter(user=user).values("object_id")) & own
-    group_perms = get_group_obj_perms_model(model).objects.filter(
-        content_object=OuterRef("pk"), group_id__in=group_ids, permission_id=permission_id
-    )
-    through_agency = Q(Exists(group_perms)) & Q(Exists(grants.filter(agency__in=agencies)))
-    candidate_ids = candidates.filter(Q(user=user) | Q(agency__in=agencies)).values("object_id")
-    return Q(pk__in=candidate_ids) & (own | through_agency)
+    if group_ids:
+        group_perms = get_group_obj_perms_model(model).objects.filter(
+            group_id__in=group_ids, permission_id=permission_id
+        )
+        through_agency = (
+            grants.filter(agency__in=agencies)
+            .values("object_id")
+            .intersection(group_perms.values("content_object_id"))
+        )
+        ids = ids.union(through_agency)
+    return Q(pk__in=ids)
 
 
 def _permission_id(content_type: ContentType, codename: str) -> Subquery:
