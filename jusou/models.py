@@ -5,7 +5,6 @@ asking live in jusou/selectors.py.
 """
 
 import hashlib
-from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
@@ -15,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 

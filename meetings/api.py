@@ -619,7 +619,7 @@ class SupportMeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ap
     def awaiting_pledge(self, request):
         """Meetings whose window is open for the caller but whose 守秘義務 is not yet acknowledged: title
         and date only, as on the meeting list page."""
-        rows = [row["meeting"] for row in selectors.meeting_list(request.user) if not row["pledged"]]
+        rows = selectors.meetings_awaiting_pledge(request.user)
         return Response(MeetingAwaitingPledgeSerializer(rows, many=True).data)
 
     @extend_schema(methods=["GET"], responses=ConfidentialityPledgeSerializer)

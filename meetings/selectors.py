@@ -163,16 +163,25 @@ def meeting_get_for_user(user: User, pk: int) -> SupportMeeting:
     return meeting
 
 
-def meeting_list(user: User) -> list[dict]:
-    """For the list page: visible meetings, plus those waiting for this member's 守秘義務 (title and
-    date only)."""
-    visible = list(meetings_visible_to(user).select_related("host").order_by("-held_at"))
-    visible_ids = {m.pk for m in visible}
-    waiting = [m for m in SupportMeeting.objects.filter(visible_q(user, SupportMeeting)).order_by("-held_at")
-               if m.pk not in visible_ids]  # fmt: skip
-    return [{"meeting": m, "pledged": True} for m in visible] + [
-        {"meeting": m, "pledged": False} for m in waiting
-    ]
+def meetings_awaiting_pledge(user: User) -> QuerySet[SupportMeeting]:
+    """Meetings whose window is open for this member but whose 守秘義務 is not yet acknowledged: the
+    list shows their title and date only, with the way to the pledge."""
+    pledged = ConfidentialityPledge.objects.filter(meeting=OuterRef("pk"), user=user)
+    return (
+        SupportMeeting.objects.filter(visible_q(user, SupportMeeting))
+        .exclude(host=user)
+        .exclude(Exists(pledged))
+        .order_by("-held_at", "-pk")
+    )
+
+
+def meeting_list_page(user: User, page_number, per_page: int = 20):
+    """One page of the meetings the user hosts or attends (with 守秘義務 acknowledged), newest first:
+    a coordinator of a large city hosts hundreds over the years."""
+    from django.core.paginator import Paginator
+
+    meetings = meetings_visible_to(user).select_related("host").order_by("-held_at", "-pk")
+    return Paginator(meetings, per_page).get_page(page_number)
 
 
 def meeting_detail(meeting: SupportMeeting) -> dict:

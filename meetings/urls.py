@@ -16,6 +16,7 @@ urlpatterns = [
     path("multi-agency/plans/<int:pk>/", views.plan_detail, name="plan_detail"),
     path("multi-agency/tasks/<int:pk>/status/", views.task_status, name="task_status"),
     path("support-meetings/", views.meeting_list, name="meeting_list"),
+    path("support-meetings/new/", views.meeting_new, name="meeting_new"),
     path("support-meetings/<int:pk>/", views.meeting_detail, name="meeting_detail"),
     path("support-meetings/<int:pk>/pledge/", views.meeting_pledge, name="meeting_pledge"),
     path("support-meetings/<int:pk>/briefings/", views.meeting_briefing, name="meeting_briefing"),

@@ -268,24 +268,29 @@ def conference_resource_gap(request, pk, plan_pk):
 
 
 def meeting_list(request):
-    """Hosts convene here; members find their meetings (and the 守秘義務 still to acknowledge)."""
-    coordinator = request.user.has_role(Role.COORDINATOR)
-    form = MeetingForm(request.POST or None) if coordinator else None
-    if request.method == "POST":
-        _require_coordinator(request)
-        if form.is_valid():
-            try:
-                meeting = services.meeting_convene(acting_user=request.user, **form.cleaned_data)
-            except ValidationError as error:
-                apply_service_errors(form, error)
-            else:
-                messages.success(
-                    request, "支援会議を招集しました。構成員は守秘義務を確認してから資料を閲覧できます。"
-                )
-                return redirect("meetings:meeting_detail", meeting.pk)
-    return render(
-        request, "meetings/meeting_list.html", {"rows": selectors.meeting_list(request.user), "form": form}
-    )
+    """Members find their meetings (and the 守秘義務 still to acknowledge); hosts convene from here."""
+    return render(request, "meetings/meeting_list.html", {
+        "awaiting": selectors.meetings_awaiting_pledge(request.user),
+        "page": selectors.meeting_list_page(request.user, request.GET.get("page")),
+        "can_convene": request.user.has_role(Role.COORDINATOR),
+    })  # fmt: skip
+
+
+def meeting_new(request):
+    """招集: the host names the members (each granted the meeting for the access window only)."""
+    _require_coordinator(request)
+    form = MeetingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = services.meeting_convene(acting_user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request, "支援会議を招集しました。構成員は守秘義務を確認してから資料を閲覧できます。"
+            )
+            return redirect("meetings:meeting_detail", meeting.pk)
+    return render(request, "meetings/meeting_form.html", {"form": form})
 
 
 def meeting_detail(request, pk):

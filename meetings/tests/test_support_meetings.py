@@ -5,6 +5,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -137,7 +139,7 @@ def test_only_the_host_shares_and_records_decisions(meeting):
 def test_host_convenes_and_shares_in_the_browser(client, referred):
     client.force_login(referred.coordinator)
     now = timezone.localtime()
-    response = client.post(reverse("meetings:meeting_list"), {
+    response = client.post(reverse("meetings:meeting_new"), {
         "held_at": now.strftime("%Y-%m-%dT%H:%M"), "title": "第3回 支援会議", "acting_body": "community_care",
         "access_from": now.strftime("%Y-%m-%dT%H:%M"), "access_until": (now + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"),
         "members": [referred.other_worker.pk],
@@ -161,3 +163,44 @@ def test_meeting_page_queries_do_not_grow_with_agenda_cases(client, meeting, dja
     client.force_login(meeting.coordinator)
     with django_assert_max_num_queries(25):
         assert client.get(meeting.url).status_code == 200
+
+
+def test_only_a_coordinator_reaches_the_convene_page(client, referred):
+    new = reverse("meetings:meeting_new")
+    client.force_login(referred.other_worker)
+    assert client.get(new).status_code == 403
+    assert new not in client.get(reverse("meetings:meeting_list")).content.decode()
+    client.force_login(referred.coordinator)
+    page = client.get(new).content.decode()
+    assert "構成員" in page and str(referred.other_worker) in page
+    assert new in client.get(reverse("meetings:meeting_list")).content.decode()
+
+
+def test_the_meeting_list_is_paged_in_a_fixed_number_of_queries(
+    client, referred, django_assert_max_num_queries
+):
+    """The convene form (every staff member with their agencies) is on its own page; the list pages
+    the host's meetings 20 at a time, newest first, whatever their number."""
+    now = timezone.now()
+    for day in range(23):
+        services.meeting_convene(
+            acting_user=fresh(referred.coordinator), held_at=now - timedelta(days=day), title=f"第{day}回",
+            access_from=now - timedelta(days=day), access_until=now + timedelta(days=7), members=[],
+        )  # fmt: skip
+    client.force_login(referred.coordinator)
+    with django_assert_max_num_queries(12):
+        first = client.get(reverse("meetings:meeting_list")).content.decode()
+    assert "（23件）" in first and "第0回" in first and "第22回" not in first
+    assert "第22回" in client.get(reverse("meetings:meeting_list") + "?page=2").content.decode()
+
+
+def test_the_convene_page_reads_every_staff_member_in_one_query(client, referred, django_assert_num_queries):
+    client.force_login(referred.coordinator)
+    client.get(reverse("meetings:meeting_new"))
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("meetings:meeting_new"))
+    for _ in range(15):
+        staff_user(Role.WORKER)
+    with django_assert_num_queries(len(few)):
+        page = client.get(reverse("meetings:meeting_new")).content.decode()
+    assert page.count('name="members"') >= 15

@@ -52,6 +52,7 @@ def test_multi_agency_flow_end_to_end(page, live_server, personas):
 
     # 支援会議 with member_c.
     page.goto(f"{base}/support-meetings/")
+    page.get_by_role("link", name="支援会議を招集する").click()
     now = timezone.localtime()
     page.get_by_label("開催日時").fill(now.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_label("名称").fill("第2回 支援会議")
