@@ -307,6 +307,8 @@ class Consultation(FieldPolicyModel):
         indexes = [
             models.Index(fields=["agency", "-received_at"], name="consultation_agency_date"),
             models.Index(fields=["person", "-received_at"], name="consultation_person_date"),
+            # The consultation list (newest first) walks this and stops after a page.
+            models.Index(fields=["-received_at", "-id"], name="consultation_received"),
         ]
 
     def __str__(self):

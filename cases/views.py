@@ -420,13 +420,7 @@ def consultation_list(request):
     """The consultations the user's agency received (and those of cases they may see), newest first:
     how yesterday's anonymous call is found again."""
     _require_staff(request)
-    consultations = (
-        selectors.consultations_visible_to(request.user)
-        .select_related("agency", "person", "channel", "main_issue", "recorded_by", "case")
-        .order_by("-received_at", "-pk")
-    )
-    page = Paginator(consultations, CASE_PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = selectors.consultation_list_rows(request.user, page.object_list)
+    page = selectors.consultation_page(request.user, request.GET.get("page"), CASE_PAGE_SIZE)
     return render(request, "cases/consultation_list.html", {"page": page})
 
 

@@ -70,6 +70,22 @@ def test_consultation_list_shows_the_agencys_own_and_nothing_else(client, world)
     assert "山田" not in html and "0 件" in html
 
 
+def test_consultation_list_counts_the_agencys_own_and_those_of_granted_cases_once(client, world):
+    from cases.tests.conftest import record_case
+    from jusou.access import access_grant
+    from jusou.models import AccessBasis
+
+    record_case(world.other_worker, name="佐藤 次郎", kana="さとう じろう")
+    access_grant(obj=world.case, user=world.other_worker, basis=AccessBasis.ASSIGNMENT, acting_user=None)
+    client.force_login(world.other_worker)
+    html = client.get(reverse("cases:consultation_list")).content.decode()
+    assert "佐藤 次郎" in html and "山田 花子" in html and "2 件" in html
+    client.force_login(world.outsider)
+    assert "0 件" in client.get(reverse("cases:consultation_list")).content.decode()
+    client.force_login(world.supervisor)
+    assert "2 件" in client.get(reverse("cases:consultation_list")).content.decode()
+
+
 def test_household_page_reads_are_logged(client, world):
     client.force_login(world.assigned)
     client.get(reverse("cases:household_detail", args=[world.household.pk]))
