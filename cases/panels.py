@@ -1,5 +1,7 @@
 """The cases app's dashboard panels (registered in CasesConfig.ready)."""
 
+from django.conf import settings
+
 from cases import selectors
 from jusou import charts
 
@@ -10,12 +12,13 @@ def worker(request):
 
 def supervisor(request):
     """Trends for supervisors: consultations per month by main 課題分類, and cases by status."""
-    trends = selectors.consultation_trends(request.user)
+    trends = charts.city_wide("consultation_trends", lambda: selectors.consultation_trends(request.user))
     labels = charts.month_axis_labels(trends["months"])
     period = f"{charts.month_name(trends['months'][0])}から{charts.month_name(trends['months'][-1])}"
-    statuses = selectors.case_status_counts(request.user)
+    statuses = charts.city_wide("case_status_counts", lambda: selectors.case_status_counts(request.user))
     status_labels, status_values = [label for label, _ in statuses], [n for _, n in statuses]
     return {
+        "refreshed_every": settings.DASHBOARD_FIGURES_SECONDS // 60,
         "consultations_chart": charts.stacked_bar_chart(
             chart_id="chart-consultations", title="月別の相談受付件数（主な課題分類別）",
             description=f"{period}の12か月の相談受付件数を、主な課題分類の上位5分類とその他に分けて積み上げた棒グラフ。"

@@ -9,10 +9,25 @@ as data-* attributes, which is what tests read.
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+
+
+def city_wide(name: str, compute: Callable):
+    """Figures over the whole city (a supervisor's charts: supervisors see every case, so the figures
+    are the same for each of them), computed at most once per DASHBOARD_FIGURES_SECONDS and shared
+    through the cache (Redis in production) — not recounted from 500,000 consultations on every visit
+    to the start page. 0 turns the sharing off."""
+    seconds = settings.DASHBOARD_FIGURES_SECONDS
+    if not seconds:
+        return compute()
+    return cache.get_or_set(f"dashboard:{name}:{timezone.localdate():%Y%m%d}", compute, seconds)
+
 
 # Okabe–Ito based: distinguishable with the common colour-vision deficiencies, dark enough for
 # white value labels to be avoided altogether (labels sit outside the marks).

@@ -279,6 +279,9 @@ STATISTICS_POPULATION = env.int("STATISTICS_POPULATION", default=0, minimum=0, m
 # Counts from 1 to this minus one leave the system (exports, API) as ＊ so a small cell cannot identify a person.
 STATISTICS_SUPPRESS_BELOW = env.int("STATISTICS_SUPPRESS_BELOW", default=3, minimum=1, maximum=100)
 
+# A supervisor's dashboard charts (city-wide figures) are recounted at most this often, in seconds.
+DASHBOARD_FIGURES_SECONDS = env.int("DASHBOARD_FIGURES_SECONDS", default=300, minimum=0, maximum=86_400)
+
 # --- Security ----------------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

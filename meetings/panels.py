@@ -39,7 +39,7 @@ def supervisor_dashboard(request):
     """Time from intake to the first plan's approval: median days per month, as a line."""
     from jusou import charts
 
-    data = selectors.plan_lead_times(request.user)
+    data = charts.city_wide("plan_lead_times", lambda: selectors.plan_lead_times(request.user))
     months = data["months"]
     return {
         "lead_time_chart": charts.line_chart(
