@@ -133,7 +133,10 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
     if filters.status:
         cases = cases.filter(status=filters.status)
     if filters.issue:
-        cases = cases.filter(issues=filters.issue)
+        # EXISTS, not a join: a join through the M2M table would need DISTINCT over the whole list.
+        cases = cases.filter(
+            Exists(Case.issues.through.objects.filter(case=OuterRef("pk"), code=filters.issue))
+        )
     if filters.risk:
         cases = cases.filter(Q(risk_abuse=True) | Q(risk_suicide=True) | Q(risk_life=True))
     if filters.worker:
@@ -143,11 +146,9 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
     if filters.q:
         key = normalize_for_search(filters.q)
         cases = cases.filter(Q(person__name_search__contains=key) | Q(person__kana_search__contains=key))
-    return (
-        cases.select_related("person", "owning_agency", "lead_worker")
-        .order_by("-opened_at", "-pk")
-        .distinct()
-    )
+    # The related rows are fetched for the page only (three small IN queries), so the database sorts
+    # the visible cases alone instead of joining every one of them (thousands for a coordinator) first.
+    return cases.prefetch_related("person", "owning_agency", "lead_worker").order_by("-opened_at", "-pk")
 
 
 RISK_Q = Q(risk_abuse=True) | Q(risk_suicide=True) | Q(risk_life=True)
