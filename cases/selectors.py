@@ -61,9 +61,13 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
 def case_get_for_user(user: User, pk: int, *, for_change: bool = False) -> Case:
     """The case if the user may see it, else Http404 (same as a missing case). With `for_change`,
     a case the user may only read answers 403."""
+    visible = (
+        Case.objects.all()
+        if is_supervisor(user)
+        else Case.objects.filter(visible_q(user, Case, one_row=True))
+    )
     case = (
-        cases_visible_to(user)
-        .select_related(
+        visible.select_related(
             "person", "household", "owning_agency", "lead_worker", "close_reason", "suspend_reason"
         )
         .filter(pk=pk)
@@ -78,7 +82,16 @@ def case_get_for_user(user: User, pk: int, *, for_change: bool = False) -> Case:
 
 def case_can_change(user: User, case: Case) -> bool:
     """Supervisors read everything but change nothing; others need a valid 'change' grant."""
-    return Case.objects.filter(pk=case.pk).filter(visible_q(user, Case, "change")).exists()
+    return Case.objects.filter(pk=case.pk).filter(visible_q(user, Case, "change", one_row=True)).exists()
+
+
+def case_page_can_change(request, case: Case) -> bool:
+    """case_can_change asked once per request and case: the case page and each app's panel on it all
+    need the answer (services ask case_can_change themselves, never this)."""
+    memo = request.__dict__.setdefault("_case_can_change", {})
+    if case.pk not in memo:
+        memo[case.pk] = case_can_change(request.user, case)
+    return memo[case.pk]
 
 
 def case_basis(user: User, case: Case) -> str:
@@ -249,23 +262,37 @@ class TimelineEntry:
     obj: object
 
 
-def case_timeline(case: Case) -> list[TimelineEntry]:
-    """Every consultation, note, assessment and transition of the case, newest first (4 queries)."""
+#: the case page shows this many of the newest timeline entries; 「すべて表示」 shows the rest
+TIMELINE_PAGE = 50
+
+
+def case_timeline(case: Case, *, limit: int | None = None) -> tuple[list[TimelineEntry], bool]:
+    """Consultations, notes, assessments and transitions of the case, newest first (4 queries), and
+    whether there are more: with `limit`, each source is read newest first up to `limit` rows, so a
+    case with years of notes renders its latest ones in the same time as a new case."""
+
+    def newest(rows):
+        return rows[:limit] if limit else rows
+
     entries = []
-    for c in case.consultations.select_related("recorded_by", "channel", "main_issue", "agency"):
+    for c in newest(
+        case.consultations.select_related("recorded_by", "channel").order_by("-received_at", "-pk")
+    ):
         entries.append(TimelineEntry(c.received_at, "consultation", f"相談受付（{c.channel}）", c.summary,
                                      str(c.recorded_by), c))  # fmt: skip
-    for n in case.notes.select_related("author"):
+    for n in newest(case.notes.select_related("author").order_by("-occurred_at", "-pk")):
         entries.append(TimelineEntry(n.occurred_at, "note", f"経過記録（{n.get_kind_display()}）", n.content,
                                      str(n.author), n))  # fmt: skip
-    for a in case.assessments.select_related("author"):
+    for a in newest(case.assessments.select_related("author").order_by("-created_at", "-pk")):
         entries.append(TimelineEntry(a.created_at, "assessment", f"アセスメント 第{a.version}版", a.formulation,
                                      str(a.author), a))  # fmt: skip
-    for t in case.transitions.select_related("actor"):
+    for t in newest(case.transitions.select_related("actor").order_by("-at", "-pk")):
         title = f"状態変更: {t.get_from_status_display()} → {t.get_to_status_display()}"
         entries.append(TimelineEntry(t.at, "transition", title, t.reason, str(t.actor), t))
     entries.sort(key=lambda e: e.at, reverse=True)
-    return entries
+    if limit and len(entries) > limit:
+        return entries[:limit], True
+    return entries, False
 
 
 def case_latest_assessment(case: Case) -> Assessment | None:

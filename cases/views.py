@@ -175,8 +175,14 @@ def case_detail(request, pk):
     case = selectors.case_get_for_user(request.user, pk)
     basis, scope = selectors.case_read_scope(request.user, case)
     read_log(user=request.user, action=ReadLog.Action.VIEW, obj=case, basis=basis)
-    can_change = selectors.case_can_change(request.user, case)
+    can_change = selectors.case_page_can_change(request, case)
     issues = list(case.issues.all())
+    timeline, timeline_more = [], False
+    if "progress" in scope:
+        whole = request.GET.get("timeline") == "all"
+        timeline, timeline_more = selectors.case_timeline(
+            case, limit=None if whole else selectors.TIMELINE_PAGE
+        )
     writable = {}
     if can_change:
         writable = {
@@ -196,7 +202,8 @@ def case_detail(request, pk):
             if "household" in scope
             else [],
             "assessment": selectors.case_latest_assessment(case) if "issues" in scope else None,
-            "timeline": selectors.case_timeline(case) if "progress" in scope else [],
+            "timeline": timeline,
+            "timeline_more": timeline_more,
             "panels": case_panels(request, case) if "plan" in scope else [],
             **writable,
         },

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
-from django.db.models import F, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
@@ -138,25 +138,36 @@ def _drop_guardian_permission_if_unbacked(grant: AccessGrant) -> None:
         remove_perm(_codename(type(obj), grant.permission), grantee, obj)
 
 
-def visible_q(user: User, model: type[models.Model], permission: str = "view") -> Q:
+def visible_q(user: User, model: type[models.Model], permission: str = "view", *, one_row: bool = False) -> Q:
     """The rows of `model` that `user` holds `permission` on right now, through a grant to them or to
     an agency they currently work for. Use it inside a selector's filter().
 
     Both halves of a grant must be there for the same grantee: the guardian row and a valid ledger
-    row. The check is made on sets, not row by row: (personal grants ∩ the user's guardian rows) ∪
-    (the agencies' grants ∩ their groups' guardian rows), each side read from its own index, so the
-    database builds one small id set and fetches the rows by primary key."""
+    row. For lists the check is made on sets, not row by row: (personal grants ∩ the user's guardian
+    rows) ∪ (the agencies' grants ∩ their groups' guardian rows), each side read from its own index,
+    so the database builds one id set and fetches the rows by primary key. With `one_row` (a query
+    already narrowed to one row by its key) the same rule is probed for that row instead, without
+    building the user's whole set."""
     content_type = ContentType.objects.get_for_model(model)
     permission_id = _permission_id(content_type, _codename(model, permission))
     grants = AccessGrant.objects.valid().filter(content_type=content_type, permission=permission)
     user_perms = get_user_obj_perms_model(model).objects.filter(user=user, permission_id=permission_id)
-    ids = grants.filter(user=user).values("object_id").intersection(user_perms.values("content_object_id"))
     agencies = user.agencies
     group_ids = [agency.group_id for agency in agencies if agency.group_id]
-    if group_ids:
-        group_perms = get_group_obj_perms_model(model).objects.filter(
-            group_id__in=group_ids, permission_id=permission_id
+    group_perms = get_group_obj_perms_model(model).objects.filter(
+        group_id__in=group_ids, permission_id=permission_id
+    )
+    if one_row:
+        row_grants = grants.filter(object_id=OuterRef("pk"))
+        own = Exists(user_perms.filter(content_object=OuterRef("pk"))) & Exists(row_grants.filter(user=user))
+        if not group_ids:
+            return Q(own)
+        through_agency = Exists(group_perms.filter(content_object=OuterRef("pk"))) & Exists(
+            row_grants.filter(agency__in=agencies)
         )
+        return Q(own | through_agency)
+    ids = grants.filter(user=user).values("object_id").intersection(user_perms.values("content_object_id"))
+    if group_ids:
         through_agency = (
             grants.filter(agency__in=agencies)
             .values("object_id")

@@ -1,6 +1,6 @@
 """The meetings app's panel on the case page (registered in MeetingsConfig.ready)."""
 
-from cases.selectors import case_can_change
+from cases.selectors import case_page_can_change
 from jusou.models import Role
 from meetings import selectors
 from meetings.forms import ConsentWithdrawForm, SupportDecisionForm
@@ -8,7 +8,7 @@ from meetings.forms import ConsentWithdrawForm, SupportDecisionForm
 
 def case_panel(request, case):
     """本人同意 and 支援決定, for everyone who may see the case; forms for those who may change it."""
-    can_change = case_can_change(request.user, case)
+    can_change = case_page_can_change(request, case)
     coordinator = request.user.has_role(Role.COORDINATOR)
     return {
         "consents": selectors.case_consents(case),

@@ -1,11 +1,15 @@
 """Assessments, progress notes, households: versions and corrections kept in history."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from cases import services
 from cases.models import CaseStatus, CodeKind, HouseholdMember
+from cases.selectors import TIMELINE_PAGE
 from cases.tests.conftest import code
 from jusou.models import AccessGrant
 
@@ -108,3 +112,22 @@ def test_lead_worker_is_reassigned_within_the_agency_and_grants_follow(client, w
     assert "正しく選択してください" in response.content.decode()
     world.case.refresh_from_db()
     assert world.case.lead_worker == world.colleague
+
+
+def test_the_case_page_shows_the_newest_50_timeline_entries_and_the_rest_on_request(client, world):
+    start = timezone.now() - timedelta(days=100)
+    for i in range(60):
+        services.progress_note_add(case=world.case, acting_user=world.assigned, kind="visit",
+                                   content=f"記録{i:02d}", occurred_at=start + timedelta(days=i))  # fmt: skip
+    client.force_login(world.assigned)
+    page = client.get(world.case.get_absolute_url()).content.decode()
+    assert page.count('class="timeline__item') == TIMELINE_PAGE
+    assert "記録59" in page and "記録10" not in page and "すべての経過を表示" in page
+    assert page.index("記録59") < page.index("記録58")  # newest first
+    whole = client.get(world.case.get_absolute_url() + "?timeline=all").content.decode()
+    assert "記録00" in whole and "すべての経過を表示" not in whole
+    # the consultation that opened the case is among all entries, older than every note
+    assert (
+        whole.count('class="timeline__item')
+        == 60 + world.case.consultations.count() + world.case.transitions.count()
+    )
