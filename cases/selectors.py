@@ -52,22 +52,20 @@ def coordinators() -> QuerySet[User]:
 # --- Cases --------------------------------------------------------------------------------------
 
 
-def cases_visible_to(user: User) -> QuerySet[Case]:
+def cases_visible_to(user: User, *, per_row: bool = False) -> QuerySet[Case]:
+    """The cases the user may see. `per_row` when the caller's other filters leave only a few
+    candidates (see jusou.access.visible_q)."""
     if is_supervisor(user):
         return Case.objects.all()
-    return Case.objects.filter(visible_q(user, Case))
+    return Case.objects.filter(visible_q(user, Case, per_row=per_row))
 
 
 def case_get_for_user(user: User, pk: int, *, for_change: bool = False) -> Case:
     """The case if the user may see it, else Http404 (same as a missing case). With `for_change`,
     a case the user may only read answers 403."""
-    visible = (
-        Case.objects.all()
-        if is_supervisor(user)
-        else Case.objects.filter(visible_q(user, Case, one_row=True))
-    )
     case = (
-        visible.select_related(
+        cases_visible_to(user, per_row=True)
+        .select_related(
             "person", "household", "owning_agency", "lead_worker", "close_reason", "suspend_reason"
         )
         .filter(pk=pk)
@@ -82,7 +80,7 @@ def case_get_for_user(user: User, pk: int, *, for_change: bool = False) -> Case:
 
 def case_can_change(user: User, case: Case) -> bool:
     """Supervisors read everything but change nothing; others need a valid 'change' grant."""
-    return Case.objects.filter(pk=case.pk).filter(visible_q(user, Case, "change", one_row=True)).exists()
+    return Case.objects.filter(pk=case.pk).filter(visible_q(user, Case, "change", per_row=True)).exists()
 
 
 def case_page_can_change(request, case: Case) -> bool:

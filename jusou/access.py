@@ -138,16 +138,16 @@ def _drop_guardian_permission_if_unbacked(grant: AccessGrant) -> None:
         remove_perm(_codename(type(obj), grant.permission), grantee, obj)
 
 
-def visible_q(user: User, model: type[models.Model], permission: str = "view", *, one_row: bool = False) -> Q:
+def visible_q(user: User, model: type[models.Model], permission: str = "view", *, per_row: bool = False) -> Q:
     """The rows of `model` that `user` holds `permission` on right now, through a grant to them or to
     an agency they currently work for. Use it inside a selector's filter().
 
     Both halves of a grant must be there for the same grantee: the guardian row and a valid ledger
     row. For lists the check is made on sets, not row by row: (personal grants ∩ the user's guardian
     rows) ∪ (the agencies' grants ∩ their groups' guardian rows), each side read from its own index,
-    so the database builds one id set and fetches the rows by primary key. With `one_row` (a query
-    already narrowed to one row by its key) the same rule is probed for that row instead, without
-    building the user's whole set."""
+    so the database builds one id set and fetches the rows by primary key. With `per_row` (for a query
+    that other conditions narrow to a few rows: one case by its key, the 50 cases waiting in the
+    inbox) the same rule is probed for each of those rows instead of building the user's whole set."""
     content_type = ContentType.objects.get_for_model(model)
     permission_id = _permission_id(content_type, _codename(model, permission))
     grants = AccessGrant.objects.valid().filter(content_type=content_type, permission=permission)
@@ -157,7 +157,7 @@ def visible_q(user: User, model: type[models.Model], permission: str = "view", *
     group_perms = get_group_obj_perms_model(model).objects.filter(
         group_id__in=group_ids, permission_id=permission_id
     )
-    if one_row:
+    if per_row:
         row_grants = grants.filter(object_id=OuterRef("pk"))
         own = Exists(user_perms.filter(content_object=OuterRef("pk"))) & Exists(row_grants.filter(user=user))
         if not group_ids:
@@ -180,7 +180,9 @@ def visible_q(user: User, model: type[models.Model], permission: str = "view", *
 def _permission_id(content_type: ContentType, codename: str) -> Subquery:
     """The auth Permission's id as an uncorrelated subquery: the database looks it up once per query
     (an InitPlan) instead of joining auth_permission for every candidate row."""
-    return Subquery(Permission.objects.filter(content_type=content_type, codename=codename).values("pk")[:1])
+    return Subquery(
+        Permission.objects.filter(content_type=content_type, codename=codename).order_by().values("pk")[:1]
+    )
 
 
 def access_basis(user: User, obj: models.Model, permission: str = "view") -> str | None:

@@ -40,10 +40,11 @@ def _inbox_cases(user: User, status: str = CaseStatus.REFERRED) -> QuerySet[Case
     referral = CaseTransition.objects.filter(case=OuterRef("pk"), to_status=CaseStatus.REFERRED).order_by(
         "-at"
     )
+    # Cases waiting for a coordinator are few in the whole city (tens), those taken up thousands.
     return (
-        cases_visible_to(user)
+        cases_visible_to(user, per_row=status == CaseStatus.REFERRED)
         .filter(status=status)
-        .select_related("person", "owning_agency", "lead_worker")
+        .prefetch_related("person", "owning_agency", "lead_worker")  # for the page only, after the sort
         .annotate(referred_at=Subquery(referral.values("at")[:1]))
         .order_by("referred_at", "pk")
     )
