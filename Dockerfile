@@ -16,4 +16,4 @@ RUN DEBUG=false SECRET_KEY=collectstatic-build-step-only-0123456789-abcdefghijkl
 USER jusou
 
 EXPOSE 8000
-CMD ["gunicorn", "jusou.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "python:jusou.gunicorn", "jusou.wsgi:application"]

@@ -70,8 +70,15 @@ def test_data_lives_in_named_volumes(compose):
 
 def test_web_migrates_on_start_and_serves_with_gunicorn(compose):
     command = compose["services"]["web"]["command"]
-    assert command.index("manage.py migrate") < command.index("gunicorn jusou.wsgi:application")
-    assert compose["services"]["web"]["healthcheck"]["test"] == ["CMD", "python", "manage.py", "healthcheck"]
+    assert command.index("manage.py migrate") < command.index(
+        "gunicorn -c python:jusou.gunicorn jusou.wsgi:application"
+    )
+
+
+def test_gunicorn_serves_with_threads_so_idle_connections_hold_no_worker():
+    from jusou import gunicorn
+
+    assert gunicorn.worker_class == "gthread" and gunicorn.threads > 1 and gunicorn.workers >= 2
 
 
 def test_worker_and_exactly_one_beat_use_the_celery_app(compose):
