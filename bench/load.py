@@ -119,6 +119,26 @@ def rss_sampler(master_pid, stop, peak):
         time.sleep(1)
 
 
+def print_slowest_pages(access_log: Path, skip: int) -> None:
+    """Server time per page (ids folded: /cases/123/ → /cases/N/) from gunicorn's access log of the
+    measured run, slowest p95 first: where the time under load goes."""
+    by_page: dict[str, list[int]] = {}
+    for line in access_log.read_text().splitlines()[skip:]:
+        millis, _, path = line.partition(" ")
+        if millis.isdigit():
+            by_page.setdefault(re.sub(r"/\d+/", "/N/", path), []).append(int(millis))
+    print(f"{'page':40} {'requests':>8} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}")
+    for page, times in sorted(by_page.items(), key=lambda item: -percentile(item[1], 95))[:12]:
+        print(
+            f"{page:40} {len(times):8d} {percentile(times, 50):7d} {percentile(times, 95):7d} {max(times):7d}"
+        )
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=120)
@@ -128,6 +148,7 @@ def main():
         "--think-min-ms", type=int, default=2000, help="each simulated person waits between pages"
     )
     parser.add_argument("--think-max-ms", type=int, default=6000)
+    parser.add_argument("--warmup", type=int, default=15, help="seconds of load before the measured run")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -136,10 +157,12 @@ def main():
     lua = LUA % (",".join(f'{{"{c}","{p}"}}' for c, p in pairs), args.think_min_ms, args.think_max_ms)
     script = Path(tempfile.mkdtemp()) / "mix.lua"
     script.write_text(lua, encoding="utf-8")
+    access_log = Path(tempfile.mkdtemp()) / "access.log"
     env = {**os.environ, "DEBUG": "true", "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"}
     gunicorn = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "jusou.wsgi", "--bind", f"127.0.0.1:{PORT}",
-         "--workers", str(args.workers), "--timeout", "60", "--log-level", "warning"],
+        [str(ROOT / ".venv/bin/gunicorn"), "-c", "python:jusou.gunicorn", "jusou.wsgi", "--bind", f"127.0.0.1:{PORT}",
+         "--workers", str(args.workers), "--access-logfile", str(access_log), "--access-logformat", "%(M)s %(U)s",
+         "--log-level", "warning"],
         cwd=ROOT, env=env,
     )  # fmt: skip
     try:
@@ -158,6 +181,16 @@ def main():
               f"{args.think_min_ms}–{args.think_max_ms} ms; {args.seconds} s, "
               f"{args.workers} gunicorn workers, DB {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}",
               flush=True)  # fmt: skip
+        if args.warmup:
+            # Each worker process loads the URL configuration and compiles templates on its first
+            # requests, and each thread opens its database connection: a server that has just
+            # started, not the steady state of one serving a day's work. Not counted.
+            subprocess.run(
+                ["wrk", "-t2", f"-c{args.connections}", f"-d{args.warmup}s", "-s", str(script),
+                 f"http://127.0.0.1:{PORT}/"],
+                capture_output=True, timeout=args.warmup + 60,
+            )  # fmt: skip
+        warmup_lines = len(access_log.read_text().splitlines()) if access_log.exists() else 0
         run = subprocess.run(
             [
                 "wrk",
@@ -177,6 +210,7 @@ def main():
         stop.set()
         print(run.stdout)
         print(f"peak RSS per gunicorn worker (MB): {sorted(peak.values(), reverse=True)}")
+        print_slowest_pages(access_log, skip=warmup_lines)
     finally:
         gunicorn.send_signal(signal.SIGTERM)
         gunicorn.wait(timeout=30)
