@@ -47,6 +47,17 @@ def test_case_list_queries_do_not_grow_with_the_rows(client, world):
     assert count_queries(client, url, {"scope": "all", "q": "かわぐち", "risk": "1", "overdue": "1"}) <= 20
 
 
+def test_consultation_list_queries_do_not_grow_with_the_rows(client, world):
+    client.force_login(world.assigned)
+    url = reverse("cases:consultation_list")
+    few = count_queries(client, url)
+    for i in range(12):
+        record_case(world.assigned, name=f"川口 {i}郎", kana=f"かわぐち {i}")
+    assert count_queries(client, url) == few <= 12
+    client.force_login(world.supervisor)
+    assert count_queries(client, url) <= 12
+
+
 def test_case_detail_queries_do_not_grow_with_notes_members_or_versions(client, world):
     client.force_login(world.assigned)
     url = reverse("cases:case_detail", args=[world.case.pk])
