@@ -40,14 +40,14 @@ def _inbox_cases(user: User, status: str = CaseStatus.REFERRED) -> QuerySet[Case
     referral = CaseTransition.objects.filter(case=OuterRef("pk"), to_status=CaseStatus.REFERRED).order_by(
         "-at"
     )
-    # Cases waiting for a coordinator are few in the whole city (tens), those taken up thousands.
-    return (
-        cases_visible_to(user, per_row=status == CaseStatus.REFERRED)
-        .filter(status=status)
-        .prefetch_related("person", "owning_agency", "lead_worker")  # for the page only, after the sort
-        .annotate(referred_at=Subquery(referral.values("at")[:1]))
-        .order_by("referred_at", "pk")
-    )
+    # Cases waiting for a coordinator are few in the whole city (tens): each is checked and joined.
+    # Those taken up run to thousands: the visible set is built once, and the related rows are
+    # fetched for the page only, after the sort.
+    few = status == CaseStatus.REFERRED
+    cases = cases_visible_to(user, per_row=few).filter(status=status)
+    related = ("person", "owning_agency", "lead_worker")
+    cases = cases.select_related(*related) if few else cases.prefetch_related(*related)
+    return cases.annotate(referred_at=Subquery(referral.values("at")[:1])).order_by("referred_at", "pk")
 
 
 def inbox(user: User, status: str = CaseStatus.REFERRED) -> list[Case]:
