@@ -14,25 +14,12 @@ from cases.models import (
     Sex,
     Urgency,
 )
+from jusou.forms import DateInput, LocalDateTimeInput
 from jusou.models import Agency, Role, StaffMembership, User
 
 
 def codes(kind: str):
     return Code.objects.filter(kind=kind, is_active=True).order_by("order", "pk")
-
-
-class LocalDateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class IntakeForm(forms.Form):
@@ -198,15 +185,6 @@ class ProgressNoteForm(forms.Form):
 class ProgressNoteCorrectionForm(forms.Form):
     content = forms.CharField(label="内容", widget=forms.Textarea(attrs={"rows": 5}))
     reason = forms.CharField(label="訂正の理由", max_length=200)
-
-
-def apply_service_errors(form: forms.Form, error) -> None:
-    """Show a service's ValidationError on the form: on its field where the form has one."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 class PersonForm(forms.Form):

@@ -24,11 +24,11 @@ from cases.forms import (
     PersonForm,
     ProgressNoteCorrectionForm,
     ProgressNoteForm,
-    apply_service_errors,
     codes,
 )
 from cases.models import CaseStatus, CodeKind, EmergencyAccess, HouseholdMember, ProgressNote
 from jusou.access import read_log
+from jusou.forms import apply_service_errors
 from jusou.models import AccessBasis, ReadLog, Role, User
 from jusou.registry import case_panels
 from jusou.views import post_action

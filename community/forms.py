@@ -1,6 +1,5 @@
 from django import forms
 
-from cases.forms import DateInput
 from community.models import (
     WEEKDAYS,
     Activity,
@@ -9,6 +8,7 @@ from community.models import (
     ParticipationKind,
     Platform,
 )
+from jusou.forms import DateInput
 from jusou.models import ResourceGap, ResourceGapStatus
 
 

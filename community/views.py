@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from cases.forms import apply_service_errors
 from community import selectors, services
 from community.forms import (
     ActivityForm,
@@ -18,6 +17,7 @@ from community.forms import (
     ResourceForm,
 )
 from community.models import CommunityResource, CoordinatorActivity, Platform, ResourceKind
+from jusou.forms import apply_service_errors
 from jusou.models import Area, ResourceGap, ResourceGapStatus, Role
 from jusou.views import post_action
 

@@ -1,8 +1,9 @@
 from django import forms
 from django.utils import timezone
 
-from cases.forms import DateInput, codes
+from cases.forms import codes
 from cases.models import CodeKind
+from jusou.forms import DateInput
 from jusou.models import Agency, Area
 from meetings.models import (
     ActingBody,

@@ -7,10 +7,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from cases.forms import apply_service_errors
 from cases.models import CaseStatus, Person
 from cases.selectors import case_basis, case_get_for_user
 from jusou.access import read_log
+from jusou.forms import apply_service_errors
 from jusou.models import AccessBasis, ReadLog, Role
 from jusou.views import post_action
 from meetings import selectors, services

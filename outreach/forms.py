@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from cases.forms import DateInput, LocalDateTimeInput
+from jusou.forms import DateInput, LocalDateTimeInput
 from jusou.models import Agency
 from outreach.models import ContactKind, OutreachEngagement, Stage
 

@@ -5,10 +5,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from cases.forms import apply_service_errors
 from cases.models import Case, Person
 from jusou.access import read_log
 from jusou.fieldpolicy import mask_sensitive
+from jusou.forms import apply_service_errors
 from jusou.models import AccessBasis, ReadLog, Role
 from jusou.views import post_action
 from outreach import selectors, services

@@ -1,7 +1,7 @@
 from django import forms
 
-from cases.forms import DateInput
 from community.models import WEEKDAYS, ParticipationKind
+from jusou.forms import DateInput
 from jusou.models import Area
 from participation.models import FollowUpWith, HostAgreement, HostCandidate, PersonChoice, PlacementStatus
 

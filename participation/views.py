@@ -3,9 +3,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from cases.forms import apply_service_errors
 from cases.selectors import case_can_change, case_get_for_user
 from community.models import CommunityResource
+from jusou.forms import apply_service_errors
 from jusou.models import Role
 from jusou.views import post_action
 from participation import selectors, services

@@ -13,6 +13,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from jusou.forms import DateInput
 from jusou.models import Agency
 from jusou.registry import retention_type, retention_types
 from jusou.retention import services
@@ -32,13 +33,6 @@ CONFIRM_LIMIT = 500  # one approval covers at most this many records (the confir
 def _require_supervisor(request):
     if not is_retention_supervisor(request.user):
         raise PermissionDenied("保存年限と廃棄の画面は管理者が使います。")
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class KeepForm(forms.Form):
