@@ -377,12 +377,17 @@ def household_get_for_user(user: User, pk: int) -> Household:
     return apply_household_policy(user, [household])[0]
 
 
+def _consultation_bases(user: User) -> tuple[Q, Q]:
+    """The two ways a consultation is visible to staff: their agency received it, or it belongs to a
+    case they may see."""
+    return Q(agency__in=user.agencies), Q(case__in=cases_visible_to(user).values("pk"))
+
+
 def consultations_visible_to(user: User) -> QuerySet[Consultation]:
     if is_supervisor(user):
         return Consultation.objects.all()
-    return Consultation.objects.filter(
-        Q(agency__in=user.agencies) | Q(case__in=cases_visible_to(user).values("pk"))
-    )
+    received_here, of_visible_case = _consultation_bases(user)
+    return Consultation.objects.filter(received_here | of_visible_case)
 
 
 def consultation_page(user: User, page_number, per_page: int):
@@ -397,11 +402,10 @@ def consultation_page(user: User, page_number, per_page: int):
     )
     paginator = Paginator(consultations, per_page)
     if not is_supervisor(user):
-        received_here = Consultation.objects.filter(agency__in=user.agencies).order_by().values("pk")
-        of_cases = (
-            Consultation.objects.filter(case__in=cases_visible_to(user).values("pk")).order_by().values("pk")
-        )
-        paginator.count = received_here.union(of_cases).count()
+        ids = [
+            Consultation.objects.filter(basis).order_by().values("pk") for basis in _consultation_bases(user)
+        ]
+        paginator.count = ids[0].union(ids[1]).count()
     page = paginator.get_page(page_number)
     page.object_list = consultation_list_rows(user, page.object_list)
     return page

@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+from django.core.paginator import Paginator
 from django.db.models import (
     Count,
     DurationField,
@@ -58,8 +59,6 @@ def inbox(user: User, status: str = CaseStatus.REFERRED) -> list[Case]:
 
 def inbox_page(user: User, status: str, page_number, per_page: int = 50):
     """One page of the inbox list (the cases taken up run to thousands in a large city)."""
-    from django.core.paginator import Paginator
-
     page = Paginator(_inbox_cases(user, status), per_page).get_page(page_number)
     page.object_list = mask_sensitive(page.object_list)
     return page
@@ -179,8 +178,6 @@ def meetings_awaiting_pledge(user: User) -> QuerySet[SupportMeeting]:
 def meeting_list_page(user: User, page_number, per_page: int = 20):
     """One page of the meetings the user hosts or attends (with 守秘義務 acknowledged), newest first:
     a coordinator of a large city hosts hundreds over the years."""
-    from django.core.paginator import Paginator
-
     meetings = meetings_visible_to(user).select_related("host").order_by("-held_at", "-pk")
     return Paginator(meetings, per_page).get_page(page_number)
 
