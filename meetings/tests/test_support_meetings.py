@@ -204,3 +204,24 @@ def test_the_convene_page_reads_every_staff_member_in_one_query(client, referred
     with django_assert_num_queries(len(few)):
         page = client.get(reverse("meetings:meeting_new")).content.decode()
     assert page.count('name="members"') >= 15
+
+
+def test_the_awaiting_list_shows_the_meeting_to_its_member_only_and_only_inside_the_window(client, meeting):
+    """The list's 「守秘義務の確認が必要」 rows: the member before acknowledging; not a colleague of the
+    member, not the host, not the member once acknowledged or after the window."""
+    pledge_url = reverse("meetings:meeting_pledge", args=[meeting.meeting.pk])
+    list_url = reverse("meetings:meeting_list")
+    client.force_login(meeting.other_worker)
+    assert pledge_url in client.get(list_url).content.decode()
+    colleague = staff_user(Role.WORKER, fresh(meeting.other_worker).agencies[0])
+    client.force_login(colleague)
+    assert pledge_url not in client.get(list_url).content.decode()
+    client.force_login(meeting.coordinator)
+    assert pledge_url not in client.get(list_url).content.decode()
+    with time_machine.travel(meeting.meeting.access_until + timedelta(minutes=1)):
+        client.force_login(meeting.other_worker)
+        assert pledge_url not in client.get(list_url).content.decode()
+    services.pledge_acknowledge(meeting=meeting.meeting, acting_user=meeting.other_worker)
+    client.force_login(meeting.other_worker)
+    page = client.get(list_url).content.decode()
+    assert pledge_url not in page and meeting.url in page
