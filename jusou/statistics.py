@@ -320,7 +320,11 @@ class StatisticsScope:
             return [(a.pk, a.name) for a in self.agency_queryset().order_by("name")]
         areas = Area.objects.filter(level=AreaLevel.MIDDLE)
         if self.area_ids is not None:
-            areas = areas.filter(pk__in=self.area_ids)
+            # a 小圏域 filter still counts its records in its 中圏域's column, so the columns add up
+            areas = areas.filter(
+                Q(pk__in=self.area_ids)
+                | Q(pk__in=Area.objects.filter(pk__in=self.area_ids).values("parent_id"))
+            )
         return [*((a.pk, a.name) for a in areas.order_by("code")), (None, "圏域未設定")]
 
 

@@ -366,6 +366,14 @@ def test_breakdown_by_area_and_by_agency_one_column_each(town):
     }  # fmt: skip
 
 
+def test_a_breakdown_by_area_inside_a_small_area_counts_in_its_middle_area_column(town):
+    """The columns add up to 新規受付件数 (a relation suppression relies on): a 小圏域 filter keeps its
+    中圏域's column rather than dropping every consultation."""
+    by_area = table(fiscal(town.supervisor, 2026, area="t-chuo-1", by="area"), "相談受付 圏域別")
+    assert by_area.columns == ["中央圏域", "圏域未設定"]
+    assert by_area.rows[0].values == [3, 0]
+
+
 # --- Who counts what -------------------------------------------------------------------------------------
 
 
