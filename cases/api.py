@@ -1,18 +1,17 @@
 """包括的相談支援 through the API: people, households, consultations, cases (with their transitions as
-actions), assessments, progress notes and aggregate counts.
+actions), assessments and progress notes. Aggregate counts are the statistics report's
+(jusou.api.statistics).
 
 Every read starts from the same selectors as the pages (a record outside the caller's basis answers
 404), every write goes through the same services (403 where the caller may read but not write),
 and whatever the lists and search results mask on the pages is masked here too.
 """
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -51,7 +50,6 @@ from jusou.api.base import (
 from jusou.api.errors import PreconditionFailed
 from jusou.api.pagination import Cursor
 from jusou.models import AccessBasis, Agency, ApiScope, User
-from jusou.reports import suppressed
 from jusou.text import normalize_for_search
 
 
@@ -640,78 +638,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         return Response(AssessmentSerializer(assessment).data, status=201)
 
 
-# --- Aggregate counts ------------------------------------------------------------------------------------
-
-
-class StatisticsQuery(StrictSerializer):
-    date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
-
-    def validate(self, data):
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise serializers.ValidationError(
-                {"date_to": "終了日は開始日以降にしてください。"}, code="invalid_range"
-            )
-        return data
-
-
-class StatisticsViewSet(ApiViewSet):
-    """Counts only, computed in the database over what the caller may see (a machine client: its
-    agency's records). Names, notes and other personal data never appear here."""
-
-    personal_data = False
-    pagination_class = None
-    scopes = {"read": ApiScope.STATISTICS_READ}
-
-    @extend_schema(
-        parameters=[OpenApiParameter("date_from", str, description="受付日の開始（YYYY-MM-DD）"),
-                    OpenApiParameter("date_to", str, description="受付日の終了（YYYY-MM-DD、その日を含む）")],
-        responses=inline_serializer("ConsultationStatistics", {
-            "date_from": serializers.DateField(allow_null=True), "date_to": serializers.DateField(allow_null=True),
-            "consultations": serializers.JSONField(help_text="件数（閾値未満は ＊）"), "people": serializers.JSONField(),
-            "by_route": serializers.DictField(child=serializers.JSONField()),
-            "by_channel": serializers.DictField(child=serializers.JSONField()),
-            "by_issue": serializers.DictField(child=serializers.JSONField()),
-            "by_outcome": serializers.DictField(child=serializers.JSONField()),
-            "cases_by_status": serializers.DictField(child=serializers.JSONField()),
-            "generated_at": serializers.DateTimeField(),
-        }),
-    )  # fmt: skip
-    @action(detail=False, methods=["get"])
-    def consultations(self, request):
-        """延べ相談件数, 実人数, and the breakdowns by 経路, 手段, 課題 (multiple answers) and 対応区分;
-        open and closed cases by status."""
-        query = validated(StatisticsQuery, request.query_params.dict())
-        consultations = selectors.consultations_visible_to(request.user)
-        if query.get("date_from"):
-            consultations = consultations.filter(received_at__date__gte=query["date_from"])
-        if query.get("date_to"):
-            consultations = consultations.filter(received_at__date__lte=query["date_to"])
-
-        threshold = settings.STATISTICS_SUPPRESS_BELOW  # figures leaving the system: small cells as ＊
-
-        def counts(rows, field):
-            return {
-                row[field]: suppressed(row["n"], threshold)
-                for row in rows.values(field).annotate(n=Count("pk")).order_by(field)
-            }
-
-        totals = consultations.aggregate(n=Count("pk"), people=Count("person", distinct=True))
-        issues = Consultation.issues.through.objects.filter(consultation__in=consultations.values("pk"))
-        cases = selectors.cases_visible_to(request.user)
-        return Response({
-            "date_from": query.get("date_from"), "date_to": query.get("date_to"),
-            "consultations": suppressed(totals["n"], threshold), "people": suppressed(totals["people"], threshold),
-            "by_route": counts(consultations, "route__code"), "by_channel": counts(consultations, "channel__code"),
-            "by_issue": counts(issues, "code__code"), "by_outcome": counts(consultations, "outcome"),
-            "cases_by_status": counts(cases, "status"), "generated_at": timezone.now(),
-        })  # fmt: skip
-
-
 router = SimpleRouter()
 router.register("people", PersonViewSet, basename="person")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("consultations", ConsultationViewSet, basename="consultation")
 router.register("cases", CaseViewSet, basename="case")
-router.register("statistics", StatisticsViewSet, basename="statistics")
 urlpatterns = router.urls

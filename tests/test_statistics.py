@@ -533,6 +533,27 @@ def test_api_worker_asking_for_another_agency_gets_403(town):
     assert "所属する機関の統計のみ" in response.json()["message"]
 
 
+def test_the_consultation_counts_endpoint_is_gone_and_names_the_report(town):
+    _, machine = machine_client(town.b, [ApiScope.STATISTICS_READ])
+    for client in (api_as(fresh(town.coordinator)), api_as(fresh(town.worker_a)), machine):
+        response = client.get("/api/v1/statistics/consultations/", {"date_from": "2026-07-01"})
+        assert response.status_code == 410
+        body = response.json()
+        assert body["code"] == "gone" and body["replacement"] == API and body["errors"] == []
+        assert "/api/v1/statistics/report/" in body["message"]
+        assert response["Link"] == f'<{API}>; rel="successor-version"'
+    _, without_scope = machine_client(town.b, [ApiScope.AGENCIES_READ], name="機関の参照だけ")
+    assert without_scope.get("/api/v1/statistics/consultations/").status_code == 403
+
+
+def test_the_schema_marks_the_consultation_counts_deprecated(town, client):
+    client.force_login(town.supervisor)
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    operation = schema["paths"]["/api/v1/statistics/consultations/"]["get"]
+    assert operation["deprecated"] is True and "410" in operation["responses"]
+    assert "/api/v1/statistics/report/" in operation["description"]
+
+
 # --- The benchmark command -------------------------------------------------------------------------------
 
 

@@ -120,3 +120,47 @@ class StatisticsReportView(APIView):
         # Counts only, but a disclosure to another system all the same (個人情報保護法): logged.
         api_read_log(request, detail=f"統計 {params.label} {report.coverage}")
         return Response(report_data(report, params, settings.STATISTICS_SUPPRESS_BELOW))
+
+
+# --- The retired consultation counts -----------------------------------------------------------------------
+
+REPORT_PATH = "/api/v1/statistics/report/"
+RETIRED_MESSAGE = (
+    "このAPIは廃止しました。同じ集計は /api/v1/statistics/report/ の「包括的相談支援」にあります"
+    "（集計の範囲と秘匿のルールは統計画面・出力と同じです）。"
+)
+
+
+class GoneSerializer(serializers.Serializer):
+    status = serializers.IntegerField(help_text="410")
+    code = serializers.CharField(help_text="gone")
+    message = serializers.CharField()
+    errors = serializers.ListField(child=serializers.DictField(), help_text="常に空")
+    replacement = serializers.CharField(help_text="代わりに使う API のパス")
+
+
+class RetiredConsultationStatisticsView(APIView):
+    """GET /api/v1/statistics/consultations/ answers 410 Gone. It counted by another rule than the
+    report — the consultations and cases a caller may open (case access), all time, current statuses —
+    so a coordinator got ＊ there and 8 in the report, and its small-cell rule could be undone with the
+    report's totals. Its figures (件数, 実人数, by 経路, 手段, 課題, 対応区分, cases by status) are all in the
+    report's 包括的相談支援 section, counted by one rule and suppressed once."""
+
+    permission_classes = [ApiAccess]
+    scopes = {"read": ApiScope.STATISTICS_READ}
+
+    @extend_schema(
+        operation_id="statistics_consultations_retired",
+        tags=["statistics"],
+        deprecated=True,
+        description=(
+            "廃止しました（常に 410 Gone）。相談の件数・実人数・経路・手段・課題・対応区分・ケースの状態別件数は "
+            "GET /api/v1/statistics/report/ の「包括的相談支援」を使ってください。"
+            "期間は period・month・fiscal_year・date_from・date_to で指定します。"
+        ),
+        responses={410: GoneSerializer},
+    )
+    def get(self, request):
+        body = {"status": 410, "code": "gone", "message": RETIRED_MESSAGE, "errors": [],
+                "replacement": REPORT_PATH}  # fmt: skip
+        return Response(body, status=410, headers={"Link": f'<{REPORT_PATH}>; rel="successor-version"'})

@@ -18,6 +18,11 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,
     path("statistics/report/", statistics.StatisticsReportView.as_view(), name="statistics_report"),
+    path(
+        "statistics/consultations/",
+        statistics.RetiredConsultationStatisticsView.as_view(),
+        name="statistics_consultations_retired",
+    ),  # 410 Gone
     path("", include("cases.api")),
     path("", include("meetings.api")),
     path("", include("outreach.api")),
