@@ -9,7 +9,6 @@ and whatever the lists and search results mask on the pages is masked here too.
 
 from django.db import transaction
 from django.db.models import Q
-from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers
@@ -49,7 +48,7 @@ from jusou.api.base import (
 )
 from jusou.api.errors import PreconditionFailed
 from jusou.api.pagination import Cursor
-from jusou.models import AccessBasis, Agency, ApiScope, User
+from jusou.models import Agency, ApiScope, User
 from jusou.text import normalize_for_search
 
 
@@ -154,7 +153,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
 
     def retrieve(self, request, pk=None):
         person = selectors.person_get_for_user(request.user, url_pk(pk))
-        self.log_detail(person, AccessBasis.SUPERVISOR if selectors.is_supervisor(request.user) else "")
+        self.log_detail(person)
         return Response(PersonSerializer(person).data, headers={"ETag": etag_of(person)})
 
     @extend_schema(request=PersonWriteSerializer, responses={201: PersonSerializer})
@@ -224,9 +223,7 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
 
     def retrieve(self, request, pk=None):
         household = selectors.household_get_for_user(request.user, url_pk(pk))
-        household.current_members = list(
-            household.members.filter(left_on__isnull=True).select_related("person").order_by("pk")
-        )
+        household.current_members = selectors.household_panel(request.user, household, household.decision)
         self.log_detail(household)
         return Response(HouseholdSerializer(household).data)
 
@@ -333,7 +330,7 @@ class ConsultationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
                                   lambda page: selectors.consultation_list_rows(request.user, page))  # fmt: skip
 
     def retrieve(self, request, pk=None):
-        consultation = get_object_or_404(self.get_queryset().prefetch_related("issues"), pk=url_pk(pk))
+        consultation = selectors.consultation_get_for_user(request.user, url_pk(pk))
         self.log_detail(consultation)
         return Response(ConsultationSerializer(consultation).data)
 
@@ -515,29 +512,26 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
 
     def _case(self, pk, *, for_change=False, section=None):
         case = selectors.case_get_for_user(self.request.user, url_pk(pk), for_change=for_change)
-        basis, scope = selectors.case_read_scope(self.request.user, case)
-        if section is not None and section not in scope:
+        if section is not None and not case.decision.covers(section):
             raise PermissionDenied("本人同意の範囲に含まれない情報です。", code="outside_consent")
-        return case, basis, scope
+        return case
 
-    def _case_response(self, case, scope, status=200):
-        if "issues" not in scope:
-            case = mask_sensitive([case])[0]
+    def _case_response(self, case, status=200):
         can_change = selectors.case_can_change(self.request.user, case)
         case.actions = case.allowed_transitions() if can_change else []
         return Response(CaseSerializer(case).data, status=status, headers={"ETag": etag_of(case)})
 
     def retrieve(self, request, pk=None):
-        case, basis, scope = self._case(pk)
-        self.log_detail(case, basis)
-        return self._case_response(case, scope)
+        case = self._case(pk)
+        self.log_detail(case)
+        return self._case_response(case)
 
     @extend_schema(request=CaseUpdateSerializer, responses=CaseSerializer,
                    parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)])  # fmt: skip
     def partial_update(self, request, pk=None):
         """Change risk flags, issues, the follow-up date or the lead worker. If-Match must carry the
         ETag (the case's version) you read; an older one answers 412."""
-        case, _, scope = self._case(pk, for_change=True)
+        case = self._case(pk, for_change=True)
         version = expected_version(request)
         data = validated(CaseUpdateSerializer, request.data)
         current = {
@@ -548,18 +542,18 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
             raise PreconditionFailed()
         case = services.case_update(case=case, acting_user=request.user, expected_version=version,
                                     **{**current, **data})  # fmt: skip
-        return self._case_response(selectors.case_get_for_user(request.user, case.pk), scope)
+        return self._case_response(selectors.case_get_for_user(request.user, case.pk))
 
     def _transition(self, request, pk, name):
         to_status, serializer = TRANSITIONS[name]
-        case, _, scope = self._case(pk, for_change=True)
+        case = self._case(pk, for_change=True)
         data = validated(serializer, request.data)
         version = expected_version(request) if request.headers.get("If-Match") else None
         if version is not None and version != case.version:
             raise PreconditionFailed()
         case = services.case_transition(case=case, to_status=to_status, acting_user=request.user,
                                         expected_version=version, **data)  # fmt: skip
-        return self._case_response(selectors.case_get_for_user(request.user, case.pk), scope)
+        return self._case_response(selectors.case_get_for_user(request.user, case.pk))
 
     @extend_schema(request=TransitionSerializer, responses=CaseSerializer)
     @action(detail=True, methods=["post"])
@@ -605,14 +599,14 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         """支援経過記録 of the case (newest first), or add one."""
         if request.method == "POST":
             return self._note_add(request, pk)
-        case, basis, _ = self._case(pk, section="progress")
+        case = self._case(pk, section="progress")
         page = self.paginate_queryset(selectors.case_notes(case).order_by("-id"))
-        api_read_log(request, obj=case, basis=basis, detail=f"支援経過記録 {len(page)}件")
+        api_read_log(request, obj=case, detail=f"支援経過記録 {len(page)}件")
         return self.get_paginated_response(NoteSerializer(page, many=True).data)
 
     @idempotent
     def _note_add(self, request, pk):
-        case, _, _ = self._case(pk, for_change=True)
+        case = self._case(pk, for_change=True)
         data = validated(NoteCreateSerializer, request.data)
         note = services.progress_note_add(case=case, acting_user=request.user, **data)
         return Response(NoteSerializer(note).data, status=201)
@@ -625,14 +619,14 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         """Every version of the assessment (newest first), or record a new version."""
         if request.method == "POST":
             return self._assessment_add(request, pk)
-        case, basis, _ = self._case(pk, section="issues")
+        case = self._case(pk, section="issues")
         rows = list(case.assessments.select_related("author").prefetch_related("issues").order_by("-version"))
-        api_read_log(request, obj=case, basis=basis, detail=f"アセスメント {len(rows)}版")
+        api_read_log(request, obj=case, detail=f"アセスメント {len(rows)}版")
         return Response(AssessmentSerializer(rows, many=True).data)
 
     @idempotent
     def _assessment_add(self, request, pk):
-        case, _, _ = self._case(pk, for_change=True)
+        case = self._case(pk, for_change=True)
         data = validated(AssessmentCreateSerializer, request.data)
         assessment = services.assessment_record(case=case, acting_user=request.user, **data)
         return Response(AssessmentSerializer(assessment).data, status=201)

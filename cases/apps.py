@@ -6,11 +6,12 @@ class CasesConfig(AppConfig):
     verbose_name = "包括的相談支援"
 
     def ready(self):
-        from cases import demo, panels, policy, retention
+        from cases import demo, panels, policy, retention, services
         from jusou.models import Role
         from jusou.registry import (
             register_dashboard_panel,
             register_demo,
+            register_departure_handover,
             register_location_protection,
             register_nav,
             register_retention,
@@ -29,6 +30,7 @@ class CasesConfig(AppConfig):
         )
         register_demo(demo.load_cases_demo, order=10)
         register_location_protection(policy.protected_record_ids)
+        register_departure_handover(services.lead_cases_handover)
         register_retention(
             "cases.case", "支援ケース（終結・中断）", retention.CaseRetention(), default_years=10
         )

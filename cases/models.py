@@ -67,7 +67,24 @@ class BirthDatePrecision(models.TextChoices):
 class Person(FieldPolicyModel):
     """本人・対象者 (and anyone in a household): known by name, maybe only partly."""
 
-    FIELD_POLICY = {"location": ("address", "phone", "email"), "sensitive": ("attributes", "notes")}
+    FIELD_POLICY = {
+        "location": ("address", "phone", "email"),
+        "sensitive": ("attributes", "notes"),
+        # 氏名・ふりがな are who the record is about and go wherever it goes.
+        "categories": {
+            "basic": (
+                "birth_date",
+                "birth_date_precision",
+                "sex",
+                "address",
+                "phone",
+                "email",
+                "atena_number",
+            ),
+            "issues": ("attributes",),
+            "health": ("notes",),
+        },
+    }
 
     name = models.CharField("氏名", max_length=100)
     kana = models.CharField("ふりがな", max_length=100, blank=True)
@@ -129,7 +146,11 @@ class Person(FieldPolicyModel):
 class Household(FieldPolicyModel):
     """世帯: the people living (or belonging) together whose problems are untangled as a whole."""
 
-    FIELD_POLICY = {"location": ("address",), "sensitive": ("notes",)}
+    FIELD_POLICY = {
+        "location": ("address",),
+        "sensitive": ("notes",),
+        "categories": {"household": ("address", "notes")},
+    }
 
     name = models.CharField("世帯名", max_length=100, help_text="例: 山田さん世帯")
     address = models.CharField("住所", max_length=200, blank=True)
@@ -157,7 +178,13 @@ class HouseholdMember(FieldPolicyModel):
     """世帯員: a person's place in a household for a period. Moving to another household ends this
     row (left_on) and starts a new one, so the history of who lived with whom is kept."""
 
-    FIELD_POLICY = {"sensitive": ("own_issues",)}
+    # The member's place in the household (続柄, 同居, roles) is the household's composition; what the
+    # member struggles with is theirs (a basis covering that member opens it, jusou.decision).
+    FIELD_POLICY = {
+        "sensitive": ("own_issues",),
+        "categories": {"household": ("relationship", "lives_together", "is_main_carer", "is_key_person",
+                                     "cares_for"), "health": ("own_issues",)},
+    }  # fmt: skip
 
     household = models.ForeignKey(
         Household, verbose_name="世帯", on_delete=models.PROTECT, related_name="members"
@@ -211,7 +238,11 @@ class ConsultationOutcome(models.TextChoices):
 class Consultation(FieldPolicyModel):
     """相談受付: every consultation is recorded, including anonymous and one-off calls (断らない相談)."""
 
-    FIELD_POLICY = {"sensitive": ("issues", "main_issue", "summary", "action_taken", "consulter_name")}
+    FIELD_POLICY = {
+        "sensitive": ("issues", "main_issue", "summary", "action_taken", "consulter_name"),
+        "categories": {"issues": ("issues", "main_issue", "summary", "action_taken", "consulter_name", "outcome",
+                                  "referred_to")},
+    }  # fmt: skip
 
     agency = models.ForeignKey(
         Agency, verbose_name="受付機関", on_delete=models.PROTECT, related_name="consultations"
@@ -353,7 +384,9 @@ class Case(FieldPolicyModel):
 
     FIELD_POLICY = {
         "sensitive": ("issues", "risk_abuse", "risk_suicide", "risk_life", "close_reason", "suspend_reason"),
-    }
+        "categories": {"issues": ("issues", "risk_abuse", "risk_suicide", "risk_life", "close_reason",
+                                  "suspend_reason")},
+    }  # fmt: skip
 
     person = models.ForeignKey(Person, verbose_name="本人", on_delete=models.PROTECT, related_name="cases")
     household = models.ForeignKey(
@@ -471,6 +504,8 @@ class Assessment(FieldPolicyModel):
     FIELD_POLICY = {
         "sensitive": ("person_wishes", "family_wishes", "issues", "issues_detail", "household_issues", "strengths",
                       "life_history", "risks", "formulation", "involved_agencies"),
+        "categories": {"issues": ("person_wishes", "family_wishes", "issues", "issues_detail", "household_issues",
+                                  "strengths", "life_history", "risks", "formulation", "involved_agencies")},
     }  # fmt: skip
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assessments")
@@ -515,7 +550,7 @@ class NoteKind(models.TextChoices):
 class ProgressNote(FieldPolicyModel):
     """支援経過記録. A correction changes the row with a reason; the previous text stays in history."""
 
-    FIELD_POLICY = {"sensitive": ("content",)}
+    FIELD_POLICY = {"sensitive": ("content",), "categories": {"progress": ("content",)}}
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
     occurred_at = models.DateTimeField("日時", default=timezone.now)

@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from cases.models import AddressConfidentiality, Case, Household, HouseholdMember, Person
 from jusou.access import read_log
+from jusou.decision import AccessDecision
 from jusou.fieldpolicy import declared, mask, mask_sensitive
 from jusou.models import AccessBasis, AccessGrant, ReadLog, User
 
@@ -69,8 +70,9 @@ def apply_location_policy(user: User, people: Iterable[Person], *, log: bool = T
         if person.pk in allowed:
             person.address_confidential = True
             if log:
-                read_log(user=user, action=ReadLog.Action.VIEW, obj=person, basis=AccessBasis.ASSIGNMENT,
-                         detail="住所秘匿: 所在情報を表示")  # fmt: skip
+                # The rule above is itself the basis: a personal 担当 grant on the person's (household's) case.
+                read_log(user=user, action=ReadLog.Action.VIEW, obj=person,
+                         decision=AccessDecision(AccessBasis.ASSIGNMENT), detail="住所秘匿: 所在情報を表示")  # fmt: skip
         else:
             mask(person, declared(Person, "location"))
             person.address_confidential = True

@@ -9,9 +9,20 @@ answers 404, exactly like a record that does not exist.
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
@@ -29,9 +40,11 @@ from cases.models import (
     ProgressNote,
 )
 from cases.policy import apply_household_policy, apply_location_policy, mask_sensitive
-from jusou.access import access_basis, visible_q
-from jusou.models import AccessBasis, Role, User
-from jusou.registry import consent_scope
+from jusou.access import access_decision, read_refused, visible_q
+from jusou.decision import AccessDecision, combine, decide
+from jusou.fieldpolicy import is_shared, project
+from jusou.models import AccessBasis, AccessGrant, Role, User
+from jusou.registry import consent_cases_opening, consent_scope, person_consent_categories, person_consent_ids
 from jusou.text import normalize_for_search
 
 
@@ -61,8 +74,9 @@ def cases_visible_to(user: User, *, per_row: bool = False) -> QuerySet[Case]:
 
 
 def case_get_for_user(user: User, pk: int, *, for_change: bool = False) -> Case:
-    """The case if the user may see it, else Http404 (same as a missing case). With `for_change`,
-    a case the user may only read answers 403."""
+    """The case if the user may see it, else Http404 (same as a missing case), with its access
+    decision attached (`case.decision`) and the case and its 本人 projected through it. With
+    `for_change`, a case the user may only read answers 403."""
     case = (
         cases_visible_to(user, per_row=True)
         .select_related(
@@ -72,10 +86,33 @@ def case_get_for_user(user: User, pk: int, *, for_change: bool = False) -> Case:
         .first()
     )
     if case is None:
+        read_refused(user=user, model=Case, pk=pk)
         raise Http404("支援ケースが見つかりません。")
     if for_change and not case_can_change(user, case):
         raise PermissionDenied("このケースを更新する権限がありません。")
+    decision = case_decision(user, case)
+    project(case, decision)
+    project(case.person, decision)
+    if case.household is not None:
+        project(case.household, decision)
     return case
+
+
+def case_decision(user: User, case: Case) -> AccessDecision:
+    """Why and how far `user` sees `case`: the strongest of their valid grants on it for the log, and
+    what they open together — everything on 担当 or 緊急閲覧, on 本人同意 alone only the categories
+    the person consented to share with the reader's agency; a supervisor by role. Computed once per
+    case instance (`case.decision`)."""
+    decision = getattr(case, "decision", None)
+    if decision is not None:
+        return decision
+    decision = access_decision(user, case, consent_categories=lambda: consent_scope(user, case))
+    if is_supervisor(user):
+        decision = combine(decision, AccessDecision.supervisor())
+    if decision is None:
+        raise Http404("支援ケースが見つかりません。")
+    case.decision = decision
+    return decision
 
 
 def case_can_change(user: User, case: Case) -> bool:
@@ -92,35 +129,45 @@ def case_page_can_change(request, case: Case) -> bool:
     return memo[case.pk]
 
 
-def case_basis(user: User, case: Case) -> str:
-    """The basis a read rests on, for the read log."""
-    basis = access_basis(user, case)
-    if basis is None and is_supervisor(user):
-        return AccessBasis.SUPERVISOR
-    return basis or ""
+def _consent_only_case_ids(user: User) -> set[int]:
+    """Cases the user holds on 本人同意 alone (no 担当 or 緊急閲覧 grant besides: jusou.decision.decide),
+    in two queries whatever the number of cases."""
+    grants = AccessGrant.objects.valid().filter(
+        Q(user=user) | Q(agency__in=user.agencies),
+        content_type=ContentType.objects.get_for_model(Case),
+        permission="view",
+    )
+    candidates = set(grants.filter(basis=AccessBasis.CONSENT).values_list("object_id", flat=True))
+    if not candidates:
+        return set()
+    stronger = grants.filter(object_id__in=candidates).exclude(basis=AccessBasis.CONSENT)
+    return candidates - set(stronger.values_list("object_id", flat=True))
 
 
-# The parts of a case record, named as the information categories a consent can open.
-CASE_SECTIONS = ("basic", "household", "issues", "progress", "plan")
-
-
-def case_read_scope(user: User, case: Case) -> tuple[str, set[str]]:
-    """The basis of this read and the parts of the case it opens: everything, except that 本人同意
-    as the only basis opens just the categories the person consented to share."""
-    basis = case_basis(user, case)
-    scope = consent_scope(user, case) if basis == AccessBasis.CONSENT else set(CASE_SECTIONS)
-    return basis, scope
+def cases_opening(user: User, category: str) -> QuerySet[Case]:
+    """The cases the user may see whose decision opens `category` — case_decision for a whole list
+    at once: everything visible, except the cases seen on 本人同意 alone whose valid consents do not
+    name the category."""
+    visible = cases_visible_to(user)
+    if is_supervisor(user):
+        return visible
+    consent_only = _consent_only_case_ids(user)
+    if not consent_only:
+        return visible
+    return visible.exclude(pk__in=consent_only - consent_cases_opening(user, consent_only, category))
 
 
 class OutsideConsent(PermissionDenied):
     code = "outside_consent"
 
 
-def require_case_section(user: User, case: Case, section: str) -> None:
-    """Refuse (403) a record that belongs to a part of the case the user's basis does not open: a
-    plan, say, when their only basis is a 本人同意 that does not cover 支援プラン."""
-    if section not in case_read_scope(user, case)[1]:
+def require_case_section(user: User, case: Case, section: str) -> AccessDecision:
+    """Refuse (403) a record that belongs to a part of the case the user's decision does not open: a
+    plan, say, when their only basis is a 本人同意 that does not cover 支援プラン. Returns the decision."""
+    decision = case_decision(user, case)
+    if not decision.covers(section):
         raise OutsideConsent("本人同意の範囲に含まれない情報です。")
+    return decision
 
 
 @dataclass
@@ -297,9 +344,13 @@ def case_latest_assessment(case: Case) -> Assessment | None:
     return case.assessments.select_related("author").prefetch_related("issues").order_by("-version").first()
 
 
-def household_panel(user: User, household: Household | None) -> list[HouseholdMember]:
-    """The household's current members, each with the cases of theirs that the user may see."""
-    if household is None:
+def household_panel(user: User, household: Household | None, decision: AccessDecision | None = None):
+    """The household's current members, each with the cases of theirs that the user may see, and
+    each projected on their *own* basis: a member the user has no basis for shows only their place
+    in the household (氏名, 続柄, 同居, 主介護者・キーパーソン — the household's composition, part of the
+    本人's 世帯の状況) and nothing of their own (age, contact, 課題, 備考). Nothing at all unless
+    `decision` (the reader's decision on the case or household) opens 世帯の状況."""
+    if household is None or (decision is not None and not decision.covers("household")):
         return []
     visible = cases_visible_to(user).select_related("owning_agency")
     members = list(
@@ -311,6 +362,13 @@ def household_panel(user: User, household: Household | None) -> list[HouseholdMe
         )
         .order_by("pk")
     )
+    own_decisions = person_decisions(user, [m.person_id for m in members])
+    composition_only = AccessDecision("", categories=frozenset({"household"}))
+    for member in members:
+        own = own_decisions.get(member.person_id, composition_only)
+        member.covered = member.person_id in own_decisions
+        project(member.person, own)
+        project(member, combine(own, composition_only))
     apply_location_policy(user, [m.person for m in members], log=False)
     return members
 
@@ -318,26 +376,114 @@ def household_panel(user: User, household: Household | None) -> list[HouseholdMe
 # --- People, households, consultations ---------------------------------------------------------
 
 
+def _emergency_case_ids(user: User):
+    """Cases the user holds a valid 緊急閲覧 grant on (生命・身体の保護 covers the whole household)."""
+    return (
+        AccessGrant.objects.valid()
+        .filter(content_type=ContentType.objects.get_for_model(Case), user=user, basis=AccessBasis.EMERGENCY)
+        .values("object_id")
+    )
+
+
+def _person_bases(user: User) -> dict[str, Q]:
+    """The ways a person is covered for `user`, each on the person's *own* basis (DOMAIN.md §4: a
+    household member's information needs that member's basis, even inside a case the reader may
+    open): their agency registered the person or received a consultation about them (担当); a case of
+    the person's that the user may see; the person's own 本人同意 naming the user's agency; 緊急閲覧 on
+    a case of the household the person lives in."""
+    agencies = user.agencies
+    bases = {
+        "own_agency": Q(registered_by_agency__in=agencies)
+        | Q(Exists(Consultation.objects.filter(person=OuterRef("pk"), agency__in=agencies))),
+        "case": Q(Exists(cases_visible_to(user).filter(person=OuterRef("pk")))),
+        "emergency": Q(
+            Exists(
+                HouseholdMember.objects.filter(
+                    person=OuterRef("pk"),
+                    left_on__isnull=True,
+                    household__in=Case.objects.filter(pk__in=_emergency_case_ids(user)).values("household"),
+                )
+            )
+        ),
+    }
+    for i, person_ids in enumerate(person_consent_ids(user)):
+        bases[f"consent{i}"] = Q(pk__in=person_ids)
+    return bases
+
+
 def persons_visible_to(user: User) -> QuerySet[Person]:
     if is_supervisor(user):
         return Person.objects.all()
-    cases = cases_visible_to(user)
-    agencies = user.agencies
-    in_visible_case = Exists(cases.filter(person=OuterRef("pk")))
-    in_visible_household = Exists(
-        HouseholdMember.objects.filter(person=OuterRef("pk"), household__in=cases.values("household"))
+    bases = list(_person_bases(user).values())
+    condition = bases[0]
+    for basis in bases[1:]:
+        condition |= basis
+    return Person.objects.filter(condition)
+
+
+def person_decisions(user: User, person_ids) -> dict[int, AccessDecision]:
+    """Why and how far `user` sees each of these people, on each person's own bases only (see
+    _person_bases): the strongest for the log, the union of what they open. Five queries whatever
+    the number of people (a household panel of six costs what one person does). People the user has
+    no basis for are absent."""
+    ids = list(set(person_ids))
+    if not ids:
+        return {}
+    decisions: dict[int, list] = {pk: [] for pk in ids}
+    if is_supervisor(user):
+        return {pk: AccessDecision.supervisor() for pk in ids}
+    bases = _person_bases(user)
+    flags = Person.objects.filter(pk__in=ids).annotate(
+        **{name: ExpressionWrapper(q, output_field=BooleanField()) for name, q in bases.items()}
     )
-    consulted_here = Exists(Consultation.objects.filter(person=OuterRef("pk"), agency__in=agencies))
-    return Person.objects.filter(
-        Q(registered_by_agency__in=agencies) | in_visible_case | in_visible_household | consulted_here
+    consented: set[int] = set()
+    for row in flags.values("pk", *bases):
+        if row["own_agency"]:
+            decisions[row["pk"]].append(AccessDecision.own_agency())
+        if row["emergency"]:
+            decisions[row["pk"]].append(AccessDecision(AccessBasis.EMERGENCY))
+        if any(value for name, value in row.items() if name.startswith("consent")):
+            consented.add(row["pk"])
+    # The same queries whether or not a basis is found, so that a page's cost does not depend on it.
+    opened = person_consent_categories(user, ids)
+    for pk in consented:
+        decisions[pk].append(AccessDecision(AccessBasis.CONSENT, categories=frozenset(opened.get(pk, ()))))
+    people_cases = cases_visible_to(user).filter(person_id__in=ids)
+    case_people = dict(people_cases.values_list("pk", "person_id"))
+    grants = AccessGrant.objects.valid().filter(
+        Q(user=user) | Q(agency__in=user.agencies),
+        content_type=ContentType.objects.get_for_model(Case),
+        object_id__in=people_cases.values("pk"),
+        permission="view",
     )
+    by_case: dict[int, list] = {}
+    for grant in grants:
+        by_case.setdefault(grant.object_id, []).append(grant)
+    for case_id, case_grants in by_case.items():
+        person_id = case_people[case_id]
+        # A consent on the person's case is one of the person's own consents (opened above).
+        decision = decide(case_grants, consent_categories=lambda pid=person_id: opened.get(pid, ()))
+        decisions[person_id].append(decision)
+    return {pk: combine(*found) for pk, found in decisions.items() if found}
+
+
+def person_decision(user: User, person: Person) -> AccessDecision:
+    if getattr(person, "decision", None) is not None:
+        return person.decision
+    decision = person_decisions(user, [person.pk]).get(person.pk)
+    if decision is None:
+        raise Http404("本人が見つかりません。")
+    return decision
 
 
 def person_get_for_user(user: User, pk: int, *, log: bool = True) -> Person:
-    """The person, with their whereabouts masked under 住所秘匿 unless the user is assigned."""
+    """The person, projected through the user's decision on them (`person.decision`), with their
+    whereabouts masked under 住所秘匿 unless the user is assigned."""
     person = persons_visible_to(user).filter(pk=pk).first()
     if person is None:
+        read_refused(user=user, model=Person, pk=pk)
         raise Http404("本人が見つかりません。")
+    project(person, person_decision(user, person))
     return apply_location_policy(user, [person], log=log)[0]
 
 
@@ -361,19 +507,46 @@ def household_can_change(user: User, household: Household) -> bool:
     return Case.objects.filter(visible_q(user, Case, "change")).filter(household=household).exists()
 
 
+def _household_bases(user: User) -> dict[str, Q]:
+    agencies = user.agencies
+    return {
+        "own_agency": Q(registered_by_agency__in=agencies)
+        | Q(Exists(Consultation.objects.filter(household=OuterRef("pk"), agency__in=agencies))),
+        "case": Q(Exists(cases_visible_to(user).filter(household=OuterRef("pk")))),
+    }
+
+
 def households_visible_to(user: User) -> QuerySet[Household]:
     if is_supervisor(user):
         return Household.objects.all()
-    agencies = user.agencies
-    in_visible_case = Exists(cases_visible_to(user).filter(household=OuterRef("pk")))
-    consulted_here = Exists(Consultation.objects.filter(household=OuterRef("pk"), agency__in=agencies))
-    return Household.objects.filter(Q(registered_by_agency__in=agencies) | in_visible_case | consulted_here)
+    bases = _household_bases(user)
+    return Household.objects.filter(bases["own_agency"] | bases["case"])
+
+
+def household_decision(user: User, household: Household) -> AccessDecision:
+    """The household record is the 世帯の状況 of the cases it holds: the agency that registered it or
+    received a consultation about it (担当), else what the user's decisions on its cases open."""
+    decisions = [AccessDecision.supervisor()] if is_supervisor(user) else []
+    own = Household.objects.filter(pk=household.pk).filter(_household_bases(user)["own_agency"]).exists()
+    if own:
+        decisions.append(AccessDecision.own_agency())
+    else:
+        decisions += [
+            case_decision(user, case) for case in cases_visible_to(user).filter(household=household)
+        ]
+    decision = combine(*decisions)
+    if decision is None:
+        raise Http404("世帯が見つかりません。")
+    return decision
 
 
 def household_get_for_user(user: User, pk: int) -> Household:
+    """The household, projected through the user's decision on it (`household.decision`)."""
     household = households_visible_to(user).filter(pk=pk).first()
     if household is None:
+        read_refused(user=user, model=Household, pk=pk)
         raise Http404("世帯が見つかりません。")
+    project(household, household_decision(user, household))
     return apply_household_policy(user, [household])[0]
 
 
@@ -388,6 +561,42 @@ def consultations_visible_to(user: User) -> QuerySet[Consultation]:
         return Consultation.objects.all()
     received_here, of_visible_case = _consultation_bases(user)
     return Consultation.objects.filter(received_here | of_visible_case)
+
+
+def consultation_decision(user: User, consultation: Consultation) -> AccessDecision:
+    """A consultation the user's agency received is its own record (担当, whole); one seen only as
+    part of a case is seen as far as the user's decision on that case goes."""
+    decisions = [AccessDecision.supervisor()] if is_supervisor(user) else []
+    if consultation.agency_id in {agency.pk for agency in user.agencies}:
+        decisions.append(AccessDecision.own_agency())
+    elif consultation.case_id:
+        case = cases_visible_to(user, per_row=True).filter(pk=consultation.case_id).first()
+        if case is not None:
+            decisions.append(case_decision(user, case))
+    decision = combine(*decisions)
+    if decision is None:
+        raise Http404("相談受付が見つかりません。")
+    return decision
+
+
+def consultation_get_for_user(user: User, pk: int) -> Consultation:
+    """One consultation, projected through the user's decision on it (`consultation.decision`)."""
+    consultation = (
+        consultations_visible_to(user)
+        .select_related("agency", "recorded_by", "channel", "route", "first_noticed_by", "main_issue",
+                        "referred_to", "person")
+        .prefetch_related("issues")
+        .filter(pk=pk)
+        .first()
+    )  # fmt: skip
+    if consultation is None:
+        read_refused(user=user, model=Consultation, pk=pk)
+        raise Http404("相談受付が見つかりません。")
+    decision = consultation_decision(user, consultation)
+    project(consultation, decision)
+    if consultation.person is not None:
+        project(consultation.person, decision)
+    return consultation
 
 
 def consultation_page(user: User, page_number, per_page: int):
@@ -477,13 +686,20 @@ def person_duplicates(
     return DuplicateCheck(visible, bool(hidden), hidden)
 
 
-def person_confidentiality(person: Person):
-    """The 住所秘匿 record in force for the person, if any."""
+def person_confidentiality(person: Person, user: User | None = None):
+    """The 住所秘匿 record in force for the person, if any. Who set it tells which agency supports the
+    person (a DV victim's, say): `shows_setter` only for the lead worker of a case of the person and
+    管理者; everyone else learns only that it applies."""
     from cases.models import AddressConfidentiality
 
-    return (
+    record = (
         AddressConfidentiality.objects.in_force().filter(person_id=person.pk).select_related("set_by").first()
     )
+    if record is not None:
+        record.shows_setter = user is not None and (
+            is_supervisor(user) or Case.objects.filter(person_id=person.pk, lead_worker=user).exists()
+        )
+    return record
 
 
 def person_detail_context(user: User, person: Person) -> dict:
@@ -492,13 +708,59 @@ def person_detail_context(user: User, person: Person) -> dict:
         consultations_visible_to(user).filter(person=person).select_related("agency", "main_issue")
     )
     memberships = person.memberships.select_related("household").order_by("-joined_on", "-pk")
+    own = {agency.pk for agency in user.agencies}
+    rows = list(consultations[:50])
+    # Another agency's consultation is seen through the user's decision on the person.
+    if not person.decision.covers("issues"):
+        mask_sensitive([c for c in rows if c.agency_id not in own])
     return {
         "person": person,
         "cases": list(cases),
-        "consultations": list(consultations[:50]),
-        "memberships": list(memberships),
-        "attributes": list(person.attributes.all()),
+        "consultations": rows,
+        "memberships": list(memberships) if person.decision.covers("household") else [],
+        "attributes": list(person.attributes.all()) if is_shared(person, "attributes") else None,
     }
+
+
+def note_get_for_user(user: User, pk: int, *, for_change: bool = False) -> ProgressNote:
+    """A progress note through its case's decision: one query decides for a missing note and a note of
+    a case the user may not see alike (same 404, same path), then the case is fetched as for its page."""
+    note = (
+        ProgressNote.objects.filter(pk=pk, case__in=cases_visible_to(user).values("pk"))
+        .select_related("author")
+        .first()
+    )
+    if note is None:
+        read_refused(user=user, model=ProgressNote, pk=pk)
+        raise Http404("経過記録が見つかりません。")
+    note.case = case_get_for_user(user, note.case_id, for_change=for_change)
+    project(note, note.case.decision)
+    return note
+
+
+def household_member_get_for_user(user: User, pk: int) -> HouseholdMember:
+    """A household membership through its household's decision (same 404 for missing and forbidden)."""
+    member = (
+        HouseholdMember.objects.filter(pk=pk, household__in=households_visible_to(user).values("pk"))
+        .select_related("person")
+        .first()
+    )
+    if member is None:
+        read_refused(user=user, model=HouseholdMember, pk=pk)
+        raise Http404("世帯員が見つかりません。")
+    member.household = household_get_for_user(user, member.household_id)
+    return member
+
+
+def emergency_accesses_for_review() -> QuerySet:
+    """緊急閲覧 for the supervisors' review, paged: every unreviewed one first, then the most recently
+    reviewed (NULLs sort last on PostgreSQL and first on SQLite: the order says where they go, so an
+    unreviewed use never drops behind a hundred reviewed ones)."""
+    from cases.models import EmergencyAccess
+
+    return EmergencyAccess.objects.select_related("case", "user", "reviewed_by").order_by(
+        F("reviewed_at").desc(nulls_first=True), "-opened_at", "-pk"
+    )
 
 
 def case_notes(case: Case) -> QuerySet[ProgressNote]:

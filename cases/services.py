@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import OperationalError, transaction
 from django.db.models import CharField, Exists, F, Max, OuterRef, Value
 from django.db.models.functions import Cast, Concat
+from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import (
@@ -263,9 +264,12 @@ def case_open(
     risk_life: bool = False,
 ) -> Case:
     """Open a case owned by the acting user's agency. Grants (basis 担当): the owning agency's staff
-    may read and write it; the lead worker (the opener unless named) is recorded personally too."""
+    may read and write it; the lead worker (the opener unless named, one of the agency's staff) is
+    recorded personally too, as staff of that agency: the grant ends when they leave it."""
     owning_agency = _staff_agency(acting_user, agency)
     lead_worker = lead_worker or acting_user
+    if owning_agency not in lead_worker.agencies:
+        raise ValidationError({"lead_worker": "主担当者は主担当機関の職員から選んでください。"})
     case = Case(
         person=person,
         household=household,
@@ -288,6 +292,7 @@ def case_open(
     access.access_grant(
         obj=case,
         user=lead_worker,
+        on_behalf_of=owning_agency,
         basis=AccessBasis.ASSIGNMENT,
         permissions=("view", "change"),
         acting_user=acting_user,
@@ -383,11 +388,13 @@ def case_transition(
 
 
 def _referral_open(case: Case, *, acting_user: User, reason: str) -> None:
-    """多機関協働へのつなぎ: the coordinators take the case up (basis 担当) and are notified."""
+    """多機関協働へのつなぎ: the coordinators take the case up (basis 担当), each as staff of the agency
+    where they are 相談支援包括化推進員 (the grant ends when they leave it), and are notified."""
     for coordinator in coordinators():
         access.access_grant(
             obj=case,
             user=coordinator,
+            on_behalf_of=coordinator.agency_in_role(Role.COORDINATOR),
             basis=AccessBasis.ASSIGNMENT,
             permissions=("view", "change"),
             acting_user=acting_user,
@@ -426,8 +433,8 @@ def case_update(
             obj=case, acting_user=acting_user, reason="主担当者の変更", user=case.lead_worker
         )
         access.access_grant(
-            obj=case, user=lead_worker, basis=AccessBasis.ASSIGNMENT, permissions=("view", "change"),
-            acting_user=acting_user, reason="主担当者",
+            obj=case, user=lead_worker, on_behalf_of=case.owning_agency, basis=AccessBasis.ASSIGNMENT,
+            permissions=("view", "change"), acting_user=acting_user, reason="主担当者",
         )  # fmt: skip
         case.lead_worker = lead_worker
     _save(case, acting_user=acting_user, reason="ケース情報の更新")
@@ -676,8 +683,11 @@ def emergency_access_open(*, acting_user: User, case_pk: int, justification: str
     ends_at = timezone.now() + timedelta(hours=EMERGENCY_HOURS)
     record = _save(EmergencyAccess(case=case, user=acting_user, justification=justification, ends_at=ends_at),
                    acting_user=acting_user, reason="緊急閲覧")  # fmt: skip
-    access.access_grant(obj=case, user=acting_user, basis=AccessBasis.EMERGENCY, ends_at=ends_at,
-                        acting_user=acting_user, reason=f"緊急閲覧: {justification}"[:500])  # fmt: skip
+    # Opened as a 相談員 or 推進員 of an agency: the access ends early if they leave it.
+    on_behalf_of = acting_user.agency_in_role(Role.WORKER, Role.COORDINATOR)
+    access.access_grant(obj=case, user=acting_user, on_behalf_of=on_behalf_of, basis=AccessBasis.EMERGENCY,
+                        ends_at=ends_at, acting_user=acting_user,
+                        reason=f"緊急閲覧: {justification}"[:500])  # fmt: skip
     from jusou.models import StaffMembership
 
     supervisors = User.objects.filter(
@@ -704,6 +714,21 @@ def emergency_access_review(*, record, acting_user: User, note: str):
         raise ValidationError("この緊急閲覧はすでに確認済みです。")
     record.reviewed_by, record.reviewed_at, record.review_note = acting_user, timezone.now(), note
     return _save(record, acting_user=acting_user, reason="緊急閲覧の確認")
+
+
+# --- A worker leaving the owning agency ---------------------------------------------------------
+
+
+def lead_cases_handover(user: User, agency: Agency) -> tuple[str, str] | None:
+    """What a worker leaves behind at `agency` when their membership there ends (registered with
+    jusou.registry.register_departure_handover): the open cases they lead there as 主担当者, for the
+    agency's 管理者, with the case list filtered to the worker. Their own grants end with the
+    membership; the agency's go on, so colleagues keep the cases. The next 主担当者 is chosen by the
+    agency (case_update), never silently here."""
+    count = Case.objects.filter(owning_agency=agency, lead_worker=user, status__in=OPEN_STATUSES).count()
+    if not count:
+        return None
+    return f"主担当の支援ケース（{count}件）", f"{reverse('cases:case_list')}?scope=all&worker={user.pk}"
 
 
 # --- Reminders (beat: cases.tasks) --------------------------------------------------------------

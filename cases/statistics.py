@@ -16,10 +16,20 @@ from cases.models import (
     Person,
     ProgressNote,
 )
-from jusou.reports import Row, Table
-from jusou.statistics import RATE_COLUMN, StatisticsScope, count_rows
+from jusou.reports import Ref, Relation, Row, Table, adds_up, at_most
+from jusou.statistics import RATE_COLUMN, StatisticsScope, count_table
 
 SECTION = "包括的相談支援"
+INTAKE = "相談受付"
+NEW_INTAKES = "新規受付件数"
+PEOPLE = "新規受付 実人数（本人が分かる相談）"
+ANONYMOUS = "うち匿名の相談"
+CONTINUING = "継続相談（支援経過記録の面談・電話・訪問・同行）"
+TOTAL_CONTACTS = "延べ相談件数"
+#: the number of consultations, which every breakdown of them adds up to
+INTAKES = Ref(NEW_INTAKES, table=INTAKE)
+CASES_AT_END = "支援ケース 状態別（期間末時点）"
+CASE_MOVES = "支援ケースの開始・終結・中断"
 #: 支援経過記録 that are a consultation with the person (a 記録 alone is not)
 CONSULTATION_NOTE_KINDS = [NoteKind.INTERVIEW, NoteKind.PHONE, NoteKind.VISIT, NoteKind.ACCOMPANY]
 
@@ -86,25 +96,31 @@ def consultation_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
     ).count()
     total_contacts = totals["n"] + notes
     intake = Table(
-        "相談受付",
+        INTAKE,
         ["件数", RATE_COLUMN],
         [
-            Row("新規受付件数", [totals["n"], scope.rate(totals["n"])]),
-            Row("新規受付 実人数（本人が分かる相談）", [totals["people"], scope.rate(totals["people"])]),
-            Row("うち匿名の相談", [totals["anonymous"], None]),
-            Row("継続相談（支援経過記録の面談・電話・訪問・同行）", [notes, None]),
-            Row("延べ相談件数", [total_contacts, scope.rate(total_contacts)]),
+            Row(NEW_INTAKES, [totals["n"], scope.rate(totals["n"])]),
+            Row(PEOPLE, [totals["people"], scope.rate(totals["people"])]),
+            Row(ANONYMOUS, [totals["anonymous"], None]),
+            Row(CONTINUING, [notes, None]),
+            Row(TOTAL_CONTACTS, [total_contacts, scope.rate(total_contacts)]),
         ],
         note=(
             "新規受付件数は期間内の相談受付の件数、実人数は同じ本人を1人と数えた人数です（匿名の相談は含みません）。"
             "延べ相談件数は新規受付件数に、主担当機関の支援経過記録のうち面談・電話・訪問・同行の件数を加えたものです。"
             + scope.rate_note
         ),
+        relations=[
+            adds_up(TOTAL_CONTACTS, [NEW_INTAKES, CONTINUING]),
+            # each identified consultation has one person, and a person may consult more than once
+            at_most([PEOPLE, ANONYMOUS], NEW_INTAKES),
+        ],
     )
 
     issues = Consultation.issues.through.objects.filter(consultation_id__in=consultations.values("pk"))
     issue_counts = _grouped(issues, "code_id")
     main_issue_counts = _grouped(consultations, "main_issue_id")
+    issue_rows = range(len(codes[CodeKind.ISSUE]))
     by_issue = Table(
         "課題分類別 相談件数",
         ["件数（複数回答）", "うち主な課題"],
@@ -115,6 +131,15 @@ def consultation_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
         + [Row("相談件数（実件数）", [totals["n"], sum(main_issue_counts.values())])],
         multiple_answers=True,
         note="1件の相談に複数の課題があるときは、それぞれの課題に1件ずつ数えます。最後の行は相談の件数です。",
+        # Every consultation has one main issue among its issues (one or more, each counted once).
+        relations=[
+            adds_up(Ref(-1, 0), [INTAKES]),
+            adds_up(Ref(-1, 1), [INTAKES]),
+            adds_up(Ref(-1, 1), [Ref(i, 1) for i in issue_rows]),
+            Relation((Ref(-1, 0),), tuple(Ref(i, 0) for i in issue_rows), at_most=True),
+            *(at_most([Ref(i, 1)], Ref(i, 0)) for i in issue_rows),
+            *(at_most([Ref(i, 0)], Ref(-1, 0)) for i in issue_rows),
+        ],
     )
 
     # 属性 belong to the person (現在の登録内容); counted once per person who consulted in the period.
@@ -127,26 +152,36 @@ def consultation_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
         + [Row("実人数（本人が分かる相談）", [totals["people"]])],
         multiple_answers=True,
         note="期間内に相談のあった本人を、本人に登録されている現在の属性で数えています（匿名の相談は含みません）。",
+        relations=[
+            adds_up(-1, [Ref(PEOPLE, table=INTAKE)]),
+            *(at_most([i], -1) for i in range(len(codes[CodeKind.ATTRIBUTE]))),
+        ],
     )
 
     tables = [
         intake,
-        Table(
+        count_table(
             "相談経路別 件数",
-            ["件数"],
-            count_rows(codes[CodeKind.ROUTE], _grouped(consultations, "route_id")),
+            "件数",
+            codes[CodeKind.ROUTE],
+            _grouped(consultations, "route_id"),
+            same_as=INTAKES,
         ),
-        Table(
+        count_table(
             "相談手段別 件数",
-            ["件数"],
-            count_rows(codes[CodeKind.CHANNEL], _grouped(consultations, "channel_id")),
+            "件数",
+            codes[CodeKind.CHANNEL],
+            _grouped(consultations, "channel_id"),
+            same_as=INTAKES,
         ),
         by_attribute,
         by_issue,
-        Table(
+        count_table(
             "対応区分別 件数",
-            ["件数"],
-            count_rows(ConsultationOutcome.choices, _grouped(consultations, "outcome")),
+            "件数",
+            ConsultationOutcome.choices,
+            _grouped(consultations, "outcome"),
+            same_as=INTAKES,
         ),
         *_case_tables(scope, codes),
     ]
@@ -170,14 +205,15 @@ def _case_tables(scope: StatisticsScope, codes) -> list[Table]:
     )
     suspend_labels = [*codes[CodeKind.SUSPEND_REASON], (None, "その後再開したもの（理由は履歴を参照）")]
     return [
-        Table(
-            "支援ケース 状態別（期間末時点）",
-            ["件数"],
-            count_rows(CaseStatus.choices, at_end),
+        count_table(
+            CASES_AT_END,
+            "件数",
+            CaseStatus.choices,
+            at_end,
             note="期間の末日の終わりの時点での状態です（状態の変更記録から求めています）。",
         ),
         Table(
-            "支援ケースの開始・終結・中断",
+            CASE_MOVES,
             ["件数"],
             [
                 Row("新規開始", [moves["opened"]]),
@@ -187,11 +223,19 @@ def _case_tables(scope: StatisticsScope, codes) -> list[Table]:
             ],
             note="主担当機関で数えています。",
         ),
-        Table("終結理由別 件数", ["件数"], count_rows(codes[CodeKind.CLOSE_REASON], closed_by_reason)),
-        Table(
+        count_table(
+            "終結理由別 件数",
+            "件数",
+            codes[CodeKind.CLOSE_REASON],
+            closed_by_reason,
+            same_as=Ref("終結", table=CASE_MOVES),
+        ),
+        count_table(
             "中断理由別 件数",
-            ["件数"],
-            count_rows(suspend_labels, suspended),
+            "件数",
+            suspend_labels,
+            suspended,
+            same_as=Ref("中断", table=CASE_MOVES),
             note="中断の理由はケースに記録されている現在の理由です。その後再開したケースの理由は変更履歴で確認できます。",
         ),
     ]
@@ -218,17 +262,23 @@ def _breakdown(scope: StatisticsScope) -> Table:
         return Row(label, [grouped.get(column, {}).get(key, 0) for column, _ in columns])
 
     kind = "圏域" if scope.by == "area" else "機関"
+    each = range(len(columns))
+    people = Ref(PEOPLE, table=INTAKE)
     return Table(
         f"相談受付 {kind}別",
         [heading for _, heading in columns],
-        [
-            line("新規受付件数", "n"),
-            line("新規受付 実人数（本人が分かる相談）", "people"),
-            line("うち匿名の相談", "anonymous"),
-        ],
+        [line(NEW_INTAKES, "n"), line(PEOPLE, "people"), line(ANONYMOUS, "anonymous")],
         note=(
             "受付機関の所在する中圏域で分けています（機関の圏域が小圏域ならその上の中圏域）。"
             if scope.by == "area"
             else "受付機関ごとの件数です。"
         ),
+        # Every consultation falls in one column; a person who consulted in two columns counts in both.
+        relations=[
+            adds_up(INTAKES, [Ref(0, c) for c in each]),
+            adds_up(Ref(ANONYMOUS, table=INTAKE), [Ref(2, c) for c in each]),
+            Relation((people,), tuple(Ref(1, c) for c in each), at_most=True),
+            *(at_most([Ref(1, c)], people) for c in each),
+            *(at_most([Ref(1, c), Ref(2, c)], Ref(0, c)) for c in each),
+        ],
     )

@@ -26,10 +26,11 @@ from cases.forms import (
     ProgressNoteForm,
     codes,
 )
-from cases.models import CaseStatus, CodeKind, EmergencyAccess, HouseholdMember, ProgressNote
+from cases.models import CaseStatus, CodeKind, EmergencyAccess
 from jusou.access import read_log
+from jusou.decision import AccessDecision
 from jusou.forms import apply_service_errors
-from jusou.models import AccessBasis, ReadLog, Role, User
+from jusou.models import ReadLog, Role, User
 from jusou.registry import case_panels
 from jusou.views import post_action
 
@@ -173,12 +174,12 @@ def case_list(request):
 def case_detail(request, pk):
     _require_staff(request)
     case = selectors.case_get_for_user(request.user, pk)
-    basis, scope = selectors.case_read_scope(request.user, case)
-    read_log(user=request.user, action=ReadLog.Action.VIEW, obj=case, basis=basis)
+    decision = case.decision
+    read_log(user=request.user, action=ReadLog.Action.VIEW, obj=case)
     can_change = selectors.case_page_can_change(request, case)
-    issues = list(case.issues.all())
+    issues = list(case.issues.all()) if decision.covers("issues") else []
     timeline, timeline_more = [], False
-    if "progress" in scope:
+    if decision.covers("progress"):
         whole = request.GET.get("timeline") == "all"
         timeline, timeline_more = selectors.case_timeline(
             case, limit=None if whole else selectors.TIMELINE_PAGE
@@ -197,14 +198,12 @@ def case_detail(request, pk):
             "case": case,
             "can_change": can_change,
             "issues": issues,
-            "scope": scope,
-            "household_members": selectors.household_panel(request.user, case.household)
-            if "household" in scope
-            else [],
-            "assessment": selectors.case_latest_assessment(case) if "issues" in scope else None,
+            "decision": decision,
+            "household_members": selectors.household_panel(request.user, case.household, decision),
+            "assessment": selectors.case_latest_assessment(case) if decision.covers("issues") else None,
             "timeline": timeline,
             "timeline_more": timeline_more,
-            "panels": case_panels(request, case) if "plan" in scope else [],
+            "panels": case_panels(request, case) if decision.covers("plan") else [],
             **writable,
         },
     )
@@ -252,6 +251,8 @@ def assessment_new(request, pk):
     latest = selectors.case_latest_assessment(case)
     initial = {}
     if latest is not None:
+        read_log(user=request.user, action=ReadLog.Action.VIEW, obj=case,
+                 detail=f"アセスメント 第{latest.version}版（新しい版の入力画面）")  # fmt: skip
         initial = {f: getattr(latest, f) for f in AssessmentForm.base_fields if f != "issues"}
         initial["issues"] = [i.pk for i in latest.issues.all()]
     form = AssessmentForm(request.POST or None, initial=initial)
@@ -279,8 +280,12 @@ def note_add(request, pk):
 
 
 def note_correct(request, pk):
-    note = get_object_or_404(ProgressNote.objects.select_related("case"), pk=pk)
-    case = selectors.case_get_for_user(request.user, note.case_id, for_change=True)
+    note = selectors.note_get_for_user(request.user, pk, for_change=True)
+    case = note.case
+    if request.method != "POST":
+        read_log(
+            user=request.user, action=ReadLog.Action.VIEW, obj=case, detail=f"経過記録 #{note.pk}（訂正画面）"
+        )
     form = ProgressNoteCorrectionForm(request.POST or None, initial={"content": note.content})
     if request.method == "POST" and form.is_valid():
         try:
@@ -299,11 +304,10 @@ def note_correct(request, pk):
 def person_detail(request, pk):
     _require_staff(request)
     person = selectors.person_get_for_user(request.user, pk)
-    basis = AccessBasis.SUPERVISOR if selectors.is_supervisor(request.user) else AccessBasis.ASSIGNMENT
-    read_log(user=request.user, action=ReadLog.Action.VIEW, obj=person, basis=basis)
+    read_log(user=request.user, action=ReadLog.Action.VIEW, obj=person)
     context = selectors.person_detail_context(request.user, person)
     context["can_change"] = selectors.person_can_change(request.user, person)
-    context["confidentiality"] = selectors.person_confidentiality(person)
+    context["confidentiality"] = selectors.person_confidentiality(person, request.user)
     if context["can_change"] and context["confidentiality"] is None:
         context["confidentiality_form"] = ConfidentialitySetForm()
     elif context["confidentiality"] is not None and "address" not in person.masked_fields:
@@ -344,6 +348,8 @@ def person_edit(request, pk):
     person = selectors.person_get_for_user(request.user, pk)
     if not selectors.person_can_change(request.user, person):
         raise PermissionDenied("この方の情報を更新する権限がありません。")
+    if request.method != "POST":
+        read_log(user=request.user, action=ReadLog.Action.VIEW, obj=person, detail="本人情報（編集画面）")
     initial = {f: getattr(person, f) for f in services.PERSON_EDITABLE if f not in person.masked_fields}
     initial["attributes"] = [a.pk for a in person.attributes.all()]
     form = PersonForm(request.POST or None, initial=initial, person=person)
@@ -362,8 +368,7 @@ def person_edit(request, pk):
 def household_detail(request, pk):
     _require_staff(request)
     household = selectors.household_get_for_user(request.user, pk)
-    basis = AccessBasis.SUPERVISOR if selectors.is_supervisor(request.user) else AccessBasis.ASSIGNMENT
-    read_log(user=request.user, action=ReadLog.Action.VIEW, obj=household, basis=basis)
+    read_log(user=request.user, action=ReadLog.Action.VIEW, obj=household)
     can_change = selectors.household_can_change(request.user, household)
     form = HouseholdMemberForm(request.POST or None, household=household) if can_change else None
     if request.method == "POST":
@@ -382,7 +387,7 @@ def household_detail(request, pk):
         "cases/household_detail.html",
         {
             "household": household,
-            "household_members": selectors.household_panel(request.user, household),
+            "household_members": selectors.household_panel(request.user, household, household.decision),
             "member_form": form,
             "can_change": can_change,
             "leave_form": MemberLeaveForm() if can_change else None,
@@ -409,8 +414,8 @@ def _household_member_add(request, household, data):
 
 @require_POST
 def household_member_leave(request, pk):
-    member = get_object_or_404(HouseholdMember.objects.select_related("household", "person"), pk=pk)
-    household = selectors.household_get_for_user(request.user, member.household_id)
+    member = selectors.household_member_get_for_user(request.user, pk)
+    household = member.household
     return post_action(
         request,
         MemberLeaveForm(request.POST),
@@ -459,7 +464,10 @@ def emergency_review(request):
         return post_action(request, EmergencyReviewForm(request.POST),
                            lambda data: services.emergency_access_review(record=record, acting_user=request.user, **data),
                            "確認を記録しました。", "cases:emergency_review")  # fmt: skip
-    records = EmergencyAccess.objects.select_related("case", "user", "reviewed_by").order_by(
-        "reviewed_at", "-opened_at"
-    )[:100]
-    return render(request, "cases/emergency_review.html", {"records": records, "form": EmergencyReviewForm()})
+    page = Paginator(selectors.emergency_accesses_for_review(), CASE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    read_log(user=request.user, action=ReadLog.Action.VIEW, model=EmergencyAccess,
+             decision=AccessDecision.supervisor(), detail=f"緊急閲覧の確認 {len(page.object_list)}件")  # fmt: skip
+    return render(request, "cases/emergency_review.html",
+                  {"records": page.object_list, "page": page, "form": EmergencyReviewForm()})  # fmt: skip

@@ -12,11 +12,12 @@ from community.models import (
     Platform,
     ResourceKind,
 )
-from jusou.reports import Row, Table
-from jusou.statistics import StatisticsScope, count_rows
+from jusou.reports import Row, Table, at_most
+from jusou.statistics import StatisticsScope, count_table
 
 SECTION = "地域づくり"
 SEPARATORS = ("、", ",", "，")
+PLACES = "拠点数（地域資源・居場所）"
 
 
 def organisations_named(field: str):
@@ -57,10 +58,11 @@ def community_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
         else ""
     )
     return SECTION, [
-        Table(
-            "拠点数（地域資源・居場所）",
-            ["か所"],
-            count_rows(ResourceKind.choices, by_kind),
+        count_table(
+            PLACES,
+            "か所",
+            ResourceKind.choices,
+            by_kind,
             note="現在活動中で、期間の末日までに登録された地域資源を種別ごとに数えます。" + scope_note,
         ),
         Table(
@@ -77,10 +79,7 @@ def community_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
             ],
             note="参加団体数は、記録の「参加団体」欄に「、」区切りで書かれた団体名の延べ数です。"
             + scope_note,
+            relations=[at_most(["開催のあった拠点数"], "開催回数")],
         ),
-        Table(
-            "コーディネーターの活動 種類別",
-            ["件数"],
-            count_rows(CoordinatorActivityKind.choices, coordinator),
-        ),
+        count_table("コーディネーターの活動 種類別", "件数", CoordinatorActivityKind.choices, coordinator),
     ]

@@ -16,12 +16,14 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
+from jusou.decision import AccessDecision, decide, strongest
 from jusou.models import AccessBasis, AccessGrant, Agency, ReadLog, User
 
 
@@ -48,6 +50,7 @@ def access_grant(
     acting_user: User | None,
     user: User | None = None,
     agency: Agency | None = None,
+    on_behalf_of: Agency | None = None,
     permissions: Iterable[str] = ("view",),
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
@@ -55,11 +58,20 @@ def access_grant(
 ) -> list[AccessGrant]:
     """Grant `user` or every staff member of `agency` the given permissions on `obj`.
 
-    Invariant: each ledger row has exactly one grantee and a basis, and the guardian table holds the
-    same permission for as long as at least one valid grant does.
+    Invariants: each ledger row has exactly one grantee and a basis, and the guardian table holds the
+    same permission for as long as at least one valid grant does. A personal grant follows the
+    person's job: it names the agency on whose behalf it is given (`on_behalf_of`, one the user works
+    for now) and holds only while they still work there (visible_q; membership_end revokes it). Left
+    out, that agency is the record's owning agency if the user works there, else the user's only
+    agency; a user with several must be told which; one who belongs to no agency (an external 支援会議
+    member) gets a grant tied to none.
     """
     if (user is None) == (agency is None):
         raise ValueError("grant to exactly one of user or agency")
+    if agency is not None and on_behalf_of is not None:
+        raise ValueError("on_behalf_of is for personal grants")
+    if user is not None:
+        on_behalf_of = _grantee_agency(user, obj, on_behalf_of)
     content_type = ContentType.objects.get_for_model(obj)
     grants = []
     for permission in permissions:
@@ -68,6 +80,7 @@ def access_grant(
             object_id=obj.pk,
             user=user,
             agency=agency,
+            on_behalf_of=on_behalf_of,
             permission=permission,
             basis=basis,
             reason=reason,
@@ -81,6 +94,26 @@ def access_grant(
         grants.append(grant)
         assign_perm(_codename(type(obj), permission), user or agency_group(agency), obj)
     return grants
+
+
+def _grantee_agency(user: User, obj: models.Model, on_behalf_of: Agency | None) -> Agency | None:
+    """The agency a personal grant is given on behalf of (see access_grant)."""
+    agencies = user.agencies
+    if on_behalf_of is not None:
+        if on_behalf_of not in agencies:
+            raise ValidationError(
+                f"{user}さんは{on_behalf_of}に所属していないため、その機関として付与できません。"
+            )
+        return on_behalf_of
+    if not user.active_memberships:
+        raise ValidationError(f"{user}さんには有効な所属がないため、アクセス権を付与できません。")
+    owning_agency_id = getattr(obj, "owning_agency_id", None)
+    for agency in agencies:
+        if agency.pk == owning_agency_id:
+            return agency
+    if len(agencies) > 1:
+        raise ValueError(f"{user} works for several agencies: name the one the grant is given on behalf of")
+    return agencies[0] if agencies else None
 
 
 @transaction.atomic
@@ -140,7 +173,9 @@ def _drop_guardian_permission_if_unbacked(grant: AccessGrant) -> None:
 
 def visible_q(user: User, model: type[models.Model], permission: str = "view", *, per_row: bool = False) -> Q:
     """The rows of `model` that `user` holds `permission` on right now, through a grant to them or to
-    an agency they currently work for. Use it inside a selector's filter().
+    an agency they currently work for. Use it inside a selector's filter(). A personal grant given on
+    behalf of an agency counts only while the user works there (AccessGrantQuerySet.personal: the ids
+    of their agencies today, already loaded, in the query — read from the same index, no join).
 
     Both halves of a grant must be there for the same grantee: the guardian row and a valid ledger
     row. For lists the check is made on sets, not row by row: (personal grants ∩ the user's guardian
@@ -159,14 +194,14 @@ def visible_q(user: User, model: type[models.Model], permission: str = "view", *
     )
     if per_row:
         row_grants = grants.filter(object_id=OuterRef("pk"))
-        own = Exists(user_perms.filter(content_object=OuterRef("pk"))) & Exists(row_grants.filter(user=user))
+        own = Exists(user_perms.filter(content_object=OuterRef("pk"))) & Exists(row_grants.personal(user))
         if not group_ids:
             return Q(own)
         through_agency = Exists(group_perms.filter(content_object=OuterRef("pk"))) & Exists(
             row_grants.filter(agency__in=agencies)
         )
         return Q(own | through_agency)
-    ids = grants.filter(user=user).values("object_id").intersection(user_perms.values("content_object_id"))
+    ids = grants.personal(user).values("object_id").intersection(user_perms.values("content_object_id"))
     if group_ids:
         through_agency = (
             grants.filter(agency__in=agencies)
@@ -185,15 +220,21 @@ def _permission_id(content_type: ContentType, codename: str) -> Subquery:
     )
 
 
-def access_basis(user: User, obj: models.Model, permission: str = "view") -> str | None:
-    """The basis on which `user` holds `permission` on `obj` now (a personal grant first), or None."""
+def grants_held(user: User, obj: models.Model, permission: str = "view") -> list[AccessGrant]:
+    """The valid grants through which `user` holds `permission` on `obj` now (theirs and their
+    agencies'), oldest first: what an access decision rests on."""
     grants = AccessGrant.objects.valid().filter(**_object_filter(obj), permission=permission)
-    grant = (
-        grants.filter(Q(user=user) | Q(agency__in=user.agencies))
-        .order_by(F("user_id").asc(nulls_last=True), "pk")
-        .first()
-    )
-    return grant.basis if grant else None
+    return list(grants.filter(Q(user=user) | Q(agency__in=user.agencies)).order_by("pk"))
+
+
+def access_decision(user: User, obj: models.Model, *, consent_categories=None) -> AccessDecision | None:
+    """The decision the user's valid grants on `obj` add up to (jusou.decision.decide), or None."""
+    return decide(grants_held(user, obj), consent_categories=consent_categories)
+
+
+def access_basis(user: User, obj: models.Model, permission: str = "view") -> str | None:
+    """The basis on which `user` holds `permission` on `obj` now (the strongest of their grants), or None."""
+    return strongest(grant.basis for grant in grants_held(user, obj, permission))
 
 
 @transaction.atomic
@@ -202,13 +243,23 @@ def read_log(
     user: User,
     action: str,
     obj: models.Model | None = None,
-    basis: str = "",
+    decision: AccessDecision | None = None,
     detail: str = "",
     model: type[models.Model] | None = None,
+    object_id: int | None = None,
 ):
     """Append a row to the read log (DOMAIN.md §8: tamper-evident logs of who viewed which case),
     chained to the previous row's hash. Appends are serialised so the chain never forks. `model`
-    names the record type of a read that covers several rows (an API list)."""
+    names the record type of a read that covers several rows (an API list).
+
+    The basis is the access decision's (`decision`, or the one the selector attached to `obj`):
+    callers never name a basis themselves. A read without a decision (a search, a list of rows
+    that carry no 要配慮個人情報) is logged without one."""
+    if decision is None and obj is not None:
+        decision = getattr(obj, "decision", None)
+    basis = decision.basis if decision is not None else ""
+    if decision is not None and decision.log_detail():
+        detail = f"{detail} {decision.log_detail()}".strip()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [READ_LOG_LOCK])
@@ -219,7 +270,7 @@ def read_log(
         content_type=ContentType.objects.get_for_model(obj if obj is not None else model)
         if (obj is not None or model is not None)
         else None,
-        object_id=obj.pk if obj is not None else None,
+        object_id=obj.pk if obj is not None else object_id,
         basis=basis,
         detail=detail[:500],
     )
@@ -227,6 +278,16 @@ def read_log(
     row.save()
     _flag_unusual(row)
     return row
+
+
+def read_refused(*, user: User, model: type[models.Model], pk) -> None:
+    """A protected record asked for by id that the selector answered 404. Logged whether or not a
+    record with that id exists, so the request takes the same path either way (the reader learns
+    nothing; the supervisors see the ids asked for), and many in an hour alert the supervisors."""
+    if not getattr(user, "is_authenticated", False) or not str(pk).isdigit() or len(str(pk)) > 18:
+        return
+    read_log(user=user, action=ReadLog.Action.REFUSED, model=model, object_id=int(pk),
+             detail="根拠がないか存在しないため表示せず")  # fmt: skip
 
 
 OWN_BASES = {AccessBasis.ASSIGNMENT, AccessBasis.SUPERVISOR, ""}
@@ -243,6 +304,12 @@ def _flag_unusual(row: ReadLog) -> None:
     if row.action == ReadLog.Action.SEARCH:
         return
     reasons = []
+    if row.action == ReadLog.Action.REFUSED:
+        refused = ReadLog.objects.filter(
+            user=row.user, action=ReadLog.Action.REFUSED, at__gte=row.at - timedelta(hours=1)
+        )
+        if refused.count() > settings.AUDIT_REFUSED_LIMIT:
+            reasons.append("閲覧できない記録の短時間の繰り返し請求")
     if settings.AUDIT_AFTER_HOURS:
         start, end = settings.AUDIT_AFTER_HOURS
         hour = timezone.localtime(row.at).hour
@@ -285,12 +352,15 @@ READ_LOG_LOCK = 7_106_006  # any constant: the advisory lock that serialises rea
 __all__ = [
     "AccessBasis",
     "access_basis",
+    "access_decision",
     "access_expire_due",
     "access_grant",
     "access_revoke",
     "access_revoke_for",
     "agency_group",
+    "grants_held",
     "read_log",
     "read_log_verify",
+    "read_refused",
     "visible_q",
 ]

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from jusou.access import read_log
+from jusou.decision import AccessDecision
 from jusou.exports import XLSX_CONTENT_TYPE, csv_cell  # shared with the statistics exports: one formula guard
 from jusou.fieldpolicy import MASK, declared
 from jusou.models import AccessBasis, Agency, ReadLog, Role, StaffMembership, User
@@ -316,6 +317,9 @@ def _querystring(request) -> str:
 
 def _access_log_page(request, filters: AuditFilters, *, errors=(), status=200):
     page = Paginator(access_log_rows(filters), PAGE).get_page(request.GET.get("page"))
+    # 管理者 read with every read logged (DOMAIN.md §4): the access log itself names who read what.
+    read_log(user=request.user, action=ReadLog.Action.VIEW, model=ReadLog, decision=AccessDecision.supervisor(),
+             detail=f"閲覧記録の確認: {filters.summary()}、{len(page.object_list)}件")  # fmt: skip
     return render(request, "jusou/audit_access_log.html", {
         "page": page, "filters": filters, "errors": [*filters.errors, *errors], "querystring": _querystring(request),
         "actions": ReadLog.Action.choices, "bases": AccessBasis.choices,
@@ -329,6 +333,10 @@ def _history_page(request, filters: AuditFilters, *, errors=(), status=200):
     model = filters.model
     page = Paginator(history_entries(filters), PAGE).get_page(request.GET.get("page"))
     _diffs(model, list(page.object_list))
+    # Change history shows record contents (progress-note text, consents …): a 管理者 read, logged.
+    ids = ",".join(str(entry.id) for entry in page.object_list)
+    read_log(user=request.user, action=ReadLog.Action.VIEW, model=model, decision=AccessDecision.supervisor(),
+             detail=f"変更履歴の確認: {filters.summary()}、{len(page.object_list)}件 [{ids}]")  # fmt: skip
     return render(request, "jusou/audit_history.html", {
         "page": page, "filters": filters, "errors": [*filters.errors, *errors], "querystring": _querystring(request),
         "models": _type_choices(audited_models()), "label": filters.label, "model_name": model._meta.verbose_name,
@@ -411,7 +419,7 @@ def access_log_export(request, fmt):
         for r in rows.iterator(chunk_size=EXPORT_CHUNK)
     )  # fmt: skip
     response, written = _export(fmt, "閲覧記録", ACCESS_LOG_COLUMNS, lines)
-    read_log(user=request.user, action=ReadLog.Action.EXPORT, model=ReadLog, basis=AccessBasis.SUPERVISOR,
+    read_log(user=request.user, action=ReadLog.Action.EXPORT, model=ReadLog, decision=AccessDecision.supervisor(),
              detail=f"閲覧記録の出力（{FORMATS[fmt]}）: {filters.summary()}、{written}件")  # fmt: skip
     return _attach(response, fmt, "access-log")
 
@@ -438,7 +446,7 @@ def history_export(request, fmt):
         for e in _diffed(model, entries.iterator(chunk_size=EXPORT_CHUNK))
     )  # fmt: skip
     response, written = _export(fmt, "変更履歴", HISTORY_COLUMNS, lines)
-    read_log(user=request.user, action=ReadLog.Action.EXPORT, model=model, basis=AccessBasis.SUPERVISOR,
+    read_log(user=request.user, action=ReadLog.Action.EXPORT, model=model, decision=AccessDecision.supervisor(),
              detail=f"変更履歴の出力（{FORMATS[fmt]}）: {filters.summary()}、{written}件")  # fmt: skip
     return _attach(response, fmt, "history")
 

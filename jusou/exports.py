@@ -3,7 +3,8 @@ to paste into the municipality's report, and CSV (UTF-8 with BOM, for Excel). Pu
 in, bytes out; nothing here reads the database or knows who asked.
 
 Small counts are suppressed here, on the way out (DOMAIN.md §7: a small cell must not identify a
-person), with `jusou.reports.suppressed`. The formula-injection guard for CSV cells is shared with the
+person), with `jusou.reports.published`: the small cells and every cell the tables' totals and other
+relations would give them back with. The formula-injection guard for CSV cells is shared with the
 audit exports (jusou.audit)."""
 
 import csv
@@ -15,7 +16,7 @@ from urllib.parse import quote
 
 from django.utils import timezone
 
-from jusou.reports import SUPPRESSED, Report, Table, suppressed
+from jusou.reports import SUPPRESSED, Report, Table, published
 from jusou.wareki import ERAS, MEIJI_FIRST_YEAR, era_year, to_seireki, to_wareki
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -40,17 +41,8 @@ def csv_cell(value) -> str:
     return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
-def suppressed_values(values: list, threshold: int) -> list:
-    """A row's cells as they may leave the system. A rate (a float) in a row whose count was suppressed
-    is suppressed too: with the population known, the rate would give the count back."""
-    out = [suppressed(value, threshold) for value in values]
-    if out and out[0] == SUPPRESSED:
-        out = [SUPPRESSED if isinstance(value, float) else value for value in out]
-    return out
-
-
 def suppression_note(threshold: int) -> str:
-    return f"＊は{threshold}件未満のため秘匿"
+    return f"＊は{threshold}件未満のため秘匿（合計や他の表から逆算できる件数も秘匿）"
 
 
 # --- Labels ----------------------------------------------------------------------------------------------
@@ -198,10 +190,12 @@ class _SheetWriter:
 def report_xlsx(report: Report, suppress_below: int, *, generated_at: datetime | None = None) -> bytes:
     """The report as a workbook: one sheet per 事業, each with the title block (title, period in 和暦 and
     Western dates, coverage, time of generation, the suppression note) and its tables, bold headers,
-    borders, #,##0 for counts and 0.0 for rates; cells under `suppress_below` show ＊."""
+    borders, #,##0 for counts and 0.0 for rates; cells under `suppress_below`, and those that would
+    give them back, show ＊."""
     # Imported here: only an export needs openpyxl, not every process that loads the models.
     from openpyxl import Workbook
 
+    report = published(report, suppress_below)
     generated_at = timezone.localtime(generated_at or timezone.now())
     book = Workbook()
     book.remove(book.active)
@@ -250,7 +244,7 @@ def _write_section(writer: _SheetWriter, report, section, tables, suppress_below
         row += 1
         for line in table.rows:
             put(row, 1, line.label, border=border)
-            for column, value in enumerate(suppressed_values(line.values, suppress_below), start=2):
+            for column, value in enumerate(line.values, start=2):
                 cell = put(row, column, value, border=border)
                 if value == SUPPRESSED:
                     cell.alignment = Alignment(horizontal="right")
@@ -268,7 +262,9 @@ def _write_section(writer: _SheetWriter, report, section, tables, suppress_below
 
 def report_csv(report: Report, suppress_below: int, *, generated_at: datetime | None = None) -> bytes:
     """The report as CSV, UTF-8 with a BOM (Excel reads UTF-8 only with it): the title block, then one
-    block per table — its title line (事業／表題), notes, the header, the rows, a blank line."""
+    block per table — its title line (事業／表題), notes, the header, the rows, a blank line. Suppressed
+    like the xlsx."""
+    report = published(report, suppress_below)
     generated_at = timezone.localtime(generated_at or timezone.now())
     out = io.StringIO()
     out.write("\ufeff")
@@ -290,7 +286,7 @@ def report_csv(report: Report, suppress_below: int, *, generated_at: datetime | 
                 line(note)
             line(*_header(table))
             for row in table.rows:
-                line(row.label, *suppressed_values(row.values, suppress_below))
+                line(row.label, *row.values)
             line()
     return out.getvalue().encode("utf-8")
 

@@ -75,6 +75,7 @@ class GenerationContext:
     supervisors: list = field(default_factory=list)
     meeting_members: list = field(default_factory=list)
     users: dict = field(default_factory=dict)  # id -> User
+    agency_of: dict = field(default_factory=dict)  # user id -> their one agency's id (None: external member)
     conference_slots: list = field(default_factory=list)  # [(held_at, title)] of 重層的支援会議
     store: dict = field(default_factory=dict)
     fixtures: list = field(default_factory=list)  # (label, value) printed at the end
@@ -265,7 +266,8 @@ def stamp(obj: models.Model, *, at: datetime, user: User | None, reason: str = "
 class GrantWriter:
     """AccessGrant ledger rows and the guardian direct foreign-key rows that go with them, as
     jusou.access.access_grant writes them (one ledger row per permission; the guardian row on the
-    object for the user or the agency's group), in bulk. A grant whose period has run out is
+    object for the user or the agency's group; a personal grant given on behalf of the user's one
+    agency, none for an external member), in bulk. A grant whose period has run out is
     revoked as access_expire_due leaves it (期間満了, no guardian row); a revoked grant has no guardian
     row either, like access_revoke leaves it when nothing else backs the permission."""
 
@@ -297,12 +299,13 @@ class GrantWriter:
         content_type = self.content_type(model)
         if revoked_at is None and ends_at is not None and ends_at <= self.ctx.anchor:
             revoked_at, revoke_reason = ends_at, "期間満了"  # what the beat (access_expire_due) leaves
+        on_behalf_of = self.ctx.agency_of[user_id] if user_id is not None else None
         for permission in permissions:
             grant = AccessGrant(
                 content_type=content_type, object_id=object_id, user_id=user_id, agency_id=agency_id,
-                permission=permission, basis=basis, reason=reason[:500], granted_by_id=granted_by,
-                starts_at=starts_at, ends_at=ends_at, revoked_at=revoked_at, revoked_by_id=revoked_by,
-                revoke_reason=revoke_reason,
+                on_behalf_of_id=on_behalf_of, permission=permission, basis=basis, reason=reason[:500],
+                granted_by_id=granted_by, starts_at=starts_at, ends_at=ends_at, revoked_at=revoked_at,
+                revoked_by_id=revoked_by, revoke_reason=revoke_reason,
             )  # fmt: skip
             grant._granted_at = granted_at or starts_at
             self.grants.append(grant)
@@ -513,6 +516,7 @@ def _staff(ctx: GenerationContext) -> None:
     rows = []
     for user, (agency, role) in zip(users, memberships, strict=True):
         ctx.users[user.pk] = user
+        ctx.agency_of[user.pk] = agency.pk if agency else None
         started = ctx.start.date() - timedelta(days=1)
         rows.append(stamp(StaffMembership(user=user, agency=agency, role=role, started_on=started),
                           at=ctx.start, user=None))  # fmt: skip

@@ -78,6 +78,11 @@ class User(AbstractUser):
     def agencies(self) -> list["Agency"]:
         return [m.agency for m in self.active_memberships if m.agency is not None]
 
+    def agency_in_role(self, *roles: str) -> "Agency | None":
+        """The agency where the user holds one of `roles` today (the first, if several), or None: whom
+        a grant given to them in that role is given on behalf of (a coordinator's つなぎ)."""
+        return next((m.agency for m in self.active_memberships if m.role in roles and m.agency), None)
+
     def home_url(self) -> str:
         """Where login lands: the Django admin for an account that is only a システム管理者."""
         if self.roles == {Role.SYSTEM_ADMIN}:
@@ -295,6 +300,26 @@ class AccessGrantQuerySet(models.QuerySet):
             Q(ends_at__isnull=True) | Q(ends_at__gt=moment), starts_at__lte=moment, revoked_at__isnull=True
         )
 
+    def personal(self, user):
+        """The grants to `user` personally that hold while their job does: one given on behalf of an
+        agency counts only while the user works there today (user.agencies, already loaded: a list of
+        ids in the query, no join per row); one tied to no agency (an external 支援会議 member's)
+        counts as it is."""
+        return self.filter(_personal_q(user))
+
+    def held_by(self, user):
+        """The grants through which `user` holds something: their personal ones (see `personal`) and
+        those to the agencies they work for today. Combine with valid()."""
+        return self.filter(_personal_q(user) | Q(agency__in=user.agencies))
+
+
+def _personal_q(user) -> Q:
+    agency_ids = [agency.pk for agency in user.agencies]
+    tied = Q(on_behalf_of__isnull=True)
+    if agency_ids:
+        tied |= Q(on_behalf_of__in=agency_ids)
+    return Q(tied, user=user)
+
 
 class AccessGrant(models.Model):
     """The ledger of who may see or change a protected record, and on what basis.
@@ -302,7 +327,8 @@ class AccessGrant(models.Model):
     Every grant names its object, its grantee (a user, or every active staff member of an agency),
     the basis, who granted it, when, and until when. The effective permission is also held in the
     object's django-guardian direct foreign-key tables (jusou/access.py keeps both in step);
-    selectors require both, so that time limits are enforced when the query runs.
+    selectors require both, so that time limits are enforced when the query runs. A personal grant
+    given on behalf of an agency (`on_behalf_of`) also needs the grantee's membership there, today.
     """
 
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
@@ -323,6 +349,19 @@ class AccessGrant(models.Model):
         null=True,
         blank=True,
         related_name="access_grants",
+    )
+    # A personal grant follows the person's job: given to a worker as staff of this agency (the
+    # case's 主担当者, a coordinator's つなぎ), it holds only while they work there. Null for agency
+    # grants, and for external 支援会議 members, who belong to no agency (their grant ends with the
+    # meeting's window).
+    on_behalf_of = models.ForeignKey(
+        Agency,
+        verbose_name="所属機関（付与時）",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="個人への付与は、この機関に所属している間だけ有効です",
     )
     permission = models.CharField("権限", max_length=20, choices=[("view", "閲覧"), ("change", "更新")])
     basis = models.CharField("根拠", max_length=20, choices=AccessBasis.choices)
@@ -361,6 +400,10 @@ class AccessGrant(models.Model):
                 name="access_grant_one_grantee",
             ),
             models.CheckConstraint(
+                condition=Q(agency__isnull=True) | Q(on_behalf_of__isnull=True),
+                name="access_grant_on_behalf_of_personal_only",
+            ),
+            models.CheckConstraint(
                 condition=Q(basis__in=AccessBasis.values), name="access_grant_basis_valid"
             ),
             models.CheckConstraint(
@@ -375,7 +418,8 @@ class AccessGrant(models.Model):
             # answered from the index alone (object_id and the period are included; PostgreSQL).
             models.Index(fields=["agency", "content_type", "permission"], include=["object_id", "starts_at", "ends_at"],
                          condition=Q(revoked_at__isnull=True), name="access_grant_agency_live"),
-            models.Index(fields=["user", "content_type", "permission"], include=["object_id", "starts_at", "ends_at"],
+            models.Index(fields=["user", "content_type", "permission"],
+                         include=["object_id", "starts_at", "ends_at", "on_behalf_of"],
                          condition=Q(revoked_at__isnull=True), name="access_grant_user_live"),
         ]  # fmt: skip
 
@@ -393,6 +437,7 @@ class ReadLog(models.Model):
         PRINT = "print", "印刷"
         EXPORT = "export", "出力"
         API = "api", "API取得"
+        REFUSED = "refused", "閲覧できなかった請求"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="職員", on_delete=models.PROTECT, related_name="+"

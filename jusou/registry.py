@@ -111,6 +111,45 @@ def consent_scope(user, case) -> set[str]:
     return scope
 
 
+_consent_cases_opening: list[Any] = []
+
+
+def register_consent_cases_opening(provider) -> None:
+    """The same rule as the consent scope, for many cases at once: provider(user, case_ids, category)
+    -> the ids among `case_ids` whose valid consents open `category` to the user's agencies."""
+    _consent_cases_opening.append(provider)
+
+
+def consent_cases_opening(user, case_ids, category) -> set:
+    opened: set = set()
+    for provider in _consent_cases_opening:
+        opened |= set(provider(user, case_ids, category))
+    return opened
+
+
+_person_consents: list[tuple[Any, Any]] = []
+
+
+def register_person_consent(person_ids, categories) -> None:
+    """The app that records 本人同意 tells whose own consent names the reader's agency — a household
+    member's own basis (DOMAIN.md §4: a consent covers the person who gave it):
+    person_ids(user) -> a values() QuerySet of person ids, for the visibility query;
+    categories(user, person_ids) -> {person id: the information categories those consents open}."""
+    _person_consents.append((person_ids, categories))
+
+
+def person_consent_ids(user) -> list:
+    return [person_ids(user) for person_ids, _ in _person_consents]
+
+
+def person_consent_categories(user, person_ids) -> dict:
+    scope: dict = {}
+    for _, categories in _person_consents:
+        for person_id, opened in categories(user, person_ids).items():
+            scope.setdefault(person_id, set()).update(opened)
+    return scope
+
+
 _location_protection: list[Any] = []
 
 
@@ -230,3 +269,19 @@ def person_retention_holds(person_ids) -> set:
     for provider in _person_retention_holds:
         held |= set(provider(person_ids))
     return held
+
+
+# --- A worker leaving an agency (jusou.services.membership_end) -----------------------------------------
+
+_departure_handovers: list[Any] = []
+
+
+def register_departure_handover(provider) -> None:
+    """A programme app names what a worker leaves behind at an agency whose membership ends (the
+    open cases they lead as 主担当者 …), for that agency's 管理者 to hand over:
+    provider(user, agency) -> (what, in words; link to a list of those records) or None for nothing."""
+    _departure_handovers.append(provider)
+
+
+def departure_handovers(user, agency) -> list[tuple[str, str]]:
+    return [found for provider in _departure_handovers if (found := provider(user, agency)) is not None]

@@ -11,10 +11,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from jusou.models import Agency, Notification, Role, StaffMembership, User
+from jusou import access, registry
+from jusou.models import AccessGrant, Agency, Notification, Role, StaffMembership, User
 from jusou.roles import ensure_system_admin_group
+from jusou.wareki import to_wareki
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +56,23 @@ def membership_grant(
     return membership
 
 
+MEMBERSHIP_ENDED = "所属終了"
+
+
 @transaction.atomic
 def membership_end(
     *, membership: StaffMembership, acting_user: User | None, ended_on: date | None = None
 ) -> None:
-    """End a membership from `ended_on` (today by default): from that day it grants nothing."""
+    """End a membership from `ended_on` (today by default): from that day it grants nothing.
+
+    Invariants: the personal grants given on behalf of the agency (a worker's 担当 as 主担当者, a
+    coordinator's つなぎ) end with it — at once when the day has come (ledger rows revoked 「所属終了」,
+    guardian rows dropped), otherwise on that day, when visible_q stops them and beat tidies the
+    ledger (membership_grants_end_due) — unless another membership at the same agency goes on. The
+    agency's 管理者 (or, if it has none, the municipality's) are told what the worker leaves behind
+    there (the open cases they lead …, jusou.registry.departure_handovers); nobody else is made
+    主担当者 silently.
+    """
     membership = StaffMembership.objects.select_for_update().get(pk=membership.pk)
     if membership.ended_on is not None and membership.ended_on <= timezone.localdate():
         raise ValidationError("この所属はすでに終了しています。")
@@ -66,6 +81,75 @@ def membership_end(
     membership._history_user = acting_user
     membership.save(update_fields=["ended_on"])
     admin_access_sync(user=membership.user, acting_user=acting_user)
+    if membership.agency is None:
+        return  # a システム管理者 or an external 支援会議 member: no grant is given on behalf of no agency
+    if membership.ended_on <= timezone.localdate():
+        _personal_grants_end(user=membership.user, agency=membership.agency, acting_user=acting_user)
+    _departure_tell_managers(membership=membership)
+
+
+def _live_grants():
+    """Grants not revoked and not run out, including those whose period has not begun yet (a 支援会議
+    window next week): ending a membership ends those too."""
+    now = timezone.now()
+    return AccessGrant.objects.filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now), revoked_at__isnull=True)
+
+
+def _personal_grants_end(*, user: User, agency: Agency, acting_user: User | None) -> int:
+    """Revoke the user's personal grants given on behalf of `agency`, unless they still work there."""
+    if StaffMembership.objects.active().filter(user=user, agency=agency).exists():
+        return 0
+    grants = list(_live_grants().filter(user=user, on_behalf_of=agency).order_by("pk"))
+    for grant in grants:
+        access.access_revoke(grant=grant, acting_user=acting_user, reason=MEMBERSHIP_ENDED)
+    return len(grants)
+
+
+def membership_grants_end_due() -> int:
+    """Beat (jusou.tasks.expire_access_grants): revoke the personal grants of memberships whose end
+    has come since membership_end dated it ahead. Access already stopped that day (visible_q asks for
+    the membership when it runs); this keeps the ledger and the guardian tables true. Only people
+    with an ended membership are looked at, at most 1000 grants a run; a re-run finds nothing left."""
+    today = timezone.localdate()
+    still_there = StaffMembership.objects.active(today).filter(
+        user=OuterRef("user"), agency=OuterRef("on_behalf_of")
+    )
+    departed = StaffMembership.objects.filter(ended_on__lte=today).values("user_id")
+    lapsed = (
+        _live_grants()
+        .filter(on_behalf_of__isnull=False, user__in=departed)
+        .exclude(Exists(still_there))
+        .order_by("pk")
+    )
+    count = 0
+    for grant in lapsed[:1000]:
+        access.access_revoke(grant=grant, acting_user=None, reason=MEMBERSHIP_ENDED)
+        count += 1
+    return count
+
+
+def _departure_tell_managers(*, membership: StaffMembership) -> None:
+    """Tell the agency's 管理者 — or, when it has none, the municipality's — what the worker leaves
+    behind there, with a link to those records (a list filtered to the worker)."""
+    user, agency = membership.user, membership.agency
+    handovers = registry.departure_handovers(user, agency)
+    if not handovers:
+        return
+    supervisors = StaffMembership.objects.active().filter(role=Role.SUPERVISOR).exclude(user=user)
+    managers = User.objects.filter(is_active=True, pk__in=supervisors.filter(agency=agency).values("user_id"))
+    if not managers.exists():
+        managers = User.objects.filter(is_active=True, pk__in=supervisors.values("user_id"))
+    becomes = "なりました" if membership.ended_on <= timezone.localdate() else "なります"
+    name = user.get_full_name() or user.username
+    for index, (what, link) in enumerate(handovers):
+        for manager in managers:
+            notification_send(
+                recipient=manager, kind="departure_handover", link=link,
+                title=f"所属終了に伴う引継ぎ: {name}さん（{agency}）の{what}"[:200],
+                body=f"{name}さんは{to_wareki(membership.ended_on)}から{agency}の所属ではなく{becomes}。"
+                "主担当者の変更など、引継ぎをお願いします。",
+                dedupe_key=f"departure:{membership.pk}:{index}",
+            )  # fmt: skip
 
 
 def admin_access_sync(*, user: User, acting_user: User | None) -> None:

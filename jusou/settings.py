@@ -216,6 +216,9 @@ AUDIT_AFTER_HOURS = (
     env.int("AUDIT_AFTER_HOURS_END", default=6, minimum=0, maximum=23),
 )
 AUDIT_OUTSIDE_BASIS_LIMIT = env.int("AUDIT_OUTSIDE_BASIS_LIMIT", default=10, minimum=1)
+# Refused reads (a protected record asked for by id and answered 404) by one user within an hour
+# beyond which the supervisors are told: someone may be probing ids.
+AUDIT_REFUSED_LIMIT = env.int("AUDIT_REFUSED_LIMIT", default=10, minimum=1)
 
 # Idle sessions end: the expiry moves forward with every request.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30, minimum=1, maximum=24 * 60)

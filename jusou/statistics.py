@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from jusou.models import Agency, Area, AreaLevel, Role
 from jusou.registry import statistics_providers
-from jusou.reports import Report, Row
+from jusou.reports import Ref, Relation, Report, Row, Table, adds_up
 from jusou.wareki import era_year, fiscal_year, to_wareki
 
 PERIOD_CHOICES = (("month", "月"), ("fiscal", "年度"), ("range", "期間"))
@@ -374,9 +374,10 @@ def statistics_report(user, params: StatisticsParams, *, on_section=None) -> Rep
     """The report for `params` as `user` may see it in aggregate (DOMAIN.md §4/§7): supervisors and
     coordinators count the whole municipality (narrowed by the agency / 圏域 filters), workers and API
     clients only their own agencies' records. Raises PermissionDenied (Japanese message) when the reader
-    asks for an agency outside that scope. Figures are raw; renderings that leave the system apply
-    `jusou.reports.suppressed` with settings.STATISTICS_SUPPRESS_BELOW. `on_section(done, total)` is
-    called after each 事業 (the progress bar of an export, jusou.export_jobs)."""
+    asks for an agency outside that scope. Figures are raw; renderings that leave the system pass the
+    report through `jusou.reports.published` with settings.STATISTICS_SUPPRESS_BELOW (small cells and
+    those the tables' relations would give back). `on_section(done, total)` is called after each 事業
+    (the progress bar of an export, jusou.export_jobs)."""
     scope = statistics_scope(user, params)
     report = Report(
         title=f"重層的支援体制整備事業 実績統計（{params.label}）",
@@ -415,3 +416,26 @@ def count_rows(labels, counts: dict, *, total: str | None = "合計", extra=()) 
         rows.append(Row(total, [sum(counts.values())]))
     rows.extend(extra)
     return rows
+
+
+def count_table(
+    title: str,
+    column: str,
+    labels,
+    counts: dict,
+    *,
+    total: str = "合計",
+    same_as: Ref | None = None,
+    extra=(),
+    relations: list[Relation] = (),
+    note: str = "",
+) -> Table:
+    """A table of `count_rows` that declares what its figures obey: the rows add up to the total, and
+    the total is `same_as` (the same figure in another table, e.g. the 新規受付件数 every breakdown of
+    the consultations adds up to). Further `relations` (an `extra` row within the total …) are added."""
+    rows = count_rows(labels, counts, total=total, extra=extra)
+    at = len(rows) - len(extra) - 1
+    declared = [adds_up(at, range(at))]
+    if same_as is not None:
+        declared.append(adds_up(at, [same_as]))
+    return Table(title, [column], rows, note=note, relations=[*declared, *relations])

@@ -46,9 +46,10 @@ def deliver_pending_notifications() -> int:
 
 @shared_task
 def expire_access_grants() -> int:
-    """Beat: tidy the guardian rows of grants whose period has ended (access already stopped at the
-    end time, because selectors check the period when they run)."""
-    return access.access_expire_due()
+    """Beat: tidy the guardian rows of grants whose period has ended, and the personal grants of
+    memberships that have ended (access already stopped at the end time, because selectors check
+    the period and the membership when they run)."""
+    return access.access_expire_due() + services.membership_grants_end_due()
 
 
 @shared_task(

@@ -8,9 +8,8 @@ services as the pages. Machine clients may read with `meetings:read`; there is n
 so only staff write.
 """
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F, Max, Prefetch, Q, QuerySet
+from django.db.models import Max, Prefetch
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -23,7 +22,7 @@ from rest_framework.routers import SimpleRouter
 
 from cases.api import PersonRefSerializer, agency_field
 from cases.models import Case, CaseStatus, Person
-from cases.selectors import case_get_for_user, case_read_scope, cases_visible_to
+from cases.selectors import case_decision, case_get_for_user, cases_opening, cases_visible_to
 from jusou.api.auth import STAFF_ROLES, ApiAccess
 from jusou.api.base import (
     ApiViewSet,
@@ -36,7 +35,7 @@ from jusou.api.base import (
     validated,
 )
 from jusou.api.pagination import Cursor
-from jusou.models import AccessBasis, AccessGrant, ApiScope, Role, User
+from jusou.models import ApiScope, Role, User
 from meetings import selectors, services
 from meetings.models import (
     ConfidentialityPledge,
@@ -68,53 +67,11 @@ class CoordinatorsOnly(BasePermission):
         return True
 
 
-def cases_opening(user: User, section: str) -> QuerySet[Case]:
-    """The cases the user may see whose read scope includes `section` — exactly
-    cases.selectors.case_read_scope, for a whole list at once: everything visible, except the cases
-    seen on 本人同意 alone whose valid consents do not name the section. (On the case page the
-    consents and plans are the "plan" section: a consent-only reader without it sees neither.)"""
-    visible = cases_visible_to(user)
-    consent_only = _consent_basis_case_ids(user)
-    if not consent_only:
-        return visible
-    opened = {
-        case_id
-        for case_id, categories in Consent.objects.valid()
-        .filter(case_id__in=consent_only, person_id=F("case__person_id"), recipients__in=user.agencies)
-        .values_list("case_id", "categories")
-        if section in categories
-    }
-    return visible.exclude(pk__in=consent_only - opened)
-
-
-def _consent_basis_case_ids(user: User) -> set[int]:
-    """Cases whose read basis for `user` is 本人同意 (the first valid grant, a personal one first, as
-    jusou.access.access_basis decides it per case), in two queries whatever the number of cases."""
-    grants = AccessGrant.objects.valid().filter(
-        Q(user=user) | Q(agency__in=user.agencies),
-        content_type=ContentType.objects.get_for_model(Case),
-        permission="view",
-    )
-    candidates = set(grants.filter(basis=AccessBasis.CONSENT).values_list("object_id", flat=True))
-    if not candidates:
-        return set()
-    first: dict[int, str] = {}
-    for object_id, basis in (
-        grants.filter(object_id__in=candidates)
-        .order_by(F("user_id").asc(nulls_last=True), "pk")
-        .values_list("object_id", "basis")
-    ):
-        first.setdefault(object_id, basis)
-    return {object_id for object_id, basis in first.items() if basis == AccessBasis.CONSENT}
-
-
-def _within_plan_scope(user: User, case: Case) -> str:
-    """The basis of reading this case's consents and plans; 403 when 本人同意 is the only basis and
-    the person did not consent to share the plan (the case page hides the panel then)."""
-    basis, scope = case_read_scope(user, case)
-    if "plan" not in scope:
+def _within_plan_scope(user: User, case: Case) -> None:
+    """403 when the user's decision on the case does not open its consents and plans (本人同意 alone,
+    without 支援プラン: the case page hides the panel then)."""
+    if not case_decision(user, case).covers("plan"):
         raise PermissionDenied("本人同意の範囲に含まれない情報です。", code="outside_consent")
-    return basis
 
 
 def _refuse_stale(request, locked) -> None:
@@ -313,14 +270,14 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     def list(self, request):
         return self.list_response(self.filter_queryset(self.get_queryset()))
 
-    def _consent(self, pk) -> tuple[Consent, str]:
+    def _consent(self, pk) -> Consent:
         consent = selectors.consent_get_for_user(self.request.user, url_pk(pk))
-        basis = _within_plan_scope(self.request.user, consent.case)
-        return consent, basis
+        _within_plan_scope(self.request.user, consent.case)
+        return consent
 
     def retrieve(self, request, pk=None):
-        consent, basis = self._consent(pk)
-        self.log_detail(consent, basis)
+        consent = self._consent(pk)
+        self.log_detail(consent, consent.case.decision)
         return Response(ConsentSerializer(_consent_rows().get(pk=consent.pk)).data)
 
     @extend_schema(
@@ -345,7 +302,7 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     def withdraw(self, request, pk=None):
         """撤回: sharing on this consent stops at once (本人同意-based access no other valid consent
         covers is revoked in the same transaction)."""
-        consent, _ = self._consent(pk)
+        consent = self._consent(pk)
         case_get_for_user(request.user, consent.case_id, for_change=True)
         data = validated(ConsentWithdrawSerializer, request.data)
         services.consent_withdraw(consent=consent, acting_user=request.user, **data)
@@ -476,14 +433,13 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     def list(self, request):
         return self.list_response(self.filter_queryset(self.get_queryset()))
 
-    def _plan(self, pk) -> tuple[SupportPlan, str]:
-        plan = selectors.plan_get_for_user(self.request.user, url_pk(pk))
-        return plan, _within_plan_scope(self.request.user, plan.case)
+    def _plan(self, pk) -> SupportPlan:
+        return selectors.plan_get_for_user(self.request.user, url_pk(pk))
 
     @extend_schema(responses=SupportPlanDetailSerializer)
     def retrieve(self, request, pk=None):
-        plan, basis = self._plan(pk)
-        self.log_detail(plan, basis)
+        plan = self._plan(pk)
+        self.log_detail(plan, plan.case.decision)
         detail = selectors.plan_detail(plan)
         for task in detail["tasks"]:
             task.plan = plan
@@ -501,7 +457,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         """Update the status of one 役割分担 (services.task_update_status: the agency's own tasks, or any
         for a coordinator; only in an approved plan). With If-Match, a task changed since it was read
         is refused (412)."""
-        plan, _ = self._plan(pk)
+        plan = self._plan(pk)
         task = get_object_or_404(
             PlanTask.objects.select_related("agency", "plan"), plan=plan, pk=url_pk(task_id)
         )
@@ -606,7 +562,7 @@ class SupportMeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ap
     def retrieve(self, request, pk=None):
         meeting = selectors.meeting_get_for_user(request.user, url_pk(pk))
         is_host = meeting.host_id == request.user.pk
-        self.log_detail(meeting, AccessBasis.ASSIGNMENT if is_host else AccessBasis.SUPPORT_MEETING)
+        self.log_detail(meeting)
         detail = selectors.meeting_detail(meeting)
         for member in detail["members"]:
             member.pledged = member.user_id in detail["pledged_user_ids"]
@@ -701,12 +657,9 @@ class ConferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
 
     @extend_schema(responses=PlanConferenceDetailSerializer)
     def retrieve(self, request, pk=None):
-        conference = get_object_or_404(self.get_queryset(), pk=url_pk(pk))
-        self.log_detail(conference, AccessBasis.ASSIGNMENT)
-        conference.detail_items = list(
-            conference.items.select_related("case", "plan", "decided_by").prefetch_related("resource_gaps")
-            .order_by("pk")
-        )  # fmt: skip
+        conference = selectors.conference_get_for_user(request.user, url_pk(pk))
+        self.log_detail(conference)
+        conference.detail_items = selectors.conference_items_for(request.user, conference)
         return Response(PlanConferenceDetailSerializer(conference).data)
 
 

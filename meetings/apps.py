@@ -9,10 +9,12 @@ class MeetingsConfig(AppConfig):
         from jusou.models import Role
         from jusou.registry import (
             register_case_panel,
+            register_consent_cases_opening,
             register_consent_scope,
             register_dashboard_panel,
             register_demo,
             register_nav,
+            register_person_consent,
             register_transition_guard,
         )
         from meetings import demo, panels, selectors, services
@@ -34,6 +36,8 @@ class MeetingsConfig(AppConfig):
         register_transition_guard(services.guard_plan_in_force)
         register_demo(demo.load_meetings_demo, order=20)
         register_consent_scope(selectors.consent_categories_for)
+        register_consent_cases_opening(selectors.consent_cases_opening)
+        register_person_consent(selectors.consented_person_ids, selectors.person_consent_categories_for)
 
         from jusou.registry import register_person_retention_hold, register_retention_cascade
         from meetings import retention

@@ -13,18 +13,8 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from cases.models import Case, Person
+from jusou.decision import InformationCategory
 from jusou.models import Agency
-
-
-class InformationCategory(models.TextChoices):
-    """What a consent lets the named agencies receive."""
-
-    BASIC = "basic", "基本情報（氏名・生年月日・連絡先）"
-    HOUSEHOLD = "household", "世帯の状況"
-    ISSUES = "issues", "課題・アセスメント"
-    HEALTH = "health", "病歴・障害の状況"
-    PROGRESS = "progress", "支援経過"
-    PLAN = "plan", "支援プラン"
 
 
 class ConsentingParty(models.TextChoices):

@@ -21,9 +21,10 @@ from django.utils import timezone
 
 from cases.models import OPEN_STATUSES, Case, CaseStatus, CaseTransition, Consultation
 from cases.policy import mask_sensitive
-from cases.selectors import cases_led_by, cases_visible_to, require_case_section
-from jusou.access import visible_q
-from jusou.models import User
+from cases.selectors import case_decision, cases_led_by, cases_visible_to, is_supervisor, require_case_section
+from jusou.access import access_decision, read_refused, visible_q
+from jusou.decision import AccessDecision
+from jusou.models import AccessBasis, Role, User
 from meetings.models import (
     ConfidentialityPledge,
     Consent,
@@ -77,9 +78,33 @@ def case_decisions(case: Case) -> QuerySet[SupportDecision]:
 
 
 def consent_get_for_user(user: User, pk: int) -> Consent:
-    consent = Consent.objects.filter(pk=pk, case__in=cases_visible_to(user).values("pk")).first()
+    """A consent through its case's decision (`consent.decision`, the case's)."""
+    consent = (
+        Consent.objects.filter(pk=pk, case__in=cases_visible_to(user).values("pk"))
+        .select_related("case")
+        .first()
+    )
     if consent is None:
+        read_refused(user=user, model=Consent, pk=pk)
         raise Http404("本人同意の記録が見つかりません。")
+    consent.decision = case_decision(user, consent.case)
+    return consent
+
+
+def consent_document_get_for_user(user: User, pk: int) -> Consent:
+    """The signed consent form (scan) is for those the consent names, the agency that owns the case, the
+    staff member who took it, and 管理者 — not for everyone who may open the case (a plan agency the
+    consent does not name, an emergency reader). Outside that it answers 404, like a missing one."""
+    consent = consent_get_for_user(user, pk)
+    agencies = {agency.pk for agency in user.agencies}
+    allowed = (
+        is_supervisor(user)
+        or consent.taken_by_id == user.pk
+        or consent.case.owning_agency_id in agencies
+        or consent.recipients.filter(pk__in=agencies).exists()
+    )
+    if not allowed or not consent.document:
+        raise Http404("同意書が見つかりません。")
     return consent
 
 
@@ -95,9 +120,25 @@ def plan_get_for_user(user: User, pk: int) -> SupportPlan:
         .first()
     )
     if plan is None:
+        read_refused(user=user, model=SupportPlan, pk=pk)
         raise Http404("支援プランが見つかりません。")
-    require_case_section(user, plan.case, "plan")  # a consent that does not cover 支援プラン opens no plan
+    # a consent that does not cover 支援プラン opens no plan
+    plan.decision = require_case_section(user, plan.case, "plan")
     return plan
+
+
+def task_get_for_user(user: User, pk: int) -> PlanTask:
+    """A 役割分担 through its plan's decision: missing and forbidden tasks take the same path."""
+    task = (
+        PlanTask.objects.filter(pk=pk, plan__case__in=cases_visible_to(user).values("pk"))
+        .select_related("plan", "agency")
+        .first()
+    )
+    if task is None:
+        read_refused(user=user, model=PlanTask, pk=pk)
+        raise Http404("役割分担が見つかりません。")
+    task.plan = plan_get_for_user(user, task.plan_id)
+    return task
 
 
 def plan_detail(plan: SupportPlan) -> dict:
@@ -117,8 +158,30 @@ def plan_detail(plan: SupportPlan) -> dict:
 
 
 def conferences_for(user: User) -> QuerySet[PlanConference]:
-    """The coordinator's 重層的支援会議 records (hosted by any coordinator of the municipality)."""
+    """The 重層的支援会議 records of the municipality, for its coordinators (their 所掌事務): the meeting
+    itself — date, host, agencies — not the cases on its agenda (conference_items_for)."""
+    if not user.has_role(Role.COORDINATOR):
+        return PlanConference.objects.none()
     return PlanConference.objects.select_related("host").order_by("-held_at")
+
+
+def conference_get_for_user(user: User, pk: int) -> PlanConference:
+    conference = conferences_for(user).filter(pk=pk).first()
+    if conference is None:
+        raise Http404("重層的支援会議が見つかりません。")
+    conference.decision = AccessDecision.own_agency(note="重層的支援会議（所掌事務）")
+    return conference
+
+
+def conference_items_for(user: User, conference: PlanConference) -> list:
+    """The agenda items of cases the user may see; of the others nothing is shown, not even that
+    they exist (case number and decision notes are case information)."""
+    return list(
+        conference.items.filter(case__in=cases_visible_to(user).values("pk"))
+        .select_related("case__person", "plan", "decided_by")
+        .prefetch_related("resource_gaps")
+        .order_by("pk")
+    )
 
 
 def conference_open_plans(user: User) -> dict:
@@ -157,9 +220,12 @@ def meeting_awaiting_pledge(user: User, pk: int) -> SupportMeeting | None:
 
 
 def meeting_get_for_user(user: User, pk: int) -> SupportMeeting:
+    """The meeting with its decision: the host on 担当, a member on 支援会議 (社会福祉法 第106条の6)."""
     meeting = meetings_visible_to(user).select_related("host").filter(pk=pk).first()
     if meeting is None:
+        read_refused(user=user, model=SupportMeeting, pk=pk)
         raise Http404("支援会議が見つかりません。")
+    meeting.decision = access_decision(user, meeting) or AccessDecision(AccessBasis.SUPPORT_MEETING)
     return meeting
 
 
@@ -200,6 +266,33 @@ def consent_categories_for(user: User, case: Case) -> set[str]:
     return {
         category for categories in consents.values_list("categories", flat=True) for category in categories
     }
+
+
+def consent_cases_opening(user: User, case_ids, category: str) -> set[int]:
+    """Of `case_ids`, those whose person's valid consents on the case open `category` to the user's
+    agencies (consent_categories_for for many cases in one query)."""
+    return {
+        case_id
+        for case_id, categories in Consent.objects.valid()
+        .filter(case_id__in=case_ids, person_id=F("case__person_id"), recipients__in=user.agencies)
+        .values_list("case_id", "categories")
+        if category in categories
+    }
+
+
+def consented_person_ids(user: User):
+    """People whose own valid consent names one of the user's agencies (registered as the person
+    consent provider: a household member's own basis)."""
+    return Consent.objects.valid().filter(recipients__in=user.agencies).values("person_id")
+
+
+def person_consent_categories_for(user: User, person_ids) -> dict[int, set[str]]:
+    """For each of `person_ids`, what their own valid consents open to the user's agencies (one query)."""
+    consents = Consent.objects.valid().filter(person_id__in=list(person_ids), recipients__in=user.agencies)
+    opened: dict[int, set[str]] = {}
+    for person_id, categories in consents.values_list("person_id", "categories"):
+        opened.setdefault(person_id, set()).update(categories)
+    return opened
 
 
 # --- Dashboards and reminders -----------------------------------------------------------------

@@ -539,8 +539,9 @@ def meeting_convene(
     meeting = SupportMeeting(held_at=held_at, title=title, acting_body=acting_body, host=acting_user,
                              access_from=access_from, access_until=access_until)  # fmt: skip
     _save(meeting, acting_user=acting_user, reason="支援会議の招集")
-    access.access_grant(obj=meeting, user=acting_user, basis=AccessBasis.ASSIGNMENT, permissions=("view", "change"),
-                        acting_user=acting_user, reason="主催")  # fmt: skip
+    access.access_grant(obj=meeting, user=acting_user, on_behalf_of=acting_user.agency_in_role(Role.COORDINATOR),
+                        basis=AccessBasis.ASSIGNMENT, permissions=("view", "change"), acting_user=acting_user,
+                        reason="主催")  # fmt: skip
     for member in members:
         meeting_member_add(meeting=meeting, user=member, acting_user=acting_user)
     return meeting
@@ -556,7 +557,10 @@ def meeting_member_add(*, meeting: SupportMeeting, user: User, acting_user: User
         meeting=meeting, user=user, defaults={"added_by": acting_user}
     )
     if created:
-        access.access_grant(obj=meeting, user=user, basis=AccessBasis.SUPPORT_MEETING, acting_user=acting_user,
+        # Staff attend as staff of their agency (the first, if several): leaving it ends the grant. An
+        # external member (民生委員 …) belongs to none; theirs is bounded by the access window alone.
+        access.access_grant(obj=meeting, user=user, on_behalf_of=user.agencies[0] if user.agencies else None,
+                            basis=AccessBasis.SUPPORT_MEETING, acting_user=acting_user,
                             starts_at=meeting.access_from, ends_at=meeting.access_until,
                             reason="社会福祉法第106条の6 支援会議の構成員")  # fmt: skip
     return member

@@ -5,9 +5,9 @@ discussed at least one of their cases."""
 from django.db.models import Count, Exists, OuterRef
 
 from cases.models import Case, CaseStatus, CaseTransition, Code, CodeKind
-from cases.statistics import cases_by_status_at
-from jusou.reports import Row, Table
-from jusou.statistics import StatisticsScope, count_rows
+from cases.statistics import CASES_AT_END, cases_by_status_at
+from jusou.reports import Ref, Row, Table, at_most, balances
+from jusou.statistics import StatisticsScope, count_table
 from meetings.models import (
     AgendaItem,
     Evaluation,
@@ -20,6 +20,9 @@ from meetings.models import (
 
 SECTION = "多機関協働"
 MEETINGS_SECTION = "会議"
+CASES = "多機関協働の対象ケース"
+NEW, CONTINUING, CLOSED = "新規（受理）", "継続（期間の初めに多機関協働中）", "終結"
+SUSPENDED, RETURNED = "中断", "主担当機関へ戻した"
 
 
 def multi_agency_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
@@ -67,7 +70,7 @@ def multi_agency_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
     counts = {"evaluations": evaluations.count(), "decisions": decisions.count()}
     return SECTION, [
         Table(
-            "多機関協働の対象ケース",
+            CASES,
             ["件数"],
             [
                 Row(
@@ -77,15 +80,26 @@ def multi_agency_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
                         + moved(CaseStatus.SUPPORTING, CaseStatus.REFERRED)
                     ],
                 ),
-                Row("新規（受理）", [moved(CaseStatus.REFERRED, CaseStatus.COORDINATING)]),
-                Row("継続（期間の初めに多機関協働中）", [carried_over]),
-                Row("終結", [moved(CaseStatus.COORDINATING, CaseStatus.CLOSED)]),
-                Row("中断", [moved(CaseStatus.COORDINATING, CaseStatus.SUSPENDED)]),
-                Row("主担当機関へ戻した", [moved(CaseStatus.COORDINATING, CaseStatus.SUPPORTING)]),
+                Row(NEW, [moved(CaseStatus.REFERRED, CaseStatus.COORDINATING)]),
+                Row(CONTINUING, [carried_over]),
+                Row(CLOSED, [moved(CaseStatus.COORDINATING, CaseStatus.CLOSED)]),
+                Row(SUSPENDED, [moved(CaseStatus.COORDINATING, CaseStatus.SUSPENDED)]),
+                Row(RETURNED, [moved(CaseStatus.COORDINATING, CaseStatus.SUPPORTING)]),
             ],
             note="ケースの状態の変更記録から数えています（主担当機関で集計）。",
+            # A case enters 多機関協働中 only when accepted and leaves it only by these three moves
+            # (cases.models.ALLOWED_TRANSITIONS), so the cases in it at the end of the period, which the
+            # 包括的相談支援 section shows, are its start plus what came in minus what went out.
+            relations=[
+                balances(
+                    [Ref(CaseStatus.COORDINATING.label, table=CASES_AT_END), CLOSED, SUSPENDED, RETURNED],
+                    [CONTINUING, NEW],
+                )
+            ],
         ),
-        Table("多機関協働の終結理由別 件数", ["件数"], count_rows(reasons, closed_by_reason)),
+        count_table(
+            "多機関協働の終結理由別 件数", "件数", reasons, closed_by_reason, same_as=Ref(CLOSED, table=CASES)
+        ),
         Table(
             "支援プラン・支援決定",
             ["件数"],
@@ -127,6 +141,7 @@ def meeting_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
                 Row("検討したケース（延べ）", [discussed["n"], planned["n"]]),
                 Row("検討したケース（実数）", [discussed["cases"], planned["cases"]]),
             ],
+            relations=[at_most([Ref(2, column)], Ref(1, column)) for column in (0, 1)],
             note=(
                 "機関で絞り込んだ集計では、その機関が主担当のケースを検討した会議だけを数えます。"
                 if scope.is_restricted

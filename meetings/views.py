@@ -8,10 +8,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.models import CaseStatus, Person
-from cases.selectors import case_basis, case_get_for_user
+from cases.selectors import case_get_for_user
 from jusou.access import read_log
 from jusou.forms import apply_service_errors
-from jusou.models import AccessBasis, ReadLog, Role
+from jusou.models import ReadLog, Role
 from jusou.views import post_action
 from meetings import selectors, services
 from meetings.forms import (
@@ -33,7 +33,6 @@ from meetings.forms import (
     SupportDecisionForm,
     TaskStatusForm,
 )
-from meetings.models import PlanTask
 
 
 def _require_coordinator(request):
@@ -154,7 +153,7 @@ def plan_detail(request, pk):
     printing = request.GET.get("print") == "1"
     # Printing confidential material is a disclosure (DOMAIN.md §8): logged.
     read_log(user=request.user, action=ReadLog.Action.PRINT if printing else ReadLog.Action.VIEW, obj=plan,
-             basis=case_basis(request.user, plan.case), detail=f"支援プラン {plan.case.number} 第{plan.version}版")  # fmt: skip
+             detail=f"支援プラン {plan.case.number} 第{plan.version}版")  # fmt: skip
     context = selectors.plan_detail(plan)
     agencies = {a.pk for a in request.user.agencies}
     context["my_task_ids"] = {t.pk for t in context["tasks"] if t.agency_id in agencies}
@@ -165,8 +164,8 @@ def plan_detail(request, pk):
 
 @require_POST
 def task_status(request, pk):
-    task = get_object_or_404(PlanTask.objects.select_related("plan"), pk=pk)
-    plan = selectors.plan_get_for_user(request.user, task.plan_id)
+    task = selectors.task_get_for_user(request.user, pk)
+    plan = task.plan
     return post_action(
         request, TaskStatusForm(request.POST),
         lambda data: services.task_update_status(task=task, acting_user=request.user, status=data["status"]),
@@ -190,17 +189,17 @@ def conference_list(request):
 
 def conference_detail(request, pk):
     _require_coordinator(request)
-    conference = get_object_or_404(selectors.conferences_for(request.user), pk=pk)
-    if request.GET.get("print") == "1":
-        read_log(user=request.user, action=ReadLog.Action.PRINT, obj=conference, basis=AccessBasis.ASSIGNMENT,
-                 detail=f"重層的支援会議の記録 {conference}")  # fmt: skip
+    conference = selectors.conference_get_for_user(request.user, pk)
+    printing = request.GET.get("print") == "1"
+    read_log(user=request.user, action=ReadLog.Action.PRINT if printing else ReadLog.Action.VIEW, obj=conference,
+             detail=f"重層的支援会議の記録 {conference}")  # fmt: skip
     open_plans = selectors.conference_open_plans(request.user)
     return render(
         request,
         "meetings/conference_detail.html",
         {
             "conference": conference,
-            "items": conference.items.select_related("case__person", "plan").prefetch_related("resource_gaps"),
+            "items": selectors.conference_items_for(request.user, conference),
             "drafts": [(plan, PlanDecisionForm(initial={"plan": plan.pk}, prefix=f"p{plan.pk}")) for plan in open_plans["drafts"]],
             "approved": [(plan, EvaluationForm(goals=plan.goals.all(), initial={"plan": plan.pk}, prefix=f"e{plan.pk}"),
                           ResourceGapForm(initial={"plan": plan.pk}, prefix=f"g{plan.pk}")) for plan in open_plans["approved"]],
@@ -210,7 +209,7 @@ def conference_detail(request, pk):
 
 def _conference_plan(request, conference_pk, prefix):
     _require_coordinator(request)
-    conference = get_object_or_404(selectors.conferences_for(request.user), pk=conference_pk)
+    conference = selectors.conference_get_for_user(request.user, conference_pk)
     plan_pk = request.POST.get(f"{prefix}-plan", "")
     if not plan_pk.isdigit():
         raise Http404("支援プランが見つかりません。")
@@ -298,7 +297,6 @@ def meeting_detail(request, pk):
     meeting = selectors.meeting_get_for_user(request.user, pk)
     printing = request.GET.get("print") == "1"
     read_log(user=request.user, action=ReadLog.Action.PRINT if printing else ReadLog.Action.VIEW, obj=meeting,
-             basis=AccessBasis.ASSIGNMENT if meeting.host_id == request.user.pk else AccessBasis.SUPPORT_MEETING,
              detail=f"支援会議 {meeting}")  # fmt: skip
     context = selectors.meeting_detail(meeting)
     context["printing"] = printing
@@ -369,12 +367,15 @@ def meeting_minutes(request, pk):
 
 @require_GET
 def consent_document(request, pk):
-    """The signed consent form, to those who may see the case; each download is logged."""
-    consent = selectors.consent_get_for_user(request.user, pk)
-    if not consent.document:
-        raise Http404("同意書は登録されていません。")
-    case = case_get_for_user(request.user, consent.case_id)
-    read_log(user=request.user, action=ReadLog.Action.EXPORT, obj=consent, basis=case_basis(request.user, case),
-             detail=f"同意書のダウンロード {case.number}")  # fmt: skip
+    """The signed consent form, to the agencies it names, the case's own agency and 管理者 (see
+    selectors.consent_document_get_for_user); each download is logged."""
+    consent = selectors.consent_document_get_for_user(request.user, pk)
+    case = consent.case
+    read_log(
+        user=request.user,
+        action=ReadLog.Action.EXPORT,
+        obj=consent,
+        detail=f"同意書のダウンロード {case.number}",
+    )
     return FileResponse(consent.document.open("rb"), as_attachment=True,
                         filename=f"consent-{case.number}-{consent.pk}{Path(consent.document.name).suffix}")  # fmt: skip

@@ -26,7 +26,7 @@ from jusou.api.base import (
 )
 from jusou.api.pagination import Cursor
 from jusou.fieldpolicy import mask_sensitive
-from jusou.models import AccessBasis, ApiScope, Role
+from jusou.models import ApiScope
 from outreach import selectors, services
 from outreach.models import ContactKind, OutreachContact, OutreachEngagement, Stage
 
@@ -89,11 +89,6 @@ class ContactCursor(Cursor):
     ordering = ("-contacted_at", "-id")
 
 
-def _basis(user) -> str:
-    """As the engagement page logs it: supervisors read as 管理者, everyone else as 担当."""
-    return AccessBasis.SUPERVISOR if user.has_role(Role.SUPERVISOR) else AccessBasis.ASSIGNMENT
-
-
 class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """アウトリーチ. Lists carry no 把握の経緯 or 終了の理由 (they read "秘匿"); the detail shows them."""
 
@@ -127,7 +122,7 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
             and api_client_of(request.user) is None
             and selectors.engagement_can_change(request.user, engagement)
         )
-        self.log_detail(engagement, _basis(request.user))
+        self.log_detail(engagement)
         return Response(EngagementSerializer(engagement).data)
 
     @extend_schema(methods=["GET"], responses=ContactSerializer(many=True))
@@ -141,7 +136,7 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
             return self._contact_add(request, pk)
         engagement = self._engagement(pk)
         page = self.paginate_queryset(engagement.contacts.select_related("recorded_by"))
-        api_read_log(request, obj=engagement, basis=_basis(request.user), detail=f"接触記録 {len(page)}件")
+        api_read_log(request, obj=engagement, detail=f"接触記録 {len(page)}件")
         return self.get_paginated_response(ContactSerializer(page, many=True).data)
 
     @idempotent

@@ -5,7 +5,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from cases.policy import confidential_ids, location_allowed_ids
-from jusou.access import visible_q
+from jusou.access import access_decision, visible_q
+from jusou.decision import AccessDecision, combine
 from jusou.fieldpolicy import declared, mask
 from jusou.models import Role, User
 from outreach.models import OutreachEngagement
@@ -24,7 +25,21 @@ def engagement_get_for_user(user: User, pk: int) -> OutreachEngagement:
     )  # fmt: skip
     if engagement is None:
         raise Http404("アウトリーチの記録が見つかりません。")
+    engagement.decision = engagement_decision(user, engagement)
     return engagement
+
+
+def engagement_decision(user: User, engagement: OutreachEngagement) -> AccessDecision:
+    """担当 through the engagement's grants; 管理者 by role; a coordinator without a grant reads as the
+    one who receives the outreach alerts and may step in (its own 所掌事務, named in the log)."""
+    decision = access_decision(user, engagement)
+    if user.has_role(Role.SUPERVISOR):
+        decision = combine(decision, AccessDecision.supervisor())
+    if decision is None and user.has_role(Role.COORDINATOR):
+        decision = AccessDecision.own_agency(note="推進員としての閲覧（アウトリーチの統括）")
+    if decision is None:
+        raise Http404("アウトリーチの記録が見つかりません。")
+    return decision
 
 
 def engagement_can_change(user: User, engagement: OutreachEngagement) -> bool:

@@ -42,7 +42,7 @@ def engagement_start(*, acting_user: User, provisional_name: str, how_known: str
         lead_worker=acting_user,
     )  # fmt: skip
     _save(engagement, acting_user=acting_user, reason="アウトリーチ開始")
-    for grantee in ({"agency": agency}, {"user": acting_user}):
+    for grantee in ({"agency": agency}, {"user": acting_user, "on_behalf_of": agency}):
         access.access_grant(obj=engagement, basis=AccessBasis.ASSIGNMENT, permissions=("view", "change"),
                             acting_user=acting_user, reason="担当", **grantee)  # fmt: skip
     return engagement

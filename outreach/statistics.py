@@ -3,11 +3,12 @@ agency that carries the engagement (担当機関). One engagement is one person,
 
 from django.db.models import Count, Q
 
-from jusou.reports import Row, Table
-from jusou.statistics import StatisticsScope, count_rows
+from jusou.reports import Ref, Row, Table, at_most
+from jusou.statistics import StatisticsScope, count_table
 from outreach.models import ContactKind, HowKnown, OutreachContact, OutreachEngagement
 
 SECTION = "アウトリーチ等を通じた継続的支援"
+PEOPLE = "アウトリーチの対象者"
 
 
 def outreach_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
@@ -33,7 +34,7 @@ def outreach_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
     safety = contacts.filter(safety_confirmed=True).count()
     return SECTION, [
         Table(
-            "アウトリーチの対象者",
+            PEOPLE,
             ["人数"],
             [
                 Row("新規", [people["new"]]),
@@ -42,11 +43,17 @@ def outreach_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
                 Row("うちつなぎ成立", [people["connected"]]),
             ],
             note="アウトリーチ1件を1人として数えます（本人が特定できていない方を含みます）。つなぎ成立は、つなぎ先機関を記録して終了した件数です。",
+            relations=[at_most(["うちつなぎ成立"], "終了")],
         ),
-        Table("把握経路別 新規の人数", ["人数"], count_rows(HowKnown.choices, how_known)),
-        Table(
+        count_table(
+            "把握経路別 新規の人数", "人数", HowKnown.choices, how_known, same_as=Ref("新規", table=PEOPLE)
+        ),
+        count_table(
             "接触の種類別 件数",
-            ["件数"],
-            count_rows(ContactKind.choices, by_kind, extra=[Row("うち安否を確認できた", [safety])]),
+            "件数",
+            ContactKind.choices,
+            by_kind,
+            extra=[Row("うち安否を確認できた", [safety])],
+            relations=[at_most([-1], -2)],  # the うち row within the total above it
         ),
     ]

@@ -9,7 +9,7 @@ from cases.models import Case, Person
 from jusou.access import read_log
 from jusou.fieldpolicy import mask_sensitive
 from jusou.forms import apply_service_errors
-from jusou.models import AccessBasis, ReadLog, Role
+from jusou.models import ReadLog, Role
 from jusou.views import post_action
 from outreach import selectors, services
 from outreach.forms import ContactForm, EndForm, EngagementForm, LinkForm, StageForm
@@ -50,8 +50,7 @@ def engagement_detail(request, pk):
     _require_staff(request)
     engagement = selectors.engagement_get_for_user(request.user, pk)
     selectors.engagement_location_policy(request.user, [engagement])
-    read_log(user=request.user, action=ReadLog.Action.VIEW, obj=engagement,
-             basis=AccessBasis.SUPERVISOR if request.user.has_role(Role.SUPERVISOR) else AccessBasis.ASSIGNMENT)  # fmt: skip
+    read_log(user=request.user, action=ReadLog.Action.VIEW, obj=engagement)
     can_change = selectors.engagement_can_change(request.user, engagement) and engagement.is_open
     return render(request, "outreach/engagement_detail.html", {
         "engagement": engagement,

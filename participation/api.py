@@ -11,17 +11,15 @@ whose forms guide the matching with the community register.
 from django.db.models import Prefetch
 from django_filters import rest_framework as filters
 from rest_framework import mixins, serializers
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from cases.api import PersonRefSerializer
 from cases.models import Case
-from cases.selectors import case_read_scope
 from community.models import CommunityResource, ParticipationKind
 from jusou.api.base import ApiViewSet, PolicySerializer, url_pk
 from jusou.api.pagination import Cursor
-from jusou.fieldpolicy import mask_sensitive
+from jusou.fieldpolicy import mask_sensitive, project
 from jusou.models import ApiScope
 from participation import selectors
 from participation.models import FollowUp, ParticipationPlan, Placement, Proposal
@@ -139,12 +137,9 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         return self.list_response(self.filter_queryset(self.get_queryset()), rows)
 
     def retrieve(self, request, pk=None):
-        plan = selectors.plan_get_for_user(request.user, url_pk(pk))
-        basis, scope = case_read_scope(request.user, plan.case)
-        if "plan" not in scope:
-            raise PermissionDenied("本人同意の範囲に含まれない情報です。", code="outside_consent")
-        plan = _with_parts(ParticipationPlan.objects.filter(pk=plan.pk)).get()
-        self.log_detail(plan, basis)
+        decision = selectors.plan_get_for_user(request.user, url_pk(pk)).decision
+        plan = project(_with_parts(ParticipationPlan.objects.filter(pk=url_pk(pk))).get(), decision)
+        self.log_detail(plan)
         return Response(PlanSerializer(plan).data)
 
 

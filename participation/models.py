@@ -16,7 +16,10 @@ from jusou.models import Area
 
 
 class ParticipationPlan(FieldPolicyModel):
-    FIELD_POLICY = {"sensitive": ("strengths", "weaknesses", "health", "wishes")}
+    FIELD_POLICY = {
+        "sensitive": ("strengths", "weaknesses", "health", "wishes"),
+        "categories": {"plan": ("strengths", "weaknesses", "wishes"), "health": ("health",)},
+    }
 
     case = models.ForeignKey(
         Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="participation_plans"
@@ -147,7 +150,7 @@ class FollowUpWith(models.TextChoices):
 class FollowUp(FieldPolicyModel):
     """定着支援: a follow-up with the person or the host."""
 
-    FIELD_POLICY = {"sensitive": ("content",)}
+    FIELD_POLICY = {"sensitive": ("content",), "categories": {"plan": ("content",)}}
 
     placement = models.ForeignKey(Placement, on_delete=models.PROTECT, related_name="follow_ups")
     done_on = models.DateField("日付")

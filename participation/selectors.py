@@ -1,13 +1,12 @@
 """Reads for 参加支援: exactly as the case (same grants, same 404)."""
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from cases.models import Case
-from cases.selectors import cases_visible_to, is_supervisor, require_case_section
-from jusou.fieldpolicy import mask_sensitive
-from jusou.models import AccessBasis, AccessGrant, ResourceGap, ResourceGapStatus, User
+from cases.selectors import cases_opening, cases_visible_to, require_case_section
+from jusou.fieldpolicy import mask_sensitive, project
+from jusou.models import ResourceGap, ResourceGapStatus, User
 from participation.models import HostCandidate, ParticipationPlan
 
 
@@ -16,20 +15,9 @@ def plans_visible_to(user: User) -> QuerySet[ParticipationPlan]:
 
 
 def plans_listed_for(user: User) -> QuerySet[ParticipationPlan]:
-    """For lists (the API's): the visible plans, except those whose case the user holds on 本人同意
-    alone — a consent opens only the categories the person agreed to, which is decided per case when
-    one plan is opened, not for a whole list."""
-    plans = plans_visible_to(user)
-    if is_supervisor(user):
-        return plans
-    beyond_consent = (
-        AccessGrant.objects.valid()
-        .filter(content_type=ContentType.objects.get_for_model(Case), object_id=OuterRef("case_id"),
-                permission="view")
-        .exclude(basis=AccessBasis.CONSENT)
-        .filter(Q(user=user) | Q(agency__in=user.agencies))
-    )  # fmt: skip
-    return plans.filter(Exists(beyond_consent))
+    """For lists (the API's): the plans of the cases whose decision opens 支援プラン — a case held on
+    本人同意 alone lists its plans when the consent covers them (cases.selectors.cases_opening)."""
+    return ParticipationPlan.objects.filter(case__in=cases_opening(user, "plan").values("pk"))
 
 
 def plan_get_for_user(user: User, pk: int) -> ParticipationPlan:
@@ -41,7 +29,8 @@ def plan_get_for_user(user: User, pk: int) -> ParticipationPlan:
     )
     if plan is None:
         raise Http404("参加支援プランが見つかりません。")
-    require_case_section(user, plan.case, "plan")  # a consent that does not cover 支援プラン opens no plan
+    # a consent that does not cover 支援プラン opens no plan
+    project(plan, require_case_section(user, plan.case, "plan"))
     return plan
 
 

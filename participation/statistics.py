@@ -7,7 +7,8 @@ When a placement became 定着 or ended is not a column: it is the date of the f
 from django.db.models import Count, Exists, OuterRef, Q
 
 from community.models import CommunityResource
-from jusou.reports import Row, Table
+from community.statistics import PLACES
+from jusou.reports import Ref, Relation, Row, Table, at_most
 from jusou.statistics import StatisticsScope
 from participation.models import (
     CandidateOutcome,
@@ -21,6 +22,8 @@ from participation.models import (
 )
 
 SECTION = "参加支援"
+PROPOSED, WANTS = "参加先の提案（マッチング）", "うち本人が希望"
+AGREED, MATCHED = "うち受け入れ先が了承", "うち本人の希望と受け入れ先の了承がそろったもの"
 
 
 def _reached(status: str):
@@ -86,15 +89,23 @@ def participation_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
             "マッチング・参加先",
             ["件数"],
             [
-                Row("参加先の提案（マッチング）", [matches["n"]]),
-                Row("うち本人が希望", [matches["wants"]]),
-                Row("うち受け入れ先が了承", [matches["agreed"]]),
-                Row("うち本人の希望と受け入れ先の了承がそろったもの", [matches["matched"]]),
+                Row(PROPOSED, [matches["n"]]),
+                Row(WANTS, [matches["wants"]]),
+                Row(AGREED, [matches["agreed"]]),
+                Row(MATCHED, [matches["matched"]]),
                 Row("参加開始", [started]),
                 Row("定着", [settled]),
                 Row("参加先の終了", [ended]),
             ],
             note="提案は期間内に行ったものを、現在の回答で数えます。定着・終了は、その状況になった日（変更履歴）で数えます。",
+            # 希望 and 了承 are two subsets of the proposals; そろった is where they meet.
+            relations=[
+                at_most([WANTS], PROPOSED),
+                at_most([AGREED], PROPOSED),
+                at_most([MATCHED], WANTS),
+                at_most([MATCHED], AGREED),
+                Relation((Ref(WANTS), Ref(AGREED)), (Ref(PROPOSED), Ref(MATCHED)), at_most=True),
+            ],
         ),
         Table(
             "協力事業者・参加支援先の開拓",
@@ -106,5 +117,10 @@ def participation_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
                 Row("新たに開拓した受け入れ先", [candidates["developed"]]),
             ],
             note=hosts_note + "新たに開拓した受け入れ先は、開拓先が地域資源に登録された日で数えます。",
+            # the same resources as 地域づくり's 拠点数 (active, registered by the end, in the 圏域)
+            relations=[
+                at_most(["協力事業者数"], Ref("合計", table=PLACES)),
+                at_most(["参加支援の受け入れ先"], Ref("合計", table=PLACES)),
+            ],
         ),
     ]

@@ -5,8 +5,9 @@ from django.views.decorators.http import require_POST
 
 from cases.selectors import case_can_change, case_get_for_user
 from community.models import CommunityResource
+from jusou.access import read_log
 from jusou.forms import apply_service_errors
-from jusou.models import Role
+from jusou.models import ReadLog, Role
 from jusou.views import post_action
 from participation import selectors, services
 from participation.forms import (
@@ -40,6 +41,9 @@ def plan_new(request, pk):
 
 def plan_detail(request, pk):
     plan = selectors.plan_get_for_user(request.user, pk)
+    read_log(
+        user=request.user, action=ReadLog.Action.VIEW, obj=plan, detail=f"参加支援プラン {plan.case.number}"
+    )
     can_change = case_can_change(request.user, plan.case)
     match_form = MatchForm(request.GET or None)
     matches = None

@@ -183,8 +183,15 @@ def _grant_shape(case) -> list:
     grants = AccessGrant.objects.filter(
         content_type__model="case", object_id=case.pk, revoked_at__isnull=True
     )
+
+    def on_behalf_of(grant):
+        if grant.on_behalf_of_id is None:
+            return ""
+        return "owning agency" if grant.on_behalf_of_id == case.owning_agency_id else "own agency"
+
     return sorted(
-        (g.basis, g.permission, "user" if g.user_id else "agency", g.reason.split(":")[0]) for g in grants
+        (g.basis, g.permission, "user" if g.user_id else "agency", g.reason.split(":")[0], on_behalf_of(g))
+        for g in grants
     )
 
 

@@ -154,7 +154,9 @@ def test_reads_and_searches_are_logged_with_their_basis(client, world):
     assert "やまだ" in logs[1].detail
 
 
-def test_refused_reads_leave_no_trace_of_the_case_in_the_log(client, world):
+def test_refused_reads_are_logged_as_refused_never_as_a_view(client, world):
+    """Issue 14 (finding 8): a refused attempt leaves a trace for the supervisors — as a refusal."""
     client.force_login(world.outsider)
     client.get(reverse("cases:case_detail", args=[world.case.pk]))
-    assert not ReadLog.objects.filter(object_id=world.case.pk).exists()
+    rows = ReadLog.objects.filter(object_id=world.case.pk, user=world.outsider)
+    assert [row.action for row in rows] == [ReadLog.Action.REFUSED]

@@ -213,7 +213,10 @@ def test_access_log_filters_narrow_the_page_and_the_export_alike(client, world, 
     for fmt in FORMATS:  # each export is logged, so the page is read again before the next one
         on_page = page_reads(client, params)
         rows = rows_of(client.get(reverse("audit_access_log_export", args=[fmt]), params))
-        assert export_reads(rows) == on_page, fmt
+        # The page's own read is logged once it is shown (管理者 reads are logged too), so the export
+        # made after it may list that read first.
+        exported = [row for row in export_reads(rows) if not row[3].startswith("閲覧記録の確認")]
+        assert exported == [row for row in on_page if not row[3].startswith("閲覧記録の確認")], fmt
 
 
 def page_changes(client, params) -> list[tuple]:

@@ -6,6 +6,7 @@ from django.urls import reverse
 from cases import services
 from cases.models import CaseStatus, CodeKind
 from cases.tests.conftest import code
+from jusou.models import AccessBasis, ReadLog
 
 
 def test_history_shows_the_change_the_user_and_the_reason(client, world):
@@ -58,7 +59,20 @@ def test_audit_pages_use_a_bounded_number_of_queries(client, world, django_asser
         client.force_login(world.assigned)
         client.get(world.case.get_absolute_url())
     client.force_login(world.supervisor)
-    with django_assert_max_num_queries(15):
+    # 15 for the page, and the 管理者's own read of it logged (previous hash, insert).
+    with django_assert_max_num_queries(17):
         assert client.get(reverse("audit_history"), {"type": "cases.progressnote"}).status_code == 200
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(17):
         assert client.get(reverse("audit_access_log")).status_code == 200
+
+
+def test_supervisors_reads_of_the_audit_pages_are_logged_as_supervisor(client, world):
+    """DOMAIN.md §4: supervisors read with every read logged — the history pages show note text."""
+    services.progress_note_add(case=world.case, acting_user=world.assigned, kind="phone", content="記録")
+    client.force_login(world.supervisor)
+    client.get(reverse("audit_history"), {"type": "cases.progressnote"})
+    client.get(reverse("audit_access_log"), {"basis": "consent"})
+    rows = list(ReadLog.objects.filter(user=world.supervisor).order_by("pk"))
+    assert [r.basis for r in rows] == [AccessBasis.SUPERVISOR, AccessBasis.SUPERVISOR]
+    assert rows[0].content_type.model == "progressnote" and "変更履歴の確認" in rows[0].detail
+    assert rows[1].content_type.model == "readlog" and "本人同意" in rows[1].detail

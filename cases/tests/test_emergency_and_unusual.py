@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from cases.models import EmergencyAccess
 from jusou import access
+from jusou.decision import AccessDecision
 from jusou.models import AccessBasis, Notification, ReadLog
 
 REASON = "本人が自宅で倒れていると近隣から通報があり、既往歴と緊急連絡先の確認が必要なため"
@@ -50,8 +51,18 @@ def test_reads_after_hours_are_flagged_once_per_hour(world, settings, django_cap
     settings.AUDIT_AFTER_HOURS = (22, 6)
     late = timezone.localtime().replace(hour=23, minute=10)
     with time_machine.travel(late, tick=False), django_capture_on_commit_callbacks(execute=True):
-        access.read_log(user=world.assigned, action="view", obj=world.case, basis=AccessBasis.ASSIGNMENT)
-        access.read_log(user=world.assigned, action="view", obj=world.case, basis=AccessBasis.ASSIGNMENT)
+        access.read_log(
+            user=world.assigned,
+            action="view",
+            obj=world.case,
+            decision=AccessDecision(AccessBasis.ASSIGNMENT),
+        )
+        access.read_log(
+            user=world.assigned,
+            action="view",
+            obj=world.case,
+            decision=AccessDecision(AccessBasis.ASSIGNMENT),
+        )
     notes = Notification.objects.filter(recipient=world.supervisor, kind="unusual_access")
     assert notes.count() == 1 and "時間外の閲覧" in notes.get().title
 
@@ -60,14 +71,29 @@ def test_many_reads_outside_ones_own_basis_are_flagged(world, settings, django_c
     settings.AUDIT_OUTSIDE_BASIS_LIMIT = 3
     with django_capture_on_commit_callbacks(execute=True):
         for _ in range(3):
-            access.read_log(user=world.other_worker, action="view", obj=world.case, basis=AccessBasis.CONSENT)
+            access.read_log(
+                user=world.other_worker,
+                action="view",
+                obj=world.case,
+                decision=AccessDecision(AccessBasis.CONSENT),
+            )
         assert not Notification.objects.filter(kind="unusual_access").exists()
-        access.read_log(user=world.other_worker, action="view", obj=world.case, basis=AccessBasis.CONSENT)
+        access.read_log(
+            user=world.other_worker,
+            action="view",
+            obj=world.case,
+            decision=AccessDecision(AccessBasis.CONSENT),
+        )
     assert "担当外の根拠" in Notification.objects.get(recipient=world.supervisor, kind="unusual_access").title
 
 
 def test_daytime_reads_on_ones_own_basis_are_not_flagged(world, settings):
     settings.AUDIT_AFTER_HOURS = (22, 6)
     with time_machine.travel(timezone.localtime().replace(hour=10), tick=False):
-        access.read_log(user=world.assigned, action="view", obj=world.case, basis=AccessBasis.ASSIGNMENT)
+        access.read_log(
+            user=world.assigned,
+            action="view",
+            obj=world.case,
+            decision=AccessDecision(AccessBasis.ASSIGNMENT),
+        )
     assert not Notification.objects.filter(kind="unusual_access").exists()

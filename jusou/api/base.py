@@ -45,9 +45,13 @@ class PolicySerializer(serializers.ModelSerializer):
         masked = getattr(instance, "_masked_fields", set())
         if not masked:
             return super().to_representation(instance)
+        # A field its access decision withholds is not in the response at all (jusou.fieldpolicy.project).
+        unshared = getattr(instance, "_unshared_fields", set())
         data = {}
         for field in self._readable_fields:
             source = field.source.split(".")[0]
+            if source in unshared or field.field_name in unshared:
+                continue
             if source in masked or field.field_name in masked:
                 value = getattr(instance, source, None) if source in masked else None
                 data[field.field_name] = MASK if value == MASK else None
@@ -71,12 +75,13 @@ def validated(serializer_class, data) -> dict:
     return dict(serializer.validated_data)
 
 
-def api_read_log(request, *, obj=None, model=None, basis="", detail=""):
+def api_read_log(request, *, obj=None, model=None, decision=None, detail=""):
     """Every API read of personal data is written to the read log like a page view, naming the
-    machine client when it is one (who, which client, what, on which basis)."""
+    machine client when it is one (who, which client, what, on which basis: the decision the
+    selector attached to `obj`, or `decision`)."""
     client = api_client_of(request.user)
     via = f"API（{client.name}）" if client else "API"
-    read_log(user=request.user, action=ReadLog.Action.API, obj=obj, model=model, basis=basis,
+    read_log(user=request.user, action=ReadLog.Action.API, obj=obj, model=model, decision=decision,
              detail=f"{via} {request.method} {request.path} {detail}".strip())  # fmt: skip
 
 
@@ -110,9 +115,9 @@ class ApiViewSet(viewsets.GenericViewSet):
                 self.request, model=self.get_queryset().model, detail=f"{len(objects)}件 [{ids}] {detail}"
             )
 
-    def log_detail(self, obj, basis=""):
+    def log_detail(self, obj, decision=None):
         if self.personal_data:
-            api_read_log(self.request, obj=obj, basis=basis)
+            api_read_log(self.request, obj=obj, decision=decision)
 
     def list_response(self, queryset, rows=None):
         """A cursor page of `queryset`; `rows(page)` prepares the page for output (masking)."""

@@ -1,6 +1,8 @@
 """GET /api/v1/statistics/report/: the statistics report (jusou.statistics) as JSON, for the same
 parameters as the page. The figures leave the system here, so small counts are suppressed
-(settings.STATISTICS_SUPPRESS_BELOW): a cell of 1 or 2 must not identify a person (DOMAIN.md §7)."""
+(settings.STATISTICS_SUPPRESS_BELOW): a cell of 1 or 2 must not identify a person (DOMAIN.md §7), and
+neither may a total, a row or another table of the same response give one back (jusou.reports.published,
+the same rule as the xlsx/CSV exports)."""
 
 from django.conf import settings
 from django.utils import timezone
@@ -12,13 +14,13 @@ from rest_framework.views import APIView
 
 from jusou.api.auth import ApiAccess
 from jusou.api.base import api_read_log
-from jusou.exports import suppressed_values  # one rule for every way figures leave the system
 from jusou.models import ApiScope
-from jusou.reports import SUPPRESSED, Report
+from jusou.reports import SUPPRESSED, Report, published  # one rule for every way figures leave the system
 from jusou.statistics import BY_CHOICES, PERIOD_CHOICES, StatisticsParams, statistics_report
 
 
 def report_data(report: Report, params: StatisticsParams, threshold: int) -> dict:
+    report = published(report, threshold)
     return {
         "title": report.title,
         "period_label": params.label,
@@ -35,10 +37,7 @@ def report_data(report: Report, params: StatisticsParams, threshold: int) -> dic
                         "columns": table.columns,
                         "multiple_answers": table.multiple_answers,
                         "note": table.note,
-                        "rows": [
-                            {"label": row.label, "values": suppressed_values(row.values, threshold)}
-                            for row in table.rows
-                        ],
+                        "rows": [{"label": row.label, "values": row.values} for row in table.rows],
                     }
                     for table in tables
                 ],
@@ -53,7 +52,7 @@ def report_data(report: Report, params: StatisticsParams, threshold: int) -> dic
     {
         "oneOf": [{"type": "number"}, {"type": "string", "enum": [SUPPRESSED]}],
         "nullable": True,
-        "description": "件数（整数）・10万人あたり（小数）、少ない件数は「＊」、該当しない項目は null",
+        "description": "件数（整数）・10万人あたり（小数）、少ない件数と合計などから逆算できる件数は「＊」、該当しない項目は null",
     }
 )
 class CellField(serializers.Field):
@@ -85,14 +84,17 @@ class StatisticsReportSerializer(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
     coverage = serializers.CharField(help_text="集計の対象（市全体・機関・圏域）")
-    suppress_below = serializers.IntegerField(help_text="この数未満（0を除く）の件数は「＊」")
+    suppress_below = serializers.IntegerField(
+        help_text="この数未満（0を除く）の件数は「＊」。合計・内訳・他の表から「＊」が逆算できるときは、その計算に使える件数も「＊」"
+    )
     sections = StatisticsSectionSerializer(many=True)
     generated_at = serializers.DateTimeField()
 
 
 class StatisticsReportView(APIView):
     """The statistics report: what the caller may count in aggregate (a 相談員 or a machine client:
-    their agency's records; supervisors and coordinators: the municipality), small counts as ＊."""
+    their agency's records; supervisors and coordinators: the municipality), small counts — and any
+    figure that would give one back — as ＊."""
 
     permission_classes = [ApiAccess]
     scopes = {"read": ApiScope.STATISTICS_READ}

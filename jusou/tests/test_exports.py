@@ -96,7 +96,7 @@ def test_xlsx_title_block_tables_formats_and_suppression():
     assert "期間: 令和7年4月（2025年4月1日〜2025年4月30日）" in column_a
     assert "対象: みどり市" in column_a
     assert "作成日時: 令和7年5月2日 09:30（2025-05-02 09:30）" in column_a
-    assert "＊は3件未満のため秘匿" in column_a
+    assert "＊は3件未満のため秘匿（合計や他の表から逆算できる件数も秘匿）" in column_a
     assert "※複数回答のため、内訳の合計は総数と一致しません。" in column_a
     assert "主な課題を3つまで" in column_a
 
@@ -136,7 +136,7 @@ def test_csv_is_utf8_with_bom_and_one_block_per_table():
     assert rows[0] == ["重層的支援体制整備事業 実績統計（令和7年4月）"]
     assert rows[1] == ["期間", "令和7年4月（2025年4月1日〜2025年4月30日）"]
     assert rows[2] == ["対象", "みどり市"]
-    assert rows[4] == ["＊は3件未満のため秘匿"]
+    assert rows[4] == ["＊は3件未満のため秘匿（合計や他の表から逆算できる件数も秘匿）"]
     start = rows.index(["包括的相談支援／新規受付"])
     assert rows[start + 1 : start + 7] == [
         ["項目", "件数", "人口10万人あたり（月平均）"],
@@ -157,7 +157,7 @@ def test_csv_is_utf8_with_bom_and_one_block_per_table():
 
 def test_suppression_threshold_is_the_callers():
     rows = list(csv.reader(io.StringIO(report_csv(sample_report(), 10).decode("utf-8-sig"))))
-    assert ["＊は10件未満のため秘匿"] in rows
+    assert ["＊は10件未満のため秘匿（合計や他の表から逆算できる件数も秘匿）"] in rows
     assert ["経済的困窮", "＊"] in rows and ["新規受付（件数）", "1234", "15.2"] in rows
 
 
@@ -245,7 +245,8 @@ def test_csv_export_downloads_as_utf8_with_bom(client, personas, django_capture_
     content = b"".join(download.streaming_content)
     assert content.startswith(codecs.BOM_UTF8)
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
-    assert rows[0][0].startswith("重層的支援体制整備事業 実績統計") and ["＊は3件未満のため秘匿"] in rows
+    assert rows[0][0].startswith("重層的支援体制整備事業 実績統計")
+    assert ["＊は3件未満のため秘匿（合計や他の表から逆算できる件数も秘匿）"] in rows
     assert job.filename.endswith(".csv") and len(exports_logged(personas["coord"])) == 1
 
 

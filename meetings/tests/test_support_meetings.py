@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cases.tests.conftest import fresh
 from jusou import services as core_services
-from jusou.models import ReadLog, Role
+from jusou.models import AccessGrant, ReadLog, Role
 from jusou.tests.factories import UserFactory, staff_user
 from meetings import services
 from meetings.models import ConfidentialityPledge, MeetingBriefing
@@ -225,3 +225,21 @@ def test_the_awaiting_list_shows_the_meeting_to_its_member_only_and_only_inside_
     client.force_login(meeting.other_worker)
     page = client.get(list_url).content.decode()
     assert pledge_url not in page and meeting.url in page
+
+
+def test_a_staff_member_who_leaves_their_agency_loses_the_meeting_an_external_member_keeps_it(meeting):
+    minsei = UserFactory(username="minsei_e", last_name="民生", first_name="委員")
+    core_services.membership_grant(
+        user=minsei, agency=None, role=Role.MEETING_MEMBER, acting_user=meeting.coordinator
+    )
+    services.meeting_member_add(meeting=meeting.meeting, user=minsei, acting_user=fresh(meeting.coordinator))
+    grants = AccessGrant.objects.filter(object_id=meeting.meeting.pk, content_type__model="supportmeeting")
+    on_behalf_of = {g.user: g.on_behalf_of for g in grants}
+    assert on_behalf_of == {
+        meeting.coordinator: fresh(meeting.coordinator).agencies[0],
+        meeting.other_worker: fresh(meeting.other_worker).agencies[0],
+        minsei: None,  # belongs to no agency: the grant is bounded by the window alone
+    }
+    core_services.membership_end(membership=meeting.other_worker.memberships.get(), acting_user=None)
+    core_services.membership_end(membership=minsei.memberships.get(), acting_user=None)
+    assert set(grants.valid().values_list("user__username", flat=True)) == {"coordinator", "minsei_e"}
