@@ -185,6 +185,7 @@ def _equations(tables: list[Table], counts: dict[Cell, int]) -> list[_Equation]:
 
 
 def _complement(counts: dict[Cell, int], equations: list[_Equation], hidden: set[Cell]) -> set[Cell]:
+    """`hidden` grown until every ＊ has at least two values that fit all the relations (see published)."""
     hidden = set(hidden)
     by_cell: dict[Cell, list[int]] = {}
     for index, equation in enumerate(equations):
@@ -337,7 +338,7 @@ class _Moves:
     """Moves d of the ＊s by −1, 0 or +1 each (none below 1) that keep every relation true."""
 
     def __init__(self, counts, equations, hidden):
-        self.counts, self.rooms, self.by_cell = counts, [], {}
+        self.rooms, self.by_cell = [], {}
         for equation in equations:
             terms = tuple((c, a) for c, a in equation.terms if c in hidden)
             if terms:
@@ -347,7 +348,8 @@ class _Moves:
                 self.rooms.append(_Room(terms, slack))
         self.low = {c: max(-1, 1 - counts[c]) for c in hidden}
         self.high = dict.fromkeys(hidden, 1)
-        # d = 0 fits, so this narrowing succeeds; each search starts from it
+        # d = 0 fits figures that obey their relations, so this narrowing succeeds; each search starts
+        # from it (a relation declared wrongly fails it, and then every ＊ near it counts as pinned)
         _narrow(self.rooms, self.by_cell, self.low, self.high, set(range(len(self.rooms))))
 
     def witness(self, cell) -> dict[Cell, int] | None:
