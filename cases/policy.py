@@ -39,9 +39,9 @@ def location_allowed_ids(user: User, person_ids: Iterable[int]) -> set[int]:
         return set()
     assigned_cases = (
         AccessGrant.objects.valid()
+        .personal(user)
         .filter(
             content_type=ContentType.objects.get_for_model(Case),
-            user=user,
             basis=AccessBasis.ASSIGNMENT,
             permission="view",
         )

@@ -132,10 +132,13 @@ def case_page_can_change(request, case: Case) -> bool:
 def _consent_only_case_ids(user: User) -> set[int]:
     """Cases the user holds on 本人同意 alone (no 担当 or 緊急閲覧 grant besides: jusou.decision.decide),
     in two queries whatever the number of cases."""
-    grants = AccessGrant.objects.valid().filter(
-        Q(user=user) | Q(agency__in=user.agencies),
-        content_type=ContentType.objects.get_for_model(Case),
-        permission="view",
+    grants = (
+        AccessGrant.objects.valid()
+        .held_by(user)
+        .filter(
+            content_type=ContentType.objects.get_for_model(Case),
+            permission="view",
+        )
     )
     candidates = set(grants.filter(basis=AccessBasis.CONSENT).values_list("object_id", flat=True))
     if not candidates:
@@ -450,11 +453,14 @@ def person_decisions(user: User, person_ids) -> dict[int, AccessDecision]:
         decisions[pk].append(AccessDecision(AccessBasis.CONSENT, categories=frozenset(opened.get(pk, ()))))
     people_cases = cases_visible_to(user).filter(person_id__in=ids)
     case_people = dict(people_cases.values_list("pk", "person_id"))
-    grants = AccessGrant.objects.valid().filter(
-        Q(user=user) | Q(agency__in=user.agencies),
-        content_type=ContentType.objects.get_for_model(Case),
-        object_id__in=people_cases.values("pk"),
-        permission="view",
+    grants = (
+        AccessGrant.objects.valid()
+        .held_by(user)
+        .filter(
+            content_type=ContentType.objects.get_for_model(Case),
+            object_id__in=people_cases.values("pk"),
+            permission="view",
+        )
     )
     by_case: dict[int, list] = {}
     for grant in grants:

@@ -224,7 +224,7 @@ def grants_held(user: User, obj: models.Model, permission: str = "view") -> list
     """The valid grants through which `user` holds `permission` on `obj` now (theirs and their
     agencies'), oldest first: what an access decision rests on."""
     grants = AccessGrant.objects.valid().filter(**_object_filter(obj), permission=permission)
-    return list(grants.filter(Q(user=user) | Q(agency__in=user.agencies)).order_by("pk"))
+    return list(grants.held_by(user).order_by("pk"))
 
 
 def access_decision(user: User, obj: models.Model, *, consent_categories=None) -> AccessDecision | None:
