@@ -40,7 +40,7 @@ from cases.models import (
     ProgressNote,
 )
 from cases.policy import apply_household_policy, apply_location_policy, mask_sensitive
-from jusou.access import access_decision, read_refused, visible_q
+from jusou.access import access_decision, visible_or_404, visible_q
 from jusou.decision import AccessDecision, combine, decide
 from jusou.fieldpolicy import is_shared, project
 from jusou.models import AccessBasis, AccessGrant, Role, User
@@ -77,17 +77,9 @@ def case_get_for_user(user: User, pk: int, *, for_change: bool = False) -> Case:
     """The case if the user may see it, else Http404 (same as a missing case), with its access
     decision attached (`case.decision`) and the case and its 本人 projected through it. With
     `for_change`, a case the user may only read answers 403."""
-    case = (
-        cases_visible_to(user, per_row=True)
-        .select_related(
-            "person", "household", "owning_agency", "lead_worker", "close_reason", "suspend_reason"
-        )
-        .filter(pk=pk)
-        .first()
-    )
-    if case is None:
-        read_refused(user=user, model=Case, pk=pk)
-        raise Http404("支援ケースが見つかりません。")
+    related = ("person", "household", "owning_agency", "lead_worker", "close_reason", "suspend_reason")
+    case = visible_or_404(cases_visible_to(user, per_row=True).select_related(*related), user=user, pk=pk,
+                          message="支援ケースが見つかりません。")  # fmt: skip
     if for_change and not case_can_change(user, case):
         raise PermissionDenied("このケースを更新する権限がありません。")
     decision = case_decision(user, case)
@@ -485,11 +477,12 @@ def person_decision(user: User, person: Person) -> AccessDecision:
 def person_get_for_user(user: User, pk: int, *, log: bool = True) -> Person:
     """The person, projected through the user's decision on them (`person.decision`), with their
     whereabouts masked under 住所秘匿 unless the user is assigned."""
-    person = persons_visible_to(user).filter(pk=pk).first()
-    if person is None:
-        read_refused(user=user, model=Person, pk=pk)
-        raise Http404("本人が見つかりません。")
-    project(person, person_decision(user, person))
+    # The decision is the visibility test (the same bases as persons_visible_to), made before the row
+    # is read: a missing and a forbidden id cost the same.
+    decision = person_decisions(user, [pk]).get(pk)
+    people = Person.objects.all() if decision is not None else Person.objects.none()
+    person = visible_or_404(people, user=user, pk=pk, message="本人が見つかりません。")
+    project(person, decision)
     return apply_location_policy(user, [person], log=log)[0]
 
 
@@ -548,10 +541,9 @@ def household_decision(user: User, household: Household) -> AccessDecision:
 
 def household_get_for_user(user: User, pk: int) -> Household:
     """The household, projected through the user's decision on it (`household.decision`)."""
-    household = households_visible_to(user).filter(pk=pk).first()
-    if household is None:
-        read_refused(user=user, model=Household, pk=pk)
-        raise Http404("世帯が見つかりません。")
+    household = visible_or_404(
+        households_visible_to(user), user=user, pk=pk, message="世帯が見つかりません。"
+    )
     project(household, household_decision(user, household))
     return apply_household_policy(user, [household])[0]
 
@@ -587,17 +579,13 @@ def consultation_decision(user: User, consultation: Consultation) -> AccessDecis
 
 def consultation_get_for_user(user: User, pk: int) -> Consultation:
     """One consultation, projected through the user's decision on it (`consultation.decision`)."""
-    consultation = (
+    consultation = visible_or_404(
         consultations_visible_to(user)
         .select_related("agency", "recorded_by", "channel", "route", "first_noticed_by", "main_issue",
                         "referred_to", "person")
-        .prefetch_related("issues")
-        .filter(pk=pk)
-        .first()
+        .prefetch_related("issues"),
+        user=user, pk=pk, message="相談受付が見つかりません。",
     )  # fmt: skip
-    if consultation is None:
-        read_refused(user=user, model=Consultation, pk=pk)
-        raise Http404("相談受付が見つかりません。")
     decision = consultation_decision(user, consultation)
     project(consultation, decision)
     if consultation.person is not None:
@@ -731,14 +719,8 @@ def person_detail_context(user: User, person: Person) -> dict:
 def note_get_for_user(user: User, pk: int, *, for_change: bool = False) -> ProgressNote:
     """A progress note through its case's decision: one query decides for a missing note and a note of
     a case the user may not see alike (same 404, same path), then the case is fetched as for its page."""
-    note = (
-        ProgressNote.objects.filter(pk=pk, case__in=cases_visible_to(user).values("pk"))
-        .select_related("author")
-        .first()
-    )
-    if note is None:
-        read_refused(user=user, model=ProgressNote, pk=pk)
-        raise Http404("経過記録が見つかりません。")
+    notes = ProgressNote.objects.filter(case__in=cases_visible_to(user).values("pk")).select_related("author")
+    note = visible_or_404(notes, user=user, pk=pk, message="経過記録が見つかりません。")
     note.case = case_get_for_user(user, note.case_id, for_change=for_change)
     project(note, note.case.decision)
     return note
@@ -746,14 +728,10 @@ def note_get_for_user(user: User, pk: int, *, for_change: bool = False) -> Progr
 
 def household_member_get_for_user(user: User, pk: int) -> HouseholdMember:
     """A household membership through its household's decision (same 404 for missing and forbidden)."""
-    member = (
-        HouseholdMember.objects.filter(pk=pk, household__in=households_visible_to(user).values("pk"))
-        .select_related("person")
-        .first()
+    members = HouseholdMember.objects.filter(household__in=households_visible_to(user).values("pk"))
+    member = visible_or_404(
+        members.select_related("person"), user=user, pk=pk, message="世帯員が見つかりません。"
     )
-    if member is None:
-        read_refused(user=user, model=HouseholdMember, pk=pk)
-        raise Http404("世帯員が見つかりません。")
     member.household = household_get_for_user(user, member.household_id)
     return member
 

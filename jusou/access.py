@@ -19,6 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
+from django.http import Http404
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
@@ -280,6 +281,17 @@ def read_log(
     return row
 
 
+def visible_or_404(queryset, *, user: User, pk, message: str):
+    """The row `pk` of `queryset` — already narrowed to what `user` may see — or Http404 with
+    `message`, the refusal logged (read_refused) whether or not a row with that id exists: the one way
+    a selector fetches a protected record by id, so missing and forbidden take the same path."""
+    row = queryset.filter(pk=pk).first()
+    if row is None:
+        read_refused(user=user, model=queryset.model, pk=pk)
+        raise Http404(message)
+    return row
+
+
 def read_refused(*, user: User, model: type[models.Model], pk) -> None:
     """A protected record asked for by id that the selector answered 404. Logged whether or not a
     record with that id exists, so the request takes the same path either way (the reader learns
@@ -292,16 +304,34 @@ def read_refused(*, user: User, model: type[models.Model], pk) -> None:
 
 OWN_BASES = {AccessBasis.ASSIGNMENT, AccessBasis.SUPERVISOR, ""}
 
+#: how a 重複確認 (the intake duplicate check, cases.selectors.person_duplicates) starts its read-log
+#: rows: one row without an object for each check, whatever it found, and one naming each person matched
+DUPLICATE_CHECK = "重複確認"
+
+
+def duplicate_checks_within_hour(user: User, at: datetime | None = None) -> int:
+    """The 重複確認 the user asked in the hour up to `at`. Counted by the question (its row without an
+    object), not by what it found, so where the limit starts says nothing about earlier answers."""
+    at = at or timezone.now()
+    return ReadLog.objects.filter(
+        user=user, action=ReadLog.Action.SEARCH, object_id__isnull=True, detail__startswith=DUPLICATE_CHECK,
+        at__gt=at - timedelta(hours=1), at__lte=at,
+    ).count()  # fmt: skip
+
 
 def _flag_unusual(row: ReadLog) -> None:
     """Tell the supervisors of reads that look unusual: in the quiet hours, or many reads in an hour on
     bases other than the reader's own 担当 (consent, 支援会議, emergency). Once per user and hour."""
     from django.conf import settings
 
-    from jusou import services
-    from jusou.models import Role, StaffMembership
+    from jusou.models import StaffMembership
 
     if row.action == ReadLog.Action.SEARCH:
+        # A search reads no record, except the 重複確認: it asks whether a person is known, and past
+        # DUPLICATE_CHECK_LIMIT in an hour it answers "no match" and the supervisors should know why.
+        is_check = row.object_id is None and row.detail.startswith(DUPLICATE_CHECK)
+        if is_check and duplicate_checks_within_hour(row.user, row.at) > settings.DUPLICATE_CHECK_LIMIT:
+            _tell_supervisors(row, ["重複確認の短時間の繰り返し"], StaffMembership)
         return
     reasons = []
     if row.action == ReadLog.Action.REFUSED:
@@ -321,8 +351,14 @@ def _flag_unusual(row: ReadLog) -> None:
         )
         if recent.count() > settings.AUDIT_OUTSIDE_BASIS_LIMIT:
             reasons.append("担当外の根拠による短時間の大量閲覧")
-    if not reasons:
-        return
+    if reasons:
+        _tell_supervisors(row, reasons, StaffMembership)
+
+
+def _tell_supervisors(row: ReadLog, reasons: list[str], StaffMembership) -> None:
+    from jusou import services
+    from jusou.models import Role
+
     supervisors = User.objects.filter(
         is_active=True, pk__in=StaffMembership.objects.active().filter(role=Role.SUPERVISOR).values("user_id")
     )
@@ -362,5 +398,6 @@ __all__ = [
     "read_log",
     "read_log_verify",
     "read_refused",
+    "visible_or_404",
     "visible_q",
 ]

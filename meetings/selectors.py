@@ -22,7 +22,7 @@ from django.utils import timezone
 from cases.models import OPEN_STATUSES, Case, CaseStatus, CaseTransition, Consultation
 from cases.policy import mask_sensitive
 from cases.selectors import case_decision, cases_led_by, cases_visible_to, is_supervisor, require_case_section
-from jusou.access import access_decision, read_refused, visible_q
+from jusou.access import access_decision, visible_or_404, visible_q
 from jusou.decision import AccessDecision
 from jusou.models import AccessBasis, Role, User
 from meetings.models import (
@@ -79,14 +79,8 @@ def case_decisions(case: Case) -> QuerySet[SupportDecision]:
 
 def consent_get_for_user(user: User, pk: int) -> Consent:
     """A consent through its case's decision (`consent.decision`, the case's)."""
-    consent = (
-        Consent.objects.filter(pk=pk, case__in=cases_visible_to(user).values("pk"))
-        .select_related("case")
-        .first()
-    )
-    if consent is None:
-        read_refused(user=user, model=Consent, pk=pk)
-        raise Http404("本人同意の記録が見つかりません。")
+    consents = Consent.objects.filter(case__in=cases_visible_to(user).values("pk")).select_related("case")
+    consent = visible_or_404(consents, user=user, pk=pk, message="本人同意の記録が見つかりません。")
     consent.decision = case_decision(user, consent.case)
     return consent
 
@@ -114,14 +108,9 @@ def case_plans(case: Case) -> list[SupportPlan]:
 
 def plan_get_for_user(user: User, pk: int) -> SupportPlan:
     """A plan is readable exactly when its case is (same grants, same 404)."""
-    plan = (
-        SupportPlan.objects.filter(pk=pk, case__in=cases_visible_to(user).values("pk"))
-        .select_related("case__person", "case__owning_agency", "author")
-        .first()
-    )
-    if plan is None:
-        read_refused(user=user, model=SupportPlan, pk=pk)
-        raise Http404("支援プランが見つかりません。")
+    plans = SupportPlan.objects.filter(case__in=cases_visible_to(user).values("pk"))
+    plan = visible_or_404(plans.select_related("case__person", "case__owning_agency", "author"), user=user, pk=pk,
+                          message="支援プランが見つかりません。")  # fmt: skip
     # a consent that does not cover 支援プラン opens no plan
     plan.decision = require_case_section(user, plan.case, "plan")
     return plan
@@ -129,14 +118,10 @@ def plan_get_for_user(user: User, pk: int) -> SupportPlan:
 
 def task_get_for_user(user: User, pk: int) -> PlanTask:
     """A 役割分担 through its plan's decision: missing and forbidden tasks take the same path."""
-    task = (
-        PlanTask.objects.filter(pk=pk, plan__case__in=cases_visible_to(user).values("pk"))
-        .select_related("plan", "agency")
-        .first()
+    tasks = PlanTask.objects.filter(plan__case__in=cases_visible_to(user).values("pk")).select_related(
+        "plan", "agency"
     )
-    if task is None:
-        read_refused(user=user, model=PlanTask, pk=pk)
-        raise Http404("役割分担が見つかりません。")
+    task = visible_or_404(tasks, user=user, pk=pk, message="役割分担が見つかりません。")
     task.plan = plan_get_for_user(user, task.plan_id)
     return task
 
@@ -221,10 +206,8 @@ def meeting_awaiting_pledge(user: User, pk: int) -> SupportMeeting | None:
 
 def meeting_get_for_user(user: User, pk: int) -> SupportMeeting:
     """The meeting with its decision: the host on 担当, a member on 支援会議 (社会福祉法 第106条の6)."""
-    meeting = meetings_visible_to(user).select_related("host").filter(pk=pk).first()
-    if meeting is None:
-        read_refused(user=user, model=SupportMeeting, pk=pk)
-        raise Http404("支援会議が見つかりません。")
+    meeting = visible_or_404(meetings_visible_to(user).select_related("host"), user=user, pk=pk,
+                             message="支援会議が見つかりません。")  # fmt: skip
     meeting.decision = access_decision(user, meeting) or AccessDecision(AccessBasis.SUPPORT_MEETING)
     return meeting
 

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from cases.policy import confidential_ids, location_allowed_ids
-from jusou.access import access_decision, visible_q
+from jusou.access import access_decision, visible_or_404, visible_q
 from jusou.decision import AccessDecision, combine
 from jusou.fieldpolicy import declared, mask
 from jusou.models import Role, User
@@ -19,12 +19,10 @@ def engagements_visible_to(user: User) -> QuerySet[OutreachEngagement]:
 
 
 def engagement_get_for_user(user: User, pk: int) -> OutreachEngagement:
-    engagement = (
-        engagements_visible_to(user).select_related("owning_agency", "lead_worker", "person", "case", "connected_agency")
-        .filter(pk=pk).first()
-    )  # fmt: skip
-    if engagement is None:
-        raise Http404("アウトリーチの記録が見つかりません。")
+    engagements = engagements_visible_to(user).select_related(
+        "owning_agency", "lead_worker", "person", "case", "connected_agency"
+    )
+    engagement = visible_or_404(engagements, user=user, pk=pk, message="アウトリーチの記録が見つかりません。")
     engagement.decision = engagement_decision(user, engagement)
     return engagement
 

@@ -8,7 +8,7 @@ follow-up contents read "秘匿"); the detail shows them. Plans and placements a
 whose forms guide the matching with the community register.
 """
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django_filters import rest_framework as filters
 from rest_framework import mixins, serializers
 from rest_framework.response import Response
@@ -19,7 +19,7 @@ from cases.models import Case
 from community.models import CommunityResource, ParticipationKind
 from jusou.api.base import ApiViewSet, PolicySerializer, url_pk
 from jusou.api.pagination import Cursor
-from jusou.fieldpolicy import mask_sensitive, project
+from jusou.fieldpolicy import mask_sensitive
 from jusou.models import ApiScope
 from participation import selectors
 from participation.models import FollowUp, ParticipationPlan, Placement, Proposal
@@ -98,19 +98,20 @@ class PlanFilter(filters.FilterSet):
         fields = ["case"]
 
 
+#: proposals, placements and follow-ups in one query each, whatever the number of plans
+_PARTS = (
+    Prefetch("proposals", queryset=Proposal.objects.select_related("host", "proposed_by").order_by("pk")),
+    Prefetch(
+        "placements",
+        queryset=Placement.objects.select_related("host")
+        .order_by("-starts_on", "-pk")
+        .prefetch_related(Prefetch("follow_ups", queryset=FollowUp.objects.select_related("recorded_by"))),
+    ),
+)
+
+
 def _with_parts(plans):
-    """Proposals, placements and follow-ups in one query each, whatever the number of plans."""
-    return plans.select_related("case__person", "created_by").prefetch_related(
-        Prefetch("proposals", queryset=Proposal.objects.select_related("host", "proposed_by").order_by("pk")),
-        Prefetch(
-            "placements",
-            queryset=Placement.objects.select_related("host")
-            .order_by("-starts_on", "-pk")
-            .prefetch_related(
-                Prefetch("follow_ups", queryset=FollowUp.objects.select_related("recorded_by"))
-            ),
-        ),
-    )
+    return plans.select_related("case__person", "created_by").prefetch_related(*_PARTS)
 
 
 class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -137,8 +138,8 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         return self.list_response(self.filter_queryset(self.get_queryset()), rows)
 
     def retrieve(self, request, pk=None):
-        decision = selectors.plan_get_for_user(request.user, url_pk(pk)).decision
-        plan = project(_with_parts(ParticipationPlan.objects.filter(pk=url_pk(pk))).get(), decision)
+        plan = selectors.plan_get_for_user(request.user, url_pk(pk))
+        prefetch_related_objects([plan], *_PARTS)
         self.log_detail(plan)
         return Response(PlanSerializer(plan).data)
 

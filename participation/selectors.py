@@ -1,10 +1,10 @@
 """Reads for 参加支援: exactly as the case (same grants, same 404)."""
 
 from django.db.models import QuerySet
-from django.http import Http404
 
 from cases.models import Case
 from cases.selectors import cases_opening, cases_visible_to, require_case_section
+from jusou.access import visible_or_404
 from jusou.fieldpolicy import mask_sensitive, project
 from jusou.models import ResourceGap, ResourceGapStatus, User
 from participation.models import HostCandidate, ParticipationPlan
@@ -21,14 +21,8 @@ def plans_listed_for(user: User) -> QuerySet[ParticipationPlan]:
 
 
 def plan_get_for_user(user: User, pk: int) -> ParticipationPlan:
-    plan = (
-        plans_visible_to(user)
-        .filter(pk=pk)
-        .select_related("case__person", "case__owning_agency", "created_by")
-        .first()
-    )
-    if plan is None:
-        raise Http404("参加支援プランが見つかりません。")
+    plans = plans_visible_to(user).select_related("case__person", "case__owning_agency", "created_by")
+    plan = visible_or_404(plans, user=user, pk=pk, message="参加支援プランが見つかりません。")
     # a consent that does not cover 支援プラン opens no plan
     project(plan, require_case_section(user, plan.case, "plan"))
     return plan
