@@ -9,6 +9,7 @@ answers 404, exactly like a record that does not exist.
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -40,10 +41,17 @@ from cases.models import (
     ProgressNote,
 )
 from cases.policy import apply_household_policy, apply_location_policy, mask_sensitive
-from jusou.access import access_decision, visible_or_404, visible_q
+from jusou.access import (
+    DUPLICATE_CHECK,
+    access_decision,
+    duplicate_checks_within_hour,
+    read_log,
+    visible_or_404,
+    visible_q,
+)
 from jusou.decision import AccessDecision, combine, decide
 from jusou.fieldpolicy import is_shared, project
-from jusou.models import AccessBasis, AccessGrant, Role, User
+from jusou.models import AccessBasis, AccessGrant, ReadLog, Role, User
 from jusou.registry import consent_cases_opening, consent_scope, person_consent_categories, person_consent_ids
 from jusou.text import normalize_for_search
 
@@ -660,6 +668,13 @@ def person_duplicates(
 
     `visible` are shown to pick from; of the others the user learns only that they exist
     (`known_elsewhere`), never who, where or why. `hidden` is for notifying the coordinators.
+
+    Any agency may ask (an NPO as well as the person's own), and each check asks whether a person is
+    known, so it is logged as a search about them: one row for the check, whatever it found (the
+    question asked), and one naming each person it matched. Beyond DUPLICATE_CHECK_LIMIT checks in an
+    hour it answers as if nobody matched — nothing to pick, nothing known elsewhere — and the
+    supervisors are told (jusou.access._flag_unusual); the coordinators still hear of a hidden match,
+    which tells the user nothing. The limit counts checks, not what they found.
     """
     conditions = Q()
     if atena_number:
@@ -671,12 +686,30 @@ def person_duplicates(
         conditions |= names & Q(birth_date=birth_date)
     if not conditions:
         return DuplicateCheck([], False, [])
+    over_limit = duplicate_checks_within_hour(user) >= settings.DUPLICATE_CHECK_LIMIT
     matches = list(Person.objects.filter(conditions).select_related("registered_by_agency")[:20])
     visible_ids = set(
         persons_visible_to(user).filter(pk__in=[p.pk for p in matches]).values_list("pk", flat=True)
     )
     visible = [p for p in matches if p.pk in visible_ids]
     hidden = [p for p in matches if p.pk not in visible_ids]
+    asked = "・".join(
+        part
+        for part in (
+            f"{name} {birth_date.isoformat()}" if birth_date else "",
+            "宛名番号" if atena_number else "",
+        )
+        if part
+    )
+    withheld = "（上限超過のため該当なしと回答）" if over_limit else ""
+    read_log(user=user, action=ReadLog.Action.SEARCH, model=Person,
+             detail=f"{DUPLICATE_CHECK}: {asked}（{len(matches)}件該当）{withheld}")  # fmt: skip
+    for person in matches:
+        found = "候補として表示" if person.pk in visible_ids else "他機関で把握の可能性"
+        read_log(user=user, action=ReadLog.Action.SEARCH, model=Person, object_id=person.pk,
+                 detail=f"{DUPLICATE_CHECK}: {found}{withheld}")  # fmt: skip
+    if over_limit:
+        return DuplicateCheck([], False, hidden)
     return DuplicateCheck(visible, bool(hidden), hidden)
 
 

@@ -537,7 +537,9 @@ def intake_record(
 ) -> Consultation:
     """The intake page in one transaction: the person (picked, new or anonymous), their household,
     and the consultation. A new person who may be known already is not registered until the user
-    confirms; if the match is at an agency the user cannot see, only the coordinators learn which."""
+    confirms; if the match is at an agency the user cannot see, only the coordinators learn which.
+    The check is logged and limited per user by the selector (person_duplicates): beyond the limit it
+    finds nobody to show, so the person is registered at once and only the coordinators hear of a match."""
     if new_person is not None:
         if not duplicate_confirmed:
             check = person_duplicates(

@@ -321,17 +321,16 @@ def duplicate_checks_within_hour(user: User, at: datetime | None = None) -> int:
 
 def _flag_unusual(row: ReadLog) -> None:
     """Tell the supervisors of reads that look unusual: in the quiet hours, or many reads in an hour on
-    bases other than the reader's own 担当 (consent, 支援会議, emergency). Once per user and hour."""
+    bases other than the reader's own 担当 (consent, 支援会議, emergency), or 重複確認 beyond
+    DUPLICATE_CHECK_LIMIT. Once per user, reason and hour."""
     from django.conf import settings
-
-    from jusou.models import StaffMembership
 
     if row.action == ReadLog.Action.SEARCH:
         # A search reads no record, except the 重複確認: it asks whether a person is known, and past
         # DUPLICATE_CHECK_LIMIT in an hour it answers "no match" and the supervisors should know why.
         is_check = row.object_id is None and row.detail.startswith(DUPLICATE_CHECK)
         if is_check and duplicate_checks_within_hour(row.user, row.at) > settings.DUPLICATE_CHECK_LIMIT:
-            _tell_supervisors(row, ["重複確認の短時間の繰り返し"], StaffMembership)
+            _tell_supervisors(row, ["重複確認の短時間の繰り返し"])
         return
     reasons = []
     if row.action == ReadLog.Action.REFUSED:
@@ -352,12 +351,13 @@ def _flag_unusual(row: ReadLog) -> None:
         if recent.count() > settings.AUDIT_OUTSIDE_BASIS_LIMIT:
             reasons.append("担当外の根拠による短時間の大量閲覧")
     if reasons:
-        _tell_supervisors(row, reasons, StaffMembership)
+        _tell_supervisors(row, reasons)
 
 
-def _tell_supervisors(row: ReadLog, reasons: list[str], StaffMembership) -> None:
+def _tell_supervisors(row: ReadLog, reasons: list[str]) -> None:
+    """One notification per supervisor, reason, user and hour (the dedupe key)."""
     from jusou import services
-    from jusou.models import Role
+    from jusou.models import Role, StaffMembership
 
     supervisors = User.objects.filter(
         is_active=True, pk__in=StaffMembership.objects.active().filter(role=Role.SUPERVISOR).values("user_id")

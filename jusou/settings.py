@@ -219,6 +219,10 @@ AUDIT_OUTSIDE_BASIS_LIMIT = env.int("AUDIT_OUTSIDE_BASIS_LIMIT", default=10, min
 # Refused reads (a protected record asked for by id and answered 404) by one user within an hour
 # beyond which the supervisors are told: someone may be probing ids.
 AUDIT_REFUSED_LIMIT = env.int("AUDIT_REFUSED_LIMIT", default=10, minimum=1)
+# 重複確認 at intake (same name and birth date, or 宛名番号) a user may ask within an hour: each asks
+# whether a person is known, so beyond this the check answers as if nobody matched and the
+# supervisors are told (cases.selectors.person_duplicates). Intake staff register a few people an hour.
+DUPLICATE_CHECK_LIMIT = env.int("DUPLICATE_CHECK_LIMIT", default=30, minimum=1)
 
 # Idle sessions end: the expiry moves forward with every request.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30, minimum=1, maximum=24 * 60)
