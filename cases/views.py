@@ -1,5 +1,5 @@
-"""Thin views: parse, call a selector or service, render. Reads of case, person and household pages
-and every search are written to the read log."""
+"""Thin views: parse, call a selector or service, render. Reads of case, person and household pages,
+of the lists that show names, and every search are written to the read log."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,13 +26,13 @@ from cases.forms import (
     ProgressNoteForm,
     codes,
 )
-from cases.models import CaseStatus, CodeKind, EmergencyAccess
+from cases.models import Case, CaseStatus, CodeKind, Consultation, EmergencyAccess
 from jusou.access import read_log
 from jusou.decision import AccessDecision
 from jusou.forms import apply_service_errors
 from jusou.models import ReadLog, Role, User
 from jusou.registry import case_panels
-from jusou.views import post_action
+from jusou.views import log_list, post_action
 
 CASE_PAGE_SIZE = 50
 NEW_PERSON_FIELDS = ("name", "kana", "birth_date", "birth_date_precision", "sex", "address", "phone",
@@ -150,8 +150,12 @@ def case_list(request):
     page = Paginator(selectors.case_list(request.user, filters), CASE_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    page.object_list = list(page.object_list)
     if filters.q:
-        read_log(user=request.user, action=ReadLog.Action.SEARCH, detail=f"ケース検索: {filters.q}")
+        log_list(request, model=Case, rows=page.object_list, what=f"ケース検索: {filters.q}",
+                 action=ReadLog.Action.SEARCH)  # fmt: skip
+    else:
+        log_list(request, model=Case, rows=page.object_list, what="ケース一覧")
     workers = User.objects.filter(
         memberships__agency__in=request.user.agencies, memberships__ended_on__isnull=True, is_active=True
     ).distinct().order_by("last_name", "first_name")  # fmt: skip
@@ -433,6 +437,7 @@ def consultation_list(request):
     how yesterday's anonymous call is found again."""
     _require_staff(request)
     page = selectors.consultation_page(request.user, request.GET.get("page"), CASE_PAGE_SIZE)
+    log_list(request, model=Consultation, rows=page.object_list, what="相談受付一覧")
     return render(request, "cases/consultation_list.html", {"page": page})
 
 

@@ -14,7 +14,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from jusou import services
+from jusou.access import read_log
+from jusou.fieldpolicy import FieldPolicyModel
 from jusou.forms import StaffLoginForm
+from jusou.models import ReadLog
 from jusou.registry import panels_for
 from jusou.selectors import notifications_for_user
 
@@ -40,6 +43,40 @@ def post_action(request, form, action, success, then):
     return redirect(then)
 
 
+def log_list(request, *, model, rows, what: str, action: str = ReadLog.Action.VIEW) -> None:
+    """A page listing records that carry names is a read of each of them: one read-log row per page
+    view naming how many were shown and which (as the API's lists do, ApiViewSet.log_list). Ids that
+    would not fit in one row's detail go on to further rows, so none is ever cut off."""
+    ids = list(dict.fromkeys(str(row.pk) for row in rows))
+    head = f"{what} {len(ids)}件"
+    room = ReadLog._meta.get_field("detail").max_length - len(head) - len(" [] (99/99)")
+    chunks, chunk = [], []
+    for pk in ids:
+        if chunk and len(",".join([*chunk, pk])) > room:
+            chunks.append(chunk)
+            chunk = []
+        chunk.append(pk)
+    chunks.append(chunk)
+    for number, chunk in enumerate(chunks, start=1):
+        part = f" ({number}/{len(chunks)})" if len(chunks) > 1 else ""
+        read_log(user=request.user, action=action, model=model, detail=f"{head} [{','.join(chunk)}]{part}")
+
+
+def _log_dashboard(request, panels) -> None:
+    """The panels' lists of protected records (a FIELD_POLICY model: cases due, at risk, waiting in the
+    inbox …) are reads like any list page: one row per model for the rendered dashboard, naming what it
+    showed. Found in what the panels hand the template, so a new panel that lists cases is logged too."""
+    shown: dict[type, list] = {}
+    for panel in panels:
+        for value in panel.values():
+            if isinstance(value, list | tuple):
+                for item in value:
+                    if isinstance(item, FieldPolicyModel):
+                        shown.setdefault(type(item), []).append(item)
+    for model, rows in shown.items():
+        log_list(request, model=model, rows=rows, what="ダッシュボード")
+
+
 class LoginView(auth_views.LoginView):
     form_class = StaffLoginForm
     redirect_authenticated_user = True
@@ -50,6 +87,8 @@ class LoginView(auth_views.LoginView):
 
 def dashboard(request):
     """The start page, with the sections the user's roles call for."""
+    panels = panels_for(request)
+    _log_dashboard(request, panels)
     return render(
         request,
         "jusou/dashboard.html",
@@ -57,7 +96,7 @@ def dashboard(request):
             "today": timezone.localdate(),
             "memberships": request.user.active_memberships,
             "recent_notifications": list(notifications_for_user(request.user)[:5]),
-            "panels": panels_for(request),
+            "panels": panels,
         },
     )
 

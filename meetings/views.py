@@ -7,12 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from cases.models import CaseStatus, Person
+from cases.models import Case, CaseStatus, Person
 from cases.selectors import case_get_for_user
 from jusou.access import read_log
 from jusou.forms import apply_service_errors
 from jusou.models import ReadLog, Role
-from jusou.views import post_action
+from jusou.views import log_list, post_action
 from meetings import selectors, services
 from meetings.forms import (
     BriefingForm,
@@ -42,14 +42,18 @@ def _require_coordinator(request):
 
 @require_GET
 def inbox(request):
-    """多機関協働の受付箱: referred cases waiting, and the cases taken up."""
+    """多機関協働の受付箱: referred cases waiting, and the cases taken up (both lists name people, so
+    the page view is logged with the ids it shows)."""
     _require_coordinator(request)
+    referred = selectors.inbox(request.user)
+    page = selectors.inbox_page(request.user, CaseStatus.COORDINATING, request.GET.get("page"))
+    log_list(request, model=Case, rows=[*referred, *page.object_list], what="多機関協働の受付箱")
     return render(
         request,
         "meetings/inbox.html",
         {
-            "referred": selectors.inbox(request.user),
-            "page": selectors.inbox_page(request.user, CaseStatus.COORDINATING, request.GET.get("page")),
+            "referred": referred,
+            "page": page,
             "accept_form": CaseAcceptForm(),
             "return_form": CaseReturnForm(),
         },
