@@ -70,6 +70,8 @@ class Person(FieldPolicyModel):
     FIELD_POLICY = {
         "location": ("address", "phone", "email"),
         "sensitive": ("attributes", "notes"),
+        # What 仮名化 (a pseudonymised 支援会議 briefing) leaves out: the birth date becomes an age band.
+        "identifying": ("name", "kana", "birth_date", "address", "phone", "email", "atena_number"),
         # 氏名・ふりがな are who the record is about and go wherever it goes.
         "categories": {
             "basic": (
@@ -149,6 +151,7 @@ class Household(FieldPolicyModel):
     FIELD_POLICY = {
         "location": ("address",),
         "sensitive": ("notes",),
+        "identifying": ("name", "address"),  # 「田中さん世帯」
         "categories": {"household": ("address", "notes")},
     }
 
@@ -240,6 +243,7 @@ class Consultation(FieldPolicyModel):
 
     FIELD_POLICY = {
         "sensitive": ("issues", "main_issue", "summary", "action_taken", "consulter_name"),
+        "identifying": ("consulter_name",),
         "categories": {"issues": ("issues", "main_issue", "summary", "action_taken", "consulter_name", "outcome",
                                   "referred_to")},
     }  # fmt: skip

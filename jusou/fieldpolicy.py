@@ -10,6 +10,8 @@ Each protected model declares a FIELD_POLICY:
   the reader's access decision does not open: pages show NOT_SHARED, the API leaves the field out.
   Fields named in no category are the record's identity (number, dates, who recorded it) and go
   wherever the record goes.
+- "identifying": fields that say who the person is (氏名, 住所, 電話, 宛名番号, 生年月日 …): a
+  pseudonymised rendering (仮名化, a 支援会議 briefing) leaves them out.
 
 A masked instance refuses to be saved, so a masked value can never be written back by accident.
 """
