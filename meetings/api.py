@@ -36,7 +36,7 @@ from jusou.api.base import (
 )
 from jusou.api.pagination import Cursor
 from jusou.models import ApiScope, Role, User
-from meetings import selectors, services
+from meetings import briefings, selectors, services
 from meetings.models import (
     ConfidentialityPledge,
     Consent,
@@ -499,15 +499,58 @@ class MeetingDecisionSerializer(serializers.Serializer):
     recorded_at = serializers.DateTimeField()
 
 
+class BriefingRowSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    value = serializers.CharField()
+
+
+class BriefingGroupSerializer(serializers.Serializer):
+    title = serializers.CharField(help_text="本人・支援ケース・相談受付・アセスメント・世帯員（続柄）など")
+    rows = BriefingRowSerializer(many=True)
+
+
+class BriefingSectionSerializer(serializers.Serializer):
+    category = serializers.CharField(help_text="情報の範囲（basic・household・issues・health・progress）")
+    title = serializers.CharField()
+    groups = BriefingGroupSerializer(many=True)
+
+
+class BriefingContentSerializer(serializers.Serializer):
+    """One frozen rendering of a briefing (meetings.briefings): only the items the host chose."""
+
+    case_number = serializers.CharField(help_text="ケース番号（仮名化されていれば空）")
+    person = serializers.CharField(help_text="本人の氏名（仮名化されていれば「本人（仮名）」）")
+    pseudonymised = serializers.BooleanField(default=False)
+    sections = BriefingSectionSerializer(many=True, default=list)
+
+    def to_representation(self, content):
+        return super().to_representation({"case_number": "", "person": "", **(content or {})})
+
+
 class MeetingBriefingSerializer(serializers.ModelSerializer):
-    sections = serializers.DictField(
-        help_text="共有した時点のまま凍結された資料（仮名化されていれば氏名なし）"
+    audience = serializers.ChoiceField(
+        [("staff", "職員の構成員"), ("external", "外部の構成員")], help_text="呼び出し元に共有された版"
     )
+    sections = BriefingContentSerializer(
+        source="content", help_text="共有した時点のまま凍結された資料のうち、呼び出し元に共有された版"
+    )
+    external_sections = BriefingContentSerializer(
+        source="external_content", allow_null=True,
+        help_text="外部の構成員に共有された版（主催者にだけ返します。ほかの呼び出し元には null）",
+    )  # fmt: skip
     decisions = MeetingDecisionSerializer(many=True)
 
     class Meta:
         model = MeetingBriefing
-        fields = ["id", "sections", "pseudonymised", "shared_at", "decisions"]
+        fields = [
+            "id",
+            "audience",
+            "sections",
+            "external_sections",
+            "pseudonymised",
+            "shared_at",
+            "decisions",
+        ]
 
 
 class SupportMeetingMemberSerializer(serializers.Serializer):
@@ -528,9 +571,17 @@ class SupportMeetingDetailSerializer(SupportMeetingSerializer):
 
 
 class MeetingAwaitingPledgeSerializer(serializers.Serializer):
+    """A meeting before the pledge: its date and host — not its title (it may name the household)."""
+
     id = serializers.IntegerField()
-    title = serializers.CharField()
     held_at = serializers.DateTimeField()
+    host = serializers.CharField(source="host.get_full_name", help_text="主催者の氏名")
+
+
+class MeetingWindowSerializer(StrictSerializer):
+    access_from = serializers.DateTimeField(help_text="閲覧期間（開始）")
+    access_until = serializers.DateTimeField(help_text="閲覧期間（終了）")
+    reason = serializers.CharField(max_length=300, help_text="変更の理由（変更の記録に残ります）")
 
 
 class ConfidentialityPledgeSerializer(serializers.Serializer):
@@ -541,8 +592,9 @@ class ConfidentialityPledgeSerializer(serializers.Serializer):
 
 class SupportMeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """支援会議 the caller hosts, or is a member of with 守秘義務 acknowledged and the access window
-    open. Before the pledge a member sees only the meeting's title and date (awaiting-pledge, and the
-    pledge itself); after the window, nothing. The briefings are frozen as shared: never the live case."""
+    open. Before the pledge a member sees only the meeting's date and host (awaiting-pledge, and the
+    pledge itself) — not its title; after the window, nothing. Each member reads the rendering frozen
+    for their kind (an external member the pseudonymised one, unless the host chose otherwise). The briefings are frozen as shared: never the live case."""
 
     serializer_class = SupportMeetingSerializer
     # External members (民生委員 …) hold a meeting-only account and use these endpoints only.
@@ -567,14 +619,25 @@ class SupportMeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ap
         for member in detail["members"]:
             member.pledged = member.user_id in detail["pledged_user_ids"]
         meeting.is_host = is_host
+        briefings.attach_contents(detail["briefings"], meeting, request.user)
         meeting.detail_members, meeting.detail_briefings = detail["members"], detail["briefings"]
         return Response(SupportMeetingDetailSerializer(meeting).data)
+
+    @extend_schema(request=MeetingWindowSerializer, responses=SupportMeetingSerializer)
+    @action(detail=True, methods=["post"])
+    def window(self, request, pk=None):
+        """The host shortens or extends the access window, with the reason (services.meeting_window_change,
+        as on the meeting page): 403 for a member, 404 for anyone else."""
+        meeting = selectors.meeting_get_for_user(request.user, url_pk(pk))
+        data = validated(MeetingWindowSerializer, request.data)
+        meeting = services.meeting_window_change(meeting=meeting, acting_user=request.user, **data)
+        return Response(SupportMeetingSerializer(meeting).data)
 
     @extend_schema(responses=MeetingAwaitingPledgeSerializer(many=True))
     @action(detail=False, methods=["get"], url_path="awaiting-pledge", pagination_class=None)
     def awaiting_pledge(self, request):
-        """Meetings whose window is open for the caller but whose 守秘義務 is not yet acknowledged: title
-        and date only, as on the meeting list page."""
+        """Meetings whose window is open for the caller but whose 守秘義務 is not yet acknowledged: date
+        and host only, as on the meeting list page."""
         rows = selectors.meetings_awaiting_pledge(request.user)
         return Response(MeetingAwaitingPledgeSerializer(rows, many=True).data)
 

@@ -71,4 +71,4 @@ def load_meetings_demo() -> None:
     )  # fmt: skip
     nakamura = case_get_for_user(coord, Case.objects.get(person__name="中村 由紀").pk)
     services.briefing_share(meeting=meeting, case=nakamura, acting_user=coord,
-                            sections=["summary", "household", "issues"])  # fmt: skip
+                            categories=["household", "issues"])  # fmt: skip

@@ -228,18 +228,80 @@ class MeetingForm(forms.Form):
         return data
 
 
+class BriefingCaseForm(forms.Form):
+    """The first step of putting a case on the agenda: which case (the choice follows on its own page)."""
+
+    case = forms.IntegerField(label="ケース番号（数字）", min_value=1, max_value=10**12)
+
+
 class BriefingForm(forms.Form):
-    case = forms.IntegerField(label="ケース番号（数字）", min_value=1)
-    sections = forms.MultipleChoiceField(
-        label="共有する内容", choices=[], widget=forms.CheckboxSelectMultiple
+    """What the host shares of one case, item by item (meetings.briefings): the case's categories, and
+    for each household member whether they appear and which of their own categories go with them."""
+
+    categories = forms.MultipleChoiceField(
+        label="共有する情報（このケースの本人）",
+        choices=[],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )
-    pseudonymised = forms.BooleanField(label="氏名を伏せる（仮名化）", required=False)
+    external_named = forms.BooleanField(
+        label="外部の構成員にも氏名・ケース番号を示す", required=False,
+        help_text="既定では、外部の構成員には仮名化した内容（氏名・ケース番号・連絡先・宛名番号なし、年齢は年代）が共有されます。",
+    )  # fmt: skip
+    pseudonymised = forms.BooleanField(label="職員の構成員にも仮名化した内容を示す", required=False)
+    previewed = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, options, **kwargs):
+        from meetings.briefings import BRIEFING_CATEGORIES, MEMBER_CATEGORIES
+
         super().__init__(*args, **kwargs)
-        from meetings.services import BRIEFING_SECTIONS
+        self.fields["categories"].choices = [(c.value, c.label) for c in BRIEFING_CATEGORIES]
+        self.members = []
+        for option in options:
+            if option.is_subject:
+                continue
+            include, own = f"member_{option.person_id}", f"member_{option.person_id}_categories"
+            self.fields[include] = forms.BooleanField(
+                label=f"{option.relationship} {option.name}を世帯の構成に含める", required=False
+            )
+            self.fields[own] = forms.MultipleChoiceField(
+                label=f"{option.relationship}の情報（この方について明示的に選んだものだけ）", required=False,
+                choices=[(c.value, c.label) for c in MEMBER_CATEGORIES if c in option.available],
+                widget=forms.CheckboxSelectMultiple,
+            )  # fmt: skip
+            unavailable = [c.label for c in MEMBER_CATEGORIES if c not in option.available]
+            self.members.append((option, self[include], self[own], unavailable))
 
-        self.fields["sections"].choices = list(BRIEFING_SECTIONS.items())
+    def initial_from(self, choice) -> None:
+        """Pre-fill the form with `choice` (the default one, on first opening)."""
+        self.initial["categories"] = sorted(choice.categories)
+        for option, include, own, _ in self.members:
+            self.initial[include.name] = option.person_id in choice.members
+            self.initial[own.name] = sorted(choice.members.get(option.person_id, frozenset()) - {"household"})
+
+    def choice(self):
+        from meetings.briefings import BriefingChoice
+
+        data = self.cleaned_data
+        members = {
+            option.person_id: frozenset(data.get(own.name) or ())
+            for option, include, own, _ in self.members
+            if data.get(include.name)
+        }
+        return BriefingChoice(frozenset(data.get("categories") or ()), members,
+                              data.get("external_named", False), data.get("pseudonymised", False))  # fmt: skip
+
+
+class MeetingWindowForm(forms.Form):
+    access_from = forms.DateTimeField(
+        label="閲覧期間（開始）",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    access_until = forms.DateTimeField(
+        label="閲覧期間（終了）",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    reason = forms.CharField(label="変更の理由", max_length=300)
 
 
 class MeetingDecisionForm(forms.Form):

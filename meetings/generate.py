@@ -25,6 +25,7 @@ from jusou.generate import (
     stamp,
 )
 from jusou.models import AccessBasis, AgencyKind, ResourceGap, ResourceGapStatus
+from meetings.briefings import from_v1
 from meetings.models import (
     ActingBody,
     AgendaItem,
@@ -600,8 +601,12 @@ class _MeetingsGenerator:
                                                          statement=PLEDGE_STATEMENT))  # fmt: skip
             for case in cases:
                 pseudonymised = not bench and rng.random() < 0.3
+                content = self.briefing_content(case, names)
                 briefing = MeetingBriefing(meeting_id=meeting.pk, case_id=case.id, pseudonymised=pseudonymised,
-                                           sections=self.briefing_content(case, names, pseudonymised), shared_by_id=host.pk,
+                                           sections=from_v1(content, pseudonymised=pseudonymised),
+                                           external_sections=from_v1(content, pseudonymised=True),
+                                           choice={"categories": ["household", "issues"], "members": {}},
+                                           shared_by_id=host.pk,
                                            shared_at=min(meeting.created_at + timedelta(days=1), ctx.anchor - timedelta(hours=2)))  # fmt: skip
                 briefings.append(stamp(briefing, at=briefing.shared_at, user=host,
                                        reason="支援会議への情報共有（本人同意なし・守秘義務）"))  # fmt: skip
@@ -695,13 +700,14 @@ class _MeetingsGenerator:
                 members.setdefault(row[0], []).append(row[1:])
         return {"names": names, "members": members}
 
-    def briefing_content(self, case, details: dict, pseudonymised: bool) -> dict:
-        """What meetings.services._briefing_content freezes: never whereabouts."""
+    def briefing_content(self, case, details: dict) -> dict:
+        """A briefing in the first format's shape (meetings.briefings.from_v1 renders it as the host's
+        choice of 世帯の状況 and 課題 would: each member with their place in the household, only the
+        本人 with their 本人の課題): never whereabouts."""
         from cases.generate import SUMMARIES
 
         today = self.ctx.today
-        content = {"case_number": f"C-{case.id:06d}",
-                   "person": "本人（仮名）" if pseudonymised else details["names"].get(case.person, "")}  # fmt: skip
+        content = {"case_number": f"C-{case.id:06d}", "person": details["names"].get(case.person, "")}
         content["summary"] = {
             "主訴": SUMMARIES[case.issues[0]][0],
             "見立て": "世帯全体の状況を踏まえた支援が必要。",
@@ -714,7 +720,7 @@ class _MeetingsGenerator:
                 else today.year - born.year - ((today.month, today.day) < (born.month, born.day))
             )
             roles = "、".join(x for x, on in (("主介護者", carer), ("キーパーソン", key)) if on)
-            household.append({"続柄": relationship, "年齢": age, "氏名": "" if pseudonymised else name, "役割": roles,
+            household.append({"続柄": relationship, "年齢": age, "氏名": name, "役割": roles,
                               "本人の課題": own_issues})  # fmt: skip
         content["household"] = household
         content["issues"] = [self.ctx.codes[("issue", code)].label for code in case.issues]

@@ -383,7 +383,13 @@ class SupportMeeting(models.Model):
     only inside the access window."""
 
     held_at = models.DateTimeField("開催日時")
-    title = models.CharField("名称", max_length=200, default="支援会議")
+    # Shown to members only after 守秘義務 (a title like 「田中さん世帯」 names the case).
+    title = models.CharField(
+        "名称",
+        max_length=200,
+        default="支援会議",
+        help_text="氏名や世帯名は入れないでください（例: 第3回 支援会議）",
+    )
     acting_body = models.CharField("兼ねる会議体", max_length=30, choices=ActingBody.choices, blank=True)
     host = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="主催", on_delete=models.PROTECT, related_name="+"
@@ -454,12 +460,17 @@ class ConfidentialityPledge(models.Model):
 
 
 class MeetingBriefing(models.Model):
-    """A case on the agenda: the parts the coordinator chose to share, frozen as shared."""
+    """A case on the agenda: what the host chose to share of it (`choice`: the case's information
+    categories, and each household member shown with their own), frozen as shared in two renderings
+    (meetings.briefings): `sections` for staff members, `external_sections` for external members —
+    pseudonymised unless the host chose otherwise. Members never see the live case."""
 
     meeting = models.ForeignKey(SupportMeeting, on_delete=models.PROTECT, related_name="briefings")
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="briefings")
-    sections = models.JSONField("共有した内容", default=dict)
-    pseudonymised = models.BooleanField("仮名化", default=False)
+    sections = models.JSONField("共有した内容（職員の構成員）", default=dict)
+    external_sections = models.JSONField("共有した内容（外部の構成員）", default=dict)
+    choice = models.JSONField("主催者が選んだ共有範囲", default=dict)
+    pseudonymised = models.BooleanField("仮名化（全員）", default=False)
     shared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     shared_at = models.DateTimeField(default=timezone.now)
 

@@ -2,7 +2,8 @@
 
 Anonymised with a disposed case: the texts of its 本人同意 (代理人, 目的, 撤回の内容) and the scanned
 form itself (removed from storage), 支援決定 notes, 支援プラン texts, goals, 役割分担 contents, agenda
-notes, evaluations, and the 支援会議 briefings and decisions about it. Kept: the rows, their dates,
+notes, evaluations, and the 支援会議 briefings (both renderings, and which members were chosen) and
+decisions about it. Kept: the rows, their dates,
 statuses, agencies, categories and versions (plans new/revised, meetings held and cases discussed
 are counted from them).
 
@@ -37,6 +38,18 @@ def _briefing_sections(row) -> dict:
     return {"case_number": sections.get("case_number", ""), "person": DISPOSED}
 
 
+def _briefing_external_sections(row) -> dict:
+    """The external members' rendering keeps nothing (it carries no case number to keep)."""
+    sections = getattr(row, "external_sections", None)
+    return {"person": DISPOSED} if isinstance(sections, dict) and sections else {}
+
+
+def _briefing_choice(row) -> dict:
+    """What was chosen, by category; not which household members (their ids) it named."""
+    choice = getattr(row, "choice", None)
+    return {"categories": choice.get("categories", [])} if isinstance(choice, dict) and choice else {}
+
+
 def case_dispose(case_ids, *, acting_user) -> dict[str, list[int]]:
     rows: dict[str, list[int]] = {}
     consents = Consent.objects.filter(case__in=case_ids).values_list("pk", flat=True)
@@ -67,7 +80,15 @@ def case_dispose(case_ids, *, acting_user) -> dict[str, list[int]]:
     merge(
         rows,
         scrub(
-            MeetingBriefing, briefings, [], custom={"sections": _briefing_sections}, acting_user=acting_user
+            MeetingBriefing,
+            briefings,
+            [],
+            acting_user=acting_user,
+            custom={
+                "sections": _briefing_sections,
+                "external_sections": _briefing_external_sections,
+                "choice": _briefing_choice,
+            },
         ),
     )
     meeting_decisions = MeetingDecision.objects.filter(briefing__in=briefings).values_list("pk", flat=True)

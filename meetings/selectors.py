@@ -200,6 +200,7 @@ def meeting_awaiting_pledge(user: User, pk: int) -> SupportMeeting | None:
         SupportMeeting.objects.filter(visible_q(user, SupportMeeting))
         .filter(pk=pk)
         .exclude(host=user)
+        .select_related("host")
         .first()
     )
 
@@ -214,12 +215,14 @@ def meeting_get_for_user(user: User, pk: int) -> SupportMeeting:
 
 def meetings_awaiting_pledge(user: User) -> QuerySet[SupportMeeting]:
     """Meetings whose window is open for this member but whose 守秘義務 is not yet acknowledged: the
-    list shows their title and date only, with the way to the pledge."""
+    list shows their date and host only, with the way to the pledge — not the title, which hosts
+    sometimes write as the household's name (「田中さん世帯」), and nothing of the agenda."""
     pledged = ConfidentialityPledge.objects.filter(meeting=OuterRef("pk"), user=user)
     return (
         SupportMeeting.objects.filter(visible_q(user, SupportMeeting))
         .exclude(host=user)
         .exclude(Exists(pledged))
+        .select_related("host")
         .order_by("-held_at", "-pk")
     )
 
@@ -229,6 +232,15 @@ def meeting_list_page(user: User, page_number, per_page: int = 20):
     a coordinator of a large city hosts hundreds over the years."""
     meetings = meetings_visible_to(user).select_related("host").order_by("-held_at", "-pk")
     return Paginator(meetings, per_page).get_page(page_number)
+
+
+def meeting_window_changes(meeting: SupportMeeting) -> list:
+    """The changes of the access window, newest first, with who made them and why (the history rows
+    meetings.services.meeting_window_change writes)."""
+    rows = meeting.history.filter(history_change_reason__startswith="閲覧期間の変更").select_related(
+        "history_user"
+    )
+    return list(rows.order_by("-history_date", "-history_id"))
 
 
 def meeting_detail(meeting: SupportMeeting) -> dict:

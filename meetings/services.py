@@ -19,6 +19,7 @@ from jusou import access
 from jusou.models import AccessBasis, AccessGrant, Agency, ResourceGap, Role, User
 from jusou.services import save_with_history as _save
 from jusou.wareki import to_wareki
+from meetings import briefings
 from meetings.models import (
     AgendaItem,
     AgendaKind,
@@ -514,12 +515,6 @@ PLEDGE_STATEMENT = (
     "私は、社会福祉法第106条の6第5項に基づき、この支援会議の事務に関して知り得た秘密を漏らしません。"
     "共有された情報は、この会議の目的（支援の方向性の検討）のためにだけ用い、閲覧期間の後は参照しません。"
 )
-BRIEFING_SECTIONS = {
-    "summary": "概要（主訴・見立て）",
-    "household": "世帯の構成",
-    "issues": "課題",
-    "risks": "リスク",
-}
 
 
 @transaction.atomic
@@ -534,8 +529,13 @@ def meeting_convene(
     acting_body: str = "",
 ) -> SupportMeeting:
     """Convene a 支援会議. The host holds it under 担当; each member is granted the meeting for the
-    access window only (basis 支援会議), and still sees nothing until they acknowledge 守秘義務."""
+    access window only (basis 支援会議), and still sees nothing until they acknowledge 守秘義務.
+    Refused: a window wholly in the past (no member could ever read anything)."""
     _require_coordinator(acting_user)
+    if access_until <= timezone.now():
+        raise ValidationError(
+            {"access_until": "閲覧期間がすべて過去です。終了日時を現在より後にしてください。"}
+        )
     meeting = SupportMeeting(held_at=held_at, title=title, acting_body=acting_body, host=acting_user,
                              access_from=access_from, access_until=access_until)  # fmt: skip
     _save(meeting, acting_user=acting_user, reason="支援会議の招集")
@@ -545,6 +545,57 @@ def meeting_convene(
     for member in members:
         meeting_member_add(meeting=meeting, user=member, acting_user=acting_user)
     return meeting
+
+
+@transaction.atomic
+def meeting_window_change(
+    *, meeting: SupportMeeting, acting_user: User, access_from: datetime, access_until: datetime, reason: str
+) -> SupportMeeting:
+    """The host shortens or extends the access window, with the reason (in the meeting's history and
+    on each member grant replaced). Each member's 支援会議 grant is replaced by one for the new window
+    — revoked now and granted again, so the ledger keeps both — unless it was ended for another
+    reason than its window running out (the member left their agency, say): that stays ended."""
+    if meeting.host_id != acting_user.pk:
+        raise PermissionDenied("閲覧期間を変更できるのは会議の主催者です。")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "閲覧期間を変更する理由を入力してください。"})
+    if access_until <= access_from:
+        raise ValidationError({"access_until": "閲覧期間の終了は開始より後にしてください。"})
+    meeting = SupportMeeting.objects.select_for_update().get(pk=meeting.pk)
+    before = (meeting.access_from, meeting.access_until)
+    if before == (access_from, access_until):
+        raise ValidationError("閲覧期間が変わっていません。")
+    meeting.access_from, meeting.access_until = access_from, access_until
+    window = f"{_when(before[0])}〜{_when(before[1])} → {_when(access_from)}〜{_when(access_until)}"
+    _save(meeting, acting_user=acting_user, reason=f"閲覧期間の変更（{window}）: {reason}",
+          update_fields=["access_from", "access_until"])  # fmt: skip
+    grants = AccessGrant.objects.filter(
+        content_type__app_label="meetings", content_type__model="supportmeeting", object_id=meeting.pk,
+        basis=AccessBasis.SUPPORT_MEETING,
+    ).order_by("user_id", "-pk")  # fmt: skip
+    latest = {}
+    for grant in grants:
+        latest.setdefault(grant.user_id, grant)
+    members = MeetingMember.objects.filter(meeting=meeting).select_related("user")
+    for member in members:
+        grant = latest.get(member.user_id)
+        ended_otherwise = (
+            grant is not None and grant.revoked_at is not None and grant.revoked_at != grant.ends_at
+        )
+        if grant is None or ended_otherwise:
+            continue
+        access.access_revoke(grant=grant, acting_user=acting_user, reason=f"閲覧期間の変更: {reason}")
+        access.access_grant(obj=meeting, user=member.user, on_behalf_of=grant.on_behalf_of,
+                            basis=AccessBasis.SUPPORT_MEETING, acting_user=acting_user,
+                            starts_at=access_from, ends_at=access_until,
+                            reason=f"社会福祉法第106条の6 支援会議の構成員（閲覧期間の変更: {reason}）")  # fmt: skip
+    return meeting
+
+
+def _when(moment: datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{to_wareki(local)} {local:%H:%M}"
 
 
 @transaction.atomic
@@ -577,33 +628,14 @@ def pledge_acknowledge(*, meeting: SupportMeeting, acting_user: User) -> Confide
     return pledge
 
 
-def _briefing_content(case: Case, sections: list[str], pseudonymised: bool) -> dict:
-    """Freeze what is shared now. Whereabouts are never part of a briefing (住所秘匿 or not)."""
-    from cases.selectors import case_latest_assessment
-
-    content = {"case_number": case.number, "person": "本人（仮名）" if pseudonymised else case.person.name}
-    if "summary" in sections:
-        assessment = case_latest_assessment(case)
-        consultation = case.consultations.order_by("received_at").first()
-        content["summary"] = {
-            "主訴": consultation.summary if consultation else "",
-            "見立て": assessment.formulation if assessment else "",
-        }
-    if "household" in sections and case.household_id:
-        members = HouseholdMember.objects.filter(
-            household_id=case.household_id, left_on__isnull=True
-        ).select_related("person")
-        content["household"] = [
-            {"続柄": m.relationship, "年齢": m.person.age, "氏名": "" if pseudonymised else m.person.name,
-             "役割": "、".join(x for x, on in (("主介護者", m.is_main_carer), ("キーパーソン", m.is_key_person)) if on),
-             "本人の課題": m.own_issues}
-            for m in members
-        ]  # fmt: skip
-    if "issues" in sections:
-        content["issues"] = [issue.label for issue in case.issues.all()]
-    if "risks" in sections:
-        content["risks"] = case.risk_labels
-    return content
+#: the first format's section names, still accepted by briefing_share: each is read as the category it
+#: belongs to (a household member then appears with their place in the household only)
+LEGACY_SECTIONS = {
+    "summary": InformationCategory.ISSUES,
+    "household": InformationCategory.HOUSEHOLD,
+    "issues": InformationCategory.ISSUES,
+    "risks": InformationCategory.ISSUES,
+}
 
 
 @transaction.atomic
@@ -612,23 +644,52 @@ def briefing_share(
     meeting: SupportMeeting,
     case: Case,
     acting_user: User,
-    sections: list[str],
+    categories=None,
+    members: dict | None = None,
+    external_named: bool = False,
     pseudonymised: bool = False,
+    previewed: str = "",
+    sections=None,
 ) -> MeetingBriefing:
-    """Put a case on the agenda with the chosen parts, frozen as they are now: members never see the
-    live case, and later changes to the case do not reach them."""
+    """Put a case on the agenda with what the host chose, item by item (meetings.briefings), frozen as
+    it is now: members never see the live case, and later changes to the case do not reach them.
+
+    Invariants: the case's `categories` and each household member's own (`members`: person id → their
+    categories; None: every member with their place in the household only) are narrowed to what the
+    host may see; a member's 病歴・障害・虐待 goes only where it was chosen for that member; external
+    members get the pseudonymised rendering unless `external_named`; both renderings come from
+    jusou.fieldpolicy.project. With `previewed` (the digest of the preview the host saw), content
+    that changed since is refused, so what is frozen is what was previewed. `sections` (the first
+    format's names) is read as categories."""
     from cases.selectors import case_get_for_user
 
     if meeting.host_id != acting_user.pk:
         raise PermissionDenied("資料を共有できるのは会議の主催者です。")
     case = case_get_for_user(acting_user, case.pk)
-    chosen = [s for s in sections if s in BRIEFING_SECTIONS]
-    if not chosen:
-        raise ValidationError({"sections": "共有する内容を選んでください。"})
+    wanted = set(categories or ()) | {LEGACY_SECTIONS[s] for s in sections or () if s in LEGACY_SECTIONS}
+    options = briefings.member_options(acting_user, case)
+    if members is None:
+        chosen_members = briefings.default_choice(options).members
+    else:
+        chosen_members = {int(pk): frozenset(cats) for pk, cats in members.items()}
+    choice = briefings.choice_clamp(
+        acting_user, case,
+        briefings.BriefingChoice(frozenset(wanted), chosen_members, external_named, pseudonymised),
+        options,
+    )  # fmt: skip
+    if not choice.categories:
+        raise ValidationError({"categories": "共有する情報の範囲を選んでください。"})
     if MeetingBriefing.objects.filter(meeting=meeting, case=case).exists():
         raise ValidationError("このケースはすでにこの会議の議題です。")
-    briefing = MeetingBriefing(meeting=meeting, case=case, sections=_briefing_content(case, chosen, pseudonymised),
-                               pseudonymised=pseudonymised, shared_by=acting_user)  # fmt: skip
+    rendering = briefings.render_both(case, choice)
+    if previewed and previewed != rendering.digest:
+        raise ValidationError(
+            "プレビューの後に共有する内容が変わりました。もう一度プレビューで確認してから共有してください。"
+        )
+    briefing = MeetingBriefing(
+        meeting=meeting, case=case, sections=rendering.staff, external_sections=rendering.external,
+        choice=choice.as_json(), pseudonymised=choice.pseudonymised, shared_by=acting_user,
+    )  # fmt: skip
     return _save(briefing, acting_user=acting_user, reason="支援会議への情報共有（本人同意なし・守秘義務）")
 
 

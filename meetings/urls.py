@@ -20,6 +20,7 @@ urlpatterns = [
     path("support-meetings/<int:pk>/", views.meeting_detail, name="meeting_detail"),
     path("support-meetings/<int:pk>/pledge/", views.meeting_pledge, name="meeting_pledge"),
     path("support-meetings/<int:pk>/briefings/", views.meeting_briefing, name="meeting_briefing"),
+    path("support-meetings/<int:pk>/window/", views.meeting_window, name="meeting_window"),
     path(
         "support-meetings/<int:pk>/briefings/<int:briefing_pk>/decisions/",
         views.meeting_decision,

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.models import Case, CaseStatus, Person
@@ -13,8 +14,9 @@ from jusou.access import read_log
 from jusou.forms import apply_service_errors
 from jusou.models import ReadLog, Role
 from jusou.views import log_list, post_action
-from meetings import selectors, services
+from meetings import briefings, selectors, services
 from meetings.forms import (
+    BriefingCaseForm,
     BriefingForm,
     CaseAcceptForm,
     CaseReturnForm,
@@ -24,6 +26,7 @@ from meetings.forms import (
     EvaluationForm,
     MeetingDecisionForm,
     MeetingForm,
+    MeetingWindowForm,
     MinutesForm,
     PlanDecisionForm,
     PlanForm,
@@ -303,10 +306,15 @@ def meeting_detail(request, pk):
     read_log(user=request.user, action=ReadLog.Action.PRINT if printing else ReadLog.Action.VIEW, obj=meeting,
              detail=f"支援会議 {meeting}")  # fmt: skip
     context = selectors.meeting_detail(meeting)
+    briefings.attach_contents(context["briefings"], meeting, request.user)
     context["printing"] = printing
     if meeting.host_id == request.user.pk:
-        context |= {"briefing_form": BriefingForm(), "decision_form": MeetingDecisionForm(),
-                    "minutes_form": MinutesForm(initial={"minutes": meeting.minutes})}  # fmt: skip
+        window = {"access_from": timezone.localtime(meeting.access_from),
+                  "access_until": timezone.localtime(meeting.access_until)}  # fmt: skip
+        context |= {"briefing_form": BriefingCaseForm(), "decision_form": MeetingDecisionForm(),
+                    "minutes_form": MinutesForm(initial={"minutes": meeting.minutes}),
+                    "window_form": MeetingWindowForm(initial=window),
+                    "window_changes": selectors.meeting_window_changes(meeting)}  # fmt: skip
     return render(request, "meetings/meeting_detail.html", context)
 
 
@@ -331,21 +339,64 @@ def _hosted(request, pk):
     return meeting
 
 
-@require_POST
 def meeting_briefing(request, pk):
+    """Put a case on the agenda: the host chooses item by item and sees, before sharing, exactly what a
+    staff member and an external member will each see (the same rendering is frozen: a choice changed
+    since the preview is shown again, not shared)."""
     meeting = _hosted(request, pk)
-
-    def share(data):
-        case = case_get_for_user(request.user, data["case"])
-        services.briefing_share(meeting=meeting, case=case, acting_user=request.user, sections=data["sections"],
-                                pseudonymised=data["pseudonymised"])  # fmt: skip
-
+    case_form = BriefingCaseForm(request.POST or request.GET)
     try:
-        return post_action(request, BriefingForm(request.POST), share, "ケースを議題に加え、資料を共有しました。",
-                           reverse("meetings:meeting_detail", args=[meeting.pk]))  # fmt: skip
+        if not case_form.is_valid():
+            raise Http404
+        case = case_get_for_user(request.user, case_form.cleaned_data["case"])
     except Http404:
         messages.error(request, "そのケースは見つかりません。")
         return redirect("meetings:meeting_detail", meeting.pk)
+    options = briefings.member_options(request.user, case)
+    form = BriefingForm(request.POST or None, options=options)
+    if request.method == "POST" and form.is_valid():
+        choice = form.choice()
+        if "share" in request.POST:
+            try:
+                services.briefing_share(
+                    meeting=meeting, case=case, acting_user=request.user, categories=choice.categories,
+                    members=choice.members, external_named=choice.external_named,
+                    pseudonymised=choice.pseudonymised, previewed=form.cleaned_data["previewed"],
+                )  # fmt: skip
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, "ケースを議題に加え、資料を共有しました。")
+                return redirect("meetings:meeting_detail", meeting.pk)
+    else:
+        choice = briefings.default_choice(options)
+        form.initial_from(choice)
+    choice, rendering = briefings.briefing_preview(meeting=meeting, case=case, acting_user=request.user,
+                                                   choice=choice)  # fmt: skip
+    # The host reads the case to choose from it: logged like the case page, on the host's own basis.
+    read_log(
+        user=request.user, action=ReadLog.Action.VIEW, obj=case, detail=f"支援会議の資料の準備 {case.number}"
+    )
+    form.data = form.data.copy() if form.is_bound else form.data
+    if form.is_bound:
+        form.data["previewed"] = rendering.digest
+    else:
+        form.initial["previewed"] = rendering.digest
+    return render(request, "meetings/briefing_form.html", {
+        "meeting": meeting, "case": case, "form": form, "case_form": case_form, "choice": choice,
+        "preview": [(briefings.AUDIENCE_LABELS[briefings.STAFF], rendering.staff),
+                    (briefings.AUDIENCE_LABELS[briefings.EXTERNAL], rendering.external)],
+    })  # fmt: skip
+
+
+@require_POST
+def meeting_window(request, pk):
+    meeting = _hosted(request, pk)
+    return post_action(
+        request, MeetingWindowForm(request.POST),
+        lambda data: services.meeting_window_change(meeting=meeting, acting_user=request.user, **data),
+        "閲覧期間を変更しました。", reverse("meetings:meeting_detail", args=[meeting.pk]),
+    )  # fmt: skip
 
 
 @require_POST

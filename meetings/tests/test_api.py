@@ -59,7 +59,7 @@ def build(w, *, categories=("basic", "plan")):
         access_until=now + timedelta(days=14), members=[w.member],
     )  # fmt: skip
     w.briefing = services.briefing_share(meeting=w.meeting, case=w.case, acting_user=w.coord,
-                                         sections=["summary", "household", "issues"])  # fmt: skip
+                                         categories=["household", "issues"])  # fmt: skip
     services.meeting_decision_record(
         briefing=w.briefing, acting_user=w.coord, kind="outreach", text="長男へのアウトリーチを開始"
     )
@@ -436,8 +436,8 @@ def test_a_member_acknowledges_the_pledge_and_then_reads_the_frozen_briefing(sce
     detail_url = f"/api/v1/support-meetings/{scene.meeting.pk}/"
     pledge_url = f"/api/v1/support-meetings/{scene.meeting.pk}/pledge/"
     waiting = api.get("/api/v1/support-meetings/awaiting-pledge/").json()
-    assert waiting == [{"id": scene.meeting.pk, "title": "支援会議",
-                        "held_at": waiting[0]["held_at"]}]  # title and date only  # fmt: skip
+    assert waiting == [{"id": scene.meeting.pk, "held_at": waiting[0]["held_at"],
+                        "host": scene.coord.get_full_name()}]  # date and host only, no title  # fmt: skip
     statement = api.get(pledge_url).json()
     assert "第106条の6" in statement["statement"] and statement["acknowledged_at"] is None
     assert "山田" not in str(statement)
@@ -448,10 +448,11 @@ def test_a_member_acknowledges_the_pledge_and_then_reads_the_frozen_briefing(sce
     assert api.get("/api/v1/support-meetings/awaiting-pledge/").json() == []
     detail = api.get(detail_url).json()
     briefing = detail["briefings"][0]
-    assert (
-        briefing["sections"]["person"] == "山田 花子"
-        and briefing["sections"]["summary"]["見立て"] == "複合課題"
-    )
+    assert briefing["sections"]["person"] == "山田 花子" and briefing["audience"] == "staff"
+    assessment = next(g for section in briefing["sections"]["sections"] for g in section["groups"]
+                      if g["title"] == "アセスメント 第1版")  # fmt: skip
+    assert {"label": "見立て", "value": "複合課題"} in assessment["rows"]
+    assert briefing["external_sections"] is None  # the host's preview of the external version only
     assert briefing["decisions"][0]["text"] == "長男へのアウトリーチを開始"
     assert detail["is_host"] is False and detail["members"] == [
         {"username": "member", "name": scene.member.get_full_name(), "pledged": True}
@@ -481,7 +482,7 @@ def test_a_pseudonymised_briefing_carries_no_names(scene):
                       issues_detail="x", formulation="y")  # fmt: skip
     case_transition(case=other, to_status="referred", acting_user=scene.assigned, reason="複合")
     services.briefing_share(meeting=scene.meeting, case=other, acting_user=fresh(scene.coordinator),
-                            sections=["household"], pseudonymised=True)  # fmt: skip
+                            categories=["household"], pseudonymised=True)  # fmt: skip
     services.pledge_acknowledge(meeting=scene.meeting, acting_user=scene.member)
     response = api_as(scene.member).get(f"/api/v1/support-meetings/{scene.meeting.pk}/")
     assert "川口" not in response.content.decode()
@@ -568,7 +569,7 @@ def _more(w, n):
         now = timezone.now()
         meeting = services.meeting_convene(acting_user=coord, held_at=now, access_from=now,
                                            access_until=now + timedelta(days=1), members=[w.member])  # fmt: skip
-        services.briefing_share(meeting=meeting, case=case, acting_user=coord, sections=["issues"])
+        services.briefing_share(meeting=meeting, case=case, acting_user=coord, categories=["issues"])
 
 
 @pytest.mark.parametrize("url", ["/api/v1/referrals/?status=coordinating", "/api/v1/consents/", "/api/v1/plans/",

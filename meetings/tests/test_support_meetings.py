@@ -1,5 +1,6 @@
 """支援会議 (社会福祉法 第106条の6): 守秘義務 first, the frozen briefing only, inside the window."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -28,7 +29,7 @@ def meeting(referred):
         access_until=now + timedelta(days=14), members=[w.other_worker],
     )  # fmt: skip
     w.briefing = services.briefing_share(meeting=w.meeting, case=w.case, acting_user=fresh(w.coordinator),
-                                         sections=["summary", "household", "issues", "risks"])  # fmt: skip
+                                         categories=["household", "issues"])  # fmt: skip
     w.url = reverse("meetings:meeting_detail", args=[w.meeting.pk])
     return w
 
@@ -120,7 +121,7 @@ def test_pseudonymised_briefing_hides_names(client, meeting):
         case=other, to_status="referred", acting_user=meeting.assigned, reason="複合"
     )
     services.briefing_share(meeting=meeting.meeting, case=other, acting_user=fresh(meeting.coordinator),
-                            sections=["household"], pseudonymised=True)  # fmt: skip
+                            categories=["household"], pseudonymised=True)  # fmt: skip
     services.pledge_acknowledge(meeting=meeting.meeting, acting_user=meeting.other_worker)
     client.force_login(meeting.other_worker)
     assert "川口" not in client.get(meeting.url).content.decode()
@@ -147,15 +148,17 @@ def test_host_convenes_and_shares_in_the_browser(client, referred):
     assert response.status_code == 302
     url = response.url
     pk = int(url.rstrip("/").split("/")[-1])
-    client.post(
-        reverse("meetings:meeting_briefing", args=[pk]), {"case": referred.case.pk, "sections": ["issues"]}
-    )
+    briefing_url = reverse("meetings:meeting_briefing", args=[pk])
+    choice = {"case": referred.case.pk, "categories": ["issues"]}
+    preview = client.post(briefing_url, {**choice, "preview": "1"}).content.decode()
+    digest = re.search(r'name="previewed" value="([0-9a-f]+)"', preview).group(1)
+    stale = client.post(briefing_url, {**choice, "categories": ["issues", "household"], "previewed": digest,
+                                       "share": "1"})  # fmt: skip
+    assert "プレビューの後に共有する内容が変わりました" in stale.content.decode()
+    assert not MeetingBriefing.objects.filter(meeting_id=pk).exists()
+    client.post(briefing_url, {**choice, "previewed": digest, "share": "1"})
     assert MeetingBriefing.objects.filter(meeting_id=pk, case=referred.case).exists()
-    bad = client.post(
-        reverse("meetings:meeting_briefing", args=[pk]),
-        {"case": referred.case.pk + 999, "sections": ["issues"]},
-        follow=True,
-    )
+    bad = client.get(briefing_url, {"case": referred.case.pk + 999}, follow=True)
     assert "そのケースは見つかりません" in bad.content.decode()
 
 
