@@ -150,7 +150,8 @@ def case_list(request):
     page = Paginator(selectors.case_list(request.user, filters), CASE_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    page.object_list = list(page.object_list)
+    # Rows carry no 要配慮個人情報 and no 住所秘匿 whereabouts, as in the API's list.
+    page.object_list = selectors.case_list_rows(request.user, page.object_list)
     if filters.q:
         log_list(request, model=Case, rows=page.object_list, what=f"ケース検索: {filters.q}",
                  action=ReadLog.Action.SEARCH)  # fmt: skip
