@@ -33,7 +33,7 @@ from cases.models import (
     ProgressNote,
     Urgency,
 )
-from cases.policy import apply_household_policy, apply_location_policy, mask_sensitive
+from cases.policy import apply_household_policy, mask_sensitive
 from jusou.api.base import (
     ApiViewSet,
     PolicySerializer,
@@ -145,11 +145,9 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         return selectors.persons_visible_to(user).select_related("registered_by_agency")
 
     def list(self, request):
-        def rows(page):
-            page = apply_location_policy(request.user, page, log=False)
-            return mask_sensitive(page)
-
-        return self.list_response(self.filter_queryset(self.get_queryset()), rows)
+        return self.list_response(
+            self.filter_queryset(self.get_queryset()), lambda page: selectors.person_rows(request.user, page)
+        )
 
     def retrieve(self, request, pk=None):
         person = selectors.person_get_for_user(request.user, url_pk(pk))

@@ -317,26 +317,32 @@ TIMELINE_PAGE = 50
 def case_timeline(case: Case, *, limit: int | None = None) -> tuple[list[TimelineEntry], bool]:
     """Consultations, notes, assessments and transitions of the case, newest first (4 queries), and
     whether there are more: with `limit`, each source is read newest first up to `limit` rows, so a
-    case with years of notes renders its latest ones in the same time as a new case."""
+    case with years of notes renders its latest ones in the same time as a new case. Only what the
+    case's decision (`case.decision`) opens: notes and transitions are 支援経過, consultations (主訴) and
+    assessments (見立て) are 課題・アセスメント."""
+    decision = case.decision
 
     def newest(rows):
         return rows[:limit] if limit else rows
 
     entries = []
-    for c in newest(
-        case.consultations.select_related("recorded_by", "channel").order_by("-received_at", "-pk")
-    ):
-        entries.append(TimelineEntry(c.received_at, "consultation", f"相談受付（{c.channel}）", c.summary,
-                                     str(c.recorded_by), c))  # fmt: skip
-    for n in newest(case.notes.select_related("author").order_by("-occurred_at", "-pk")):
-        entries.append(TimelineEntry(n.occurred_at, "note", f"経過記録（{n.get_kind_display()}）", n.content,
-                                     str(n.author), n))  # fmt: skip
-    for a in newest(case.assessments.select_related("author").order_by("-created_at", "-pk")):
-        entries.append(TimelineEntry(a.created_at, "assessment", f"アセスメント 第{a.version}版", a.formulation,
-                                     str(a.author), a))  # fmt: skip
-    for t in newest(case.transitions.select_related("actor").order_by("-at", "-pk")):
-        title = f"状態変更: {t.get_from_status_display()} → {t.get_to_status_display()}"
-        entries.append(TimelineEntry(t.at, "transition", title, t.reason, str(t.actor), t))
+    if decision.covers("issues"):
+        consultations = case.consultations.select_related("recorded_by", "channel").order_by(
+            "-received_at", "-pk"
+        )
+        for c in newest(consultations):
+            entries.append(TimelineEntry(c.received_at, "consultation", f"相談受付（{c.channel}）", c.summary,
+                                         str(c.recorded_by), c))  # fmt: skip
+        for a in newest(case.assessments.select_related("author").order_by("-created_at", "-pk")):
+            entries.append(TimelineEntry(a.created_at, "assessment", f"アセスメント 第{a.version}版", a.formulation,
+                                         str(a.author), a))  # fmt: skip
+    if decision.covers("progress"):
+        for n in newest(case.notes.select_related("author").order_by("-occurred_at", "-pk")):
+            entries.append(TimelineEntry(n.occurred_at, "note", f"経過記録（{n.get_kind_display()}）", n.content,
+                                         str(n.author), n))  # fmt: skip
+        for t in newest(case.transitions.select_related("actor").order_by("-at", "-pk")):
+            title = f"状態変更: {t.get_from_status_display()} → {t.get_to_status_display()}"
+            entries.append(TimelineEntry(t.at, "transition", title, t.reason, str(t.actor), t))
     entries.sort(key=lambda e: e.at, reverse=True)
     if limit and len(entries) > limit:
         return entries[:limit], True
@@ -634,11 +640,23 @@ def person_search(user: User, query: str, *, limit: int = 20) -> list[Person]:
             Prefetch("memberships", queryset=current, to_attr="current_memberships")
         ).order_by("kana_search", "name_search", "pk")[:limit]
     )
-    # Search results and autocomplete carry neither whereabouts nor 要配慮個人情報.
-    apply_location_policy(user, results, log=False)
+    # Search results and autocomplete carry neither whereabouts nor 要配慮個人情報, and each person only
+    # what the user's decision on them opens.
+    person_rows(user, results)
     for person in results:
         mask_sensitive(person.current_memberships)
-    return mask_sensitive(results)
+    return results
+
+
+def person_rows(user: User, people) -> list[Person]:
+    """People as list rows (search results, the API's list): each projected through the user's own
+    decision on that person (five queries for the page), no 要配慮個人情報, no 住所秘匿 whereabouts."""
+    rows = list(people)
+    decisions = person_decisions(user, [person.pk for person in rows])
+    for person in rows:
+        project(person, decisions[person.pk])
+    apply_location_policy(user, rows, log=False)
+    return mask_sensitive(rows)
 
 
 def case_list_rows(user: User, cases) -> list[Case]:

@@ -158,12 +158,10 @@ def test_a_recipient_agency_receives_only_what_valid_consents_open(db, data):
             forbidden = forbidden_values(len(people), valid, agency)
             page, api = Client(), api_as(reader)
             page.force_login(reader)
-            # the case *page* is left out here: see test_case_timeline_withholds_issues_outside_the_consent
-            urls = [(api, f"/api/v1/cases/{case.pk}/"),
+            urls = [(api, f"/api/v1/cases/{case.pk}/"), (page, f"/cases/{case.pk}/"), (api, "/api/v1/people/"),
                     (page, f"/households/{household.pk}/"), (api, f"/api/v1/households/{household.pk}/"),
                     (api, f"/api/v1/consultations/{consultation.pk}/"), (api, "/api/v1/consultations/"),
                     (api, "/api/v1/households/")]  # fmt: skip
-            # /api/v1/people/ (the list) is left out here: see test_people_list_withholds_basic_information
             for person in people:
                 urls += [(page, f"/persons/{person.pk}/"), (api, f"/api/v1/people/{person.pk}/")]
             for client, url in urls:
@@ -175,11 +173,6 @@ def test_a_recipient_agency_receives_only_what_valid_consents_open(db, data):
         transaction.set_rollback(True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="leak: /api/v1/people/ (list) gives the 本人's 電話 (基本情報) to a plan agency whose only basis is a "
-    "本人同意 that does not name 基本情報 (e.g. 世帯の状況 only); the detail /api/v1/people/{id}/ withholds it",
-)
 def test_people_list_withholds_basic_information(db):
     data = {"size": 1, "first": {"household"}, "first_withdrawn": False, "consents": []}
     people, _household, _case, _consultation, readers, valid = seed(data)
@@ -189,12 +182,6 @@ def test_people_list_withholds_basic_information(db):
     assert phone(0) not in body_text(api.get("/api/v1/people/"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="leak: the case page's timeline, for a plan agency whose 本人同意 names 支援経過 but not "
-    "課題・アセスメント, shows the consultation's 主訴 and the assessment's 見立て (timeline entries of "
-    "consultations and assessments are 課題・アセスメント, not 支援経過)",
-)
 def test_case_timeline_withholds_issues_outside_the_consent(db, client):
     data = {"size": 1, "first": {"basic", "progress"}, "first_withdrawn": False, "consents": []}
     _people, _household, case, _consultation, readers, _valid = seed(data)
