@@ -313,8 +313,10 @@ def render(case: Case, choice: BriefingChoice, *, pseudonymised: bool) -> dict:
             continue  # a member the host left out does not appear at all
         rows = renderer.rows(member, own)
         person_rows = renderer.rows(member.person, own) if member.person_id != case.person_id else {}
+        # 続柄 is the group's title, not a row of it
+        relationship = str(HouseholdMember._meta.get_field("relationship").verbose_name)
         flat = [row for category in InformationCategory.values
-                for row in rows.get(category, []) + person_rows.get(category, [])]  # fmt: skip
+                for row in rows.get(category, []) + person_rows.get(category, []) if row["label"] != relationship]  # fmt: skip
         title = member.relationship if pseudonymised else f"{member.relationship} {member.person.name}"
         groups[COMPOSITION].append({"title": title, "rows": flat})
     if InformationCategory.PROGRESS in choice.categories:

@@ -63,17 +63,24 @@ def test_multi_agency_flow_end_to_end(page, live_server, personas):
     page.wait_for_url(re.compile(r"/support-meetings/\d+/$"))
     meeting_url = page.url
     page.get_by_label("ケース番号（数字）").fill(str(case.pk))
-    page.get_by_label("概要（主訴・見立て）").check()
-    page.get_by_label("世帯の構成").check()
-    page.get_by_role("button", name="共有する").click()
-    assert page.get_by_role("heading", name=re.compile("議題: C-")).is_visible()
+    page.get_by_role("button", name="共有する項目を選ぶ").click()
+    page.get_by_label("課題・アセスメント", exact=True).check()
+    page.get_by_role("button", name="プレビューを更新").click()
+    preview = page.locator(".briefing-preview")
+    assert (
+        preview.get_by_text("外部の構成員").is_visible() and preview.get_by_text("本人（仮名）").is_visible()
+    )
+    page.get_by_role("button", name="この内容で共有する").click()
+    page.wait_for_url(meeting_url)
+    assert page.get_by_role("heading", name=re.compile("議題1: C-")).is_visible()
     logout(page)
 
     # member_c: 守秘義務 first, then the briefing.
     login(page, base, "member_c")
     assert page.goto(meeting_url).status == 404
     page.goto(f"{base}/support-meetings/")
-    page.get_by_role("link", name=re.compile("第2回 支援会議")).click()
+    assert page.get_by_text("第2回").count() == 0  # before 守秘義務: the date and host, not the title
+    page.locator(f'a[href="{meeting_url.removeprefix(base)}pledge/"]').click()
     page.get_by_role("button", name="確認しました").click()
     page.wait_for_url(meeting_url)
     assert page.get_by_text("長女").first.is_visible()
