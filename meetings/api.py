@@ -265,7 +265,7 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     model = Consent
 
     def visible(self, user):
-        return _consent_rows().filter(case__in=cases_opening(user, "plan").values("pk"))
+        return _consent_rows().filter(pk__in=selectors.consents_visible_to(user).values("pk"))
 
     def list(self, request):
         return self.list_response(self.filter_queryset(self.get_queryset()))

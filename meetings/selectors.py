@@ -21,7 +21,15 @@ from django.utils import timezone
 
 from cases.models import OPEN_STATUSES, Case, CaseStatus, CaseTransition, Consultation
 from cases.policy import mask_sensitive
-from cases.selectors import case_decision, cases_led_by, cases_visible_to, is_supervisor, require_case_section
+from cases.selectors import (
+    case_decision,
+    cases_led_by,
+    cases_opening,
+    cases_visible_to,
+    is_supervisor,
+    persons_visible_to,
+    require_case_section,
+)
 from jusou.access import access_decision, visible_or_404, visible_q
 from jusou.decision import AccessDecision
 from jusou.models import AccessBasis, Role, User
@@ -65,9 +73,31 @@ def inbox_page(user: User, status: str, page_number, per_page: int = 50):
     return page
 
 
-def case_consents(case: Case) -> list[Consent]:
+def _given_by_people_covered(user: User, consents: QuerySet[Consent]) -> QuerySet[Consent]:
+    """A consent is information about the person who gave it (DOMAIN.md §4): the user sees it when
+    they have a basis for that person, the consent names their agency, or they took it."""
+    if is_supervisor(user):
+        return consents
+    names_mine = Exists(
+        Consent.recipients.through.objects.filter(consent=OuterRef("pk"), agency__in=user.agencies)
+    )
+    return consents.filter(
+        Q(person__in=persons_visible_to(user).values("pk")) | Q(taken_by=user) | Q(names_mine)
+    )
+
+
+def consents_visible_to(user: User) -> QuerySet[Consent]:
+    """Consents for lists: of a case whose decision opens 支援プラン (consents go with the plans), given
+    by people the user is covered for (_given_by_people_covered)."""
+    return _given_by_people_covered(
+        user, Consent.objects.filter(case__in=cases_opening(user, "plan").values("pk"))
+    )
+
+
+def case_consents(user: User, case: Case) -> list[Consent]:
     return list(
-        Consent.objects.filter(case=case).select_related("person", "taken_by", "withdrawal_received_by")
+        consents_visible_to(user).filter(case=case)
+        .select_related("person", "taken_by", "withdrawal_received_by")
         .prefetch_related("recipients")
         .order_by("person_id", "-consented_on", "-pk")
     )  # fmt: skip
@@ -79,7 +109,11 @@ def case_decisions(case: Case) -> QuerySet[SupportDecision]:
 
 def consent_get_for_user(user: User, pk: int) -> Consent:
     """A consent through its case's decision (`consent.decision`, the case's)."""
-    consents = Consent.objects.filter(case__in=cases_visible_to(user).values("pk")).select_related("case")
+    # Of any visible case: one outside 支援プラン is refused (403) by the callers, which know its case.
+    consents = _given_by_people_covered(
+        user, Consent.objects.filter(case__in=cases_visible_to(user).values("pk"))
+    )
+    consents = consents.select_related("case")
     consent = visible_or_404(consents, user=user, pk=pk, message="本人同意の記録が見つかりません。")
     consent.decision = case_decision(user, consent.case)
     return consent

@@ -139,19 +139,7 @@ PERSONAS = list(ALLOWED)
 
 #: leaks found by this matrix and reported (persona, route pattern, marker) -> what leaks; each is
 #: asserted as an xfail(strict=True) below so that CI stays green and the fix is noticed
-_SON_CONSENT = (
-    "the son's own 本人同意 (naming the 保健センter only) is shown to the plan agency, which holds the "
-    "mother's consent (基本情報・支援プラン) alone: his name, the consent's date, method, recipients, categories "
-    "(病歴・障害の状況) and, in the API, its purpose — information about the son without his own basis "
-    "(DOMAIN.md §4). The case page's consent panel and /api/v1/consents/ list every consent of the case."
-).replace("センter", "センター")
-KNOWN_LEAKS: dict[tuple[str, str, str], str] = {
-    ("plan_agency_worker", "cases/<int:pk>/", "son_name"): _SON_CONSENT,
-    ("plan_agency_worker", "/api/v1/consents/", "son_name"): _SON_CONSENT,
-    ("plan_agency_worker", "/api/v1/consents/", "son_consent_purpose"): _SON_CONSENT,
-    ("plan_agency_worker", "/api/v1/consents/{id}/", "son_name"): _SON_CONSENT,
-    ("plan_agency_worker", "/api/v1/consents/{id}/", "son_consent_purpose"): _SON_CONSENT,
-}
+KNOWN_LEAKS: dict[tuple[str, str, str], str] = {}
 
 #: query strings tried on a route that answered 200: the print view and the whole timeline on a
 #: record's page, a search on a list (a kana query and a kanji one, as fragments and across scopes)
