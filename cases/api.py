@@ -342,7 +342,7 @@ class ConsultationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
         resent with `duplicate_confirmed`), or nobody (anonymous)."""
         data = validated(ConsultationCreateSerializer, request.data)
         person_id, new_person = data.pop("person", None), data.pop("new_person", None)
-        person = selectors.person_get_for_user(request.user, person_id, log=False) if person_id else None
+        person = selectors.person_to_link(request.user, person_id) if person_id else None
         try:
             consultation = services.intake_record(
                 acting_user=request.user, person=person, new_person=new_person,

@@ -23,6 +23,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
 )
 from django.db.models.functions import TruncMonth
 from django.http import Http404
@@ -394,7 +395,7 @@ def _emergency_case_ids(user: User):
     )
 
 
-def _person_bases(user: User) -> dict[str, Q]:
+def _person_bases(user: User, *, with_case: bool = True) -> dict[str, Q]:
     """The ways a person is covered for `user`, each on the person's *own* basis (DOMAIN.md §4: a
     household member's information needs that member's basis, even inside a case the reader may
     open): their agency registered the person or received a consultation about them (担当); a case of
@@ -404,7 +405,6 @@ def _person_bases(user: User) -> dict[str, Q]:
     bases = {
         "own_agency": Q(registered_by_agency__in=agencies)
         | Q(Exists(Consultation.objects.filter(person=OuterRef("pk"), agency__in=agencies))),
-        "case": Q(Exists(cases_visible_to(user).filter(person=OuterRef("pk")))),
         "emergency": Q(
             Exists(
                 HouseholdMember.objects.filter(
@@ -415,6 +415,8 @@ def _person_bases(user: User) -> dict[str, Q]:
             )
         ),
     }
+    if with_case:
+        bases["case"] = Q(Exists(cases_visible_to(user).filter(person=OuterRef("pk"))))
     for i, person_ids in enumerate(person_consent_ids(user)):
         bases[f"consent{i}"] = Q(pk__in=person_ids)
     return bases
@@ -441,7 +443,9 @@ def person_decisions(user: User, person_ids) -> dict[int, AccessDecision]:
     decisions: dict[int, list] = {pk: [] for pk in ids}
     if is_supervisor(user):
         return {pk: AccessDecision.supervisor() for pk in ids}
-    bases = _person_bases(user)
+    # The case basis is decided below from the grants on the people's own cases (basis and scope);
+    # a flag for it would only build the user's whole visible case set for nothing.
+    bases = _person_bases(user, with_case=False)
     flags = Person.objects.filter(pk__in=ids).annotate(
         **{name: ExpressionWrapper(q, output_field=BooleanField()) for name, q in bases.items()}
     )
@@ -457,8 +461,9 @@ def person_decisions(user: User, person_ids) -> dict[int, AccessDecision]:
     opened = person_consent_categories(user, ids)
     for pk in consented:
         decisions[pk].append(AccessDecision(AccessBasis.CONSENT, categories=frozenset(opened.get(pk, ()))))
-    people_cases = cases_visible_to(user).filter(person_id__in=ids)
-    case_people = dict(people_cases.values_list("pk", "person_id"))
+    # These people's few cases probed row by row (not the user's whole visible set built), and the
+    # grants on them read with each case's person in the same query.
+    people_cases = cases_visible_to(user, per_row=True).filter(person_id__in=ids)
     grants = (
         AccessGrant.objects.valid()
         .held_by(user)
@@ -467,12 +472,12 @@ def person_decisions(user: User, person_ids) -> dict[int, AccessDecision]:
             object_id__in=people_cases.values("pk"),
             permission="view",
         )
+        .annotate(person_id=Subquery(Case.objects.filter(pk=OuterRef("object_id")).values("person_id")[:1]))
     )
-    by_case: dict[int, list] = {}
+    by_case: dict[tuple[int, int], list] = {}
     for grant in grants:
-        by_case.setdefault(grant.object_id, []).append(grant)
-    for case_id, case_grants in by_case.items():
-        person_id = case_people[case_id]
+        by_case.setdefault((grant.object_id, grant.person_id), []).append(grant)
+    for (_, person_id), case_grants in by_case.items():
         # A consent on the person's case is one of the person's own consents (opened above).
         decision = decide(case_grants, consent_categories=lambda pid=person_id: opened.get(pid, ()))
         decisions[person_id].append(decision)
@@ -486,6 +491,12 @@ def person_decision(user: User, person: Person) -> AccessDecision:
     if decision is None:
         raise Http404("本人が見つかりません。")
     return decision
+
+
+def person_to_link(user: User, pk: int) -> Person:
+    """A person the user may attach a record to (the one chosen at intake, in an API push): only that
+    they may see them, one query — nothing of theirs is rendered, so no decision is needed."""
+    return visible_or_404(persons_visible_to(user), user=user, pk=pk, message="本人が見つかりません。")
 
 
 def person_get_for_user(user: User, pk: int, *, log: bool = True) -> Person:

@@ -66,7 +66,7 @@ def intake(request):
             if choice == IntakeForm.PERSON_NEW:
                 new_person = {k: data[k] for k in NEW_PERSON_FIELDS}
             elif choice != IntakeForm.PERSON_ANONYMOUS:
-                person = selectors.person_get_for_user(request.user, int(choice))
+                person = selectors.person_to_link(request.user, int(choice))
             consultation = services.intake_record(
                 acting_user=request.user,
                 person=person,
