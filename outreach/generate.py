@@ -11,6 +11,7 @@ from datetime import timedelta
 from jusou.generate import TOKYO, GenerationContext, GrantWriter, history_row, stamp
 from jusou.models import AccessBasis, AgencyKind
 from outreach.models import NO_CONTACT_KINDS, ContactKind, OutreachContact, OutreachEngagement, Stage
+from outreach.services import COORDINATION_REASON
 
 ENGAGEMENTS = 5000
 CONTACTS_PER_ENGAGEMENT = 10
@@ -123,9 +124,18 @@ class _OutreachGenerator:
                     response=RESPONSES[kind], safety_confirmed=True if met else (None if self.rng.random() < 0.7 else False),
                     next_planned_on=(at + timedelta(days=14)).astimezone(TOKYO).date(), recorded_by_id=lead.pk,
                 ), at=at, user=lead))  # fmt: skip
-            for grantee in ({"agency_id": engagement.owning_agency_id}, {"user_id": lead.pk}):
+            # engagement_start: the owning agency and the lead (担当), and each coordinator.
+            for grantee in (
+                {"agency_id": engagement.owning_agency_id, "reason": "担当"},
+                {"user_id": lead.pk, "reason": "担当"},
+                *(
+                    {"user_id": c.pk, "reason": COORDINATION_REASON}
+                    for c in ctx.coordinators
+                    if c.pk != lead.pk
+                ),
+            ):
                 self.grants.add(OutreachEngagement, engagement.pk, basis=AccessBasis.ASSIGNMENT, permissions=("view", "change"),
-                                granted_by=lead.pk, starts_at=engagement.started_at, reason="担当", **grantee)  # fmt: skip
+                                granted_by=lead.pk, starts_at=engagement.started_at, **grantee)  # fmt: skip
         ctx.create_history(history)
         ctx.create(OutreachContact, rows, label="接触記録")
         self.grants.flush()

@@ -1,5 +1,5 @@
-"""Reads for アウトリーチ: the owning agency and the lead worker (担当), coordinators and supervisors;
-anyone else gets 404."""
+"""Reads for アウトリーチ: through the engagement's grants (the owning agency, the lead worker and each
+coordinator, all 担当) and supervisors by role; anyone else gets 404."""
 
 from django.db.models import QuerySet
 from django.http import Http404
@@ -13,7 +13,7 @@ from outreach.models import OutreachEngagement
 
 
 def engagements_visible_to(user: User) -> QuerySet[OutreachEngagement]:
-    if user.roles & {Role.SUPERVISOR, Role.COORDINATOR}:
+    if user.has_role(Role.SUPERVISOR):
         return OutreachEngagement.objects.all()
     return OutreachEngagement.objects.filter(visible_q(user, OutreachEngagement))
 
@@ -28,22 +28,17 @@ def engagement_get_for_user(user: User, pk: int) -> OutreachEngagement:
 
 
 def engagement_decision(user: User, engagement: OutreachEngagement) -> AccessDecision:
-    """担当 through the engagement's grants; 管理者 by role; a coordinator without a grant reads as the
-    one who receives the outreach alerts and may step in (its own 所掌事務, named in the log)."""
+    """担当 through the engagement's grants; 管理者 by role."""
     decision = access_decision(user, engagement)
     if user.has_role(Role.SUPERVISOR):
         decision = combine(decision, AccessDecision.supervisor())
-    if decision is None and user.has_role(Role.COORDINATOR):
-        decision = AccessDecision.own_agency(note="推進員としての閲覧（アウトリーチの統括）")
     if decision is None:
         raise Http404("アウトリーチの記録が見つかりません。")
     return decision
 
 
 def engagement_can_change(user: User, engagement: OutreachEngagement) -> bool:
-    """Writers: 担当 grants, and coordinators (who receive the alerts and may step in)."""
-    if user.has_role(Role.COORDINATOR):
-        return True
+    """Writers: 担当 grants (each coordinator holds one: they receive the alerts and step in)."""
     return (
         OutreachEngagement.objects.filter(pk=engagement.pk)
         .filter(visible_q(user, OutreachEngagement, "change"))

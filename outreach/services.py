@@ -1,4 +1,6 @@
-"""Writes in アウトリーチ. The owning agency and the lead worker hold the engagement under 担当."""
+"""Writes in アウトリーチ. The owning agency and the lead worker hold the engagement under 担当, and so
+does each 相談支援包括化推進員 (as staff of the agency where they are one): they receive the outreach
+alerts and step in — the same grant a referral to 多機関協働 gives them on a case."""
 
 from datetime import date, datetime, timedelta
 
@@ -45,7 +47,15 @@ def engagement_start(*, acting_user: User, provisional_name: str, how_known: str
     for grantee in ({"agency": agency}, {"user": acting_user, "on_behalf_of": agency}):
         access.access_grant(obj=engagement, basis=AccessBasis.ASSIGNMENT, permissions=("view", "change"),
                             acting_user=acting_user, reason="担当", **grantee)  # fmt: skip
+    for coordinator in coordinators().exclude(pk=acting_user.pk):
+        access.access_grant(obj=engagement, user=coordinator, on_behalf_of=coordinator.agency_in_role(Role.COORDINATOR),
+                            basis=AccessBasis.ASSIGNMENT, permissions=("view", "change"), acting_user=acting_user,
+                            reason=COORDINATION_REASON)  # fmt: skip
     return engagement
+
+
+#: the reason on the grant that lets each coordinator follow an engagement
+COORDINATION_REASON = "アウトリーチの統括（相談支援包括化推進員）"
 
 
 @transaction.atomic
