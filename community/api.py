@@ -2,8 +2,9 @@
 followed from 把握 to 開発済.
 
 The register holds no personal case data, so reads are not written to the read log. As on the pages,
-all staff read it; the internal notes (内部メモ（職員のみ）) appear only where the pages show them — a
-resource's detail, to staff — never in lists or to a machine client. Resource gaps are internal
+all staff read its public fields; the internal notes (内部メモ) appear only where the pages show them — a
+resource's detail, to those who may change that place (community.selectors.resource_can_change: its
+agency's 相談員, the 相談支援包括化推進員, 地域福祉担当) — never in lists or to a machine client. Resource gaps are internal
 planning work that the pages show to staff only, so machine clients get 403 there.
 """
 
@@ -15,6 +16,8 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from community.models import CommunityResource, ParticipationKind, ResourceKind
+from community.occupancy import with_places_left
+from community.selectors import READERS, AreaTree, resource_can_change
 from jusou.api.auth import api_client_of
 from jusou.api.base import ApiViewSet, url_pk
 from jusou.api.pagination import Cursor
@@ -39,17 +42,24 @@ class ResourceSerializer(serializers.ModelSerializer):
         help_text="受け入れできる参加支援の種類",
     )  # fmt: skip
     internal_notes = serializers.SerializerMethodField(
-        help_text="内部メモ（職員のみ）。詳細を職員が取得したときだけ値が入り、一覧と連携システムには null"
+        help_text="内部メモ。この資源を更新できる職員が詳細を取得したときだけ値が入り、一覧と連携システムには null"
     )
+    operating_agency = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="運営する機関のコード")
+    gaps_answered = serializers.PrimaryKeyRelatedField(many=True, read_only=True, help_text="応えている不足する社会資源")
+    places_left = serializers.SerializerMethodField(help_text="残りの受け入れ枠（上限 − 参加中の人数）。上限なしは null")
 
     class Meta:
         model = CommunityResource
         fields = ["id", "name", "kind", "operator", "area", "target", "schedule", "days", "contact",
                   "public_description", "accepts_participants", "participation_kinds", "acceptance_conditions",
-                  "capacity", "is_partner", "is_active", "developed_for_gap", "created_at", "internal_notes"]  # fmt: skip
+                  "capacity", "places_left", "is_partner", "is_active", "inactive_reason", "operating_agency", "gaps_answered",
+                  "created_at", "internal_notes"]  # fmt: skip
 
     def get_internal_notes(self, resource) -> str | None:
         return resource.internal_notes if self.context.get("internal") else None
+
+    def get_places_left(self, resource) -> int | None:
+        return resource.places_left
 
 
 class ResourceFilter(filters.FilterSet):
@@ -69,7 +79,7 @@ class ResourceFilter(filters.FilterSet):
         fields = ["kind", "area", "accepting", "q", "include_inactive"]
 
     def in_area(self, queryset, name, area):
-        return queryset.filter(Q(area=area) | Q(area__parent=area))
+        return queryset.filter(area_id__in=AreaTree.load().subtree_ids(area.pk))
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -87,6 +97,7 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     """地域資源・居場所."""
 
     personal_data = False
+    staff_roles = READERS  # 地域福祉担当 keeps the register too
     serializer_class = ResourceSerializer
     filterset_class = ResourceFilter
     pagination_class = type("ResourceCursor", (Cursor,), {"ordering": ("id",)})
@@ -95,13 +106,15 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     model = CommunityResource
 
     def visible(self, user):
-        return CommunityResource.objects.select_related("area")
+        return with_places_left(
+            CommunityResource.objects.select_related("area", "operating_agency").prefetch_related("gaps_answered")
+        )
 
     def retrieve(self, request, pk=None):
         resource = self.get_queryset().filter(pk=url_pk(pk)).first()
         if resource is None:
             raise NotFound()
-        internal = api_client_of(request.user) is None
+        internal = api_client_of(request.user) is None and resource_can_change(request.user, resource)
         return Response(ResourceSerializer(resource, context={"internal": internal}).data)
 
 
@@ -132,6 +145,7 @@ class GapViewSet(mixins.ListModelMixin, ApiViewSet):
     """不足する社会資源 (staff only, as on the pages)."""
 
     personal_data = False
+    staff_roles = READERS
     serializer_class = GapSerializer
     filterset_class = GapFilter
     pagination_class = type("GapCursor", (Cursor,), {"ordering": ("-recorded_at", "-id")})

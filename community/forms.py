@@ -1,6 +1,7 @@
 from django import forms
 
 from community.models import (
+    NO_PERSONAL_INFO,
     WEEKDAYS,
     Activity,
     CommunityResource,
@@ -9,10 +10,28 @@ from community.models import (
     Platform,
 )
 from jusou.forms import DateInput
-from jusou.models import ResourceGap, ResourceGapStatus
+from jusou.models import Agency, ResourceGap, ResourceGapStatus
 
 
-class ResourceForm(forms.ModelForm):
+class NoPersonalInfo:
+    """Every free-text field of these forms is published to all staff: each carries the warning."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if is_free_text(field):
+                field.help_text = f"{field.help_text} {NO_PERSONAL_INFO}".strip() if field.help_text else NO_PERSONAL_INFO
+
+
+def is_free_text(field) -> bool:
+    return (
+        isinstance(field, forms.CharField)
+        and not isinstance(field, forms.TypedChoiceField | forms.ChoiceField)
+        and not field.widget.is_hidden
+    )
+
+
+class ResourceForm(NoPersonalInfo, forms.ModelForm):
     days = forms.TypedMultipleChoiceField(label="曜日", choices=WEEKDAYS, coerce=int, required=False,
                                           widget=forms.CheckboxSelectMultiple)  # fmt: skip
     participation_kinds = forms.MultipleChoiceField(label="受け入れできる参加支援の種類", choices=ParticipationKind.choices,
@@ -20,50 +39,88 @@ class ResourceForm(forms.ModelForm):
 
     class Meta:
         model = CommunityResource
-        fields = ["name", "kind", "operator", "area", "target", "schedule", "days", "contact", "public_description",
-                  "internal_notes", "accepts_participants", "participation_kinds", "acceptance_conditions", "capacity",
-                  "is_partner", "is_active"]  # fmt: skip
+        fields = ["name", "kind", "operator", "operating_agency", "area", "target", "schedule", "days", "contact",
+                  "public_description", "internal_notes", "accepts_participants", "participation_kinds",
+                  "acceptance_conditions", "capacity", "is_partner", "is_active", "inactive_reason"]  # fmt: skip
         widgets = {
             f: forms.Textarea(attrs={"rows": 2})
             for f in ("public_description", "internal_notes", "acceptance_conditions")
         }
+        help_texts = {
+            "capacity": "0 にすると「受け入れ停止」。空欄は上限なし。",
+            "inactive_reason": "「活動中」を外すときは必須です。",
+            "internal_notes": "この資源を更新できる職員だけが読みます。",
+        }
+
+    def __init__(self, *args, keeper: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["operating_agency"].queryset = Agency.objects.filter(is_active=True).order_by("name")
+        if not keeper:
+            # the 運営する機関 decides who may change the place: only the register's keepers set it
+            del self.fields["operating_agency"]
 
 
-class ActivityForm(forms.ModelForm):
+class ActivityForm(NoPersonalInfo, forms.ModelForm):
     class Meta:
         model = Activity
         fields = ["held_on", "participants", "participant_visits", "organisations", "local_issues"]
         widgets = {"held_on": DateInput(), "local_issues": forms.Textarea(attrs={"rows": 2})}
 
 
-class PlatformForm(forms.ModelForm):
+class PlatformForm(NoPersonalInfo, forms.ModelForm):
     class Meta:
         model = Platform
         fields = ["held_on", "name", "area", "participants", "organisations", "outcomes"]
         widgets = {"held_on": DateInput(), "outcomes": forms.Textarea(attrs={"rows": 2})}
 
 
-class CoordinatorActivityForm(forms.ModelForm):
+class CoordinatorActivityForm(NoPersonalInfo, forms.ModelForm):
     class Meta:
         model = CoordinatorActivity
         fields = ["done_on", "area", "kind", "content"]
         widgets = {"done_on": DateInput(), "content": forms.Textarea(attrs={"rows": 2})}
 
 
-class GapForm(forms.ModelForm):
+CORRECTION_FORMS = {"activity": ActivityForm, "platform": PlatformForm, "coordinator": CoordinatorActivityForm}
+
+
+class CorrectionReasonForm(NoPersonalInfo, forms.Form):
+    reason = forms.CharField(label="訂正の理由", max_length=200, required=False)
+
+
+class RemoveForm(NoPersonalInfo, forms.Form):
+    reason = forms.CharField(label="削除の理由", max_length=200)
+
+
+class GapForm(NoPersonalInfo, forms.ModelForm):
     class Meta:
         model = ResourceGap
         fields = ["category", "area", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {"description": ""}
 
 
 class GapAdvanceForm(forms.Form):
     to_status = forms.ChoiceField(label="変更後の状況", choices=ResourceGapStatus.choices)
-    resource = forms.ModelChoiceField(label="新しく生まれた地域資源（開発済の場合）",
-                                      queryset=CommunityResource.objects.filter(is_active=True), required=False)  # fmt: skip
-    reason = forms.CharField(label="メモ", max_length=300, required=False)
+    resources = forms.TypedMultipleChoiceField(
+        label="この不足に応える地域資源（開発済の場合。ほかの不足への紐づけはそのまま残ります）", coerce=int, required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )  # fmt: skip
+    reason = forms.CharField(label="メモ", max_length=300, required=False, help_text=NO_PERSONAL_INFO)
 
+    def __init__(self, *args, resource_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # Rendered once per gap on the list page: the choices are read once (selectors.resource_choices_for_gaps).
+        self.fields["resources"].choices = resource_choices
+
+    def clean_resources(self):
+        ids = self.cleaned_data["resources"]
+        return list(CommunityResource.objects.filter(pk__in=ids, is_active=True)) if ids else []
+
+
+class GapLinkForm(GapAdvanceForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Rendered once per gap on the list page: evaluate the choices once, not per row.
-        self.fields["resource"].choices = list(self.fields["resource"].choices)
+        del self.fields["to_status"], self.fields["reason"]
+        self.fields["resources"].label = "この不足に応える地域資源を追加する"
+        self.fields["resources"].required = True

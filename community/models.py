@@ -1,14 +1,23 @@
 """地域づくり事業 (社会福祉法 第106条の4 第2項第3号): the register of local resources and places, their
 activities, the platforms where local actors meet, coordinators' activity, and the follow-up of
-resource gaps. Holds no personal case data; readable by all staff."""
+resource gaps. Holds no personal case data; readable by all staff.
+
+Who may change a place in the register (community/selectors.py `resource_can_change`): the staff of
+the agency that runs it (a 担当 grant with permission "change" to that agency, through jusou.access like
+every other record), the 相談支援包括化推進員 and the municipality's 地域福祉担当 (by role). Only they read
+its 内部メモ."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
-from jusou.models import Area, ResourceGap
+from jusou.models import Agency, Area, ResourceGap
+
+#: the warning each free-text field that all staff read carries (the register holds no personal data)
+NO_PERSONAL_INFO = "全職員が読みます。個人が特定できる情報（氏名・住所・病名など）は書かないでください。"
 
 
 class ResourceKind(models.TextChoices):
@@ -48,6 +57,10 @@ class CommunityResource(models.Model):
     name = models.CharField("名称", max_length=200)
     kind = models.CharField("種別", max_length=30, choices=ResourceKind.choices)
     operator = models.CharField("運営主体", max_length=200, blank=True)
+    operating_agency = models.ForeignKey(
+        Agency, verbose_name="運営する機関（この機関の職員が更新できます）", on_delete=models.PROTECT, null=True,
+        blank=True, related_name="community_resources",
+    )  # fmt: skip
     area = models.ForeignKey(Area, verbose_name="圏域", on_delete=models.PROTECT, related_name="resources")
     target = models.CharField("対象", max_length=200, blank=True)
     schedule = models.CharField("開催日時・頻度", max_length=200, blank=True)
@@ -61,13 +74,15 @@ class CommunityResource(models.Model):
     capacity = models.PositiveSmallIntegerField("受け入れ人数の上限", null=True, blank=True)
     is_partner = models.BooleanField("協力事業者", default=False)
     is_active = models.BooleanField("活動中", default=True)
-    developed_for_gap = models.ForeignKey(
-        ResourceGap, verbose_name="開発のきっかけ（不足する社会資源）", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="developed_resources",
-    )  # fmt: skip
+    inactive_reason = models.CharField("休止・終了の理由", max_length=300, blank=True)
+    # A resource may answer several gaps and a gap may be answered by several resources; linking one
+    # never unlinks another (community.services.gap_advance only adds).
+    gaps_answered = models.ManyToManyField(
+        ResourceGap, verbose_name="応えている不足する社会資源", blank=True, related_name="developed_resources"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=[gaps_answered])
 
     class Meta:
         verbose_name = "地域資源・居場所"
@@ -86,8 +101,49 @@ class CommunityResource(models.Model):
         names = dict(WEEKDAYS)
         return "・".join(names[d] for d in sorted(self.days) if d in names)
 
+    @property
+    def places_left(self) -> int | None:
+        """Capacity − active placements (None: no upper limit). Needs `active_placements`, annotated by
+        community.occupancy.with_places_left (participation counts its placements there)."""
+        if self.capacity is None:
+            return None
+        return max(self.capacity - getattr(self, "active_placements", 0), 0)
 
-class Activity(models.Model):
+    @property
+    def acceptance_label(self) -> str:
+        """What the register says about taking participants: 「受け入れ停止」 at capacity 0."""
+        if not self.accepts_participants:
+            return "受け入れなし"
+        if self.capacity is None:
+            return "受け入れ可（上限なし）"
+        if self.capacity == 0:
+            return "受け入れ停止"
+        if self.places_left == 0:
+            return f"満員（上限{self.capacity}人）"
+        return f"受け入れ可（残り{self.places_left}人／上限{self.capacity}人）"
+
+
+class CommunityResourceUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(CommunityResource, on_delete=models.CASCADE)
+
+
+class CommunityResourceGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(CommunityResource, on_delete=models.CASCADE)
+
+
+class CorrectableRecord(models.Model):
+    """A record of 地域づくり work (a session, a platform, a coordinator's entry): corrected with history
+    and removed by its author or a 相談支援包括化推進員 within community.services.CORRECTION_WINDOW."""
+
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="記録者", on_delete=models.PROTECT,
+                                    related_name="+")  # fmt: skip
+    recorded_at = models.DateTimeField("記録日時", default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class Activity(CorrectableRecord):
     """開催記録: one session of a resource."""
 
     resource = models.ForeignKey(
@@ -98,7 +154,6 @@ class Activity(models.Model):
     participant_visits = models.PositiveIntegerField("参加者数（延べ）", default=0)
     organisations = models.CharField("参加団体", max_length=300, blank=True)
     local_issues = models.TextField("気づいた地域の課題", blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     history = HistoricalRecords()
 
@@ -116,7 +171,7 @@ class Activity(models.Model):
         return f"{self.resource} {self.held_on}"
 
 
-class Platform(models.Model):
+class Platform(CorrectableRecord):
     """プラットフォーム: a meeting where local actors meet (住民, 事業者, 行政 …)."""
 
     held_on = models.DateField("開催日")
@@ -125,7 +180,6 @@ class Platform(models.Model):
     participants = models.PositiveIntegerField("参加者数", default=0)
     organisations = models.CharField("参加団体", max_length=300, blank=True)
     outcomes = models.TextField("成果・決まったこと", blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     history = HistoricalRecords()
 
@@ -146,14 +200,13 @@ class CoordinatorActivityKind(models.TextChoices):
     SUPPORT = "support", "応援する"
 
 
-class CoordinatorActivity(models.Model):
+class CoordinatorActivity(CorrectableRecord):
     """地域福祉コーディネーター・生活支援コーディネーターの活動記録."""
 
     done_on = models.DateField("日付")
     area = models.ForeignKey(Area, verbose_name="圏域", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField("種類", max_length=20, choices=CoordinatorActivityKind.choices)
     content = models.TextField("内容")
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     history = HistoricalRecords()
 

@@ -1,181 +1,327 @@
-"""Thin views for 地域づくり. The register and its records are readable by all staff."""
+"""Thin views for 地域づくり. Every staff member reads the register's public fields; who may change a
+place, record and correct is decided in community.selectors / community.services."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from community import selectors, services
 from community.forms import (
+    CORRECTION_FORMS,
     ActivityForm,
     CoordinatorActivityForm,
+    CorrectionReasonForm,
     GapAdvanceForm,
     GapForm,
+    GapLinkForm,
     PlatformForm,
+    RemoveForm,
     ResourceForm,
 )
-from community.models import CommunityResource, CoordinatorActivity, Platform, ResourceKind
+from community.models import CommunityResource, CoordinatorActivityKind, ResourceKind
 from jusou.forms import apply_service_errors
-from jusou.models import Area, ResourceGap, ResourceGapStatus, Role
+from jusou.models import Area, ResourceGap, ResourceGapStatus
 from jusou.views import post_action
 
-STAFF = {Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR}
+PAGE_SIZE = 50
 
 
-def _require_staff(request):
-    """Everyone in the programme reads the register; only 相談員 and 推進員 write to it."""
-    if not request.user.roles & STAFF:
+def _require_reader(request):
+    if not selectors.can_read(request.user):
         raise PermissionDenied("この画面を使う権限がありません。")
-    if request.method == "POST" and not _editor(request):
-        raise PermissionDenied("登録・更新は相談員または相談支援包括化推進員が行います。")
-
-
-def _editor(request) -> bool:
-    return bool(request.user.roles & {Role.WORKER, Role.COORDINATOR})
 
 
 def _save_form(request, form, save, success, then):
-    """GET/POST with a ModelForm whose cleaned data goes to a service."""
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                obj = save(form.cleaned_data)
-            except ValidationError as error:
-                apply_service_errors(form, error)
-            else:
-                messages.success(request, success)
-                return redirect(then(obj))
+    """POST of a form whose cleaned data goes to a service; None when the page is to be shown again."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            obj = save(form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, success)
+            return redirect(then(obj))
     return None
 
 
+def _recorder_form(request, form_class):
+    """The add form of a list page, for those who record; a POST from anyone else is refused."""
+    if not selectors.can_record(request.user):
+        if request.method == "POST":
+            raise PermissionDenied("記録は相談員・相談支援包括化推進員・地域福祉担当が行います。")
+        return None
+    return form_class(request.POST or None)
+
+
+def _filters(request):
+    """The 圏域 (with everything below it) and the period of a list a figure links to."""
+    area = selectors.parse_area(request.GET.get("area"))
+    return area, selectors.subtree_of(area), selectors.Period.from_query(request.GET)
+
+
+def _page(request, rows):
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
+def _with_correctable(request, rows):
+    for row in rows:
+        row.correctable = services.record_can_correct(request.user, row)
+    return rows
+
+
+# --- the register -------------------------------------------------------------------------------------
+
+
 def resource_list(request):
-    _require_staff(request)
+    _require_reader(request)
     get = request.GET
-    area = get.get("area", "")
+    area = selectors.parse_area(get.get("area"))
     filters = selectors.ResourceFilters(
         kind=get.get("kind", "") if get.get("kind", "") in ResourceKind.values else "",
-        area=int(area) if area.isdigit() else None,
+        area=area,
         accepting=get.get("accepting") == "1",
+        room=get.get("room", "") if get.get("room", "") in dict(selectors.ROOM_CHOICES) else "",
         q=get.get("q", "").strip()[:100],
     )
-    page = Paginator(selectors.resources(filters), 50).get_page(get.get("page"))
-    form = ResourceForm(request.POST or None) if _editor(request) else None
+    form = None
+    if selectors.can_record(request.user):
+        form = ResourceForm(request.POST or None, keeper=selectors.keeps_whole_register(request.user))
+    elif request.method == "POST":
+        raise PermissionDenied("地域資源の登録は相談員・相談支援包括化推進員・地域福祉担当が行います。")
     done = form and _save_form(
         request, form, lambda data: services.resource_save(acting_user=request.user, **data),
         "地域資源を登録しました。", lambda obj: reverse("community:resource_detail", args=[obj.pk]),
     )  # fmt: skip
     if done:
         return done
-    query = get.copy()
-    query.pop("page", None)
+    page, querystring = _page(request, selectors.resources(filters))
+    rows = list(page.object_list)
+    changeable = selectors.changeable_ids(request.user, rows)
+    for row in rows:
+        row.can_change = row.pk in changeable
     return render(request, "community/resource_list.html", {
-        "page": page, "filters": filters, "kinds": ResourceKind.choices, "areas": Area.objects.order_by("code"),
-        "form": form, "querystring": query.urlencode(),
+        "page": page, "rows": rows, "filters": filters, "kinds": ResourceKind.choices,
+        "rooms": selectors.ROOM_CHOICES, "areas": Area.objects.order_by("code"), "form": form,
+        "querystring": querystring,
     })  # fmt: skip
 
 
 def resource_detail(request, pk):
-    _require_staff(request)
-    resource = get_object_or_404(CommunityResource.objects.select_related("area", "developed_for_gap"), pk=pk)
-    edit_form = (
-        ResourceForm(request.POST if request.POST.get("form") == "edit" else None, instance=resource)
-        if _editor(request)
-        else None
-    )
-    activity_form = (
-        ActivityForm(request.POST if request.POST.get("form") == "activity" else None)
-        if _editor(request)
-        else None
-    )
+    _require_reader(request)
+    resource = selectors.resource_get(pk)
+    if resource is None:
+        raise Http404("地域資源が見つかりません。")
+    can_change = selectors.resource_can_change(request.user, resource)
+    which = request.POST.get("form")
+    if request.method == "POST" and not can_change:
+        raise PermissionDenied("この地域資源を更新できるのは、運営する機関の職員、相談支援包括化推進員、地域福祉担当です。")
+    edit_form = activity_form = None
+    if can_change:
+        edit_form = ResourceForm(request.POST if which == "edit" else None, instance=resource,
+                                 keeper=selectors.keeps_whole_register(request.user))  # fmt: skip
+        activity_form = ActivityForm(request.POST if which == "activity" else None)
     if request.method == "POST":
-        if request.POST.get("form") == "edit" and edit_form is not None:
+        if which == "edit":
+            # the form wrote the posted values onto `resource`: the service reloads it under a lock
             done = _save_form(
-                request,
-                edit_form,
-                lambda data: services.resource_save(acting_user=request.user, resource=resource, **data),
-                "地域資源を更新しました。",
-                lambda obj: obj_url(obj),
-            )
-        elif activity_form is not None:
-            done = _save_form(
-                request,
-                activity_form,
-                lambda data: services.activity_record(acting_user=request.user, resource=resource, **data),
-                "開催記録を追加しました。",
-                lambda obj: obj_url(resource),
-            )
+                request, edit_form,
+                lambda data: services.resource_save(acting_user=request.user, resource=CommunityResource(pk=pk), **data),
+                "地域資源を更新しました。", lambda obj: _resource_url(obj),
+            )  # fmt: skip
         else:
-            raise PermissionDenied(
-                "登録・更新は相談員または相談支援包括化推進員が行います。"
-            )  # unreachable form
+            done = _save_form(
+                request, activity_form,
+                lambda data: services.activity_record(acting_user=request.user, resource=resource, **data),
+                "開催記録を追加しました。", lambda obj: _resource_url(resource),
+            )  # fmt: skip
         if done:
             return done
+    activities = _with_correctable(request, list(resource.activities.select_related("recorded_by")[:50]))
     return render(request, "community/resource_detail.html", {
-        "resource": resource, "activities": resource.activities.select_related("recorded_by")[:50],
+        "resource": resource, "activities": activities, "can_change": can_change,
         "edit_form": edit_form, "activity_form": activity_form,
     })  # fmt: skip
 
 
-def obj_url(resource):
+def _resource_url(resource):
     return reverse("community:resource_detail", args=[resource.pk])
 
 
-def area_view(request):
-    """Resources per 圏域 (server-rendered: no external map tiles exist here)."""
-    _require_staff(request)
-    return render(
-        request,
-        "community/area_view.html",
-        {"rows": selectors.area_overview(), "kinds": ResourceKind.choices},
-    )
+# --- figures per 圏域 ----------------------------------------------------------------------------------
+
+
+def area_view(request, pk=None):
+    """One page per 圏域 (and the city): every figure rolls up the 圏域 below and links to its rows."""
+    _require_reader(request)
+    tree = selectors.AreaTree.load()
+    area = None
+    if pk is not None:
+        area = tree.areas.get(pk)
+        if area is None:
+            raise Http404("圏域が見つかりません。")
+    period = selectors.Period.from_query(request.GET)
+    return render(request, "community/area_view.html", {
+        "area": area, "period": period, "figures": selectors.area_figures(area, period, tree),
+        "ancestors": tree.ancestors(area) if area else [], "children": tree.children.get(area.pk if area else None, []),
+        "rows": selectors.area_tree_rows(period, tree) if area is None else None,
+        "area_query": f"area={area.pk}&" if area else "",
+    })  # fmt: skip
+
+
+def activity_list(request):
+    _require_reader(request)
+    area, ids, period = _filters(request)
+    rows = selectors.activities(ids, period)
+    page, querystring = _page(request, rows)
+    totals = rows.order_by().aggregate(**_sums("participants", "participant_visits"))
+    return render(request, "community/activity_list.html", {
+        "page": page, "rows": _with_correctable(request, list(page.object_list)), "area": area, "period": period,
+        "areas": Area.objects.order_by("code"), "totals": totals, "querystring": querystring,
+    })  # fmt: skip
+
+
+def _sums(*names):
+    from django.db.models import Sum
+    from django.db.models.functions import Coalesce
+
+    return {name: Coalesce(Sum(name), 0) for name in names}
 
 
 def platform_list(request):
-    _require_staff(request)
-    form = PlatformForm(request.POST or None) if _editor(request) else None
+    _require_reader(request)
+    form = _recorder_form(request, PlatformForm)
     done = form and _save_form(request, form, lambda data: services.platform_record(acting_user=request.user, **data),
                                "プラットフォームの記録を追加しました。", lambda obj: reverse("community:platform_list"))  # fmt: skip
     if done:
         return done
-    rows = Platform.objects.select_related("area").order_by("-held_on", "-pk")[:100]
-    return render(request, "community/platform_list.html", {"rows": rows, "form": form})
+    area, ids, period = _filters(request)
+    rows = selectors.platforms(ids, period if request.GET.get("from") or request.GET.get("to") else None)
+    page, querystring = _page(request, rows)
+    return render(request, "community/platform_list.html", {
+        "page": page, "rows": _with_correctable(request, list(page.object_list)), "form": form, "area": area,
+        "period": period, "areas": Area.objects.order_by("code"), "querystring": querystring,
+    })  # fmt: skip
 
 
 def coordinator_log(request):
-    _require_staff(request)
-    form = CoordinatorActivityForm(request.POST or None) if _editor(request) else None
+    _require_reader(request)
+    form = _recorder_form(request, CoordinatorActivityForm)
     done = form and _save_form(request, form,
                                lambda data: services.coordinator_activity_record(acting_user=request.user, **data),
                                "活動記録を追加しました。", lambda obj: reverse("community:coordinator_log"))  # fmt: skip
     if done:
         return done
-    rows = CoordinatorActivity.objects.select_related("area", "recorded_by").order_by("-done_on", "-pk")[:100]
-    return render(request, "community/coordinator_log.html", {"rows": rows, "form": form})
+    area, ids, period = _filters(request)
+    kind = request.GET.get("kind", "") if request.GET.get("kind", "") in CoordinatorActivityKind.values else ""
+    dated = period if request.GET.get("from") or request.GET.get("to") else None
+    page, querystring = _page(request, selectors.coordinator_log(ids, dated, kind))
+    return render(request, "community/coordinator_log.html", {
+        "page": page, "rows": _with_correctable(request, list(page.object_list)), "form": form, "area": area,
+        "period": period, "kind": kind, "kinds": CoordinatorActivityKind.choices, "areas": Area.objects.order_by("code"),
+        "querystring": querystring,
+    })  # fmt: skip
 
 
-def gap_list(request):
-    _require_staff(request)
-    status = request.GET.get("status", "")
-    form = GapForm(request.POST or None) if _editor(request) else None
-    done = form and _save_form(request, form, lambda data: services.gap_record(acting_user=request.user, **data),
-                               "不足する社会資源を記録しました。", lambda obj: reverse("community:gap_list"))  # fmt: skip
-    if done:
-        return done
-    return render(request, "community/gap_list.html", {
-        "rows": selectors.gaps(status if status in ResourceGapStatus.values else ""), "form": form,
-        "advance_form": GapAdvanceForm() if _editor(request) else None, "statuses": ResourceGapStatus.choices,
-        "status": status,
+def _correctable_record(kind: str, pk: int):
+    model = services.CORRECTABLE.get(kind)
+    if model is None:
+        raise Http404()
+    return get_object_or_404(model.objects.select_related("recorded_by"), pk=pk)
+
+
+def _record_back(kind, record):
+    if kind == "activity":
+        return _resource_url(record.resource)
+    return reverse("community:platform_list" if kind == "platform" else "community:coordinator_log")
+
+
+def record_correct(request, kind, pk):
+    """Correct a session, platform or coordinator's entry (author or 推進員, within the window)."""
+    _require_reader(request)
+    record = _correctable_record(kind, pk)
+    if not services.record_can_correct(request.user, record):
+        raise PermissionDenied(
+            f"訂正・削除できるのは、記録した職員と相談支援包括化推進員です（記録から{services.CORRECTION_WINDOW.days}日以内）。"
+        )
+    form = CORRECTION_FORMS[kind](request.POST or None, instance=record)
+    reason_form = CorrectionReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and reason_form.is_valid():
+        try:
+            services.record_correct(record=type(record)(pk=record.pk), acting_user=request.user,
+                                    reason=reason_form.cleaned_data["reason"], **form.cleaned_data)  # fmt: skip
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, "記録を訂正しました（訂正前の内容は変更履歴に残ります）。")
+            return redirect(_record_back(kind, record))
+    return render(request, "community/record_correct.html", {
+        "record": record, "kind": kind, "form": form, "reason_form": reason_form, "remove_form": RemoveForm(),
+        "back": _record_back(kind, record), "window_days": services.CORRECTION_WINDOW.days,
     })  # fmt: skip
 
 
 @require_POST
+def record_remove(request, kind, pk):
+    _require_reader(request)
+    record = _correctable_record(kind, pk)
+    back = _record_back(kind, record)
+    return post_action(request, RemoveForm(request.POST),
+                       lambda data: services.record_remove(record=record, acting_user=request.user, **data),
+                       "記録を削除しました（変更履歴には残ります）。", back)  # fmt: skip
+
+
+# --- gaps ---------------------------------------------------------------------------------------------
+
+
+def gap_list(request):
+    _require_reader(request)
+    status = request.GET.get("status", "")
+    status = status if status in ResourceGapStatus.values or status == "open" else ""
+    form = _recorder_form(request, GapForm)
+    done = form and _save_form(request, form, lambda data: services.gap_record(acting_user=request.user, **data),
+                               "不足する社会資源を記録しました。", lambda obj: reverse("community:gap_list"))  # fmt: skip
+    if done:
+        return done
+    area, ids, _ = _filters(request)
+    page, querystring = _page(request, selectors.gaps(status, ids))
+    editor = selectors.can_record(request.user)
+    choices = selectors.resource_choices_for_gaps() if editor else []
+    return render(request, "community/gap_list.html", {
+        "page": page, "rows": page.object_list, "form": form, "area": area, "areas": Area.objects.order_by("code"),
+        "advance_form": GapAdvanceForm(resource_choices=choices) if editor else None,
+        "link_form": GapLinkForm(resource_choices=choices) if editor else None,
+        "statuses": ResourceGapStatus.choices, "status": status, "querystring": querystring,
+    })  # fmt: skip
+
+
+def _gap_choices(request):
+    return selectors.resource_choices_for_gaps()
+
+
+@require_POST
 def gap_advance(request, pk):
-    _require_staff(request)
+    _require_reader(request)
     gap = get_object_or_404(ResourceGap, pk=pk)
     return post_action(
-        request, GapAdvanceForm(request.POST),
+        request, GapAdvanceForm(request.POST, resource_choices=_gap_choices(request)),
         lambda data: services.gap_advance(gap=gap, acting_user=request.user, **data),
         "状況を更新しました。", reverse("community:gap_list"),
+    )  # fmt: skip
+
+
+@require_POST
+def gap_link(request, pk):
+    _require_reader(request)
+    gap = get_object_or_404(ResourceGap, pk=pk)
+    return post_action(
+        request, GapLinkForm(request.POST, resource_choices=_gap_choices(request)),
+        lambda data: services.gap_link(gap=gap, acting_user=request.user, **data),
+        "この不足に応える地域資源を追加しました。", reverse("community:gap_list"),
     )  # fmt: skip

@@ -31,6 +31,7 @@ AGENCIES = [
     ("jiritsu-soudan", "みどり市生活自立相談センター", AgencyKind.SELF_RELIANCE, "midori"),
     ("shakyo", "みどり市社会福祉協議会", AgencyKind.SOCIAL_WELFARE_COUNCIL, "midori"),
     ("fukushi-sogo", "みどり市 福祉総合相談課", AgencyKind.MUNICIPAL_OFFICE, "midori"),
+    ("chiiki-fukushi", "みどり市 地域福祉課", AgencyKind.MUNICIPAL_OFFICE, "midori"),
     ("npo-midori-no-ie", "NPO法人みどりの家", AgencyKind.NPO_PRIVATE, "higashi"),
 ]
 
@@ -42,6 +43,7 @@ STAFF = [
     ("outsider", "小川", "翔", "npo-midori-no-ie", Role.WORKER),
     ("coord", "加藤", "由美", "fukushi-sogo", Role.COORDINATOR),
     ("supervisor", "佐々木", "誠", "fukushi-sogo", Role.SUPERVISOR),
+    ("chiiki", "森", "早苗", "chiiki-fukushi", Role.COMMUNITY_WELFARE),
     ("admin", "田中", "守", None, Role.SYSTEM_ADMIN),
 ]
 

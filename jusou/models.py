@@ -22,6 +22,9 @@ class Role(models.TextChoices):
     WORKER = "worker", "相談員"
     COORDINATOR = "coordinator", "相談支援包括化推進員"
     SUPERVISOR = "supervisor", "管理者"
+    # The municipality's 地域福祉 staff (地域福祉課 …): keep the 地域づくり register for the whole city
+    # (community/selectors.py resource_can_change); no case access comes with it.
+    COMMUNITY_WELFARE = "community_welfare", "地域福祉担当"
     SYSTEM_ADMIN = "system_admin", "システム管理者"
     # 支援会議 members from outside the agencies (民生委員, 住民 …): a meeting-only account that sees
     # nothing but the meetings it is a member of.

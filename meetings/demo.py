@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from cases.models import Case, CaseStatus
 from cases.selectors import case_get_for_user
-from jusou.models import Agency, User
+from jusou.models import Agency, Area, User
 from meetings import services
 from meetings.models import SupportMeeting
 
@@ -61,6 +61,7 @@ def load_meetings_demo() -> None:
                                             title="第1回 重層的支援会議", agencies=[houkatsu, shogai])  # fmt: skip
     services.plan_approve(conference=conference, plan=plan, acting_user=coord, notes="役割分担と目標は適切")
     services.resource_gap_record(conference=conference, plan=plan, acting_user=coord, category="居場所",
+                                 area=Area.objects.get(code="chuo"),
                                  description="中高年のひきこもり当事者が通える居場所が中央圏域にない")  # fmt: skip
 
     # 支援会議 with member_c: the ヤングケアラー case, shared without consent under 守秘義務.

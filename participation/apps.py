@@ -13,10 +13,16 @@ class ParticipationConfig(AppConfig):
         register_nav(
             "参加支援先の開拓",
             "participation:development",
-            {Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR},
+            {Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR, Role.COMMUNITY_WELFARE},
             order=55,
         )
         register_case_panel("participation/_case_panel.html", panels.case_panel, order=30)
+
+        # places left at a host (community.occupancy): capacity − the placements in force there
+        from community.occupancy import register_active_placements
+        from participation.models import active_placements
+
+        register_active_placements(active_placements)
         register_demo(demo.load_participation_demo, order=40)
 
         from jusou.registry import register_retention_cascade

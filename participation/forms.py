@@ -1,9 +1,17 @@
 from django import forms
 
+from community.forms import NoPersonalInfo
 from community.models import WEEKDAYS, ParticipationKind
 from jusou.forms import DateInput
 from jusou.models import Area
-from participation.models import FollowUpWith, HostAgreement, HostCandidate, PersonChoice, PlacementStatus
+from participation.models import (
+    CandidateOutcome,
+    FollowUpWith,
+    HostAgreement,
+    HostCandidate,
+    PersonChoice,
+    PlacementStatus,
+)
 
 
 class PlanForm(forms.Form):
@@ -46,17 +54,40 @@ class FollowUpForm(forms.Form):
     content = forms.CharField(label="内容", widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class CandidateForm(forms.ModelForm):
+class CandidateForm(NoPersonalInfo, forms.ModelForm):
+    days = forms.TypedMultipleChoiceField(label="曜日", choices=WEEKDAYS, coerce=int, required=False,
+                                          widget=forms.CheckboxSelectMultiple)  # fmt: skip
+    participation_kinds = forms.MultipleChoiceField(label="受け入れできる参加支援の種類", choices=ParticipationKind.choices,
+                                                    required=False, widget=forms.CheckboxSelectMultiple)  # fmt: skip
+
     class Meta:
         model = HostCandidate
-        fields = ["name", "kind", "area", "approached_on", "outcome", "note"]
-        widgets = {"approached_on": DateInput(), "note": forms.Textarea(attrs={"rows": 2})}
+        fields = ["name", "kind", "area", "operator", "schedule", "days", "contact", "participation_kinds",
+                  "acceptance_conditions", "capacity", "approached_on", "note"]  # fmt: skip
+        widgets = {"approached_on": DateInput(), "note": forms.Textarea(attrs={"rows": 2}),
+                   "acceptance_conditions": forms.Textarea(attrs={"rows": 2})}  # fmt: skip
+        help_texts = {"capacity": "0 にすると「受け入れ停止」。空欄は上限なし。"}
 
 
-class JoinForm(forms.Form):
-    participation_kinds = forms.MultipleChoiceField(label="受け入れできる参加支援の種類", choices=ParticipationKind.choices,
-                                                    widget=forms.CheckboxSelectMultiple)  # fmt: skip
-    acceptance_conditions = forms.CharField(
-        label="受け入れ条件", widget=forms.Textarea(attrs={"rows": 2}), required=False
-    )
-    capacity = forms.IntegerField(label="受け入れ人数の上限", min_value=0, required=False)
+class CandidateMoveForm(NoPersonalInfo, forms.Form):
+    to_outcome = forms.ChoiceField(label="結果", choices=CandidateOutcome.choices)
+    reason = forms.CharField(label="メモ", max_length=200, required=False)
+
+
+class JoinForm(CandidateForm):
+    """Joining the register: the candidate's record, prefilled, to complete or correct."""
+
+    close_gap = forms.BooleanField(label="きっかけの不足する社会資源を「開発済」にする", required=False)
+
+    class Meta(CandidateForm.Meta):
+        fields = ["name", "kind", "area", "operator", "schedule", "days", "contact", "participation_kinds",
+                  "acceptance_conditions", "capacity"]  # fmt: skip
+
+    def __init__(self, *args, candidate=None, **kwargs):
+        super().__init__(*args, instance=candidate, prefix=f"join-{candidate.pk}" if candidate else "join", **kwargs)
+        self.fields["participation_kinds"].required = True
+        if candidate is None or candidate.gap_id is None or candidate.gap.status == "developed":
+            del self.fields["close_gap"]
+        else:
+            self.fields["close_gap"].initial = True
+            self.fields["close_gap"].help_text = f"{candidate.gap.category}（{candidate.gap.area.name if candidate.gap.area else '圏域未設定'}）"

@@ -4,7 +4,7 @@ new hosts. Person-level records are read and written exactly as their case is.""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -12,7 +12,7 @@ from simple_history.models import HistoricalRecords
 from cases.models import Case
 from community.models import CommunityResource, ParticipationKind, ResourceKind
 from jusou.fieldpolicy import FieldPolicyModel
-from jusou.models import Area
+from jusou.models import Area, ResourceGap
 
 
 class ParticipationPlan(FieldPolicyModel):
@@ -107,6 +107,11 @@ PLACEMENT_TRANSITIONS = {
 ACTIVE_PLACEMENT = [PlacementStatus.ARRANGING, PlacementStatus.TRIAL, PlacementStatus.SETTLED]
 
 
+def active_placements(prefix: str = ""):
+    """The placements in force at a host, as an aggregate (community.occupancy.with_places_left)."""
+    return Count(f"{prefix}placements", filter=Q(**{f"{prefix}placements__status__in": ACTIVE_PLACEMENT}), distinct=True)
+
+
 class Placement(models.Model):
     """参加先: where the person now takes part."""
 
@@ -175,12 +180,32 @@ class CandidateOutcome(models.TextChoices):
     DECLINED = "declined", "受け入れ不可"
 
 
+# 交渉中 ⇄ 受け入れ可 ⇄ 受け入れ不可 ⇄ 交渉中: a host may change its mind either way. Once joined to the
+# register the candidate stays 受け入れ可; the register's resource is deactivated instead.
+CANDIDATE_TRANSITIONS = {
+    CandidateOutcome.NEGOTIATING: {CandidateOutcome.ACCEPTED, CandidateOutcome.DECLINED},
+    CandidateOutcome.ACCEPTED: {CandidateOutcome.NEGOTIATING, CandidateOutcome.DECLINED},
+    CandidateOutcome.DECLINED: {CandidateOutcome.NEGOTIATING, CandidateOutcome.ACCEPTED},
+}
+
+
 class HostCandidate(models.Model):
-    """参加支援先の開拓: a place approached to become a host; joins the register once it accepts."""
+    """参加支援先の開拓: a place approached to become a host; joins the register once it accepts, with
+    every field the register keeps (曜日・時間帯, 運営主体, 連絡先, 受け入れ条件, 上限). Opened from a gap,
+    its joining may close that gap. Holds no personal data: every member of staff reads it."""
 
     name = models.CharField("名称", max_length=200)
     kind = models.CharField("種別", max_length=30, choices=ResourceKind.choices)
     area = models.ForeignKey(Area, verbose_name="圏域", on_delete=models.PROTECT, related_name="+")
+    operator = models.CharField("運営主体", max_length=200, blank=True)
+    schedule = models.CharField("開催日時・時間帯", max_length=200, blank=True)
+    days = models.JSONField("曜日", default=list, blank=True)
+    contact = models.CharField("連絡先", max_length=200, blank=True)
+    participation_kinds = models.JSONField("受け入れできる参加支援の種類", default=list, blank=True)
+    acceptance_conditions = models.TextField("受け入れ条件", blank=True)
+    capacity = models.PositiveSmallIntegerField("受け入れ人数の上限", null=True, blank=True)
+    gap = models.ForeignKey(ResourceGap, verbose_name="きっかけの不足する社会資源", on_delete=models.PROTECT, null=True,
+                            blank=True, related_name="host_candidates")  # fmt: skip
     approached_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="開拓した職員", on_delete=models.PROTECT, related_name="+"
     )
@@ -198,6 +223,21 @@ class HostCandidate(models.Model):
         verbose_name = "参加支援先の開拓"
         verbose_name_plural = "参加支援先の開拓"
         ordering = ["-approached_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(outcome__in=CandidateOutcome.values), name="candidate_outcome_valid"),
+        ]
 
     def __str__(self):
         return self.name
+
+    @property
+    def day_labels(self) -> str:
+        from community.models import WEEKDAYS
+
+        names = dict(WEEKDAYS)
+        return "・".join(names[d] for d in sorted(self.days) if d in names)
+
+    def allowed_outcomes(self) -> list[str]:
+        if self.resource_id:
+            return []
+        return sorted(CANDIDATE_TRANSITIONS[self.outcome])

@@ -43,6 +43,10 @@ def plan_detail(plan: ParticipationPlan) -> dict:
 
 def development_backlog() -> dict:
     return {
-        "candidates": list(HostCandidate.objects.select_related("area", "approached_by", "resource")[:100]),
-        "gaps": list(ResourceGap.objects.exclude(status=ResourceGapStatus.DEVELOPED).select_related("area")),
+        "candidates": list(
+            HostCandidate.objects.select_related("area", "approached_by", "resource", "gap__area")[:100]
+        ),
+        "gaps": list(
+            ResourceGap.objects.exclude(status=ResourceGapStatus.DEVELOPED).select_related("area").order_by("-recorded_at")
+        ),
     }

@@ -4,16 +4,18 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 
 from cases.models import Case
 from cases.selectors import case_can_change
 from community import services as community_services
+from community.selectors import AreaTree
 from community.models import CommunityResource, ParticipationKind
-from jusou.models import User
+from community.occupancy import with_places_left
+from jusou.models import ResourceGap, ResourceGapStatus, User
 from jusou.services import save_with_history as _save
 from participation.models import (
-    ACTIVE_PLACEMENT,
+    CANDIDATE_TRANSITIONS,
     PLACEMENT_TRANSITIONS,
     CandidateOutcome,
     FollowUp,
@@ -42,13 +44,13 @@ def plan_create(*, case: Case, acting_user: User, kinds: list[str], **fields) ->
 
 
 def match_hosts(plan: ParticipationPlan, *, area=None, day: int | None = None) -> list[CommunityResource]:
-    """Active hosts that accept participants of a kind the person seeks, optionally in an area (or its
-    sub-areas) and on a weekday, and that still have room (capacity counts active placements)."""
+    """Active hosts that accept participants of a kind the person seeks, optionally in an area (and every
+    圏域 below it) and on a weekday, and that still have places left (capacity − active placements; a
+    capacity of 0 is 「受け入れ停止」 and never matches). Each carries `places_left`."""
     hosts = CommunityResource.objects.filter(is_active=True, accepts_participants=True).select_related("area")
-    hosts = hosts.annotate(active=Count("placements", filter=Q(placements__status__in=ACTIVE_PLACEMENT)))
-    hosts = hosts.filter(Q(capacity__isnull=True) | Q(capacity__gt=F("active")))
+    hosts = with_places_left(hosts).filter(Q(capacity__isnull=True) | Q(capacity__gt=F("active_placements")))
     if area is not None:
-        hosts = hosts.filter(Q(area=area) | Q(area__parent=area))
+        hosts = hosts.filter(area_id__in=AreaTree.load().subtree_ids(area.pk))
     wanted = set(plan.kinds)
     # JSON list overlap, portable across SQLite and PostgreSQL: filter in Python on a bounded set.
     out = [h for h in hosts.order_by("area__code", "name")[:500] if wanted & set(h.participation_kinds)]
@@ -120,26 +122,86 @@ def follow_up_record(
     return _save(follow_up, acting_user=acting_user)
 
 
+CANDIDATE_FIELDS = ("name", "kind", "area", "operator", "schedule", "days", "contact", "participation_kinds",
+                    "acceptance_conditions", "capacity", "approached_on", "note")  # fmt: skip
+
+
 @transaction.atomic
-def candidate_record(*, acting_user: User, **fields) -> HostCandidate:
+def candidate_record(*, acting_user: User, gap: ResourceGap | None = None, **fields) -> HostCandidate:
+    """Record a place approached to become a host. Opened from a gap not yet considered, the gap moves
+    to 検討中 (its 開拓 has begun)."""
     community_services.require_editor(acting_user)
-    return _save(
-        HostCandidate(approached_by=acting_user, **fields), acting_user=acting_user, reason="開拓の記録"
-    )
+    outcome = fields.pop("outcome", CandidateOutcome.NEGOTIATING)
+    candidate = HostCandidate(approached_by=acting_user, gap=gap, **fields)
+    candidate.outcome = outcome
+    _save(candidate, acting_user=acting_user, reason="開拓の記録")
+    if gap is not None and gap.status == ResourceGapStatus.NOTED:
+        community_services.gap_advance(gap=gap, to_status=ResourceGapStatus.CONSIDERING, acting_user=acting_user,
+                                       reason=f"参加支援先の開拓を開始（{candidate.name}）")  # fmt: skip
+    return candidate
 
 
 @transaction.atomic
-def candidate_join(*, candidate: HostCandidate, acting_user: User, participation_kinds: list[str],
-                   acceptance_conditions: str = "", capacity: int | None = None) -> CommunityResource:  # fmt: skip
-    """A candidate that accepts participants joins the community register with its conditions."""
+def candidate_update(*, candidate: HostCandidate, acting_user: User, **fields) -> HostCandidate:
+    """Correct or complete a candidate's record (the previous values stay in history)."""
+    community_services.require_editor(acting_user)
+    candidate = HostCandidate.objects.select_for_update().get(pk=candidate.pk)
+    for name, value in fields.items():
+        if name not in CANDIDATE_FIELDS:
+            raise ValidationError(f"{name} はここでは変更できません。")
+        setattr(candidate, name, value)
+    return _save(candidate, acting_user=acting_user, reason="開拓の記録の更新")
+
+
+@transaction.atomic
+def candidate_move(*, candidate: HostCandidate, acting_user: User, to_outcome: str, reason: str = "") -> HostCandidate:
+    """交渉中 ⇄ 受け入れ可 ⇄ 受け入れ不可, every way (CANDIDATE_TRANSITIONS); a joined candidate stays."""
+    community_services.require_editor(acting_user)
+    candidate = HostCandidate.objects.select_for_update().get(pk=candidate.pk)
+    if candidate.resource_id:
+        raise ValidationError("地域資源に登録した開拓先の結果は変えられません。地域資源の側で休止・終了にしてください。")
+    if to_outcome not in CANDIDATE_TRANSITIONS[candidate.outcome]:
+        raise ValidationError(
+            f"「{candidate.get_outcome_display()}」から「{CandidateOutcome(to_outcome).label}」には変更できません。"
+        )
+    candidate.outcome = to_outcome
+    label = CandidateOutcome(to_outcome).label
+    return _save(candidate, acting_user=acting_user, reason=f"{label}: {reason.strip()}" if reason.strip() else label)
+
+
+@transaction.atomic
+def candidate_join(*, candidate: HostCandidate, acting_user: User, close_gap: bool = False,
+                   **fields) -> CommunityResource:  # fmt: skip
+    """A candidate that accepts participants joins the community register with every field it holds
+    (名称, 種別, 圏域, 運営主体, 曜日・時間帯, 連絡先, 受け入れ条件・種類, 上限); `fields` given at joining
+    (the join form, prefilled from the candidate) complete or correct them on both. With `close_gap` the
+    gap it was opened from is closed as 開発済 with the new resource (others answering it stay)."""
+    community_services.require_editor(acting_user)
     candidate = HostCandidate.objects.select_for_update().get(pk=candidate.pk)
     if candidate.resource_id:
         raise ValidationError("この開拓先はすでに地域資源に登録されています。")
+    if candidate.outcome == CandidateOutcome.DECLINED:
+        raise ValidationError("受け入れ不可の開拓先は登録できません。先に結果を「交渉中」か「受け入れ可」に戻してください。")
+    for name, value in fields.items():
+        if name not in CANDIDATE_FIELDS:
+            raise ValidationError(f"{name} はここでは変更できません。")
+        setattr(candidate, name, value)
+    if not candidate.participation_kinds:
+        raise ValidationError({"participation_kinds": "受け入れできる参加支援の種類を選んでください。"})
     resource = community_services.resource_save(
-        acting_user=acting_user, name=candidate.name, kind=candidate.kind, area=candidate.area,
-        accepts_participants=True, participation_kinds=participation_kinds, acceptance_conditions=acceptance_conditions,
-        capacity=capacity, is_partner=True,
+        # run by the host itself, not by the staff member's agency: the register's keepers maintain it
+        acting_user=acting_user, reason="参加支援先の開拓から登録", operating_agency=None, name=candidate.name, kind=candidate.kind,
+        area=candidate.area, operator=candidate.operator, schedule=candidate.schedule, days=list(candidate.days),
+        contact=candidate.contact, accepts_participants=True, participation_kinds=list(candidate.participation_kinds),
+        acceptance_conditions=candidate.acceptance_conditions, capacity=candidate.capacity, is_partner=True,
     )  # fmt: skip
     candidate.outcome, candidate.resource = CandidateOutcome.ACCEPTED, resource
     _save(candidate, acting_user=acting_user, reason="地域資源に登録")
+    gap = candidate.gap
+    if close_gap and gap is not None and gap.status != ResourceGapStatus.DEVELOPED:
+        if gap.status == ResourceGapStatus.NOTED:
+            community_services.gap_advance(gap=gap, to_status=ResourceGapStatus.CONSIDERING, acting_user=acting_user,
+                                           reason="参加支援先の開拓")  # fmt: skip
+        community_services.gap_advance(gap=gap, to_status=ResourceGapStatus.DEVELOPED, acting_user=acting_user,
+                                       reason=f"参加支援先の開拓で{resource.name}が受け入れ", resources=[resource])  # fmt: skip
     return resource

@@ -14,4 +14,6 @@ urlpatterns = [
     path("participation/placements/<int:pk>/follow-up/", views.follow_up, name="follow_up"),
     path("participation/development/", views.development, name="development"),
     path("participation/candidates/<int:pk>/join/", views.candidate_join, name="candidate_join"),
+    path("participation/candidates/<int:pk>/edit/", views.candidate_edit, name="candidate_edit"),
+    path("participation/candidates/<int:pk>/move/", views.candidate_move, name="candidate_move"),
 ]

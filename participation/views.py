@@ -4,15 +4,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from cases.selectors import case_can_change, case_get_for_user
+from community import selectors as community_selectors
 from community.models import CommunityResource
 from jusou.access import read_log
 from jusou.forms import apply_service_errors
-from jusou.models import ReadLog, Role
+from jusou.models import ReadLog, ResourceGap
 from jusou.views import post_action
 from participation import selectors, services
 from participation.forms import (
     AnswerForm,
     CandidateForm,
+    CandidateMoveForm,
     FollowUpForm,
     JoinForm,
     MatchForm,
@@ -20,9 +22,7 @@ from participation.forms import (
     PlacementMoveForm,
     PlanForm,
 )
-from participation.models import HostCandidate, Placement, Proposal
-
-STAFF = {Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR}
+from participation.models import CandidateOutcome, HostCandidate, Placement, Proposal
 
 
 def plan_new(request, pk):
@@ -116,26 +116,76 @@ def follow_up(request, pk):
                        "定着支援の記録を追加しました。", placement.plan)  # fmt: skip
 
 
+def _development_gap(request):
+    """The gap a 開拓 is opened from (?gap= on the page, a hidden field in the form)."""
+    value = request.POST.get("gap") or request.GET.get("gap") or ""
+    return ResourceGap.objects.select_related("area").filter(pk=int(value)).first() if value.isdigit() else None
+
+
 def development(request):
-    """参加支援先の開拓: candidates approached, and the backlog of resource gaps."""
-    if not request.user.roles & STAFF:
+    """参加支援先の開拓: candidates approached (complete records, every status and back, joining the
+    register), and the backlog of resource gaps each of which can open a 開拓."""
+    if not community_selectors.can_read(request.user):
         raise PermissionDenied("この画面を使う権限がありません。")
-    editor = bool(request.user.roles & {Role.WORKER, Role.COORDINATOR})
-    form = CandidateForm(request.POST or None) if editor else None
+    editor = community_selectors.can_record(request.user)
+    gap = _development_gap(request)
+    initial = {"area": gap.area_id, "note": f"きっかけ: {gap.category}（{gap.source_label}）"} if gap else None
+    form = CandidateForm(request.POST or None, initial=initial, prefix="new") if editor else None
     if request.method == "POST":
         if form is None:
-            raise PermissionDenied("登録は相談員または相談支援包括化推進員が行います。")
+            raise PermissionDenied("開拓の記録は相談員・相談支援包括化推進員・地域福祉担当が行います。")
         if form.is_valid():
-            services.candidate_record(acting_user=request.user, **form.cleaned_data)
-            messages.success(request, "開拓の記録を追加しました。")
-            return redirect("participation:development")
+            try:
+                services.candidate_record(acting_user=request.user, gap=gap, **form.cleaned_data)
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, "開拓の記録を追加しました。")
+                return redirect("participation:development")
+    backlog = selectors.development_backlog()
+    candidates = []
+    for candidate in backlog["candidates"]:
+        forms = {}
+        if editor and not candidate.resource_id:
+            forms = {
+                "edit": CandidateForm(instance=candidate, prefix=f"edit-{candidate.pk}"),
+                "move": CandidateMoveForm(prefix=f"move-{candidate.pk}"),
+                "join": JoinForm(candidate=candidate) if candidate.outcome != "declined" else None,
+            }
+            forms["move"].fields["to_outcome"].choices = [
+                (value, label) for value, label in CandidateOutcome.choices if value in candidate.allowed_outcomes()
+            ]
+        candidates.append((candidate, forms))
     return render(request, "participation/development.html",
-                  {"form": form, "join_form": JoinForm() if editor else None, **selectors.development_backlog()})  # fmt: skip
+                  {"form": form, "gap": gap, "candidates": candidates, "gaps": backlog["gaps"], "editor": editor})  # fmt: skip
+
+
+def _candidate(pk):
+    return get_object_or_404(HostCandidate.objects.select_related("gap__area"), pk=pk)
+
+
+@require_POST
+def candidate_edit(request, pk):
+    candidate = _candidate(pk)
+    return post_action(request, CandidateForm(request.POST, instance=candidate, prefix=f"edit-{pk}"),
+                       lambda data: services.candidate_update(candidate=HostCandidate(pk=pk), acting_user=request.user, **data),
+                       f"{candidate.name} の記録を更新しました。", "participation:development")  # fmt: skip
+
+
+@require_POST
+def candidate_move(request, pk):
+    candidate = _candidate(pk)
+    return post_action(request, CandidateMoveForm(request.POST, prefix=f"move-{pk}"),
+                       lambda data: services.candidate_move(candidate=candidate, acting_user=request.user, **data),
+                       f"{candidate.name} の結果を更新しました。", "participation:development")  # fmt: skip
 
 
 @require_POST
 def candidate_join(request, pk):
-    candidate = get_object_or_404(HostCandidate, pk=pk)
-    return post_action(request, JoinForm(request.POST),
-                       lambda data: services.candidate_join(candidate=candidate, acting_user=request.user, **data),
-                       f"{candidate.name} を地域資源（参加支援の受け入れ先）に登録しました。", "participation:development")  # fmt: skip
+    candidate = _candidate(pk)
+    name = candidate.name
+    return post_action(request, JoinForm(request.POST, candidate=candidate),
+                       lambda data: services.candidate_join(candidate=HostCandidate(pk=pk), acting_user=request.user, **data),
+                       lambda data: f"{data.get('name') or name} を地域資源（参加支援の受け入れ先）に登録しました。"
+                       + ("きっかけの不足する社会資源を「開発済」にしました。" if data.get("close_gap") else ""),
+                       "participation:development")  # fmt: skip

@@ -75,11 +75,11 @@ def test_activity_visits_cannot_be_fewer_than_people(client, world):
     assert resource.activities.get().participant_visits == 25
 
 
-def test_area_view_counts_resources_per_area(client, world):
+def test_area_view_rolls_resources_up_the_tree(client, world):
     add(world, "子ども食堂A")
     add(world, "サロンB", kind="salon", area=world["other"])
-    rows = {row["area"].code: row for row in selectors.area_overview()}
-    assert rows["chuo-1"]["total"] == 1 and rows["higashi"]["by_kind"] == {"salon": 1}
+    rows = {row["area"].code: row for row in selectors.area_tree_rows(selectors.Period.from_query({}))}
+    assert rows["chuo"]["places"] == 1 and rows["chuo-1"]["places"] == 1 and rows["higashi"]["places"] == 1
     assert rows["chuo-1"]["depth"] == 1
     client.force_login(world["worker"])
     assert "中央一丁目町会" in client.get(reverse("community:area_view")).content.decode()
@@ -91,16 +91,16 @@ def test_resource_gap_runs_noted_considering_developed_with_the_new_resource(cli
     with pytest.raises(ValidationError, match="から「開発済」には変更できません"):
         services.gap_advance(gap=gap, to_status="developed", acting_user=world["worker"], reason="")
     services.gap_advance(gap=gap, to_status="considering", acting_user=world["worker"], reason="社協と協議")
-    with pytest.raises(ValidationError, match="新しく生まれた地域資源"):
+    with pytest.raises(ValidationError, match="この不足に応える地域資源"):
         services.gap_advance(gap=gap, to_status="developed", acting_user=world["worker"], reason="")
     new = add(world, "中高年の居場所「ひだまり」", kind="ibasho")
     client.force_login(world["worker"])
     client.post(
-        reverse("community:gap_advance", args=[gap.pk]), {"to_status": "developed", "resource": new.pk}
+        reverse("community:gap_advance", args=[gap.pk]), {"to_status": "developed", "resources": [new.pk]}
     )
     gap.refresh_from_db()
     new.refresh_from_db()
-    assert gap.status == "developed" and new.developed_for_gap == gap
+    assert gap.status == "developed" and list(new.gaps_answered.all()) == [gap]
     assert gap.history.latest().history_user == world["worker"]
     assert "ひだまり" in client.get(reverse("community:gap_list")).content.decode()
 
@@ -126,7 +126,8 @@ def test_list_queries_do_not_grow_with_rows(client, world, url, django_assert_ma
         services.coordinator_activity_record(acting_user=world["worker"], done_on=date(2026, 11, 1), area=world["small"],
                                              kind="connect", content="つなぎ")  # fmt: skip
     client.force_login(world["worker"])
-    with django_assert_max_num_queries(15):
+    # the 圏域 page counts every figure of the city and of each 圏域 (constant, see test_areas.py)
+    with django_assert_max_num_queries(20 if url == "community:area_view" else 15):
         assert client.get(reverse(url)).status_code == 200
     assert ResourceGap.objects.count() == 15
 
