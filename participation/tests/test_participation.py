@@ -108,14 +108,17 @@ def test_plan_page_queries_are_bounded(client, world, plan, hosts, django_assert
 
 def test_a_new_host_is_developed_and_joins_the_register(client, world, hosts):
     client.force_login(world.assigned)
-    client.post(reverse("participation:development"), {"name": "みどり商店街の八百屋", "kind": "work_experience",
-                                                       "area": hosts["area"].pk, "approached_on": "2026-11-01",
-                                                       "outcome": "negotiating", "note": "店主が前向き"})  # fmt: skip
+    client.post(reverse("participation:development"), {"new-name": "みどり商店街の八百屋", "new-kind": "work_experience",
+                                                       "new-area": hosts["area"].pk, "new-approached_on": "2026-11-01",
+                                                       "new-note": "店主が前向き"})  # fmt: skip
     from participation.models import HostCandidate
 
     candidate = HostCandidate.objects.get()
+    prefix = f"join-{candidate.pk}-"
     client.post(reverse("participation:candidate_join", args=[candidate.pk]),
-                {"participation_kinds": ["work_trial"], "acceptance_conditions": "午前中のみ", "capacity": 1})  # fmt: skip
+                {f"{prefix}name": candidate.name, f"{prefix}kind": "work_experience", f"{prefix}area": hosts["area"].pk,
+                 f"{prefix}participation_kinds": ["work_trial"], f"{prefix}acceptance_conditions": "午前中のみ",
+                 f"{prefix}capacity": 1})  # fmt: skip
     candidate.refresh_from_db()
     assert candidate.resource.accepts_participants and candidate.resource.is_partner
     assert candidate.outcome == "accepted"
