@@ -15,6 +15,7 @@ from jusou.statistics import (
     BY_CHOICES,
     NO_POPULATION_MESSAGE,
     PERIOD_CHOICES,
+    YEAR_MIN,
     StatisticsParams,
     can_read_statistics,
     statistics_agencies_for,
@@ -56,7 +57,9 @@ def statistics_page(request):
         },
         "period_choices": PERIOD_CHOICES,
         "by_choices": BY_CHOICES,
-        "fiscal_years": range(fiscal_year(today) + 1, fiscal_year(today) - 11, -1),
+        # every 年度 the report accepts (StatisticsParams: from YEAR_MIN), newest first; a fixed ten-year
+        # window stopped the picker at 2016 although older records (and the generator's 10 年度) reach back further
+        "fiscal_years": range(fiscal_year(today) + 1, YEAR_MIN - 1, -1),
         "agencies": statistics_agencies_for(request.user).values_list("code", "name"),
         "areas": Area.objects.order_by("code").values_list("code", "name", "level"),
         "population_missing": settings.STATISTICS_POPULATION <= 0,

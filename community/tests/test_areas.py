@@ -107,3 +107,28 @@ def test_area_pages_do_not_grow_with_the_data(client, tree, where, django_assert
     with django_assert_num_queries(len(first)):
         assert client.get(f"{url}?{PERIOD}").status_code == 200
     assert len(first) <= 20
+
+
+def test_the_statistics_export_gives_the_same_figures_per_area(tree):
+    """The 統計 report's 地域づくり section (exports and API) counts what the 圏域 page shows."""
+    from community.selectors import AreaTree, Period, area_figures
+    from community.statistics import community_statistics
+    from jusou.statistics import StatisticsScope
+
+    coordinator = staff_user(Role.COORDINATOR)
+    populate(tree, coordinator)
+    period = Period(date(2026, 4, 1), date(2027, 3, 31))
+    ids = AreaTree.load().subtree_ids(tree["chuo"].pk)
+    scope = StatisticsScope(date_from=period.date_from, date_to=period.date_to, agency_ids=None,
+                            area_ids=frozenset(ids), by="area", population=0)  # fmt: skip
+    _, tables = community_statistics(scope)
+    cells = {(t.title, r.label): r.values[0] for t in tables for r in t.rows}
+    figures = area_figures(tree["chuo"], period)
+    assert cells[("参加支援の受け入れ（現在）", "受け入れる拠点")] == figures["hosts"] == 6
+    assert cells[("参加支援の受け入れ（現在）", "うち受け入れ停止（上限0）")] == figures["hosts_stopped"] == 3
+    assert cells[("参加支援の受け入れ（現在）", "残りの受け入れ枠（人）")] == figures["places_left"] == 6
+    assert cells[("活動・プラットフォーム", "開催回数")] == figures["sessions"] == 6
+    assert cells[("活動・プラットフォーム", "参加者数（実人数の合計）")] == figures["session_people"] == 24
+    assert cells[("未開発の不足する社会資源 状況別", "合計")] == figures["gaps_open"] == 6
+    by_area = next(t for t in tables if t.title.startswith("地域づくり 中圏域別"))
+    assert by_area.columns == ["中央圏域"] and by_area.rows[0].values == [figures["places"]]
