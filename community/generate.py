@@ -139,14 +139,21 @@ class _CommunityGenerator:
                 participation_kinds=rng.sample(OFFERS[kind], min(len(OFFERS[kind]), rng.randint(1, 2))) if accepts else [],
                 acceptance_conditions="事前に見学してください" if accepts else "", capacity=rng.randint(1, 5) if accepts else None,
                 is_partner=accepts and rng.random() < 0.6, is_active=gap is not None or rng.random() < 0.9,
-                developed_for_gap_id=gap.pk if gap else None, created_at=created,
+                created_at=created,
             )  # fmt: skip
-            rows.append(stamp(resource, at=created, user=user, reason="地域資源の登録・更新"))
+            resource._answers = gap
+            rows.append(stamp(resource, at=created, user=user, reason="地域資源の登録"))
+        answers = [row._answers for row in rows]
         rows = ctx.create(CommunityResource, rows, label="地域資源・居場所")
-        self.gap_history(developed, rows)
+        # gap_advance: each developed gap is answered by the resource made for it (the many-to-many link)
+        link = CommunityResource.gaps_answered.through
+        made = {gap.pk: row for row, gap in zip(rows, answers, strict=True) if gap is not None}
+        link.objects.bulk_create([link(communityresource_id=row.pk, resourcegap_id=gap_pk) for gap_pk, row in made.items()],
+                                 batch_size=1000)  # fmt: skip
+        self.gap_history(developed, made)
         return rows
 
-    def gap_history(self, developed: list, resources: list) -> None:
+    def gap_history(self, developed: list, made: dict) -> None:
         """gap_advance: 把握 → 検討中 → 開発済 (naming the new resource); the gaps were created as they are
         now, so their earlier states are written as history."""
         ctx = self.ctx
@@ -154,7 +161,6 @@ class _CommunityGenerator:
         gaps = [
             g for g in self.ctx.store.get("gaps", []) + self.own_gaps if g.status != ResourceGapStatus.NOTED
         ]
-        made = {r.developed_for_gap_id: r for r in resources if r.developed_for_gap_id}
         for gap in gaps:
             user = gap.recorded_by_id
             considering = gap.recorded_at + timedelta(days=30)

@@ -192,17 +192,22 @@ class _ParticipationGenerator:
                     ]
                 )
             name = f"{area.name[:2]}{rng.choice(['商店街の八百屋', 'パン工房', '農園', '福祉作業所', '書店', 'カフェ'])}"
+            days = sorted(rng.sample(range(6), rng.randint(1, 3)))
+            complete = {"operator": f"{name}（店主）", "days": days, "schedule": "・".join("月火水木金土"[d] for d in days) + "曜 午前",
+                        "contact": f"{area.name[:2]}商店会 事務局", "participation_kinds": [ParticipationKind.WORK_TRIAL],
+                        "acceptance_conditions": "事前に見学してください", "capacity": rng.randint(1, 3)}  # fmt: skip
             candidate = HostCandidate(name=name, kind=kind, area_id=area.pk, approached_by_id=user.pk, approached_on=self.day(at),
-                                      outcome=outcome, note="店主が受け入れに前向き" if outcome != CandidateOutcome.DECLINED else "人手が足りず見送り")  # fmt: skip
+                                      outcome=outcome, note="店主が受け入れに前向き" if outcome != CandidateOutcome.DECLINED else "人手が足りず見送り",
+                                      **complete)  # fmt: skip
             candidate._at, candidate._user = at, user
             rows.append(candidate)
             if outcome == CandidateOutcome.ACCEPTED:
                 joined_at = min(at + timedelta(days=30), ctx.anchor - timedelta(hours=3))
+                # candidate_join: the register gets every field the candidate holds
                 resource = CommunityResource(name=name, kind=kind, area_id=area.pk, accepts_participants=True, is_partner=True,
-                                             participation_kinds=[ParticipationKind.WORK_TRIAL], capacity=rng.randint(1, 3),
-                                             created_at=joined_at)  # fmt: skip
+                                             created_at=joined_at, **complete)  # fmt: skip
                 joined.append(
-                    (candidate, stamp(resource, at=joined_at, user=user, reason="地域資源の登録・更新"))
+                    (candidate, stamp(resource, at=joined_at, user=user, reason="参加支援先の開拓から登録"))
                 )
         resources = ctx.create(CommunityResource, [r for _, r in joined], label="地域資源・居場所")
         for (candidate, _), resource in zip(joined, resources, strict=True):
