@@ -44,9 +44,15 @@ class ResourceSerializer(serializers.ModelSerializer):
     internal_notes = serializers.SerializerMethodField(
         help_text="内部メモ。この資源を更新できる職員が詳細を取得したときだけ値が入り、一覧と連携システムには null"
     )
-    operating_agency = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text="運営する機関のコード")
-    gaps_answered = serializers.PrimaryKeyRelatedField(many=True, read_only=True, help_text="応えている不足する社会資源")
-    places_left = serializers.SerializerMethodField(help_text="残りの受け入れ枠（上限 − 参加中の人数）。上限なしは null")
+    operating_agency = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text="運営する機関のコード"
+    )
+    gaps_answered = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text="応えている不足する社会資源"
+    )
+    places_left = serializers.SerializerMethodField(
+        help_text="残りの受け入れ枠（上限 − 参加中の人数）。上限なしは null"
+    )
 
     class Meta:
         model = CommunityResource
@@ -107,7 +113,9 @@ class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
 
     def visible(self, user):
         return with_places_left(
-            CommunityResource.objects.select_related("area", "operating_agency").prefetch_related("gaps_answered")
+            CommunityResource.objects.select_related("area", "operating_agency").prefetch_related(
+                "gaps_answered"
+            )
         )
 
     def retrieve(self, request, pk=None):

@@ -11,7 +11,10 @@ class CommunityConfig(AppConfig):
         from jusou.registry import register_demo, register_nav
 
         register_nav(
-            "地域資源", "community:resource_list", {Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR, Role.COMMUNITY_WELFARE}, order=50
+            "地域資源",
+            "community:resource_list",
+            {Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR, Role.COMMUNITY_WELFARE},
+            order=50,
         )
         register_demo(demo.load_community_demo, order=30)
 

@@ -20,7 +20,9 @@ class NoPersonalInfo:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             if is_free_text(field):
-                field.help_text = f"{field.help_text} {NO_PERSONAL_INFO}".strip() if field.help_text else NO_PERSONAL_INFO
+                field.help_text = (
+                    f"{field.help_text} {NO_PERSONAL_INFO}".strip() if field.help_text else NO_PERSONAL_INFO
+                )
 
 
 def is_free_text(field) -> bool:
@@ -81,7 +83,11 @@ class CoordinatorActivityForm(NoPersonalInfo, forms.ModelForm):
         widgets = {"done_on": DateInput(), "content": forms.Textarea(attrs={"rows": 2})}
 
 
-CORRECTION_FORMS = {"activity": ActivityForm, "platform": PlatformForm, "coordinator": CoordinatorActivityForm}
+CORRECTION_FORMS = {
+    "activity": ActivityForm,
+    "platform": PlatformForm,
+    "coordinator": CoordinatorActivityForm,
+}
 
 
 class CorrectionReasonForm(NoPersonalInfo, forms.Form):

@@ -65,9 +65,9 @@ def changeable_ids(user: User, resources) -> set[int]:
     if Role.WORKER not in user.roles or not ids:
         return set()
     return set(
-        CommunityResource.objects.filter(visible_q(user, CommunityResource, "change"), pk__in=ids).values_list(
-            "pk", flat=True
-        )
+        CommunityResource.objects.filter(
+            visible_q(user, CommunityResource, "change"), pk__in=ids
+        ).values_list("pk", flat=True)
     )
 
 
@@ -250,7 +250,11 @@ def gaps(status: str = "", area_ids: list[int] | None = None) -> QuerySet[Resour
 
 def resource_choices_for_gaps() -> list[tuple[int, str]]:
     """The picker for 開発済: each active resource with the gaps it already answers (two queries)."""
-    rows = CommunityResource.objects.filter(is_active=True).select_related("area").prefetch_related("gaps_answered")
+    rows = (
+        CommunityResource.objects.filter(is_active=True)
+        .select_related("area")
+        .prefetch_related("gaps_answered")
+    )
     out = []
     for resource in rows.order_by("area__code", "name", "pk"):
         answered = "、".join(gap.category for gap in resource.gaps_answered.all())
@@ -269,7 +273,9 @@ def area_figures(area: Area | None, period: Period, tree: AreaTree | None = None
     ids = None if area is None else tree.subtree_ids(area.pk)
     places = CommunityResource.objects.filter(area_q("area", ids), is_active=True)
     by_kind = {r["kind"]: r["n"] for r in places.order_by().values("kind").annotate(n=Count("pk"))}
-    hosts = list(with_places_left(places.filter(accepts_participants=True)).values("capacity", "active_placements"))
+    hosts = list(
+        with_places_left(places.filter(accepts_participants=True)).values("capacity", "active_placements")
+    )
     sessions = Activity.objects.filter(area_q("resource__area", ids), period.q("held_on")).aggregate(
         n=Count("pk"), people=Coalesce(Sum("participants"), 0), visits=Coalesce(Sum("participant_visits"), 0)
     )
@@ -280,14 +286,19 @@ def area_figures(area: Area | None, period: Period, tree: AreaTree | None = None
     }
     gap_counts = {
         r["status"]: r["n"]
-        for r in ResourceGap.objects.filter(area_q("area", ids)).order_by().values("status").annotate(n=Count("pk"))
+        for r in ResourceGap.objects.filter(area_q("area", ids))
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
     }
     limited = [h for h in hosts if h["capacity"] is not None]
     return {
         "places": sum(by_kind.values()),
         "by_kind": [(kind, label, by_kind.get(kind, 0)) for kind, label in ResourceKind.choices],
         "hosts": len(hosts),
-        "hosts_open": sum(1 for h in hosts if h["capacity"] is None or h["capacity"] > h["active_placements"]),
+        "hosts_open": sum(
+            1 for h in hosts if h["capacity"] is None or h["capacity"] > h["active_placements"]
+        ),
         "hosts_full": sum(1 for h in limited if 0 < h["capacity"] <= h["active_placements"]),
         "hosts_stopped": sum(1 for h in limited if h["capacity"] == 0),
         "hosts_unlimited": len(hosts) - len(limited),

@@ -101,7 +101,9 @@ def resource_save(
     return resource
 
 
-def _operator_grant_sync(resource: CommunityResource, previous_agency_id: int | None, *, acting_user: User) -> None:
+def _operator_grant_sync(
+    resource: CommunityResource, previous_agency_id: int | None, *, acting_user: User
+) -> None:
     """The 運営する機関 holds the "change" grant on its place (jusou.access, as every record's writers do)."""
     if previous_agency_id is not None:
         access.access_revoke_for(obj=resource, acting_user=acting_user, reason="運営する機関の変更",
@@ -135,7 +137,9 @@ def coordinator_activity_record(*, acting_user: User, **fields) -> CoordinatorAc
 def record_can_correct(user: User, record) -> bool:
     """Its author or a 相談支援包括化推進員, within CORRECTION_WINDOW of recording."""
     mine = record.recorded_by_id == user.pk and selectors.can_record(user)
-    return (mine or user.has_role(Role.COORDINATOR)) and timezone.now() - record.recorded_at <= CORRECTION_WINDOW
+    return (
+        mine or user.has_role(Role.COORDINATOR)
+    ) and timezone.now() - record.recorded_at <= CORRECTION_WINDOW
 
 
 def _require_correctable(user: User, record) -> None:
@@ -158,7 +162,9 @@ def record_correct(*, record, acting_user: User, reason: str = "", **fields):
         if name in FIXED_FIELDS:
             raise ValidationError(f"{name} は訂正できません。")
         setattr(record, name, value)
-    return _save(record, acting_user=acting_user, reason=f"訂正: {reason.strip()}" if reason.strip() else "訂正")
+    return _save(
+        record, acting_user=acting_user, reason=f"訂正: {reason.strip()}" if reason.strip() else "訂正"
+    )
 
 
 @transaction.atomic
@@ -217,7 +223,9 @@ def gap_advance(
     answering = [*resources, *([resource] if resource is not None else [])]
     if to_status == ResourceGapStatus.DEVELOPED:
         if not answering:
-            raise ValidationError({"resources": "開発済にするには、この不足に応える地域資源を選んでください。"})
+            raise ValidationError(
+                {"resources": "開発済にするには、この不足に応える地域資源を選んでください。"}
+            )
         for each in answering:
             _link(each, [gap], acting_user=acting_user)
     gap.status = to_status

@@ -46,7 +46,9 @@ def community_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
     limited = [h for h in hosts if h["capacity"] is not None]
     gaps = {
         row["status"]: row["n"]
-        for row in ResourceGap.objects.filter(scope.areas("area"), status__in=OPEN_GAP_STATUSES, recorded_at__lt=scope.end)
+        for row in ResourceGap.objects.filter(
+            scope.areas("area"), status__in=OPEN_GAP_STATUSES, recorded_at__lt=scope.end
+        )
         .order_by()
         .values("status")
         .annotate(n=Count("pk"))
@@ -90,7 +92,10 @@ def community_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
                 Row("受け入れる拠点", [len(hosts)]),
                 Row("うち受け入れ停止（上限0）", [sum(1 for h in limited if h["capacity"] == 0)]),
                 Row("うち満員", [sum(1 for h in limited if 0 < h["capacity"] <= h["active_placements"])]),
-                Row("残りの受け入れ枠（人）", [sum(max(h["capacity"] - h["active_placements"], 0) for h in limited)]),
+                Row(
+                    "残りの受け入れ枠（人）",
+                    [sum(max(h["capacity"] - h["active_placements"], 0) for h in limited)],
+                ),
             ],
             note="残りの受け入れ枠は、上限のある拠点の「上限 − 参加中の人数」の合計です（上限なしの拠点は含みません）。"
             + scope_note,
@@ -111,7 +116,10 @@ def community_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
             ],
             note="参加団体数は、記録の「参加団体」欄に「、」区切りで書かれた団体名の延べ数です。"
             + scope_note,
-            relations=[at_most(["開催のあった拠点数"], "開催回数"), at_most(["参加者数（実人数の合計）"], "参加者数（延べ）")],
+            relations=[
+                at_most(["開催のあった拠点数"], "開催回数"),
+                at_most(["参加者数（実人数の合計）"], "参加者数（延べ）"),
+            ],
         ),
         count_table("コーディネーターの活動 種類別", "件数", CoordinatorActivityKind.choices, coordinator),
         count_table(
@@ -153,9 +161,13 @@ def _by_middle_area(scope: StatisticsScope) -> Table:
         Activity.objects.filter(scope.during_days("held_on"), scope.areas("resource__area")),
         "resource__area_id", n=Count("pk"), visits=Coalesce(Sum("participant_visits"), 0),
     )  # fmt: skip
-    platforms = grouped(Platform.objects.filter(scope.during_days("held_on"), scope.areas("area")), "area_id", n=Count("pk"))
+    platforms = grouped(
+        Platform.objects.filter(scope.during_days("held_on"), scope.areas("area")), "area_id", n=Count("pk")
+    )
     coordinator = grouped(
-        CoordinatorActivity.objects.filter(scope.during_days("done_on"), scope.areas("area")), "area_id", n=Count("pk")
+        CoordinatorActivity.objects.filter(scope.during_days("done_on"), scope.areas("area")),
+        "area_id",
+        n=Count("pk"),
     )
     gaps = grouped(
         ResourceGap.objects.filter(scope.areas("area"), status__in=OPEN_GAP_STATUSES, recorded_at__lt=scope.end),

@@ -121,7 +121,9 @@ def resource_detail(request, pk):
     can_change = selectors.resource_can_change(request.user, resource)
     which = request.POST.get("form")
     if request.method == "POST" and not can_change:
-        raise PermissionDenied("この地域資源を更新できるのは、運営する機関の職員、相談支援包括化推進員、地域福祉担当です。")
+        raise PermissionDenied(
+            "この地域資源を更新できるのは、運営する機関の職員、相談支援包括化推進員、地域福祉担当です。"
+        )
     edit_form = activity_form = None
     if can_change:
         edit_form = ResourceForm(request.POST if which == "edit" else None, instance=resource,
@@ -219,7 +221,9 @@ def coordinator_log(request):
     if done:
         return done
     area, ids, period = _filters(request)
-    kind = request.GET.get("kind", "") if request.GET.get("kind", "") in CoordinatorActivityKind.values else ""
+    kind = (
+        request.GET.get("kind", "") if request.GET.get("kind", "") in CoordinatorActivityKind.values else ""
+    )
     dated = period if request.GET.get("from") or request.GET.get("to") else None
     page, querystring = _page(request, selectors.coordinator_log(ids, dated, kind))
     return render(request, "community/coordinator_log.html", {

@@ -84,10 +84,14 @@ class JoinForm(CandidateForm):
                   "acceptance_conditions", "capacity"]  # fmt: skip
 
     def __init__(self, *args, candidate=None, **kwargs):
-        super().__init__(*args, instance=candidate, prefix=f"join-{candidate.pk}" if candidate else "join", **kwargs)
+        super().__init__(
+            *args, instance=candidate, prefix=f"join-{candidate.pk}" if candidate else "join", **kwargs
+        )
         self.fields["participation_kinds"].required = True
         if candidate is None or candidate.gap_id is None or candidate.gap.status == "developed":
             del self.fields["close_gap"]
         else:
             self.fields["close_gap"].initial = True
-            self.fields["close_gap"].help_text = f"{candidate.gap.category}（{candidate.gap.area.name if candidate.gap.area else '圏域未設定'}）"
+            self.fields[
+                "close_gap"
+            ].help_text = f"{candidate.gap.category}（{candidate.gap.area.name if candidate.gap.area else '圏域未設定'}）"

@@ -109,7 +109,11 @@ ACTIVE_PLACEMENT = [PlacementStatus.ARRANGING, PlacementStatus.TRIAL, PlacementS
 
 def active_placements(prefix: str = ""):
     """The placements in force at a host, as an aggregate (community.occupancy.with_places_left)."""
-    return Count(f"{prefix}placements", filter=Q(**{f"{prefix}placements__status__in": ACTIVE_PLACEMENT}), distinct=True)
+    return Count(
+        f"{prefix}placements",
+        filter=Q(**{f"{prefix}placements__status__in": ACTIVE_PLACEMENT}),
+        distinct=True,
+    )
 
 
 class Placement(models.Model):
@@ -224,7 +228,9 @@ class HostCandidate(models.Model):
         verbose_name_plural = "参加支援先の開拓"
         ordering = ["-approached_on", "-pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(outcome__in=CandidateOutcome.values), name="candidate_outcome_valid"),
+            models.CheckConstraint(
+                condition=Q(outcome__in=CandidateOutcome.values), name="candidate_outcome_valid"
+            ),
         ]
 
     def __str__(self):

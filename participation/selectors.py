@@ -47,6 +47,8 @@ def development_backlog() -> dict:
             HostCandidate.objects.select_related("area", "approached_by", "resource", "gap__area")[:100]
         ),
         "gaps": list(
-            ResourceGap.objects.exclude(status=ResourceGapStatus.DEVELOPED).select_related("area").order_by("-recorded_at")
+            ResourceGap.objects.exclude(status=ResourceGapStatus.DEVELOPED)
+            .select_related("area")
+            .order_by("-recorded_at")
         ),
     }

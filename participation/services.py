@@ -9,9 +9,9 @@ from django.db.models import F, Q
 from cases.models import Case
 from cases.selectors import case_can_change
 from community import services as community_services
-from community.selectors import AreaTree
 from community.models import CommunityResource, ParticipationKind
 from community.occupancy import with_places_left
+from community.selectors import AreaTree
 from jusou.models import ResourceGap, ResourceGapStatus, User
 from jusou.services import save_with_history as _save
 from participation.models import (
@@ -154,19 +154,25 @@ def candidate_update(*, candidate: HostCandidate, acting_user: User, **fields) -
 
 
 @transaction.atomic
-def candidate_move(*, candidate: HostCandidate, acting_user: User, to_outcome: str, reason: str = "") -> HostCandidate:
+def candidate_move(
+    *, candidate: HostCandidate, acting_user: User, to_outcome: str, reason: str = ""
+) -> HostCandidate:
     """交渉中 ⇄ 受け入れ可 ⇄ 受け入れ不可, every way (CANDIDATE_TRANSITIONS); a joined candidate stays."""
     community_services.require_editor(acting_user)
     candidate = HostCandidate.objects.select_for_update().get(pk=candidate.pk)
     if candidate.resource_id:
-        raise ValidationError("地域資源に登録した開拓先の結果は変えられません。地域資源の側で休止・終了にしてください。")
+        raise ValidationError(
+            "地域資源に登録した開拓先の結果は変えられません。地域資源の側で休止・終了にしてください。"
+        )
     if to_outcome not in CANDIDATE_TRANSITIONS[candidate.outcome]:
         raise ValidationError(
             f"「{candidate.get_outcome_display()}」から「{CandidateOutcome(to_outcome).label}」には変更できません。"
         )
     candidate.outcome = to_outcome
     label = CandidateOutcome(to_outcome).label
-    return _save(candidate, acting_user=acting_user, reason=f"{label}: {reason.strip()}" if reason.strip() else label)
+    return _save(
+        candidate, acting_user=acting_user, reason=f"{label}: {reason.strip()}" if reason.strip() else label
+    )
 
 
 @transaction.atomic
@@ -181,7 +187,9 @@ def candidate_join(*, candidate: HostCandidate, acting_user: User, close_gap: bo
     if candidate.resource_id:
         raise ValidationError("この開拓先はすでに地域資源に登録されています。")
     if candidate.outcome == CandidateOutcome.DECLINED:
-        raise ValidationError("受け入れ不可の開拓先は登録できません。先に結果を「交渉中」か「受け入れ可」に戻してください。")
+        raise ValidationError(
+            "受け入れ不可の開拓先は登録できません。先に結果を「交渉中」か「受け入れ可」に戻してください。"
+        )
     for name, value in fields.items():
         if name not in CANDIDATE_FIELDS:
             raise ValidationError(f"{name} はここでは変更できません。")

@@ -119,7 +119,9 @@ def follow_up(request, pk):
 def _development_gap(request):
     """The gap a 開拓 is opened from (?gap= on the page, a hidden field in the form)."""
     value = request.POST.get("gap") or request.GET.get("gap") or ""
-    return ResourceGap.objects.select_related("area").filter(pk=int(value)).first() if value.isdigit() else None
+    return (
+        ResourceGap.objects.select_related("area").filter(pk=int(value)).first() if value.isdigit() else None
+    )
 
 
 def development(request):
@@ -129,7 +131,9 @@ def development(request):
         raise PermissionDenied("この画面を使う権限がありません。")
     editor = community_selectors.can_record(request.user)
     gap = _development_gap(request)
-    initial = {"area": gap.area_id, "note": f"きっかけ: {gap.category}（{gap.source_label}）"} if gap else None
+    initial = (
+        {"area": gap.area_id, "note": f"きっかけ: {gap.category}（{gap.source_label}）"} if gap else None
+    )
     form = CandidateForm(request.POST or None, initial=initial, prefix="new") if editor else None
     if request.method == "POST":
         if form is None:
@@ -153,7 +157,9 @@ def development(request):
                 "join": JoinForm(candidate=candidate) if candidate.outcome != "declined" else None,
             }
             forms["move"].fields["to_outcome"].choices = [
-                (value, label) for value, label in CandidateOutcome.choices if value in candidate.allowed_outcomes()
+                (value, label)
+                for value, label in CandidateOutcome.choices
+                if value in candidate.allowed_outcomes()
             ]
         candidates.append((candidate, forms))
     return render(request, "participation/development.html",

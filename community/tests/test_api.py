@@ -57,7 +57,9 @@ def _url(resource):
     ("name", "reads_notes"),
     [("worker", True), ("colleague", True), ("coordinator", True), ("other_worker", False), ("supervisor", False)],
 )  # fmt: skip
-def test_all_staff_read_the_public_fields_and_the_internal_notes_only_who_may_change_the_place(world, name, reads_notes):
+def test_all_staff_read_the_public_fields_and_the_internal_notes_only_who_may_change_the_place(
+    world, name, reads_notes
+):
     """The 運営する機関's staff (worker, colleague) and the 推進員 read the 内部メモ in the detail; another
     agency's worker and the supervisor read the public fields only; nobody reads it in a list."""
     api = api_as(world[name])

@@ -38,7 +38,9 @@ def populate(tree, user, scale=1):
                                              accepts_participants=True, participation_kinds=["volunteer"], capacity=2)  # fmt: skip
             services.resource_save(acting_user=user, name=f"{code}サロン{i}", kind="salon", area=area,
                                    accepts_participants=True, participation_kinds=["ibasho"], capacity=0)  # fmt: skip
-            services.resource_save(acting_user=user, name=f"{code}休止{i}", kind="salon", area=area, is_active=False)
+            services.resource_save(
+                acting_user=user, name=f"{code}休止{i}", kind="salon", area=area, is_active=False
+            )
             for held in (date(2026, 5, 1), date(2026, 6, 1), date(2025, 6, 1)):
                 services.activity_record(acting_user=user, resource=shokudo, held_on=held, participants=4,
                                          participant_visits=6)  # fmt: skip
@@ -49,7 +51,9 @@ def populate(tree, user, scale=1):
             services.coordinator_activity_record(acting_user=user, done_on=date(2026, 8, 2), area=area, kind="gather",
                                                  content="集めた")  # fmt: skip
             noted = services.gap_record(acting_user=user, category="居場所", description="不足", area=area)
-            considering = services.gap_record(acting_user=user, category="移動", description="不足", area=area)
+            considering = services.gap_record(
+                acting_user=user, category="移動", description="不足", area=area
+            )
             services.gap_advance(gap=considering, to_status="considering", acting_user=user)
             assert noted.status == "noted"
 
@@ -71,7 +75,11 @@ def test_each_figure_equals_the_rows_it_links_to(client, tree, where):
     coordinator = staff_user(Role.COORDINATOR)
     populate(tree, coordinator)
     client.force_login(coordinator)
-    url = reverse("community:area_view") if where is None else reverse("community:area_detail", args=[tree[where].pk])
+    url = (
+        reverse("community:area_view")
+        if where is None
+        else reverse("community:area_detail", args=[tree[where].pk])
+    )
     html = client.get(f"{url}?{PERIOD}").content.decode()
     links = figure_links(html)
     assert {name for name, _, _ in links} >= {"places", "hosts", "hosts-open", "hosts-stopped", "sessions", "platforms",
@@ -81,7 +89,11 @@ def test_each_figure_equals_the_rows_it_links_to(client, tree, where):
     # the roll-up itself: the city holds all five 圏域, 中央圏域 itself and its two 町会, a 小圏域 only itself
     levels = {None: 5, "city": 5, "chuo": 3, "chuo-1": 1, "higashi": 1}[where]
     counts = {name: shown for name, _, shown in links}
-    assert counts["places"] == 2 * levels and counts["hosts-stopped"] == levels and counts["hosts-open"] == levels
+    assert (
+        counts["places"] == 2 * levels
+        and counts["hosts-stopped"] == levels
+        and counts["hosts-open"] == levels
+    )
     assert counts["sessions"] == 2 * levels  # the session of 2025年度 is outside the period
     assert counts["coordinator"] == 2 * levels and counts["gaps"] == 2 * levels
 
@@ -90,7 +102,9 @@ def test_the_city_shows_every_area_with_its_subtree_totals(client, tree):
     coordinator = staff_user(Role.COORDINATOR)
     populate(tree, coordinator)
     client.force_login(coordinator)
-    rows = {r["area"].code: r for r in client.get(f"{reverse('community:area_view')}?{PERIOD}").context["rows"]}
+    rows = {
+        r["area"].code: r for r in client.get(f"{reverse('community:area_view')}?{PERIOD}").context["rows"]
+    }
     assert [rows[c]["places"] for c in ("midori", "chuo", "chuo-1", "higashi")] == [10, 6, 2, 2]
     assert rows["midori"]["depth"] == 0 and rows["chuo-1"]["depth"] == 2
 
@@ -99,7 +113,11 @@ def test_the_city_shows_every_area_with_its_subtree_totals(client, tree):
 def test_area_pages_do_not_grow_with_the_data(client, tree, where, django_assert_num_queries):
     coordinator = staff_user(Role.COORDINATOR)
     client.force_login(coordinator)
-    url = reverse("community:area_view") if where is None else reverse("community:area_detail", args=[tree[where].pk])
+    url = (
+        reverse("community:area_view")
+        if where is None
+        else reverse("community:area_detail", args=[tree[where].pk])
+    )
     populate(tree, coordinator)
     with CaptureQueriesContext(connection) as first:
         assert client.get(f"{url}?{PERIOD}").status_code == 200

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.django_db
 def world():
     area = AreaFactory(code="chuo", name="中央圏域")
     author = staff_user(Role.WORKER, username="author")
-    place = services.resource_save(acting_user=author, name="みどり子ども食堂", kind="kodomo_shokudo", area=area)
+    place = services.resource_save(
+        acting_user=author, name="みどり子ども食堂", kind="kodomo_shokudo", area=area
+    )
     return {
         "area": area, "author": author, "place": place,
         "colleague": staff_user(Role.WORKER, author.agencies[0], username="colleague"),
@@ -44,7 +46,11 @@ def records(world):
     }  # fmt: skip
 
 
-CHANGES = {"activity": {"participants": 21}, "platform": {"participants": 13}, "coordinator": {"content": "つないだ（訂正）"}}
+CHANGES = {
+    "activity": {"participants": 21},
+    "platform": {"participants": 13},
+    "coordinator": {"content": "つないだ（訂正）"},
+}
 
 
 @pytest.mark.parametrize("kind", CHANGES)
@@ -97,7 +103,9 @@ def test_correcting_on_the_page(client, world):
     assert url in html
     response = client.post(url, {"held_on": "2026-11-01", "participants": 5, "participant_visits": 3})
     assert "延べ人数は実人数以上にしてください。" in response.content.decode()
-    response = client.post(url, {"held_on": "2026-11-02", "participants": 22, "participant_visits": 30, "reason": "日付の誤り"})
+    response = client.post(
+        url, {"held_on": "2026-11-02", "participants": 22, "participant_visits": 30, "reason": "日付の誤り"}
+    )
     assert response.status_code == 302
     activity.refresh_from_db()
     assert (activity.held_on, activity.participants) == (date(2026, 11, 2), 22)

@@ -15,7 +15,13 @@ from jusou.tests.factories import AgencyFactory, AreaFactory, staff_user
 pytestmark = pytest.mark.django_db
 
 NOTE = "代表者の体調に配慮（職員のみ）"
-ALLOWED = {"own_staff": True, "coordinator": True, "community_welfare": True, "npo_worker": False, "supervisor": False}
+ALLOWED = {
+    "own_staff": True,
+    "coordinator": True,
+    "community_welfare": True,
+    "npo_worker": False,
+    "supervisor": False,
+}
 
 
 @pytest.fixture
@@ -57,11 +63,15 @@ def test_deactivating_a_place_needs_the_right_and_a_reason(world, persona):
     place = world["place"]
     if not ALLOWED[persona]:
         with pytest.raises(PermissionDenied):
-            services.resource_save(acting_user=world[persona], resource=place, is_active=False, inactive_reason="閉所")
+            services.resource_save(
+                acting_user=world[persona], resource=place, is_active=False, inactive_reason="閉所"
+            )
         return
     with pytest.raises(ValidationError, match="休止・終了にする理由"):
         services.resource_save(acting_user=world[persona], resource=place, is_active=False)
-    services.resource_save(acting_user=world[persona], resource=place, is_active=False, inactive_reason="会場の閉鎖")
+    services.resource_save(
+        acting_user=world[persona], resource=place, is_active=False, inactive_reason="会場の閉鎖"
+    )
     place.refresh_from_db()
     latest = place.history.latest()
     assert not place.is_active and place.inactive_reason == "会場の閉鎖"
@@ -81,8 +91,14 @@ def test_the_internal_notes_show_to_those_who_may_change_the_place(client, world
 
 def test_the_operating_agency_holds_a_change_grant_and_loses_it_when_another_runs_the_place(world):
     place = world["place"]
-    assert AccessGrant.objects.valid().filter(object_id=place.pk, agency=world["runs_it"], permission="change").exists()
-    services.resource_save(acting_user=world["community_welfare"], resource=place, operating_agency=world["npo"])
+    assert (
+        AccessGrant.objects.valid()
+        .filter(object_id=place.pk, agency=world["runs_it"], permission="change")
+        .exists()
+    )
+    services.resource_save(
+        acting_user=world["community_welfare"], resource=place, operating_agency=world["npo"]
+    )
     for name, user in (("own_staff", world["own_staff"]), ("npo_worker", world["npo_worker"])):
         user = type(user).objects.get(pk=user.pk)  # memberships and perms are cached on the user
         assert selectors.resource_can_change(user, place) is (name == "npo_worker")
@@ -90,20 +106,26 @@ def test_the_operating_agency_holds_a_change_grant_and_loses_it_when_another_run
 
 def test_only_a_keeper_of_the_register_changes_who_runs_a_place(world):
     with pytest.raises(ValidationError, match="運営する機関を変えられるのは"):
-        services.resource_save(acting_user=world["own_staff"], resource=world["place"], operating_agency=world["npo"])
+        services.resource_save(
+            acting_user=world["own_staff"], resource=world["place"], operating_agency=world["npo"]
+        )
     with pytest.raises(ValidationError, match="運営する機関を変えられるのは"):
         services.resource_save(acting_user=world["npo_worker"], name="x", kind="salon", area=world["area"],
                                operating_agency=world["runs_it"])  # fmt: skip
 
 
 def test_a_worker_registers_a_place_for_their_own_agency_and_may_keep_it(world):
-    mine = services.resource_save(acting_user=world["npo_worker"], name="西まちかど学習室", kind="ibasho", area=world["area"])
+    mine = services.resource_save(
+        acting_user=world["npo_worker"], name="西まちかど学習室", kind="ibasho", area=world["area"]
+    )
     assert mine.operating_agency == world["npo"]
     assert selectors.resource_can_change(world["npo_worker"], mine)
     assert not selectors.resource_can_change(world["own_staff"], mine)
 
 
-def test_the_list_marks_the_places_a_worker_may_change_in_one_query(client, world, django_assert_max_num_queries):
+def test_the_list_marks_the_places_a_worker_may_change_in_one_query(
+    client, world, django_assert_max_num_queries
+):
     for i in range(10):
         services.resource_save(acting_user=world["coordinator"], name=f"サロン{i}", kind="salon", area=world["area"],
                                operating_agency=world["npo"] if i % 2 else None)  # fmt: skip

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from community import services as community_services
-from community.selectors import ResourceFilters, resources
 from community.models import CommunityResource
+from community.selectors import ResourceFilters, resources
 from participation import services
 from participation.models import HostCandidate, PlacementStatus
 
@@ -30,10 +30,16 @@ def host(world, area, capacity, name="みどり商店", days=(0,)):
 
 def place(world, plan, resource, status=PlacementStatus.ARRANGING):
     proposal = services.proposal_record(plan=plan, host=resource, acting_user=world.assigned)
-    services.proposal_answer(proposal=proposal, acting_user=world.assigned, person_choice="wants", host_agreement="agreed")
-    placement = services.placement_start(proposal=proposal, acting_user=world.assigned, starts_on=timezone.localdate())
+    services.proposal_answer(
+        proposal=proposal, acting_user=world.assigned, person_choice="wants", host_agreement="agreed"
+    )
+    placement = services.placement_start(
+        proposal=proposal, acting_user=world.assigned, starts_on=timezone.localdate()
+    )
     if status == PlacementStatus.ENDED:
-        services.placement_move(placement=placement, acting_user=world.assigned, to_status="ended", reason="転居")
+        services.placement_move(
+            placement=placement, acting_user=world.assigned, to_status="ended", reason="転居"
+        )
     return placement
 
 
@@ -48,7 +54,9 @@ def listed(resource):
     (0, 0, 0, "受け入れ停止", False),
     (None, 2, None, "受け入れ可（上限なし）", True),
 ])  # fmt: skip
-def test_places_left_with_none_one_and_capacity_placements(world, plan, capacity, placed, left, label, matched):
+def test_places_left_with_none_one_and_capacity_placements(
+    world, plan, capacity, placed, left, label, matched
+):
     from jusou.tests.factories import AreaFactory
 
     resource = host(world, AreaFactory(code="chuo"), capacity=2 if capacity == 0 else capacity)
@@ -93,8 +101,12 @@ def test_two_gaps_answered_by_one_resource_stay_linked(client, world):
 
     area = AreaFactory(code="chuo")
     user = world.coordinator
-    first = community_services.gap_record(acting_user=user, category="居場所", description="昼の居場所", area=area)
-    second = community_services.gap_record(acting_user=user, category="就労体験先", description="短時間の体験", area=area)
+    first = community_services.gap_record(
+        acting_user=user, category="居場所", description="昼の居場所", area=area
+    )
+    second = community_services.gap_record(
+        acting_user=user, category="就労体験先", description="短時間の体験", area=area
+    )
     resource = host(world, area, capacity=2)
     for gap in (first, second):
         community_services.gap_advance(gap=gap, to_status="considering", acting_user=user)
@@ -103,7 +115,10 @@ def test_two_gaps_answered_by_one_resource_stay_linked(client, world):
     # the picker names what each resource already answers
     html = client.get(reverse("community:gap_list")).content.decode()
     assert "すでに応えている不足: 居場所" in html
-    client.post(reverse("community:gap_advance", args=[second.pk]), {"to_status": "developed", "resources": [resource.pk]})
+    client.post(
+        reverse("community:gap_advance", args=[second.pk]),
+        {"to_status": "developed", "resources": [resource.pk]},
+    )
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.status == second.status == "developed"
@@ -160,19 +175,31 @@ def test_candidates_move_through_every_status_and_back(world):
     candidate = services.candidate_record(acting_user=world.assigned, name="みどり農園", kind="work_experience",
                                           area=AreaFactory(code="chuo"), approached_on=timezone.localdate())  # fmt: skip
     for to in ("declined", "negotiating", "accepted", "declined", "accepted", "negotiating"):
-        candidate = services.candidate_move(candidate=candidate, acting_user=world.assigned, to_outcome=to, reason="")
+        candidate = services.candidate_move(
+            candidate=candidate, acting_user=world.assigned, to_outcome=to, reason=""
+        )
         assert candidate.outcome == to
     with pytest.raises(ValidationError, match="「交渉中」から「交渉中」"):
         services.candidate_move(candidate=candidate, acting_user=world.assigned, to_outcome="negotiating")
-    assert [h.outcome for h in candidate.history.order_by("history_id")][-3:] == ["declined", "accepted", "negotiating"]
-    services.candidate_update(candidate=candidate, acting_user=world.assigned, note="条件を相談中", capacity=2)
+    assert [h.outcome for h in candidate.history.order_by("history_id")][-3:] == [
+        "declined",
+        "accepted",
+        "negotiating",
+    ]
+    services.candidate_update(
+        candidate=candidate, acting_user=world.assigned, note="条件を相談中", capacity=2
+    )
     candidate.refresh_from_db()
     assert candidate.note == "条件を相談中" and candidate.capacity == 2
     services.candidate_move(candidate=candidate, acting_user=world.assigned, to_outcome="declined")
     with pytest.raises(ValidationError, match="受け入れ不可の開拓先は登録できません"):
-        services.candidate_join(candidate=candidate, acting_user=world.assigned, participation_kinds=["work_trial"])
+        services.candidate_join(
+            candidate=candidate, acting_user=world.assigned, participation_kinds=["work_trial"]
+        )
     services.candidate_move(candidate=candidate, acting_user=world.assigned, to_outcome="negotiating")
-    services.candidate_join(candidate=candidate, acting_user=world.assigned, participation_kinds=["work_trial"])
+    services.candidate_join(
+        candidate=candidate, acting_user=world.assigned, participation_kinds=["work_trial"]
+    )
     with pytest.raises(ValidationError, match="結果は変えられません"):
         services.candidate_move(candidate=candidate, acting_user=world.assigned, to_outcome="declined")
     assert CommunityResource.objects.get(name="みどり農園").capacity == 2

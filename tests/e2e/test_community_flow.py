@@ -68,7 +68,12 @@ def test_coordinator_records_corrects_develops_and_matches(page, live_server, pe
     host = CommunityResource.objects.get(name="中央青果店")
     gap.refresh_from_db()
     assert gap.status == "developed" and list(gap.developed_resources.all()) == [host]
-    assert (host.operator, host.days, host.contact, host.capacity) == ("八百屋みどり", [0, 2], "みどり商店街事務所", 1)
+    assert (host.operator, host.days, host.contact, host.capacity) == (
+        "八百屋みどり",
+        [0, 2],
+        "みどり商店街事務所",
+        1,
+    )
 
     # 3. match a person to it on a Monday
     case = Case.objects.get(person__name="山本 トシ子")  # in 多機関協働: the coordinator holds 担当
