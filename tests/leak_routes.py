@@ -69,6 +69,11 @@ UNFILLABLE = {
     "audit/retention/<int:pk>/": "廃棄候補 exist only past 保存年限 and are shown to 管理者 only",
     "audit/retention/<int:pk>/keep/": "廃棄候補 exist only past 保存年限 (POST)",
     "audit/retention/<int:pk>/relist/": "廃棄候補 exist only past 保存年限 (POST)",
+    # 地域づくり holds no personal data and every staff member reads it (community/tests/test_areas.py and
+    # test_records.py assert who may see and change these)
+    "community/areas/<int:pk>/": "a 圏域's 地域づくり figures: no personal data, readable by all staff",
+    "community/records/<slug:kind>/<int:pk>/correct/": "地域づくり sessions, platforms, log entries: no personal data",
+    "community/records/<slug:kind>/<int:pk>/remove/": "地域づくり sessions, platforms, log entries: no personal data (POST)",
 }
 
 
