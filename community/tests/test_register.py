@@ -152,3 +152,23 @@ def test_the_demo_npo_worker_edits_the_npo_place_only(personas):
     assert selectors.resource_can_change(outsider, own) and not selectors.resource_can_change(outsider, other)
     assert selectors.resource_can_change(personas["chiiki"], other)
     assert not selectors.resource_can_change(personas["supervisor"], other)
+
+
+def test_the_community_welfare_role_opens_the_register_and_no_case(client, personas):
+    """地域福祉担当 is programme staff for 地域づくり only: the dashboard and the register open, cases do not."""
+    from cases.models import Case
+
+    client.force_login(personas["chiiki"])
+    assert client.get(reverse("dashboard")).status_code == 200
+    for url in (
+        "community:resource_list",
+        "community:area_view",
+        "community:gap_list",
+        "participation:development",
+    ):
+        assert client.get(reverse(url)).status_code == 200, url
+    case = Case.objects.get(person__name="山本 トシ子")
+    assert (
+        client.get(reverse("cases:case_detail", args=[case.pk])).status_code == 403
+    )  # the role opens no case page
+    assert "山本" not in client.get(reverse("cases:case_list")).content.decode()

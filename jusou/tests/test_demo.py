@@ -20,7 +20,7 @@ def test_loaddemo_is_idempotent(settings):
     assert snapshot == (
         Agency.objects.count(), User.objects.count(), StaffMembership.objects.count(), Notification.objects.count(),
     )  # fmt: skip
-    assert snapshot[1] == 8  # the seven staff of README, and the 福祉総合システム service account
+    assert snapshot[1] == 9  # the eight staff of README, and the 福祉総合システム service account
 
 
 def test_demo_staff_have_the_documented_agencies_and_roles(settings):
@@ -33,6 +33,7 @@ def test_demo_staff_have_the_documented_agencies_and_roles(settings):
         "outsider": ("NPO法人みどりの家", Role.WORKER),
         "coord": ("みどり市 福祉総合相談課", Role.COORDINATOR),
         "supervisor": ("みどり市 福祉総合相談課", Role.SUPERVISOR),
+        "chiiki": ("みどり市 地域福祉課", Role.COMMUNITY_WELFARE),
         "admin": (None, Role.SYSTEM_ADMIN),
     }
     for username, (agency, role) in expected.items():
@@ -49,7 +50,7 @@ def test_loaddemo_refuses_with_debug_off_unless_forced(settings, capsys):
     assert not User.objects.exists()
     call_command("loaddemo", "--force")
     assert (
-        User.objects.filter(api_client__isnull=True).count() == 7
+        User.objects.filter(api_client__isnull=True).count() == 8
     )  # the staff, and one 外部システム account
     assert "トークン" not in capsys.readouterr().out  # secrets are printed with DEBUG on only
 
