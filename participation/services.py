@@ -135,7 +135,7 @@ def candidate_record(*, acting_user: User, gap: ResourceGap | None = None, **fie
     candidate = HostCandidate(approached_by=acting_user, gap=gap, **fields)
     candidate.outcome = outcome
     _save(candidate, acting_user=acting_user, reason="開拓の記録")
-    if gap is not None and gap.status == ResourceGapStatus.NOTED:
+    if gap is not None and ResourceGap.objects.filter(pk=gap.pk, status=ResourceGapStatus.NOTED).exists():
         community_services.gap_advance(gap=gap, to_status=ResourceGapStatus.CONSIDERING, acting_user=acting_user,
                                        reason=f"参加支援先の開拓を開始（{candidate.name}）")  # fmt: skip
     return candidate

@@ -147,6 +147,7 @@ def development(request):
                 messages.success(request, "開拓の記録を追加しました。")
                 return redirect("participation:development")
     backlog = selectors.development_backlog()
+    area_choices = None
     candidates = []
     for candidate in backlog["candidates"]:
         forms = {}
@@ -156,6 +157,11 @@ def development(request):
                 "move": CandidateMoveForm(prefix=f"move-{candidate.pk}"),
                 "join": JoinForm(candidate=candidate) if candidate.outcome != "declined" else None,
             }
+            # each candidate's forms offer the same 圏域: read them once for the page, not once per form
+            area_choices = area_choices or list(forms["edit"].fields["area"].choices)
+            for each in (forms["edit"], forms["join"]):
+                if each is not None:
+                    each.fields["area"].choices = area_choices
             forms["move"].fields["to_outcome"].choices = [
                 (value, label)
                 for value, label in CandidateOutcome.choices

@@ -112,7 +112,7 @@ def test_supervisors_cannot_write(world):
         )
 
 
-@pytest.mark.parametrize("url", ["community:resource_list", "community:gap_list", "community:platform_list",
+@pytest.mark.parametrize("url", ["community:resource_list", "community:gap_list", "community:platform_list", "community:activity_list",
                                  "community:coordinator_log", "community:area_view"])  # fmt: skip
 def test_list_queries_do_not_grow_with_rows(client, world, url, django_assert_max_num_queries):
     for i in range(15):

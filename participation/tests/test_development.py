@@ -212,3 +212,30 @@ def test_outsiders_of_the_programme_cannot_record_candidates(client, world):
     client.force_login(staff_user(Role.SUPERVISOR))
     assert client.get(reverse("participation:development")).status_code == 200
     assert client.post(reverse("participation:development"), {"new-name": "x"}).status_code == 403
+
+
+def test_the_development_page_queries_do_not_grow_with_candidates(
+    client, world, django_assert_max_num_queries
+):
+    from jusou.tests.factories import AreaFactory
+
+    area = AreaFactory(code="chuo")
+    gap = community_services.gap_record(
+        acting_user=world.assigned, category="居場所", description="不足", area=area
+    )
+    client.force_login(world.assigned)
+
+    def add(n):
+        for i in range(n):
+            services.candidate_record(acting_user=world.assigned, name=f"候補{i}", kind="work_experience", area=area,
+                                      approached_on=timezone.localdate(), gap=gap)  # fmt: skip
+
+    add(1)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as first:
+        assert client.get(reverse("participation:development")).status_code == 200
+    add(12)
+    with django_assert_max_num_queries(len(first)):
+        assert client.get(reverse("participation:development")).status_code == 200
