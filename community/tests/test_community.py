@@ -139,3 +139,4 @@ def test_demo_register_spans_three_areas_and_develops_the_gap(personas):
     assert CommunityResource.objects.count() >= 12
     gap = ResourceGap.objects.get(category="居場所")
     assert gap.status == "developed" and gap.developed_resources.get().name == "中高年の居場所「ひだまり」"
+    assert gap.area.code == "chuo"  # its text says 中央圏域: stored with it, so the 圏域 pages count it
