@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Control characters in the path, query, headers or form fields: 400 before any database work.
+    "jusou.hygiene.InputHygieneMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -331,7 +333,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "jusou.api.pagination.Cursor",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON with control characters, too deep or too many elements: 400 (jusou.api.parsers).
+    "DEFAULT_PARSER_CLASSES": ["jusou.api.parsers.HygienicJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "jusou.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -343,6 +346,8 @@ API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=30, minimum=1, maximum=366)
 API_RATE_LIMIT = env.rate("API_RATE_LIMIT", default="600/minute")
 API_TOKEN_RATE_LIMIT = env.rate("API_TOKEN_RATE_LIMIT", default="20/minute")
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024, minimum=1024)
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32, minimum=4, maximum=200)
+API_JSON_MAX_ELEMENTS = env.int("API_JSON_MAX_ELEMENTS", default=10_000, minimum=100, maximum=1_000_000)
 REST_KNOX = {"TOKEN_TTL": timedelta(days=API_TOKEN_DAYS), "AUTH_HEADER_PREFIX": "Bearer"}
 SPECTACULAR_SETTINGS = {
     "TITLE": "jusou API",
