@@ -47,6 +47,7 @@ from jusou.api.base import (
     validated,
 )
 from jusou.api.errors import PreconditionFailed
+from jusou.api.filters import StrictFilterBackend
 from jusou.api.pagination import Cursor
 from jusou.models import Agency, ApiScope, User
 from jusou.text import normalize_for_search
@@ -134,7 +135,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
 
     serializer_class = PersonSerializer
     filterset_class = PersonFilter
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [StrictFilterBackend, OrderingFilter]
     ordering_fields = ["id", "kana_search", "created_at"]
     ordering = ["id"]
     scopes = {"read": ApiScope.PEOPLE_READ, "write": ApiScope.PEOPLE_WRITE}
@@ -217,7 +218,7 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
         def rows(page):
             return mask_sensitive(apply_household_policy(request.user, page))
 
-        return self.list_response(self.get_queryset(), rows)
+        return self.list_response(self.filter_queryset(self.get_queryset()), rows)
 
     def retrieve(self, request, pk=None):
         household = selectors.household_get_for_user(request.user, url_pk(pk))
@@ -304,7 +305,7 @@ class ConsultationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
 
     serializer_class = ConsultationSerializer
     filterset_class = ConsultationFilter
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [StrictFilterBackend, OrderingFilter]
     ordering_fields = ["received_at", "id"]
     ordering = ["-received_at", "-id"]
     scopes = {"read": ApiScope.CONSULTATIONS_READ, "write": ApiScope.CONSULTATIONS_WRITE}

@@ -331,7 +331,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["jusou.api.auth.ApiAccess"],
     "DEFAULT_THROTTLE_CLASSES": ["jusou.api.auth.ClientRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "jusou.api.pagination.Cursor",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # django-filter, refusing unknown parameters and unreadable values (jusou.api.filters).
+    "DEFAULT_FILTER_BACKENDS": ["jusou.api.filters.StrictFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON with control characters, too deep or too many elements: 400 (jusou.api.parsers).
     "DEFAULT_PARSER_CLASSES": ["jusou.api.parsers.HygienicJSONParser"],

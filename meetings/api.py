@@ -608,7 +608,7 @@ class SupportMeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ap
         return selectors.meetings_visible_to(user).select_related("host")
 
     def list(self, request):
-        return self.list_response(self.get_queryset())
+        return self.list_response(self.filter_queryset(self.get_queryset()))
 
     @extend_schema(responses=SupportMeetingDetailSerializer)
     def retrieve(self, request, pk=None):
@@ -716,7 +716,7 @@ class ConferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         return selectors.conferences_for(user).prefetch_related("agencies")
 
     def list(self, request):
-        return self.list_response(self.get_queryset())
+        return self.list_response(self.filter_queryset(self.get_queryset()))
 
     @extend_schema(responses=PlanConferenceDetailSerializer)
     def retrieve(self, request, pk=None):
