@@ -6,7 +6,7 @@ ALLOWED_HOSTS, DATABASE_URL and REDIS_URL; see README.md and .env.example.
 """
 
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -290,6 +290,15 @@ STATISTICS_SUPPRESS_BELOW = env.int("STATISTICS_SUPPRESS_BELOW", default=3, mini
 
 # A supervisor's dashboard charts (city-wide figures) are recounted at most this often, in seconds.
 DASHBOARD_FIGURES_SECONDS = env.int("DASHBOARD_FIGURES_SECONDS", default=300, minimum=0, maximum=86_400)
+
+# --- Plausible dates (jusou.plausible) ---------------------------------------------------------------
+# The earliest 受付日時, 経過記録, 同意日 … accepted: records of this work begin here (生年月日 from 1900).
+try:
+    RECORDS_START_DATE = date.fromisoformat(env.str("RECORDS_START_DATE", default="2000-01-01"))
+except ValueError:
+    raise ImproperlyConfigured(
+        "RECORDS_START_DATE must be a date written YYYY-MM-DD, e.g. 2000-01-01."
+    ) from None
 
 # --- Security ----------------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
