@@ -97,9 +97,23 @@ def refusal(request, problems):
     return render(request, "400.html", {"problems": [message for _, message in problems]}, status=400)
 
 
+class CookieHygieneMiddleware:
+    """First, before the session middleware reads its cookie (a NUL in a session key is a DataError
+    on PostgreSQL when the session is looked up)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        drop_unreadable_cookies(request)
+        return self.get_response(request)
+
+
 class InputHygieneMiddleware:
-    """Placed before the session and authentication middleware, so a refused request has touched
-    no database at all (and the page it gets is rendered as for an anonymous visitor)."""
+    """Refuses in the request phase, which runs before any view, URL-level check (LoginRequired,
+    CSRF: process_view) or lookup with the request's values; the middleware before it only read
+    the (cleaned) session cookie, lazily. Placed after the security-header middleware, so the
+    refusal carries the same headers as every other response."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -108,5 +122,4 @@ class InputHygieneMiddleware:
         problems = request_problems(request)
         if problems:
             return refusal(request, problems)
-        drop_unreadable_cookies(request)
         return self.get_response(request)

@@ -64,8 +64,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Control characters in the path, query, headers or form fields: 400 before any database work.
-    "jusou.hygiene.InputHygieneMiddleware",
+    # Before the session is read: a cookie decoding to a control character is dropped (jusou.hygiene).
+    "jusou.hygiene.CookieHygieneMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -78,6 +78,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Control characters in the path, query, headers or form fields: 400 before any view or lookup
+    # (inside CSP and X-Frame-Options, so the refusal page carries them; jusou.hygiene).
+    "jusou.hygiene.InputHygieneMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, so that it sees the outcome of authentication (django-axes requirement).
     "axes.middleware.AxesMiddleware",

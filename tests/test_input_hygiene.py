@@ -226,6 +226,15 @@ def test_pages_answer_a_japanese_400_for_control_characters(client, personas, ur
     assert "入力を受け付けられません" in text and "使えない文字" in text
 
 
+def test_the_refusal_page_carries_the_security_headers_and_the_users_menu(client, personas):
+    client.force_login(personas["intake_a"])
+    response = client.get("/cases/?q=a%00b")
+    assert response.status_code == 400
+    assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert "ログアウト" in response.content.decode()
+
+
 def test_forms_posting_control_characters_get_a_japanese_400_and_save_nothing(client, personas):
     client.force_login(personas["intake_a"])
     before = Consultation.objects.count()
