@@ -584,6 +584,11 @@ class MeetingWindowSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=300, help_text="変更の理由（変更の記録に残ります）")
 
 
+def _api_time(value):
+    # As a serializer's DateTimeField gives it (+09:00); a bare datetime in a Response would be UTC.
+    return serializers.DateTimeField().to_representation(value)
+
+
 class ConfidentialityPledgeSerializer(serializers.Serializer):
     meeting = MeetingAwaitingPledgeSerializer()
     statement = serializers.CharField(help_text="確認する文言")
@@ -657,7 +662,7 @@ class SupportMeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ap
         return Response({
             "meeting": MeetingAwaitingPledgeSerializer(meeting).data,
             "statement": pledge.statement if pledge else services.PLEDGE_STATEMENT,
-            "acknowledged_at": pledge.acknowledged_at if pledge else None,
+            "acknowledged_at": _api_time(pledge.acknowledged_at) if pledge else None,
         })  # fmt: skip
 
 
