@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a database too busy to answer (SQLite's lock, a PostgreSQL deadlock) answers 503, never 500.
+    "jusou.busy.DatabaseBusyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -107,6 +109,18 @@ if DATABASE_URL:
 else:
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "jusou.sqlite3"}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite (development, the demo; PostgreSQL is the production database) takes one writer at a time.
+    # Its default is to refuse a second writer at once ("database is locked") and to start
+    # transactions as readers that fail when they try to write: so writers wait up to `timeout`
+    # seconds, every transaction takes the write lock when it begins (immediate), and WAL lets reads
+    # go on while someone writes. A request still locked out after the wait answers 503, never 500
+    # (jusou.busy).
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker, results and cache -----------------------------------------------------
