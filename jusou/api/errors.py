@@ -1,4 +1,5 @@
-"""One error body for every 4xx the API gives, so that other municipal systems can act on it:
+"""One error body for every refusal the API gives (each 4xx, and 503 `busy` when the database cannot
+take a write in time: retry after Retry-After), so that other municipal systems can act on it:
 
     {"status": 400, "code": "invalid", "message": "入力内容に誤りがあります。",
      "errors": [{"field": "summary", "code": "required", "message": "この項目は必須です。"}]}
@@ -16,7 +17,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from jusou.services import EditConflict
+from jusou import busy
+from jusou.services import EditConflict, InvalidTransition
 
 MESSAGES = {
     400: "入力内容に誤りがあります。",
@@ -31,6 +33,7 @@ MESSAGES = {
     415: "この Content-Type は受け付けていません。application/json を使ってください。",
     428: "If-Match ヘッダーで、取得した版（ETag）を指定してください。",
     429: "リクエストが多すぎます。しばらく待ってから再度お試しください。",
+    503: busy.MESSAGE,
 }
 
 
@@ -50,6 +53,15 @@ class PreconditionRequired(exceptions.APIException):
     status_code = status.HTTP_428_PRECONDITION_REQUIRED
     default_detail = MESSAGES[428]
     default_code = "if_match_required"
+
+
+class DatabaseBusy(exceptions.APIException):
+    """The database could not take the write in time (jusou.busy): the same request shortly will do."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = MESSAGES[503]
+    default_code = "busy"
+    wait = busy.RETRY_AFTER_SECONDS  # DRF sends it as Retry-After
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -94,7 +106,12 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, EditConflict):
-        exc = Conflict(" ".join(exc.messages), code="concurrent_edit")
+        # Lost under the row lock: the same answer as an old If-Match refused at the header check.
+        exc = PreconditionFailed(" ".join(exc.messages), code="stale_version")
+    elif isinstance(exc, InvalidTransition):
+        exc = Conflict(" ".join(exc.messages), code="invalid_transition")
+    elif busy.is_busy(exc):
+        exc = DatabaseBusy()
     elif isinstance(exc, DjangoValidationError):
         exc = _django_validation(exc)
     response = drf_exception_handler(exc, context)
