@@ -237,3 +237,26 @@ def test_twenty_parallel_posts_are_all_recorded_none_answers_500(world, serving,
     ))  # fmt: skip
     assert statuses(responses) == {201: 20}, [r.text[:300] for r in responses if r.status_code != 201]
     assert server.count(Consultation) == before + 20
+
+
+def test_the_schema_documents_how_lost_races_are_answered():
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    error = {"$ref": "#/components/schemas/Error"}
+    for path in ("/api/v1/cases/{id}/", "/api/v1/people/{id}/"):
+        responses = paths[path]["patch"]["responses"]
+        assert responses["412"]["content"]["application/json"]["schema"] == error
+        assert "stale_version" in responses["412"]["description"] and "428" in responses
+    moves = [p for p in paths if p.startswith("/api/v1/cases/{id}/") and p.split("/")[-2] in
+             ("assess", "support", "refer", "close", "suspend", "resume")]  # fmt: skip
+    moves += ["/api/v1/referrals/{id}/accept/", "/api/v1/referrals/{id}/return/"]
+    assert len(moves) == 8
+    for path in moves:
+        responses = paths[path]["post"]["responses"]
+        assert "invalid_transition" in responses["409"]["description"], path
+        assert "stale_version" in responses["412"]["description"], path
+    assert (
+        "invalid_transition"
+        in paths["/api/v1/consents/{id}/withdraw/"]["post"]["responses"]["409"]["description"]
+    )

@@ -7,6 +7,7 @@ import json
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -128,6 +129,11 @@ class ApiViewSet(viewsets.GenericViewSet):
 
 
 # --- Conditional updates (ETag / If-Match) -------------------------------------------------------------
+
+
+IF_MATCH_OPTIONAL = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, description="取得した版（ETag）。指定すると古い版での更新は 412"
+)
 
 
 def etag_of(obj: models.Model) -> str:

@@ -13,7 +13,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -68,6 +69,45 @@ class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = MESSAGES[413]
     default_code = "payload_too_large"
+
+
+# --- The error body in the OpenAPI schema ------------------------------------------------------------
+
+
+class ErrorItemSerializer(serializers.Serializer):
+    field = serializers.CharField(
+        allow_null=True, help_text="項目名（入れ子は a.b[0]）。項目によらない誤りは null"
+    )
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every refusal's body (see the module docstring)."""
+
+    status = serializers.IntegerField()
+    code = serializers.CharField(help_text="機械可読のコード（英語、変わらない）")
+    message = serializers.CharField(help_text="日本語のメッセージ")
+    errors = ErrorItemSerializer(many=True)
+
+
+def error_response(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+# The concurrency contract (README, API): how a lost race or a retry is answered.
+STALE_VERSION = error_response(
+    "`stale_version`: If-Match の版が最新ではありません（古い ETag、または他の更新が先に確定した。"
+    "同じ版を持つ同時の更新は、行ロックで1件だけが成功し、残りはすべてこの応答）。"
+    "取得し直し、新しい版でやり直してください。"
+)
+IF_MATCH_REQUIRED = error_response("`if_match_required`: 取得した版（ETag）を If-Match で指定してください。")
+INVALID_TRANSITION = error_response(
+    "`invalid_transition`: 現在の状態からはこの操作ができません。If-Match なしで同時に送られた操作は、"
+    "先に確定した1件のほかはこの応答になります。"
+)
+STALE_WRITE_RESPONSES = {412: STALE_VERSION, 428: IF_MATCH_REQUIRED}
+TRANSITION_RESPONSES = {409: INVALID_TRANSITION, 412: STALE_VERSION}
 
 
 def _django_validation(error: DjangoValidationError) -> exceptions.ValidationError:
