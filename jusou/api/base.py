@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from jusou.access import read_log
 from jusou.api.auth import api_client_of
-from jusou.api.errors import Conflict, PayloadTooLarge, PreconditionFailed, PreconditionRequired
+from jusou.api.errors import Conflict, DatabaseBusy, PayloadTooLarge, PreconditionFailed, PreconditionRequired
 from jusou.fieldpolicy import MASK
 from jusou.models import IdempotencyKey, ReadLog
 
@@ -207,7 +207,9 @@ def idempotent(create):
                 except IntegrityError:
                     # The same key committed by a concurrent request (our insert waited for it): its
                     # answer is now visible to this transaction's next statement (read committed).
-                    stored = IdempotencyKey.objects.get(user=request.user, key=key)
+                    stored = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+                    if stored is None:  # not in this transaction's snapshot (isolation above read committed)
+                        raise DatabaseBusy() from None  # 503 with Retry-After: the retry will find it
                 else:
                     response = create(self, request, *args, **kwargs)
                     if response.status_code >= 300:
