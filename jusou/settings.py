@@ -111,11 +111,11 @@ else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "jusou.sqlite3"}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite (development, the demo; PostgreSQL is the production database) takes one writer at a time.
-    # Its default is to refuse a second writer at once ("database is locked") and to start
-    # transactions as readers that fail when they try to write: so writers wait up to `timeout`
-    # seconds, every transaction takes the write lock when it begins (immediate), and WAL lets reads
-    # go on while someone writes. A request still locked out after the wait answers 503, never 500
-    # (jusou.busy).
+    # By default a transaction begins as a reader, and one that then writes while another holds the
+    # write lock fails at once ("database is locked": three API POSTs together were enough). So every
+    # transaction takes the write lock when it begins (immediate), writers queue for it up to
+    # `timeout` seconds, and WAL lets reads go on meanwhile. A request still locked out after the
+    # wait answers 503, never 500 (jusou.busy).
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
