@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a database too busy to answer (SQLite's lock, a PostgreSQL deadlock) answers 503, never 500.
+    "jusou.busy.DatabaseBusyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Right after WhiteNoise: every response but a static file's is kept in no cache (jusou/middleware.py).
@@ -111,6 +113,18 @@ if DATABASE_URL:
 else:
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "jusou.sqlite3"}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite (development, the demo; PostgreSQL is the production database) takes one writer at a time.
+    # By default a transaction begins as a reader, and one that then writes while another holds the
+    # write lock fails at once ("database is locked": three API POSTs together were enough). So every
+    # transaction takes the write lock when it begins (immediate), writers queue for it up to
+    # `timeout` seconds, and WAL lets reads go on meanwhile. A request still locked out after the
+    # wait answers 503, never 500 (jusou.busy).
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker, results and cache -----------------------------------------------------
