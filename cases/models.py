@@ -15,6 +15,7 @@ from jusou import plausible
 from jusou.fieldpolicy import FieldPolicyModel
 from jusou.models import Agency
 from jusou.text import normalize_for_search
+from jusou.wareki import local_text
 
 
 class CodeKind(models.TextChoices):
@@ -359,7 +360,7 @@ class Consultation(FieldPolicyModel):
         ]
 
     def __str__(self):
-        return f"相談受付 {self.received_at:%Y-%m-%d} {self.person or '匿名'}"
+        return f"相談受付 {local_text(self.received_at, '%Y-%m-%d')} {self.person or '匿名'}"
 
 
 class CaseStatus(models.TextChoices):
@@ -590,7 +591,7 @@ class ProgressNote(FieldPolicyModel):
         indexes = [models.Index(fields=["case", "-occurred_at"], name="note_case_date")]
 
     def __str__(self):
-        return f"{self.case} {self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
+        return f"{self.case} {self.get_kind_display()} {local_text(self.occurred_at, '%Y-%m-%d')}"
 
 
 class AddressConfidentialityQuerySet(models.QuerySet):
@@ -672,4 +673,4 @@ class EmergencyAccess(models.Model):
         ordering = ["-opened_at"]
 
     def __str__(self):
-        return f"緊急閲覧 {self.case.number} {self.opened_at:%Y-%m-%d %H:%M}"
+        return f"緊急閲覧 {self.case.number} {local_text(self.opened_at)}"

@@ -8,7 +8,7 @@ the reason, for transitions and corrections) in the history.
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.db.models import CharField, Exists, F, Max, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
@@ -51,6 +51,10 @@ from jusou.wareki import to_wareki
 
 class CaseError(ValidationError):
     """A refused action on a case, with a message for the user."""
+
+
+class InvalidTransition(CaseError, core_services.InvalidTransition):
+    pass
 
 
 class ConcurrentEdit(CaseError, core_services.EditConflict):
@@ -311,14 +315,14 @@ def _require_change(case: Case, user: User) -> None:
 
 
 def _claim(case: Case, expected_version: int | None) -> Case:
-    """Lock the case and claim its next version: of two concurrent writers exactly one gets it."""
-    try:
-        locked = Case.objects.select_for_update().get(pk=case.pk)
-        if expected_version is not None and locked.version != expected_version:
-            raise ConcurrentEdit()
-        claimed = Case.objects.filter(pk=locked.pk, version=locked.version).update(version=F("version") + 1)
-    except OperationalError as error:  # SQLite: the other writer holds the database
-        raise ConcurrentEdit() from error
+    """Lock the case and claim its next version: of two concurrent writers exactly one gets it.
+    (On SQLite the transaction already holds the database's write lock: settings.DATABASES makes
+    every transaction immediate, so writers queue instead of failing here; one that waits too long
+    answers 503, jusou.busy.)"""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConcurrentEdit()
+    claimed = Case.objects.filter(pk=locked.pk, version=locked.version).update(version=F("version") + 1)
     if not claimed:
         raise ConcurrentEdit()
     locked.version += 1
@@ -342,7 +346,8 @@ def case_transition(
     case = _claim(case, expected_version)
     from_status = case.status
     if to_status not in ALLOWED_TRANSITIONS[from_status]:
-        raise CaseError(
+        # Also what the loser of two concurrent moves hears once the winner's commit releases the lock.
+        raise InvalidTransition(
             f"「{CaseStatus(from_status).label}」のケースを「{CaseStatus(to_status).label}」にすることはできません。"
         )
     has_assessment = case.assessments.exists()

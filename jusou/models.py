@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
+from jusou.wareki import local_text
+
 
 class Role(models.TextChoices):
     WORKER = "worker", "相談員"
@@ -462,7 +464,7 @@ class ReadLog(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"
+        return f"{local_text(self.at)} {self.user} {self.get_action_display()}"
 
     def compute_hash(self, previous: str) -> str:
         content = "|".join(
@@ -639,8 +641,11 @@ class ExportJob(models.Model):
     #: runs started (a retry, or a re-queue after a lost worker, adds one)
     attempts = models.PositiveSmallIntegerField("実行回数", default=0)
     created_at = models.DateTimeField("依頼日時", default=timezone.now)
-    #: the last sign of life (queued, started, progress): beat re-queues a job silent for too long
+    #: the last change shown (queued, started, progress); beat sends again a queued job silent for long
     updated_at = models.DateTimeField("更新日時", default=timezone.now)
+    #: the running worker's last sign of life, written every EXPORT_HEARTBEAT_SECONDS while it runs:
+    #: beat re-queues a running job whose heartbeat has stopped (a killed worker) within minutes
+    heartbeat_at = models.DateTimeField("ワーカーの最終応答", null=True, blank=True)
     finished_at = models.DateTimeField("完了日時", null=True, blank=True)
     downloaded_at = models.DateTimeField("ダウンロード日時", null=True, blank=True)
 

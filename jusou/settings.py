@@ -62,8 +62,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a database too busy to answer (SQLite's lock, a PostgreSQL deadlock) answers 503, never 500.
+    "jusou.busy.DatabaseBusyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Right after WhiteNoise: every response but a static file's is kept in no cache (jusou/middleware.py).
+    "jusou.middleware.NoStoreMiddleware",
     # Before the session is read: a cookie decoding to a control character is dropped (jusou.hygiene).
     "jusou.hygiene.CookieHygieneMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -112,6 +116,18 @@ if DATABASE_URL:
 else:
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "jusou.sqlite3"}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite (development, the demo; PostgreSQL is the production database) takes one writer at a time.
+    # By default a transaction begins as a reader, and one that then writes while another holds the
+    # write lock fails at once ("database is locked": three API POSTs together were enough). So every
+    # transaction takes the write lock when it begins (immediate), writers queue for it up to
+    # `timeout` seconds, and WAL lets reads go on meanwhile. A request still locked out after the
+    # wait answers 503, never 500 (jusou.busy).
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker, results and cache -----------------------------------------------------
@@ -134,6 +150,20 @@ CELERY_TIMEZONE = "Asia/Tokyo"
 CELERY_TASK_ACKS_LATE = False  # set per task, only where the task is idempotent
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Exports (jusou.export_jobs): the worker running an export writes a heartbeat this often; beat looks
+# every EXPORT_SWEEP_SECONDS for a running export whose heartbeat has been silent for
+# EXPORT_HEARTBEAT_TIMEOUT_SECONDS (its worker was killed) and sends it again: running again within
+# timeout + sweep (90 s by default; issue 15 asks for 2 minutes).
+EXPORT_HEARTBEAT_SECONDS = env.int("EXPORT_HEARTBEAT_SECONDS", default=10, minimum=1, maximum=300)
+EXPORT_HEARTBEAT_TIMEOUT_SECONDS = env.int(
+    "EXPORT_HEARTBEAT_TIMEOUT_SECONDS", default=60, minimum=2, maximum=3600
+)
+EXPORT_SWEEP_SECONDS = env.int("EXPORT_SWEEP_SECONDS", default=30, minimum=1, maximum=3600)
+if EXPORT_HEARTBEAT_TIMEOUT_SECONDS < 2 * EXPORT_HEARTBEAT_SECONDS:
+    # One late beat (a busy database) must not make a live export look dead and run twice.
+    raise ImproperlyConfigured(
+        "EXPORT_HEARTBEAT_TIMEOUT_SECONDS must be at least twice EXPORT_HEARTBEAT_SECONDS."
+    )
 CELERY_BEAT_SCHEDULE = {
     # The database is the queue of record: anything the fast path missed (broker down, worker
     # killed) is picked up here, so no notification is dropped.
@@ -172,10 +202,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "jusou.tasks.retention_daily",
         "schedule": crontab(hour=2, minute=30),
     },
-    # Exports whose message was lost or whose worker was killed are sent again (jusou.export_jobs).
+    # Exports whose worker was killed (heartbeat stopped) or whose message was lost are sent again
+    # (jusou.export_jobs).
     "requeue-stale-exports": {
         "task": "jusou.tasks.requeue_stale_exports",
-        "schedule": 300.0,
+        "schedule": float(EXPORT_SWEEP_SECONDS),
     },
 }
 

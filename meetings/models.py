@@ -16,6 +16,7 @@ from cases.models import Case, Person
 from jusou import plausible
 from jusou.decision import InformationCategory
 from jusou.models import Agency
+from jusou.wareki import local_text
 
 
 class ConsentingParty(models.TextChoices):
@@ -267,7 +268,7 @@ class PlanConference(models.Model):
         ordering = ["-held_at"]
 
     def __str__(self):
-        return f"{self.title} {self.held_at:%Y-%m-%d}"
+        return f"{self.title} {local_text(self.held_at, '%Y-%m-%d')}"
 
 
 class AgendaKind(models.TextChoices):
@@ -419,7 +420,7 @@ class SupportMeeting(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.title} {self.held_at:%Y-%m-%d}"
+        return f"{self.title} {local_text(self.held_at, '%Y-%m-%d')}"
 
 
 class SupportMeetingUserObjectPermission(UserObjectPermissionBase):
@@ -461,7 +462,7 @@ class ConfidentialityPledge(models.Model):
         constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="pledge_once_per_meeting")]
 
     def __str__(self):
-        return f"{self.user} {self.acknowledged_at:%Y-%m-%d %H:%M}"
+        return f"{self.user} {local_text(self.acknowledged_at)}"
 
 
 class MeetingBriefing(models.Model):
