@@ -362,7 +362,8 @@ def household_panel(user: User, household: Household | None, decision: AccessDec
     `decision` (the reader's decision on the case or household) opens 世帯の状況."""
     if household is None or (decision is not None and not decision.covers("household")):
         return []
-    visible = cases_visible_to(user).select_related("owning_agency")
+    # The members' own cases only: probed row by row, not the user's whole visible set built.
+    visible = cases_visible_to(user, per_row=True).select_related("owning_agency")
     members = list(
         household.members.filter(left_on__isnull=True)
         .select_related("person")
@@ -395,12 +396,13 @@ def _emergency_case_ids(user: User):
     )
 
 
-def _person_bases(user: User, *, with_case: bool = True) -> dict[str, Q]:
+def _person_bases(user: User, *, with_case: bool = True, per_row: bool = False) -> dict[str, Q]:
     """The ways a person is covered for `user`, each on the person's *own* basis (DOMAIN.md §4: a
     household member's information needs that member's basis, even inside a case the reader may
     open): their agency registered the person or received a consultation about them (担当); a case of
     the person's that the user may see; the person's own 本人同意 naming the user's agency; 緊急閲覧 on
-    a case of the household the person lives in."""
+    a case of the household the person lives in. `per_row` probes the person's cases row by row (for a
+    query narrowed to a few people) instead of building the user's whole visible case set."""
     agencies = user.agencies
     bases = {
         "own_agency": Q(registered_by_agency__in=agencies)
@@ -416,16 +418,18 @@ def _person_bases(user: User, *, with_case: bool = True) -> dict[str, Q]:
         ),
     }
     if with_case:
-        bases["case"] = Q(Exists(cases_visible_to(user).filter(person=OuterRef("pk"))))
+        bases["case"] = Q(Exists(cases_visible_to(user, per_row=per_row).filter(person=OuterRef("pk"))))
     for i, person_ids in enumerate(person_consent_ids(user)):
         bases[f"consent{i}"] = Q(pk__in=person_ids)
     return bases
 
 
-def persons_visible_to(user: User) -> QuerySet[Person]:
+def persons_visible_to(user: User, *, per_row: bool = False) -> QuerySet[Person]:
+    """The people the user has a basis for (_person_bases). `per_row` when the caller's other filters
+    leave only a few candidates (the same people, a query shaped for probing them one by one)."""
     if is_supervisor(user):
         return Person.objects.all()
-    bases = list(_person_bases(user).values())
+    bases = list(_person_bases(user, per_row=per_row).values())
     condition = bases[0]
     for basis in bases[1:]:
         condition |= basis

@@ -73,17 +73,22 @@ def inbox_page(user: User, status: str, page_number, per_page: int = 50):
     return page
 
 
-def _given_by_people_covered(user: User, consents: QuerySet[Consent]) -> QuerySet[Consent]:
+def _given_by_people_covered(
+    user: User, consents: QuerySet[Consent], *, per_row: bool = False
+) -> QuerySet[Consent]:
     """A consent is information about the person who gave it (DOMAIN.md §4): the user sees it when
-    they have a basis for that person, the consent names their agency, or they took it."""
+    they have a basis for that person, the consent names their agency, or they took it. `per_row`
+    for consents narrowed to a few (one case's): each giver is probed instead of the set built."""
     if is_supervisor(user):
         return consents
     names_mine = Exists(
         Consent.recipients.through.objects.filter(consent=OuterRef("pk"), agency__in=user.agencies)
     )
-    return consents.filter(
-        Q(person__in=persons_visible_to(user).values("pk")) | Q(taken_by=user) | Q(names_mine)
-    )
+    if per_row:
+        covered = Q(Exists(persons_visible_to(user, per_row=True).filter(pk=OuterRef("person_id"))))
+    else:
+        covered = Q(person__in=persons_visible_to(user).values("pk"))
+    return consents.filter(covered | Q(taken_by=user) | Q(names_mine))
 
 
 def consents_visible_to(user: User) -> QuerySet[Consent]:
@@ -95,9 +100,14 @@ def consents_visible_to(user: User) -> QuerySet[Consent]:
 
 
 def case_consents(user: User, case: Case) -> list[Consent]:
+    """consents_visible_to for one case the user already sees: whether its decision opens 支援プラン is
+    `case.decision`'s answer (what cases_opening works out for a whole list), and the few givers are
+    probed one by one instead of building every person the user is covered for."""
+    if not case_decision(user, case).covers("plan"):
+        return []
+    consents = _given_by_people_covered(user, Consent.objects.filter(case=case), per_row=True)
     return list(
-        consents_visible_to(user).filter(case=case)
-        .select_related("person", "taken_by", "withdrawal_received_by")
+        consents.select_related("person", "taken_by", "withdrawal_received_by")
         .prefetch_related("recipients")
         .order_by("person_id", "-consented_on", "-pk")
     )  # fmt: skip
