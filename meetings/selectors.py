@@ -73,22 +73,17 @@ def inbox_page(user: User, status: str, page_number, per_page: int = 50):
     return page
 
 
-def _given_by_people_covered(
-    user: User, consents: QuerySet[Consent], *, per_row: bool = False
-) -> QuerySet[Consent]:
+def _given_by_people_covered(user: User, consents: QuerySet[Consent]) -> QuerySet[Consent]:
     """A consent is information about the person who gave it (DOMAIN.md §4): the user sees it when
-    they have a basis for that person, the consent names their agency, or they took it. `per_row`
-    for consents narrowed to a few (one case's): each giver is probed instead of the set built."""
+    they have a basis for that person, the consent names their agency, or they took it."""
     if is_supervisor(user):
         return consents
     names_mine = Exists(
         Consent.recipients.through.objects.filter(consent=OuterRef("pk"), agency__in=user.agencies)
     )
-    if per_row:
-        covered = Q(Exists(persons_visible_to(user, per_row=True).filter(pk=OuterRef("person_id"))))
-    else:
-        covered = Q(person__in=persons_visible_to(user).values("pk"))
-    return consents.filter(covered | Q(taken_by=user) | Q(names_mine))
+    return consents.filter(
+        Q(person__in=persons_visible_to(user).values("pk")) | Q(taken_by=user) | Q(names_mine)
+    )
 
 
 def consents_visible_to(user: User) -> QuerySet[Consent]:
@@ -100,17 +95,37 @@ def consents_visible_to(user: User) -> QuerySet[Consent]:
 
 
 def case_consents(user: User, case: Case) -> list[Consent]:
-    """consents_visible_to for one case the user already sees: whether its decision opens 支援プラン is
-    `case.decision`'s answer (what cases_opening works out for a whole list), and the few givers are
-    probed one by one instead of building every person the user is covered for."""
+    """consents_visible_to for one case the user already sees (the case page): whether its decision
+    opens 支援プラン is `case.decision`'s answer (what cases_opening works out for a whole list). Of the
+    rule for the giver (_given_by_people_covered), the case's own 本人 is covered by this very case,
+    and naming the user's agency or taken by them is read from the rows; only the few other givers
+    left (household members) are probed, instead of building every person the user is covered for."""
     if not case_decision(user, case).covers("plan"):
         return []
-    consents = _given_by_people_covered(user, Consent.objects.filter(case=case), per_row=True)
-    return list(
-        consents.select_related("person", "taken_by", "withdrawal_received_by")
+    consents = list(
+        Consent.objects.filter(case=case)
+        .select_related("person", "taken_by", "withdrawal_received_by")
         .prefetch_related("recipients")
         .order_by("person_id", "-consented_on", "-pk")
     )  # fmt: skip
+    if is_supervisor(user):
+        return consents
+    agencies = {agency.pk for agency in user.agencies}
+
+    def shown(consent: Consent) -> bool:
+        return (
+            consent.person_id == case.person_id
+            or consent.taken_by_id == user.pk
+            or any(agency.pk in agencies for agency in consent.recipients.all())
+        )
+
+    unsure = {consent.person_id for consent in consents if not shown(consent)}
+    covered = (
+        set(persons_visible_to(user, per_row=True).filter(pk__in=unsure).values_list("pk", flat=True))
+        if unsure
+        else set()
+    )
+    return [consent for consent in consents if shown(consent) or consent.person_id in covered]
 
 
 def case_decisions(case: Case) -> QuerySet[SupportDecision]:
