@@ -467,12 +467,16 @@ class ReadLog(models.Model):
         return f"{local_text(self.at)} {self.user} {self.get_action_display()}"
 
     def compute_hash(self, previous: str) -> str:
-        content = "|".join(
+        return hashlib.sha256((previous + self.compute_hash_content()).encode("utf-8")).hexdigest()
+
+    def compute_hash_content(self) -> str:
+        """What follows the previous row's hash in the hashed text (jusou.access._append_chained hashes
+        the previous hash and this in the database)."""
+        return "|" + "|".join(
             str(part)
-            for part in (previous, self.user_id, self.at.isoformat(), self.action, self.content_type_id or "",
+            for part in (self.user_id, self.at.isoformat(), self.action, self.content_type_id or "",
                          self.object_id or "", self.basis, self.detail)
         )  # fmt: skip
-        return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 class ResourceGapStatus(models.TextChoices):
