@@ -23,7 +23,8 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if __name__ == "__main__":  # imported by bench/paired.py, which puts the tree to measure on the path itself
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jusou.settings")
 
 import django
@@ -231,14 +232,8 @@ def selector_vs_guardian(user, runs):
     }  # fmt: skip
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=50)
-    parser.add_argument("--json", default="")
-    parser.add_argument("--only", default="", help="run only scenarios whose name contains this")
-    args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        print("warning: the targets are for PostgreSQL; this run uses", connection.vendor, file=sys.stderr)
+def configure():
+    """Settings as a server would run them, and the server's entry point imported (shared with paired.py)."""
     # Not setup_test_environment(): its template instrumentation keeps every rendered context alive,
     # which grows the heap by ~5,000 objects a request and makes the collector's full passes ever
     # slower — a cost no server has. The client sends a host the settings allow instead.
@@ -249,7 +244,11 @@ def main():
     settings.API_RATE_LIMIT = "1000000/minute"
     settings.AUDIT_AFTER_HOURS = None  # no unusual-access notifications from the benchmark's own reads
 
-    from cases.models import Case, CodeKind, Person
+
+def scenarios():
+    """The timed requests: (name, client, method, path, floor, data, expect); the client is None where the
+    municipality has no machine client. Found by query, so any generated municipality works."""
+    from cases.models import Case, Code, CodeKind, Person
     from cases.selectors import cases_visible_to
     from jusou.models import ApiClient, ReadLog, User
     from meetings.models import SupportMeeting, SupportPlan
@@ -291,9 +290,8 @@ def main():
         "history": ("SELECT h.*, u.username FROM cases_historicalcase h LEFT JOIN jusou_user u ON u.id = h.history_user_id"
                     " WHERE h.id = %s ORDER BY h.history_date DESC, h.history_id DESC LIMIT 50", [big_case.pk]),
     }  # fmt: skip
-    bench = Bench(args.requests)
     w, c, s = login(worker), login(coordinator), login(supervisor)
-    scenarios = [
+    pages = [
         ("case list (worker, status+issue)", w, "GET", f"/cases/?scope=agency&status=supporting&issue={issue}",
          floors["status"]),
         ("case list (worker, kana search)", w, "GET", f"/cases/?scope=agency&q={kana}", floors["kana"]),
@@ -324,26 +322,43 @@ def main():
     print(f"municipality: {Case.objects.count():,} cases, {Person.objects.count():,} people, "
           f"{ReadLog.objects.count():,} read-log rows; worker {worker.username} at "
           f"{', '.join(a.name for a in worker.agencies)}", flush=True)  # fmt: skip
-    for name, client, method, path, floor in scenarios:
+    result = [
+        (name, client, method, path, floor, None, (200,)) for name, client, method, path, floor in pages
+    ]
+
+    channel = Code.objects.filter(kind=CodeKind.CHANNEL, is_active=True).first()
+    route = Code.objects.filter(kind=CodeKind.ROUTE, is_active=True).first()
+    issue_code = Code.objects.filter(kind=CodeKind.ISSUE, is_active=True).first()
+    intake = lambda: {  # noqa: E731  (fresh data each time, so that each submit creates a new record)
+        "person_choice": str(person.pk), "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "channel": channel.pk, "route": route.pk, "issues": [issue_code.pk], "main_issue": issue_code.pk,
+        "urgency": "normal", "summary": "ベンチマークの相談", "outcome": "advice", "sex": "unknown",
+        "birth_date_precision": "exact", "relationship": "本人",
+    }  # fmt: skip
+    result.append(("intake submit (existing person)", w, "POST", "/consultations/new/", None, intake, (302,)))
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--json", default="")
+    parser.add_argument("--only", default="", help="run only scenarios whose name contains this")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        print("warning: the targets are for PostgreSQL; this run uses", connection.vendor, file=sys.stderr)
+    configure()
+    from jusou.models import User
+
+    worker = User.objects.get(username="bench_worker")
+    bench = Bench(args.requests)
+    for name, client, method, path, floor, data, expect in scenarios():
         if args.only and args.only not in name:
             continue
         if client is None:
             print(f"  {name}: skipped (no machine client)")
             continue
-        bench.page(name, client, method, path, floor=floor)
-
-    if not args.only or "intake" in args.only:
-        from cases.models import Code
-
-        channel = Code.objects.filter(kind=CodeKind.CHANNEL, is_active=True).first()
-        route = Code.objects.filter(kind=CodeKind.ROUTE, is_active=True).first()
-        issue_code = Code.objects.filter(kind=CodeKind.ISSUE, is_active=True).first()
-        bench.page("intake submit (existing person)", w, "POST", "/consultations/new/", expect=(302,), data=lambda: {
-            "person_choice": str(person.pk), "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-            "channel": channel.pk, "route": route.pk, "issues": [issue_code.pk], "main_issue": issue_code.pk,
-            "urgency": "normal", "summary": "ベンチマークの相談", "outcome": "advice", "sex": "unknown",
-            "birth_date_precision": "exact", "relationship": "本人",
-        })  # fmt: skip
+        bench.page(name, client, method, path, data=data, floor=floor, expect=expect)
 
     selector = selector_vs_guardian(worker, runs=max(10, args.requests // 2))
     print()

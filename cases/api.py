@@ -35,6 +35,7 @@ from cases.models import (
 )
 from cases.policy import apply_household_policy, mask_sensitive
 from jusou.api.base import (
+    IF_MATCH_OPTIONAL,
     ApiViewSet,
     PolicySerializer,
     StrictSerializer,
@@ -46,7 +47,8 @@ from jusou.api.base import (
     url_pk,
     validated,
 )
-from jusou.api.errors import PreconditionFailed
+from jusou.api.errors import STALE_WRITE_RESPONSES, TRANSITION_RESPONSES, PreconditionFailed
+from jusou.api.filters import StrictFilterBackend
 from jusou.api.pagination import Cursor
 from jusou.models import Agency, ApiScope, User
 from jusou.text import normalize_for_search
@@ -134,7 +136,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
 
     serializer_class = PersonSerializer
     filterset_class = PersonFilter
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [StrictFilterBackend, OrderingFilter]
     ordering_fields = ["id", "kana_search", "created_at"]
     ordering = ["id"]
     scopes = {"read": ApiScope.PEOPLE_READ, "write": ApiScope.PEOPLE_WRITE}
@@ -162,7 +164,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         person = services.person_register(acting_user=request.user, **data)
         return Response(PersonSerializer(person).data, status=201, headers={"ETag": etag_of(person)})
 
-    @extend_schema(request=PersonUpdateSerializer, responses=PersonSerializer,
+    @extend_schema(request=PersonUpdateSerializer, responses={200: PersonSerializer, **STALE_WRITE_RESPONSES},
                    parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)])  # fmt: skip
     def partial_update(self, request, pk=None):
         """Correct a person's details or link their 宛名番号. Send the ETag you read as If-Match."""
@@ -217,7 +219,7 @@ class HouseholdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
         def rows(page):
             return mask_sensitive(apply_household_policy(request.user, page))
 
-        return self.list_response(self.get_queryset(), rows)
+        return self.list_response(self.filter_queryset(self.get_queryset()), rows)
 
     def retrieve(self, request, pk=None):
         household = selectors.household_get_for_user(request.user, url_pk(pk))
@@ -304,7 +306,7 @@ class ConsultationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
 
     serializer_class = ConsultationSerializer
     filterset_class = ConsultationFilter
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    filter_backends = [StrictFilterBackend, OrderingFilter]
     ordering_fields = ["received_at", "id"]
     ordering = ["-received_at", "-id"]
     scopes = {"read": ApiScope.CONSULTATIONS_READ, "write": ApiScope.CONSULTATIONS_WRITE}
@@ -490,6 +492,11 @@ class AssessmentCreateSerializer(StrictSerializer):
     involved_agencies = serializers.CharField(required=False, allow_blank=True)
 
 
+# A move: 409 invalid_transition when the case's state does not allow it (also for the loser of two
+# concurrent moves), 412 stale_version when If-Match names an older version.
+TRANSITION_SCHEMA = {200: CaseSerializer, **TRANSITION_RESPONSES}
+
+
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """支援ケース. Lists carry no 要配慮個人情報 (issues and risk flags are null); the detail shows what
     the caller's basis opens — under 本人同意 only the consented categories."""
@@ -524,7 +531,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         self.log_detail(case)
         return self._case_response(case)
 
-    @extend_schema(request=CaseUpdateSerializer, responses=CaseSerializer,
+    @extend_schema(request=CaseUpdateSerializer, responses={200: CaseSerializer, **STALE_WRITE_RESPONSES},
                    parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)])  # fmt: skip
     def partial_update(self, request, pk=None):
         """Change risk flags, issues, the follow-up date or the lead worker. If-Match must carry the
@@ -553,37 +560,37 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
                                         expected_version=version, **data)  # fmt: skip
         return self._case_response(selectors.case_get_for_user(request.user, case.pk))
 
-    @extend_schema(request=TransitionSerializer, responses=CaseSerializer)
+    @extend_schema(request=TransitionSerializer, responses=TRANSITION_SCHEMA, parameters=[IF_MATCH_OPTIONAL])
     @action(detail=True, methods=["post"])
     def assess(self, request, pk=None):
         """受付 → アセスメント中."""
         return self._transition(request, pk, "assess")
 
-    @extend_schema(request=TransitionSerializer, responses=CaseSerializer)
+    @extend_schema(request=TransitionSerializer, responses=TRANSITION_SCHEMA, parameters=[IF_MATCH_OPTIONAL])
     @action(detail=True, methods=["post"])
     def support(self, request, pk=None):
         """→ 支援中 (after an assessment)."""
         return self._transition(request, pk, "support")
 
-    @extend_schema(request=TransitionSerializer, responses=CaseSerializer)
+    @extend_schema(request=TransitionSerializer, responses=TRANSITION_SCHEMA, parameters=[IF_MATCH_OPTIONAL])
     @action(detail=True, methods=["post"])
     def refer(self, request, pk=None):
         """多機関協働へのつなぎ: needs an assessment and the reason (what makes the case complex)."""
         return self._transition(request, pk, "refer")
 
-    @extend_schema(request=CloseSerializer, responses=CaseSerializer)
+    @extend_schema(request=CloseSerializer, responses=TRANSITION_SCHEMA, parameters=[IF_MATCH_OPTIONAL])
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         """終結, with a 終結理由 code."""
         return self._transition(request, pk, "close")
 
-    @extend_schema(request=SuspendSerializer, responses=CaseSerializer)
+    @extend_schema(request=SuspendSerializer, responses=TRANSITION_SCHEMA, parameters=[IF_MATCH_OPTIONAL])
     @action(detail=True, methods=["post"])
     def suspend(self, request, pk=None):
         """中断, with a 中断理由 code."""
         return self._transition(request, pk, "suspend")
 
-    @extend_schema(request=TransitionSerializer, responses=CaseSerializer)
+    @extend_schema(request=TransitionSerializer, responses=TRANSITION_SCHEMA, parameters=[IF_MATCH_OPTIONAL])
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
         """中断 → 支援中, with the reason for resuming."""

@@ -11,9 +11,11 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from jusou import plausible
 from jusou.fieldpolicy import FieldPolicyModel
 from jusou.models import Agency
 from jusou.text import normalize_for_search
+from jusou.wareki import local_text
 
 
 class CodeKind(models.TextChoices):
@@ -93,7 +95,7 @@ class Person(FieldPolicyModel):
     # Search keys: kanji, hiragana, katakana, half/full width and spaces folded (jusou.text).
     name_search = models.CharField(max_length=100, editable=False, db_index=True)
     kana_search = models.CharField(max_length=100, editable=False, db_index=True)
-    birth_date = models.DateField("生年月日", null=True, blank=True)
+    birth_date = models.DateField("生年月日", null=True, blank=True, validators=[plausible.birth_date()])
     birth_date_precision = models.CharField(
         "生年月日の精度", max_length=10, choices=BirthDatePrecision.choices, default=BirthDatePrecision.EXACT
     )
@@ -203,8 +205,17 @@ class HouseholdMember(FieldPolicyModel):
         "self", verbose_name="介護・世話をしている相手", symmetrical=False, blank=True
     )
     own_issues = models.CharField("本人の課題", max_length=300, blank=True)
-    joined_on = models.DateField("加入日", default=timezone.localdate)
-    left_on = models.DateField("離脱日", null=True, blank=True)
+    joined_on = models.DateField(
+        "加入日",
+        default=timezone.localdate,
+        validators=[plausible.PlausibleDate("加入日", earliest=plausible.LIFE, years_ahead=1)],
+    )
+    left_on = models.DateField(
+        "離脱日",
+        null=True,
+        blank=True,
+        validators=[plausible.PlausibleDate("離脱日", earliest=plausible.LIFE, years_ahead=1)],
+    )
 
     history = HistoricalRecords(m2m_fields=[cares_for])
 
@@ -251,7 +262,9 @@ class Consultation(FieldPolicyModel):
     agency = models.ForeignKey(
         Agency, verbose_name="受付機関", on_delete=models.PROTECT, related_name="consultations"
     )
-    received_at = models.DateTimeField("受付日時", default=timezone.now)
+    received_at = models.DateTimeField(
+        "受付日時", default=timezone.now, validators=[plausible.happened("受付日時")]
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="受付者", on_delete=models.PROTECT, related_name="+"
     )
@@ -347,7 +360,7 @@ class Consultation(FieldPolicyModel):
         ]
 
     def __str__(self):
-        return f"相談受付 {self.received_at:%Y-%m-%d} {self.person or '匿名'}"
+        return f"相談受付 {local_text(self.received_at, '%Y-%m-%d')} {self.person or '匿名'}"
 
 
 class CaseStatus(models.TextChoices):
@@ -413,7 +426,9 @@ class Case(FieldPolicyModel):
     risk_abuse = models.BooleanField("虐待", default=False)
     risk_suicide = models.BooleanField("自殺リスク", default=False)
     risk_life = models.BooleanField("生命の危険", default=False)
-    next_follow_up_on = models.DateField("次回対応予定日", null=True, blank=True)
+    next_follow_up_on = models.DateField(
+        "次回対応予定日", null=True, blank=True, validators=[plausible.planned("次回対応予定日")]
+    )
     close_reason = models.ForeignKey(
         Code, verbose_name="終結理由", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -557,7 +572,9 @@ class ProgressNote(FieldPolicyModel):
     FIELD_POLICY = {"sensitive": ("content",), "categories": {"progress": ("content",)}}
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
-    occurred_at = models.DateTimeField("日時", default=timezone.now)
+    occurred_at = models.DateTimeField(
+        "日時", default=timezone.now, validators=[plausible.happened("経過記録の日時")]
+    )
     kind = models.CharField("種別", max_length=20, choices=NoteKind.choices)
     content = models.TextField("内容")
     author = models.ForeignKey(
@@ -574,7 +591,7 @@ class ProgressNote(FieldPolicyModel):
         indexes = [models.Index(fields=["case", "-occurred_at"], name="note_case_date")]
 
     def __str__(self):
-        return f"{self.case} {self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
+        return f"{self.case} {self.get_kind_display()} {local_text(self.occurred_at, '%Y-%m-%d')}"
 
 
 class AddressConfidentialityQuerySet(models.QuerySet):
@@ -593,8 +610,10 @@ class AddressConfidentiality(models.Model):
         Person, verbose_name="本人", on_delete=models.PROTECT, related_name="confidentialities"
     )
     reason = models.CharField("理由", max_length=300)
-    starts_on = models.DateField("開始日", default=timezone.localdate)
-    ends_on = models.DateField("終了日", null=True, blank=True)
+    starts_on = models.DateField(
+        "開始日", default=timezone.localdate, validators=[plausible.planned("開始日")]
+    )
+    ends_on = models.DateField("終了日", null=True, blank=True, validators=[plausible.planned("終了日")])
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="設定者", on_delete=models.PROTECT, related_name="+"
     )
@@ -654,4 +673,4 @@ class EmergencyAccess(models.Model):
         ordering = ["-opened_at"]
 
     def __str__(self):
-        return f"緊急閲覧 {self.case.number} {self.opened_at:%Y-%m-%d %H:%M}"
+        return f"緊急閲覧 {self.case.number} {local_text(self.opened_at)}"

@@ -362,7 +362,8 @@ def household_panel(user: User, household: Household | None, decision: AccessDec
     `decision` (the reader's decision on the case or household) opens 世帯の状況."""
     if household is None or (decision is not None and not decision.covers("household")):
         return []
-    visible = cases_visible_to(user).select_related("owning_agency")
+    # The members' own cases only: probed row by row, not the user's whole visible set built.
+    visible = cases_visible_to(user, per_row=True).select_related("owning_agency")
     members = list(
         household.members.filter(left_on__isnull=True)
         .select_related("person")
@@ -372,7 +373,12 @@ def household_panel(user: User, household: Household | None, decision: AccessDec
         )
         .order_by("pk")
     )
-    own_decisions = person_decisions(user, [m.person_id for m in members])
+    # Their visible cases were just read (the prefetch above): the decisions take them as they are.
+    own_decisions = person_decisions(
+        user,
+        [m.person_id for m in members],
+        visible_cases={m.person_id: [c.pk for c in m.person.visible_cases] for m in members},
+    )
     composition_only = AccessDecision("", categories=frozenset({"household"}))
     for member in members:
         own = own_decisions.get(member.person_id, composition_only)
@@ -395,12 +401,13 @@ def _emergency_case_ids(user: User):
     )
 
 
-def _person_bases(user: User, *, with_case: bool = True) -> dict[str, Q]:
+def _person_bases(user: User, *, with_case: bool = True, per_row: bool = False) -> dict[str, Q]:
     """The ways a person is covered for `user`, each on the person's *own* basis (DOMAIN.md §4: a
     household member's information needs that member's basis, even inside a case the reader may
     open): their agency registered the person or received a consultation about them (担当); a case of
     the person's that the user may see; the person's own 本人同意 naming the user's agency; 緊急閲覧 on
-    a case of the household the person lives in."""
+    a case of the household the person lives in. `per_row` probes the person's cases row by row (for a
+    query narrowed to a few people) instead of building the user's whole visible case set."""
     agencies = user.agencies
     bases = {
         "own_agency": Q(registered_by_agency__in=agencies)
@@ -416,27 +423,31 @@ def _person_bases(user: User, *, with_case: bool = True) -> dict[str, Q]:
         ),
     }
     if with_case:
-        bases["case"] = Q(Exists(cases_visible_to(user).filter(person=OuterRef("pk"))))
+        bases["case"] = Q(Exists(cases_visible_to(user, per_row=per_row).filter(person=OuterRef("pk"))))
     for i, person_ids in enumerate(person_consent_ids(user)):
         bases[f"consent{i}"] = Q(pk__in=person_ids)
     return bases
 
 
-def persons_visible_to(user: User) -> QuerySet[Person]:
+def persons_visible_to(user: User, *, per_row: bool = False) -> QuerySet[Person]:
+    """The people the user has a basis for (_person_bases). `per_row` when the caller's other filters
+    leave only a few candidates (the same people, a query shaped for probing them one by one)."""
     if is_supervisor(user):
         return Person.objects.all()
-    bases = list(_person_bases(user).values())
+    bases = list(_person_bases(user, per_row=per_row).values())
     condition = bases[0]
     for basis in bases[1:]:
         condition |= basis
     return Person.objects.filter(condition)
 
 
-def person_decisions(user: User, person_ids) -> dict[int, AccessDecision]:
+def person_decisions(user: User, person_ids, *, visible_cases=None) -> dict[int, AccessDecision]:
     """Why and how far `user` sees each of these people, on each person's own bases only (see
     _person_bases): the strongest for the log, the union of what they open. Five queries whatever
     the number of people (a household panel of six costs what one person does). People the user has
-    no basis for are absent."""
+    no basis for are absent. `visible_cases` ({person id: ids of their cases that
+    cases_visible_to(user) returns}) when the caller has just read exactly those (the household
+    panel's prefetch): they are not worked out again, only the grants on them read."""
     ids = list(set(person_ids))
     if not ids:
         return {}
@@ -463,20 +474,30 @@ def person_decisions(user: User, person_ids) -> dict[int, AccessDecision]:
         decisions[pk].append(AccessDecision(AccessBasis.CONSENT, categories=frozenset(opened.get(pk, ()))))
     # These people's few cases probed row by row (not the user's whole visible set built), and the
     # grants on them read with each case's person in the same query.
-    people_cases = cases_visible_to(user, per_row=True).filter(person_id__in=ids)
-    grants = (
+    held = (
         AccessGrant.objects.valid()
         .held_by(user)
-        .filter(
-            content_type=ContentType.objects.get_for_model(Case),
-            object_id__in=people_cases.values("pk"),
-            permission="view",
-        )
-        .annotate(person_id=Subquery(Case.objects.filter(pk=OuterRef("object_id")).values("person_id")[:1]))
+        .filter(content_type=ContentType.objects.get_for_model(Case), permission="view")
     )
+    if visible_cases is None:
+        people_cases = cases_visible_to(user, per_row=True).filter(person_id__in=ids)
+        grants = held.filter(object_id__in=people_cases.values("pk")).annotate(
+            person_id=Subquery(Case.objects.filter(pk=OuterRef("object_id")).values("person_id")[:1])
+        )
+        person_grants = [(grant, grant.person_id) for grant in grants]
+    else:
+        person_of = {
+            case_id: person_id
+            for person_id, case_ids in visible_cases.items()
+            if person_id in decisions
+            for case_id in case_ids
+        }
+        person_grants = [
+            (grant, person_of[grant.object_id]) for grant in held.filter(object_id__in=list(person_of))
+        ]
     by_case: dict[tuple[int, int], list] = {}
-    for grant in grants:
-        by_case.setdefault((grant.object_id, grant.person_id), []).append(grant)
+    for grant, person_id in person_grants:
+        by_case.setdefault((grant.object_id, person_id), []).append(grant)
     for (_, person_id), case_grants in by_case.items():
         # A consent on the person's case is one of the person's own consents (opened above).
         decision = decide(case_grants, consent_categories=lambda pid=person_id: opened.get(pid, ()))

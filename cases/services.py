@@ -8,7 +8,7 @@ the reason, for transitions and corrections) in the history.
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.db.models import CharField, Exists, F, Max, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
@@ -53,6 +53,10 @@ class CaseError(ValidationError):
     """A refused action on a case, with a message for the user."""
 
 
+class InvalidTransition(CaseError, core_services.InvalidTransition):
+    pass
+
+
 class ConcurrentEdit(CaseError, core_services.EditConflict):
     def __init__(self):
         super().__init__(
@@ -92,9 +96,8 @@ def person_register(
     notes: str = "",
     agency: Agency | None = None,
 ) -> Person:
-    """Register a person. Invariants: a 宛名番号 is unique; a birth date is not in the future."""
-    if birth_date and birth_date > timezone.localdate():
-        raise ValidationError({"birth_date": "生年月日に未来の日付は入力できません。"})
+    """Register a person. Invariants: a 宛名番号 is unique; a birth date is plausible (from 1900,
+    not in the future: the field's validator, jusou.plausible)."""
     person = Person(
         name=name.strip(),
         kana=kana.strip(),
@@ -197,13 +200,18 @@ def consultation_record(
     """Record a consultation (断らない相談: anonymous and one-off calls too).
 
     With outcome ケース化 or 多機関協働へ a case is opened for the person at once; the referral to
-    多機関協働 itself follows an assessment (case_refer). Refused: a future 受付日時, a birth date after
+    多機関協働 itself follows an assessment (case_refer). Refused: an implausible 受付日時 (jusou.plausible:
+    before RECORDS_START_DATE or in the future), a birth date after
     the consultation, a main issue not among the issues, a case without a person.
     """
     errors = {}
-    if received_at > timezone.now() + timedelta(minutes=5):
-        errors["received_at"] = "受付日時に未来の日時は入力できません。"
-    if person and person.birth_date and person.birth_date > timezone.localtime(received_at).date():
+    try:  # the field's own rule (jusou.plausible), reported with the others
+        Consultation._meta.get_field("received_at").run_validators(received_at)
+    except ValidationError as error:
+        errors["received_at"] = error.messages
+    if "received_at" in errors:
+        pass  # an implausible date says so first
+    elif person and person.birth_date and person.birth_date > timezone.localtime(received_at).date():
         errors["received_at"] = "受付日時が本人の生年月日より前になっています。"
     if main_issue not in issues:
         errors["main_issue"] = "主な課題は、選んだ課題分類の中から選んでください。"
@@ -307,14 +315,14 @@ def _require_change(case: Case, user: User) -> None:
 
 
 def _claim(case: Case, expected_version: int | None) -> Case:
-    """Lock the case and claim its next version: of two concurrent writers exactly one gets it."""
-    try:
-        locked = Case.objects.select_for_update().get(pk=case.pk)
-        if expected_version is not None and locked.version != expected_version:
-            raise ConcurrentEdit()
-        claimed = Case.objects.filter(pk=locked.pk, version=locked.version).update(version=F("version") + 1)
-    except OperationalError as error:  # SQLite: the other writer holds the database
-        raise ConcurrentEdit() from error
+    """Lock the case and claim its next version: of two concurrent writers exactly one gets it.
+    (On SQLite the transaction already holds the database's write lock: settings.DATABASES makes
+    every transaction immediate, so writers queue instead of failing here; one that waits too long
+    answers 503, jusou.busy.)"""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConcurrentEdit()
+    claimed = Case.objects.filter(pk=locked.pk, version=locked.version).update(version=F("version") + 1)
     if not claimed:
         raise ConcurrentEdit()
     locked.version += 1
@@ -338,7 +346,8 @@ def case_transition(
     case = _claim(case, expected_version)
     from_status = case.status
     if to_status not in ALLOWED_TRANSITIONS[from_status]:
-        raise CaseError(
+        # Also what the loser of two concurrent moves hears once the winner's commit releases the lock.
+        raise InvalidTransition(
             f"「{CaseStatus(from_status).label}」のケースを「{CaseStatus(to_status).label}」にすることはできません。"
         )
     has_assessment = case.assessments.exists()
@@ -469,8 +478,6 @@ def progress_note_add(
 ) -> ProgressNote:
     _require_change(case, acting_user)
     occurred_at = occurred_at or timezone.now()
-    if occurred_at > timezone.now() + timedelta(minutes=5):
-        raise ValidationError({"occurred_at": "未来の日時の経過記録は入力できません。"})
     if kind not in NoteKind.values:
         raise ValidationError({"kind": "種別を選んでください。"})
     note = ProgressNote(case=case, kind=kind, content=content, occurred_at=occurred_at, author=acting_user)
@@ -603,8 +610,6 @@ def person_update(
         if name not in PERSON_EDITABLE:
             raise ValueError(name)
         setattr(person, name, value)
-    if person.birth_date and person.birth_date > timezone.localdate():
-        raise ValidationError({"birth_date": "生年月日に未来の日付は入力できません。"})
     person.atena_number = (person.atena_number or "").strip() or None
     _save(person, acting_user=acting_user, reason=reason or "本人情報の更新")
     if attributes is not None:

@@ -33,6 +33,7 @@ from jusou.forms import apply_service_errors
 from jusou.models import ReadLog, Role, User
 from jusou.registry import case_panels
 from jusou.views import log_list, post_action
+from jusou.wareki import local_text
 
 CASE_PAGE_SIZE = 50
 NEW_PERSON_FIELDS = ("name", "kana", "birth_date", "birth_date_precision", "sex", "address", "phone",
@@ -454,7 +455,7 @@ def emergency_access(request):
         else:
             messages.warning(
                 request,
-                f"緊急閲覧を開始しました（{record.ends_at:%H:%M} まで）。管理者に通知され、記録は確認されます。",
+                f"緊急閲覧を開始しました（{local_text(record.ends_at, '%H:%M')} まで）。管理者に通知され、記録は確認されます。",
             )
             return redirect(record.case)
     return render(request, "cases/emergency_access.html", {"form": form, "hours": services.EMERGENCY_HOURS})

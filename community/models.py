@@ -14,6 +14,7 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from jusou import plausible
 from jusou.models import Agency, Area, ResourceGap
 
 #: the warning each free-text field that all staff read carries (the register holds no personal data)
@@ -149,7 +150,7 @@ class Activity(CorrectableRecord):
     resource = models.ForeignKey(
         CommunityResource, verbose_name="地域資源", on_delete=models.PROTECT, related_name="activities"
     )
-    held_on = models.DateField("開催日")
+    held_on = models.DateField("開催日", validators=[plausible.planned("開催日")])
     participants = models.PositiveIntegerField("参加者数（実人数）", default=0)
     participant_visits = models.PositiveIntegerField("参加者数（延べ）", default=0)
     organisations = models.CharField("参加団体", max_length=300, blank=True)
@@ -174,7 +175,7 @@ class Activity(CorrectableRecord):
 class Platform(CorrectableRecord):
     """プラットフォーム: a meeting where local actors meet (住民, 事業者, 行政 …)."""
 
-    held_on = models.DateField("開催日")
+    held_on = models.DateField("開催日", validators=[plausible.planned("開催日")])
     name = models.CharField("名称", max_length=200)
     area = models.ForeignKey(Area, verbose_name="圏域", on_delete=models.PROTECT, related_name="platforms")
     participants = models.PositiveIntegerField("参加者数", default=0)
@@ -203,7 +204,7 @@ class CoordinatorActivityKind(models.TextChoices):
 class CoordinatorActivity(CorrectableRecord):
     """地域福祉コーディネーター・生活支援コーディネーターの活動記録."""
 
-    done_on = models.DateField("日付")
+    done_on = models.DateField("日付", validators=[plausible.happened("活動日")])
     area = models.ForeignKey(Area, verbose_name="圏域", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField("種類", max_length=20, choices=CoordinatorActivityKind.choices)
     content = models.TextField("内容")

@@ -238,7 +238,6 @@ def access_basis(user: User, obj: models.Model, permission: str = "view") -> str
     return strongest(grant.basis for grant in grants_held(user, obj, permission))
 
 
-@transaction.atomic
 def read_log(
     *,
     user: User,
@@ -261,10 +260,6 @@ def read_log(
     basis = decision.basis if decision is not None else ""
     if decision is not None and decision.log_detail():
         detail = f"{detail} {decision.log_detail()}".strip()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [READ_LOG_LOCK])
-    previous = ReadLog.objects.order_by("-pk").values_list("chain_hash", flat=True).first() or ""
     row = ReadLog(
         user=user,
         action=action,
@@ -275,10 +270,47 @@ def read_log(
         basis=basis,
         detail=detail[:500],
     )
-    row.chain_hash = row.compute_hash(previous)
-    row.save()
+    if connection.vendor == "postgresql":
+        _append_chained(row)
+    else:
+        with transaction.atomic():  # SQLite serialises writers: the chain cannot fork
+            previous = ReadLog.objects.order_by("-pk").values_list("chain_hash", flat=True).first() or ""
+            row.chain_hash = row.compute_hash(previous)
+            row.save()
     _flag_unusual(row)
     return row
+
+
+def _append_chained(row: ReadLog) -> None:
+    """Insert `row` chained to the last row, on PostgreSQL in one round trip instead of five (BEGIN, the
+    lock, an ORM read of the previous hash, an ORM insert, COMMIT): the lock and one INSERT … SELECT
+    that reads the previous hash and hashes with it — sha256 of the previous hash followed by the rest
+    of ReadLog.compute_hash's text, which Python formats, so read_log_verify checks the same hash.
+    The two statements go in one message, which PostgreSQL runs as one transaction (or inside the
+    caller's): the lock is held until that commits. The INSERT is a statement of its own, started
+    after the lock is held, so its snapshot sees every row appended before: the chain cannot fork."""
+    import psycopg  # PostgreSQL only
+
+    insert = (
+        "INSERT INTO jusou_readlog (user_id, at, action, content_type_id, object_id, basis, detail, chain_hash)"
+        " SELECT %s, %s, %s, %s, %s, %s, %s, encode(sha256(convert_to("
+        "COALESCE((SELECT chain_hash FROM jusou_readlog ORDER BY id DESC LIMIT 1), '') || %s, 'UTF8')), 'hex')"
+        " RETURNING id, chain_hash"
+    )  # fmt: skip
+    values = [row.user_id, row.at, row.action, row.content_type_id, row.object_id, row.basis, row.detail,
+              row.compute_hash_content()]  # fmt: skip
+    with connection.cursor() as cursor:
+        if isinstance(cursor.cursor, psycopg.ClientCursor):  # Django's default: the query is bound here
+            cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {insert}", [READ_LOG_LOCK, *values])
+            cursor.cursor.nextset()
+            row.pk, row.chain_hash = cursor.fetchone()
+        else:  # server-side binding takes one statement per call: the lock needs a transaction around
+            with transaction.atomic():
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [READ_LOG_LOCK])
+                cursor.execute(insert, values)
+                row.pk, row.chain_hash = cursor.fetchone()
+    row._state.adding = False
+    row._state.db = connection.alias
 
 
 def visible_or_404(queryset, *, user: User, pk, message: str):

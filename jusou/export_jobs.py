@@ -4,20 +4,31 @@
 `export_run` (the task's body) computes, renders and writes the file, then marks the job done and logs
 the disclosure in one transaction. Every step is safe to repeat: a job already done is left alone, and
 a re-run after a lost worker starts again and replaces its own file, so a retry makes one file and one
-read-log row. The database is the queue of record: `exports_requeue_stale` (beat) sends again any job
-that has given no sign of life for STALE_AFTER.
+read-log row. The database is the queue of record: while a job runs, its worker writes a heartbeat
+(`heartbeat_at`, every EXPORT_HEARTBEAT_SECONDS, from a thread beside the export and at every step);
+`exports_requeue_stale` (beat, every EXPORT_SWEEP_SECONDS) sends again a running job whose heartbeat has
+stopped for EXPORT_HEARTBEAT_TIMEOUT_SECONDS (its worker was killed) and a queued job silent for
+STALE_AFTER (its message was lost).
+
+Why the sweep and not the broker: the task is acknowledged late, but Redis gives a killed worker's
+unacknowledged message back only after its visibility timeout (an hour), and `reject_on_worker_lost`
+would send a task that kills its worker (the OOM killer) round for ever; the heartbeat gives a bound in
+minutes, with the attempts counted in one place. A late copy of the message (the broker's redelivery, a
+duplicate) finds the job done, or running with a live heartbeat, and does nothing.
 """
 
 import logging
 import os
 import tempfile
+import threading
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -29,7 +40,7 @@ from jusou.statistics import StatisticsParams, can_read_statistics, statistics_r
 log = logging.getLogger(__name__)
 
 EXPORT_DIR = "exports"
-#: a queued or running job silent for this long is sent again (lost message, killed worker)
+#: a queued job silent for this long is sent again (its message was lost: broker down at send time)
 STALE_AFTER = timedelta(minutes=10)
 #: runs (first run, retries, re-queues) before a job is given up
 MAX_ATTEMPTS = 5
@@ -111,24 +122,101 @@ def _send(job_id: int) -> None:
     transaction.on_commit(lambda: run_export.delay(job_id))
 
 
+def heartbeat_timeout() -> timedelta:
+    return timedelta(seconds=settings.EXPORT_HEARTBEAT_TIMEOUT_SECONDS)
+
+
+def _silent(now) -> Q:
+    """Running jobs whose worker has stopped beating (a job started before heartbeats existed: by its
+    last progress)."""
+    return Q(status=ExportStatus.RUNNING) & Q(last_beat__lt=now - heartbeat_timeout())
+
+
+def _lost(now) -> Q:
+    return Q(status=ExportStatus.QUEUED, updated_at__lt=now - STALE_AFTER)
+
+
+def _with_last_beat(queryset: QuerySet) -> QuerySet:
+    return queryset.annotate(last_beat=Coalesce("heartbeat_at", "updated_at"))
+
+
 def _progress(job_id: int, percent: int, message: str) -> None:
     # A plain UPDATE outside any transaction, so that the page sees it at once. Only a running job
     # moves: a job re-queued or finished meanwhile keeps what it shows.
+    now = timezone.now()
     ExportJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING).update(
-        progress=percent, message=message, updated_at=timezone.now()
+        progress=percent, message=message, updated_at=now, heartbeat_at=now
     )
 
 
+def _beat(job_id: int, attempt: int) -> None:
+    # Only this run's own job: once re-queued (attempts moved on) a run thought dead beats no more.
+    ExportJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING, attempts=attempt).update(
+        heartbeat_at=timezone.now()
+    )
+
+
+class _Heartbeat:
+    """A thread that writes the job's heartbeat every `every` seconds while the export runs, so that a
+    long step (one 事業's figures on a large city, the rendering) does not look like a dead worker. It
+    dies with the worker: a killed worker's job falls silent, which is what the sweep looks for."""
+
+    def __init__(self, job_id: int, attempt: int, every: float | None):
+        self.job_id, self.attempt, self.every = job_id, attempt, every
+        self._stop = threading.Event()
+        self._thread = None
+
+    def __enter__(self):
+        if self.every:
+            self._thread = threading.Thread(
+                target=self._run, name=f"export-{self.job_id}-heartbeat", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+
+    def _run(self):
+        try:
+            while not self._stop.wait(self.every):
+                try:
+                    _beat(self.job_id, self.attempt)
+                except Exception:  # a database hiccup: the next beat tries again, the export goes on
+                    log.warning("export job %s: heartbeat not written", self.job_id, exc_info=True)
+        finally:
+            connection.close()  # the thread's own connection
+
+
 def _start(job_id: int) -> ExportJob | None:
-    """Mark the job running (one more attempt); None when there is nothing to do."""
+    """Mark the job running (one more attempt); None when there is nothing to do: the job is missing or
+    finished, or another run of it is alive (its heartbeat is fresh: this is a duplicate message)."""
     with transaction.atomic():
-        job = ExportJob.objects.select_for_update().select_related("owner").filter(pk=job_id).first()
+        job = (
+            _with_last_beat(ExportJob.objects.select_for_update())
+            .select_related("owner")
+            .filter(pk=job_id)
+            .first()
+        )
         if job is None or job.is_finished:
             return None
+        now = timezone.now()
+        if job.status == ExportStatus.RUNNING and job.last_beat >= now - heartbeat_timeout():
+            return None
         job.status, job.progress, job.attempts = ExportStatus.RUNNING, 5, job.attempts + 1
-        job.message, job.updated_at = "集計を始めました。", timezone.now()
-        job.save(update_fields=["status", "progress", "attempts", "message", "updated_at"])
+        job.message, job.updated_at, job.heartbeat_at = "集計を始めました。", now, now
+        job.save(update_fields=["status", "progress", "attempts", "message", "updated_at", "heartbeat_at"])
         return job
+
+
+def _retry_later(job_id: int) -> None:
+    """Back to the queue for the task's own retry (which would otherwise find the job running)."""
+    ExportJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING).update(
+        status=ExportStatus.QUEUED, progress=0, message="一時的なエラーのため、やり直しています。",
+        updated_at=timezone.now(),
+    )  # fmt: skip
 
 
 def _fail(job_id: int, message: str) -> None:
@@ -168,17 +256,28 @@ def _remove_leftovers(relative: str) -> None:
             pass
 
 
-def export_run(*, job_id: int, last_attempt: bool = True) -> str:
+def export_run(*, job_id: int, last_attempt: bool = True, heartbeat_every: float | None = None) -> str:
     """Make the file of a job: 10 % once the parameters are read, then in proportion to the 事業 computed
     up to 80 %, 90 % once rendered, 100 % when written. Idempotent: a done or failed job is left alone; a re-run
     starts again and replaces its own file. The job is marked done and the export logged (DOMAIN.md
     §8: every disclosure is logged) in one transaction, so a retry logs it once.
 
     An error the user must fix (parameters, permission) fails the job at once; any other error is
-    raised for the task to retry, and on the `last_attempt` fails the job instead."""
+    raised for the task to retry, and on the `last_attempt` fails the job instead. With
+    `heartbeat_every` (seconds; the worker) a thread writes the job's heartbeat while it runs."""
     job = _start(job_id)
     if job is None:
         return "skipped"
+    with _Heartbeat(job.pk, job.attempts, heartbeat_every):
+        try:
+            return _run(job, last_attempt)
+        except Exception:
+            if not last_attempt:
+                _retry_later(job.pk)  # the task's retry must find the job queued, not running
+            raise
+
+
+def _run(job: ExportJob, last_attempt: bool) -> str:
     relative = f"{EXPORT_DIR}/{job.pk}.{job.format}"
     try:
         _remove_leftovers(relative)
@@ -202,7 +301,6 @@ def export_run(*, job_id: int, last_attempt: bool = True) -> str:
         return "failed"
     except Exception:
         if not last_attempt:
-            _progress(job.pk, 5, "一時的なエラーのため、やり直しています。")
             raise
         log.exception("export job %s failed", job.pk)
         _fail(job.pk, FAILED_MESSAGE)
@@ -232,19 +330,26 @@ def export_mark_downloaded(*, job: ExportJob) -> None:
 
 
 def exports_requeue_stale() -> int:
-    """Beat: send again every queued or running job silent for STALE_AFTER (its message was lost, or
-    its worker was killed); give up on a job tried MAX_ATTEMPTS times or asked for GIVE_UP_AFTER ago.
-    Running it twice in a row sends nothing twice: a re-queued job is fresh again."""
+    """Beat: send again every running job whose heartbeat has stopped for EXPORT_HEARTBEAT_TIMEOUT_SECONDS
+    (its worker was killed) and every queued job silent for STALE_AFTER (its message was lost); give up
+    on a job tried MAX_ATTEMPTS times or asked for GIVE_UP_AFTER ago. Running it twice in a row sends
+    nothing twice: a re-queued job is fresh again."""
     now = timezone.now()
-    stale = ExportJob.objects.filter(
-        status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING], updated_at__lt=now - STALE_AFTER
-    ).values_list("pk", flat=True)
+    stale = (
+        _with_last_beat(ExportJob.objects.all())
+        .filter(_silent(now) | _lost(now))
+        .values_list("pk", flat=True)
+    )
     requeued = 0
     for pk in list(stale[:200]):
         with transaction.atomic():
-            job = ExportJob.objects.select_for_update().get(pk=pk)
-            if job.is_finished or job.updated_at >= now - STALE_AFTER:
-                continue  # moved on since the list was read
+            # Read again under the row lock: the job may have moved on since the list was read.
+            job = _with_last_beat(ExportJob.objects.select_for_update()).filter(
+                _silent(now) | _lost(now), pk=pk
+            )
+            job = job.first()
+            if job is None:
+                continue
             if job.attempts >= MAX_ATTEMPTS or job.created_at < now - GIVE_UP_AFTER:
                 job.status, job.finished_at, job.message = ExportStatus.FAILED, now, FAILED_MESSAGE
                 job.updated_at = now

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from django.utils import timezone
 
 from jusou.reports import SUPPRESSED, Report, Table, published
-from jusou.wareki import ERAS, MEIJI_FIRST_YEAR, era_year, to_seireki, to_wareki
+from jusou.wareki import ERAS, MEIJI_FIRST_YEAR, era_year, local_text, to_seireki, to_wareki
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -36,7 +36,7 @@ def csv_cell(value) -> str:
     """A value as CSV text: datetimes to the minute, and text that Excel would run as a formula kept
     as text by a leading apostrophe."""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return local_text(value)  # Asia/Tokyo, whatever the caller passed
     text = "" if value is None else str(value)
     return f"'{text}" if text.startswith(FORMULA_START) else text
 

@@ -19,3 +19,22 @@ threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 keepalive = 75
 timeout = 60
 accesslog = "-"
+
+# No `Server` banner: gunicorn writes `Server: gunicorn` itself, before the application's headers, and
+# has no setting to leave it out (benoitc/gunicorn#825: the maintainers dropped the version in 20.1
+# and keep the name). A response names no server software at all — a scanner learns nothing from it
+# (issue 15). The status line and the other default headers stay exactly as gunicorn writes them;
+# the reverse proxy in front adds its own Server header or none, as it is configured.
+from gunicorn.http.wsgi import Response  # noqa: E402
+
+
+def _without_server_header(default_headers):
+    def headers(self):
+        return [line for line in default_headers(self) if not line.lower().startswith("server:")]
+
+    headers.jusou_without_server = True
+    return headers
+
+
+if not getattr(Response.default_headers, "jusou_without_server", False):  # the file is read again on reload
+    Response.default_headers = _without_server_header(Response.default_headers)

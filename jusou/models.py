@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
+from jusou.wareki import local_text
+
 
 class Role(models.TextChoices):
     WORKER = "worker", "相談員"
@@ -465,15 +467,19 @@ class ReadLog(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()}"
+        return f"{local_text(self.at)} {self.user} {self.get_action_display()}"
 
     def compute_hash(self, previous: str) -> str:
-        content = "|".join(
+        return hashlib.sha256((previous + self.compute_hash_content()).encode("utf-8")).hexdigest()
+
+    def compute_hash_content(self) -> str:
+        """What follows the previous row's hash in the hashed text (jusou.access._append_chained hashes
+        the previous hash and this in the database)."""
+        return "|" + "|".join(
             str(part)
-            for part in (previous, self.user_id, self.at.isoformat(), self.action, self.content_type_id or "",
+            for part in (self.user_id, self.at.isoformat(), self.action, self.content_type_id or "",
                          self.object_id or "", self.basis, self.detail)
         )  # fmt: skip
-        return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 class ResourceGapStatus(models.TextChoices):
@@ -642,8 +648,11 @@ class ExportJob(models.Model):
     #: runs started (a retry, or a re-queue after a lost worker, adds one)
     attempts = models.PositiveSmallIntegerField("実行回数", default=0)
     created_at = models.DateTimeField("依頼日時", default=timezone.now)
-    #: the last sign of life (queued, started, progress): beat re-queues a job silent for too long
+    #: the last change shown (queued, started, progress); beat sends again a queued job silent for long
     updated_at = models.DateTimeField("更新日時", default=timezone.now)
+    #: the running worker's last sign of life, written every EXPORT_HEARTBEAT_SECONDS while it runs:
+    #: beat re-queues a running job whose heartbeat has stopped (a killed worker) within minutes
+    heartbeat_at = models.DateTimeField("ワーカーの最終応答", null=True, blank=True)
     finished_at = models.DateTimeField("完了日時", null=True, blank=True)
     downloaded_at = models.DateTimeField("ダウンロード日時", null=True, blank=True)
 

@@ -23,8 +23,14 @@ log = logging.getLogger(__name__)
 
 
 class EditConflict(ValidationError):
-    """Someone else changed the record first: the edit was refused so nothing is overwritten
-    (the API answers 409; forms ask the user to reload)."""
+    """Someone else changed the record first: the edit was refused so nothing is overwritten. The
+    API answers it as it answers an old If-Match, 412 `stale_version` — whether the race was lost at
+    the header check or under the row lock; forms ask the user to reload."""
+
+
+class InvalidTransition(ValidationError):
+    """A move its state machine does not allow from the state the record is in now (often because
+    someone moved it first). The API answers 409 `invalid_transition`; pages show the message."""
 
 
 def save_with_history(obj, *, acting_user: User | None, reason: str = "", exclude=None, **save_kwargs):

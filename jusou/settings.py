@@ -6,7 +6,7 @@ ALLOWED_HOSTS, DATABASE_URL and REDIS_URL; see README.md and .env.example.
 """
 
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -62,8 +62,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a database too busy to answer (SQLite's lock, a PostgreSQL deadlock) answers 503, never 500.
+    "jusou.busy.DatabaseBusyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Right after WhiteNoise: every response but a static file's is kept in no cache (jusou/middleware.py).
+    "jusou.middleware.NoStoreMiddleware",
+    # Before the session is read: a cookie decoding to a control character is dropped (jusou.hygiene).
+    "jusou.hygiene.CookieHygieneMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,6 +82,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Control characters in the path, query, headers or form fields: 400 before any view or lookup
+    # (inside CSP and X-Frame-Options, so the refusal page carries them; jusou.hygiene).
+    "jusou.hygiene.InputHygieneMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, so that it sees the outcome of authentication (django-axes requirement).
     "axes.middleware.AxesMiddleware",
@@ -107,6 +116,18 @@ if DATABASE_URL:
 else:
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "jusou.sqlite3"}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite (development, the demo; PostgreSQL is the production database) takes one writer at a time.
+    # By default a transaction begins as a reader, and one that then writes while another holds the
+    # write lock fails at once ("database is locked": three API POSTs together were enough). So every
+    # transaction takes the write lock when it begins (immediate), writers queue for it up to
+    # `timeout` seconds, and WAL lets reads go on meanwhile. A request still locked out after the
+    # wait answers 503, never 500 (jusou.busy).
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker, results and cache -----------------------------------------------------
@@ -129,6 +150,20 @@ CELERY_TIMEZONE = "Asia/Tokyo"
 CELERY_TASK_ACKS_LATE = False  # set per task, only where the task is idempotent
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Exports (jusou.export_jobs): the worker running an export writes a heartbeat this often; beat looks
+# every EXPORT_SWEEP_SECONDS for a running export whose heartbeat has been silent for
+# EXPORT_HEARTBEAT_TIMEOUT_SECONDS (its worker was killed) and sends it again: running again within
+# timeout + sweep (90 s by default; issue 15 asks for 2 minutes).
+EXPORT_HEARTBEAT_SECONDS = env.int("EXPORT_HEARTBEAT_SECONDS", default=10, minimum=1, maximum=300)
+EXPORT_HEARTBEAT_TIMEOUT_SECONDS = env.int(
+    "EXPORT_HEARTBEAT_TIMEOUT_SECONDS", default=60, minimum=2, maximum=3600
+)
+EXPORT_SWEEP_SECONDS = env.int("EXPORT_SWEEP_SECONDS", default=30, minimum=1, maximum=3600)
+if EXPORT_HEARTBEAT_TIMEOUT_SECONDS < 2 * EXPORT_HEARTBEAT_SECONDS:
+    # One late beat (a busy database) must not make a live export look dead and run twice.
+    raise ImproperlyConfigured(
+        "EXPORT_HEARTBEAT_TIMEOUT_SECONDS must be at least twice EXPORT_HEARTBEAT_SECONDS."
+    )
 CELERY_BEAT_SCHEDULE = {
     # The database is the queue of record: anything the fast path missed (broker down, worker
     # killed) is picked up here, so no notification is dropped.
@@ -167,10 +202,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "jusou.tasks.retention_daily",
         "schedule": crontab(hour=2, minute=30),
     },
-    # Exports whose message was lost or whose worker was killed are sent again (jusou.export_jobs).
+    # Exports whose worker was killed (heartbeat stopped) or whose message was lost are sent again
+    # (jusou.export_jobs).
     "requeue-stale-exports": {
         "task": "jusou.tasks.requeue_stale_exports",
-        "schedule": 300.0,
+        "schedule": float(EXPORT_SWEEP_SECONDS),
     },
 }
 
@@ -289,6 +325,15 @@ STATISTICS_SUPPRESS_BELOW = env.int("STATISTICS_SUPPRESS_BELOW", default=3, mini
 # A supervisor's dashboard charts (city-wide figures) are recounted at most this often, in seconds.
 DASHBOARD_FIGURES_SECONDS = env.int("DASHBOARD_FIGURES_SECONDS", default=300, minimum=0, maximum=86_400)
 
+# --- Plausible dates (jusou.plausible) ---------------------------------------------------------------
+# The earliest 受付日時, 経過記録, 同意日 … accepted: records of this work begin here (生年月日 from 1900).
+try:
+    RECORDS_START_DATE = date.fromisoformat(env.str("RECORDS_START_DATE", default="2000-01-01"))
+except ValueError:
+    raise ImproperlyConfigured(
+        "RECORDS_START_DATE must be a date written YYYY-MM-DD, e.g. 2000-01-01."
+    ) from None
+
 # --- Security ----------------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -329,9 +374,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["jusou.api.auth.ApiAccess"],
     "DEFAULT_THROTTLE_CLASSES": ["jusou.api.auth.ClientRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "jusou.api.pagination.Cursor",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # django-filter, refusing unknown parameters and unreadable values (jusou.api.filters).
+    "DEFAULT_FILTER_BACKENDS": ["jusou.api.filters.StrictFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON with control characters, too deep or too many elements: 400 (jusou.api.parsers).
+    "DEFAULT_PARSER_CLASSES": ["jusou.api.parsers.HygienicJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "jusou.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -343,6 +390,8 @@ API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=30, minimum=1, maximum=366)
 API_RATE_LIMIT = env.rate("API_RATE_LIMIT", default="600/minute")
 API_TOKEN_RATE_LIMIT = env.rate("API_TOKEN_RATE_LIMIT", default="20/minute")
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024, minimum=1024)
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32, minimum=4, maximum=200)
+API_JSON_MAX_ELEMENTS = env.int("API_JSON_MAX_ELEMENTS", default=10_000, minimum=100, maximum=1_000_000)
 REST_KNOX = {"TOKEN_TTL": timedelta(days=API_TOKEN_DAYS), "AUTH_HEADER_PREFIX": "Bearer"}
 SPECTACULAR_SETTINGS = {
     "TITLE": "jusou API",

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
@@ -66,12 +67,16 @@ def run_export(self, job_id: int) -> str:
     # the request that asked for the export. There this run is the last, and a failure shows on the page.
     eager_propagating = self.request.is_eager and self.app.conf.task_eager_propagates
     last_attempt = eager_propagating or self.request.retries >= self.max_retries
-    return export_jobs.export_run(job_id=job_id, last_attempt=last_attempt)
+    # In a worker, a thread writes the job's heartbeat while it runs (beat re-queues a job whose
+    # heartbeat stops: a killed worker). Run eagerly, the request itself is the worker.
+    heartbeat_every = None if self.request.is_eager else settings.EXPORT_HEARTBEAT_SECONDS
+    return export_jobs.export_run(job_id=job_id, last_attempt=last_attempt, heartbeat_every=heartbeat_every)
 
 
 @shared_task
 def requeue_stale_exports() -> int:
-    """Beat: send again the exports whose message was lost or whose worker was killed."""
+    """Beat (every EXPORT_SWEEP_SECONDS): send again the exports whose worker was killed (heartbeat
+    stopped) or whose message was lost."""
     return export_jobs.exports_requeue_stale()
 
 

@@ -25,6 +25,15 @@ def as_date(value: date | datetime) -> date:
     return value
 
 
+def local_text(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (UTC) datetime as Asia/Tokyo text for the places the template engine does not reach
+    (messages, __str__ shown in lists and history reasons, CSV, command output): formatting an aware
+    datetime with an f-string or strftime shows UTC, nine hours early (and the day before until 09:00)."""
+    if value is None:
+        return ""
+    return (timezone.localtime(value) if timezone.is_aware(value) else value).strftime(fmt)
+
+
 def era_year(value: date | datetime) -> tuple[str, int] | None:
     """('令和', 7) for 2025-04-01; None before 明治6年."""
     day = as_date(value)

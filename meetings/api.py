@@ -25,6 +25,7 @@ from cases.models import Case, CaseStatus, Person
 from cases.selectors import case_decision, case_get_for_user, cases_opening, cases_visible_to
 from jusou.api.auth import STAFF_ROLES, ApiAccess
 from jusou.api.base import (
+    IF_MATCH_OPTIONAL,
     ApiViewSet,
     PolicySerializer,
     StrictSerializer,
@@ -34,6 +35,7 @@ from jusou.api.base import (
     url_pk,
     validated,
 )
+from jusou.api.errors import INVALID_TRANSITION, STALE_VERSION, TRANSITION_RESPONSES
 from jusou.api.pagination import Cursor
 from jusou.models import ApiScope, Role, User
 from meetings import briefings, selectors, services
@@ -81,9 +83,6 @@ def _refuse_stale(request, locked) -> None:
         require_if_match(request, locked)
 
 
-IF_MATCH_OPTIONAL = OpenApiParameter(
-    "If-Match", str, OpenApiParameter.HEADER, description="取得した版（ETag）。指定すると古い版での更新は 412"
-)
 IDEMPOTENCY_KEY = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)
 
 
@@ -150,7 +149,9 @@ class ReferralViewSet(ApiViewSet):
         return Response(ReferralSerializer(case).data, headers={"ETag": etag_of(case)})
 
     @extend_schema(
-        request=ReferralAcceptSerializer, responses=ReferralSerializer, parameters=[IF_MATCH_OPTIONAL]
+        request=ReferralAcceptSerializer,
+        responses={200: ReferralSerializer, **TRANSITION_RESPONSES},
+        parameters=[IF_MATCH_OPTIONAL],
     )
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
@@ -158,7 +159,9 @@ class ReferralViewSet(ApiViewSet):
         return self._move(request, pk, ReferralAcceptSerializer, services.case_accept)
 
     @extend_schema(
-        request=ReferralReturnSerializer, responses=ReferralSerializer, parameters=[IF_MATCH_OPTIONAL]
+        request=ReferralReturnSerializer,
+        responses={200: ReferralSerializer, **TRANSITION_RESPONSES},
+        parameters=[IF_MATCH_OPTIONAL],
     )
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, pk=None):
@@ -297,7 +300,9 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         consent = services.consent_record(case=case, person=person, acting_user=request.user, **data)
         return Response(ConsentSerializer(_consent_rows().get(pk=consent.pk)).data, status=201)
 
-    @extend_schema(request=ConsentWithdrawSerializer, responses=ConsentSerializer)
+    @extend_schema(
+        request=ConsentWithdrawSerializer, responses={200: ConsentSerializer, 409: INVALID_TRANSITION}
+    )
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         """撤回: sharing on this consent stops at once (本人同意-based access no other valid consent
@@ -449,7 +454,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         return Response(SupportPlanDetailSerializer(plan, context={"user": request.user}).data)
 
     @extend_schema(
-        request=PlanTaskStatusSerializer, responses=PlanTaskDetailSerializer,
+        request=PlanTaskStatusSerializer, responses={200: PlanTaskDetailSerializer, 412: STALE_VERSION},
         parameters=[OpenApiParameter("task_id", int, OpenApiParameter.PATH), IF_MATCH_OPTIONAL],
     )  # fmt: skip
     @action(detail=True, methods=["post"], url_path=r"tasks/(?P<task_id>[^/.]+)/status")
@@ -584,6 +589,11 @@ class MeetingWindowSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=300, help_text="変更の理由（変更の記録に残ります）")
 
 
+def _api_time(value):
+    # As a serializer's DateTimeField gives it (+09:00); a bare datetime in a Response would be UTC.
+    return serializers.DateTimeField().to_representation(value)
+
+
 class ConfidentialityPledgeSerializer(serializers.Serializer):
     meeting = MeetingAwaitingPledgeSerializer()
     statement = serializers.CharField(help_text="確認する文言")
@@ -608,7 +618,7 @@ class SupportMeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ap
         return selectors.meetings_visible_to(user).select_related("host")
 
     def list(self, request):
-        return self.list_response(self.get_queryset())
+        return self.list_response(self.filter_queryset(self.get_queryset()))
 
     @extend_schema(responses=SupportMeetingDetailSerializer)
     def retrieve(self, request, pk=None):
@@ -657,7 +667,7 @@ class SupportMeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ap
         return Response({
             "meeting": MeetingAwaitingPledgeSerializer(meeting).data,
             "statement": pledge.statement if pledge else services.PLEDGE_STATEMENT,
-            "acknowledged_at": pledge.acknowledged_at if pledge else None,
+            "acknowledged_at": _api_time(pledge.acknowledged_at) if pledge else None,
         })  # fmt: skip
 
 
@@ -716,7 +726,7 @@ class ConferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         return selectors.conferences_for(user).prefetch_related("agencies")
 
     def list(self, request):
-        return self.list_response(self.get_queryset())
+        return self.list_response(self.filter_queryset(self.get_queryset()))
 
     @extend_schema(responses=PlanConferenceDetailSerializer)
     def retrieve(self, request, pk=None):

@@ -13,8 +13,10 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from cases.models import Case, Person
+from jusou import plausible
 from jusou.decision import InformationCategory
 from jusou.models import Agency
+from jusou.wareki import local_text
 
 
 class ConsentingParty(models.TextChoices):
@@ -51,7 +53,7 @@ class Consent(models.Model):
     consenting_party = models.CharField("同意者", max_length=10, choices=ConsentingParty.choices)
     proxy_name = models.CharField("代理人氏名", max_length=100, blank=True)
     proxy_relation = models.CharField("代理人の続柄・関係", max_length=50, blank=True)
-    consented_on = models.DateField("同意日")
+    consented_on = models.DateField("同意日", validators=[plausible.happened("同意日")])
     taken_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="同意を得た職員", on_delete=models.PROTECT, related_name="+"
     )
@@ -63,7 +65,9 @@ class Consent(models.Model):
     )
     categories = models.JSONField("共有する情報の範囲", default=list)
     purpose = models.TextField("利用目的")
-    expires_on = models.DateField("有効期限", null=True, blank=True)
+    expires_on = models.DateField(
+        "有効期限", null=True, blank=True, validators=[plausible.planned("有効期限")]
+    )
     withdrawn_at = models.DateTimeField("撤回日時", null=True, blank=True)
     withdrawal_method = models.CharField(
         "撤回の方法", max_length=10, choices=ConsentMethod.choices, blank=True
@@ -124,7 +128,7 @@ class SupportDecision(models.Model):
     case = models.ForeignKey(
         Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="support_decisions"
     )
-    decided_on = models.DateField("決定日")
+    decided_on = models.DateField("決定日", validators=[plausible.happened("決定日")])
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="記録者", on_delete=models.PROTECT, related_name="+"
     )
@@ -163,7 +167,7 @@ class SupportPlan(models.Model):
     long_term_goal = models.TextField("長期目標")
     needs_participation = models.BooleanField("参加支援が必要", default=False)
     needs_outreach = models.BooleanField("アウトリーチが必要", default=False)
-    review_on = models.DateField("見直し予定日")
+    review_on = models.DateField("見直し予定日", validators=[plausible.planned("見直し予定日")])
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="作成者", on_delete=models.PROTECT, related_name="+"
     )
@@ -225,8 +229,8 @@ class PlanTask(models.Model):
     role = models.CharField("役割", max_length=200)
     content = models.TextField("内容")
     frequency = models.CharField("頻度", max_length=100, blank=True)
-    starts_on = models.DateField("開始日", null=True, blank=True)
-    ends_on = models.DateField("終了日", null=True, blank=True)
+    starts_on = models.DateField("開始日", null=True, blank=True, validators=[plausible.planned("開始日")])
+    ends_on = models.DateField("終了日", null=True, blank=True, validators=[plausible.planned("終了日")])
     status = models.CharField(
         "状況", max_length=20, choices=TaskStatus.choices, default=TaskStatus.NOT_STARTED
     )
@@ -245,7 +249,7 @@ class PlanTask(models.Model):
 class PlanConference(models.Model):
     """重層的支援会議, hosted by the 多機関協働 coordinator."""
 
-    held_at = models.DateTimeField("開催日時")
+    held_at = models.DateTimeField("開催日時", validators=[plausible.planned("開催日時")])
     title = models.CharField("名称", max_length=200, default="重層的支援会議")
     host = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="主催", on_delete=models.PROTECT, related_name="+"
@@ -264,7 +268,7 @@ class PlanConference(models.Model):
         ordering = ["-held_at"]
 
     def __str__(self):
-        return f"{self.title} {self.held_at:%Y-%m-%d}"
+        return f"{self.title} {local_text(self.held_at, '%Y-%m-%d')}"
 
 
 class AgendaKind(models.TextChoices):
@@ -382,7 +386,7 @@ class SupportMeeting(models.Model):
     only the briefings frozen for this meeting and its minutes, after acknowledging their duty, and
     only inside the access window."""
 
-    held_at = models.DateTimeField("開催日時")
+    held_at = models.DateTimeField("開催日時", validators=[plausible.planned("開催日時")])
     # Shown to members only after 守秘義務 (a title like 「田中さん世帯」 names the case).
     title = models.CharField(
         "名称",
@@ -394,8 +398,10 @@ class SupportMeeting(models.Model):
     host = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="主催", on_delete=models.PROTECT, related_name="+"
     )
-    access_from = models.DateTimeField("閲覧期間（開始）")
-    access_until = models.DateTimeField("閲覧期間（終了）")
+    access_from = models.DateTimeField("閲覧期間（開始）", validators=[plausible.planned("閲覧期間（開始）")])
+    access_until = models.DateTimeField(
+        "閲覧期間（終了）", validators=[plausible.planned("閲覧期間（終了）")]
+    )
     minutes = models.TextField("議事録", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -414,7 +420,7 @@ class SupportMeeting(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.title} {self.held_at:%Y-%m-%d}"
+        return f"{self.title} {local_text(self.held_at, '%Y-%m-%d')}"
 
 
 class SupportMeetingUserObjectPermission(UserObjectPermissionBase):
@@ -456,7 +462,7 @@ class ConfidentialityPledge(models.Model):
         constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="pledge_once_per_meeting")]
 
     def __str__(self):
-        return f"{self.user} {self.acknowledged_at:%Y-%m-%d %H:%M}"
+        return f"{self.user} {local_text(self.acknowledged_at)}"
 
 
 class MeetingBriefing(models.Model):

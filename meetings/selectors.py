@@ -95,12 +95,37 @@ def consents_visible_to(user: User) -> QuerySet[Consent]:
 
 
 def case_consents(user: User, case: Case) -> list[Consent]:
-    return list(
-        consents_visible_to(user).filter(case=case)
+    """consents_visible_to for one case the user already sees (the case page): whether its decision
+    opens 支援プラン is `case.decision`'s answer (what cases_opening works out for a whole list). Of the
+    rule for the giver (_given_by_people_covered), the case's own 本人 is covered by this very case,
+    and naming the user's agency or taken by them is read from the rows; only the few other givers
+    left (household members) are probed, instead of building every person the user is covered for."""
+    if not case_decision(user, case).covers("plan"):
+        return []
+    consents = list(
+        Consent.objects.filter(case=case)
         .select_related("person", "taken_by", "withdrawal_received_by")
         .prefetch_related("recipients")
         .order_by("person_id", "-consented_on", "-pk")
     )  # fmt: skip
+    if is_supervisor(user):
+        return consents
+    agencies = {agency.pk for agency in user.agencies}
+
+    def shown(consent: Consent) -> bool:
+        return (
+            consent.person_id == case.person_id
+            or consent.taken_by_id == user.pk
+            or any(agency.pk in agencies for agency in consent.recipients.all())
+        )
+
+    unsure = {consent.person_id for consent in consents if not shown(consent)}
+    covered = (
+        set(persons_visible_to(user, per_row=True).filter(pk__in=unsure).values_list("pk", flat=True))
+        if unsure
+        else set()
+    )
+    return [consent for consent in consents if shown(consent) or consent.person_id in covered]
 
 
 def case_decisions(case: Case) -> QuerySet[SupportDecision]:

@@ -17,6 +17,7 @@ from cases.models import Case, CaseStatus, HouseholdMember, Person
 from cases.selectors import case_can_change
 from jusou import access
 from jusou.models import AccessBasis, AccessGrant, Agency, ResourceGap, Role, User
+from jusou.services import InvalidTransition
 from jusou.services import save_with_history as _save
 from jusou.wareki import to_wareki
 from meetings import briefings
@@ -150,7 +151,7 @@ def consent_withdraw(
         raise PermissionDenied("このケースを更新する権限がありません。")
     consent = Consent.objects.select_for_update().select_related("case").get(pk=consent.pk)
     if consent.withdrawn_at is not None:
-        raise ValidationError("この同意はすでに撤回されています。")
+        raise InvalidTransition("この同意はすでに撤回されています。")
     consent.withdrawn_at = withdrawn_at or timezone.now()
     consent.withdrawal_method = method
     consent.withdrawal_received_by = acting_user

@@ -11,6 +11,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from cases.models import Case, Person
+from jusou import plausible
 from jusou.fieldpolicy import FieldPolicyModel
 from jusou.models import Agency
 
@@ -63,7 +64,9 @@ class OutreachEngagement(FieldPolicyModel):
     lead_worker = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="担当者", on_delete=models.PROTECT, related_name="+"
     )
-    next_contact_on = models.DateField("次回の接触予定日", null=True, blank=True)
+    next_contact_on = models.DateField(
+        "次回の接触予定日", null=True, blank=True, validators=[plausible.planned("次回の接触予定日")]
+    )
     started_at = models.DateTimeField("開始日時", default=timezone.now)
     ended_at = models.DateTimeField("終了日時", null=True, blank=True)
     connected_agency = models.ForeignKey(Agency, verbose_name="つなぎ先", on_delete=models.PROTECT, null=True,
@@ -131,12 +134,16 @@ class OutreachContact(FieldPolicyModel):
     FIELD_POLICY = {"sensitive": ("response",)}
 
     engagement = models.ForeignKey(OutreachEngagement, on_delete=models.PROTECT, related_name="contacts")
-    contacted_at = models.DateTimeField("日時", default=timezone.now)
+    contacted_at = models.DateTimeField(
+        "日時", default=timezone.now, validators=[plausible.happened("接触の日時")]
+    )
     kind = models.CharField("種別", max_length=20, choices=ContactKind.choices)
     met_whom = models.CharField("会えた人・話した人", max_length=100, blank=True)
     response = models.TextField("反応・様子", blank=True)
     safety_confirmed = models.BooleanField("安否を確認できた", null=True, blank=True)
-    next_planned_on = models.DateField("次回予定日", null=True, blank=True)
+    next_planned_on = models.DateField(
+        "次回予定日", null=True, blank=True, validators=[plausible.planned("次回予定日")]
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="記録者", on_delete=models.PROTECT, related_name="+"
     )

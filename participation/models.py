@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from cases.models import Case
 from community.models import CommunityResource, ParticipationKind, ResourceKind
+from jusou import plausible
 from jusou.fieldpolicy import FieldPolicyModel
 from jusou.models import Area, ResourceGap
 
@@ -31,7 +32,7 @@ class ParticipationPlan(FieldPolicyModel):
     mobility = models.CharField("移動手段", max_length=100, blank=True)
     kinds = models.JSONField("希望する参加の種類", default=list)
     goals = models.TextField("目標")
-    review_on = models.DateField("見直し予定日")
+    review_on = models.DateField("見直し予定日", validators=[plausible.planned("見直し予定日")])
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -123,7 +124,7 @@ class Placement(models.Model):
     host = models.ForeignKey(
         CommunityResource, verbose_name="参加先", on_delete=models.PROTECT, related_name="placements"
     )
-    starts_on = models.DateField("開始日")
+    starts_on = models.DateField("開始日", validators=[plausible.planned("開始日")])
     frequency = models.CharField("頻度", max_length=100, blank=True)
     host_contact = models.CharField("受け入れ先の担当者", max_length=100, blank=True)
     status = models.CharField(
@@ -162,7 +163,7 @@ class FollowUp(FieldPolicyModel):
     FIELD_POLICY = {"sensitive": ("content",), "categories": {"plan": ("content",)}}
 
     placement = models.ForeignKey(Placement, on_delete=models.PROTECT, related_name="follow_ups")
-    done_on = models.DateField("日付")
+    done_on = models.DateField("日付", validators=[plausible.happened("実施日")])
     with_whom = models.CharField("相手", max_length=10, choices=FollowUpWith.choices)
     content = models.TextField("内容")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -213,7 +214,7 @@ class HostCandidate(models.Model):
     approached_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="開拓した職員", on_delete=models.PROTECT, related_name="+"
     )
-    approached_on = models.DateField("訪問・打診した日")
+    approached_on = models.DateField("訪問・打診した日", validators=[plausible.happened("訪問・打診した日")])
     outcome = models.CharField(
         "結果", max_length=20, choices=CandidateOutcome.choices, default=CandidateOutcome.NEGOTIATING
     )

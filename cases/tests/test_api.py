@@ -183,11 +183,8 @@ def test_transitions_run_the_same_rules_as_the_page(clients, world):
     api = clients["assigned"]
     pk = world.case.pk
     refused = api.post(f"/api/v1/cases/{pk}/refer/", {"reason": "複合課題"}, format="json")
-    assert refused.status_code == 400
-    assert (
-        "「受付」のケースを「多機関協働へつなぎ依頼」にすることはできません。"
-        in refused.json()["errors"][0]["message"]
-    )
+    assert refused.status_code == 409 and refused.json()["code"] == "invalid_transition"
+    assert refused.json()["message"] == "「受付」のケースを「多機関協働へつなぎ依頼」にすることはできません。"
     assert api.post(f"/api/v1/cases/{pk}/assess/", {}, format="json").json()["status"] == "assessing"
     no_assessment = api.post(f"/api/v1/cases/{pk}/support/", {}, format="json")
     assert no_assessment.status_code == 400

@@ -100,7 +100,7 @@ def test_access_log_csv_has_a_bom_a_japanese_header_and_the_rows(client, world, 
         reverse("audit_access_log_export", args=["csv"]), {"user": "colleague", "action": "search"}
     )
     assert response["Content-Disposition"].startswith('attachment; filename="access-log-')
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "no-store, private"
     assert rows_of(response) == [
         ["日時", "職員（ユーザー名）", "氏名", "操作", "記録の種類", "記録ID", "根拠", "内容"],
         [f"{day:%Y-%m-%d} 00:00", "colleague", world.colleague.get_full_name(), "検索", "", "", "", "本人検索: やまだ（2件）"],

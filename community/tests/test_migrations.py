@@ -1,4 +1,4 @@
-"""Migration 0002 keeps what the register held: a resource developed for a gap (the old foreign key) now
+"""Migration 0003 keeps what the register held: a resource developed for a gap (the old foreign key) now
 answers it through the many-to-many, and a record's correction window counts from its first history row."""
 
 from datetime import timedelta
@@ -10,8 +10,8 @@ from django.utils import timezone
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("community", "0001_initial")]
-AFTER = [("community", "0002_register_permissions_gap_links")]
+BEFORE = [("community", "0002_plausible_dates")]
+AFTER = [("community", "0003_register_permissions_gap_links")]
 
 
 def test_the_old_gap_link_and_the_recording_time_are_carried_over():

@@ -7,13 +7,14 @@ import json
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from jusou.access import read_log
 from jusou.api.auth import api_client_of
-from jusou.api.errors import Conflict, PayloadTooLarge, PreconditionFailed, PreconditionRequired
+from jusou.api.errors import Conflict, DatabaseBusy, PayloadTooLarge, PreconditionFailed, PreconditionRequired
 from jusou.fieldpolicy import MASK
 from jusou.models import IdempotencyKey, ReadLog
 
@@ -130,6 +131,11 @@ class ApiViewSet(viewsets.GenericViewSet):
 # --- Conditional updates (ETag / If-Match) -------------------------------------------------------------
 
 
+IF_MATCH_OPTIONAL = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, description="取得した版（ETag）。指定すると古い版での更新は 412"
+)
+
+
 def etag_of(obj: models.Model) -> str:
     """The version a client read: the record's version counter where it has one, else its latest
     history row (every change writes one)."""
@@ -174,7 +180,13 @@ def idempotent(create):
     """Wrap a create handler: with an `Idempotency-Key` header, the first successful answer is stored
     in the same transaction as what it created, and a retry with the same key gets that answer again
     (header `Idempotent-Replayed: true`) instead of a second record. The same key with a different
-    request is refused (409); a failed request stores nothing, so it may be retried."""
+    request is refused (409); a failed request stores nothing, so it may be retried.
+
+    Concurrent retries — a client that timed out and sent again while the first is still running —
+    all get the first answer: the key's row is claimed before the record is created, so on
+    PostgreSQL a second request's claim waits on the unique index until the first commits (then it
+    replays that answer) or rolls back (then it creates, as the first never happened). On SQLite the
+    immediate transactions (settings.DATABASES) queue the requests, and the later ones find the row."""
 
     def wrapper(self, request, *args, **kwargs):
         key = (request.headers.get("Idempotency-Key") or "").strip()
@@ -186,21 +198,26 @@ def idempotent(create):
         with transaction.atomic():
             stored = IdempotencyKey.objects.filter(user=request.user, key=key).first()
             if stored is None:
-                response = create(self, request, *args, **kwargs)
-                if response.status_code >= 300:
-                    return response
                 try:
-                    with transaction.atomic():
-                        IdempotencyKey.objects.create(
+                    with transaction.atomic():  # a savepoint: losing the claim leaves the transaction usable
+                        claim = IdempotencyKey.objects.create(
                             user=request.user, key=key, method=request.method, path=request.path[:300],
-                            request_hash=digest, status_code=response.status_code,
-                            response=json.loads(json.dumps(response.data, default=str)),
+                            request_hash=digest, status_code=0, response={},
                         )  # fmt: skip
                 except IntegrityError:
-                    # The same key won a race in another request: undo this one, answer as that one did.
-                    transaction.set_rollback(True)
+                    # The same key committed by a concurrent request (our insert waited for it): its
+                    # answer is now visible to this transaction's next statement (read committed).
                     stored = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+                    if stored is None:  # not in this transaction's snapshot (isolation above read committed)
+                        raise DatabaseBusy() from None  # 503 with Retry-After: the retry will find it
                 else:
+                    response = create(self, request, *args, **kwargs)
+                    if response.status_code >= 300:
+                        claim.delete()  # a refusal is not remembered: the client may correct and retry
+                        return response
+                    claim.status_code = response.status_code
+                    claim.response = json.loads(json.dumps(response.data, default=str))
+                    claim.save(update_fields=["status_code", "response"])
                     return response
         if stored.request_hash != digest:
             raise Conflict(

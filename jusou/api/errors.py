@@ -1,4 +1,5 @@
-"""One error body for every 4xx the API gives, so that other municipal systems can act on it:
+"""One error body for every refusal the API gives (each 4xx, and 503 `busy` when the database cannot
+take a write in time: retry after Retry-After), so that other municipal systems can act on it:
 
     {"status": 400, "code": "invalid", "message": "入力内容に誤りがあります。",
      "errors": [{"field": "summary", "code": "required", "message": "この項目は必須です。"}]}
@@ -12,11 +13,13 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from jusou.services import EditConflict
+from jusou import busy
+from jusou.services import EditConflict, InvalidTransition
 
 MESSAGES = {
     400: "入力内容に誤りがあります。",
@@ -31,6 +34,7 @@ MESSAGES = {
     415: "この Content-Type は受け付けていません。application/json を使ってください。",
     428: "If-Match ヘッダーで、取得した版（ETag）を指定してください。",
     429: "リクエストが多すぎます。しばらく待ってから再度お試しください。",
+    503: busy.MESSAGE,
 }
 
 
@@ -52,10 +56,58 @@ class PreconditionRequired(exceptions.APIException):
     default_code = "if_match_required"
 
 
+class DatabaseBusy(exceptions.APIException):
+    """The database could not take the write in time (jusou.busy): the same request shortly will do."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = MESSAGES[503]
+    default_code = "busy"
+    wait = busy.RETRY_AFTER_SECONDS  # DRF sends it as Retry-After
+
+
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = MESSAGES[413]
     default_code = "payload_too_large"
+
+
+# --- The error body in the OpenAPI schema ------------------------------------------------------------
+
+
+class ErrorItemSerializer(serializers.Serializer):
+    field = serializers.CharField(
+        allow_null=True, help_text="項目名（入れ子は a.b[0]）。項目によらない誤りは null"
+    )
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every refusal's body (see the module docstring)."""
+
+    status = serializers.IntegerField()
+    code = serializers.CharField(help_text="機械可読のコード（英語、変わらない）")
+    message = serializers.CharField(help_text="日本語のメッセージ")
+    errors = ErrorItemSerializer(many=True)
+
+
+def error_response(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+# The concurrency contract (README, API): how a lost race or a retry is answered.
+STALE_VERSION = error_response(
+    "`stale_version`: If-Match の版が最新ではありません（古い ETag、または他の更新が先に確定した。"
+    "同じ版を持つ同時の更新は、行ロックで1件だけが成功し、残りはすべてこの応答）。"
+    "取得し直し、新しい版でやり直してください。"
+)
+IF_MATCH_REQUIRED = error_response("`if_match_required`: 取得した版（ETag）を If-Match で指定してください。")
+INVALID_TRANSITION = error_response(
+    "`invalid_transition`: 現在の状態からはこの操作ができません。If-Match なしで同時に送られた操作は、"
+    "先に確定した1件のほかはこの応答になります。"
+)
+STALE_WRITE_RESPONSES = {412: STALE_VERSION, 428: IF_MATCH_REQUIRED}
+TRANSITION_RESPONSES = {409: INVALID_TRANSITION, 412: STALE_VERSION}
 
 
 def _django_validation(error: DjangoValidationError) -> exceptions.ValidationError:
@@ -94,7 +146,12 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, EditConflict):
-        exc = Conflict(" ".join(exc.messages), code="concurrent_edit")
+        # Lost under the row lock: the same answer as an old If-Match refused at the header check.
+        exc = PreconditionFailed(" ".join(exc.messages), code="stale_version")
+    elif isinstance(exc, InvalidTransition):
+        exc = Conflict(" ".join(exc.messages), code="invalid_transition")
+    elif busy.is_busy(exc):
+        exc = DatabaseBusy()
     elif isinstance(exc, DjangoValidationError):
         exc = _django_validation(exc)
     response = drf_exception_handler(exc, context)

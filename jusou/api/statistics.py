@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from jusou.api.auth import ApiAccess
 from jusou.api.base import api_read_log
+from jusou.api.filters import refuse_unknown_parameters
 from jusou.models import ApiScope
 from jusou.reports import SUPPRESSED, Report, published  # one rule for every way figures leave the system
 from jusou.statistics import BY_CHOICES, PERIOD_CHOICES, StatisticsParams, statistics_report
@@ -44,7 +45,7 @@ def report_data(report: Report, params: StatisticsParams, threshold: int) -> dic
             }
             for name, tables in report.sections
         ],
-        "generated_at": timezone.now().isoformat(),
+        "generated_at": timezone.localtime().isoformat(),  # +09:00, as every other time the API gives
     }
 
 
@@ -91,6 +92,10 @@ class StatisticsReportSerializer(serializers.Serializer):
     generated_at = serializers.DateTimeField()
 
 
+#: the report's query parameters (as documented below): any other name answers 400, not this month's report
+REPORT_PARAMETERS = ("period", "month", "fiscal_year", "date_from", "date_to", "agency", "area", "by")
+
+
 class StatisticsReportView(APIView):
     """The statistics report: what the caller may count in aggregate (a 相談員 or a machine client:
     their agency's records; supervisors and coordinators: the municipality), small counts — and any
@@ -117,6 +122,7 @@ class StatisticsReportView(APIView):
         responses=StatisticsReportSerializer,
     )  # fmt: skip
     def get(self, request):
+        refuse_unknown_parameters(request, REPORT_PARAMETERS)
         params = StatisticsParams.from_query(request.query_params)
         report = statistics_report(request.user, params)
         # Counts only, but a disclosure to another system all the same (個人情報保護法): logged.

@@ -56,7 +56,9 @@ class TokenObtainView(APIView):
             if not verify_code(user, code):
                 raise AuthenticationFailed("確認コードが正しくありません。", code="otp_invalid")
         instance, token = token_issue(user=user)
-        return Response({"token": token, "expires_at": instance.expiry}, status=201)
+        # The expiry as every other time the API gives (+09:00): a bare datetime in a Response is UTC.
+        expires_at = serializers.DateTimeField().to_representation(instance.expiry)
+        return Response({"token": token, "expires_at": expires_at}, status=201)
 
 
 class TokenInfo(serializers.Serializer):

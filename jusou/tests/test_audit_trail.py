@@ -55,3 +55,47 @@ def test_the_hash_chain_detects_a_tampered_row():
             call_command("verify_read_log")
         transaction.set_rollback(True)
     assert User.objects.filter(pk=user.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_keep_one_unbroken_chain():
+    """read_log appends from several connections at once (threaded web workers): each row is chained to
+    the one before it, none to the same predecessor (on PostgreSQL: the lock and the INSERT … SELECT in
+    one message, jusou.access._append_chained)."""
+    import threading
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's in-memory test database takes one writer at a time; production runs PostgreSQL")
+
+    from django.db import connections
+
+    user = staff_user()
+    errors = []
+
+    def append(worker):
+        try:
+            for i in range(15):
+                read_log(user=user, action=ReadLog.Action.SEARCH, detail=f"並行{worker}-{i}")
+        except Exception as error:  # reported below, not lost in the thread
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=append, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert read_log_verify() == (60, None)
+    hashes = list(ReadLog.objects.values_list("chain_hash", flat=True))
+    assert len(set(hashes)) == 60
+
+
+def test_a_read_log_row_comes_back_saved_with_its_hash():
+    user = staff_user()
+    first = read_log(user=user, action=ReadLog.Action.SEARCH, detail="最初")
+    second = read_log(user=user, action=ReadLog.Action.SEARCH, detail="二番目 ｶﾅ 😀")
+    stored = ReadLog.objects.get(pk=second.pk)
+    assert stored.chain_hash == second.chain_hash == stored.compute_hash(first.chain_hash)
+    assert not second._state.adding

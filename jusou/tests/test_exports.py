@@ -223,7 +223,7 @@ def test_supervisor_exports_xlsx_sees_it_done_and_downloads_it(
     download = client.get(status["download_url"])
     assert download.status_code == 200
     assert download["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    assert download["Cache-Control"] == "no-store"
+    assert download["Cache-Control"] == "no-store, private"
     assert f"filename*=UTF-8''{quote('統計_令和7年4月_')}" in download["Content-Disposition"]
     book = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content)))
     assert "包括的相談支援" in book.sheetnames

@@ -165,7 +165,7 @@ def test_each_persona_gets_exactly_its_basis(scene, name):
 # (役割分担 of the plan agency, 守秘義務, accept a case already taken up, record a consent, withdraw it).
 NO_WRITES = {"task": 404, "pledge": 404, "accept": 403, "consent": 404, "withdraw": 404}
 WRITES = {
-    "coordinator": {"task": 200, "pledge": 404, "accept": 400, "consent": 201, "withdraw": 200},
+    "coordinator": {"task": 200, "pledge": 404, "accept": 409, "consent": 201, "withdraw": 200},
     "assigned": {"task": 403, "pledge": 404, "accept": 403, "consent": 201, "withdraw": 200},
     "colleague": {"task": 403, "pledge": 404, "accept": 403, "consent": 201, "withdraw": 200},
     "plan_agency": {"task": 200, "pledge": 404, "accept": 403, "consent": 403, "withdraw": 403},
@@ -266,11 +266,8 @@ def test_the_inbox_lists_referrals_without_sensitive_data_and_the_coordinator_ac
     assert api.get("/api/v1/referrals/").json() == []
     assert [r["id"] for r in api.get("/api/v1/referrals/?status=coordinating").json()] == [referred.case.pk]
     again = api.post(url, {}, format="json")
-    assert again.status_code == 400
-    assert (
-        again.json()["errors"][0]["message"]
-        == "「多機関協働中」のケースを「多機関協働中」にすることはできません。"
-    )
+    assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
+    assert again.json()["message"] == "「多機関協働中」のケースを「多機関協働中」にすることはできません。"
 
 
 def test_a_case_outside_the_coordinators_inbox_is_404(world):
@@ -375,8 +372,8 @@ def test_withdrawal_stops_the_plan_agencys_access_at_once(scene):
     assert done.json()["state"] == "withdrawn" and done.json()["withdrawal_received_by"] == "assigned"
     assert plan_agency.get(f"/api/v1/plans/{scene.plan.pk}/").status_code == 404
     again = api_as(scene.assigned).post(url, body, format="json")
-    assert again.status_code == 400
-    assert again.json()["errors"][0]["message"] == "この同意はすでに撤回されています。"
+    assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
+    assert again.json()["message"] == "この同意はすでに撤回されています。"
     assert ids(api_as(scene.assigned).get(f"/api/v1/consents/?case={scene.case.pk}&valid=false")) == [
         scene.consent.pk
     ]

@@ -258,3 +258,34 @@ def test_the_coordinators_dashboard_logs_the_waiting_cases_it_lists(client, refe
     assert referred.case.number in client.get("/").content.decode()
     row = ReadLog.objects.get(user=referred.coordinator, content_type=ContentType.objects.get_for_model(Case))
     assert row.detail == f"ダッシュボード 1件 [{referred.case.pk}]"
+
+
+def test_the_case_pages_consents_are_the_consent_lists_rows_of_that_case(coordinating):
+    """case_consents decides from the case's decision and the rows, probing only other givers; it must
+    show exactly what consents_visible_to shows for the case, persona by persona."""
+    from django.http import Http404
+
+    from cases.selectors import case_get_for_user
+    from meetings.selectors import case_consents, consents_visible_to
+
+    world = coordinating
+    today = timezone.localdate()
+    other_agency = fresh(world.other_worker).agencies[0]
+    outsider_agency = fresh(world.outsider).agencies[0]
+    common = {"case": world.case, "acting_user": fresh(world.coordinator), "consented_on": today,
+              "method": "written", "purpose": "重層的支援会議での協議のため"}  # fmt: skip
+    services.consent_record(**common, person=world.person, consenting_party="self",
+                            recipients=[other_agency], categories=["basic", "plan"])  # fmt: skip
+    services.consent_record(**common, person=world.son, consenting_party="proxy", proxy_name="山田 花子",
+                            proxy_relation="母", recipients=[outsider_agency], categories=["basic"])  # fmt: skip
+    shown = 0
+    for name in ("assigned", "colleague", "other_worker", "outsider", "coordinator", "supervisor"):
+        user = fresh(world.persona(name))
+        try:
+            case = case_get_for_user(user, world.case.pk)
+        except Http404:
+            continue
+        expected = set(consents_visible_to(user).filter(case=world.case).values_list("pk", flat=True))
+        assert {consent.pk for consent in case_consents(user, case)} == expected, name
+        shown += len(expected)
+    assert shown  # some persona sees some consent: the comparison is not vacuous

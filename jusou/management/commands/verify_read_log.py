@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from jusou.access import read_log_verify
+from jusou.wareki import local_text
 
 
 class Command(BaseCommand):
@@ -10,7 +11,7 @@ class Command(BaseCommand):
         checked, broken = read_log_verify()
         if broken is not None:
             raise CommandError(
-                f"閲覧記録のチェーンが壊れています: 行 #{broken.pk}（{broken.at:%Y-%m-%d %H:%M}）。"
+                f"閲覧記録のチェーンが壊れています: 行 #{broken.pk}（{local_text(broken.at)}）。"
                 f"それ以前の {checked} 行は正常です。"
             )
         self.stdout.write(

@@ -47,8 +47,8 @@ def recorded_at_from_history(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("community", "0001_initial"),
-        ("jusou", "0014_community_welfare_role"),
+        ("community", "0002_plausible_dates"),
+        ("jusou", "0015_community_welfare_role"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

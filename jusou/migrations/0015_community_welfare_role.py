@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('jusou', '0013_readlog_refused'),
+        ('jusou', '0014_export_job_heartbeat'),
     ]
 
     operations = [

@@ -8,9 +8,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('community', '0002_register_permissions_gap_links'),
-        ('jusou', '0014_community_welfare_role'),
-        ('participation', '0001_initial'),
+        ('community', '0003_register_permissions_gap_links'),
+        ('jusou', '0015_community_welfare_role'),
+        ('participation', '0002_plausible_dates'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
