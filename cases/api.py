@@ -281,13 +281,19 @@ class ConsultationCreateSerializer(StrictSerializer):
 
 
 class DuplicateSuspectedError(serializers.Serializer):
+    """The API's error body (jusou.api.errors); with code `duplicate_suspected` also the candidates.
+    Other conflicts here (an Idempotency-Key reused with another request) carry the plain body."""
+
     status = serializers.IntegerField()
-    code = serializers.CharField()
+    code = serializers.CharField(help_text="duplicate_suspected・idempotency_key_reused など")
     message = serializers.CharField()
+    errors = serializers.ListField(child=serializers.DictField(), help_text="常に空")
     candidates = serializers.ListField(
-        child=serializers.IntegerField(), help_text="呼び出し元が見られる候補の本人ID"
+        child=serializers.IntegerField(), required=False, help_text="呼び出し元が見られる候補の本人ID"
     )
-    known_elsewhere = serializers.BooleanField(help_text="呼び出し元が見られない機関で把握されている可能性")
+    known_elsewhere = serializers.BooleanField(
+        required=False, help_text="呼び出し元が見られない機関で把握されている可能性"
+    )
 
 
 class ConsultationFilter(filters.FilterSet):
