@@ -16,10 +16,31 @@ every answer the API gives (tests/test_api_fuzz.py proves it with schemathesis):
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 from jusou.api.errors import MESSAGES
 from jusou.fieldpolicy import MASK
+
+# --- The headers of conditional updates and idempotent creation (jusou.api.base), for the views' extend_schema
+
+IF_MATCH = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, required=True,
+    description="取得した版（ETag）。ないと 428、古い版なら 412 stale_version",
+)  # fmt: skip
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER,
+    description="再送しても1件だけ記録されるためのキー（200文字以内）。同じキーの再送には最初の応答をそのまま返し"
+    "（Idempotent-Replayed: true）、同じキーで内容の違う要求は 409 idempotency_key_reused",
+)  # fmt: skip
+REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed", str, OpenApiParameter.HEADER, response=[201], enum=["true"],
+    description="Idempotency-Key の再送に、最初の応答を返したとき",
+)  # fmt: skip
+ETAG = OpenApiParameter(
+    "ETag", str, OpenApiParameter.HEADER, response=True, required=True,
+    description="この記録の版。更新・状態変更のとき If-Match で送ります",
+)  # fmt: skip
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
@@ -208,7 +229,7 @@ def _error_response(code: int) -> dict:
 
 FIRST = "$response.body#/results/0/id"  # the first row of a cursor page
 ID = "$response.body#/id"
-ETAG = "$response.header.ETag"
+ETAG_READ = "$response.header.ETag"  # the version the answer carries
 CASE_ACTIONS = ["assess", "support", "refer", "close", "suspend", "resume"]
 
 #: source operation → status → {link name: (target operation, parameters)}
@@ -217,17 +238,17 @@ LINKS: dict[str, dict[str, dict[str, tuple[str, dict]]]] = {
     "people_list": {"200": {"person": ("people_retrieve", {"id": FIRST})}},
     "people_create": {"201": {
         "read": ("people_retrieve", {"id": ID}),
-        "update": ("people_partial_update", {"id": ID, "header.If-Match": ETAG}),
+        "update": ("people_partial_update", {"id": ID, "header.If-Match": ETAG_READ}),
     }},
-    "people_retrieve": {"200": {"update": ("people_partial_update", {"id": ID, "header.If-Match": ETAG})}},
+    "people_retrieve": {"200": {"update": ("people_partial_update", {"id": ID, "header.If-Match": ETAG_READ})}},
     "people_partial_update": {"200": {"read": ("people_retrieve", {"id": ID})}},
     "households_list": {"200": {"household": ("households_retrieve", {"id": FIRST})}},
     "consultations_list": {"200": {"consultation": ("consultations_retrieve", {"id": FIRST})}},
     "consultations_create": {"201": {"read": ("consultations_retrieve", {"id": ID})}},
     "cases_list": {"200": {"case": ("cases_retrieve", {"id": FIRST})}},
     "cases_retrieve": {"200": {
-        "update": ("cases_partial_update", {"id": ID, "header.If-Match": ETAG}),
-        **{action: (f"cases_{action}_create", {"id": ID, "header.If-Match": ETAG}) for action in CASE_ACTIONS},
+        "update": ("cases_partial_update", {"id": ID, "header.If-Match": ETAG_READ}),
+        **{action: (f"cases_{action}_create", {"id": ID, "header.If-Match": ETAG_READ}) for action in CASE_ACTIONS},
         "notes": ("cases_notes_list", {"id": ID}),
         "add_note": ("cases_notes_create", {"id": ID}),
         "assessments": ("cases_assessments_list", {"id": ID}),
@@ -258,7 +279,7 @@ LINKS: dict[str, dict[str, dict[str, tuple[str, dict]]]] = {
         "accept": ("referrals_accept_create", {"id": "$response.body#/0/id"}),
         "return": ("referrals_return_create", {"id": "$response.body#/0/id"}),
     }},
-    "referrals_accept_create": {"200": {"return": ("referrals_return_create", {"id": ID, "header.If-Match": ETAG})}},
+    "referrals_accept_create": {"200": {"return": ("referrals_return_create", {"id": ID, "header.If-Match": ETAG_READ})}},
     "support_meetings_list": {"200": {
         "meeting": ("support_meetings_retrieve", {"id": FIRST}),
         "pledge": ("support_meetings_pledge_retrieve", {"id": FIRST}),
@@ -284,7 +305,11 @@ def postprocess(result, generator, request, public):
     """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]): the error
     body on every operation for each refusal it can give, and the links."""
     components = result.setdefault("components", {}).setdefault("schemas", {})
-    components.update(ERROR_COMPONENTS)
+    for (
+        name,
+        component,
+    ) in ERROR_COMPONENTS.items():  # jusou.api.errors' ErrorSerializer where a view names it
+        components.setdefault(name, component)
     operation_ids = set()
     for path, item in result.get("paths", {}).items():
         for method, operation in item.items():
