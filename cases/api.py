@@ -48,7 +48,7 @@ from jusou.api.base import (
     validated,
 )
 from jusou.api.errors import STALE_WRITE_RESPONSES, TRANSITION_RESPONSES, PreconditionFailed
-from jusou.api.filters import StrictFilterBackend
+from jusou.api.filters import IdFilter, StrictFilterBackend
 from jusou.api.pagination import Cursor
 from jusou.api.schema import ETAG, IDEMPOTENCY_KEY, IF_MATCH, REPLAYED
 from jusou.models import Agency, ApiScope, User
@@ -303,7 +303,7 @@ class ConsultationFilter(filters.FilterSet):
     received_from = filters.DateFilter(field_name="received_at", lookup_expr="date__gte")
     received_to = filters.DateFilter(field_name="received_at", lookup_expr="date__lte")
     outcome = filters.ChoiceFilter(choices=ConsultationOutcome.choices)
-    person = filters.NumberFilter()
+    person = IdFilter()
 
     class Meta:
         model = Consultation

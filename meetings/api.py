@@ -36,6 +36,7 @@ from jusou.api.base import (
     validated,
 )
 from jusou.api.errors import INVALID_TRANSITION, STALE_VERSION, TRANSITION_RESPONSES
+from jusou.api.filters import IdFilter
 from jusou.api.pagination import Cursor
 from jusou.api.schema import ETAG, IDEMPOTENCY_KEY, REPLAYED
 from jusou.models import ApiScope, Role, User
@@ -233,8 +234,8 @@ class ConsentWithdrawSerializer(StrictSerializer):
 
 
 class ConsentFilter(filters.FilterSet):
-    case = filters.NumberFilter()
-    person = filters.NumberFilter()
+    case = IdFilter()
+    person = IdFilter()
     valid = filters.BooleanFilter(
         method="in_force", help_text="今日有効な同意だけ（false: 撤回・期限切れ・開始前）"
     )
@@ -396,7 +397,7 @@ class PlanTaskStatusSerializer(StrictSerializer):
 
 
 class PlanFilter(filters.FilterSet):
-    case = filters.NumberFilter()
+    case = IdFilter()
     status = filters.ChoiceFilter(choices=PlanStatus.choices)
 
     class Meta:

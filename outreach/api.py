@@ -24,6 +24,7 @@ from jusou.api.base import (
     idempotent,
     url_pk,
 )
+from jusou.api.filters import IdFilter
 from jusou.api.pagination import Cursor
 from jusou.api.schema import IDEMPOTENCY_KEY, REPLAYED
 from jusou.fieldpolicy import mask_sensitive
@@ -76,7 +77,7 @@ class ContactCreateSerializer(StrictSerializer):
 class EngagementFilter(filters.FilterSet):
     open = filters.BooleanFilter(method="by_open", help_text="true: 継続中のみ、false: 終了したもののみ")
     stage = filters.ChoiceFilter(choices=Stage.choices)
-    case = filters.NumberFilter(help_text="紐づいた支援ケースのID")
+    case = IdFilter(help_text="紐づいた支援ケースのID")
 
     class Meta:
         model = OutreachEngagement

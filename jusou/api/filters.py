@@ -7,12 +7,26 @@ those returned the whole unfiltered list — to a caller who believes it asked f
 each answers 400 with the parameter named, in the API's error body (jusou.api.errors).
 """
 
+from django import forms
 from django_filters import filters as django_filters
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.filters import OrderingFilter
 
 BOOLEAN_VALUES = {"true", "false", "1", "0"}
+MAX_ID = 10**18 - 1  # as jusou.api.base.url_pk: larger ids cannot exist (and overflow SQLite's integer)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """A record by its id: a whole number from 1 to MAX_ID, else 400 naming the parameter (django-filter's
+    NumberFilter takes `1.5` and answers a 20-digit number with a database error)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
 
 
 def unknown_parameters_error(request, allowed) -> ValidationError | None:

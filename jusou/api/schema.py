@@ -301,6 +301,19 @@ LINKS: dict[str, dict[str, dict[str, tuple[str, dict]]]] = {
 }  # fmt: skip
 
 
+def _empty_means_not_given(operation: dict) -> None:
+    """A list filter given empty (`?status=`, as an HTML form sends it) is no filter, as django-filter
+    reads it: the schema's choices of an optional query parameter include "" ."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        if (
+            parameter["in"] == "query"
+            and not parameter.get("required")
+            and "" not in schema.get("enum", [""])
+        ):
+            schema["enum"] = [*schema["enum"], ""]
+
+
 def postprocess(result, generator, request, public):
     """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]): the error
     body on every operation for each refusal it can give, and the links."""
@@ -316,6 +329,7 @@ def postprocess(result, generator, request, public):
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
             operation_ids.add(operation["operationId"])
+            _empty_means_not_given(operation)
             responses = operation.setdefault("responses", {})
             for code in refusals(path, method, operation, components):
                 responses.setdefault(str(code), _error_response(code))
