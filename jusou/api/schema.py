@@ -38,7 +38,7 @@ REPLAYED = OpenApiParameter(
     description="Idempotency-Key の再送に、最初の応答を返したとき",
 )  # fmt: skip
 ETAG = OpenApiParameter(
-    "ETag", str, OpenApiParameter.HEADER, response=True, required=True,
+    "ETag", str, OpenApiParameter.HEADER, response=[200, 201], required=True,  # the record's answers, not refusals
     description="この記録の版。更新・状態変更のとき If-Match で送ります",
 )  # fmt: skip
 
