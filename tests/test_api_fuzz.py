@@ -374,3 +374,11 @@ def test_an_id_filter_that_is_no_id_is_refused_with_the_field_named(personas, va
         response = _client(personas["coord"]).get(url, {"case": value})
         assert response.status_code == 400, url
         assert [e["field"] for e in response.json()["errors"]] == ["case"], url
+
+
+@pytest.mark.parametrize("value", ["12/01/26", "2026-1-5", "Dec 1 2026", "２０２６-01-05"])
+def test_a_date_filter_takes_iso_dates_only(personas, value):
+    client = _client(personas["intake_a"])
+    response = client.get("/api/v1/people/", {"birth_date": value})
+    assert response.status_code == 400 and [e["field"] for e in response.json()["errors"]] == ["birth_date"]
+    assert client.get("/api/v1/consultations/", {"received_from": "2026-01-05"}).status_code == 200
