@@ -382,3 +382,14 @@ def test_a_date_filter_takes_iso_dates_only(personas, value):
     response = client.get("/api/v1/people/", {"birth_date": value})
     assert response.status_code == 400 and [e["field"] for e in response.json()["errors"]] == ["birth_date"]
     assert client.get("/api/v1/consultations/", {"received_from": "2026-01-05"}).status_code == 200
+
+
+def test_a_superscript_digit_is_no_number_anywhere(personas):
+    """ "¹".isdigit() is true and int("¹") raises (found by the schemathesis run): ids, page sizes and
+    versions are ASCII digits or refused."""
+    client = _client(personas["intake_a"])
+    assert client.get("/api/v1/cases/¹/").status_code == 404
+    assert client.get("/api/v1/consultations/", {"page_size": "¹"}).status_code == 400
+    case_id = client.get("/api/v1/cases/").json()["results"][0]["id"]
+    response = client.patch(f"/api/v1/cases/{case_id}/", {}, format="json", headers={"If-Match": '"¹"'})
+    assert response.status_code == 412

@@ -121,7 +121,7 @@ class StrictFilterBackend(DjangoFilterBackend):
     def _page_size_errors(request, paginator):
         name = getattr(paginator, "page_size_query_param", None)
         value = request.query_params.get(name) if name else None
-        if value is None or (value.isdigit() and int(value) >= 1):
+        if value is None or (value.isascii() and value.isdigit() and int(value) >= 1):
             return {}
         maximum = getattr(paginator, "max_page_size", None)
         message = (

@@ -303,15 +303,15 @@ LINKS: dict[str, dict[str, dict[str, tuple[str, dict]]]] = {
 
 def _empty_means_not_given(operation: dict) -> None:
     """A list filter given empty (`?status=`, as an HTML form sends it) is no filter, as django-filter
-    reads it: the schema's choices of an optional query parameter include "" ."""
+    reads it: an optional query parameter's choices include "", and its date may be "" ."""
     for parameter in operation.get("parameters", []):
         schema = parameter.get("schema", {})
-        if (
-            parameter["in"] == "query"
-            and not parameter.get("required")
-            and "" not in schema.get("enum", [""])
-        ):
+        if parameter["in"] != "query" or parameter.get("required") or schema.get("minLength"):
+            continue
+        if "enum" in schema and "" not in schema["enum"]:
             schema["enum"] = [*schema["enum"], ""]
+        elif schema.get("format") in ("date", "date-time"):
+            parameter["schema"] = {"anyOf": [schema, {"type": "string", "enum": [""]}]}
 
 
 def postprocess(result, generator, request, public):
