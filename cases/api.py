@@ -10,7 +10,7 @@ and whatever the lists and search results mask on the pages is masked here too.
 from django.db import transaction
 from django.db.models import Q
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -48,8 +48,9 @@ from jusou.api.base import (
     validated,
 )
 from jusou.api.errors import STALE_WRITE_RESPONSES, TRANSITION_RESPONSES, PreconditionFailed
-from jusou.api.filters import StrictFilterBackend
+from jusou.api.filters import IdFilter, StrictFilterBackend
 from jusou.api.pagination import Cursor
+from jusou.api.schema import ETAG, IDEMPOTENCY_KEY, IF_MATCH, REPLAYED
 from jusou.models import Agency, ApiScope, User
 from jusou.text import normalize_for_search
 
@@ -151,12 +152,14 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
             self.filter_queryset(self.get_queryset()), lambda page: selectors.person_rows(request.user, page)
         )
 
+    @extend_schema(parameters=[ETAG])
     def retrieve(self, request, pk=None):
         person = selectors.person_get_for_user(request.user, url_pk(pk))
         self.log_detail(person)
         return Response(PersonSerializer(person).data, headers={"ETag": etag_of(person)})
 
-    @extend_schema(request=PersonWriteSerializer, responses={201: PersonSerializer})
+    @extend_schema(request=PersonWriteSerializer, responses={201: PersonSerializer},
+                   parameters=[IDEMPOTENCY_KEY, ETAG, REPLAYED])  # fmt: skip
     @idempotent
     def create(self, request):
         """Register a person for the caller's agency (no duplicate check here: consultations do it)."""
@@ -165,7 +168,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         return Response(PersonSerializer(person).data, status=201, headers={"ETag": etag_of(person)})
 
     @extend_schema(request=PersonUpdateSerializer, responses={200: PersonSerializer, **STALE_WRITE_RESPONSES},
-                   parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)])  # fmt: skip
+                   parameters=[IF_MATCH, ETAG])  # fmt: skip
     def partial_update(self, request, pk=None):
         """Correct a person's details or link their 宛名番号. Send the ETag you read as If-Match."""
         data = validated(PersonUpdateSerializer, request.data)
@@ -281,20 +284,26 @@ class ConsultationCreateSerializer(StrictSerializer):
 
 
 class DuplicateSuspectedError(serializers.Serializer):
+    """The API's error body (jusou.api.errors); with code `duplicate_suspected` also the candidates.
+    Other conflicts here (an Idempotency-Key reused with another request) carry the plain body."""
+
     status = serializers.IntegerField()
-    code = serializers.CharField()
+    code = serializers.CharField(help_text="duplicate_suspected・idempotency_key_reused など")
     message = serializers.CharField()
+    errors = serializers.ListField(child=serializers.DictField(), help_text="常に空")
     candidates = serializers.ListField(
-        child=serializers.IntegerField(), help_text="呼び出し元が見られる候補の本人ID"
+        child=serializers.IntegerField(), required=False, help_text="呼び出し元が見られる候補の本人ID"
     )
-    known_elsewhere = serializers.BooleanField(help_text="呼び出し元が見られない機関で把握されている可能性")
+    known_elsewhere = serializers.BooleanField(
+        required=False, help_text="呼び出し元が見られない機関で把握されている可能性"
+    )
 
 
 class ConsultationFilter(filters.FilterSet):
     received_from = filters.DateFilter(field_name="received_at", lookup_expr="date__gte")
     received_to = filters.DateFilter(field_name="received_at", lookup_expr="date__lte")
     outcome = filters.ChoiceFilter(choices=ConsultationOutcome.choices)
-    person = filters.NumberFilter()
+    person = IdFilter()
 
     class Meta:
         model = Consultation
@@ -336,7 +345,7 @@ class ConsultationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
 
     @extend_schema(request=ConsultationCreateSerializer,
                    responses={201: ConsultationSerializer, 409: DuplicateSuspectedError},
-                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)])  # fmt: skip
+                   parameters=[IDEMPOTENCY_KEY, REPLAYED])  # fmt: skip
     @idempotent
     def create(self, request):
         """Record a consultation, as on the 相談受付 page: an existing person (`person`), a new one
@@ -526,13 +535,14 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         case.actions = case.allowed_transitions() if can_change else []
         return Response(CaseSerializer(case).data, status=status, headers={"ETag": etag_of(case)})
 
+    @extend_schema(parameters=[ETAG])
     def retrieve(self, request, pk=None):
         case = self._case(pk)
         self.log_detail(case)
         return self._case_response(case)
 
     @extend_schema(request=CaseUpdateSerializer, responses={200: CaseSerializer, **STALE_WRITE_RESPONSES},
-                   parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)])  # fmt: skip
+                   parameters=[IF_MATCH, ETAG])  # fmt: skip
     def partial_update(self, request, pk=None):
         """Change risk flags, issues, the follow-up date or the lead worker. If-Match must carry the
         ETag (the case's version) you read; an older one answers 412."""
@@ -560,37 +570,47 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
                                         expected_version=version, **data)  # fmt: skip
         return self._case_response(selectors.case_get_for_user(request.user, case.pk))
 
-    @extend_schema(request=TransitionSerializer, responses=TRANSITION_SCHEMA, parameters=[IF_MATCH_OPTIONAL])
+    @extend_schema(
+        request=TransitionSerializer, responses=TRANSITION_SCHEMA, parameters=[IF_MATCH_OPTIONAL, ETAG]
+    )
     @action(detail=True, methods=["post"])
     def assess(self, request, pk=None):
         """受付 → アセスメント中."""
         return self._transition(request, pk, "assess")
 
-    @extend_schema(request=TransitionSerializer, responses=TRANSITION_SCHEMA, parameters=[IF_MATCH_OPTIONAL])
+    @extend_schema(
+        request=TransitionSerializer, responses=TRANSITION_SCHEMA, parameters=[IF_MATCH_OPTIONAL, ETAG]
+    )
     @action(detail=True, methods=["post"])
     def support(self, request, pk=None):
         """→ 支援中 (after an assessment)."""
         return self._transition(request, pk, "support")
 
-    @extend_schema(request=TransitionSerializer, responses=TRANSITION_SCHEMA, parameters=[IF_MATCH_OPTIONAL])
+    @extend_schema(
+        request=TransitionSerializer, responses=TRANSITION_SCHEMA, parameters=[IF_MATCH_OPTIONAL, ETAG]
+    )
     @action(detail=True, methods=["post"])
     def refer(self, request, pk=None):
         """多機関協働へのつなぎ: needs an assessment and the reason (what makes the case complex)."""
         return self._transition(request, pk, "refer")
 
-    @extend_schema(request=CloseSerializer, responses=TRANSITION_SCHEMA, parameters=[IF_MATCH_OPTIONAL])
+    @extend_schema(request=CloseSerializer, responses=TRANSITION_SCHEMA, parameters=[IF_MATCH_OPTIONAL, ETAG])
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         """終結, with a 終結理由 code."""
         return self._transition(request, pk, "close")
 
-    @extend_schema(request=SuspendSerializer, responses=TRANSITION_SCHEMA, parameters=[IF_MATCH_OPTIONAL])
+    @extend_schema(
+        request=SuspendSerializer, responses=TRANSITION_SCHEMA, parameters=[IF_MATCH_OPTIONAL, ETAG]
+    )
     @action(detail=True, methods=["post"])
     def suspend(self, request, pk=None):
         """中断, with a 中断理由 code."""
         return self._transition(request, pk, "suspend")
 
-    @extend_schema(request=TransitionSerializer, responses=TRANSITION_SCHEMA, parameters=[IF_MATCH_OPTIONAL])
+    @extend_schema(
+        request=TransitionSerializer, responses=TRANSITION_SCHEMA, parameters=[IF_MATCH_OPTIONAL, ETAG]
+    )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
         """中断 → 支援中, with the reason for resuming."""
@@ -598,8 +618,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
 
     @extend_schema(methods=["GET"], responses=NoteSerializer(many=True))
     @extend_schema(methods=["POST"], request=NoteCreateSerializer, responses={201: NoteSerializer},
-                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)])  # fmt: skip
-    @action(detail=True, methods=["get", "post"], pagination_class=Cursor)
+                   parameters=[IDEMPOTENCY_KEY, REPLAYED])  # fmt: skip
+    @action(detail=True, methods=["get", "post"], pagination_class=Cursor, filter_backends=[])
     def notes(self, request, pk=None):
         """支援経過記録 of the case (newest first), or add one."""
         if request.method == "POST":
@@ -618,8 +638,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
 
     @extend_schema(methods=["GET"], responses=AssessmentSerializer(many=True))
     @extend_schema(methods=["POST"], request=AssessmentCreateSerializer, responses={201: AssessmentSerializer},
-                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)])  # fmt: skip
-    @action(detail=True, methods=["get", "post"], pagination_class=None)
+                   parameters=[IDEMPOTENCY_KEY, REPLAYED])  # fmt: skip
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def assessments(self, request, pk=None):
         """Every version of the assessment (newest first), or record a new version."""
         if request.method == "POST":

@@ -328,7 +328,11 @@ def read_refused(*, user: User, model: type[models.Model], pk) -> None:
     """A protected record asked for by id that the selector answered 404. Logged whether or not a
     record with that id exists, so the request takes the same path either way (the reader learns
     nothing; the supervisors see the ids asked for), and many in an hour alert the supervisors."""
-    if not getattr(user, "is_authenticated", False) or not str(pk).isdigit() or len(str(pk)) > 18:
+    if (
+        not getattr(user, "is_authenticated", False)
+        or not (str(pk).isascii() and str(pk).isdigit())
+        or len(str(pk)) > 18
+    ):
         return
     read_log(user=user, action=ReadLog.Action.REFUSED, model=model, object_id=int(pk),
              detail="根拠がないか存在しないため表示せず")  # fmt: skip

@@ -408,6 +408,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The error body for every refusal an operation can give, and the OpenAPI links (jusou.api.schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "jusou.api.schema.postprocess",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "AgencyKindEnum": "jusou.models.AgencyKind",
         "NoteKindEnum": "cases.models.NoteKind",

@@ -36,7 +36,9 @@ from jusou.api.base import (
     validated,
 )
 from jusou.api.errors import INVALID_TRANSITION, STALE_VERSION, TRANSITION_RESPONSES
+from jusou.api.filters import IdFilter
 from jusou.api.pagination import Cursor
+from jusou.api.schema import ETAG, IDEMPOTENCY_KEY, REPLAYED
 from jusou.models import ApiScope, Role, User
 from meetings import briefings, selectors, services
 from meetings.models import (
@@ -81,9 +83,6 @@ def _refuse_stale(request, locked) -> None:
     than the locked row's is refused (412)."""
     if request.headers.get("If-Match"):
         require_if_match(request, locked)
-
-
-IDEMPOTENCY_KEY = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)
 
 
 # --- The referral inbox ----------------------------------------------------------------------------------
@@ -151,7 +150,7 @@ class ReferralViewSet(ApiViewSet):
     @extend_schema(
         request=ReferralAcceptSerializer,
         responses={200: ReferralSerializer, **TRANSITION_RESPONSES},
-        parameters=[IF_MATCH_OPTIONAL],
+        parameters=[IF_MATCH_OPTIONAL, ETAG],
     )
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
@@ -161,7 +160,7 @@ class ReferralViewSet(ApiViewSet):
     @extend_schema(
         request=ReferralReturnSerializer,
         responses={200: ReferralSerializer, **TRANSITION_RESPONSES},
-        parameters=[IF_MATCH_OPTIONAL],
+        parameters=[IF_MATCH_OPTIONAL, ETAG],
     )
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, pk=None):
@@ -235,8 +234,8 @@ class ConsentWithdrawSerializer(StrictSerializer):
 
 
 class ConsentFilter(filters.FilterSet):
-    case = filters.NumberFilter()
-    person = filters.NumberFilter()
+    case = IdFilter()
+    person = IdFilter()
     valid = filters.BooleanFilter(
         method="in_force", help_text="今日有効な同意だけ（false: 撤回・期限切れ・開始前）"
     )
@@ -284,7 +283,9 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         return Response(ConsentSerializer(_consent_rows().get(pk=consent.pk)).data)
 
     @extend_schema(
-        request=ConsentCreateSerializer, responses={201: ConsentSerializer}, parameters=[IDEMPOTENCY_KEY]
+        request=ConsentCreateSerializer,
+        responses={201: ConsentSerializer},
+        parameters=[IDEMPOTENCY_KEY, REPLAYED],
     )
     @idempotent
     def create(self, request):
@@ -396,7 +397,7 @@ class PlanTaskStatusSerializer(StrictSerializer):
 
 
 class PlanFilter(filters.FilterSet):
-    case = filters.NumberFilter()
+    case = IdFilter()
     status = filters.ChoiceFilter(choices=PlanStatus.choices)
 
     class Meta:
@@ -455,7 +456,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
 
     @extend_schema(
         request=PlanTaskStatusSerializer, responses={200: PlanTaskDetailSerializer, 412: STALE_VERSION},
-        parameters=[OpenApiParameter("task_id", int, OpenApiParameter.PATH), IF_MATCH_OPTIONAL],
+        parameters=[OpenApiParameter("task_id", int, OpenApiParameter.PATH), IF_MATCH_OPTIONAL, ETAG],
     )  # fmt: skip
     @action(detail=True, methods=["post"], url_path=r"tasks/(?P<task_id>[^/.]+)/status")
     def task_status(self, request, pk=None, task_id=None):

@@ -9,7 +9,7 @@ Machine clients read within `outreach:read`; logging a contact is staff work.
 
 from django.core.exceptions import PermissionDenied
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -24,7 +24,9 @@ from jusou.api.base import (
     idempotent,
     url_pk,
 )
+from jusou.api.filters import IdFilter
 from jusou.api.pagination import Cursor
+from jusou.api.schema import IDEMPOTENCY_KEY, REPLAYED
 from jusou.fieldpolicy import mask_sensitive
 from jusou.models import ApiScope
 from outreach import selectors, services
@@ -75,7 +77,7 @@ class ContactCreateSerializer(StrictSerializer):
 class EngagementFilter(filters.FilterSet):
     open = filters.BooleanFilter(method="by_open", help_text="true: 継続中のみ、false: 終了したもののみ")
     stage = filters.ChoiceFilter(choices=Stage.choices)
-    case = filters.NumberFilter(help_text="紐づいた支援ケースのID")
+    case = IdFilter(help_text="紐づいた支援ケースのID")
 
     class Meta:
         model = OutreachEngagement
@@ -127,7 +129,7 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
 
     @extend_schema(methods=["GET"], responses=ContactSerializer(many=True))
     @extend_schema(methods=["POST"], request=ContactCreateSerializer, responses={201: ContactSerializer},
-                   parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)])  # fmt: skip
+                   parameters=[IDEMPOTENCY_KEY, REPLAYED])  # fmt: skip
     @action(detail=True, methods=["get", "post"], pagination_class=ContactCursor, filter_backends=[])
     def contacts(self, request, pk=None):
         """接触記録 of the engagement (newest first), or log one — from a phone during a visit. A

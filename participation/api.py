@@ -18,6 +18,7 @@ from cases.api import PersonRefSerializer
 from cases.models import Case
 from community.models import CommunityResource, ParticipationKind
 from jusou.api.base import ApiViewSet, PolicySerializer, url_pk
+from jusou.api.filters import IdFilter
 from jusou.api.pagination import Cursor
 from jusou.fieldpolicy import mask_sensitive
 from jusou.models import ApiScope
@@ -91,7 +92,7 @@ class PlanSerializer(PolicySerializer):
 
 
 class PlanFilter(filters.FilterSet):
-    case = filters.NumberFilter(help_text="支援ケースのID")
+    case = IdFilter(help_text="支援ケースのID")
 
     class Meta:
         model = ParticipationPlan

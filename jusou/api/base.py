@@ -64,7 +64,7 @@ class PolicySerializer(serializers.ModelSerializer):
 
 def url_pk(value) -> int:
     """A primary key from the URL; anything else is simply not found (never a 500)."""
-    if not str(value).isdigit() or len(str(value)) > 18:
+    if not (str(value).isascii() and str(value).isdigit()) or len(str(value)) > 18:  # "¹" is a digit
         raise NotFound()
     return int(value)
 
@@ -163,7 +163,7 @@ def expected_version(request) -> int:
     sent = (request.headers.get("If-Match") or "").strip().removeprefix("W/").strip('"')
     if not sent:
         raise PreconditionRequired()
-    if not sent.isdigit():
+    if not (sent.isascii() and sent.isdigit()):  # int() refuses "¹", a digit to isdigit()
         raise PreconditionFailed()
     return int(sent)
 

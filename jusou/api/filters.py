@@ -7,12 +7,30 @@ those returned the whole unfiltered list — to a caller who believes it asked f
 each answers 400 with the parameter named, in the API's error body (jusou.api.errors).
 """
 
+import re
+from datetime import date
+
+from django import forms
 from django_filters import filters as django_filters
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.filters import OrderingFilter
 
 BOOLEAN_VALUES = {"true", "false", "1", "0"}
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # what the schema says (format: date); not 12/01/26
+MAX_ID = 10**18 - 1  # as jusou.api.base.url_pk: larger ids cannot exist (and overflow SQLite's integer)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """A record by its id: a whole number from 1 to MAX_ID, else 400 naming the parameter (django-filter's
+    NumberFilter takes `1.5` and answers a 20-digit number with a database error)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
 
 
 def unknown_parameters_error(request, allowed) -> ValidationError | None:
@@ -50,6 +68,7 @@ class StrictFilterBackend(DjangoFilterBackend):
             errors.update(unknown.detail)
         if filterset is not None:
             errors.update(self._boolean_errors(request, filterset))
+            errors.update(self._date_errors(request, filterset))
         errors.update(self._page_size_errors(request, paginator))
         if errors:
             raise ValidationError(dict(sorted(errors.items())))
@@ -64,6 +83,23 @@ class StrictFilterBackend(DjangoFilterBackend):
             if isinstance(flt, django_filters.BooleanFilter)
             and request.query_params.get(name, "").strip()
             and request.query_params.get(name).strip().lower() not in BOOLEAN_VALUES
+        }
+
+    @staticmethod
+    def _date_errors(request, filterset):
+        # Django's date field also reads 12/01/26 and "Dec 1 2026": the API takes ISO 8601 dates only.
+        def iso(value):
+            try:
+                return bool(ISO_DATE.fullmatch(value)) and bool(date.fromisoformat(value))
+            except ValueError:
+                return False
+
+        return {
+            name: [ErrorDetail("日付は YYYY-MM-DD の形で指定してください。", code="invalid")]
+            for name, flt in filterset.filters.items()
+            if isinstance(flt, django_filters.DateFilter)
+            and request.query_params.get(name, "").strip()
+            and not iso(request.query_params.get(name).strip())
         }
 
     @staticmethod
@@ -85,7 +121,7 @@ class StrictFilterBackend(DjangoFilterBackend):
     def _page_size_errors(request, paginator):
         name = getattr(paginator, "page_size_query_param", None)
         value = request.query_params.get(name) if name else None
-        if value is None or (value.isdigit() and int(value) >= 1):
+        if value is None or (value.isascii() and value.isdigit() and int(value) >= 1):
             return {}
         maximum = getattr(paginator, "max_page_size", None)
         message = (
