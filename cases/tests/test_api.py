@@ -230,6 +230,19 @@ def test_idempotent_retry_creates_one_consultation(world, same_agency_client):
     assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
 
 
+def test_an_overlong_idempotency_key_is_refused_as_bad_input_and_creates_nothing(world):
+    _, pusher = machine_client(world.case.owning_agency, [ApiScope.CONSULTATIONS_WRITE])
+    before = Consultation.objects.count()
+    response = pusher.post("/api/v1/consultations/", _consultation(world.person.pk), format="json",
+                           HTTP_IDEMPOTENCY_KEY="k" * 201)  # fmt: skip
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "Idempotency-Key", "code": "idempotency_key_invalid",
+         "message": "Idempotency-Key は200文字以内にしてください。"}
+    ]  # fmt: skip
+    assert Consultation.objects.count() == before
+
+
 def test_a_failed_push_stores_no_key_and_may_be_retried(world):
     _, pusher = machine_client(world.case.owning_agency, [ApiScope.CONSULTATIONS_WRITE])
     bad = pusher.post("/api/v1/consultations/", {**_consultation(), "main_issue": "8050"}, format="json",

@@ -193,7 +193,8 @@ def idempotent(create):
         if not key:
             return create(self, request, *args, **kwargs)
         if len(key) > 200:
-            raise Conflict("Idempotency-Key は200文字以内にしてください。", code="idempotency_key_invalid")
+            raise serializers.ValidationError({"Idempotency-Key": [serializers.ErrorDetail(
+                "Idempotency-Key は200文字以内にしてください。", code="idempotency_key_invalid")]})  # fmt: skip
         digest = _request_hash(request)
         with transaction.atomic():
             stored = IdempotencyKey.objects.filter(user=request.user, key=key).first()
