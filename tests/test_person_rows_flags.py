@@ -4,6 +4,8 @@ exactly the decisions person_decisions works out on its own, persona by persona;
 bounded number of queries whatever the number of results (issue 14)."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -47,12 +49,14 @@ def test_search_results_are_decided_from_their_own_flags(approved):
     assert expected == person_decisions(user, list(expected))
 
 
-def test_person_search_costs_the_same_queries_for_one_or_many_results(
-    client, world, django_assert_num_queries
-):
+def test_person_search_costs_the_same_queries_for_one_or_many_results(client, world):
     client.force_login(world.assigned)
     client.get(reverse("cases:person_search"), {"q": "やまだ"})  # session and caches warm
+    counts = []
     for query, found in (("はなこ", 1), ("やまだ", 2)):  # 山田 花子; and 山田 一郎 too
-        with django_assert_num_queries(15):
+        with CaptureQueriesContext(connection) as captured:
             response = client.get(reverse("cases:person_search"), {"q": query, "fragment": "1"})
         assert response.content.decode().count("やまだ") == found
+        counts.append(len(captured))
+    # 15 on SQLite, 12 on PostgreSQL (the read log's chained append takes more statements on SQLite)
+    assert counts[0] == counts[1] <= 15
