@@ -41,7 +41,7 @@ from cases.models import (
     Person,
     ProgressNote,
 )
-from cases.policy import apply_household_policy, apply_location_policy, mask_sensitive
+from cases.policy import apply_household_policy, apply_location_policy, confidential_today, mask_sensitive
 from jusou.access import (
     DUPLICATE_CHECK,
     access_decision,
@@ -210,7 +210,12 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
         cases = cases.filter(Q(person__name_search__contains=key) | Q(person__kana_search__contains=key))
     # The related rows are fetched for the page only (three small IN queries), so the database sorts
     # the visible cases alone instead of joining every one of them (thousands for a coordinator) first.
-    return cases.prefetch_related("person", "owning_agency", "lead_worker").order_by("-opened_at", "-pk")
+    # The page's people come with whether 住所秘匿 is in force for them today (case_list_rows), read
+    # in the same query instead of one more.
+    people = Person.objects.annotate(**confidential_today())
+    return cases.prefetch_related(
+        Prefetch("person", queryset=people), "owning_agency", "lead_worker"
+    ).order_by("-opened_at", "-pk")
 
 
 RISK_Q = Q(risk_abuse=True) | Q(risk_suicide=True) | Q(risk_life=True)
@@ -429,45 +434,71 @@ def _person_bases(user: User, *, with_case: bool = True, per_row: bool = False) 
     return bases
 
 
-def persons_visible_to(user: User, *, per_row: bool = False) -> QuerySet[Person]:
+#: the person bases person_decisions reads from a row of persons_visible_to(user, flags=True)
+_FLAGS = ("basis_own_agency", "basis_emergency", "basis_consent")
+
+
+def persons_visible_to(user: User, *, per_row: bool = False, flags: bool = False) -> QuerySet[Person]:
     """The people the user has a basis for (_person_bases). `per_row` when the caller's other filters
-    leave only a few candidates (the same people, a query shaped for probing them one by one)."""
+    leave only a few candidates (the same people, a query shaped for probing them one by one).
+    `flags` also selects, for each row, which of the bases other than a case hold (_FLAGS), so that
+    person_rows(user, …) decides on those rows without querying them again: the same conditions,
+    read in the same query that tests them."""
     if is_supervisor(user):
         return Person.objects.all()
-    bases = list(_person_bases(user, per_row=per_row).values())
-    condition = bases[0]
-    for basis in bases[1:]:
-        condition |= basis
-    return Person.objects.filter(condition)
+    bases = _person_bases(user, per_row=per_row)
+    condition = None
+    for basis in bases.values():
+        condition = basis if condition is None else condition | basis
+    people = Person.objects.filter(condition)
+    return people.annotate(**_flag_columns(bases)) if flags else people
 
 
-def person_decisions(user: User, person_ids, *, visible_cases=None) -> dict[int, AccessDecision]:
+def _flag_columns(bases: dict[str, Q]) -> dict:
+    """_FLAGS as annotations, from _person_bases."""
+    consent = None
+    for name, basis in bases.items():
+        if name.startswith("consent"):
+            consent = basis if consent is None else consent | basis
+    columns = {
+        "basis_own_agency": bases["own_agency"],
+        "basis_emergency": bases["emergency"],
+        "basis_consent": consent if consent is not None else Q(pk__in=[]),
+    }
+    return {name: ExpressionWrapper(q, output_field=BooleanField()) for name, q in columns.items()}
+
+
+def person_decisions(user: User, person_ids, *, visible_cases=None, flags=None) -> dict[int, AccessDecision]:
     """Why and how far `user` sees each of these people, on each person's own bases only (see
     _person_bases): the strongest for the log, the union of what they open. Five queries whatever
     the number of people (a household panel of six costs what one person does). People the user has
     no basis for are absent. `visible_cases` ({person id: ids of their cases that
     cases_visible_to(user) returns}) when the caller has just read exactly those (the household
-    panel's prefetch): they are not worked out again, only the grants on them read."""
+    panel's prefetch): they are not worked out again, only the grants on them read. `flags`
+    ({person id: {flag: bool}} for every one of person_ids, _FLAGS) when the caller has just read the
+    people with persons_visible_to(user, flags=True): the bases other than a case are not queried again."""
     ids = list(set(person_ids))
     if not ids:
         return {}
     decisions: dict[int, list] = {pk: [] for pk in ids}
     if is_supervisor(user):
         return {pk: AccessDecision.supervisor() for pk in ids}
-    # The case basis is decided below from the grants on the people's own cases (basis and scope);
-    # a flag for it would only build the user's whole visible case set for nothing.
-    bases = _person_bases(user, with_case=False)
-    flags = Person.objects.filter(pk__in=ids).annotate(
-        **{name: ExpressionWrapper(q, output_field=BooleanField()) for name, q in bases.items()}
-    )
+    if flags is None:
+        # The case basis is decided below from the grants on the people's own cases (basis and scope);
+        # a flag for it would only build the user's whole visible case set for nothing.
+        columns = _flag_columns(_person_bases(user, with_case=False))
+        rows = Person.objects.filter(pk__in=ids).annotate(**columns).values("pk", *_FLAGS)
+        flags = {pk: {name: False for name in _FLAGS} for pk in ids}
+        flags.update({row["pk"]: row for row in rows})
     consented: set[int] = set()
-    for row in flags.values("pk", *bases):
-        if row["own_agency"]:
-            decisions[row["pk"]].append(AccessDecision.own_agency())
-        if row["emergency"]:
-            decisions[row["pk"]].append(AccessDecision(AccessBasis.EMERGENCY))
-        if any(value for name, value in row.items() if name.startswith("consent")):
-            consented.add(row["pk"])
+    for pk in ids:
+        row = flags[pk]
+        if row["basis_own_agency"]:
+            decisions[pk].append(AccessDecision.own_agency())
+        if row["basis_emergency"]:
+            decisions[pk].append(AccessDecision(AccessBasis.EMERGENCY))
+        if row["basis_consent"]:
+            consented.add(pk)
     # The same queries whether or not a basis is found, so that a page's cost does not depend on it.
     opened = person_consent_categories(user, ids)
     for pk in consented:
@@ -480,10 +511,12 @@ def person_decisions(user: User, person_ids, *, visible_cases=None) -> dict[int,
         .filter(content_type=ContentType.objects.get_for_model(Case), permission="view")
     )
     if visible_cases is None:
-        people_cases = cases_visible_to(user, per_row=True).filter(person_id__in=ids)
-        grants = held.filter(object_id__in=people_cases.values("pk")).annotate(
+        # Each filter() clones what is built so far, so the cases' rule goes in last and in one call
+        # (the same conditions; about 0.7 ms less CPU than chaining them).
+        people_cases = Case.objects.filter(visible_q(user, Case, per_row=True), person_id__in=ids)
+        grants = held.annotate(
             person_id=Subquery(Case.objects.filter(pk=OuterRef("object_id")).values("person_id")[:1])
-        )
+        ).filter(object_id__in=people_cases.values("pk"))
         person_grants = [(grant, grant.person_id) for grant in grants]
     else:
         person_of = {
@@ -665,7 +698,9 @@ def person_search(user: User, query: str, *, limit: int = 20) -> list[Person]:
     key = normalize_for_search(query)
     if not key:
         return []
-    people = persons_visible_to(user).filter(Q(name_search__contains=key) | Q(kana_search__contains=key))
+    people = persons_visible_to(user, flags=True).filter(
+        Q(name_search__contains=key) | Q(kana_search__contains=key)
+    )
     current = HouseholdMember.objects.filter(left_on__isnull=True).select_related("household")
     results = list(
         people.prefetch_related(
@@ -684,7 +719,11 @@ def person_rows(user: User, people) -> list[Person]:
     """People as list rows (search results, the API's list): each projected through the user's own
     decision on that person (five queries for the page), no 要配慮個人情報, no 住所秘匿 whereabouts."""
     rows = list(people)
-    decisions = person_decisions(user, [person.pk for person in rows])
+    flags = None
+    if rows and all(hasattr(person, _FLAGS[0]) for person in rows):
+        # read with persons_visible_to(user, flags=True): the bases come with the rows
+        flags = {person.pk: {name: getattr(person, name) for name in _FLAGS} for person in rows}
+    decisions = person_decisions(user, [person.pk for person in rows], flags=flags)
     for person in rows:
         project(person, decisions[person.pk])
     apply_location_policy(user, rows, log=False)
