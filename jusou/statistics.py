@@ -114,7 +114,9 @@ class StatisticsParams:
                 if name in needed:
                     errors[name] = f"{label}を指定してください。"
             elif day is None or not YEAR_MIN <= day.year <= YEAR_MAX:
-                errors[name] = f"{label}は {YEAR_MIN}〜{YEAR_MAX}年の日付を YYYY-MM-DD の形で指定してください。"
+                errors[name] = (
+                    f"{label}は {YEAR_MIN}〜{YEAR_MAX}年の日付を YYYY-MM-DD の形で指定してください。"
+                )
             else:
                 values[name] = day
 

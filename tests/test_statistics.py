@@ -613,7 +613,10 @@ def test_the_fiscal_year_picker_offers_every_year_the_report_accepts(town, clien
 
 @pytest.mark.parametrize(
     "query, field",
-    [({"fiscal_year": "abc"}, "fiscal_year"), ({"period": "fiscal", "fiscal_year": "2025", "month": "x"}, "month")],
+    [
+        ({"fiscal_year": "abc"}, "fiscal_year"),
+        ({"period": "fiscal", "fiscal_year": "2025", "month": "x"}, "month"),
+    ],
 )
 def test_api_refuses_a_bad_parameter_the_period_does_not_use(town, query, field):
     response = api_as(fresh(town.supervisor)).get(API, query)

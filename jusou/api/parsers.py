@@ -50,8 +50,10 @@ def body_problems(data) -> ValidationError | None:
                     stack.append((item, depth + 1, name))
             else:
                 stack.extend((item, depth + 1, f"{path}[{i}]") for i, item in enumerate(value))
-        elif isinstance(value, str) and (found := first_forbidden(TEXT_FORBIDDEN, [value])) and (
-            len(errors) < MAX_REPORTED
+        elif (
+            isinstance(value, str)
+            and (found := first_forbidden(TEXT_FORBIDDEN, [value]))
+            and (len(errors) < MAX_REPORTED)
         ):
             errors[path or "non_field_errors"] = [
                 ErrorDetail(character_message(path or "本文", found), code=ERROR_CODE)
