@@ -85,6 +85,10 @@ def intake(request):
             form.data = form.data.copy()
             form.data["duplicate_confirmed"] = "true"
         except ValidationError as error:
+            if hasattr(error, "error_dict"):  # the form's new-person fields are flat: new_person.name → name
+                error = ValidationError(
+                    {field.removeprefix("new_person."): errors for field, errors in error.error_dict.items()}
+                )
             apply_service_errors(form, error)
         else:
             if consultation.case_id:
