@@ -178,6 +178,35 @@ def household_member_move(
 
 
 @transaction.atomic
+def consultation_problems(
+    *, received_at, issues, main_issue, outcome, referred_to, has_person: bool, birth_date: date | None
+) -> dict[str, list[ValidationError]]:
+    """What consultation_record refuses, by field (each error keeps its code, e.g. date_too_early),
+    without writing anything: the intake checks it beside a new person's own errors."""
+    errors: dict[str, list[ValidationError]] = {}
+    try:  # the field's own rule (jusou.plausible), reported with the others
+        Consultation._meta.get_field("received_at").run_validators(received_at)
+    except ValidationError as error:
+        errors["received_at"] = error.error_list
+    if "received_at" in errors:
+        pass  # an implausible date says so first
+    elif birth_date and birth_date > timezone.localtime(received_at).date():
+        errors["received_at"] = [
+            ValidationError("受付日時が本人の生年月日より前になっています。", code="before_birth_date")
+        ]
+    if main_issue not in issues:
+        errors["main_issue"] = [ValidationError("主な課題は、選んだ課題分類の中から選んでください。")]
+    if outcome in (ConsultationOutcome.CASE, ConsultationOutcome.MULTI_AGENCY) and not has_person:
+        errors["outcome"] = [
+            ValidationError(
+                "ケース化するには本人を選ぶか登録してください（匿名の相談はケース化できません）。"
+            )
+        ]
+    if outcome == ConsultationOutcome.REFERRED_ELSEWHERE and referred_to is None:
+        errors["referred_to"] = [ValidationError("つなぎ先機関を選んでください。")]
+    return errors
+
+
 def consultation_record(
     *,
     acting_user: User,
@@ -204,21 +233,10 @@ def consultation_record(
     before RECORDS_START_DATE or in the future), a birth date after
     the consultation, a main issue not among the issues, a case without a person.
     """
-    errors = {}
-    try:  # the field's own rule (jusou.plausible), reported with the others
-        Consultation._meta.get_field("received_at").run_validators(received_at)
-    except ValidationError as error:
-        errors["received_at"] = error.messages
-    if "received_at" in errors:
-        pass  # an implausible date says so first
-    elif person and person.birth_date and person.birth_date > timezone.localtime(received_at).date():
-        errors["received_at"] = "受付日時が本人の生年月日より前になっています。"
-    if main_issue not in issues:
-        errors["main_issue"] = "主な課題は、選んだ課題分類の中から選んでください。"
-    if outcome in (ConsultationOutcome.CASE, ConsultationOutcome.MULTI_AGENCY) and person is None:
-        errors["outcome"] = "ケース化するには本人を選ぶか登録してください（匿名の相談はケース化できません）。"
-    if outcome == ConsultationOutcome.REFERRED_ELSEWHERE and referred_to is None:
-        errors["referred_to"] = "つなぎ先機関を選んでください。"
+    errors = consultation_problems(
+        received_at=received_at, issues=issues, main_issue=main_issue, outcome=outcome, referred_to=referred_to,
+        has_person=person is not None, birth_date=person.birth_date if person else None,
+    )  # fmt: skip
     if errors:
         raise ValidationError(errors)
     consultation = Consultation(
@@ -567,12 +585,30 @@ def intake_record(
     )  # fmt: skip
 
 
+def _prefixed(error: ValidationError, prefix: str) -> dict[str, list[ValidationError]]:
+    if hasattr(error, "error_dict"):
+        return {f"{prefix}.{field}": errors for field, errors in error.error_dict.items()}
+    return {prefix: error.error_list}
+
+
 @transaction.atomic
 def _intake_save(
     *, acting_user, person, new_person, household_name, relationship, **consultation
 ) -> Consultation:
     if new_person is not None:
-        person = person_register(acting_user=acting_user, **new_person)
+        try:
+            person = person_register(acting_user=acting_user, **new_person)
+        except ValidationError as refused:
+            # Every error at once: the consultation's own (受付日時 …) beside the new person's, named as the
+            # API sends them (new_person.birth_date); the page puts them on its flat fields.
+            errors = _prefixed(refused, "new_person")
+            errors.update(consultation_problems(
+                received_at=consultation["received_at"], issues=consultation["issues"],
+                main_issue=consultation["main_issue"], outcome=consultation["outcome"],
+                referred_to=consultation.get("referred_to"), has_person=True,
+                birth_date=None if "new_person.birth_date" in errors else new_person.get("birth_date"),
+            ))  # fmt: skip
+            raise ValidationError(errors) from None
     household = None
     if person is not None:
         current = person.memberships.filter(left_on__isnull=True).select_related("household").first()

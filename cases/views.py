@@ -85,6 +85,10 @@ def intake(request):
             form.data = form.data.copy()
             form.data["duplicate_confirmed"] = "true"
         except ValidationError as error:
+            if hasattr(error, "error_dict"):  # the form's new-person fields are flat: new_person.name → name
+                error = ValidationError(
+                    {field.removeprefix("new_person."): errors for field, errors in error.error_dict.items()}
+                )
             apply_service_errors(form, error)
         else:
             if consultation.case_id:
@@ -124,30 +128,51 @@ def person_search(request):
 # --- Cases --------------------------------------------------------------------------------------
 
 
-def _filters_from(request) -> selectors.CaseFilters:
+def _filters_from(request) -> tuple[selectors.CaseFilters, list[str]]:
+    """The list's filters, and the names of those sent with a value we cannot read: they are left
+    unapplied (the form shows すべて) and named on the page, not dropped silently (issue 15's rule
+    for the API: a filter is never ignored without a word). Empty values, as the form sends them, are
+    no filter."""
     get = request.GET
+    unreadable: list[str] = []
 
     def number(name):
         value = get.get(name, "")
+        if value and not value.isdigit():
+            unreadable.append(name)
         return int(value) if value.isdigit() else None
 
-    scope = get.get("scope", "mine" if request.user.has_role(Role.WORKER) else "agency")
+    def flag(name):
+        value = get.get(name, "")
+        if value not in ("", "1"):
+            unreadable.append(name)
+        return value == "1"
+
+    default_scope = "mine" if request.user.has_role(Role.WORKER) else "agency"
+    scope = get.get("scope") or default_scope
+    if scope not in ("mine", "agency", "all"):
+        unreadable.append("scope")
+        scope = "agency"
     status = get.get("status", "")
-    return selectors.CaseFilters(
-        scope=scope if scope in ("mine", "agency", "all") else "agency",
-        status=status if status in CaseStatus.values else "",
+    if status and status not in CaseStatus.values:
+        unreadable.append("status")
+        status = ""
+    filters = selectors.CaseFilters(
+        scope=scope,
+        status=status,
         issue=number("issue"),
-        risk=get.get("risk") == "1",
+        risk=flag("risk"),
         worker=number("worker"),
-        overdue=get.get("overdue") == "1",
+        overdue=flag("overdue"),
         q=get.get("q", "").strip()[:100],
     )
+    return filters, unreadable
 
 
 @require_GET
 def case_list(request):
     _require_staff(request)
-    filters = _filters_from(request)
+    filters, unreadable = _filters_from(request)
     page = Paginator(selectors.case_list(request.user, filters), CASE_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -169,6 +194,7 @@ def case_list(request):
         {
             "page": page,
             "filters": filters,
+            "unreadable_filters": unreadable,
             "statuses": CaseStatus.choices,
             "issues": codes(CodeKind.ISSUE),
             "workers": workers,

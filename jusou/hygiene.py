@@ -5,7 +5,7 @@ lookup), a lone surrogate cannot be encoded at all, and the other control charac
 arrive from a broken or hostile client. So, in one place for the whole site:
 
 - the path, every query-string name and value: no control character at all (Unicode category Cc —
-  C0, DEL, C1 — nor a surrogate);
+  C0, DEL, C1 — nor a lone surrogate, which gets its own message: it is no character at all);
 - form fields posted to a page: no control character but tab, line feed and carriage return
   (text pasted into a textarea keeps its line breaks);
 - request headers: no C0 control but tab, nor DEL (a WSGI header is decoded as latin-1, so bytes
@@ -40,8 +40,24 @@ def printable_name(name: str) -> str:
     return shown[:100]
 
 
-def character_message(name: str) -> str:
+#: a lone surrogate (a JSON escape such as "\\ud800" with no partner): not a control character, not
+#: a character at all — said so, so the client looks for a broken encoder rather than a stray NUL
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def character_message(name: str, found: str = "") -> str:
+    """The message for `name`; `found` is the first forbidden character (from FORBIDDEN.search)."""
+    if found and SURROGATE.fullmatch(found):
+        return f"「{printable_name(name)}」に文字として読めない値（対になっていないサロゲート）が含まれています。"
     return f"「{printable_name(name)}」に使えない文字（NUL などの制御文字）が含まれています。"
+
+
+def first_forbidden(pattern, texts) -> str:
+    """The first character of `texts` that `pattern` forbids, a control character before a surrogate
+    (either makes the value unusable, but a control character is the likelier mistake to look for)."""
+    found = [match.group() for text in texts for match in pattern.finditer(str(text))]
+    controls = [c for c in found if not SURROGATE.fullmatch(c)]
+    return (controls or found or [""])[0]
 
 
 def request_problems(request) -> list[tuple[str, str]]:
@@ -50,8 +66,8 @@ def request_problems(request) -> list[tuple[str, str]]:
     if STRICT_FORBIDDEN.search(request.path_info) or STRICT_FORBIDDEN.search(request.path):
         problems.append(("path", "URL のパスに使えない文字（NUL などの制御文字）が含まれています。"))
     for key, values in request.GET.lists():
-        if STRICT_FORBIDDEN.search(key) or any(STRICT_FORBIDDEN.search(v) for v in values):
-            problems.append((printable_name(key), character_message(key)))
+        if found := first_forbidden(STRICT_FORBIDDEN, [key, *values]):
+            problems.append((printable_name(key), character_message(key, found)))
     for key, value in request.META.items():
         if key.startswith("HTTP_") and isinstance(value, str) and HEADER_FORBIDDEN.search(value):
             header = key.removeprefix("HTTP_").replace("_", "-").title()
@@ -59,8 +75,8 @@ def request_problems(request) -> list[tuple[str, str]]:
     if request.method in ("POST", "PUT", "PATCH") and not is_api(request):
         if request.content_type in FORM_CONTENT_TYPES:
             for key, values in request.POST.lists():
-                if TEXT_FORBIDDEN.search(key) or any(TEXT_FORBIDDEN.search(v) for v in values):
-                    problems.append((printable_name(key), character_message(key)))
+                if found := first_forbidden(TEXT_FORBIDDEN, [key, *values]):
+                    problems.append((printable_name(key), character_message(key, found)))
     return problems
 
 

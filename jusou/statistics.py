@@ -73,51 +73,65 @@ class StatisticsParams:
         def get(name):
             return (query.get(name) or "").strip()
 
+        # Every parameter is checked whenever it is sent, whichever period it belongs to: a bad
+        # `fiscal_year` beside `period=month` (or no period) is a mistake, not a value to ignore silently.
         errors: dict[str, str] = {}
         period = get("period") or "month"
-        date_from = date_to = None
-        if period == "month":
-            text = get("month") or ("" if get("period") else timezone.localdate().strftime("%Y-%m"))
+        if period not in dict(PERIOD_CHOICES):
+            errors["period"] = "集計期間は「月」「年度」「期間」のいずれかを選んでください。"
+        required = {"month": ("month",), "fiscal": ("fiscal_year",), "range": ("date_from", "date_to")}
+        needed = required.get(period, ())
+        values: dict[str, object] = {}
+
+        text = get("month") or ("" if get("period") else timezone.localdate().strftime("%Y-%m"))
+        if text:
             match = re.fullmatch(r"(\d{4})-(\d{1,2})", text)
-            if not text:
-                errors["month"] = "月を指定してください（例: 2025-04）。"
-            elif not match or not 1 <= int(match[2]) <= 12 or not YEAR_MIN <= int(match[1]) <= YEAR_MAX:
+            if not match or not 1 <= int(match[2]) <= 12 or not YEAR_MIN <= int(match[1]) <= YEAR_MAX:
                 errors["month"] = (
                     f"月は {YEAR_MIN}-01 から {YEAR_MAX}-12 の範囲で、YYYY-MM の形で指定してください。"
                 )
             else:
-                year, month = int(match[1]), int(match[2])
-                date_from, date_to = _month_start(year, month), _month_end(year, month)
-        elif period == "fiscal":
-            text = get("fiscal_year")
-            if not text:
-                errors["fiscal_year"] = "年度を指定してください（例: 2025）。"
-            elif not re.fullmatch(r"\d{4}", text) or not YEAR_MIN <= int(text) <= YEAR_MAX - 1:
+                values["month"] = (int(match[1]), int(match[2]))
+        elif "month" in needed:
+            errors["month"] = "月を指定してください（例: 2025-04）。"
+
+        text = get("fiscal_year")
+        if text:
+            if not re.fullmatch(r"\d{4}", text) or not YEAR_MIN <= int(text) <= YEAR_MAX - 1:
                 errors["fiscal_year"] = f"年度は {YEAR_MIN} から {YEAR_MAX - 1} の西暦4桁で指定してください。"
             else:
-                year = int(text)
-                date_from, date_to = date(year, 4, 1), date(year + 1, 3, 31)
-        elif period == "range":
-            for name, label in (("date_from", "開始日"), ("date_to", "終了日")):
-                text = get(name)
-                try:
-                    day = date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
-                except ValueError:
-                    day = None
-                if not text:
+                values["fiscal_year"] = int(text)
+        elif "fiscal_year" in needed:
+            errors["fiscal_year"] = "年度を指定してください（例: 2025）。"
+
+        for name, label in (("date_from", "開始日"), ("date_to", "終了日")):
+            text = get(name)
+            try:
+                day = date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+            except ValueError:
+                day = None
+            if not text:
+                if name in needed:
                     errors[name] = f"{label}を指定してください。"
-                elif day is None or not YEAR_MIN <= day.year <= YEAR_MAX:
-                    errors[name] = (
-                        f"{label}は {YEAR_MIN}〜{YEAR_MAX}年の日付を YYYY-MM-DD の形で指定してください。"
-                    )
-                elif name == "date_from":
-                    date_from = day
-                else:
-                    date_to = day
+            elif day is None or not YEAR_MIN <= day.year <= YEAR_MAX:
+                errors[name] = (
+                    f"{label}は {YEAR_MIN}〜{YEAR_MAX}年の日付を YYYY-MM-DD の形で指定してください。"
+                )
+            else:
+                values[name] = day
+
+        date_from = date_to = None
+        if period == "month" and "month" in values:
+            year, month = values["month"]
+            date_from, date_to = _month_start(year, month), _month_end(year, month)
+        elif period == "fiscal" and "fiscal_year" in values:
+            year = values["fiscal_year"]
+            date_from, date_to = date(year, 4, 1), date(year + 1, 3, 31)
+        elif period == "range":
+            date_from, date_to = values.get("date_from"), values.get("date_to")
+            # the order is a rule of the range, not of either date: only when the range is asked for
             if date_from and date_to and date_from > date_to:
                 errors["date_to"] = "終了日は開始日以降の日付にしてください。"
-        else:
-            errors["period"] = "集計期間は「月」「年度」「期間」のいずれかを選んでください。"
 
         agency = area = None
         if code := get("agency"):

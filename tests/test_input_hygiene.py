@@ -70,10 +70,25 @@ def test_consultation_bodies_with_control_characters_are_refused(api, body, fiel
     assert Consultation.objects.count() == before
 
 
-def test_a_lone_surrogate_in_json_is_refused(api):
-    raw = '{"summary": "\\ud800"}'  # valid JSON, but no text encoding can store it
+def test_a_lone_surrogate_in_json_is_refused_as_unreadable_not_as_a_control_character(api):
+    raw = '{"summary": "\\ud800", "new_person": {"name": "\\udfff"}}'  # valid JSON, no encoding can store it
+    response = api.generic("POST", "/api/v1/consultations/", raw, content_type="application/json")
+    assert response.status_code == 400, response.content
+    errors = response.json()["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [
+        ("new_person.name", "invalid_character"),
+        ("summary", "invalid_character"),
+    ]
+    for error in errors:
+        assert f"「{error['field']}」に文字として読めない値" in error["message"]
+        assert "制御文字" not in error["message"]
+
+
+def test_a_surrogate_beside_a_control_character_names_the_control_character(api):
+    raw = '{"summary": "\\ud800\\u0000"}'
     response = api.generic("POST", "/api/v1/consultations/", raw, content_type="application/json")
     assert_refused(response, "summary")
+    assert "制御文字" in response.json()["errors"][0]["message"]
 
 
 def test_tab_line_feed_and_carriage_return_stay_allowed_in_free_text(api, personas):

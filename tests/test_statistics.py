@@ -248,6 +248,24 @@ def test_bad_parameters_are_refused_in_japanese(query, field, words):
     assert words in " ".join(refused.value.message_dict[field])
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ({"fiscal_year": "abc"}, "fiscal_year"),  # no period: this month, but a bad 年度 is still bad
+        ({"period": "month", "month": "2026-04", "fiscal_year": "abc"}, "fiscal_year"),
+        ({"period": "fiscal", "fiscal_year": "2025", "month": "2026-13"}, "month"),
+        ({"period": "month", "month": "2026-04", "date_from": "abc"}, "date_from"),
+        ({"date_to": "2026-02-30"}, "date_to"),
+        ({"period": "range", "date_from": "2026-04-01", "date_to": "2026-04-30", "month": "x"}, "month"),
+    ],
+)
+def test_every_parameter_is_validated_whatever_the_period(query, field):
+    with pytest.raises(ValidationError) as refused:
+        StatisticsParams.from_query(query)
+    assert field in refused.value.message_dict
+
+
 # --- Figures ---------------------------------------------------------------------------------------------
 
 
@@ -591,3 +609,16 @@ def test_the_fiscal_year_picker_offers_every_year_the_report_accepts(town, clien
         years = list(response.context["fiscal_years"])
         assert years[0] == 2027 and years[-1] == YEAR_MIN and 2015 in years
         assert client.get(reverse("statistics") + "?period=fiscal&fiscal_year=2012").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ({"fiscal_year": "abc"}, "fiscal_year"),
+        ({"period": "fiscal", "fiscal_year": "2025", "month": "x"}, "month"),
+    ],
+)
+def test_api_refuses_a_bad_parameter_the_period_does_not_use(town, query, field):
+    response = api_as(fresh(town.supervisor)).get(API, query)
+    assert response.status_code == 400, response.content
+    assert [error["field"] for error in response.json()["errors"]] == [field]

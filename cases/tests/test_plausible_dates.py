@@ -131,8 +131,28 @@ def test_api_refuses_a_future_received_at(api):
 def test_api_refuses_a_new_persons_birth_date_before_1900_at_intake(api):
     body = _consultation_body(new_person={"name": "明治 生", "birth_date": "1868-10-23"}, outcome="advice")
     assert field_errors(api.post("/api/v1/consultations/", body, format="json")) == {
-        "birth_date": TOO_OLD_BIRTH
+        "new_person.birth_date": TOO_OLD_BIRTH  # named as sent, as the input hygiene names new_person.name
     }
+
+
+def test_api_intake_reports_the_new_persons_and_the_consultations_dates_at_once_with_one_code(api):
+    body = _consultation_body(
+        new_person={"name": "明治 生", "birth_date": "1800-01-01"}, received_at="1800-01-01T10:00:00+09:00"
+    )
+    before = (Person.objects.count(), Consultation.objects.count())
+    response = api.post("/api/v1/consultations/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert sorted((e["field"], e["code"], e["message"]) for e in response.json()["errors"]) == [
+        ("new_person.birth_date", "date_too_early", TOO_OLD_BIRTH),
+        ("received_at", "date_too_early", TOO_OLD_RECEIVED),
+    ]
+    assert (Person.objects.count(), Consultation.objects.count()) == before
+
+
+def test_api_received_at_in_the_future_has_its_code(api):
+    body = _consultation_body(received_at=(timezone.now() + timedelta(days=1)).isoformat())
+    response = api.post("/api/v1/consultations/", body, format="json")
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("received_at", "date_in_future")]
 
 
 def test_api_accepts_an_earlier_start_when_configured(api, settings):
@@ -181,6 +201,18 @@ def test_intake_page_refuses_the_same_dates_with_the_same_message(client, world,
     response = client.post(reverse("cases:intake"), post_data(**overrides))
     assert response.status_code == 200
     assert message in response.content.decode()
+    assert (Person.objects.count(), Consultation.objects.count()) == before
+
+
+def test_intake_page_shows_the_birth_date_and_the_received_at_errors_at_once(client, world):
+    client.force_login(world.assigned)
+    before = (Person.objects.count(), Consultation.objects.count())
+    response = client.post(
+        reverse("cases:intake"), post_data(birth_date="1800-01-01", received_at="1800-01-01T10:00")
+    )
+    assert response.status_code == 200
+    assert TOO_OLD_BIRTH in response.content.decode()
+    assert TOO_OLD_RECEIVED in response.content.decode()
     assert (Person.objects.count(), Consultation.objects.count()) == before
 
 

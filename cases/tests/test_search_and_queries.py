@@ -90,3 +90,29 @@ def test_search_page_queries_are_bounded(client, world):
     # Each row projected through the user's own decision on that person: the bases other than a case
     # read in the search query itself, then the consents' categories and the grants on the people's cases
     assert count_queries(client, reverse("cases:person_search"), {"q": "やまだ"}) <= 16
+
+
+@pytest.mark.parametrize(
+    "params, names",
+    [
+        ({"status": "bogus"}, ["status"]),
+        (
+            {"scope": "everyone", "issue": "care", "worker": "x", "risk": "yes"},
+            ["scope", "issue", "worker", "risk"],
+        ),
+    ],
+)
+def test_case_list_says_which_filter_it_could_not_read_and_leaves_it_unapplied(client, world, params, names):
+    client.force_login(world.assigned)
+    response = client.get(reverse("cases:case_list"), {"scope": "all", **params})
+    assert response.status_code == 200
+    html = response.content.decode()
+    for name in names:
+        assert f"絞り込み条件「{name}」の値を読めませんでした。" in html
+    assert response.context["filters"].status == ""  # unapplied: the select shows すべて
+
+
+def test_case_list_empty_filter_values_from_its_own_form_raise_no_notice(client, world):
+    client.force_login(world.assigned)
+    query = {"scope": "agency", "q": "", "status": "", "issue": "", "worker": ""}
+    assert "を読めませんでした" not in client.get(reverse("cases:case_list"), query).content.decode()

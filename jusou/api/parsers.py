@@ -5,7 +5,8 @@ hygiene of jusou.hygiene for bodies, so a refused body never reaches a serialize
   (`too_deep` / `too_many_elements`). A body nested 1,000 deep (2 KB) would otherwise exhaust the
   recursion of the parser or of whatever walks the data next (RecursionError, a 500).
 - A string or key with a control character (but tab, line feed, carriage return) or a lone
-  surrogate: 400 `invalid_character`, naming the field (`new_person.attributes[0]`).
+  surrogate: 400 `invalid_character`, naming the field (`new_person.attributes[0]`); the message says
+  which of the two it is (a surrogate is no control character: 「文字として読めない値」).
 
 The walk is iterative, so the check itself cannot recurse.
 """
@@ -14,7 +15,7 @@ from django.conf import settings
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.parsers import JSONParser
 
-from jusou.hygiene import ERROR_CODE, TEXT_FORBIDDEN, character_message, printable_name
+from jusou.hygiene import ERROR_CODE, TEXT_FORBIDDEN, character_message, first_forbidden, printable_name
 
 MAX_REPORTED = 20
 
@@ -44,14 +45,18 @@ def body_problems(data) -> ValidationError | None:
             if isinstance(value, dict):
                 for key, item in value.items():
                     name = f"{path}.{printable_name(key)}" if path else printable_name(key)
-                    if TEXT_FORBIDDEN.search(str(key)) and len(errors) < MAX_REPORTED:
-                        errors[name] = [ErrorDetail(character_message(name), code=ERROR_CODE)]
+                    if (found := first_forbidden(TEXT_FORBIDDEN, [key])) and len(errors) < MAX_REPORTED:
+                        errors[name] = [ErrorDetail(character_message(name, found), code=ERROR_CODE)]
                     stack.append((item, depth + 1, name))
             else:
                 stack.extend((item, depth + 1, f"{path}[{i}]") for i, item in enumerate(value))
-        elif isinstance(value, str) and TEXT_FORBIDDEN.search(value) and len(errors) < MAX_REPORTED:
+        elif (
+            isinstance(value, str)
+            and (found := first_forbidden(TEXT_FORBIDDEN, [value]))
+            and (len(errors) < MAX_REPORTED)
+        ):
             errors[path or "non_field_errors"] = [
-                ErrorDetail(character_message(path or "本文"), code=ERROR_CODE)
+                ErrorDetail(character_message(path or "本文", found), code=ERROR_CODE)
             ]
     return ValidationError(dict(sorted(errors.items()))) if errors else None
 
