@@ -135,9 +135,9 @@ def candidate_record(*, acting_user: User, gap: ResourceGap | None = None, **fie
     candidate = HostCandidate(approached_by=acting_user, gap=gap, **fields)
     candidate.outcome = outcome
     _save(candidate, acting_user=acting_user, reason="開拓の記録")
-    if gap is not None and ResourceGap.objects.filter(pk=gap.pk, status=ResourceGapStatus.NOTED).exists():
-        community_services.gap_advance(gap=gap, to_status=ResourceGapStatus.CONSIDERING, acting_user=acting_user,
-                                       reason=f"参加支援先の開拓を開始（{candidate.name}）")  # fmt: skip
+    if gap is not None:
+        community_services.gap_development_begun(gap=gap, acting_user=acting_user,
+                                                 reason=f"参加支援先の開拓を開始（{candidate.name}）")  # fmt: skip
     return candidate
 
 
@@ -183,6 +183,8 @@ def candidate_join(*, candidate: HostCandidate, acting_user: User, close_gap: bo
     (the join form, prefilled from the candidate) complete or correct them on both. With `close_gap` the
     gap it was opened from is closed as 開発済 with the new resource (others answering it stay)."""
     community_services.require_editor(acting_user)
+    if close_gap:  # closing the gap is a decision about the gap: the register's keepers make it
+        community_services.require_gap_mover(acting_user)
     candidate = HostCandidate.objects.select_for_update().get(pk=candidate.pk)
     if candidate.resource_id:
         raise ValidationError("この開拓先はすでに地域資源に登録されています。")
