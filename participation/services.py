@@ -14,6 +14,7 @@ from community.occupancy import with_places_left
 from community.selectors import AreaTree
 from jusou.models import ResourceGap, ResourceGapStatus, User
 from jusou.services import save_with_history as _save
+from participation import selectors
 from participation.models import (
     CANDIDATE_TRANSITIONS,
     PLACEMENT_TRANSITIONS,
@@ -127,6 +128,14 @@ CANDIDATE_FIELDS = ("name", "kind", "area", "operator", "schedule", "days", "con
 
 
 @transaction.atomic
+def _require_candidate_change(user: User, candidate: HostCandidate) -> None:
+    if not selectors.candidate_can_change(user, candidate):
+        raise PermissionDenied(
+            "開拓の記録を更新できるのは、開拓した職員、相談支援包括化推進員、地域福祉担当です。"
+        )
+
+
+@transaction.atomic
 def candidate_record(*, acting_user: User, gap: ResourceGap | None = None, **fields) -> HostCandidate:
     """Record a place approached to become a host. Opened from a gap not yet considered, the gap moves
     to 検討中 (its 開拓 has begun)."""
@@ -146,6 +155,7 @@ def candidate_update(*, candidate: HostCandidate, acting_user: User, **fields) -
     """Correct or complete a candidate's record (the previous values stay in history)."""
     community_services.require_editor(acting_user)
     candidate = HostCandidate.objects.select_for_update().get(pk=candidate.pk)
+    _require_candidate_change(acting_user, candidate)
     for name, value in fields.items():
         if name not in CANDIDATE_FIELDS:
             raise ValidationError(f"{name} はここでは変更できません。")
@@ -160,6 +170,7 @@ def candidate_move(
     """交渉中 ⇄ 受け入れ可 ⇄ 受け入れ不可, every way (CANDIDATE_TRANSITIONS); a joined candidate stays."""
     community_services.require_editor(acting_user)
     candidate = HostCandidate.objects.select_for_update().get(pk=candidate.pk)
+    _require_candidate_change(acting_user, candidate)
     if candidate.resource_id:
         raise ValidationError(
             "地域資源に登録した開拓先の結果は変えられません。地域資源の側で休止・終了にしてください。"
@@ -186,6 +197,7 @@ def candidate_join(*, candidate: HostCandidate, acting_user: User, close_gap: bo
     if close_gap:  # closing the gap is a decision about the gap: the register's keepers make it
         community_services.require_gap_mover(acting_user)
     candidate = HostCandidate.objects.select_for_update().get(pk=candidate.pk)
+    _require_candidate_change(acting_user, candidate)
     if candidate.resource_id:
         raise ValidationError("この開拓先はすでに地域資源に登録されています。")
     if candidate.outcome == CandidateOutcome.DECLINED:

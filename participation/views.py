@@ -152,7 +152,7 @@ def development(request):
     candidates = []
     for candidate in backlog["candidates"]:
         forms = {}
-        if editor and not candidate.resource_id:
+        if editor and not candidate.resource_id and selectors.candidate_can_change(request.user, candidate):
             forms = {
                 "edit": CandidateForm(instance=candidate, prefix=f"edit-{candidate.pk}"),
                 "move": CandidateMoveForm(prefix=f"move-{candidate.pk}"),

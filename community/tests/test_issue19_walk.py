@@ -130,3 +130,38 @@ def test_a_record_outside_the_basis_still_answers_like_a_missing_one(client, per
     client.force_login(personas["outsider"])
     missing = client.get(reverse("community:resource_detail", args=[999999]))
     assert missing.status_code == 404
+
+
+def test_a_candidate_is_changed_by_its_approacher_and_the_keepers_only(client, personas):
+    from participation.models import HostCandidate
+
+    candidate = HostCandidate.objects.get(name="みどり商店街の八百屋")  # approached by intake_b
+    move = reverse("participation:candidate_move", args=[candidate.pk])
+    client.force_login(personas["outsider"])
+    assert move not in client.get(reverse("participation:development")).content.decode()
+    response = client.post(move, {f"move-{candidate.pk}-to_outcome": "declined"})
+    candidate.refresh_from_db()
+    assert response.status_code == 403 and candidate.outcome == "negotiating"
+    assert "開拓の記録を更新できるのは" in response.content.decode()
+    for persona, to in (("intake_b", "declined"), ("coord", "negotiating")):
+        client.force_login(personas[persona])
+        assert move in client.get(reverse("participation:development")).content.decode()
+        assert client.post(move, {f"move-{candidate.pk}-to_outcome": to}).status_code == 302
+        candidate.refresh_from_db()
+        assert candidate.outcome == to
+
+
+def test_a_403_on_a_correction_gives_the_window_rule(client, personas):
+    from community.models import Platform
+
+    platform = Platform.objects.first()
+    stranger = next(
+        p for p in ("intake_a", "intake_b", "outsider") if personas[p].pk != platform.recorded_by_id
+    )
+    client.force_login(personas[stranger])
+    response = client.get(reverse("community:record_correct", args=["platform", platform.pk]))
+    assert response.status_code == 403
+    assert (
+        "訂正・削除できるのは、記録した職員と相談支援包括化推進員です（記録から30日以内）"
+        in response.content.decode()
+    )
