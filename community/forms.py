@@ -1,6 +1,7 @@
 from django import forms
 
 from community.models import (
+    NO_PERSONAL_DETAILS,
     NO_PERSONAL_INFO,
     WEEKDAYS,
     Activity,
@@ -14,15 +15,18 @@ from jusou.models import Agency, ResourceGap, ResourceGapStatus
 
 
 class NoPersonalInfo:
-    """Every free-text field of these forms is published to all staff: each carries the warning."""
+    """Every free-text field of these forms is published to all staff: each carries the warning. Those
+    named in `restricted_fields` are read by fewer (their help text says by whom): they carry only the
+    warning against personal details, not the "all staff read this" one that would contradict it."""
+
+    restricted_fields: tuple[str, ...] = ()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
+        for name, field in self.fields.items():
             if is_free_text(field):
-                field.help_text = (
-                    f"{field.help_text} {NO_PERSONAL_INFO}".strip() if field.help_text else NO_PERSONAL_INFO
-                )
+                warning = NO_PERSONAL_DETAILS if name in self.restricted_fields else NO_PERSONAL_INFO
+                field.help_text = f"{field.help_text} {warning}".strip() if field.help_text else warning
 
 
 def is_free_text(field) -> bool:
@@ -34,6 +38,8 @@ def is_free_text(field) -> bool:
 
 
 class ResourceForm(NoPersonalInfo, forms.ModelForm):
+    #: the 内部メモ is read only by those who may change the place (selectors.resource_can_change)
+    restricted_fields = ("internal_notes",)
     days = forms.TypedMultipleChoiceField(label="曜日", choices=WEEKDAYS, coerce=int, required=False,
                                           widget=forms.CheckboxSelectMultiple)  # fmt: skip
     participation_kinds = forms.MultipleChoiceField(label="受け入れできる参加支援の種類", choices=ParticipationKind.choices,

@@ -18,7 +18,9 @@ from jusou import plausible
 from jusou.models import Agency, Area, ResourceGap
 
 #: the warning each free-text field that all staff read carries (the register holds no personal data)
-NO_PERSONAL_INFO = "全職員が読みます。個人が特定できる情報（氏名・住所・病名など）は書かないでください。"
+#: the register holds no personal case data, whoever reads a field
+NO_PERSONAL_DETAILS = "個人が特定できる情報（氏名・住所・病名など）は書かないでください。"
+NO_PERSONAL_INFO = "全職員が読みます。" + NO_PERSONAL_DETAILS
 
 
 class ResourceKind(models.TextChoices):

@@ -57,6 +57,18 @@ def resource_can_change(user: User, resource: CommunityResource) -> bool:
     return bool(grants_held(user, resource, "change"))
 
 
+def gap_can_move(user: User) -> bool:
+    """Move a resource gap along 把握 → 検討中 → 開発済: the keepers of the register, who run the 協議 on
+    what the area lacks; a 相談員 notes a gap and may start a 開拓 from it, but does not decide its status."""
+    return keeps_whole_register(user)
+
+
+def gap_can_link(user: User, resource: CommunityResource) -> bool:
+    """Name `resource` as answering a gap: the keepers for any place; a 相談員 for a place they may change
+    (their agency runs it), as they would say so on that place's own page."""
+    return keeps_whole_register(user) or resource_can_change(user, resource)
+
+
 def changeable_ids(user: User, resources) -> set[int]:
     """Of `resources` (a page of rows), the ids the user may change: one query for the page."""
     ids = [r.pk for r in resources]
@@ -248,13 +260,17 @@ def gaps(status: str = "", area_ids: list[int] | None = None) -> QuerySet[Resour
     return rows.order_by("status", "area__code", "category", "-recorded_at", "-pk")
 
 
-def resource_choices_for_gaps() -> list[tuple[int, str]]:
-    """The picker for 開発済: each active resource with the gaps it already answers (two queries)."""
-    rows = (
-        CommunityResource.objects.filter(is_active=True)
-        .select_related("area")
-        .prefetch_related("gaps_answered")
-    )
+def resource_choices_for_gaps(user: User | None) -> list[tuple[int, str]]:
+    """The picker for 開発済 and for linking: each active resource `user` may name (gap_can_link; every
+    one for None, to parse a POST the service then judges) with the gaps it already answers (two queries)."""
+    rows = CommunityResource.objects.filter(is_active=True)
+    if user is not None and not keeps_whole_register(user):
+        rows = (
+            rows.filter(visible_q(user, CommunityResource, "change"))
+            if Role.WORKER in user.roles
+            else rows.none()
+        )
+    rows = rows.select_related("area").prefetch_related("gaps_answered")
     out = []
     for resource in rows.order_by("area__code", "name", "pk"):
         answered = "、".join(gap.category for gap in resource.gaps_answered.all())

@@ -7,6 +7,9 @@ Who may do what (the rules are read from community.selectors, so pages, API and 
   to the 運営する機関), the 相談支援包括化推進員 and 地域福祉担当; supervisors read only;
 - record sessions of a place: those who may change it; platforms, the coordinator log and gaps: the
   recorders (相談員, 推進員, 地域福祉担当);
+- note a gap: the recorders; move a gap's status: the 推進員 and 地域福祉担当 only (a 開拓 recorded
+  from a noted gap moves it to 検討中 for any recorder: gap_development_begun); name a place as
+  answering a gap: the 推進員 and 地域福祉担当 for any place, a 相談員 for a place they may change;
 - correct or remove a session, platform or log entry: its author or a 相談支援包括化推進員, within
   CORRECTION_WINDOW of recording it.
 """
@@ -38,6 +41,20 @@ def require_editor(user: User) -> None:
     """May record 地域づくり work at all (platforms, the coordinator log, gaps, 開拓 candidates)."""
     if not selectors.can_record(user):
         raise PermissionDenied("地域づくりの記録は相談員・相談支援包括化推進員・地域福祉担当が行います。")
+
+
+def require_gap_mover(user: User) -> None:
+    if not selectors.gap_can_move(user):
+        raise PermissionDenied(
+            "不足する社会資源の状況を変えられるのは、相談支援包括化推進員と地域福祉担当です。"
+        )
+
+
+def require_gap_link(user: User, resource: CommunityResource) -> None:
+    if not selectors.gap_can_link(user, resource):
+        raise PermissionDenied(
+            "この地域資源を更新できるのは、運営する機関の職員、相談支援包括化推進員、地域福祉担当です。"
+        )
 
 
 def require_resource_change(user: User, resource: CommunityResource) -> None:
@@ -212,15 +229,30 @@ def gap_advance(
     resources=(),
     resource: CommunityResource | None = None,
 ) -> ResourceGap:
-    """把握 → 検討中 → 開発済 (and 検討中 → 把握). 開発済 names the resource(s) that answer the gap; they
-    are added to what each already answers, and no other gap loses its resource."""
+    """把握 → 検討中 → 開発済 (and 検討中 → 把握), by the keepers of the register. 開発済 names the
+    resource(s) that answer the gap; they are added to what each already answers, and no other gap
+    loses its resource."""
+    require_gap_mover(acting_user)
+    return _gap_move(gap=gap, to_status=to_status, acting_user=acting_user, reason=reason,
+                     answering=[*resources, *([resource] if resource is not None else [])])  # fmt: skip
+
+
+@transaction.atomic
+def gap_development_begun(*, gap: ResourceGap, acting_user: User, reason: str) -> None:
+    """A 開拓 recorded from a gap still 把握 moves it to 検討中: any recorder may start a 開拓, and
+    that it has begun is a fact, not a decision about the gap."""
     require_editor(acting_user)
+    if ResourceGap.objects.filter(pk=gap.pk, status=ResourceGapStatus.NOTED).exists():
+        _gap_move(gap=gap, to_status=ResourceGapStatus.CONSIDERING, acting_user=acting_user, reason=reason,
+                  answering=[])  # fmt: skip
+
+
+def _gap_move(*, gap: ResourceGap, to_status: str, acting_user: User, reason: str, answering) -> ResourceGap:
     gap = ResourceGap.objects.select_for_update().get(pk=gap.pk)
     if to_status not in GAP_TRANSITIONS[gap.status]:
         raise ValidationError(
             f"「{gap.get_status_display()}」から「{ResourceGapStatus(to_status).label}」には変更できません。"
         )
-    answering = [*resources, *([resource] if resource is not None else [])]
     if to_status == ResourceGapStatus.DEVELOPED:
         if not answering:
             raise ValidationError(
@@ -234,10 +266,13 @@ def gap_advance(
 
 @transaction.atomic
 def gap_link(*, gap: ResourceGap, resources, acting_user: User) -> ResourceGap:
-    """Name one more resource that answers a gap already 開発済 (or being considered)."""
+    """Name one more resource that answers a gap already 開発済 (or being considered): each one a place
+    the user may name (selectors.gap_can_link), or nothing is linked."""
     require_editor(acting_user)
     if not resources:
         raise ValidationError({"resources": "この不足に応える地域資源を選んでください。"})
+    for each in resources:
+        require_gap_link(acting_user, each)
     for each in resources:
         _link(each, [gap], acting_user=acting_user)
     return gap

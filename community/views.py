@@ -1,6 +1,8 @@
 """Thin views for 地域づくり. Every staff member reads the register's public fields; who may change a
 place, record and correct is decided in community.selectors / community.services."""
 
+import copy
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -126,12 +128,14 @@ def resource_detail(request, pk):
         )
     edit_form = activity_form = None
     if can_change:
-        edit_form = ResourceForm(request.POST if which == "edit" else None, instance=resource,
+        # the form writes the posted values onto its instance: a copy, so that a refused edit (say, a
+        # deactivation without a reason) leaves the page's header showing the saved record
+        edit_form = ResourceForm(request.POST if which == "edit" else None, instance=copy.copy(resource),
                                  keeper=selectors.keeps_whole_register(request.user))  # fmt: skip
         activity_form = ActivityForm(request.POST if which == "activity" else None)
     if request.method == "POST":
         if which == "edit":
-            # the form wrote the posted values onto `resource`: the service reloads it under a lock
+            # the service reloads the place under a lock
             done = _save_form(
                 request, edit_form,
                 lambda data: services.resource_save(acting_user=request.user, resource=CommunityResource(pk=pk), **data),
@@ -254,7 +258,8 @@ def record_correct(request, kind, pk):
         raise PermissionDenied(
             f"訂正・削除できるのは、記録した職員と相談支援包括化推進員です（記録から{services.CORRECTION_WINDOW.days}日以内）。"
         )
-    form = CORRECTION_FORMS[kind](request.POST or None, instance=record)
+    # a copy: a refused correction must not show its values as the saved record's (header, back link)
+    form = CORRECTION_FORMS[kind](request.POST or None, instance=copy.copy(record))
     reason_form = CorrectionReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and reason_form.is_valid():
         try:
@@ -295,23 +300,26 @@ def gap_list(request):
         return done
     area, ids, _ = _filters(request)
     page, querystring = _page(request, selectors.gaps(status, ids))
-    editor = selectors.can_record(request.user)
-    choices = selectors.resource_choices_for_gaps() if editor else []
+    recorder, mover = selectors.can_record(request.user), selectors.gap_can_move(request.user)
+    # only the places the user may name (a 相談員: those their agency runs); no form without one
+    choices = selectors.resource_choices_for_gaps(request.user) if recorder else []
     return render(request, "community/gap_list.html", {
         "page": page, "rows": page.object_list, "form": form, "area": area, "areas": Area.objects.order_by("code"),
-        "advance_form": GapAdvanceForm(resource_choices=choices) if editor else None,
-        "link_form": GapLinkForm(resource_choices=choices) if editor else None,
+        "recorder": recorder, "advance_form": GapAdvanceForm(resource_choices=choices) if mover else None,
+        "link_form": GapLinkForm(resource_choices=choices) if choices else None,
         "statuses": ResourceGapStatus.choices, "status": status, "querystring": querystring,
     })  # fmt: skip
 
 
 def _gap_choices(request):
-    return selectors.resource_choices_for_gaps()
+    # any active place parses; the service refuses (403) a place the user may not name
+    return selectors.resource_choices_for_gaps(None)
 
 
 @require_POST
 def gap_advance(request, pk):
     _require_reader(request)
+    services.require_gap_mover(request.user)
     gap = get_object_or_404(ResourceGap, pk=pk)
     return post_action(
         request, GapAdvanceForm(request.POST, resource_choices=_gap_choices(request)),

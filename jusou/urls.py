@@ -8,6 +8,8 @@ admin.site.site_header = "jusou システム管理"
 admin.site.site_title = "jusou システム管理"
 admin.site.index_title = "マスタ・アカウント管理"
 
+handler403 = "jusou.views.permission_denied"
+
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),

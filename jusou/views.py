@@ -1,4 +1,5 @@
 import logging
+import re
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -22,6 +23,17 @@ from jusou.registry import panels_for
 from jusou.selectors import notifications_for_user
 
 log = logging.getLogger(__name__)
+
+#: a refusal's message is shown on the 403 page when it is one of ours: a sentence in Japanese written
+#: for the user (kana or kanji). Django's, a library's or an empty one keeps the generic text. A record
+#: outside the user's basis never gets here: it answers 404, exactly like a missing one.
+_OUR_REASON = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def permission_denied(request, exception):
+    """handler403: the page names why, when the refusal says so in words written for the user."""
+    reason = str(exception or "")
+    return render(request, "403.html", {"reason": reason if _OUR_REASON.search(reason) else ""}, status=403)
 
 
 def post_action(request, form, action, success, then):

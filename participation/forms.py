@@ -83,12 +83,18 @@ class JoinForm(CandidateForm):
         fields = ["name", "kind", "area", "operator", "schedule", "days", "contact", "participation_kinds",
                   "acceptance_conditions", "capacity"]  # fmt: skip
 
-    def __init__(self, *args, candidate=None, **kwargs):
+    def __init__(self, *args, candidate=None, closes_gaps: bool = False, **kwargs):
         super().__init__(
             *args, instance=candidate, prefix=f"join-{candidate.pk}" if candidate else "join", **kwargs
         )
         self.fields["participation_kinds"].required = True
-        if candidate is None or candidate.gap_id is None or candidate.gap.status == "developed":
+        # closing the gap is for those who move gaps (community.selectors.gap_can_move)
+        if (
+            not closes_gaps
+            or candidate is None
+            or candidate.gap_id is None
+            or candidate.gap.status == "developed"
+        ):
             del self.fields["close_gap"]
         else:
             self.fields["close_gap"].initial = True

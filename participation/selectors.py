@@ -4,10 +4,18 @@ from django.db.models import QuerySet
 
 from cases.models import Case
 from cases.selectors import cases_opening, cases_visible_to, require_case_section
+from community.selectors import can_record, keeps_whole_register
 from jusou.access import visible_or_404
 from jusou.fieldpolicy import mask_sensitive, project
 from jusou.models import ResourceGap, ResourceGapStatus, User
 from participation.models import HostCandidate, ParticipationPlan
+
+
+def candidate_can_change(user: User, candidate: HostCandidate) -> bool:
+    """Complete, move or join a 開拓 candidate: the 職員 who approached it (still a recorder) and the
+    keepers of the register (相談支援包括化推進員, 地域福祉担当), who coordinate every 開拓. Another
+    agency's 相談員 reads it on the page but does not change someone else's negotiation."""
+    return keeps_whole_register(user) or (candidate.approached_by_id == user.pk and can_record(user))
 
 
 def plans_visible_to(user: User) -> QuerySet[ParticipationPlan]:

@@ -14,6 +14,7 @@ from community.occupancy import with_places_left
 from community.selectors import AreaTree
 from jusou.models import ResourceGap, ResourceGapStatus, User
 from jusou.services import save_with_history as _save
+from participation import selectors
 from participation.models import (
     CANDIDATE_TRANSITIONS,
     PLACEMENT_TRANSITIONS,
@@ -127,6 +128,14 @@ CANDIDATE_FIELDS = ("name", "kind", "area", "operator", "schedule", "days", "con
 
 
 @transaction.atomic
+def _require_candidate_change(user: User, candidate: HostCandidate) -> None:
+    if not selectors.candidate_can_change(user, candidate):
+        raise PermissionDenied(
+            "開拓の記録を更新できるのは、開拓した職員、相談支援包括化推進員、地域福祉担当です。"
+        )
+
+
+@transaction.atomic
 def candidate_record(*, acting_user: User, gap: ResourceGap | None = None, **fields) -> HostCandidate:
     """Record a place approached to become a host. Opened from a gap not yet considered, the gap moves
     to 検討中 (its 開拓 has begun)."""
@@ -135,9 +144,9 @@ def candidate_record(*, acting_user: User, gap: ResourceGap | None = None, **fie
     candidate = HostCandidate(approached_by=acting_user, gap=gap, **fields)
     candidate.outcome = outcome
     _save(candidate, acting_user=acting_user, reason="開拓の記録")
-    if gap is not None and ResourceGap.objects.filter(pk=gap.pk, status=ResourceGapStatus.NOTED).exists():
-        community_services.gap_advance(gap=gap, to_status=ResourceGapStatus.CONSIDERING, acting_user=acting_user,
-                                       reason=f"参加支援先の開拓を開始（{candidate.name}）")  # fmt: skip
+    if gap is not None:
+        community_services.gap_development_begun(gap=gap, acting_user=acting_user,
+                                                 reason=f"参加支援先の開拓を開始（{candidate.name}）")  # fmt: skip
     return candidate
 
 
@@ -146,6 +155,7 @@ def candidate_update(*, candidate: HostCandidate, acting_user: User, **fields) -
     """Correct or complete a candidate's record (the previous values stay in history)."""
     community_services.require_editor(acting_user)
     candidate = HostCandidate.objects.select_for_update().get(pk=candidate.pk)
+    _require_candidate_change(acting_user, candidate)
     for name, value in fields.items():
         if name not in CANDIDATE_FIELDS:
             raise ValidationError(f"{name} はここでは変更できません。")
@@ -160,6 +170,7 @@ def candidate_move(
     """交渉中 ⇄ 受け入れ可 ⇄ 受け入れ不可, every way (CANDIDATE_TRANSITIONS); a joined candidate stays."""
     community_services.require_editor(acting_user)
     candidate = HostCandidate.objects.select_for_update().get(pk=candidate.pk)
+    _require_candidate_change(acting_user, candidate)
     if candidate.resource_id:
         raise ValidationError(
             "地域資源に登録した開拓先の結果は変えられません。地域資源の側で休止・終了にしてください。"
@@ -183,7 +194,10 @@ def candidate_join(*, candidate: HostCandidate, acting_user: User, close_gap: bo
     (the join form, prefilled from the candidate) complete or correct them on both. With `close_gap` the
     gap it was opened from is closed as 開発済 with the new resource (others answering it stay)."""
     community_services.require_editor(acting_user)
+    if close_gap:  # closing the gap is a decision about the gap: the register's keepers make it
+        community_services.require_gap_mover(acting_user)
     candidate = HostCandidate.objects.select_for_update().get(pk=candidate.pk)
+    _require_candidate_change(acting_user, candidate)
     if candidate.resource_id:
         raise ValidationError("この開拓先はすでに地域資源に登録されています。")
     if candidate.outcome == CandidateOutcome.DECLINED:

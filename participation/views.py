@@ -130,6 +130,7 @@ def development(request):
     if not community_selectors.can_read(request.user):
         raise PermissionDenied("この画面を使う権限がありません。")
     editor = community_selectors.can_record(request.user)
+    closes_gaps = community_selectors.gap_can_move(request.user)
     gap = _development_gap(request)
     initial = (
         {"area": gap.area_id, "note": f"きっかけ: {gap.category}（{gap.source_label}）"} if gap else None
@@ -151,11 +152,13 @@ def development(request):
     candidates = []
     for candidate in backlog["candidates"]:
         forms = {}
-        if editor and not candidate.resource_id:
+        if editor and not candidate.resource_id and selectors.candidate_can_change(request.user, candidate):
             forms = {
                 "edit": CandidateForm(instance=candidate, prefix=f"edit-{candidate.pk}"),
                 "move": CandidateMoveForm(prefix=f"move-{candidate.pk}"),
-                "join": JoinForm(candidate=candidate) if candidate.outcome != "declined" else None,
+                "join": JoinForm(candidate=candidate, closes_gaps=closes_gaps)
+                if candidate.outcome != "declined"
+                else None,
             }
             # each candidate's forms offer the same 圏域: read them once for the page, not once per form
             area_choices = area_choices or list(forms["edit"].fields["area"].choices)
@@ -196,7 +199,8 @@ def candidate_move(request, pk):
 def candidate_join(request, pk):
     candidate = _candidate(pk)
     name = candidate.name
-    return post_action(request, JoinForm(request.POST, candidate=candidate),
+    return post_action(request, JoinForm(request.POST, candidate=candidate,
+                                                    closes_gaps=community_selectors.gap_can_move(request.user)),
                        lambda data: services.candidate_join(candidate=HostCandidate(pk=pk), acting_user=request.user, **data),
                        lambda data: f"{data.get('name') or name} を地域資源（参加支援の受け入れ先）に登録しました。"
                        + ("きっかけの不足する社会資源を「開発済」にしました。" if data.get("close_gap") else ""),

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from community import forms as community_forms
 from community import services
-from community.models import NO_PERSONAL_INFO, Activity, CoordinatorActivity, Platform
+from community.models import NO_PERSONAL_DETAILS, NO_PERSONAL_INFO, Activity, CoordinatorActivity, Platform
 from jusou.models import Role
 from jusou.tests.factories import AreaFactory, staff_user
 from participation import forms as participation_forms
@@ -124,7 +124,8 @@ def test_every_free_text_field_published_to_staff_warns_against_personal_informa
     free_text = [name for name, field in form.fields.items() if community_forms.is_free_text(field)]
     assert free_text
     for name in free_text:
-        assert NO_PERSONAL_INFO in form.fields[name].help_text, name
+        warning = NO_PERSONAL_DETAILS if name in getattr(form, "restricted_fields", ()) else NO_PERSONAL_INFO
+        assert warning in form.fields[name].help_text, name
 
 
 def test_the_pages_show_the_warning(client, world):

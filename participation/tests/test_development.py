@@ -5,7 +5,7 @@ from a gap joins the register with every field and closes the gap; candidates mo
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -146,6 +146,14 @@ def test_a_candidate_opened_from_a_gap_joins_with_every_field_and_closes_the_gap
     candidate = HostCandidate.objects.get()
     gap.refresh_from_db()
     assert candidate.gap == gap and gap.status == "considering"
+    # a 相談員 starts the 開拓 and may join the place; closing the gap is for the register's keepers
+    assert (
+        "きっかけの不足する社会資源を「開発済」にする"
+        not in client.get(reverse("participation:development")).content.decode()
+    )
+    with pytest.raises(PermissionDenied, match="相談支援包括化推進員と地域福祉担当"):
+        services.candidate_join(candidate=candidate, acting_user=world.assigned, close_gap=True)
+    client.force_login(world.coordinator)
     join = client.get(reverse("participation:development")).content.decode()
     assert "きっかけの不足する社会資源を「開発済」にする" in join
     response = client.post(reverse("participation:candidate_join", args=[candidate.pk]), {
