@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET
 
 from jusou.access import read_log
 from jusou.decision import AccessDecision
-from jusou.exports import XLSX_CONTENT_TYPE, csv_cell  # shared with the statistics exports: one formula guard
+from jusou.exports import XLSX_CONTENT_TYPE, csv_cell, fit_to_page_width  # shared: one formula guard
 from jusou.fieldpolicy import MASK, declared
 from jusou.models import AccessBasis, Agency, ReadLog, Role, StaffMembership, User
 from jusou.registry import location_protected_ids
@@ -501,6 +501,8 @@ def _xlsx(title: str, columns, lines) -> tuple[HttpResponse, int]:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title)
     sheet.freeze_panes = "A2"
+    fit_to_page_width(sheet)
+    sheet.print_title_rows = "1:1"  # the column headings on every printed page
     for index, (_, width) in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")

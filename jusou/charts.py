@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from jusou.wareki import month_era, month_label, month_year_label
+
 
 def city_wide(name: str, compute: Callable):
     """Figures over the whole city (a supervisor's charts: supervisors see every case, so the figures
@@ -79,7 +81,7 @@ def _open(chart_id: str, title: str, description: str, width: int, height: int) 
 
 
 def _label_lines(x: float, y: float, label: str, anchor: str = "middle") -> SafeString:
-    """A label that may hold a line break ("4月\\n2025年"): one <tspan> per line."""
+    """A label that may hold a line break ("4月\\n令和7年"): one <tspan> per line."""
     lines = label.split("\n")
     spans = format_html_join(
         "",
@@ -288,14 +290,20 @@ def data_table(
 
 
 def month_axis_labels(days) -> list[str]:
-    """Axis labels for consecutive months: 「4月」, with the year on a second line under each January
-    and under the first month — unless that is a December, whose year would run into January's."""
-    return [
-        f"{d.month}月\n{d.year}年" if d.month == 1 or (i == 0 and d.month != 12) else f"{d.month}月"
-        for i, d in enumerate(days)
-    ]
+    """Axis labels for consecutive months: 「4月」, with the year in 和暦 on a second line (「1月\\n令和7年」)
+    under each January, under a month whose era differs from the month before (「5月\\n令和元年」 after
+    平成31年4月), and under the first month — unless that is a December, whose year would run into
+    January's. Years as in wareki.month_label, the label of the same month elsewhere."""
+    labels, previous = [], None
+    for i, d in enumerate(days):
+        era = month_era(d)
+        changed = previous is not None and era is not None and era[0] != previous[0]
+        shown = d.month == 1 or changed or (i == 0 and d.month != 12)
+        labels.append(f"{d.month}月\n{month_year_label(d)}" if shown else f"{d.month}月")
+        previous = era
+    return labels
 
 
 def month_name(day) -> str:
-    """「2025年4月」 for the month of `day` (table rows and descriptions)."""
-    return f"{day.year}年{day.month}月"
+    """「令和7年4月」 for the month of `day` (table rows and descriptions; wareki.month_label)."""
+    return month_label(day)

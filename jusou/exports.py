@@ -17,7 +17,7 @@ from urllib.parse import quote
 from django.utils import timezone
 
 from jusou.reports import SUPPRESSED, Report, Table, published
-from jusou.wareki import ERAS, MEIJI_FIRST_YEAR, era_year, local_text, to_seireki, to_wareki
+from jusou.wareki import local_text, period_name, to_seireki, to_wareki
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -48,49 +48,16 @@ def suppression_note(threshold: int) -> str:
 # --- Labels ----------------------------------------------------------------------------------------------
 
 
-def _era_label(day: date, *, fiscal: bool = False) -> str:
-    """'令和7年4月' (month) or '令和7年度'. A 年度 takes the era in force at its end when the year
-    counts from it (2019年度 is 令和元年度, not 平成31年度), otherwise the era of its start."""
-    name, year = era_year(day) or ("", day.year)
-    if fiscal:
-        end = date(day.year + 1, 3, 31)
-        for first_day, era in ERAS:
-            if end >= first_day:
-                start_year = MEIJI_FIRST_YEAR if era == "明治" else first_day.year
-                if day.year >= start_year:
-                    name, year = era, day.year - start_year + 1
-                break
-    number = "元" if year == 1 else str(year)
-    return f"{name}{number}年度" if fiscal else f"{name}{number}年{day.month}月"
-
-
-def _is_month(start: date, end: date) -> bool:
-    following = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
-    return start.day == 1 and (following - end).days == 1
-
-
-def _is_fiscal_year(start: date, end: date) -> bool:
-    return (start.month, start.day) == (4, 1) and end == date(start.year + 1, 3, 31)
-
-
 def period_label(start: date, end: date) -> str:
     """The period in 和暦 with the Western dates: '令和7年4月（2025年4月1日〜2025年4月30日）',
     '令和7年度（2025年4月1日〜2026年3月31日）' or '令和7年4月1日〜令和7年6月30日（2025年4月1日〜…）'."""
-    western = f"{to_seireki(start)}〜{to_seireki(end)}"
-    if _is_month(start, end):
-        return f"{_era_label(start)}（{western}）"
-    if _is_fiscal_year(start, end):
-        return f"{_era_label(start, fiscal=True)}（{western}）"
-    return f"{to_wareki(start)}〜{to_wareki(end)}（{western}）"
+    return f"{period_name(start, end)}（{to_seireki(start)}〜{to_seireki(end)}）"
 
 
 def period_short(start: date, end: date) -> str:
-    """The period for a file name: '令和7年4月', '令和7年度' or '2025-04-01〜2025-06-30'."""
-    if _is_month(start, end):
-        return _era_label(start)
-    if _is_fiscal_year(start, end):
-        return _era_label(start, fiscal=True)
-    return f"{start.isoformat()}〜{end.isoformat()}"
+    """The period for a file name — the same words as the title and the period row: '令和7年4月',
+    '令和7年度' or '令和7年4月1日〜令和7年6月30日'."""
+    return period_name(start, end)
 
 
 _UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
@@ -157,6 +124,25 @@ def sheet_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def fit_to_page_width(sheet, *, landscape: bool = True) -> None:
+    """Print the sheet one page wide and as many pages tall as it needs (A4). Every worksheet the app
+    writes goes through here: openpyxl's fitToWidth alone does nothing — Excel reads the fit-to numbers
+    only when the sheet's pageSetUpPr says fitToPage, and fitToHeight must be 0 ("automatic"), or the
+    default 1 squeezes a long sheet onto a single unreadable page."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    properties = sheet.sheet_properties
+    if properties.pageSetUpPr is None:
+        properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    else:
+        properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.page_setup.paperSize = "9"  # A4 (ECMA-376 ST_PaperSize; Worksheet.PAPERSIZE_A4)
+    if landscape:
+        sheet.page_setup.orientation = "landscape"
+
+
 class _SheetWriter:
     """Puts values into one worksheet and remembers the widest text of each column."""
 
@@ -204,8 +190,7 @@ def report_xlsx(report: Report, suppress_below: int, *, generated_at: datetime |
         sheet = book.create_sheet(sheet_name(section, taken))
         _write_section(_SheetWriter(sheet), report, section, tables, suppress_below, generated_at)
         sheet.sheet_view.showGridLines = False
-        sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.fitToWidth = 1
+        fit_to_page_width(sheet)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

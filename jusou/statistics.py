@@ -22,7 +22,7 @@ from django.utils import timezone
 from jusou.models import Agency, Area, AreaLevel, Role
 from jusou.registry import statistics_providers
 from jusou.reports import Ref, Relation, Report, Row, Table, adds_up
-from jusou.wareki import era_year, fiscal_year, to_wareki
+from jusou.wareki import fiscal_year, period_name
 
 PERIOD_CHOICES = (("month", "月"), ("fiscal", "年度"), ("range", "期間"))
 BY_CHOICES = (("", "なし"), ("area", "圏域別"), ("agency", "機関別"))
@@ -42,11 +42,6 @@ def _month_start(year: int, month: int) -> date:
 
 def _month_end(year: int, month: int) -> date:
     return (date(year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
-
-
-def _era_label(day: date) -> str:
-    name, year = era_year(day)
-    return f"{name}{'元' if year == 1 else year}年"
 
 
 @dataclass(frozen=True)
@@ -152,11 +147,7 @@ class StatisticsParams:
     @property
     def label(self) -> str:
         """The period in 和暦: 令和7年4月 / 令和7年度 / 令和7年4月1日〜令和7年6月30日."""
-        if self.period == "month":
-            return f"{_era_label(self.date_from)}{self.date_from.month}月"
-        if self.period == "fiscal":
-            return f"{_era_label(self.date_from)}度"
-        return f"{to_wareki(self.date_from)}〜{to_wareki(self.date_to)}"
+        return period_name(self.date_from, self.date_to)
 
     def query(self) -> dict[str, str]:
         """The parameters as a query (the inverse of from_query), e.g. for export links."""

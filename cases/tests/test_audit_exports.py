@@ -123,6 +123,17 @@ def test_access_log_xlsx_has_a_bold_frozen_header_and_local_datetimes(client, wo
     assert sheet.max_row == 4
 
 
+@pytest.mark.parametrize("name", ["audit_access_log_export", "audit_history_export"])
+def test_audit_xlsx_prints_one_page_wide_with_the_header_on_every_page(client, world, name):
+    client.force_login(world.supervisor)
+    response = client.get(reverse(name, args=["xlsx"]))
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+    assert sheet.print_title_rows == "$1:$1"
+
+
 def test_history_export_lists_the_change_its_reason_and_the_diff_in_one_cell(client, world):
     services.person_update(
         person=world.son, acting_user=world.colleague, phone="090-0000-1111", reason="連絡先の追加"

@@ -2,7 +2,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
-from jusou.wareki import as_date, to_seireki, to_wareki
+from jusou.wareki import as_date, fiscal_year_choice_label, to_seireki, to_wareki
 
 register = template.Library()
 
@@ -41,3 +41,9 @@ def wareki_datetime(value):
         to_wareki(local),
         local.strftime("%H:%M"),
     )
+
+
+@register.filter
+def fiscal_year_choice(year):
+    """A 年度 picker's option: 令和7年度（2025年度） (jusou.wareki.fiscal_year_label)."""
+    return fiscal_year_choice_label(int(year))

@@ -93,8 +93,15 @@ def test_data_table_is_hidden_by_a_wrapper_and_lists_the_figures():
 
 def test_month_axis_labels_give_the_year_where_it_changes():
     months = [date(2024, 12, 1), date(2025, 1, 1), date(2025, 2, 1)]
-    assert charts.month_axis_labels(months) == ["12月", "1月\n2025年", "2月"]
-    assert charts.month_axis_labels([date(2025, 4, 1), date(2025, 5, 1)]) == ["4月\n2025年", "5月"]
+    assert charts.month_axis_labels(months) == ["12月", "1月\n令和7年", "2月"]
+    assert charts.month_axis_labels([date(2025, 4, 1), date(2025, 5, 1)]) == ["4月\n令和7年", "5月"]
+
+
+def test_month_axis_labels_are_in_wareki_and_mark_the_change_of_era():
+    months = [date(2019, 3, 1), date(2019, 4, 1), date(2019, 5, 1), date(2019, 6, 1)]
+    assert charts.month_axis_labels(months) == ["3月\n平成31年", "4月", "5月\n令和元年", "6月"]
+    assert charts.month_name(date(2019, 4, 1)) == "平成31年4月"
+    assert charts.month_name(date(2019, 5, 1)) == "令和元年5月"
 
 
 @pytest.mark.parametrize(("maximum", "ticks"), [(0, [0, 1]), (3, [0, 1, 2, 3]), (12, [0, 5, 10, 15]),

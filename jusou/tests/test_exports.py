@@ -172,6 +172,28 @@ def test_period_label_in_wareki_and_western(start, end, label):
     assert period_label(start, end) == label
 
 
+def test_every_sheet_of_the_statistics_xlsx_prints_one_page_wide():
+    """openpyxl's fitToWidth is read by Excel only with pageSetUpPr.fitToPage; fitToHeight 0 lets a long
+    sheet run on to further pages rather than shrinking it onto one."""
+    book = openpyxl.load_workbook(io.BytesIO(report_xlsx(sample_report(), SUPPRESS)))
+    for sheet in book.worksheets:
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage is True, sheet.title
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0), sheet.title
+        assert sheet.page_setup.orientation == "landscape", sheet.title
+
+
+def test_every_module_that_writes_a_workbook_sets_it_to_print_one_page_wide():
+    """Whoever adds an xlsx (a 廃棄簿, a new export) goes through exports.fit_to_page_width."""
+    root = Path(__file__).resolve().parents[2]
+    writers = [
+        path for path in root.glob("*/**/*.py")
+        if ".venv" not in path.parts and "tests" not in path.parts and "Workbook(" in path.read_text("utf-8")
+    ]  # fmt: skip
+    assert {p.relative_to(root).as_posix() for p in writers} >= {"jusou/exports.py", "jusou/audit.py"}
+    for path in writers:
+        assert "fit_to_page_width(" in path.read_text("utf-8"), path
+
+
 def test_download_name_is_japanese_with_an_ascii_fallback():
     assert report_filename(sample_report(), "xlsx") == "統計_令和7年4月_みどり市.xlsx"
     header = attachment_header("統計_令和7年4月.xlsx", "export-1.xlsx")
@@ -234,6 +256,36 @@ def test_supervisor_exports_xlsx_sees_it_done_and_downloads_it(
     [logged] = exports_logged(supervisor)
     assert logged.detail.startswith("統計の出力（xlsx）: 令和7年4月、")
     assert (logged.content_type.model, logged.object_id) == ("exportjob", job.pk)
+
+
+def test_the_2019_nendo_has_one_name_in_title_period_row_file_name_and_job(
+    client, personas, django_capture_on_commit_callbacks
+):
+    """2019年度 was labelled 平成31年度 in the title and 令和元年度 in the period row and the file name: one
+    rule (jusou.wareki.fiscal_year_label) names it everywhere."""
+    client.force_login(personas["supervisor"])
+    for fmt in ("xlsx", "csv"):
+        request_export(
+            client, django_capture_on_commit_callbacks, fmt, {"period": "fiscal", "fiscal_year": "2019"}
+        )
+        job = ExportJob.objects.filter(owner=personas["supervisor"], format=fmt).latest("pk")
+        assert job.status == ExportStatus.DONE
+        assert job.description.startswith("令和元年度") and job.filename.startswith("統計_令和元年度_"), fmt
+        content = b"".join(client.get(reverse("export_download", args=[job.pk])).streaming_content)
+        if fmt == "xlsx":
+            sheet = openpyxl.load_workbook(io.BytesIO(content)).worksheets[0]
+            title, period = sheet["A1"].value, sheet["A3"].value
+            text = "\n".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None)
+        else:
+            text = content.decode("utf-8-sig")
+            rows = list(csv.reader(io.StringIO(text)))
+            title, period = rows[0][0], "期間: " + rows[1][1]
+        assert title == "重層的支援体制整備事業 実績統計（令和元年度）", fmt
+        assert period == "期間: 令和元年度（2019年4月1日〜2020年3月31日）", fmt
+        assert "平成31年度" not in text, fmt
+    page = client.get(reverse("statistics"), {"period": "fiscal", "fiscal_year": "2019"}).content.decode()
+    assert "令和元年度" in page and "平成31年度" not in page
+    assert '<option value="2019" selected>令和元年度（2019年度）</option>' in page
 
 
 def test_csv_export_downloads_as_utf8_with_bom(client, personas, django_capture_on_commit_callbacks):
