@@ -14,7 +14,7 @@ from cases.models import (
     Sex,
     Urgency,
 )
-from jusou.forms import DateInput, LocalDateTimeInput
+from jusou.forms import DateField, DateInput, LocalDateTimeInput
 from jusou.models import Agency, Role, StaffMembership, User
 
 
@@ -32,7 +32,7 @@ class IntakeForm(forms.Form):
     person_choice = forms.CharField(widget=forms.HiddenInput, required=False, initial=PERSON_ANONYMOUS)
     name = forms.CharField(label="氏名", max_length=100, required=False)
     kana = forms.CharField(label="ふりがな", max_length=100, required=False)
-    birth_date = forms.DateField(label="生年月日", required=False, widget=DateInput())
+    birth_date = DateField(label="生年月日", required=False, widget=DateInput())
     birth_date_precision = forms.ChoiceField(
         label="生年月日の精度", choices=BirthDatePrecision.choices, initial=BirthDatePrecision.EXACT
     )
@@ -120,7 +120,7 @@ class CaseUpdateForm(forms.Form):
     risk_abuse = forms.BooleanField(label="虐待", required=False)
     risk_suicide = forms.BooleanField(label="自殺リスク", required=False)
     risk_life = forms.BooleanField(label="生命の危険", required=False)
-    next_follow_up_on = forms.DateField(label="次回対応予定日", required=False, widget=DateInput())
+    next_follow_up_on = DateField(label="次回対応予定日", required=False, widget=DateInput())
     issues = forms.ModelMultipleChoiceField(
         label="課題分類", queryset=codes(CodeKind.ISSUE), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -190,7 +190,7 @@ class ProgressNoteCorrectionForm(forms.Form):
 class PersonForm(forms.Form):
     name = forms.CharField(label="氏名", max_length=100)
     kana = forms.CharField(label="ふりがな", max_length=100, required=False)
-    birth_date = forms.DateField(label="生年月日", required=False, widget=DateInput())
+    birth_date = DateField(label="生年月日", required=False, widget=DateInput())
     birth_date_precision = forms.ChoiceField(label="生年月日の精度", choices=BirthDatePrecision.choices)
     sex = forms.ChoiceField(label="性別", choices=Sex.choices)
     address = forms.CharField(label="住所", max_length=200, required=False)
@@ -217,7 +217,7 @@ class ConfidentialitySetForm(forms.Form):
     reason = forms.CharField(
         label="住所秘匿の理由", max_length=300, help_text="例: DV等支援措置（住民票の閲覧制限）中"
     )
-    ends_on = forms.DateField(label="終了日（決まっている場合）", required=False, widget=DateInput())
+    ends_on = DateField(label="終了日（決まっている場合）", required=False, widget=DateInput())
 
 
 class ConfidentialityLiftForm(forms.Form):
@@ -229,7 +229,7 @@ class HouseholdMemberForm(forms.Form):
 
     name = forms.CharField(label="氏名", max_length=100)
     kana = forms.CharField(label="ふりがな", max_length=100, required=False)
-    birth_date = forms.DateField(label="生年月日", required=False, widget=DateInput())
+    birth_date = DateField(label="生年月日", required=False, widget=DateInput())
     sex = forms.ChoiceField(label="性別", choices=Sex.choices, initial=Sex.UNKNOWN)
     relationship = forms.CharField(label="続柄", max_length=30)
     lives_together = forms.BooleanField(label="同居", required=False, initial=True)

@@ -10,7 +10,7 @@ from community.models import (
     ParticipationKind,
     Platform,
 )
-from jusou.forms import DateInput
+from jusou.forms import DateInput, date_formfield
 from jusou.models import Agency, ResourceGap, ResourceGapStatus
 
 
@@ -46,6 +46,7 @@ class ResourceForm(NoPersonalInfo, forms.ModelForm):
                                                     required=False, widget=forms.CheckboxSelectMultiple)  # fmt: skip
 
     class Meta:
+        formfield_callback = date_formfield  # 和暦 input for every date
         model = CommunityResource
         fields = ["name", "kind", "operator", "operating_agency", "area", "target", "schedule", "days", "contact",
                   "public_description", "internal_notes", "accepts_participants", "participation_kinds",
@@ -70,6 +71,7 @@ class ResourceForm(NoPersonalInfo, forms.ModelForm):
 
 class ActivityForm(NoPersonalInfo, forms.ModelForm):
     class Meta:
+        formfield_callback = date_formfield  # 和暦 input for every date
         model = Activity
         fields = ["held_on", "participants", "participant_visits", "organisations", "local_issues"]
         widgets = {"held_on": DateInput(), "local_issues": forms.Textarea(attrs={"rows": 2})}
@@ -77,6 +79,7 @@ class ActivityForm(NoPersonalInfo, forms.ModelForm):
 
 class PlatformForm(NoPersonalInfo, forms.ModelForm):
     class Meta:
+        formfield_callback = date_formfield  # 和暦 input for every date
         model = Platform
         fields = ["held_on", "name", "area", "participants", "organisations", "outcomes"]
         widgets = {"held_on": DateInput(), "outcomes": forms.Textarea(attrs={"rows": 2})}
@@ -84,6 +87,7 @@ class PlatformForm(NoPersonalInfo, forms.ModelForm):
 
 class CoordinatorActivityForm(NoPersonalInfo, forms.ModelForm):
     class Meta:
+        formfield_callback = date_formfield  # 和暦 input for every date
         model = CoordinatorActivity
         fields = ["done_on", "area", "kind", "content"]
         widgets = {"done_on": DateInput(), "content": forms.Textarea(attrs={"rows": 2})}
@@ -106,6 +110,7 @@ class RemoveForm(NoPersonalInfo, forms.Form):
 
 class GapForm(NoPersonalInfo, forms.ModelForm):
     class Meta:
+        formfield_callback = date_formfield  # 和暦 input for every date
         model = ResourceGap
         fields = ["category", "area", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}

@@ -1,5 +1,11 @@
+from datetime import date, datetime
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.db import models
+from django.utils.html import format_html
+
+from jusou import wareki
 
 # Shared by every app's forms (the apps import them from here, never from each other).
 
@@ -12,10 +18,84 @@ class LocalDateTimeInput(forms.DateTimeInput):
 
 
 class DateInput(forms.DateInput):
-    input_type = "date"
+    """A date typed as 西暦 or 和暦 (1944-05-10, 昭和19年5月10日, S19.5.10 …) in a text box — a native date
+    picker takes neither 和暦 nor 元年 — with its reading (昭和19年5月10日（1944年5月10日）) shown beside it,
+    updated as the user types by static/js/wareki.js from the era table written here (wareki.eras_json).
+    The server's reading (DateField) is the one that counts; the script only shows it early."""
 
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
+    input_type = "text"
+
+    def __init__(self, attrs=None, **kwargs):
+        defaults = {
+            "data-wareki": wareki.eras_json(),
+            "autocomplete": "off",
+            "spellcheck": "false",
+            "placeholder": f"例: {wareki.INPUT_EXAMPLE}",
+        }
+        super().__init__(attrs={**defaults, **(attrs or {})}, format="%Y-%m-%d", **kwargs)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        widget_attrs = context["widget"]["attrs"]
+        if widget_attrs.get("id"):
+            described = [widget_attrs.get("aria-describedby", ""), f"{widget_attrs['id']}_reading"]
+            widget_attrs["aria-describedby"] = " ".join(part for part in described if part)
+        return context
+
+    def render(self, name, value, attrs=None, renderer=None):
+        html = super().render(name, value, attrs, renderer)
+        element_id = (attrs or {}).get("id") or self.attrs.get("id")
+        if not element_id:
+            return html
+        return format_html(
+            '{}<p class="field__reading" id="{}_reading" aria-live="polite">{}</p>',
+            html,
+            element_id,
+            _reading_of(value),
+        )
+
+
+def _reading_of(value) -> str:
+    """The reading shown before the script runs: of a date, or of typed text the parser reads."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return wareki.reading(value)
+    if isinstance(value, str) and value.strip():
+        try:
+            return wareki.reading(wareki.parse_date(value))
+        except wareki.DateInputError:
+            return ""
+    return ""
+
+
+class DateField(forms.DateField):
+    """A date field for every date the pages ask for: reads 西暦 and 和暦 (jusou.wareki.parse_date) and
+    refuses, in Japanese, text that is not a date and a 和暦 day outside its era (平成31年5月1日). Whether
+    the date is plausible (from 1900, not in the future for what has happened) is the model's rule
+    (jusou.plausible), checked when the record is saved and shown on this field."""
+
+    widget = DateInput
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        try:
+            return wareki.parse_date(str(value))
+        except wareki.DateInputError as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
+
+
+def date_formfield(db_field, **kwargs):
+    """ModelForm `Meta.formfield_callback`: a model's DateField becomes the DateField above."""
+    if isinstance(db_field, models.DateField) and not isinstance(db_field, models.DateTimeField):
+        kwargs["form_class"] = DateField
+        kwargs.setdefault("widget", DateInput)
+    return db_field.formfield(**kwargs)
 
 
 def apply_service_errors(form: forms.Form, error) -> None:

@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from cases.forms import codes
 from cases.models import CodeKind
-from jusou.forms import DateInput
+from jusou.forms import DateField, DateInput
 from jusou.models import Agency, Area
 from meetings.models import (
     ActingBody,
@@ -23,7 +23,7 @@ class ConsentForm(forms.Form):
                                          initial=ConsentingParty.SELF)  # fmt: skip
     proxy_name = forms.CharField(label="代理人氏名", max_length=100, required=False)
     proxy_relation = forms.CharField(label="代理人の続柄・関係", max_length=50, required=False)
-    consented_on = forms.DateField(label="同意日", widget=DateInput())
+    consented_on = DateField(label="同意日", widget=DateInput())
     method = forms.ChoiceField(label="方法", choices=ConsentMethod.choices, widget=forms.RadioSelect)
     recipients = forms.ModelMultipleChoiceField(
         label="情報を共有する機関",
@@ -35,7 +35,7 @@ class ConsentForm(forms.Form):
     )
     purpose = forms.CharField(label="利用目的", widget=forms.Textarea(attrs={"rows": 2}),
                               initial="重層的支援会議での支援プランの協議と、関係機関による支援の実施のため")  # fmt: skip
-    expires_on = forms.DateField(label="有効期限", required=False, widget=DateInput())
+    expires_on = DateField(label="有効期限", required=False, widget=DateInput())
     document = forms.FileField(
         label="同意書（PDF・JPEG・PNG、10MBまで）", required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
@@ -75,7 +75,7 @@ class ConsentWithdrawForm(forms.Form):
 
 
 class SupportDecisionForm(forms.Form):
-    decided_on = forms.DateField(label="決定日", widget=DateInput())
+    decided_on = DateField(label="決定日", widget=DateInput())
     decision_number = forms.CharField(label="決定番号", max_length=40, required=False)
     note = forms.CharField(label="備考", max_length=500, required=False)
 
@@ -102,7 +102,7 @@ class PlanForm(forms.Form):
     goals = forms.CharField(label="短期目標（1行に1つ）", widget=forms.Textarea(attrs={"rows": 3}))
     needs_participation = forms.BooleanField(label="参加支援が必要", required=False)
     needs_outreach = forms.BooleanField(label="アウトリーチが必要", required=False)
-    review_on = forms.DateField(label="見直し予定日", widget=DateInput())
+    review_on = DateField(label="見直し予定日", widget=DateInput())
 
 
 class PlanTaskForm(forms.Form):
@@ -113,8 +113,8 @@ class PlanTaskForm(forms.Form):
     role = forms.CharField(label="役割", max_length=200)
     content = forms.CharField(label="内容", widget=forms.Textarea(attrs={"rows": 2}))
     frequency = forms.CharField(label="頻度", max_length=100, required=False)
-    starts_on = forms.DateField(label="開始日", required=False, widget=DateInput())
-    ends_on = forms.DateField(label="終了日", required=False, widget=DateInput())
+    starts_on = DateField(label="開始日", required=False, widget=DateInput())
+    ends_on = DateField(label="終了日", required=False, widget=DateInput())
 
 
 PlanTaskFormSet = forms.formset_factory(PlanTaskForm, extra=3, min_num=1, validate_min=True)

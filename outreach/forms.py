@@ -1,13 +1,14 @@
 from django import forms
 from django.utils import timezone
 
-from jusou.forms import DateInput, LocalDateTimeInput
+from jusou.forms import DateField, DateInput, LocalDateTimeInput, date_formfield
 from jusou.models import Agency
 from outreach.models import ContactKind, OutreachEngagement, Stage
 
 
 class EngagementForm(forms.ModelForm):
     class Meta:
+        formfield_callback = date_formfield  # 和暦 input for every date
         model = OutreachEngagement
         fields = ["provisional_name", "approximate_location", "how_known", "background", "purpose", "plan_frequency",
                   "plan_visitors", "meeting_decision", "next_contact_on"]  # fmt: skip
@@ -23,7 +24,7 @@ class ContactForm(forms.Form):
     met_whom = forms.CharField(label="会えた人・話した人", max_length=100, required=False)
     response = forms.CharField(label="反応・様子", widget=forms.Textarea(attrs={"rows": 3}), required=False)
     safety = forms.ChoiceField(label="安否", choices=SAFETY_CHOICES, required=False)
-    next_planned_on = forms.DateField(label="次回予定日", required=False, widget=DateInput())
+    next_planned_on = DateField(label="次回予定日", required=False, widget=DateInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

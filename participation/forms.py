@@ -2,7 +2,7 @@ from django import forms
 
 from community.forms import NoPersonalInfo
 from community.models import WEEKDAYS, ParticipationKind
-from jusou.forms import DateInput
+from jusou.forms import DateField, DateInput, date_formfield
 from jusou.models import Area
 from participation.models import (
     CandidateOutcome,
@@ -23,7 +23,7 @@ class PlanForm(forms.Form):
     kinds = forms.MultipleChoiceField(label="希望する参加の種類", choices=ParticipationKind.choices,
                                       widget=forms.CheckboxSelectMultiple)  # fmt: skip
     goals = forms.CharField(label="目標", widget=forms.Textarea(attrs={"rows": 2}))
-    review_on = forms.DateField(label="見直し予定日", widget=DateInput())
+    review_on = DateField(label="見直し予定日", widget=DateInput())
 
 
 class MatchForm(forms.Form):
@@ -38,7 +38,7 @@ class AnswerForm(forms.Form):
 
 
 class PlacementForm(forms.Form):
-    starts_on = forms.DateField(label="開始日", widget=DateInput())
+    starts_on = DateField(label="開始日", widget=DateInput())
     frequency = forms.CharField(label="頻度", max_length=100, required=False)
     host_contact = forms.CharField(label="受け入れ先の担当者", max_length=100, required=False)
 
@@ -49,7 +49,7 @@ class PlacementMoveForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
-    done_on = forms.DateField(label="日付", widget=DateInput())
+    done_on = DateField(label="日付", widget=DateInput())
     with_whom = forms.ChoiceField(label="相手", choices=FollowUpWith.choices)
     content = forms.CharField(label="内容", widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -61,6 +61,7 @@ class CandidateForm(NoPersonalInfo, forms.ModelForm):
                                                     required=False, widget=forms.CheckboxSelectMultiple)  # fmt: skip
 
     class Meta:
+        formfield_callback = date_formfield  # 和暦 input for every date
         model = HostCandidate
         fields = ["name", "kind", "area", "operator", "schedule", "days", "contact", "participation_kinds",
                   "acceptance_conditions", "capacity", "approached_on", "note"]  # fmt: skip

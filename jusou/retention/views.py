@@ -13,7 +13,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jusou.forms import DateInput
+from jusou.forms import DateField, DateInput
 from jusou.models import Agency
 from jusou.registry import retention_type, retention_types
 from jusou.retention import services
@@ -38,7 +38,7 @@ def _require_supervisor(request):
 class KeepForm(forms.Form):
     reason = forms.CharField(label="保存延長の理由", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
                              help_text="例: 訴訟対応のため。個人が特定できることは書かないでください。")  # fmt: skip
-    until = forms.DateField(label="保存延長の期限", required=False, widget=DateInput(),
+    until = DateField(label="保存延長の期限", required=False, widget=DateInput(),
                             help_text="空欄のときは解除するまで保存します。期限の翌日に廃棄候補へ戻ります。")  # fmt: skip
 
 

@@ -1,0 +1,104 @@
+// Date fields (jusou.forms.DateInput): show the reading of what is typed — 西暦 or 和暦 — beside the
+// field as the user types: 「S19.5.10」 → 昭和19年5月10日（1944年5月10日）. The era table comes from the
+// server (data-wareki, written by jusou.wareki.eras_json), so the eras are written in one place; the
+// server's parser (jusou.wareki.parse_date) decides, this only shows its reading early.
+(function () {
+  "use strict";
+  var DASHES = /[ー―‐‑–—−－]/g;
+  var SEP = "[./\\-・]";
+  var WAREKI = new RegExp("^(明治|大正|昭和|平成|令和|[MTSHR明大昭平令])\\s*(\\d{1,2}|元)\\s*(?:年|" + SEP + ")\\s*" +
+    "(\\d{1,2})\\s*(?:月|" + SEP + ")\\s*(\\d{1,2})\\s*日?$");
+  var WAREKI_COMPACT = /^([MTSHR])(\d{2})(\d{2})(\d{2})$/;
+  var WESTERN = new RegExp("^(?:西暦)?\\s*(\\d{4})\\s*(?:年|" + SEP + ")\\s*(\\d{1,2})\\s*(?:月|" + SEP + ")\\s*" +
+    "(\\d{1,2})\\s*日?$");
+  var WESTERN_COMPACT = /^(\d{4})(\d{2})(\d{2})$/;
+
+  function normalise(text) {
+    // NFKC as on the server: full-width digits and letters to half-width, ㍼ to 昭和.
+    var value = text.normalize ? text.normalize("NFKC") : text;
+    return value.replace(DASHES, "-").trim().toUpperCase();
+  }
+
+  function isoDay(year, month, day) {
+    var d = new Date(Date.UTC(year, month - 1, day));
+    if (d.getUTCFullYear() !== year || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) return null;
+    return d;
+  }
+
+  function iso(d) { return d.toISOString().slice(0, 10); }
+
+  function Eras(table) {
+    // [[name, letter, first day (ISO), Western year of 元年], …], newest first
+    this.table = table;
+  }
+  Eras.prototype.find = function (token) {
+    for (var i = 0; i < this.table.length; i++) {
+      var era = this.table[i];
+      if (token === era[0] || token === era[1] || token === era[0].charAt(0)) return i;
+    }
+    return -1;
+  };
+  Eras.prototype.wareki = function (d) {
+    var key = iso(d);
+    for (var i = 0; i < this.table.length; i++) {
+      var era = this.table[i];
+      if (key >= era[2]) {
+        var year = d.getUTCFullYear() - era[3] + 1;
+        return era[0] + (year === 1 ? "元" : year) + "年" + (d.getUTCMonth() + 1) + "月" + d.getUTCDate() + "日";
+      }
+    }
+    return seireki(d);
+  };
+
+  function seireki(d) {
+    return d.getUTCFullYear() + "年" + (d.getUTCMonth() + 1) + "月" + d.getUTCDate() + "日";
+  }
+
+  // {day: Date} or {error: "…"} (the server's messages, shortened where the server says more)
+  function parse(text, eras) {
+    var value = normalise(text), m;
+    if ((m = WESTERN.exec(value) || WESTERN_COMPACT.exec(value))) {
+      var western = isoDay(+m[1], +m[2], +m[3]);
+      return western ? { day: western } : { error: "存在しない日付です。" };
+    }
+    m = WAREKI.exec(value) || WAREKI_COMPACT.exec(value);
+    if (!m) return null;  // not (yet) a date: say nothing while the user is still typing
+    var index = eras.find(m[1]);
+    if (index < 0) return null;
+    var era = eras.table[index];
+    var number = m[2] === "元" ? 1 : +m[2];
+    var typed = era[0] + (number === 1 ? "元" : number) + "年" + (+m[3]) + "月" + (+m[4]) + "日";
+    if (number < 1) return { error: "年は元年（1年）からです。" };
+    var day = isoDay(era[3] + number - 1, +m[3], +m[4]);
+    if (!day) return { error: "存在しない日付です。" };
+    var key = iso(day);
+    if (index > 0 && key >= eras.table[index - 1][2]) {
+      var last = new Date(Date.parse(eras.table[index - 1][2] + "T00:00:00Z") - 86400000);
+      return { error: era[0] + "は" + eras.wareki(last) + "までです（" + typed + "は" + eras.wareki(day) + "）。" };
+    }
+    if (key < era[2]) {
+      if (index === eras.table.length - 1) return { error: "明治6年（1873年）より前の日付は旧暦のため入力できません。" };
+      return { error: era[0] + "は" + eras.wareki(new Date(Date.parse(era[2] + "T00:00:00Z"))) + "からです（" +
+        typed + "は" + eras.wareki(day) + "）。" };
+    }
+    return { day: day };
+  }
+
+  function attach(input) {
+    var reading = document.getElementById(input.id + "_reading");
+    if (!reading) return;
+    var eras;
+    try { eras = new Eras(JSON.parse(input.dataset.wareki)); } catch (e) { return; }
+    function show() {
+      var result = input.value.trim() ? parse(input.value, eras) : null;
+      reading.classList.toggle("field__reading--error", !!(result && result.error));
+      if (!result) { reading.textContent = ""; return; }
+      reading.textContent = result.error ? result.error : eras.wareki(result.day) + "（" + seireki(result.day) + "）";
+    }
+    input.addEventListener("input", show);
+    // A refused value already carries the server's message under the field: not said twice.
+    if (input.getAttribute("aria-invalid") !== "true") show();
+  }
+
+  document.querySelectorAll("input[data-wareki]").forEach(attach);
+})();
