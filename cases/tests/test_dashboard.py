@@ -119,7 +119,10 @@ def months_ago(n: int):
 
 
 def month_name(moment) -> str:
-    return f"{moment.year}年{moment.month}月"
+    """令和7年4月: the charts name months in 和暦 (jusou.wareki.month_label)."""
+    from jusou.wareki import month_label
+
+    return month_label(timezone.localtime(moment).date())
 
 
 def test_supervisor_sees_monthly_consultations_by_main_issue_top_five_and_other(client, world):
