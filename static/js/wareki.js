@@ -20,7 +20,8 @@
   }
 
   function isoDay(year, month, day) {
-    var d = new Date(Date.UTC(year, month - 1, day));
+    var d = new Date(0);
+    d.setUTCFullYear(year, month - 1, day);  // not Date.UTC, which reads the years 0–99 as 1900–1999
     if (d.getUTCFullYear() !== year || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) return null;
     return d;
   }
@@ -54,23 +55,24 @@
     return d.getUTCFullYear() + "年" + (d.getUTCMonth() + 1) + "月" + d.getUTCDate() + "日";
   }
 
-  // {day: Date} or {error: "…"} (the server's messages, shortened where the server says more)
+  // {day: Date}, {error: "…"} (the server's message) or null while the text is not (yet) a date
   function parse(text, eras) {
-    var value = normalise(text), m;
+    var raw = text.trim(), value = normalise(text), m;
+    var noSuchDate = { error: "「" + raw + "」は存在しない日付です。" };
     if ((m = WESTERN.exec(value) || WESTERN_COMPACT.exec(value))) {
       var western = isoDay(+m[1], +m[2], +m[3]);
-      return western ? { day: western } : { error: "存在しない日付です。" };
+      return western ? { day: western } : noSuchDate;
     }
     m = WAREKI.exec(value) || WAREKI_COMPACT.exec(value);
-    if (!m) return null;  // not (yet) a date: say nothing while the user is still typing
+    if (!m) return null;  // say nothing while the user is still typing
     var index = eras.find(m[1]);
     if (index < 0) return null;
     var era = eras.table[index];
     var number = m[2] === "元" ? 1 : +m[2];
     var typed = era[0] + (number === 1 ? "元" : number) + "年" + (+m[3]) + "月" + (+m[4]) + "日";
-    if (number < 1) return { error: "年は元年（1年）からです。" };
+    if (number < 1) return { error: "「" + raw + "」の年は元年（1年）からです。" };
     var day = isoDay(era[3] + number - 1, +m[3], +m[4]);
-    if (!day) return { error: "存在しない日付です。" };
+    if (!day) return noSuchDate;
     var key = iso(day);
     if (index > 0 && key >= eras.table[index - 1][2]) {
       var last = new Date(Date.parse(eras.table[index - 1][2] + "T00:00:00Z") - 86400000);

@@ -9,6 +9,23 @@ import pytest
 
 from cases.models import Person
 from jusou.demo import DEMO_PASSWORD
+from jusou.wareki import DateInputError, parse_date, reading
+
+# What the script must read as the server does (jusou/tests/test_wareki.py has the full lists).
+SAMPLES = [
+    "昭和19年5月10日", "s19/5/10", "昭19・5・10", "S190510", "㍼19年5月10日", "R7ー4ー1", "令和７年４月１日",
+    "H31.4.30", "R元.5.1", "昭和64年1月7日", "平成元年1月8日", "大正15年12月24日", "明治45年7月29日",
+    "西暦1944年5月10日", "１９４４－０５－１０", "19440510", "平成31年5月1日", "H32.1.1", "令和元年4月30日",
+    "昭和64年1月8日", "大正15年12月25日", "明治5年1月1日", "R0.4.1", "2025-02-29", "R7.13.1",
+]  # fmt: skip
+
+
+def server_reading(text: str) -> str:
+    try:
+        return reading(parse_date(text))
+    except DateInputError as error:
+        return error.message
+
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -43,6 +60,12 @@ def test_wareki_typed_into_the_person_form_is_read_beside_the_field_and_saved(pa
     field.fill("平成31年5月1日")
     assert reading.text_content() == "平成は平成31年4月30日までです（平成31年5月1日は令和元年5月1日）。"
     assert "field__reading--error" in reading.get_attribute("class")
+
+    for text in SAMPLES:
+        field.fill(text)
+        assert reading.text_content() == server_reading(text), text
+    field.fill("昭和十九年")  # not a date (yet): nothing is said while typing; the server explains on saving
+    assert reading.text_content() == ""
 
     field.fill("Ｓ１９．５．１０")  # full-width, as an IME types it
     assert reading.text_content() == "昭和19年5月10日（1944年5月10日）"
