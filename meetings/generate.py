@@ -25,6 +25,7 @@ from jusou.generate import (
     stamp,
 )
 from jusou.models import AccessBasis, AgencyKind, ResourceGap, ResourceGapStatus
+from jusou.wareki import ERA_ABBREVIATIONS, era_year
 from meetings.briefings import from_v1
 from meetings.models import (
     ActingBody,
@@ -741,7 +742,6 @@ def _returned(case) -> bool:
 
 
 def _decision_number(day, number: int) -> str:
-    """決定番号 like R7-00012 (令和7年) or H31-00003 (平成31年)."""
-    if (day.year, day.month) >= (2019, 5):
-        return f"R{day.year - 2018}-{number:05d}"
-    return f"H{day.year - 1988}-{number:05d}"
+    """決定番号 like R7-00012 (令和7年) or H31-00003 (平成31年): the era of the day (jusou.wareki)."""
+    name, year = era_year(day)
+    return f"{ERA_ABBREVIATIONS[name]}{year}-{number:05d}"
