@@ -60,6 +60,12 @@ def period_short(start: date, end: date) -> str:
     return period_name(start, end)
 
 
+def generated_label(moment: datetime) -> str:
+    """When a file was made, the same in every format: '令和7年5月2日 09:30（2025-05-02 09:30）' (Tokyo)."""
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    return f"{to_wareki(local)} {local:%H:%M}（{local:%Y-%m-%d %H:%M}）"
+
+
 _UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
@@ -212,8 +218,7 @@ def _write_section(writer: _SheetWriter, report, section, tables, suppress_below
     put(2, 1, f"事業: {section}", measure=False, font=bold)
     put(3, 1, f"期間: {period_label(report.date_from, report.date_to)}", measure=False)
     put(4, 1, f"対象: {report.coverage}", measure=False)
-    put(5, 1, f"作成日時: {to_wareki(generated_at)} {generated_at:%H:%M}（{generated_at:%Y-%m-%d %H:%M}）",
-        measure=False)  # fmt: skip
+    put(5, 1, f"作成日時: {generated_label(generated_at)}", measure=False)
     put(6, 1, suppression_note(suppress_below), measure=False)
     row = 8
     if not tables:
@@ -261,7 +266,7 @@ def report_csv(report: Report, suppress_below: int, *, generated_at: datetime | 
     line(report.title)
     line("期間", period_label(report.date_from, report.date_to))
     line("対象", report.coverage)
-    line("作成日時", generated_at.strftime("%Y-%m-%d %H:%M"))
+    line("作成日時", generated_label(generated_at))
     line(suppression_note(suppress_below))
     line()
     for section, tables in report.sections:

@@ -6,6 +6,7 @@ import codecs
 import csv
 import io
 import os
+import re
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -136,6 +137,9 @@ def test_csv_is_utf8_with_bom_and_one_block_per_table():
     assert rows[0] == ["重層的支援体制整備事業 実績統計（令和7年4月）"]
     assert rows[1] == ["期間", "令和7年4月（2025年4月1日〜2025年4月30日）"]
     assert rows[2] == ["対象", "みどり市"]
+    assert rows[3][0] == "作成日時" and re.fullmatch(
+        r"令和\d+年\d+月\d+日 \d\d:\d\d（\d{4}-\d\d-\d\d \d\d:\d\d）", rows[3][1]
+    )
     assert rows[4] == ["＊は3件未満のため秘匿（合計や他の表から逆算できる件数も秘匿）"]
     start = rows.index(["包括的相談支援／新規受付"])
     assert rows[start + 1 : start + 7] == [
