@@ -252,9 +252,7 @@ def body_text(response) -> str:
         raw = b"".join(response.streaming_content)
     else:
         raw = response.content
-    if response.get("Content-Type", "").startswith("application/pdf"):
-        return pdf_text(raw)
-    text = raw.decode("utf-8", errors="replace")
+    text = raw.decode("utf-8", errors="replace") if not is_pdf(response) else pdf_text(raw)
     if response.get("Content-Type", "").startswith("application/json"):
         try:
             text = json.dumps(json.loads(text), ensure_ascii=False)
