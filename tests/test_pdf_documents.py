@@ -10,6 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -160,7 +162,9 @@ def test_support_meeting_minutes_with_attendance_pledge_times_and_minutes_text(c
     [row] = print_rows(meeting)
     assert row.basis == AccessBasis.ASSIGNMENT
     # the host's print view prints the 議事録 text too (the edit form itself is not printed)
-    print_view = client.get(reverse("meetings:meeting_detail", args=[meeting.pk]) + "?print=1").content.decode()
+    print_view = client.get(
+        reverse("meetings:meeting_detail", args=[meeting.pk]) + "?print=1"
+    ).content.decode()
     assert "ヤングケアラーの負担軽減を検討した" in printed_text(print_view)
 
 
@@ -341,3 +345,23 @@ def test_a_page_printed_from_the_browser_prints_only_where_to_print_from(client,
     plan_page = client.get(reverse("meetings:plan_detail", args=[plan.pk])).content.decode()
     assert reverse("meetings:plan_document", args=[plan.pk, "plan"]) in plan_page
     assert printed_text(plan_page) == "印刷は各画面の「印刷」から行ってください（記録されます）"
+
+
+@pytest.mark.parametrize("form", ["progress", "intake", "assessment"])
+def test_a_case_form_reads_the_case_in_a_bounded_number_of_queries(client, personas, yamamoto, form):
+    """More notes, more household members' rows: the same number of queries (no N+1 in a long record)."""
+    from cases import services
+    from cases.models import NoteKind
+
+    client.force_login(personas["intake_a"])
+    url = reverse("cases:case_document", args=[yamamoto.pk, form])
+    with CaptureQueriesContext(connection) as before:
+        pdf_pages(client.get(url))
+    case = case_get_for_user(personas["intake_a"], yamamoto.pk)
+    for day in range(1, 9):
+        services.progress_note_add(case=case, acting_user=personas["intake_a"], kind=NoteKind.PHONE,
+                                   content=f"電話で様子を確認（{day}回目）",
+                                   occurred_at=timezone.now() - timedelta(days=day))  # fmt: skip
+    with CaptureQueriesContext(connection) as after:
+        pdf_pages(client.get(url))
+    assert len(after) == len(before)
