@@ -47,3 +47,18 @@ def wareki_datetime(value):
 def fiscal_year_choice(year):
     """A 年度 picker's option: 令和7年度（2025年度） (jusou.wareki.fiscal_year_label)."""
     return fiscal_year_choice_label(int(year))
+
+
+@register.filter
+def check(value):
+    """A printed form's check box: ■ when set, □ when not."""
+    return "■" if value else "□"
+
+
+@register.filter
+def wareki_datetime_text(value):
+    """Plain 令和7年4月1日 14:05 (Asia/Tokyo), for printed forms."""
+    if value in (None, ""):
+        return ""
+    local = timezone.localtime(value)
+    return f"{to_wareki(local)} {local.strftime('%H:%M')}"
