@@ -18,9 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from jusou.export_jobs import exports_naming_people_expire
 from jusou.models import Role, StaffMembership, User
 from jusou.registry import retention_cascades, retention_type, retention_types
 from jusou.retention.anonymise import grants_scrub, history_scrub, merge
+from jusou.retention.leftovers import notifications_scrub, read_log_redact
 from jusou.retention.models import DISPOSAL_TRANSITIONS, DisposalCandidate, DisposalStatus, RetentionPolicy
 from jusou.retention.selectors import (
     content_type_of,
@@ -264,7 +266,9 @@ def disposal_relist(*, candidate: DisposalCandidate, acting_user: User) -> Dispo
 def disposal_execute(*, candidate_id: int, acting_user: User) -> DisposalCandidate:
     """Dispose of the record of an approved candidate: anonymise its unit (the type's provider), the
     rows other apps keep of it (their cascades) and its access-grant reasons, in the rows and in their
-    history; remove its uploaded files once committed.
+    history (their change reasons included); then what it left elsewhere (jusou.retention.leftovers:
+    its texts in meeting minutes, notifications and the read log's search terms) and the export files
+    that may name people; remove its uploaded files once committed.
 
     Refused (nothing changes): without a 管理者's approval (DisposalRefused), when `acting_user` is not
     a 管理者 (PermissionDenied), when the record is within retention again — a reopened case — or is
@@ -290,11 +294,18 @@ def disposal_execute(*, candidate_id: int, acting_user: User) -> DisposalCandida
         # this unit as gone; the whole transaction rolls back if anything below fails.
         DisposalCandidate.objects.filter(pk=candidate.pk).update(status=DisposalStatus.DISPOSED)
         rows: dict[str, list[int]] = {}
-        with history_scrub():
+        with history_scrub() as removed:
             for cascade in retention_cascades(kind.code):
                 merge(rows, cascade.dispose([candidate.object_id], acting_user=acting_user))
             merge(rows, kind.provider.dispose(candidate.object_id, acting_user=acting_user))
             merge(rows, grants_scrub(kind.provider.model, [candidate.object_id], acting_user=acting_user))
+            # What the record left elsewhere: its texts quoted in minutes, notifications, search terms.
+            for cascade in retention_cascades(kind.code):
+                if cascade.leftovers is not None:
+                    merge(rows, cascade.leftovers([candidate.object_id], removed, acting_user=acting_user))
+            merge(rows, notifications_scrub(removed))
+            merge(rows, read_log_redact(removed))
+            exports_naming_people_expire()
         candidate.status = DisposalStatus.DISPOSED
         candidate.disposed_by, candidate.disposed_at = acting_user, timezone.now()
         candidate.disposed_rows = rows
