@@ -18,6 +18,7 @@ urlpatterns = [
     path("cases/emergency/", views.emergency_access, name="emergency_access"),
     path("audit/emergency/", views.emergency_review, name="emergency_review"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
+    path("cases/<int:pk>/print/<slug:form>.pdf", views.case_document, name="case_document"),
     path("cases/<int:pk>/transition/", views.case_transition, name="case_transition"),
     path("cases/<int:pk>/update/", views.case_update, name="case_update"),
     path("cases/<int:pk>/assessment/new/", views.assessment_new, name="assessment_new"),

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from cases import selectors, services
+from cases import documents, selectors, services
 from cases.forms import (
     AssessmentForm,
     CaseTransitionForm,
@@ -31,6 +31,7 @@ from jusou.access import read_log
 from jusou.decision import AccessDecision
 from jusou.forms import apply_service_errors
 from jusou.models import ReadLog, Role, User
+from jusou.pdf import pdf_response
 from jusou.registry import case_panels
 from jusou.views import log_list, post_action
 from jusou.wareki import local_text
@@ -239,6 +240,36 @@ def case_detail(request, pk):
             **writable,
         },
     )
+
+
+# The case's paper forms (FORMS.md 【1】–【3】): form → (name, template, context builder, the part of the
+# record it is about, which the reader's decision must open — else 403 like the section's page).
+CASE_DOCUMENTS = {
+    "intake": ("相談受付・申込票", "pdf/intake.html", documents.intake_form, None),
+    "assessment": (
+        "インテーク・アセスメントシート",
+        "pdf/assessment.html",
+        documents.assessment_sheet,
+        "issues",
+    ),
+    "progress": ("支援経過記録シート", "pdf/progress.html", documents.progress_sheet, "progress"),
+}
+
+
+@require_GET
+def case_document(request, pk, form):
+    """A case's form as a PDF, rendered through the reader's decision and logged as 印刷 (jusou.pdf)."""
+    _require_staff(request)
+    if form not in CASE_DOCUMENTS:
+        raise Http404("書式が見つかりません。")
+    name, template, build, section = CASE_DOCUMENTS[form]
+    case = selectors.case_get_for_user(request.user, pk)
+    if section is not None:
+        selectors.require_case_section(request.user, case, section)
+    context = build(request.user, case)
+    shown = "住所秘匿: 所在情報を表示" if context.get("location_shown") else ""
+    return pdf_response(request, template, context, obj=case, form_name=name, case_number=case.number,
+                        filename=f"{name}_{case.number}.pdf", detail=shown)  # fmt: skip
 
 
 @require_POST

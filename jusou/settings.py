@@ -326,6 +326,10 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="jusou@localhost")
 NOTIFICATION_EMAIL = env.bool("NOTIFICATION_EMAIL", default=False)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
+# --- Printed documents (jusou.pdf) -----------------------------------------------------------------
+# The municipality named in the header of every printed form (相談受付・申込票, 会議録 …).
+MUNICIPALITY_NAME = env.str("MUNICIPALITY_NAME", default="みどり市")
+
 # --- Statistics (jusou.statistics) -------------------------------------------------------------------
 # The municipality's population, for rates per 10万人 per month; 0: not configured, no rates shown.
 STATISTICS_POPULATION = env.int("STATISTICS_POPULATION", default=0, minimum=0, maximum=50_000_000)
@@ -446,6 +450,8 @@ LOGGING = {
         "handlers": ["console"],
         "level": env.choice("LOG_LEVEL", ["DEBUG", "INFO", "WARNING", "ERROR"], default="INFO"),
     },
+    # WeasyPrint logs every rendering step at INFO, and fontTools every subset: warnings are enough.
+    "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools")},
 }
 
 # Names this file reads; tests/test_deployment.py checks docker-compose.yml against them.

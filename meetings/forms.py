@@ -69,6 +69,34 @@ class ConsentForm(forms.Form):
         return data
 
 
+class ConsentPrintForm(forms.Form):
+    """What the consent form (同意書) is printed with before the consent is recorded: whatever the worker
+    has filled in on the consent page so far; anything left out (or not valid) is printed blank."""
+
+    person = forms.ModelChoiceField(queryset=None, required=False)
+    recipients = forms.ModelMultipleChoiceField(
+        queryset=Agency.objects.filter(is_active=True), required=False
+    )
+    categories = forms.MultipleChoiceField(choices=InformationCategory.choices, required=False)
+    purpose = forms.CharField(max_length=2000, required=False)
+    expires_on = forms.DateField(required=False)
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = people
+
+    def prefill(self) -> dict:
+        self.is_valid()
+        data = self.cleaned_data
+        return {
+            "person": data.get("person"),
+            "recipients": sorted(data.get("recipients") or [], key=lambda agency: agency.name),
+            "categories": data.get("categories") or [],
+            "purpose": data.get("purpose", ""),
+            "expires_on": data.get("expires_on"),
+        }
+
+
 class ConsentWithdrawForm(forms.Form):
     method = forms.ChoiceField(label="撤回の方法", choices=ConsentMethod.choices)
     note = forms.CharField(label="撤回の内容", max_length=500, required=False)

@@ -13,8 +13,9 @@ from cases.selectors import case_get_for_user
 from jusou.access import read_log
 from jusou.forms import apply_service_errors
 from jusou.models import ReadLog, Role
+from jusou.pdf import pdf_response
 from jusou.views import log_list, post_action
-from meetings import briefings, selectors, services
+from meetings import briefings, documents, selectors, services
 from meetings.forms import (
     BriefingCaseForm,
     BriefingForm,
@@ -22,6 +23,7 @@ from meetings.forms import (
     CaseReturnForm,
     ConferenceForm,
     ConsentForm,
+    ConsentPrintForm,
     ConsentWithdrawForm,
     EvaluationForm,
     MeetingDecisionForm,
@@ -100,6 +102,29 @@ def consent_new(request, pk):
     return render(request, "meetings/consent_form.html", {"case": case, "form": form})
 
 
+@require_GET
+def consent_print(request, pk):
+    """同意書 for the person to sign, prefilled with what the consent page holds so far (GET from that
+    form); signed and scanned, it is attached when the consent is recorded. For those who record
+    consents on the case (as consent_new)."""
+    case = case_get_for_user(request.user, pk, for_change=True)
+    people = Person.objects.filter(pk__in=services.case_people(case))
+    context = documents.consent_form(case, **ConsentPrintForm(request.GET, people=people).prefill())
+    return pdf_response(request, "pdf/consent.html", context, obj=case, form_name="同意書",
+                        case_number=case.number, filename=f"同意書_{case.number}.pdf", detail="署名用")  # fmt: skip
+
+
+@require_GET
+def consent_record_print(request, pk):
+    """A recorded consent as the 同意書 to sign (a consent taken orally, signed afterwards): for those
+    who may read the case's consents (its decision opens 支援プラン, as on the case page)."""
+    consent = selectors.consent_get_for_user(request.user, pk)
+    selectors.require_case_section(request.user, consent.case, "plan")
+    return pdf_response(request, "pdf/consent.html", documents.consent_record_form(consent), obj=consent,
+                        form_name="同意書", case_number=consent.case.number,
+                        filename=f"同意書_{consent.case.number}_{consent.pk}.pdf")  # fmt: skip
+
+
 @require_POST
 def consent_withdraw(request, pk):
     consent = selectors.consent_get_for_user(request.user, pk)
@@ -169,6 +194,24 @@ def plan_detail(request, pk):
     return render(request, "meetings/plan_detail.html", context)
 
 
+PLAN_DOCUMENTS = {
+    "plan": ("プラン兼事業等利用申込書", "pdf/plan.html", documents.plan_form),
+    "evaluation": ("評価シート", "pdf/evaluation.html", documents.evaluation_sheet),
+}
+
+
+@require_GET
+def plan_document(request, pk, form):
+    """【5】プラン兼事業等利用申込書 or the 評価シート as a PDF, through the plan's decision (jusou.pdf)."""
+    if form not in PLAN_DOCUMENTS:
+        raise Http404("書式が見つかりません。")
+    name, template, build = PLAN_DOCUMENTS[form]
+    plan = selectors.plan_get_for_user(request.user, pk)
+    return pdf_response(request, template, build(request.user, plan), obj=plan, form_name=name,
+                        case_number=plan.case.number, detail=f"第{plan.version}版",
+                        filename=f"{name}_{plan.case.number}_第{plan.version}版.pdf")  # fmt: skip
+
+
 @require_POST
 def task_status(request, pk):
     task = selectors.task_get_for_user(request.user, pk)
@@ -212,6 +255,16 @@ def conference_detail(request, pk):
                           ResourceGapForm(initial={"plan": plan.pk}, prefix=f"g{plan.pk}")) for plan in open_plans["approved"]],
         },
     )  # fmt: skip
+
+
+@require_GET
+def conference_document(request, pk):
+    """会議録（重層的支援会議） as a PDF: the agenda items of the cases the reader may see."""
+    _require_coordinator(request)
+    conference = selectors.conference_get_for_user(request.user, pk)
+    return pdf_response(request, "pdf/conference_minutes.html", documents.conference_minutes(request.user, conference),
+                        obj=conference, form_name="会議録（重層的支援会議）", detail=str(conference),
+                        filename=f"会議録_{conference.title}.pdf")  # fmt: skip
 
 
 def _conference_plan(request, conference_pk, prefix):
@@ -316,6 +369,16 @@ def meeting_detail(request, pk):
                     "window_form": MeetingWindowForm(initial=window),
                     "window_changes": selectors.meeting_window_changes(meeting)}  # fmt: skip
     return render(request, "meetings/meeting_detail.html", context)
+
+
+@require_GET
+def meeting_document(request, pk):
+    """会議録（支援会議） as a PDF, for the host and the members who acknowledged 守秘義務 (as the page),
+    each with the briefings in the rendering they read."""
+    meeting = selectors.meeting_get_for_user(request.user, pk)
+    return pdf_response(request, "pdf/meeting_minutes.html", documents.meeting_minutes(request.user, meeting),
+                        obj=meeting, form_name="会議録（支援会議）", detail=str(meeting),
+                        filename=f"会議録_{meeting.title}.pdf")  # fmt: skip
 
 
 def meeting_pledge(request, pk):

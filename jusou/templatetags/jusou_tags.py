@@ -41,3 +41,18 @@ def wareki_datetime(value):
         to_wareki(local),
         local.strftime("%H:%M"),
     )
+
+
+@register.filter
+def check(value):
+    """A printed form's check box: ■ when set, □ when not."""
+    return "■" if value else "□"
+
+
+@register.filter
+def wareki_datetime_text(value):
+    """Plain 令和7年4月1日 14:05 (Asia/Tokyo), for printed forms."""
+    if value in (None, ""):
+        return ""
+    local = timezone.localtime(value)
+    return f"{to_wareki(local)} {local.strftime('%H:%M')}"
