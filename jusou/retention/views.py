@@ -13,12 +13,14 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jusou.access import read_log
 from jusou.audit import FORMATS, _attach, _export
 from jusou.forms import DateInput
 from jusou.models import Agency, ReadLog
+from jusou.pdf import pdf_response
 from jusou.registry import retention_type, retention_types
 from jusou.retention import services
 from jusou.retention.models import DisposalCandidate, DisposalStatus
@@ -32,8 +34,10 @@ from jusou.retention.selectors import (
     register_lines,
     retention_policies,
 )
+from jusou.wareki import to_wareki
 
 PAGE = 50
+REGISTER_FORMATS = {**FORMATS, "pdf": "PDF"}  # the 廃棄簿's downloads
 CONFIRM_LIMIT = 500  # one approval covers at most this many records (the confirmation lists them all)
 
 
@@ -211,22 +215,36 @@ def retention_register(request):
     query.pop("page", None)
     return render(request, "jusou/retention_register.html", {
         "form": form, "page": page, "lines": lines, "columns": [name for name, _ in REGISTER_COLUMNS],
-        "querystring": query.urlencode(), "formats": FORMATS,
+        "querystring": query.urlencode(), "formats": REGISTER_FORMATS,
     })  # fmt: skip
 
 
 @require_GET
 def retention_register_export(request, fmt):
-    """廃棄簿 as CSV or xlsx (the rows the page lists for the same query string). It holds no personal
-    data (record numbers, types, counts, staff); the export is logged like every other."""
+    """廃棄簿 as CSV, xlsx or PDF (the rows the page lists for the same query string). It holds no
+    personal data (record numbers, types, counts, staff); the export is logged like every other (the
+    PDF as 印刷, by jusou.pdf)."""
     _require_supervisor(request)
-    if fmt not in FORMATS:
+    if fmt not in REGISTER_FORMATS:
         raise Http404("出力の形式が見つかりません。")
     form = RegisterForm(request.GET or None)
     if request.GET and not form.is_valid():
         return HttpResponseBadRequest("廃棄日の指定が正しくありません。")
     filters = form.cleaned_data if request.GET else {}
+    if fmt == "pdf":
+        return _register_pdf(request, filters)
     response, written = _export(fmt, "廃棄簿", REGISTER_COLUMNS, register_lines(disposal_register(**filters)))
     read_log(user=request.user, action=ReadLog.Action.EXPORT, model=DisposalCandidate,
              detail=f"廃棄簿（{FORMATS[fmt]}） {written}件")  # fmt: skip
     return _attach(response, fmt, "廃棄簿")
+
+
+def _register_pdf(request, filters):
+    start, end = filters.get("disposed_from"), filters.get("disposed_until")
+    period = f"{to_wareki(start) if start else '最初'} 〜 {to_wareki(end) if end else '現在'}"
+    lines = list(register_lines(disposal_register(**filters)))
+    return pdf_response(
+        request, "jusou/retention_register_pdf.html", {"lines": lines, "period": period}, form_name="廃棄簿",
+        filename=f"廃棄簿_{to_wareki(timezone.localdate())}.pdf", model=DisposalCandidate,
+        detail=f"廃棄簿（PDF） {len(lines)}件",
+    )  # fmt: skip

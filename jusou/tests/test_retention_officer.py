@@ -105,6 +105,20 @@ def test_the_register_as_xlsx(client, disposed, people):
     assert rows[1][rows[0].index("記録番号")] == disposed.number
 
 
+def test_the_register_as_pdf_with_the_header_on_every_page_logged_as_a_print(client, disposed, people):
+    from pypdf import PdfReader
+
+    client.force_login(people["supervisor"])
+    response = client.get(reverse("retention_register_export", args=["pdf"]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    text = "".join("".join(page.extract_text().split()) for page in reader.pages)
+    for expected in ("みどり市", "廃棄簿", "要配慮個人情報・取扱注意", f"1/{len(reader.pages)}", disposed.number,
+                     "文書管理規程第8条・別表第1（10年）", to_wareki(timezone.localdate()), "文書管理担当者"):  # fmt: skip
+        assert expected in text, expected
+    assert ReadLog.objects.filter(action=ReadLog.Action.PRINT, detail__contains="廃棄簿（PDF） 1件").exists()
+
+
 def test_the_register_page_filters_by_the_day_of_disposal(client, disposed, people):
     client.force_login(people["supervisor"])
     today = timezone.localdate()
@@ -126,7 +140,8 @@ def test_only_supervisors_read_the_register(client, disposed, people, persona):
     client.force_login(people[persona])
     assert client.get(reverse("retention_register")).status_code == 403
     assert client.get(reverse("retention_register_export", args=["csv"])).status_code == 403
-    assert not ReadLog.objects.filter(action=ReadLog.Action.EXPORT).exists()
+    assert client.get(reverse("retention_register_export", args=["pdf"])).status_code == 403
+    assert not ReadLog.objects.filter(action__in=[ReadLog.Action.EXPORT, ReadLog.Action.PRINT]).exists()
 
 
 # --- 今すぐ確認 and the command --------------------------------------------------------------------------
