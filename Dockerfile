@@ -4,9 +4,10 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
-# WeasyPrint (the printed forms as PDF) draws text with Pango; the forms are set in Noto Sans CJK JP.
+# WeasyPrint (the printed forms as PDF) draws text with Pango and subsets fonts with HarfBuzz; the forms
+# are set in Noto Sans CJK JP.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk \
  && rm -rf /var/lib/apt/lists/*
 
 COPY pyproject.toml README.md ./

@@ -201,11 +201,11 @@ PLAN_DOCUMENTS = {
 
 
 @require_GET
-def plan_document(request, pk, form):
+def plan_document(request, pk, sheet):
     """【5】プラン兼事業等利用申込書 or the 評価シート as a PDF, through the plan's decision (jusou.pdf)."""
-    if form not in PLAN_DOCUMENTS:
+    if sheet not in PLAN_DOCUMENTS:
         raise Http404("書式が見つかりません。")
-    name, template, build = PLAN_DOCUMENTS[form]
+    name, template, build = PLAN_DOCUMENTS[sheet]
     plan = selectors.plan_get_for_user(request.user, pk)
     return pdf_response(request, template, build(request.user, plan), obj=plan, form_name=name,
                         case_number=plan.case.number, detail=f"第{plan.version}版",
@@ -249,6 +249,7 @@ def conference_detail(request, pk):
         "meetings/conference_detail.html",
         {
             "conference": conference,
+            "printing": printing,
             "items": selectors.conference_items_for(request.user, conference),
             "drafts": [(plan, PlanDecisionForm(initial={"plan": plan.pk}, prefix=f"p{plan.pk}")) for plan in open_plans["drafts"]],
             "approved": [(plan, EvaluationForm(goals=plan.goals.all(), initial={"plan": plan.pk}, prefix=f"e{plan.pk}"),

@@ -5,6 +5,7 @@ world's records (tests/leak_world.py) by parameter name, else by the path segmen
 route that cannot be filled must be in UNFILLABLE with a reason, so that a new route is either covered
 or consciously left out."""
 
+import io
 import json
 import re
 from dataclasses import dataclass
@@ -61,6 +62,8 @@ API_MODELS = {
 #: non-record parameters and the values every one of them is tried with
 VALUE_PARAMS = {
     "fmt": ["csv"],  # audit exports; xlsx carries the same rows zipped (not searchable as text)
+    "form": ["intake", "assessment", "progress"],  # a case's printed forms (PDF, read back as text)
+    "sheet": ["plan", "evaluation"],  # a plan's printed forms (PDF)
 }
 
 #: routes left out of the walk, each with its reason; the walk fails on an unknown unfillable route
@@ -231,13 +234,25 @@ def fill(route: Route, records: dict[str, dict[str, int]], history_labels: list[
 # --- bodies ---------------------------------------------------------------------------------------
 
 
+def pdf_text(raw: bytes) -> str:
+    """A printed document's text (jusou.pdf), white space removed: a PDF places 「山田 花子」 as glyphs,
+    and whether a space comes back out depends on the layout; leaks() compares without white space."""
+    from pypdf import PdfReader
+
+    return "".join("".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(raw)).pages)
+
+
+def is_pdf(response) -> bool:
+    return response.get("Content-Type", "").startswith("application/pdf")
+
+
 def body_text(response) -> str:
     """What a reader receives: headers and body as text (JSON re-dumped without ASCII escapes)."""
     if getattr(response, "streaming", False):
         raw = b"".join(response.streaming_content)
     else:
         raw = response.content
-    text = raw.decode("utf-8", errors="replace")
+    text = raw.decode("utf-8", errors="replace") if not is_pdf(response) else pdf_text(raw)
     if response.get("Content-Type", "").startswith("application/json"):
         try:
             text = json.dumps(json.loads(text), ensure_ascii=False)

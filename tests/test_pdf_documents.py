@@ -10,6 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -159,6 +161,11 @@ def test_support_meeting_minutes_with_attendance_pledge_times_and_minutes_text(c
         assert expected in whole, expected
     [row] = print_rows(meeting)
     assert row.basis == AccessBasis.ASSIGNMENT
+    # the host's print view prints the 議事録 text too (the edit form itself is not printed)
+    print_view = client.get(
+        reverse("meetings:meeting_detail", args=[meeting.pk]) + "?print=1"
+    ).content.decode()
+    assert "ヤングケアラーの負担軽減を検討した" in printed_text(print_view)
 
 
 def test_a_member_prints_the_minutes_on_the_support_meeting_basis_only_after_the_pledge(client, personas):
@@ -304,3 +311,57 @@ def test_address_confidentiality_stays_masked_in_print(client, personas):
     assert (
         "住所秘匿: 所在情報を表示" in ReadLog.objects.filter(action=ReadLog.Action.PRINT).latest("pk").detail
     )
+
+
+# --- printing a page with the browser's own print ---------------------------------------------------
+
+
+def printed_text(html: str) -> str:
+    """What a browser prints of a page: rendered for print media with the page's own stylesheets
+    (WeasyPrint fetches /static/ from the finders, nothing else)."""
+    from django.contrib.staticfiles import finders
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcherResponse
+
+    def fetch(url, *args, **kwargs):
+        path = finders.find(url.split("/static/", 1)[1])
+        return URLFetcherResponse(url, body=Path(path).read_bytes(), headers={"Content-Type": "text/css"})
+
+    pdf = HTML(string=html, base_url="http://testserver/", url_fetcher=fetch, media_type="print").write_pdf()
+    return "".join("".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_a_page_printed_from_the_browser_prints_only_where_to_print_from(client, personas, yamamoto, plan):
+    client.force_login(personas["intake_a"])
+    case_page = client.get(reverse("cases:case_detail", args=[yamamoto.pk])).content.decode()
+    assert reverse("cases:case_document", args=[yamamoto.pk, "intake"]) in case_page
+    assert printed_text(case_page) == "印刷は各画面の「印刷」から行ってください（記録されます）"
+    # a print view (logged as 印刷) prints its content
+    client.force_login(personas["coord"])
+    print_view = printed_text(
+        client.get(reverse("meetings:plan_detail", args=[plan.pk]) + "?print=1").content.decode()
+    )
+    assert "母がデイサービスを週2回利用する" in print_view and "印刷は各画面" not in print_view
+    plan_page = client.get(reverse("meetings:plan_detail", args=[plan.pk])).content.decode()
+    assert reverse("meetings:plan_document", args=[plan.pk, "plan"]) in plan_page
+    assert printed_text(plan_page) == "印刷は各画面の「印刷」から行ってください（記録されます）"
+
+
+@pytest.mark.parametrize("form", ["progress", "intake", "assessment"])
+def test_a_case_form_reads_the_case_in_a_bounded_number_of_queries(client, personas, yamamoto, form):
+    """More notes, more household members' rows: the same number of queries (no N+1 in a long record)."""
+    from cases import services
+    from cases.models import NoteKind
+
+    client.force_login(personas["intake_a"])
+    url = reverse("cases:case_document", args=[yamamoto.pk, form])
+    with CaptureQueriesContext(connection) as before:
+        pdf_pages(client.get(url))
+    case = case_get_for_user(personas["intake_a"], yamamoto.pk)
+    for day in range(1, 9):
+        services.progress_note_add(case=case, acting_user=personas["intake_a"], kind=NoteKind.PHONE,
+                                   content=f"電話で様子を確認（{day}回目）",
+                                   occurred_at=timezone.now() - timedelta(days=day))  # fmt: skip
+    with CaptureQueriesContext(connection) as after:
+        pdf_pages(client.get(url))
+    assert len(after) == len(before)
