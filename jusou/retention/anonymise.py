@@ -14,6 +14,11 @@ and DELETE by trigger (jusou.audit_guard). The trigger lets an UPDATE through on
 refuses a change to a history row's identity, time, type or author; DELETE stays refused. This is the
 only code that opens it, and only the disposal service (jusou.retention.services.disposal_execute)
 calls it, after a 管理者's approval, in the transaction that records the disposal.
+
+Every text a scrub takes out is gathered (Removed, yielded by history_scrub) so that the disposal can then
+take its copies out of other records — notifications, the read log's search terms, meeting minutes
+(jusou.retention.leftovers). The reasons typed into history rows go too, whatever the fields scrubbed: a
+record with no text of its own (a case) is scrubbed with no fields for exactly that.
 """
 
 import logging
@@ -165,7 +170,8 @@ def scrub(
     custom: dict[str, Callable[[Any], Any]] | None = None,
 ) -> Rows:
     """Anonymise `fields` (and the `custom` fields: name -> fn(row) -> new value) of the rows `ids`
-    of `model`, in the rows and in all their history rows. Returns {label: [ids changed]}.
+    of `model`, in the rows and in all their history rows, and the reasons typed into those history
+    rows (with no fields: the reasons only). Returns {label: [ids changed]}.
 
     Idempotent: a row already anonymised is left alone (no new history row). Each changed row gets a
     history row with the reason DISPOSAL_REASON and the acting user. Must run inside history_scrub()

@@ -38,6 +38,7 @@ MIN_LENGTH = 3
 #: a search term at least this long that is part of a disposed person's name is taken out
 MIN_SEARCH_LENGTH = 2
 TERMS_PER_QUERY = 50
+SEARCH_TERM_MAX_LENGTH = 100
 # 「本人検索: 山田（3件）」「ケース検索: 山田 2件 [..]」「重複確認: 山田 花子 1980-01-02（1件該当）」
 SEARCH_TERM = re.compile(r"^(?P<head>[^:：]{1,20}[:：] ?)(?P<term>.+?)(?P<tail>（.*|\s\d+件.*)?$", re.S)
 ISO_DATE = re.compile(r"\s*\d{4}-\d{2}-\d{2}\s*$")
@@ -154,7 +155,10 @@ def read_log_redact(removed: Removed) -> Rows:
     inside history_scrub() (on PostgreSQL the read log's trigger lets the change through only there)."""
     from jusou.models import ReadLog
 
-    texts, keys = terms(removed), {key for key in removed.search_keys if key}
+    # What a read-log row quotes is a search term (the search boxes take 100 characters): longer texts
+    # (a note, an assessment) are not looked for there, which keeps the scans of a large log few.
+    texts = [text for text in terms(removed) if len(text) <= SEARCH_TERM_MAX_LENGTH]
+    keys = {key for key in removed.search_keys if key}
     conditions = list(_containing(["detail"], texts))
     # A search term is stored as typed: the parts of the (normalised, hiragana) keys find 「山田」 and
     # 「やまだ」; the same parts in katakana find 「ヤマダ」. Each candidate row is then checked whole.

@@ -135,6 +135,23 @@ def test_the_register_page_filters_by_the_day_of_disposal(client, disposed, peop
     assert client.get(reverse("retention_register_export", args=["pdfx"])).status_code == 404
 
 
+def test_the_register_page_has_a_bounded_number_of_queries(client, gap_type, people):
+    client.force_login(people["supervisor"])
+
+    def count() -> int:
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("retention_register")).status_code == 200
+        return len(queries)
+
+    approve_and_dispose(closed_gap(people["worker"], date(2010, 4, 1)), people["supervisor"])
+    one = count()
+    for day in (2, 3, 4):
+        approve_and_dispose(closed_gap(people["worker"], date(2010, 4, day)), people["supervisor"])
+    assert count() == one
+
+
 @pytest.mark.parametrize("persona", ["worker", "coordinator", "admin"])
 def test_only_supervisors_read_the_register(client, disposed, people, persona):
     client.force_login(people[persona])
