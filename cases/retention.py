@@ -34,12 +34,14 @@ from cases.models import (
     ProgressNote,
 )
 from jusou.registry import person_retention_holds
-from jusou.retention.anonymise import DISPOSED, merge, personal_fields, scrub
+from jusou.retention.anonymise import DISPOSED, free_text_fields, merge, personal_fields, scrub
 from jusou.retention.selectors import disposed_ids
 from jusou.text import normalize_for_search
 
 CASE = "cases.case"
 CONSULTATION = "cases.consultation"
+#: free-text fields that stay on disposal: categories, not what was written about the person
+KEPT = {"cases.householdmember": ("relationship",)}
 # A chain of households through people who moved between them longer than this is not followed: its
 # people are kept (a conservative stop; real households are a few people).
 MAX_HOPS = 10
@@ -90,11 +92,13 @@ class CaseRetention:
             Consultation.objects.filter(case=case).values_list("pk", "person_id", "household_id")
         )
         rows: dict[str, list[int]] = {}
+        # The case holds codes only; the reasons typed into its history (「受付→終結: 市外転居のため」) go.
+        merge(rows, scrub(Case, [case.pk], [], acting_user=acting_user))
         merge(rows, _consultations_scrub([c for c, _, _ in consultations], acting_user))
         assessments = Assessment.objects.filter(case=case).values_list("pk", flat=True)
-        merge(rows, scrub(Assessment, assessments, personal_fields(Assessment), acting_user=acting_user))
+        merge(rows, scrub(Assessment, assessments, free_text_fields(Assessment), acting_user=acting_user))
         notes = ProgressNote.objects.filter(case=case).values_list("pk", flat=True)
-        merge(rows, scrub(ProgressNote, notes, personal_fields(ProgressNote), acting_user=acting_user))
+        merge(rows, scrub(ProgressNote, notes, free_text_fields(ProgressNote), acting_user=acting_user))
         transitions = CaseTransition.objects.filter(case=case).exclude(reason="").values_list("pk", flat=True)
         merge(rows, scrub(CaseTransition, transitions, ["reason"], acting_user=acting_user))
         emergencies = EmergencyAccess.objects.filter(case=case).values_list("pk", flat=True)
@@ -132,7 +136,7 @@ class ConsultationRetention:
 
 
 def _consultations_scrub(ids, acting_user):
-    return scrub(Consultation, ids, personal_fields(Consultation), acting_user=acting_user)
+    return scrub(Consultation, ids, free_text_fields(Consultation), acting_user=acting_user)
 
 
 # --- People and households -----------------------------------------------------------------------------
@@ -222,10 +226,9 @@ def people_dispose(*, person_ids, household_ids, acting_user) -> dict[str, list[
         rows,
         scrub(AddressConfidentiality, confidentialities, ["reason", "lift_reason"], acting_user=acting_user),
     )
-    merge(rows, scrub(Household, households, personal_fields(Household, "name"), acting_user=acting_user))
+    merge(rows, scrub(Household, households, free_text_fields(Household), acting_user=acting_user))
     # A membership describes its person (本人の課題): it goes with the person (whose households are then
-    # all disposable too, by the rule above).
+    # all disposable too, by the rule above). The 続柄 stays (長男, 母: a category the statistics use).
     members = HouseholdMember.objects.filter(person__in=people).values_list("pk", flat=True)
-    return merge(
-        rows, scrub(HouseholdMember, members, personal_fields(HouseholdMember), acting_user=acting_user)
-    )
+    member_fields = free_text_fields(HouseholdMember, keep=KEPT["cases.householdmember"])
+    return merge(rows, scrub(HouseholdMember, members, member_fields, acting_user=acting_user))

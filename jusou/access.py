@@ -292,13 +292,14 @@ def _append_chained(row: ReadLog) -> None:
     import psycopg  # PostgreSQL only
 
     insert = (
-        "INSERT INTO jusou_readlog (user_id, at, action, content_type_id, object_id, basis, detail, chain_hash)"
-        " SELECT %s, %s, %s, %s, %s, %s, %s, encode(sha256(convert_to("
+        "INSERT INTO jusou_readlog (user_id, at, action, content_type_id, object_id, basis, detail,"
+        " chain_version, detail_digest, chain_hash)"
+        " SELECT %s, %s, %s, %s, %s, %s, %s, %s, '', encode(sha256(convert_to("
         "COALESCE((SELECT chain_hash FROM jusou_readlog ORDER BY id DESC LIMIT 1), '') || %s, 'UTF8')), 'hex')"
         " RETURNING id, chain_hash"
     )  # fmt: skip
     values = [row.user_id, row.at, row.action, row.content_type_id, row.object_id, row.basis, row.detail,
-              row.compute_hash_content()]  # fmt: skip
+              row.chain_version, row.compute_hash_content()]  # fmt: skip
     with connection.cursor() as cursor:
         if isinstance(cursor.cursor, psycopg.ClientCursor):  # Django's default: the query is bound here
             cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {insert}", [READ_LOG_LOCK, *values])

@@ -11,7 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from jusou import services
 from jusou.api.auth import token_issue
-from jusou.models import Agency, ApiClient, ApiScope, Area, StaffMembership, User
+from jusou.models import Agency, ApiClient, ApiScope, Area, ExportJob, StaffMembership, User
 from jusou.retention.models import RetentionPolicy
 
 
@@ -155,6 +155,30 @@ class RetentionPolicyAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         services.save_with_history(obj, acting_user=request.user, reason="保存年限の設定")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    """出力ジョブ, read-only: who asked for which export, when, how it went and when its file was
+    deleted (EXPORT_FILE_KEEP_DAYS). The file itself is downloaded only by its owner, from 出力."""
+
+    list_display = ["pk", "owner", "kind", "description", "format", "status", "created_at", "finished_at",
+                    "downloaded_at", "expired_at"]  # fmt: skip
+    list_filter = ["status", "kind", "format"]
+    search_fields = ["owner__username", "description"]
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in ExportJob._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -39,8 +39,15 @@ def history_tables() -> list[str]:
     )
 
 
+# The read log takes one change only, a disposal's redaction of a row's `detail` (migration 0016,
+# where the PostgreSQL rule lives); kept in step with that migration's SQLite trigger.
 SQLITE_READ_LOG = """
-CREATE TRIGGER IF NOT EXISTS jusou_readlog_no_update BEFORE UPDATE ON jusou_readlog
+CREATE TRIGGER jusou_readlog_no_update BEFORE UPDATE ON jusou_readlog
+WHEN NOT (OLD.chain_version >= 2 AND OLD.detail_digest = '' AND NEW.detail_digest != ''
+          AND NEW.redacted_at IS NOT NULL AND NEW.id IS OLD.id AND NEW.user_id IS OLD.user_id
+          AND NEW.at IS OLD.at AND NEW.action IS OLD.action AND NEW.content_type_id IS OLD.content_type_id
+          AND NEW.object_id IS OLD.object_id AND NEW.basis IS OLD.basis AND NEW.chain_hash IS OLD.chain_hash
+          AND NEW.chain_version IS OLD.chain_version)
 BEGIN SELECT RAISE(ABORT, 'jusou_readlog is append-only'); END;
 """
 
@@ -50,6 +57,7 @@ def install_history_guard(**kwargs) -> None:
         # SQLite rebuilds a table to alter it, dropping its triggers: restore the read-log guard
         # (UPDATE only; Django's test flush empties tables with DELETE).
         with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER IF EXISTS jusou_readlog_no_update")
             cursor.execute(SQLITE_READ_LOG)
         return
     if connection.vendor != "postgresql":

@@ -79,6 +79,54 @@ def export_file(job: ExportJob) -> Path | None:
 # --- Writes ------------------------------------------------------------------------------------------------
 
 
+def _expire(jobs: QuerySet, message: str) -> int:
+    """Delete the files of `jobs` (done or failed ones holding a file) and mark them 削除済み; the job
+    rows stay (who asked for what, when, and when it was downloaded)."""
+    expired = 0
+    for job in jobs.exclude(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]).exclude(
+        status=ExportStatus.EXPIRED
+    ):
+        with transaction.atomic():
+            job = ExportJob.objects.select_for_update().get(pk=job.pk)
+            if job.status in (ExportStatus.QUEUED, ExportStatus.RUNNING, ExportStatus.EXPIRED):
+                continue
+            relative = job.file_path
+            now = timezone.now()
+            job.status, job.file_path, job.expired_at, job.updated_at = ExportStatus.EXPIRED, "", now, now
+            job.message = message
+            job.save(update_fields=["status", "file_path", "expired_at", "updated_at", "message"])
+            if relative:
+                path = Path(settings.MEDIA_ROOT) / relative
+                transaction.on_commit(lambda path=path: path.unlink(missing_ok=True))
+                _remove_leftovers(relative)
+        expired += 1
+    if expired:
+        log.info("exports: deleted the files of %d jobs (%s)", expired, message)
+    return expired
+
+
+def exports_expire(*, now=None) -> int:
+    """Beat, daily: the files of exports made more than EXPORT_FILE_KEEP_DAYS ago are deleted."""
+    days = settings.EXPORT_FILE_KEEP_DAYS
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    return _expire(
+        ExportJob.objects.filter(created_at__lt=cutoff),
+        f"作成から{days}日を過ぎたため、ファイルを削除しました。必要なときはもう一度出力してください。",
+    )
+
+
+#: export kinds whose files name people (everything but the statistics, which hold counts only)
+NAMED_KINDS = set(ExportJob.Kind.values) - {ExportJob.Kind.STATISTICS}
+
+
+def exports_naming_people_expire() -> int:
+    """A disposal (保存年限) deletes every export file that may name the disposed person at once."""
+    return _expire(
+        ExportJob.objects.filter(kind__in=NAMED_KINDS),
+        "保存年限の経過による記録の廃棄のため、ファイルを削除しました。",
+    )
+
+
 def _describe(params: StatisticsParams) -> str:
     parts = [params.label]
     if params.agency is not None:

@@ -434,7 +434,10 @@ class AccessGrant(models.Model):
 
 class ReadLog(models.Model):
     """Who viewed or searched what, when, and on which basis. Append-only: the application has no
-    path that changes or deletes a row, and the database refuses it too (migration 0003)."""
+    path that changes or deletes a row, and the database refuses it too (migration 0003) — with one
+    exception, a disposal (jusou.retention.leftovers.read_log_redact): inside the disposal's
+    transaction it may replace a `detail` naming the disposed person, keeping the old text's digest
+    (`detail_digest`), so the chain still verifies; nothing else of the row can change."""
 
     class Action(models.TextChoices):
         VIEW = "view", "閲覧"
@@ -456,6 +459,12 @@ class ReadLog(models.Model):
     # Hash chain: each row's hash covers its content and the previous row's hash, so a changed or
     # removed row breaks every later link (`manage.py verify_read_log` finds the first break).
     chain_hash = models.CharField(max_length=64, editable=False, blank=True)
+    # 2: the hash covers the sha256 of `detail`, not the text itself, so that a disposal (保存年限) can
+    # take a search term naming the person out of `detail` and keep that digest in `detail_digest`:
+    # the chain still verifies and the row stays. 1: rows hashed before (their text cannot go).
+    chain_version = models.PositiveSmallIntegerField(default=2, editable=False)
+    detail_digest = models.CharField(max_length=64, editable=False, blank=True)
+    redacted_at = models.DateTimeField("廃棄による削除日時", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "閲覧記録"
@@ -474,11 +483,16 @@ class ReadLog(models.Model):
 
     def compute_hash_content(self) -> str:
         """What follows the previous row's hash in the hashed text (jusou.access._append_chained hashes
-        the previous hash and this in the database)."""
+        the previous hash and this in the database). Version 2 hashes the digest of `detail` (kept in
+        `detail_digest` once a disposal has taken the text out)."""
+        if self.chain_version == 1:
+            detail = self.detail
+        else:
+            detail = self.detail_digest or hashlib.sha256(self.detail.encode("utf-8")).hexdigest()
         return "|" + "|".join(
             str(part)
             for part in (self.user_id, self.at.isoformat(), self.action, self.content_type_id or "",
-                         self.object_id or "", self.basis, self.detail)
+                         self.object_id or "", self.basis, detail)
         )  # fmt: skip
 
 
@@ -615,6 +629,8 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", "作成中"
     DONE = "done", "完了"
     FAILED = "failed", "失敗"
+    # The file was deleted EXPORT_FILE_KEEP_DAYS after it was made (jusou.export_jobs.exports_expire).
+    EXPIRED = "expired", "削除済み（保管期間経過）"
 
 
 class ExportJob(models.Model):
@@ -655,6 +671,7 @@ class ExportJob(models.Model):
     heartbeat_at = models.DateTimeField("ワーカーの最終応答", null=True, blank=True)
     finished_at = models.DateTimeField("完了日時", null=True, blank=True)
     downloaded_at = models.DateTimeField("ダウンロード日時", null=True, blank=True)
+    expired_at = models.DateTimeField("ファイル削除日時", null=True, blank=True)
 
     class Meta:
         verbose_name = "出力ジョブ"

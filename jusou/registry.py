@@ -221,6 +221,10 @@ class RetentionType:
 class RetentionCascade:
     dispose: Any  # (ids, *, acting_user) -> {model label: [ids]}
     hold: Any = None  # (ids) -> set of the ids still in use in this app (not to be disposed yet)
+    # (ids, removed, *, acting_user) -> {label: [ids]}: after every scrub of the unit, take the texts
+    # it removed (jusou.retention.anonymise.Removed) out of this app's records about several units
+    # (a meeting's minutes), through jusou.retention.leftovers.text_replace.
+    leftovers: Any = None
 
 
 _retention_types: dict[str, RetentionType] = {}
@@ -246,12 +250,12 @@ def retention_type_choices() -> list[tuple[str, str]]:
     return [(t.code, t.label) for t in retention_types()]
 
 
-def register_retention_cascade(record_type_code: str, dispose, hold=None) -> None:
+def register_retention_cascade(record_type_code: str, dispose, hold=None, leftovers=None) -> None:
     """A later app anonymises its own rows of a unit when the unit is disposed (a case's 支援プラン,
     本人同意, 参加支援 …): dispose(ids, acting_user=) -> {model label: [ids]}; and may hold units it still
     uses (an open アウトリーチ on a closed case): hold(ids) -> set of held ids, which are neither listed
     nor disposed."""
-    _retention_cascades.setdefault(record_type_code, []).append(RetentionCascade(dispose, hold))
+    _retention_cascades.setdefault(record_type_code, []).append(RetentionCascade(dispose, hold, leftovers))
 
 
 def retention_cascades(record_type_code: str) -> list[RetentionCascade]:

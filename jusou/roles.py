@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group, Permission
 SYSTEM_ADMIN_GROUP = "システム管理者"
 SYSTEM_ADMIN_PERMISSIONS = {
     # app label: model names; each gets view, add and change (never delete: records are ended, not removed)
-    "jusou": ["user", "staffmembership", "agency", "area", "apiclient", "retentionpolicy"],
+    "jusou": ["user", "staffmembership", "agency", "area", "apiclient", "retentionpolicy", "exportjob"],
 }
 
 

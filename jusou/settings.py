@@ -159,6 +159,11 @@ EXPORT_HEARTBEAT_TIMEOUT_SECONDS = env.int(
     "EXPORT_HEARTBEAT_TIMEOUT_SECONDS", default=60, minimum=2, maximum=3600
 )
 EXPORT_SWEEP_SECONDS = env.int("EXPORT_SWEEP_SECONDS", default=30, minimum=1, maximum=3600)
+# An export's file (statistics, audit exports: the latter hold names) is deleted this many days after it
+# was made (beat, daily: jusou.tasks.expire_export_files); the job stays, marked 削除済み.
+EXPORT_FILE_KEEP_DAYS = env.int("EXPORT_FILE_KEEP_DAYS", default=7, minimum=1, maximum=365)
+# 保存年限: the 管理者 are told this many days before records reach their 保存期間満了日.
+RETENTION_NOTICE_DAYS = env.int("RETENTION_NOTICE_DAYS", default=30, minimum=1, maximum=365)
 if EXPORT_HEARTBEAT_TIMEOUT_SECONDS < 2 * EXPORT_HEARTBEAT_SECONDS:
     # One late beat (a busy database) must not make a live export look dead and run twice.
     raise ImproperlyConfigured(
@@ -201,6 +206,11 @@ CELERY_BEAT_SCHEDULE = {
     "retention-daily": {
         "task": "jusou.tasks.retention_daily",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Export files older than EXPORT_FILE_KEEP_DAYS are deleted (jusou.export_jobs.exports_expire).
+    "expire-export-files": {
+        "task": "jusou.tasks.expire_export_files",
+        "schedule": crontab(hour=3, minute=0),
     },
     # Exports whose worker was killed (heartbeat stopped) or whose message was lost are sent again
     # (jusou.export_jobs).

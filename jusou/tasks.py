@@ -80,6 +80,12 @@ def requeue_stale_exports() -> int:
     return export_jobs.exports_requeue_stale()
 
 
+@shared_task(acks_late=True)  # safe: a file already deleted is not deleted again
+def expire_export_files() -> int:
+    """Beat, daily: delete the export files made more than EXPORT_FILE_KEEP_DAYS ago."""
+    return export_jobs.exports_expire()
+
+
 @shared_task(acks_late=True)  # safe: the scan lists each record once, the sweep disposes each candidate once
 def retention_daily() -> dict:
     """Beat, daily: list the records past their 保存年限 for a 管理者 to approve, and dispose of what was

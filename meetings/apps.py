@@ -42,7 +42,9 @@ class MeetingsConfig(AppConfig):
         from jusou.registry import register_person_retention_hold, register_retention_cascade
         from meetings import retention
 
-        register_retention_cascade("cases.case", retention.case_dispose, hold=retention.case_hold)
+        register_retention_cascade(
+            "cases.case", retention.case_dispose, hold=retention.case_hold, leftovers=retention.case_leftovers
+        )
         register_person_retention_hold(retention.person_hold)
 
         from jusou.registry import register_statistics

@@ -7,11 +7,13 @@ decisions about it. Kept: the rows, their dates,
 statuses, agencies, categories and versions (plans new/revised, meetings held and cases discussed
 are counted from them).
 
-Not covered: the minutes of a 支援会議 or 重層的支援会議 as a whole (議事録), which concern several
-cases; they are the meeting's record, not the case's.
+The minutes of a 支援会議 or 重層的支援会議 (議事録) concern several cases: they stay, but the texts the
+case's disposal removed (names, what was written about the person) are taken out of them
+(case_leftovers, after every other scrub).
 """
 
-from jusou.retention.anonymise import DISPOSED, merge, scrub
+from jusou.retention.anonymise import DISPOSED, free_text_fields, merge, scrub
+from jusou.retention.leftovers import text_replace
 from jusou.retention.selectors import disposed_ids
 from meetings.models import (
     AgendaItem,
@@ -20,14 +22,22 @@ from meetings.models import (
     GoalEvaluation,
     MeetingBriefing,
     MeetingDecision,
+    PlanConference,
     PlanGoal,
     PlanStatus,
     PlanTask,
     SupportDecision,
+    SupportMeeting,
     SupportPlan,
 )
 
 CASE = "cases.case"
+#: free-text fields that stay on disposal: codes and numbers (同意の情報区分, 決定番号, 会議での結果)
+KEPT = {
+    "meetings.consent": ("categories",),
+    "meetings.supportdecision": ("decision_number",),
+    "meetings.agendaitem": ("outcome",),
+}
 
 
 def _briefing_sections(row) -> dict:
@@ -53,25 +63,20 @@ def _briefing_choice(row) -> dict:
 def case_dispose(case_ids, *, acting_user) -> dict[str, list[int]]:
     rows: dict[str, list[int]] = {}
     consents = Consent.objects.filter(case__in=case_ids).values_list("pk", flat=True)
-    consent_fields = ["proxy_name", "proxy_relation", "purpose", "withdrawal_note", "document"]
+    consent_fields = free_text_fields(Consent, keep=KEPT["meetings.consent"])
     merge(rows, scrub(Consent, consents, consent_fields, acting_user=acting_user))
     decisions = SupportDecision.objects.filter(case__in=case_ids).values_list("pk", flat=True)
-    merge(rows, scrub(SupportDecision, decisions, ["note"], acting_user=acting_user))
+    decision_fields = free_text_fields(SupportDecision, keep=KEPT["meetings.supportdecision"])
+    merge(rows, scrub(SupportDecision, decisions, decision_fields, acting_user=acting_user))
     plans = list(SupportPlan.objects.filter(case__in=case_ids).values_list("pk", flat=True))
-    plan_fields = [
-        "person_wishes",
-        "household_wishes",
-        "issues_summary",
-        "long_term_goal",
-        "sent_back_reason",
-    ]
-    merge(rows, scrub(SupportPlan, plans, plan_fields, acting_user=acting_user))
+    merge(rows, scrub(SupportPlan, plans, free_text_fields(SupportPlan), acting_user=acting_user))
     goals = PlanGoal.objects.filter(plan__in=plans).values_list("pk", flat=True)
     merge(rows, scrub(PlanGoal, goals, ["text"], acting_user=acting_user))
     tasks = PlanTask.objects.filter(plan__in=plans).values_list("pk", flat=True)
-    merge(rows, scrub(PlanTask, tasks, ["content"], acting_user=acting_user))
+    merge(rows, scrub(PlanTask, tasks, free_text_fields(PlanTask), acting_user=acting_user))
     items = AgendaItem.objects.filter(case__in=case_ids).values_list("pk", flat=True)
-    merge(rows, scrub(AgendaItem, items, ["notes"], acting_user=acting_user))
+    item_fields = free_text_fields(AgendaItem, keep=KEPT["meetings.agendaitem"])
+    merge(rows, scrub(AgendaItem, items, item_fields, acting_user=acting_user))
     evaluations = list(Evaluation.objects.filter(plan__in=plans).values_list("pk", flat=True))
     merge(rows, scrub(Evaluation, evaluations, ["person_change"], acting_user=acting_user))
     goal_results = GoalEvaluation.objects.filter(evaluation__in=evaluations).values_list("pk", flat=True)
@@ -93,6 +98,15 @@ def case_dispose(case_ids, *, acting_user) -> dict[str, list[int]]:
     )
     meeting_decisions = MeetingDecision.objects.filter(briefing__in=briefings).values_list("pk", flat=True)
     return merge(rows, scrub(MeetingDecision, meeting_decisions, ["text"], acting_user=acting_user))
+
+
+def case_leftovers(case_ids, removed, *, acting_user) -> dict[str, list[int]]:
+    """The minutes (and titles) of the 支援会議 and 重層的支援会議 the case was discussed at concern several
+    cases: only what was written about this one — the texts its disposal removed — goes from them."""
+    meetings = MeetingBriefing.objects.filter(case__in=case_ids).values_list("meeting_id", flat=True)
+    rows = text_replace(SupportMeeting, meetings, ["title", "minutes"], removed)
+    conferences = AgendaItem.objects.filter(case__in=case_ids).values_list("conference_id", flat=True)
+    return merge(rows, text_replace(PlanConference, conferences, ["title", "minutes"], removed))
 
 
 def case_hold(case_ids) -> set[int]:

@@ -11,25 +11,23 @@ from django.db.models import Q
 from django.urls import reverse
 
 from cases.retention import people_dispose
-from jusou.retention.anonymise import grants_scrub, merge, personal_fields, scrub
+from jusou.retention.anonymise import free_text_fields, grants_scrub, merge, scrub
 from jusou.retention.selectors import disposed_ids
 from outreach.models import OutreachContact, OutreachEngagement
 
 ENGAGEMENT = "outreach.engagement"
 CASE = "cases.case"
-ENGAGEMENT_EXTRA = ("provisional_name", "plan_visitors", "meeting_decision")
 
 
 def _engagements_dispose(engagement_ids, acting_user) -> dict[str, list[int]]:
     engagement_ids = list(engagement_ids)
-    rows = scrub(OutreachEngagement, engagement_ids, personal_fields(OutreachEngagement, *ENGAGEMENT_EXTRA),
-                 acting_user=acting_user)  # fmt: skip
+    rows = scrub(
+        OutreachEngagement, engagement_ids, free_text_fields(OutreachEngagement), acting_user=acting_user
+    )
     contacts = OutreachContact.objects.filter(engagement__in=engagement_ids).values_list("pk", flat=True)
     merge(
         rows,
-        scrub(
-            OutreachContact, contacts, personal_fields(OutreachContact, "met_whom"), acting_user=acting_user
-        ),
+        scrub(OutreachContact, contacts, free_text_fields(OutreachContact), acting_user=acting_user),
     )
     return merge(rows, grants_scrub(OutreachEngagement, engagement_ids, acting_user=acting_user))
 

@@ -5,18 +5,21 @@ ended; the follow-up contents. Kept: kinds, hosts, dates and statuses (matches, 
 counted from them). An active placement holds its case.
 """
 
-from jusou.retention.anonymise import merge, personal_fields, scrub
+from jusou.retention.anonymise import free_text_fields, merge, scrub
 from participation.models import ACTIVE_PLACEMENT, FollowUp, ParticipationPlan, Placement
+
+#: free-text fields that stay on disposal: the kinds of participation (codes)
+KEPT = {"participation.participationplan": ("kinds",)}
 
 
 def case_dispose(case_ids, *, acting_user) -> dict[str, list[int]]:
     plans = list(ParticipationPlan.objects.filter(case__in=case_ids).values_list("pk", flat=True))
-    fields = personal_fields(ParticipationPlan, "mobility", "goals")
+    fields = free_text_fields(ParticipationPlan, keep=KEPT["participation.participationplan"])
     rows = scrub(ParticipationPlan, plans, fields, acting_user=acting_user)
     placements = list(Placement.objects.filter(plan__in=plans).values_list("pk", flat=True))
-    merge(rows, scrub(Placement, placements, ["end_reason"], acting_user=acting_user))
+    merge(rows, scrub(Placement, placements, free_text_fields(Placement), acting_user=acting_user))
     follow_ups = FollowUp.objects.filter(placement__in=placements).values_list("pk", flat=True)
-    return merge(rows, scrub(FollowUp, follow_ups, personal_fields(FollowUp), acting_user=acting_user))
+    return merge(rows, scrub(FollowUp, follow_ups, free_text_fields(FollowUp), acting_user=acting_user))
 
 
 def case_hold(case_ids) -> set[int]:

@@ -14,11 +14,17 @@ and DELETE by trigger (jusou.audit_guard). The trigger lets an UPDATE through on
 refuses a change to a history row's identity, time, type or author; DELETE stays refused. This is the
 only code that opens it, and only the disposal service (jusou.retention.services.disposal_execute)
 calls it, after a 管理者's approval, in the transaction that records the disposal.
+
+Every text a scrub takes out is gathered (Removed, yielded by history_scrub) so that the disposal can then
+take its copies out of other records — notifications, the read log's search terms, meeting minutes
+(jusou.retention.leftovers). The reasons typed into history rows go too, whatever the fields scrubbed: a
+record with no text of its own (a case) is scrubbed with no fields for exactly that.
 """
 
 import logging
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -38,23 +44,72 @@ BATCH = 500
 Rows = dict[str, list[int]]
 
 
+class Removed:
+    """The texts a disposal took out (old values of the rows and their history rows, and the reasons
+    typed into their history), so that their copies elsewhere — a notification, a search term in the
+    read log, a meeting's minutes (jusou.retention.leftovers) — can go too. `search_keys` are the
+    normalised search keys (a person's name_search / kana_search), for search terms naming them."""
+
+    def __init__(self):
+        self.texts: set[str] = set()
+        self.search_keys: set[str] = set()
+
+    def add(self, field_name: str, old, new=None) -> None:
+        """The strings of `old` that `new` no longer holds (a briefing keeps its case number)."""
+        kept = set(_strings(new))
+        for text in _strings(old):
+            if text.strip() and text not in kept and text not in (DISPOSED, DISPOSAL_REASON):
+                self.texts.add(text.strip())
+                if field_name.endswith("_search"):
+                    self.search_keys.add(text)
+
+
+def _strings(value) -> Iterable[str]:
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+_removed: ContextVar[Removed | None] = ContextVar("jusou_retention_removed", default=None)
+# Off while scrubbing texts written by the system or about the access rather than the person (access
+# grants' reasons): they are scrubbed in place but not looked for elsewhere (「緊急閲覧」 is in every
+# emergency notice).
+_quoted_elsewhere: ContextVar[bool] = ContextVar("jusou_retention_quoted", default=True)
+
+
+def _note_removed(field_name: str, old, new=None) -> None:
+    removed = _removed.get()
+    if removed is not None and _quoted_elsewhere.get():
+        removed.add(field_name, old, new)
+
+
 @contextmanager
 def history_scrub():
-    """Open the history tables for anonymising UPDATEs, for the current transaction only."""
+    """Open the history tables (and the read log's redaction) for anonymising UPDATEs, for the current
+    transaction only. Yields a Removed that gathers every text the scrubs inside take out."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("history_scrub() must run inside the disposal transaction")
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jusou.disposal = 'on'")
+    removed = Removed()
+    token = _removed.set(removed)
     try:
-        yield
+        if connection.vendor != "postgresql":
+            yield removed
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jusou.disposal = 'on'")
+        try:
+            yield removed
+        finally:
+            # After a failure inside, PostgreSQL refuses every statement until the rollback, and the
+            # rollback (of the transaction or of the savepoint around us) undoes the SET LOCAL as well.
+            with suppress(DatabaseError), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jusou.disposal = 'off'")
     finally:
-        # After a failure inside, PostgreSQL refuses every statement until the rollback, and the rollback
-        # (of the transaction or of the savepoint around us) undoes the SET LOCAL as well.
-        with suppress(DatabaseError), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jusou.disposal = 'off'")
+        _removed.reset(token)
 
 
 def _is_text(field) -> bool:
@@ -95,6 +150,17 @@ def _file_name(value) -> str:
     return (getattr(value, "name", value) or "") if value else ""
 
 
+def free_text_fields(model: type[models.Model], *, keep: Iterable[str] = ()) -> tuple[str, ...]:
+    """Every free-text field of `model` (text, JSON and file fields without choices), but `keep`: for
+    the rows of a unit that hold nothing but what was written about the person."""
+    keep = set(keep)
+    return tuple(
+        f.name
+        for f in model._meta.concrete_fields
+        if _is_text(f) and not f.choices and not f.is_relation and f.name not in keep
+    )
+
+
 def scrub(
     model: type[models.Model],
     ids: Iterable[int],
@@ -104,14 +170,16 @@ def scrub(
     custom: dict[str, Callable[[Any], Any]] | None = None,
 ) -> Rows:
     """Anonymise `fields` (and the `custom` fields: name -> fn(row) -> new value) of the rows `ids`
-    of `model`, in the rows and in all their history rows. Returns {label: [ids changed]}.
+    of `model`, in the rows and in all their history rows, and the reasons typed into those history
+    rows (with no fields: the reasons only). Returns {label: [ids changed]}.
 
     Idempotent: a row already anonymised is left alone (no new history row). Each changed row gets a
     history row with the reason DISPOSAL_REASON and the acting user. Must run inside history_scrub()
     when the model keeps history."""
     ids = sorted(set(ids))
     fields, custom = tuple(fields), dict(custom or {})
-    if not ids or not (fields or custom):
+    history = getattr(model, "history", None)
+    if not ids or not (fields or custom or history is not None):
         return {}
     concrete = {f.name: f for f in model._meta.concrete_fields}
     missing = [name for name in (*fields, *custom) if name not in concrete]
@@ -128,17 +196,19 @@ def scrub(
                 files.add(_file_name(old))
             new = disposed_value(field, old)
             if new != old:
+                _note_removed(name, old, new)
                 setattr(row, field.attname, new)
                 changed = True
         for name, rule in custom.items():
             new = rule(row)
-            if new != getattr(row, concrete[name].attname):
+            old = getattr(row, concrete[name].attname)
+            if new != old:
+                _note_removed(name, old, new)
                 setattr(row, concrete[name].attname, new)
                 changed = True
         return changed
 
     names = [*fields, *custom]
-    history = getattr(model, "history", None)
     if history is not None:
         history_model = history.model
         for start in range(0, len(ids), BATCH):
@@ -147,6 +217,8 @@ def scrub(
                 history_model.objects.bulk_update(rows, [*names, "history_change_reason"], batch_size=BATCH)
     changed = []
     for start in range(0, len(ids), BATCH):
+        if not names:  # a record with no text of its own (a case): only its history's reasons
+            break
         objects = [
             obj for obj in model._default_manager.filter(pk__in=ids[start : start + BATCH]) if apply(obj)
         ]
@@ -171,6 +243,7 @@ def _apply_history(row, apply) -> bool:
     changed = apply(row)
     reason = row.history_change_reason
     if reason and reason not in (DISPOSAL_REASON, DISPOSED):
+        # Scrubbed in place, not looked for elsewhere: most reasons are the system's own words.
         row.history_change_reason = DISPOSED
         changed = True
     return changed
@@ -206,7 +279,11 @@ def grants_scrub(model: type[models.Model], ids: Iterable[int], *, acting_user) 
     grant_ids = AccessGrant.objects.filter(content_type=content_type, object_id__in=ids).values_list(
         "pk", flat=True
     )
-    return scrub(AccessGrant, list(grant_ids), ["reason", "revoke_reason"], acting_user=acting_user)
+    token = _quoted_elsewhere.set(False)
+    try:
+        return scrub(AccessGrant, list(grant_ids), ["reason", "revoke_reason"], acting_user=acting_user)
+    finally:
+        _quoted_elsewhere.reset(token)
 
 
 def merge(into: Rows, more: Rows) -> Rows:

@@ -43,7 +43,12 @@ class RetentionPolicy(models.Model):
     starts = models.CharField(
         "起算日", max_length=20, choices=RetentionStart.choices, default=RetentionStart.CLOSURE
     )
-    basis = models.CharField("根拠（文書管理規程の条項など）", max_length=200, blank=True)
+    basis = models.CharField(
+        "根拠条項",
+        max_length=200,
+        blank=True,
+        help_text="文書管理規程の条項（例: 文書管理規程第○条・別表第○）。廃棄簿に載ります。",
+    )
 
     history = HistoricalRecords()
 
@@ -139,6 +144,9 @@ class DisposalCandidate(models.Model):
     disposed_at = models.DateTimeField("廃棄日時", null=True, blank=True)
     # {model label: [ids]} of the rows anonymised (ids only, no content).
     disposed_rows = models.JSONField("匿名化した記録", default=dict, blank=True)
+    # The policy in force when it was disposed, for the 廃棄簿 (the policy may change later).
+    retention_years = models.PositiveSmallIntegerField("保存年限（年）", null=True, blank=True)
+    basis = models.CharField("根拠条項", max_length=200, blank=True)
 
     history = HistoricalRecords()
 

@@ -10,17 +10,20 @@ Invariants:
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from jusou.export_jobs import exports_naming_people_expire
 from jusou.models import Role, StaffMembership, User
 from jusou.registry import retention_cascades, retention_type, retention_types
 from jusou.retention.anonymise import grants_scrub, history_scrub, merge
+from jusou.retention.leftovers import notifications_scrub, read_log_redact
 from jusou.retention.models import DISPOSAL_TRANSITIONS, DisposalCandidate, DisposalStatus, RetentionPolicy
 from jusou.retention.selectors import (
     content_type_of,
@@ -29,6 +32,7 @@ from jusou.retention.selectors import (
     retention_policies,
 )
 from jusou.services import notification_send, save_with_history
+from jusou.wareki import to_wareki
 
 log = logging.getLogger("jusou.retention")
 
@@ -70,6 +74,8 @@ class ScanResult:
     listed: list[int] = field(default_factory=list)
     withdrawn: list[int] = field(default_factory=list)
     relisted: list[int] = field(default_factory=list)
+    #: {保存期間満了日: records reaching it within RETENTION_NOTICE_DAYS} the 管理者 were told of
+    upcoming: dict[date, int] = field(default_factory=dict)
 
 
 @transaction.atomic
@@ -90,6 +96,7 @@ def retention_scan(*, today: date | None = None) -> ScanResult:
     result.relisted = _relist_kept(today)
     if result.listed or result.relisted:
         _notify_supervisors(today, len(result.listed) + len(result.relisted))
+    result.upcoming = _notify_upcoming(policies, today)
     if result.listed or result.withdrawn or result.relisted:
         log.info("retention: scan %s listed=%d withdrawn=%d relisted=%d", today, len(result.listed),
                  len(result.withdrawn), len(result.relisted))  # fmt: skip
@@ -203,6 +210,47 @@ def _notify_supervisors(today: date, count: int) -> None:
         )
 
 
+def upcoming_expiries(policies, today: date, days: int) -> dict[date, dict[str, int]]:
+    """The records whose 保存期間満了日 falls within `days` from `today` (not past it yet): {満了日:
+    {record type label: count}}. Records a 管理者 already kept or that an app holds are counted too:
+    the notice is a warning, the scan decides."""
+    upcoming: dict[date, dict[str, int]] = {}
+    horizon = today + timedelta(days=days)
+    for kind in retention_types():
+        policy = policies[kind.code]
+        provider = kind.provider
+        soon = past_retention(kind, policy, horizon + timedelta(days=1)).exclude(
+            pk__in=past_retention(kind, policy, today).values("pk")
+        )
+        for closed_at in soon.values_list(provider.closed_field, flat=True).iterator(chunk_size=CHUNK):
+            expires = policy.expires_on(timezone.localdate(closed_at))
+            if today <= expires <= horizon:
+                by_type = upcoming.setdefault(expires, {})
+                by_type[kind.label] = by_type.get(kind.label, 0) + 1
+    return dict(sorted(upcoming.items()))
+
+
+def _notify_upcoming(policies, today: date) -> dict[date, int]:
+    """Tell the 管理者 RETENTION_NOTICE_DAYS ahead of a 保存期間満了日: one notice per 満了日 (dedupe key),
+    so the daily scan repeats none and a missed day is caught up."""
+    days = settings.RETENTION_NOTICE_DAYS
+    upcoming = upcoming_expiries(policies, today, days)
+    people = list(supervisors())
+    for expires, by_type in upcoming.items():
+        counts = "、".join(f"{label} {count}件" for label, count in sorted(by_type.items()))
+        total = sum(by_type.values())
+        for supervisor in people:
+            notification_send(
+                recipient=supervisor,
+                kind="retention_upcoming",
+                title=f"{to_wareki(expires)}に保存期間が満了する記録があります（{total}件）",
+                body=f"{counts}。満了日の翌日に廃棄候補になります。保存を続ける必要がある記録は、候補になったあと保存延長してください。",
+                link=reverse("retention_list"),
+                dedupe_key=f"retention-expiring:{expires.isoformat()}",
+            )
+    return {expires: sum(by_type.values()) for expires, by_type in upcoming.items()}
+
+
 # --- A 管理者's decisions ---------------------------------------------------------------------------
 
 
@@ -264,7 +312,9 @@ def disposal_relist(*, candidate: DisposalCandidate, acting_user: User) -> Dispo
 def disposal_execute(*, candidate_id: int, acting_user: User) -> DisposalCandidate:
     """Dispose of the record of an approved candidate: anonymise its unit (the type's provider), the
     rows other apps keep of it (their cascades) and its access-grant reasons, in the rows and in their
-    history; remove its uploaded files once committed.
+    history (their change reasons included); then what it left elsewhere (jusou.retention.leftovers:
+    its texts in meeting minutes, notifications and the read log's search terms) and the export files
+    that may name people; remove its uploaded files once committed.
 
     Refused (nothing changes): without a 管理者's approval (DisposalRefused), when `acting_user` is not
     a 管理者 (PermissionDenied), when the record is within retention again — a reopened case — or is
@@ -290,14 +340,23 @@ def disposal_execute(*, candidate_id: int, acting_user: User) -> DisposalCandida
         # this unit as gone; the whole transaction rolls back if anything below fails.
         DisposalCandidate.objects.filter(pk=candidate.pk).update(status=DisposalStatus.DISPOSED)
         rows: dict[str, list[int]] = {}
-        with history_scrub():
+        with history_scrub() as removed:
             for cascade in retention_cascades(kind.code):
                 merge(rows, cascade.dispose([candidate.object_id], acting_user=acting_user))
             merge(rows, kind.provider.dispose(candidate.object_id, acting_user=acting_user))
             merge(rows, grants_scrub(kind.provider.model, [candidate.object_id], acting_user=acting_user))
+            # What the record left elsewhere: its texts quoted in minutes, notifications, search terms.
+            for cascade in retention_cascades(kind.code):
+                if cascade.leftovers is not None:
+                    merge(rows, cascade.leftovers([candidate.object_id], removed, acting_user=acting_user))
+            merge(rows, notifications_scrub(removed))
+            merge(rows, read_log_redact(removed))
+            exports_naming_people_expire()
+        policy = retention_policies()[kind.code]
         candidate.status = DisposalStatus.DISPOSED
         candidate.disposed_by, candidate.disposed_at = acting_user, timezone.now()
         candidate.disposed_rows = rows
+        candidate.retention_years, candidate.basis = policy.years, policy.basis
         save_with_history(candidate, acting_user=acting_user, reason="保存年限の経過による廃棄（匿名化）")
     log.info(
         "retention: disposed %s (%s #%s) approved by %s, executed by %s: %s",

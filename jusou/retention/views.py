@@ -6,27 +6,38 @@ record opens its own page, where the usual rules (and the read log) apply."""
 
 from django import forms
 from django.apps import apps
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from jusou.access import read_log
+from jusou.audit import FORMATS, _attach, _export
 from jusou.forms import DateField, DateInput
-from jusou.models import Agency
+from jusou.models import Agency, ReadLog
+from jusou.pdf import pdf_response
 from jusou.registry import retention_type, retention_types
 from jusou.retention import services
 from jusou.retention.models import DisposalCandidate, DisposalStatus
 from jusou.retention.selectors import (
+    REGISTER_COLUMNS,
     candidate_filters,
     candidate_record_url,
     candidates_list,
+    disposal_register,
     is_retention_supervisor,
+    register_lines,
     retention_policies,
 )
+from jusou.wareki import to_wareki
 
 PAGE = 50
+REGISTER_FORMATS = {**FORMATS, "pdf": "PDF"}  # the 廃棄簿's downloads
 CONFIRM_LIMIT = 500  # one approval covers at most this many records (the confirmation lists them all)
 
 
@@ -65,7 +76,7 @@ def retention_list(request):
         "types": list(labels.items()),
         "policies": [(labels[code], policy) for code, policy in sorted(policies.items()) if code in labels],
         "agencies": Agency.objects.order_by("name").values_list("pk", "name"),
-        "approvable": filters.status == DisposalStatus.LISTED,
+        "approvable": filters.status == DisposalStatus.LISTED, "notice_days": settings.RETENTION_NOTICE_DAYS,
     })  # fmt: skip
 
 
@@ -158,3 +169,82 @@ def retention_detail(request, pk):
         "can_keep": candidate.status in (DisposalStatus.LISTED, DisposalStatus.APPROVED),
         "can_relist": candidate.status == DisposalStatus.KEPT,
     })  # fmt: skip
+
+
+@require_POST
+def retention_scan_now(request):
+    """「今すぐ確認」: the daily scan, run now (the records past retention are listed, the 管理者 told)."""
+    _require_supervisor(request)
+    result = services.retention_scan()
+    parts = [f"新たに廃棄候補になった記録 {len(result.listed)}件"]
+    if result.withdrawn:
+        parts.append(f"対象外に戻した記録 {len(result.withdrawn)}件")
+    if result.relisted:
+        parts.append(f"保存延長の期限が過ぎて候補に戻した記録 {len(result.relisted)}件")
+    if result.upcoming:
+        parts.append(
+            f"{settings.RETENTION_NOTICE_DAYS}日以内に保存期間が満了する記録 {sum(result.upcoming.values())}件"
+        )
+    messages.success(request, "保存期間を確認しました: " + "、".join(parts) + "。")
+    return redirect("retention_list")
+
+
+class RegisterForm(forms.Form):
+    disposed_from = DateField(label="廃棄日（から）", required=False, widget=DateInput())
+    disposed_until = DateField(label="廃棄日（まで）", required=False, widget=DateInput())
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("disposed_from"), data.get("disposed_until")
+        if start and end and start > end:
+            raise ValidationError("廃棄日の期間は「から」が「まで」より前になるように指定してください。")
+        return data
+
+
+@require_GET
+def retention_register(request):
+    """廃棄簿: every disposal with who approved, who executed, when, the record type, how many rows of
+    which kind were anonymised, and the 根拠条項; filtered by the day of disposal."""
+    _require_supervisor(request)
+    form = RegisterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    rows = disposal_register(**filters)
+    page = Paginator(rows, PAGE).get_page(request.GET.get("page"))
+    lines = list(register_lines(rows.filter(pk__in=[c.pk for c in page.object_list])))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "jusou/retention_register.html", {
+        "form": form, "page": page, "lines": lines, "columns": [name for name, _ in REGISTER_COLUMNS],
+        "querystring": query.urlencode(), "formats": REGISTER_FORMATS,
+    })  # fmt: skip
+
+
+@require_GET
+def retention_register_export(request, fmt):
+    """廃棄簿 as CSV, xlsx or PDF (the rows the page lists for the same query string). It holds no
+    personal data (record numbers, types, counts, staff); the export is logged like every other (the
+    PDF as 印刷, by jusou.pdf)."""
+    _require_supervisor(request)
+    if fmt not in REGISTER_FORMATS:
+        raise Http404("出力の形式が見つかりません。")
+    form = RegisterForm(request.GET or None)
+    if request.GET and not form.is_valid():
+        return HttpResponseBadRequest("廃棄日の指定が正しくありません。")
+    filters = form.cleaned_data if request.GET else {}
+    if fmt == "pdf":
+        return _register_pdf(request, filters)
+    response, written = _export(fmt, "廃棄簿", REGISTER_COLUMNS, register_lines(disposal_register(**filters)))
+    read_log(user=request.user, action=ReadLog.Action.EXPORT, model=DisposalCandidate,
+             detail=f"廃棄簿（{FORMATS[fmt]}） {written}件")  # fmt: skip
+    return _attach(response, fmt, "廃棄簿")
+
+
+def _register_pdf(request, filters):
+    start, end = filters.get("disposed_from"), filters.get("disposed_until")
+    period = f"{to_wareki(start) if start else '最初'} 〜 {to_wareki(end) if end else '現在'}"
+    lines = list(register_lines(disposal_register(**filters)))
+    return pdf_response(
+        request, "jusou/retention_register_pdf.html", {"lines": lines, "period": period}, form_name="廃棄簿",
+        filename=f"廃棄簿_{to_wareki(timezone.localdate())}.pdf", model=DisposalCandidate,
+        detail=f"廃棄簿（PDF） {len(lines)}件",
+    )  # fmt: skip

@@ -75,9 +75,9 @@ def test_the_cases_consent_plan_and_briefings_are_anonymised_and_the_scan_remove
     assert (plan.version, plan.status) == (1, PlanStatus.ENDED)
     assert set(PlanGoal.objects.filter(plan=plan).values_list("text", flat=True)) == {DISPOSED}
     assert set(PlanTask.objects.filter(plan=plan).values_list("content", flat=True)) == {DISPOSED}
-    assert PlanTask.objects.filter(
-        plan=plan, role="母の介護サービス調整"
-    ).exists()  # roles are what agencies do
+    # 役割分担 as written (「母の介護サービス調整」) describes the household: it goes; the agencies stay.
+    assert set(PlanTask.objects.filter(plan=plan).values_list("role", flat=True)) == {DISPOSED}
+    assert PlanTask.objects.filter(plan=plan, agency=scene.plan_agency).exists()
     briefing = MeetingBriefing.objects.get(pk=scene.briefing.pk)
     assert briefing.sections == {"case_number": case.number, "person": DISPOSED}
     assert all("山田" not in str(row.sections) for row in briefing.history.all())
