@@ -79,7 +79,7 @@ class ConsentPrintForm(forms.Form):
     )
     categories = forms.MultipleChoiceField(choices=InformationCategory.choices, required=False)
     purpose = forms.CharField(max_length=2000, required=False)
-    expires_on = forms.DateField(required=False)
+    expires_on = DateField(required=False)
 
     def __init__(self, *args, people, **kwargs):
         super().__init__(*args, **kwargs)
