@@ -147,6 +147,26 @@ class Consent(models.Model):
         return "有効"
 
 
+def consent_changes(before: Consent, recipients, categories, expires_on) -> str:
+    """What a 変更 added to `before`, in words (共有先・範囲・有効期限), for the history and the case
+    page: '' when nothing changed. `before.recipients` is read through .all() (prefetch it)."""
+    from jusou.wareki import to_wareki
+
+    parts = []
+    named = {agency.pk for agency in before.recipients.all()}
+    added = [agency.name for agency in recipients if agency.pk not in named]
+    if added:
+        parts.append(f"共有先に追加: {'、'.join(added)}")
+    wider = [InformationCategory(c).label for c in categories if c not in before.categories]
+    if wider:
+        parts.append(f"範囲に追加: {'、'.join(wider)}")
+    if before.expires_on != expires_on:
+        old = to_wareki(before.expires_on) if before.expires_on else "期限なし"
+        new = to_wareki(expires_on) if expires_on else "期限なし"
+        parts.append(f"有効期限: {old} → {new}")
+    return "／".join(parts)
+
+
 class SupportDecision(models.Model):
     """支援決定: the municipality decides to support the case under the programme (a precondition,
     with valid consent, for the 重層的支援会議)."""

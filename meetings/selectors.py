@@ -1,6 +1,7 @@
 """Reads for 多機関協働, always through the cases selectors (same grants, same 404s)."""
 
 from datetime import date, timedelta
+from itertools import pairwise
 
 from django.core.paginator import Paginator
 from django.db.models import (
@@ -128,6 +129,33 @@ def case_consents(user: User, case: Case) -> list[Consent]:
     return [consent for consent in consents if shown(consent) or consent.person_id in covered]
 
 
+def consent_versions(consents: list[Consent]) -> list[Consent]:
+    """The current version of each consent (as case_consents loaded them, recipients prefetched),
+    each with `earlier`: its previous versions, newest first, each with `changes` — what the next
+    version added, in words. No query."""
+    from meetings.models import consent_changes
+
+    chains: dict[int, list[Consent]] = {}
+    for consent in consents:
+        chains.setdefault(consent.original_id or consent.pk, []).append(consent)
+    current = []
+    for chain in chains.values():
+        chain.sort(key=lambda c: c.version)
+        for before, after in pairwise(chain):
+            after.changes = consent_changes(before, list(after.recipients.all()), after.categories,
+                                            after.expires_on)  # fmt: skip
+        latest = chain[-1]
+        latest.earlier = list(reversed(chain[:-1]))
+        current.append(latest)
+    order = {c.pk: i for i, c in enumerate(consents)}
+    return sorted(current, key=lambda c: order[c.pk])
+
+
+def current_consent(case: Case, person) -> Consent | None:
+    """The person's newest valid consent on the case (the one an approval refusal offers to amend)."""
+    return Consent.objects.valid().filter(case=case, person=person).order_by("-consented_on", "-pk").first()
+
+
 def case_decisions(case: Case) -> QuerySet[SupportDecision]:
     return SupportDecision.objects.filter(case=case).select_related("decided_by")
 
@@ -193,12 +221,29 @@ def plan_detail(plan: SupportPlan) -> dict:
     )
     return {
         "plan": plan,
+        # whom it concerns, by 続柄 only: a member's name and details follow their own basis
+        "members": plan_member_relationships(plan),
         "goals": list(plan.goals.all()),
         "tasks": list(plan.tasks.select_related("agency")),
         "evaluations": evaluations,
         "agenda": list(plan.agenda_items.select_related("conference").order_by("conference__held_at", "pk")),
         "versions": list(SupportPlan.objects.filter(case_id=plan.case_id).order_by("-version")),
     }
+
+
+def plan_member_relationships(plan: SupportPlan) -> list[str]:
+    """「本人」 and the 続柄 of each household member the plan concerns (one query)."""
+    from cases.models import HouseholdMember
+
+    others = [p.pk for p in plan.members.all() if p.pk != plan.case.person_id]
+    if not others:
+        return ["本人"]
+    relationships = dict(
+        HouseholdMember.objects.filter(household_id=plan.case.household_id, person_id__in=others)
+        .order_by("person_id", "-pk")
+        .values_list("person_id", "relationship")
+    )
+    return ["本人", *(relationships.get(pk) or "世帯員" for pk in sorted(others))]
 
 
 def conferences_for(user: User) -> QuerySet[PlanConference]:

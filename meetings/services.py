@@ -44,6 +44,7 @@ from meetings.models import (
     SupportDecision,
     SupportMeeting,
     SupportPlan,
+    consent_changes,
 )
 
 
@@ -143,23 +144,6 @@ def _scan_errors(method: str, document) -> dict:
     return {}
 
 
-def _consent_words(before: Consent | None, after: Consent, recipients: list[Agency]) -> str:
-    """What a 変更 changed, in words (共有先・範囲・有効期限), for the history and the case page."""
-    parts = []
-    before_ids = {a.pk for a in before.recipients.all()} if before else set()
-    added = [a.name for a in recipients if a.pk not in before_ids]
-    if added:
-        parts.append(f"共有先に追加: {'、'.join(added)}")
-    new_categories = [c for c in after.categories if not before or c not in before.categories]
-    if new_categories:
-        parts.append(f"範囲に追加: {'、'.join(InformationCategory(c).label for c in new_categories)}")
-    if before and before.expires_on != after.expires_on:
-        old = to_wareki(before.expires_on) if before.expires_on else "期限なし"
-        new = to_wareki(after.expires_on) if after.expires_on else "期限なし"
-        parts.append(f"有効期限: {old} → {new}")
-    return "／".join(parts)
-
-
 def agencies_without_consent(case: Case, agencies, on=None) -> list[Agency]:
     """Of `agencies`, those that no valid consent of the case's person names (DOMAIN.md §2 step 5)."""
     covered = set(
@@ -237,7 +221,9 @@ def consent_amend(
     if consented_on > timezone.localdate():
         errors["consented_on"] = "同意日に未来の日付は入力できません。"
     elif consented_on < old.consented_on:
-        errors["consented_on"] = f"変更の同意日は、元の同意日（{to_wareki(old.consented_on)}）以降にしてください。"
+        errors["consented_on"] = (
+            f"変更の同意日は、元の同意日（{to_wareki(old.consented_on)}）以降にしてください。"
+        )
     before = {agency.pk: agency for agency in old.recipients.all()}
     chosen = {agency.pk for agency in recipients}
     dropped = [agency.name for pk, agency in before.items() if pk not in chosen]
@@ -251,7 +237,9 @@ def consent_amend(
         lost = [InformationCategory(c).label for c in old.categories if c not in categories]
         errors["categories"] = f"変更では共有する情報の範囲を狭められません（{'、'.join(lost)}）。"
     if old.expires_on is None and expires_on is not None:
-        errors["expires_on"] = "期限のない同意に有効期限を付けることはできません。期限を設ける場合は新しく同意を記録してください。"
+        errors["expires_on"] = (
+            "期限のない同意に有効期限を付けることはできません。期限を設ける場合は新しく同意を記録してください。"
+        )
     elif old.expires_on and expires_on and expires_on < old.expires_on:
         errors["expires_on"] = f"有効期限は延ばすことだけができます（現在: {to_wareki(old.expires_on)}）。"
     errors |= _scan_errors(method, document)
@@ -265,11 +253,16 @@ def consent_amend(
         original=old.original or old, version=old.version + 1,
     )  # fmt: skip
     agencies = sorted(recipients, key=lambda a: a.pk)
-    words = _consent_words(old, new, agencies)
+    words = consent_changes(old, agencies, new.categories, new.expires_on)
     if not words:
         raise ValidationError("変更がありません。共有先か範囲を加えるか、有効期限を延ばしてください。")
     old.superseded_at = timezone.now()
-    _save(old, acting_user=acting_user, reason=f"第{new.version}版への変更により終了", update_fields=["superseded_at"])
+    _save(
+        old,
+        acting_user=acting_user,
+        reason=f"第{new.version}版への変更により終了",
+        update_fields=["superseded_at"],
+    )
     _save(new, acting_user=acting_user,
           reason=f"本人同意の変更（第{new.version}版、{ConsentMethod(method).label}）: {words}"[:100])  # fmt: skip
     new.recipients.set(agencies)
@@ -292,9 +285,11 @@ def _consent_notify(consent: Consent, *, acting_user: User, kind: str, title: st
     plan_agencies_ = PlanTask.objects.filter(
         plan__case=case, plan__status__in=[PlanStatus.APPROVED, PlanStatus.DRAFT]
     ).values("agency_id")
-    staff = StaffMembership.objects.active().filter(
-        agency_id__in=plan_agencies_, role__in=[Role.WORKER, Role.COORDINATOR]
-    ).values("user_id")
+    staff = (
+        StaffMembership.objects.active()
+        .filter(agency_id__in=plan_agencies_, role__in=[Role.WORKER, Role.COORDINATOR])
+        .values("user_id")
+    )
     assigned = AccessGrant.objects.valid().filter(
         content_type=ContentType.objects.get_for_model(Case), object_id=case.pk,
         basis=AccessBasis.ASSIGNMENT, user__isnull=False,
@@ -303,9 +298,15 @@ def _consent_notify(consent: Consent, *, acting_user: User, kind: str, title: st
     takers = Consent.objects.filter(
         pk__in=[consent.pk, consent.original_id or consent.pk]
     ) | Consent.objects.filter(original_id=consent.original_id or consent.pk)
-    recipients = User.objects.filter(
-        Q(pk__in=staff) | Q(pk__in=coordinating.values("user_id")) | Q(pk__in=takers.values("taken_by_id"))
-    ).exclude(pk=acting_user.pk).order_by("pk")
+    recipients = (
+        User.objects.filter(
+            Q(pk__in=staff)
+            | Q(pk__in=coordinating.values("user_id"))
+            | Q(pk__in=takers.values("taken_by_id"))
+        )
+        .exclude(pk=acting_user.pk)
+        .order_by("pk")
+    )
     return _remind(recipients, kind=kind, title=title, link=case.get_absolute_url(), dedupe_key=dedupe_key)
 
 
@@ -478,7 +479,9 @@ def consent_gaps(plan: SupportPlan, on=None) -> list[ConsentGap]:
         named = covered.get(person.pk)
         missing = [agency for agency in agencies if agency.pk not in (named or ())]
         if missing or named is None:
-            gaps.append(ConsentGap(person, relationships.get(person.pk, ""), missing, named is not None, agencies))
+            gaps.append(
+                ConsentGap(person, relationships.get(person.pk, ""), missing, named is not None, agencies)
+            )
     return gaps
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("multi-agency/cases/<int:pk>/return/", views.case_return, name="case_return"),
     path("multi-agency/cases/<int:pk>/consents/new/", views.consent_new, name="consent_new"),
     path("multi-agency/consents/<int:pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
+    path("multi-agency/consents/<int:pk>/amend/", views.consent_amend, name="consent_amend"),
     path("multi-agency/consents/<int:pk>/document/", views.consent_document, name="consent_document"),
     path("multi-agency/cases/<int:pk>/decision/", views.decision_new, name="decision_new"),
     path("multi-agency/cases/<int:pk>/plans/new/", views.plan_new, name="plan_new"),

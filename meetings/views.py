@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.models import Case, CaseStatus, Person
@@ -21,6 +22,7 @@ from meetings.forms import (
     CaseAcceptForm,
     CaseReturnForm,
     ConferenceForm,
+    ConsentAmendForm,
     ConsentForm,
     ConsentWithdrawForm,
     EvaluationForm,
@@ -86,9 +88,10 @@ def case_return(request, pk):
 def consent_new(request, pk):
     case = case_get_for_user(request.user, pk, for_change=True)
     people = Person.objects.filter(pk__in=services.case_people(case)).order_by("pk")
-    form = ConsentForm(
-        request.POST or None, request.FILES or None, people=people, initial={"person": case.person_id}
-    )
+    # ?person=: the member an approval refusal named (the link in its message)
+    wanted = request.GET.get("person", "")
+    chosen = int(wanted) if wanted.isdigit() and int(wanted) in services.case_people(case) else case.person_id
+    form = ConsentForm(request.POST or None, request.FILES or None, people=people, initial={"person": chosen})
     if request.method == "POST" and form.is_valid():
         try:
             services.consent_record(case=case, acting_user=request.user, **form.cleaned_data)
@@ -98,6 +101,27 @@ def consent_new(request, pk):
             messages.success(request, f"{form.cleaned_data['person'].name}さんの本人同意を記録しました。")
             return redirect(case)
     return render(request, "meetings/consent_form.html", {"case": case, "form": form})
+
+
+def consent_amend(request, pk):
+    """変更: a new version of the consent (more agencies or categories, a later expiry), with its own
+    date, method and taker; the page opens with the current scope."""
+    consent = selectors.consent_get_for_user(request.user, pk)
+    case = case_get_for_user(request.user, consent.case_id, for_change=True)
+    if not case.decision.covers("plan"):
+        raise PermissionDenied("本人同意の範囲に含まれない情報です。")
+    form = ConsentAmendForm(request.POST or None, request.FILES or None, consent=consent)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = services.consent_amend(consent=consent, acting_user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"{consent.person.name}さんの本人同意を変更しました（第{new.version}版）。"
+            )
+            return redirect(case)
+    return render(request, "meetings/consent_amend.html", {"case": case, "consent": consent, "form": form})
 
 
 @require_POST
@@ -132,10 +156,13 @@ def plan_new(request, pk):
     initial, task_initial = {}, []
     if latest:
         plan = latest[0]
-        initial = {f: getattr(plan, f) for f in PlanForm.base_fields if f != "goals"}
+        initial = {f: getattr(plan, f) for f in PlanForm.base_fields if f not in ("goals", "members")}
         initial["goals"] = "\n".join(g.text for g in plan.goals.all())
+        initial["members"] = [p.pk for p in plan.members.all() if p.pk != case.person_id]
         task_initial = [{f: getattr(t, f) for f in PlanTaskForm.base_fields} for t in plan.tasks.all()]
-    form = PlanForm(request.POST or None, initial=initial)
+    household = Person.objects.filter(pk__in=services.case_people(case) - {case.person_id}).order_by("pk")
+    form = PlanForm(request.POST or None, initial=initial, members=household,
+                    relationships=services.household_relationships(case))  # fmt: skip
     tasks = PlanTaskFormSet(request.POST or None, initial=task_initial, prefix="tasks")
     if request.method == "POST" and form.is_valid() and tasks.is_valid():
         data = dict(form.cleaned_data)
@@ -229,9 +256,12 @@ def conference_plan_decision(request, pk, plan_pk):
 
     def decide(data):
         if data["decision"] == "approve":
-            services.plan_approve(
-                conference=conference, plan=plan, acting_user=request.user, notes=data["notes"]
-            )
+            try:
+                services.plan_approve(
+                    conference=conference, plan=plan, acting_user=request.user, notes=data["notes"]
+                )
+            except services.ConsentMissing as refusal:
+                raise ValidationError([_consent_gap_message(plan, gap) for gap in refusal.gaps]) from None
         else:
             services.plan_send_back(
                 conference=conference, plan=plan, acting_user=request.user, notes=data["notes"]
@@ -240,6 +270,21 @@ def conference_plan_decision(request, pk, plan_pk):
     return post_action(request, PlanDecisionForm(request.POST, prefix=f"p{plan_pk}"), decide,
                        lambda data: "プランを承認しました。" if data["decision"] == "approve" else "プランを差し戻しました。",
                        reverse("meetings:conference_detail", args=[conference.pk]))  # fmt: skip
+
+
+def _consent_gap_message(plan, gap):
+    """The refusal for one person, with the way to their consent: amend the current one when it
+    exists and only lacks agencies, else record one for them."""
+    current = selectors.current_consent(plan.case, gap.person) if gap.has_consent else None
+    if current is not None:
+        url, action = (
+            reverse("meetings:consent_amend", args=[current.pk]),
+            f"{gap.person.name}さんの同意を変更する",
+        )
+    else:
+        url = reverse("meetings:consent_new", args=[plan.case_id]) + f"?person={gap.person.pk}"
+        action = f"{gap.person.name}さんの本人同意を記録する"
+    return format_html('{} <a href="{}">{}</a>', gap.message, url, action)
 
 
 @require_POST
