@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.models import Case, CaseStatus, Person
-from cases.selectors import case_get_for_user
+from cases.selectors import case_can_change, case_get_for_user
 from jusou.access import read_log
 from jusou.forms import apply_service_errors
 from jusou.models import ReadLog, Role
@@ -193,6 +193,10 @@ def plan_detail(request, pk):
     context["my_task_ids"] = {t.pk for t in context["tasks"] if t.agency_id in agencies}
     context["task_form"] = TaskStatusForm()
     context["printing"] = printing
+    if plan.status == "draft" and not printing and request.user.has_role(Role.COORDINATOR):
+        # what approval will ask for, before the meeting: each member's consent gap, with the way to fix it
+        if case_can_change(request.user, plan.case):
+            context["consent_gaps"] = [_consent_gap_message(plan, gap) for gap in services.consent_gaps(plan)]
     return render(request, "meetings/plan_detail.html", context)
 
 

@@ -413,3 +413,24 @@ def test_amendment_tells_those_who_rely_on_the_consent(planned):
     consent = give_consent(w, [w.own_agency])
     _amend(w, consent, recipients=[w.own_agency, w.other_agency])
     assert _noticed("consent_amended") == {"assigned", "colleague", "other_worker"}
+
+
+def test_the_draft_plan_page_tells_the_coordinator_whose_consent_is_missing_before_the_meeting(
+    client, planned
+):
+    w = _plan_for_both(planned)
+    give_consent(w, [w.other_agency, w.own_agency])
+    url = reverse("meetings:plan_detail", args=[w.plan.pk])
+    client.force_login(w.coordinator)
+    html = client.get(url).content.decode()
+    assert "承認の前に必要な本人同意" in html and "長男 山田 一郎さんの本人同意がないため" in html
+    assert reverse("meetings:consent_new", args=[w.case.pk]) + f"?person={w.son.pk}" in html
+    give_consent(w, [w.other_agency, w.own_agency], person=w.son)
+    assert "承認の前に必要な本人同意" not in client.get(url).content.decode()
+
+
+def test_the_consent_gaps_are_not_shown_to_the_cases_worker(client, planned):
+    w = _plan_for_both(planned)
+    client.force_login(w.assigned)
+    response = client.get(reverse("meetings:plan_detail", args=[w.plan.pk]))
+    assert response.status_code == 200 and "承認の前に必要な本人同意" not in response.content.decode()
