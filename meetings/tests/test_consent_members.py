@@ -434,3 +434,21 @@ def test_the_consent_gaps_are_not_shown_to_the_cases_worker(client, planned):
     client.force_login(w.assigned)
     response = client.get(reverse("meetings:plan_detail", args=[w.plan.pk]))
     assert response.status_code == 200 and "承認の前に必要な本人同意" not in response.content.decode()
+
+
+def test_the_plan_form_records_the_chosen_members(client, coordinating):
+    w = coordinating
+    agency = fresh(w.other_worker).agencies[0]
+    client.force_login(w.coordinator)
+    response = client.post(reverse("meetings:plan_new", args=[w.case.pk]), {
+        "person_wishes": "家で暮らしたい", "issues_summary": "介護とひきこもり", "long_term_goal": "安定",
+        "goals": "通院を再開する", "review_on": (timezone.localdate() + timedelta(days=60)).isoformat(),
+        "members": [w.son.pk],
+        "tasks-TOTAL_FORMS": "1", "tasks-INITIAL_FORMS": "0", "tasks-MIN_NUM_FORMS": "1", "tasks-MAX_NUM_FORMS": "1000",
+        "tasks-0-agency": agency.pk, "tasks-0-role": "長男への相談支援", "tasks-0-content": "面談",
+    })  # fmt: skip
+    assert response.status_code == 302, response.context["form"].errors
+    plan = w.case.plans.get()
+    assert services.plan_members(plan) == [w.person, w.son]
+    page = client.get(reverse("meetings:plan_detail", args=[plan.pk])).content.decode()
+    assert "本人・長男" in page
