@@ -808,9 +808,8 @@ class ConsentGapSerializer(serializers.Serializer):
     def get_consent_form(self, gap) -> str:
         from django.urls import reverse
 
-        current = selectors.current_consent(self.context["case"], gap.person) if gap.has_consent else None
-        if current is not None:
-            return reverse("meetings:consent_amend", args=[current.pk])
+        if gap.current_id is not None:
+            return reverse("meetings:consent_amend", args=[gap.current_id])
         return reverse("meetings:consent_new", args=[self.context["case"].pk]) + f"?person={gap.person.pk}"
 
 

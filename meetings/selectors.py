@@ -151,11 +151,6 @@ def consent_versions(consents: list[Consent]) -> list[Consent]:
     return sorted(current, key=lambda c: order[c.pk])
 
 
-def current_consent(case: Case, person) -> Consent | None:
-    """The person's newest valid consent on the case (the one an approval refusal offers to amend)."""
-    return Consent.objects.valid().filter(case=case, person=person).order_by("-consented_on", "-pk").first()
-
-
 def case_decisions(case: Case) -> QuerySet[SupportDecision]:
     return SupportDecision.objects.filter(case=case).select_related("decided_by")
 
@@ -214,6 +209,8 @@ def task_get_for_user(user: User, pk: int) -> PlanTask:
 
 
 def plan_detail(plan: SupportPlan) -> dict:
+    """The plan page's content, with the household's 続柄 (`relationships`) to name whom it concerns."""
+    relationships = household_relationships(plan.case)
     evaluations = list(
         plan.evaluations.select_related(
             "item__conference", "evaluated_by", "next_lead_agency"
@@ -221,8 +218,9 @@ def plan_detail(plan: SupportPlan) -> dict:
     )
     return {
         "plan": plan,
+        "relationships": relationships,
         # whom it concerns, by 続柄 only: a member's name and details follow their own basis
-        "members": plan_member_relationships(plan),
+        "members": plan_member_relationships(plan, relationships),
         "goals": list(plan.goals.all()),
         "tasks": list(plan.tasks.select_related("agency")),
         "evaluations": evaluations,
@@ -231,19 +229,25 @@ def plan_detail(plan: SupportPlan) -> dict:
     }
 
 
-def plan_member_relationships(plan: SupportPlan) -> list[str]:
-    """「本人」 and the 続柄 of each household member the plan concerns (one query)."""
+def household_relationships(case: Case) -> dict[int, str]:
+    """Each current household member's 続柄 (the case's 本人 is 「本人」), in one query."""
     from cases.models import HouseholdMember
 
-    others = [p.pk for p in plan.members.all() if p.pk != plan.case.person_id]
-    if not others:
-        return ["本人"]
-    relationships = dict(
-        HouseholdMember.objects.filter(household_id=plan.case.household_id, person_id__in=others)
-        .order_by("person_id", "-pk")
-        .values_list("person_id", "relationship")
-    )
-    return ["本人", *(relationships.get(pk) or "世帯員" for pk in sorted(others))]
+    relationships = {}
+    if case.household_id:
+        relationships = dict(
+            HouseholdMember.objects.filter(household_id=case.household_id, left_on__isnull=True)
+            .order_by("person_id", "-pk")
+            .values_list("person_id", "relationship")
+        )
+    relationships[case.person_id] = "本人"
+    return relationships
+
+
+def plan_member_relationships(plan: SupportPlan, relationships: dict[int, str]) -> list[str]:
+    """「本人」 and the 続柄 of each household member the plan concerns."""
+    others = sorted(p.pk for p in plan.members.all() if p.pk != plan.case.person_id)
+    return ["本人", *(relationships.get(pk) or "世帯員" for pk in others)]
 
 
 def conferences_for(user: User) -> QuerySet[PlanConference]:

@@ -409,19 +409,6 @@ def plan_members(plan: SupportPlan) -> list[Person]:
     return [plan.case.person, *sorted(chosen, key=lambda p: p.pk)]
 
 
-def household_relationships(case: Case) -> dict[int, str]:
-    """Each current household member's 続柄 (the case's 本人 is 「本人」)."""
-    relationships = {}
-    if case.household_id:
-        relationships = dict(
-            HouseholdMember.objects.filter(household_id=case.household_id, left_on__isnull=True).values_list(
-                "person_id", "relationship"
-            )
-        )
-    relationships[case.person_id] = "本人"
-    return relationships
-
-
 @dataclass
 class ConsentGap:
     """A person the plan concerns whose valid consents (on this case) leave out plan agencies."""
@@ -431,6 +418,8 @@ class ConsentGap:
     missing: list[Agency]
     has_consent: bool
     agencies: list[Agency] = field(default_factory=list)
+    #: the id of the person's newest valid consent on the case (the one to amend), if any
+    current_id: int | None = None
 
     @property
     def label(self) -> str:
@@ -461,27 +450,36 @@ class ConsentMissing(ValidationError):
         super().__init__({"members": [ValidationError(gap.message, code="consent_missing") for gap in gaps]})
 
 
-def consent_gaps(plan: SupportPlan, on=None) -> list[ConsentGap]:
+def consent_gaps(plan: SupportPlan, on=None, *, agencies=None, relationships=None) -> list[ConsentGap]:
     """For each person the plan concerns (plan_members): the plan agencies no valid consent of theirs
     on this case names (DOMAIN.md §2 step 5, §4: a consent covers the person who gave it — a household
     member's consent recorded on the household's case counts for them; they need no case of their
     own). The 支援会議 basis (社会福祉法 第106条の6) shares without consent among its members only and
-    never opens a plan to its agencies: the 重層的支援会議 needs the consent (§2 step 7)."""
+    never opens a plan to its agencies: the 重層的支援会議 needs the consent (§2 step 7). `agencies`
+    and `relationships` when the caller has them already; a constant number of queries."""
+    from meetings.selectors import household_relationships
+
     members = plan_members(plan)
-    agencies = plan_agencies(plan)
-    relationships = household_relationships(plan.case)
+    agencies = plan_agencies(plan) if agencies is None else agencies
+    relationships = household_relationships(plan.case) if relationships is None else relationships
     covered: dict[int, set[int]] = {}
-    rows = Consent.objects.valid(on).filter(case_id=plan.case_id, person__in=[p.pk for p in members])
-    for person_id, agency_id in rows.values_list("person_id", "recipients"):
+    newest: dict[int, int] = {}
+    rows = (
+        Consent.objects.valid(on)
+        .filter(case_id=plan.case_id, person__in=[p.pk for p in members])
+        .order_by("-consented_on", "-pk")
+        .values_list("person_id", "pk", "recipients")
+    )
+    for person_id, consent_id, agency_id in rows:
         covered.setdefault(person_id, set()).add(agency_id)
+        newest.setdefault(person_id, consent_id)
     gaps = []
     for person in members:
         named = covered.get(person.pk)
         missing = [agency for agency in agencies if agency.pk not in (named or ())]
         if missing or named is None:
-            gaps.append(
-                ConsentGap(person, relationships.get(person.pk, ""), missing, named is not None, agencies)
-            )
+            gaps.append(ConsentGap(person, relationships.get(person.pk, ""), missing, named is not None, agencies,
+                                   newest.get(person.pk)))  # fmt: skip
     return gaps
 
 

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -162,7 +163,7 @@ def plan_new(request, pk):
         task_initial = [{f: getattr(t, f) for f in PlanTaskForm.base_fields} for t in plan.tasks.all()]
     household = Person.objects.filter(pk__in=services.case_people(case) - {case.person_id}).order_by("pk")
     form = PlanForm(request.POST or None, initial=initial, members=household,
-                    relationships=services.household_relationships(case))  # fmt: skip
+                    relationships=selectors.household_relationships(case))  # fmt: skip
     tasks = PlanTaskFormSet(request.POST or None, initial=task_initial, prefix="tasks")
     if request.method == "POST" and form.is_valid() and tasks.is_valid():
         data = dict(form.cleaned_data)
@@ -184,6 +185,7 @@ def plan_new(request, pk):
 
 def plan_detail(request, pk):
     plan = selectors.plan_get_for_user(request.user, pk)
+    prefetch_related_objects([plan], "members")
     printing = request.GET.get("print") == "1"
     # Printing confidential material is a disclosure (DOMAIN.md §8): logged.
     read_log(user=request.user, action=ReadLog.Action.PRINT if printing else ReadLog.Action.VIEW, obj=plan,
@@ -196,7 +198,9 @@ def plan_detail(request, pk):
     if plan.status == "draft" and not printing and request.user.has_role(Role.COORDINATOR):
         # what approval will ask for, before the meeting: each member's consent gap, with the way to fix it
         if case_can_change(request.user, plan.case):
-            context["consent_gaps"] = [_consent_gap_message(plan, gap) for gap in services.consent_gaps(plan)]
+            agencies = sorted({t.agency_id: t.agency for t in context["tasks"]}.values(), key=lambda a: a.pk)
+            gaps = services.consent_gaps(plan, agencies=agencies, relationships=context["relationships"])
+            context["consent_gaps"] = [_consent_gap_message(plan, gap) for gap in gaps]
     return render(request, "meetings/plan_detail.html", context)
 
 
@@ -279,10 +283,9 @@ def conference_plan_decision(request, pk, plan_pk):
 def _consent_gap_message(plan, gap):
     """The refusal for one person, with the way to their consent: amend the current one when it
     exists and only lacks agencies, else record one for them."""
-    current = selectors.current_consent(plan.case, gap.person) if gap.has_consent else None
-    if current is not None:
+    if gap.current_id is not None:
         url, action = (
-            reverse("meetings:consent_amend", args=[current.pk]),
+            reverse("meetings:consent_amend", args=[gap.current_id]),
             f"{gap.person.name}さんの同意を変更する",
         )
     else:
