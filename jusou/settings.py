@@ -270,6 +270,13 @@ AUDIT_REFUSED_LIMIT = env.int("AUDIT_REFUSED_LIMIT", default=10, minimum=1)
 # supervisors are told (cases.selectors.person_duplicates). Intake staff register a few people an hour.
 DUPLICATE_CHECK_LIMIT = env.int("DUPLICATE_CHECK_LIMIT", default=30, minimum=1)
 
+# アウトリーチ: this many contacts in a row without meeting the person (不在, 拒否, 置き手紙 …) alert the
+# coordinators (outreach.services). Practice in the seeds' setting is two; a municipality sets its own.
+OUTREACH_NO_CONTACT_ALERT = env.int("OUTREACH_NO_CONTACT_ALERT", default=2, minimum=1, maximum=20)
+# 本人同意 given in writing (書面) must come with the scanned form when the municipality asks for it
+# (its 文書管理規程); an oral consent (口頭) never has one. Off: the scan may be added, never required.
+CONSENT_SCAN_REQUIRED = env.bool("CONSENT_SCAN_REQUIRED", default=False)
+
 # Idle sessions end: the expiry moves forward with every request.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30, minimum=1, maximum=24 * 60)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60

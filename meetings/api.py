@@ -171,7 +171,9 @@ class ReferralViewSet(ApiViewSet):
 
 # --- 本人同意 ----------------------------------------------------------------------------------------------
 
-CONSENT_STATES = {"有効": "valid", "撤回": "withdrawn", "期限切れ": "expired", "開始前": "not_started"}
+CONSENT_STATES = {
+    "有効": "valid", "撤回": "withdrawn", "期限切れ": "expired", "開始前": "not_started", "変更済": "superseded",
+}  # fmt: skip
 
 
 class ConsentSerializer(serializers.ModelSerializer):
@@ -181,7 +183,8 @@ class ConsentSerializer(serializers.ModelSerializer):
     categories = serializers.ListField(child=serializers.ChoiceField(InformationCategory.choices))
     withdrawal_received_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     state = serializers.SerializerMethodField(
-        help_text="valid（有効）・withdrawn（撤回）・expired（期限切れ）・not_started（開始前）"
+        help_text="valid（有効）・withdrawn（撤回）・expired（期限切れ）・not_started（開始前）・"
+        "superseded（変更により新しい版に置き換わった。数えません）"
     )
     has_document = serializers.SerializerMethodField(
         help_text="署名された同意書が登録されているか（ファイルは画面から）"
@@ -192,7 +195,9 @@ class ConsentSerializer(serializers.ModelSerializer):
         fields = ["id", "case", "person", "consenting_party", "proxy_name", "proxy_relation", "consented_on",
                   "method", "taken_by", "recipients", "categories", "purpose", "expires_on", "state",
                   "has_document", "withdrawn_at", "withdrawal_method", "withdrawal_received_by", "withdrawal_note",
-                  "recorded_at"]  # fmt: skip
+                  "recorded_at", "version", "original", "superseded_at"]  # fmt: skip
+        extra_kwargs = {"original": {"help_text": "最初の版のID（最初の版なら null）"},
+                        "superseded_at": {"help_text": "変更により次の版に置き換わった日時"}}  # fmt: skip
 
     @extend_schema_field(serializers.ChoiceField(list(CONSENT_STATES.values())))
     def get_state(self, consent) -> str:
@@ -226,6 +231,23 @@ class ConsentCreateSerializer(StrictSerializer):
                 code="proxy_name_required",
             )
         return data
+
+
+class ConsentAmendSerializer(StrictSerializer):
+    consented_on = serializers.DateField(help_text="変更に同意した日")
+    method = serializers.ChoiceField(ConsentMethod.choices)
+    recipients = agency_field(
+        many=True, allow_empty=False, help_text="変更後の共有先の機関コード（今の共有先をすべて含めること）"
+    )
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(InformationCategory.choices), allow_empty=False,
+        help_text="変更後の範囲（今の範囲をすべて含めること）",
+    )  # fmt: skip
+    expires_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="変更後の有効期限（延ばすことだけができます。null は期限なし）",
+    )
 
 
 class ConsentWithdrawSerializer(StrictSerializer):
@@ -302,6 +324,23 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         return Response(ConsentSerializer(_consent_rows().get(pk=consent.pk)).data, status=201)
 
     @extend_schema(
+        request=ConsentAmendSerializer, responses={201: ConsentSerializer, 409: INVALID_TRANSITION},
+        parameters=[IDEMPOTENCY_KEY, REPLAYED],
+    )  # fmt: skip
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def amend(self, request, pk=None):
+        """変更 (services.consent_amend, as on the consent page): a new version with more agencies or
+        categories, or a later expiry, linked to the first; the old one is kept and no longer counts.
+        Without the scanned form: where the municipality requires it for 書面 (CONSENT_SCAN_REQUIRED),
+        a written amendment is refused here (`document_required`) and recorded on the page."""
+        consent = self._consent(pk)
+        case_get_for_user(request.user, consent.case_id, for_change=True)
+        data = validated(ConsentAmendSerializer, request.data)
+        new = services.consent_amend(consent=consent, acting_user=request.user, **data)
+        return Response(ConsentSerializer(_consent_rows().get(pk=new.pk)).data, status=201)
+
+    @extend_schema(
         request=ConsentWithdrawSerializer, responses={200: ConsentSerializer, 409: INVALID_TRANSITION}
     )
     @action(detail=True, methods=["post"])
@@ -373,12 +412,19 @@ class SupportPlanSerializer(serializers.ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
     goals = PlanGoalSerializer(many=True, read_only=True)
     tasks = PlanTaskSerializer(many=True, read_only=True)
+    members = serializers.SerializerMethodField(
+        help_text="プランの対象者（ケースの本人と、選んだ世帯員）の本人ID。氏名などは本人の API から、その人についての根拠で"
+    )
 
     class Meta:
         model = SupportPlan
         fields = ["id", "case", "case_number", "version", "status", "person_wishes", "household_wishes",
                   "issues_summary", "long_term_goal", "needs_participation", "needs_outreach", "review_on",
-                  "author", "created_at", "approved_at", "sent_back_reason", "goals", "tasks"]  # fmt: skip
+                  "author", "created_at", "approved_at", "sent_back_reason", "members", "goals", "tasks"]  # fmt: skip
+
+    def get_members(self, plan) -> list[int]:
+        others = sorted(p.pk for p in plan.members.all() if p.pk != plan.case.person_id)
+        return [plan.case.person_id, *others]
 
 
 class SupportPlanDetailSerializer(SupportPlanSerializer):
@@ -390,6 +436,13 @@ class SupportPlanDetailSerializer(SupportPlanSerializer):
 
     class Meta(SupportPlanSerializer.Meta):
         fields = [*SupportPlanSerializer.Meta.fields, "evaluations"]
+
+
+class PlanMembersSerializer(StrictSerializer):
+    members = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), allow_empty=True, max_length=50,
+        help_text="ケースの本人のほかに対象とする世帯員の本人ID（本人はいつも対象）",
+    )  # fmt: skip
 
 
 class PlanTaskStatusSerializer(StrictSerializer):
@@ -430,7 +483,9 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         return (
             SupportPlan.objects.filter(case__in=cases_opening(user, "plan").values("pk"))
             .select_related("case", "author")
-            .prefetch_related("goals", Prefetch("tasks", PlanTask.objects.select_related("agency", "plan")))
+            .prefetch_related(
+                "goals", "members", Prefetch("tasks", PlanTask.objects.select_related("agency", "plan"))
+            )
         )
 
     def get_serializer_context(self):
@@ -453,6 +508,25 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         plan.detail_goals, plan.detail_tasks = detail["goals"], detail["tasks"]
         plan.detail_evaluations = detail["evaluations"]
         return Response(SupportPlanDetailSerializer(plan, context={"user": request.user}).data)
+
+    @extend_schema(
+        request=PlanMembersSerializer, responses={200: SupportPlanSerializer, 409: INVALID_TRANSITION}
+    )
+    @action(detail=True, methods=["post"])
+    def members(self, request, pk=None):
+        """Whom a plan in preparation (作成中) concerns besides the case's 本人 (services.plan_members_set):
+        each must be a current member of the case's household (400 `not_in_household`); approval then
+        needs each one's own consent. Only coordinators who may change the case."""
+        plan = self._plan(pk)
+        data = validated(PlanMembersSerializer, request.data)
+        people = list(Person.objects.filter(pk__in=data["members"]))
+        if len(people) != len(set(data["members"])):
+            raise serializers.ValidationError(
+                {"members": "このケースの世帯員から選んでください。"}, code="not_in_household"
+            )
+        services.plan_members_set(plan=plan, acting_user=request.user, members=people)
+        plan = self.get_queryset().get(pk=plan.pk)
+        return Response(SupportPlanSerializer(plan, context={"user": request.user}).data)
 
     @extend_schema(
         request=PlanTaskStatusSerializer, responses={200: PlanTaskDetailSerializer, 412: STALE_VERSION},
@@ -712,6 +786,43 @@ class PlanConferenceDetailSerializer(PlanConferenceSerializer):
         fields = [*PlanConferenceSerializer.Meta.fields, "minutes", "items"]
 
 
+class PlanApproveSerializer(StrictSerializer):
+    plan = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="協議する支援プラン（作成中）のID"
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="", help_text="協議内容")
+
+
+class ConsentGapSerializer(serializers.Serializer):
+    person = serializers.IntegerField(source="person.pk", help_text="対象者の本人ID")
+    relationship = serializers.CharField(help_text="続柄（ケースの本人は「本人」）")
+    has_consent = serializers.BooleanField(help_text="有効な本人同意が1件でもあるか")
+    missing_agencies = serializers.SerializerMethodField(
+        help_text="同意の共有先に含まれていないプランの機関のコード"
+    )
+    consent_form = serializers.SerializerMethodField(help_text="この人の同意を記録（または変更）する画面")
+
+    def get_missing_agencies(self, gap) -> list[str]:
+        return [agency.code for agency in gap.missing]
+
+    def get_consent_form(self, gap) -> str:
+        from django.urls import reverse
+
+        if gap.current_id is not None:
+            return reverse("meetings:consent_amend", args=[gap.current_id])
+        return reverse("meetings:consent_new", args=[self.context["case"].pk]) + f"?person={gap.person.pk}"
+
+
+class ConsentMissingSerializer(serializers.Serializer):
+    """409 `consent_missing`: the error body, and `missing` per person."""
+
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    errors = serializers.ListField(child=serializers.DictField())
+    missing = ConsentGapSerializer(many=True)
+
+
 class ConferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     """重層的支援会議 records (相談支援包括化推進員 only, as the pages): attending agencies, minutes, and
     each agenda item with its outcome."""
@@ -735,6 +846,35 @@ class ConferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         self.log_detail(conference)
         conference.detail_items = selectors.conference_items_for(request.user, conference)
         return Response(PlanConferenceDetailSerializer(conference).data)
+
+    @extend_schema(
+        request=PlanApproveSerializer,
+        responses={200: AgendaItemSerializer, 409: ConsentMissingSerializer, **TRANSITION_RESPONSES},
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """プランの適切性の協議 → 承認 (services.plan_approve, as on the conference page). Refused with 409
+        `consent_missing` when a person the plan concerns has no valid consent on the case naming every
+        plan agency: `missing` lists each such person (ID and 続柄, no name), the agencies left out and
+        the page where their consent is recorded or amended."""
+        conference = selectors.conference_get_for_user(request.user, url_pk(pk))
+        data = validated(PlanApproveSerializer, request.data)
+        plan = selectors.plan_get_for_user(request.user, data["plan"])
+        try:
+            item = services.plan_approve(
+                conference=conference, plan=plan, acting_user=request.user, notes=data["notes"]
+            )
+        except services.ConsentMissing as refusal:
+            body = {
+                "status": 409, "code": "consent_missing",
+                "message": "対象者の本人同意が、プランのすべての機関を共有先に含んでいません。",
+                "errors": [{"field": "members", "code": "consent_missing", "message": gap.message}
+                           for gap in refusal.gaps],
+                "missing": ConsentGapSerializer(refusal.gaps, many=True, context={"case": plan.case}).data,
+            }  # fmt: skip
+            return Response(body, status=409)
+        item = conference.items.select_related("case", "plan", "decided_by").get(pk=item.pk)
+        return Response(AgendaItemSerializer(item).data)
 
 
 router = SimpleRouter()

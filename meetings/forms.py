@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 
 from cases.forms import codes
@@ -97,6 +98,40 @@ class ConsentPrintForm(forms.Form):
         }
 
 
+class ConsentAmendForm(forms.Form):
+    """変更: the new version's date, method and scope (only additions and a later expiry are accepted,
+    meetings.services.consent_amend); the form opens with the current version's scope."""
+
+    consented_on = DateField(label="変更に同意した日", widget=DateInput())
+    method = forms.ChoiceField(label="方法", choices=ConsentMethod.choices, widget=forms.RadioSelect)
+    recipients = forms.ModelMultipleChoiceField(
+        label="情報を共有する機関（加えることができます）", queryset=Agency.objects.filter(is_active=True),
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    categories = forms.MultipleChoiceField(
+        label="共有する情報の範囲（加えることができます）", choices=InformationCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    expires_on = DateField(
+        label="有効期限（延ばすことができます。空欄は期限なし）", required=False, widget=DateInput()
+    )
+    document = ConsentForm.base_fields["document"]
+    clean_document = ConsentForm.clean_document
+
+    def __init__(self, *args, consent, **kwargs):
+        initial = {
+            "consented_on": timezone.localdate(), "method": consent.method,
+            "recipients": [a.pk for a in consent.recipients.all()], "categories": list(consent.categories),
+            "expires_on": consent.expires_on,
+        }  # fmt: skip
+        super().__init__(*args, initial=initial, **kwargs)
+        # an agency no longer active stays listed when the consent names it (it cannot be removed)
+        named = [a.pk for a in consent.recipients.all()]
+        self.fields["recipients"].queryset = Agency.objects.filter(
+            Q(is_active=True) | Q(pk__in=named)
+        ).order_by("name")
+
+
 class ConsentWithdrawForm(forms.Form):
     method = forms.ChoiceField(label="撤回の方法", choices=ConsentMethod.choices)
     note = forms.CharField(label="撤回の内容", max_length=500, required=False)
@@ -131,6 +166,21 @@ class PlanForm(forms.Form):
     needs_participation = forms.BooleanField(label="参加支援が必要", required=False)
     needs_outreach = forms.BooleanField(label="アウトリーチが必要", required=False)
     review_on = DateField(label="見直し予定日", widget=DateInput())
+    members = forms.ModelMultipleChoiceField(
+        label="本人のほかに対象とする世帯員", queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="承認には、対象者それぞれの本人同意（役割分担のすべての機関を共有先に含むもの）が必要です。",
+    )  # fmt: skip
+
+    def __init__(self, *args, members=None, relationships=None, **kwargs):
+        """`members`: the household members other than the case's 本人 (a queryset of Person)."""
+        super().__init__(*args, **kwargs)
+        from cases.models import Person
+
+        self.fields["members"].queryset = members if members is not None else Person.objects.none()
+        relationships = relationships or {}
+        self.fields["members"].label_from_instance = lambda p: f"{relationships.get(p.pk, '世帯員')} {p.name}"
+        if members is not None and not members.exists():
+            del self.fields["members"]
 
 
 class PlanTaskForm(forms.Form):

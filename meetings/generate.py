@@ -321,7 +321,7 @@ class _MeetingsGenerator:
                 by,
             )
             consent.withdrawal_note = "支援終了後、本人から撤回の申し出"
-            later.append(history_row(consent, at=at, user_id=by, reason="同意の撤回（oral）", kind="~"))
+            later.append(history_row(consent, at=at, user_id=by, reason="同意の撤回（口頭）", kind="~"))
         if withdrawals:
             fields = ["withdrawn_at", "withdrawal_method", "withdrawal_received_by", "withdrawal_note"]
             Consent.objects.bulk_update([c for c, _, _ in withdrawals], fields, batch_size=1000)

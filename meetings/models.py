@@ -31,18 +31,28 @@ class ConsentMethod(models.TextChoices):
 
 class ConsentQuerySet(models.QuerySet):
     def valid(self, on=None):
-        """In force on `on` (today): given, not expired, not withdrawn. Checked when the query runs."""
+        """In force on `on` (today): given, not expired, not withdrawn, not replaced by a 変更 (a newer
+        version counts instead). Checked when the query runs."""
         day = on or timezone.localdate()
         return self.filter(
             Q(expires_on__isnull=True) | Q(expires_on__gte=day),
             consented_on__lte=day,
             withdrawn_at__isnull=True,
+            superseded_at__isnull=True,
         )
+
+    def current(self):
+        """The latest version of each consent (withdrawn or expired ones included, superseded ones not)."""
+        return self.filter(superseded_at__isnull=True)
 
 
 class Consent(models.Model):
     """本人同意: a person's consent to share their information with named agencies, for a purpose,
-    until a date. Each household member consents separately. Withdrawal stops sharing at once."""
+    until a date. Each household member consents separately. Withdrawal stops sharing at once.
+
+    Versioned: a 変更 (more agencies or categories, a later expiry) is a new row naming the first
+    version (`original`) with its own date, method and taker; the version it replaces is kept, marked
+    `superseded_at`, and no longer counts."""
 
     case = models.ForeignKey(
         Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="consents"
@@ -78,6 +88,12 @@ class Consent(models.Model):
     )  # fmt: skip
     withdrawal_note = models.TextField("撤回の内容", blank=True)
     recorded_at = models.DateTimeField("記録日時", default=timezone.now)
+    original = models.ForeignKey(
+        "self", verbose_name="最初の版", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="amendments",
+    )  # fmt: skip
+    version = models.PositiveSmallIntegerField("版", default=1)
+    superseded_at = models.DateTimeField("変更により終了した日時", null=True, blank=True)
 
     history = HistoricalRecords(m2m_fields=[recipients])
     objects = ConsentQuerySet.as_manager()
@@ -100,7 +116,15 @@ class Consent(models.Model):
                 name="consent_expires_after_given",
                 violation_error_message="有効期限は同意日以降の日付にしてください。",
             ),
-        ]
+            models.UniqueConstraint(
+                fields=["original", "version"], name="consent_version_unique",
+                violation_error_message="この同意の同じ版がすでにあります。",
+            ),
+            models.CheckConstraint(
+                condition=Q(original__isnull=True, version=1) | Q(original__isnull=False, version__gt=1),
+                name="consent_version_follows_original",
+            ),
+        ]  # fmt: skip
         indexes = [models.Index(fields=["case", "withdrawn_at"], name="consent_case")]
 
     def __str__(self):
@@ -112,6 +136,8 @@ class Consent(models.Model):
 
     def state(self, on=None) -> str:
         day = on or timezone.localdate()
+        if self.superseded_at:
+            return "変更済"
         if self.withdrawn_at:
             return "撤回"
         if self.expires_on and self.expires_on < day:
@@ -119,6 +145,26 @@ class Consent(models.Model):
         if self.consented_on > day:
             return "開始前"
         return "有効"
+
+
+def consent_changes(before: Consent, recipients, categories, expires_on) -> str:
+    """What a 変更 added to `before`, in words (共有先・範囲・有効期限), for the history and the case
+    page: '' when nothing changed. `before.recipients` is read through .all() (prefetch it)."""
+    from jusou.wareki import to_wareki
+
+    parts = []
+    named = {agency.pk for agency in before.recipients.all()}
+    added = [agency.name for agency in recipients if agency.pk not in named]
+    if added:
+        parts.append(f"共有先に追加: {'、'.join(added)}")
+    wider = [InformationCategory(c).label for c in categories if c not in before.categories]
+    if wider:
+        parts.append(f"範囲に追加: {'、'.join(wider)}")
+    if before.expires_on != expires_on:
+        old = to_wareki(before.expires_on) if before.expires_on else "期限なし"
+        new = to_wareki(expires_on) if expires_on else "期限なし"
+        parts.append(f"有効期限: {old} → {new}")
+    return "／".join(parts)
 
 
 class SupportDecision(models.Model):
@@ -174,8 +220,13 @@ class SupportPlan(models.Model):
     created_at = models.DateTimeField("作成日時", default=timezone.now)
     approved_at = models.DateTimeField("承認日時", null=True, blank=True)
     sent_back_reason = models.TextField("差し戻しの理由", blank=True)
+    # The household members the plan concerns (always the case's 本人): approval needs each one's own
+    # valid consent naming every plan agency (DOMAIN.md §4: a consent covers the person who gave it).
+    members = models.ManyToManyField(
+        Person, verbose_name="対象となる世帯員", related_name="support_plans", blank=True
+    )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=[members])
 
     class Meta:
         verbose_name = "支援プラン"

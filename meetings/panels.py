@@ -11,7 +11,7 @@ def case_panel(request, case):
     can_change = case_page_can_change(request, case)
     coordinator = request.user.has_role(Role.COORDINATOR)
     return {
-        "consents": selectors.case_consents(request.user, case),
+        "consents": selectors.consent_versions(selectors.case_consents(request.user, case)),
         "plans": selectors.case_plans(case),
         "can_plan": can_change and coordinator and case.status == "coordinating",
         "decisions": list(selectors.case_decisions(case)),

@@ -1,6 +1,7 @@
 """Reads for 多機関協働, always through the cases selectors (same grants, same 404s)."""
 
 from datetime import date, timedelta
+from itertools import pairwise
 
 from django.core.paginator import Paginator
 from django.db.models import (
@@ -128,6 +129,28 @@ def case_consents(user: User, case: Case) -> list[Consent]:
     return [consent for consent in consents if shown(consent) or consent.person_id in covered]
 
 
+def consent_versions(consents: list[Consent]) -> list[Consent]:
+    """The current version of each consent (as case_consents loaded them, recipients prefetched),
+    each with `earlier`: its previous versions, newest first, each with `changes` — what the next
+    version added, in words. No query."""
+    from meetings.models import consent_changes
+
+    chains: dict[int, list[Consent]] = {}
+    for consent in consents:
+        chains.setdefault(consent.original_id or consent.pk, []).append(consent)
+    current = []
+    for chain in chains.values():
+        chain.sort(key=lambda c: c.version)
+        for before, after in pairwise(chain):
+            after.changes = consent_changes(before, list(after.recipients.all()), after.categories,
+                                            after.expires_on)  # fmt: skip
+        latest = chain[-1]
+        latest.earlier = list(reversed(chain[:-1]))
+        current.append(latest)
+    order = {c.pk: i for i, c in enumerate(consents)}
+    return sorted(current, key=lambda c: order[c.pk])
+
+
 def case_decisions(case: Case) -> QuerySet[SupportDecision]:
     return SupportDecision.objects.filter(case=case).select_related("decided_by")
 
@@ -186,6 +209,8 @@ def task_get_for_user(user: User, pk: int) -> PlanTask:
 
 
 def plan_detail(plan: SupportPlan) -> dict:
+    """The plan page's content, with the household's 続柄 (`relationships`) to name whom it concerns."""
+    relationships = household_relationships(plan.case)
     evaluations = list(
         plan.evaluations.select_related(
             "item__conference", "evaluated_by", "next_lead_agency"
@@ -193,12 +218,36 @@ def plan_detail(plan: SupportPlan) -> dict:
     )
     return {
         "plan": plan,
+        "relationships": relationships,
+        # whom it concerns, by 続柄 only: a member's name and details follow their own basis
+        "members": plan_member_relationships(plan, relationships),
         "goals": list(plan.goals.all()),
         "tasks": list(plan.tasks.select_related("agency")),
         "evaluations": evaluations,
         "agenda": list(plan.agenda_items.select_related("conference").order_by("conference__held_at", "pk")),
         "versions": list(SupportPlan.objects.filter(case_id=plan.case_id).order_by("-version")),
     }
+
+
+def household_relationships(case: Case) -> dict[int, str]:
+    """Each current household member's 続柄 (the case's 本人 is 「本人」), in one query."""
+    from cases.models import HouseholdMember
+
+    relationships = {}
+    if case.household_id:
+        relationships = dict(
+            HouseholdMember.objects.filter(household_id=case.household_id, left_on__isnull=True)
+            .order_by("person_id", "-pk")
+            .values_list("person_id", "relationship")
+        )
+    relationships[case.person_id] = "本人"
+    return relationships
+
+
+def plan_member_relationships(plan: SupportPlan, relationships: dict[int, str]) -> list[str]:
+    """「本人」 and the 続柄 of each household member the plan concerns."""
+    others = sorted(p.pk for p in plan.members.all() if p.pk != plan.case.person_id)
+    return ["本人", *(relationships.get(pk) or "世帯員" for pk in others)]
 
 
 def conferences_for(user: User) -> QuerySet[PlanConference]:

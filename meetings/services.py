@@ -4,19 +4,21 @@ Case moves go through cases.services.case_transition, so the state machine, lock
 stay in one place.
 """
 
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from cases import services as case_services
 from cases.models import Case, CaseStatus, HouseholdMember, Person
 from cases.selectors import case_can_change
 from jusou import access
-from jusou.models import AccessBasis, AccessGrant, Agency, ResourceGap, Role, User
+from jusou.models import AccessBasis, AccessGrant, Agency, ResourceGap, Role, StaffMembership, User
 from jusou.services import InvalidTransition
 from jusou.services import save_with_history as _save
 from jusou.wareki import to_wareki
@@ -27,6 +29,7 @@ from meetings.models import (
     ConfidentialityPledge,
     Consent,
     ConsentingParty,
+    ConsentMethod,
     Evaluation,
     GoalEvaluation,
     InformationCategory,
@@ -41,6 +44,7 @@ from meetings.models import (
     SupportDecision,
     SupportMeeting,
     SupportPlan,
+    consent_changes,
 )
 
 
@@ -111,6 +115,7 @@ def consent_record(
         errors["recipients"] = "情報を共有する機関を選んでください。"
     if not categories or not set(categories) <= set(InformationCategory.values):
         errors["categories"] = "共有する情報の範囲を選んでください。"
+    errors |= _scan_errors(method, document)
     if errors:
         raise ValidationError(errors)
     consent = Consent(
@@ -124,6 +129,19 @@ def consent_record(
     consent.recipients.set(recipients)
     consent_access_sync(case=case, acting_user=acting_user, reason="本人同意の記録")
     return consent
+
+
+def _scan_errors(method: str, document) -> dict:
+    """The municipality may ask for the signed form of every written consent (CONSENT_SCAN_REQUIRED);
+    an oral consent has none to scan."""
+    if settings.CONSENT_SCAN_REQUIRED and method == ConsentMethod.WRITTEN and not document:
+        return {
+            "document": ValidationError(
+                "書面で同意を得た場合は、同意書のスキャン（PDF・JPEG・PNG）を添付してください。",
+                code="document_required",
+            )
+        }
+    return {}
 
 
 def agencies_without_consent(case: Case, agencies, on=None) -> list[Agency]:
@@ -152,13 +170,144 @@ def consent_withdraw(
     consent = Consent.objects.select_for_update().select_related("case").get(pk=consent.pk)
     if consent.withdrawn_at is not None:
         raise InvalidTransition("この同意はすでに撤回されています。")
+    if consent.superseded_at is not None:
+        raise InvalidTransition("この同意は変更されています。最新の版の撤回を記録してください。")
     consent.withdrawn_at = withdrawn_at or timezone.now()
     consent.withdrawal_method = method
     consent.withdrawal_received_by = acting_user
     consent.withdrawal_note = note
-    _save(consent, acting_user=acting_user, reason=f"同意の撤回（{method}）")
+    _save(consent, acting_user=acting_user, reason=f"同意の撤回（{ConsentMethod(method).label}）")
     consent_access_sync(case=consent.case, acting_user=acting_user, reason="本人同意の撤回")
+    _consent_notify(
+        consent, acting_user=acting_user, kind="consent_withdrawn",
+        title=f"本人同意が撤回されました（{consent.case.number}）。この同意による情報共有は停止しています",
+        dedupe_key=f"consent-withdrawn:{consent.pk}",
+    )  # fmt: skip
     return consent
+
+
+@transaction.atomic
+def consent_amend(
+    *,
+    consent: Consent,
+    acting_user: User,
+    consented_on: date,
+    method: str,
+    recipients: list[Agency],
+    categories: list[str],
+    expires_on: date | None = None,
+    document=None,
+) -> Consent:
+    """変更 of a consent: more agencies, more categories or a later expiry, agreed on `consented_on` by
+    `method` and taken by the acting user, recorded as a new version naming the first one.
+
+    Invariants: only the latest version in force is amended (a withdrawn, expired or already replaced
+    one is refused); nothing is taken away (fewer agencies or categories, an earlier or added end —
+    that is a withdrawal and a new consent); something is added. The old version is kept and marked
+    superseded in the same transaction that writes the new one, and the case's 本人同意 grants are
+    synced then: an agency both versions name keeps its grant (or gets the longer one at that very
+    moment), a newly named plan agency gains it, so no reader loses anything in between. The scan
+    rule is the one for recording (CONSENT_SCAN_REQUIRED, 書面 only)."""
+    if not case_can_change(acting_user, consent.case):
+        raise PermissionDenied("このケースを更新する権限がありません。")
+    old = Consent.objects.select_for_update().select_related("case", "person").get(pk=consent.pk)
+    if old.superseded_at is not None:
+        raise InvalidTransition("この同意はすでに変更されています。最新の版を変更してください。")
+    if old.withdrawn_at is not None:
+        raise InvalidTransition("撤回された同意は変更できません。新しく同意を記録してください。")
+    if old.expires_on and old.expires_on < timezone.localdate():
+        raise InvalidTransition("期限切れの同意は変更できません。新しく同意を記録してください。")
+    errors = {}
+    if consented_on > timezone.localdate():
+        errors["consented_on"] = "同意日に未来の日付は入力できません。"
+    elif consented_on < old.consented_on:
+        errors["consented_on"] = (
+            f"変更の同意日は、元の同意日（{to_wareki(old.consented_on)}）以降にしてください。"
+        )
+    before = {agency.pk: agency for agency in old.recipients.all()}
+    chosen = {agency.pk for agency in recipients}
+    dropped = [agency.name for pk, agency in before.items() if pk not in chosen]
+    if dropped:
+        errors["recipients"] = (
+            f"変更では共有先を減らせません（{'、'.join(dropped)}）。外す場合は同意の撤回を記録し、新しく同意を記録してください。"
+        )
+    if not categories or not set(categories) <= set(InformationCategory.values):
+        errors["categories"] = "共有する情報の範囲を選んでください。"
+    elif not set(old.categories) <= set(categories):
+        lost = [InformationCategory(c).label for c in old.categories if c not in categories]
+        errors["categories"] = f"変更では共有する情報の範囲を狭められません（{'、'.join(lost)}）。"
+    if old.expires_on is None and expires_on is not None:
+        errors["expires_on"] = (
+            "期限のない同意に有効期限を付けることはできません。期限を設ける場合は新しく同意を記録してください。"
+        )
+    elif old.expires_on and expires_on and expires_on < old.expires_on:
+        errors["expires_on"] = f"有効期限は延ばすことだけができます（現在: {to_wareki(old.expires_on)}）。"
+    errors |= _scan_errors(method, document)
+    if errors:
+        raise ValidationError(errors)
+    ordered = [c for c in InformationCategory.values if c in set(categories)]
+    new = Consent(
+        case=old.case, person=old.person, consenting_party=old.consenting_party, proxy_name=old.proxy_name,
+        proxy_relation=old.proxy_relation, consented_on=consented_on, taken_by=acting_user, method=method,
+        categories=ordered, purpose=old.purpose, expires_on=expires_on, document=document or "",
+        original=old.original or old, version=old.version + 1,
+    )  # fmt: skip
+    agencies = sorted(recipients, key=lambda a: a.pk)
+    words = consent_changes(old, agencies, new.categories, new.expires_on)
+    if not words:
+        raise ValidationError("変更がありません。共有先か範囲を加えるか、有効期限を延ばしてください。")
+    old.superseded_at = timezone.now()
+    _save(
+        old,
+        acting_user=acting_user,
+        reason=f"第{new.version}版への変更により終了",
+        update_fields=["superseded_at"],
+    )
+    _save(new, acting_user=acting_user,
+          reason=f"本人同意の変更（第{new.version}版、{ConsentMethod(method).label}）: {words}"[:100])  # fmt: skip
+    new.recipients.set(agencies)
+    consent_access_sync(case=old.case, acting_user=acting_user, reason=f"本人同意の変更（第{new.version}版）")
+    _consent_notify(
+        new, acting_user=acting_user, kind="consent_amended",
+        title=f"本人同意が変更されました（{old.case.number}、第{new.version}版）",
+        dedupe_key=f"consent-amended:{new.pk}",
+    )  # fmt: skip
+    return new
+
+
+def _consent_notify(consent: Consent, *, acting_user: User, kind: str, title: str, dedupe_key: str) -> int:
+    """A consent was withdrawn or amended: tell those who rely on it — the staff (相談員・推進員) of the
+    agencies in the case's plans in force or in preparation, the coordinators holding the case under
+    担当, and whoever took any version of the consent — except the person who recorded it. The notice
+    names the case number only: not the person, nor what was shared (the page shows that to those
+    who may still see it)."""
+    case = consent.case
+    plan_agencies_ = PlanTask.objects.filter(
+        plan__case=case, plan__status__in=[PlanStatus.APPROVED, PlanStatus.DRAFT]
+    ).values("agency_id")
+    staff = (
+        StaffMembership.objects.active()
+        .filter(agency_id__in=plan_agencies_, role__in=[Role.WORKER, Role.COORDINATOR])
+        .values("user_id")
+    )
+    assigned = AccessGrant.objects.valid().filter(
+        content_type=ContentType.objects.get_for_model(Case), object_id=case.pk,
+        basis=AccessBasis.ASSIGNMENT, user__isnull=False,
+    ).values("user_id")  # fmt: skip
+    coordinating = StaffMembership.objects.active().filter(role=Role.COORDINATOR, user_id__in=assigned)
+    takers = Consent.objects.filter(
+        pk__in=[consent.pk, consent.original_id or consent.pk]
+    ) | Consent.objects.filter(original_id=consent.original_id or consent.pk)
+    recipients = (
+        User.objects.filter(
+            Q(pk__in=staff)
+            | Q(pk__in=coordinating.values("user_id"))
+            | Q(pk__in=takers.values("taken_by_id"))
+        )
+        .exclude(pk=acting_user.pk)
+        .order_by("pk")
+    )
+    return _remind(recipients, kind=kind, title=title, link=case.get_absolute_url(), dedupe_key=dedupe_key)
 
 
 @transaction.atomic
@@ -190,12 +339,33 @@ def _require_plan_writer(case: Case, user: User) -> None:
         raise PermissionDenied("このケースを更新する権限がありません。")
 
 
+def _plan_members_clean(case: Case, members) -> list[Person]:
+    """The case's 本人 and the chosen household members (current ones only); anyone else is refused."""
+    people = case_people(case)
+    strangers = [p for p in members or () if p.pk not in people]
+    if strangers:
+        raise ValidationError(
+            {"members": ValidationError("このケースの世帯員から選んでください。", code="not_in_household")}
+        )
+    chosen = {p.pk: p for p in members or ()}
+    chosen.pop(case.person_id, None)
+    return [case.person, *sorted(chosen.values(), key=lambda p: p.pk)]
+
+
 @transaction.atomic
 def plan_create(
-    *, case: Case, acting_user: User, goals: list[str], tasks: list[dict], **fields
+    *,
+    case: Case,
+    acting_user: User,
+    goals: list[str],
+    tasks: list[dict],
+    members: list[Person] | None = None,
+    **fields,
 ) -> SupportPlan:
-    """Write a new version of the plan (作成中). Earlier versions, approved ones included, stay."""
+    """Write a new version of the plan (作成中). Earlier versions, approved ones included, stay.
+    `members`: the household members it concerns besides the case's 本人, who is always one."""
     _require_plan_writer(case, acting_user)
+    people = _plan_members_clean(case, members)
     if case.status != CaseStatus.COORDINATING:
         raise ValidationError("支援プランは多機関協働中のケースについて作成します。")
     if SupportPlan.objects.filter(case=case, status=PlanStatus.DRAFT).exists():
@@ -208,14 +378,109 @@ def plan_create(
     latest = SupportPlan.objects.filter(case=case).aggregate(v=models.Max("version"))["v"] or 0
     plan = SupportPlan(case=case, version=latest + 1, author=acting_user, **fields)
     _save(plan, acting_user=acting_user, reason=f"支援プラン第{latest + 1}版の作成")
+    plan.members.set(people)
     PlanGoal.objects.bulk_create([PlanGoal(plan=plan, order=i, text=text) for i, text in enumerate(goals)])
     for task in tasks:
         _save(PlanTask(plan=plan, **task), acting_user=acting_user)
     return plan
 
 
+@transaction.atomic
+def plan_members_set(*, plan: SupportPlan, acting_user: User, members: list[Person]) -> SupportPlan:
+    """Change whom a plan in preparation (作成中) concerns; the case's 本人 stays one of them."""
+    _require_plan_writer(plan.case, acting_user)
+    plan = SupportPlan.objects.select_for_update().select_related("case__person").get(pk=plan.pk)
+    if plan.status != PlanStatus.DRAFT:
+        raise InvalidTransition(f"「{plan.get_status_display()}」のプランの対象者は変更できません。")
+    people = _plan_members_clean(plan.case, members)
+    plan._history_user = acting_user
+    plan.members.set(people)
+    return plan
+
+
 def plan_agencies(plan: SupportPlan) -> list[Agency]:
     return list(Agency.objects.filter(plan_tasks__plan=plan).distinct().order_by("pk"))
+
+
+def plan_members(plan: SupportPlan) -> list[Person]:
+    """Whom the plan concerns: the case's 本人 first, then the household members chosen for it (a
+    plan written before members were recorded concerns the 本人 alone)."""
+    chosen = [p for p in plan.members.all() if p.pk != plan.case.person_id]
+    return [plan.case.person, *sorted(chosen, key=lambda p: p.pk)]
+
+
+@dataclass
+class ConsentGap:
+    """A person the plan concerns whose valid consents (on this case) leave out plan agencies."""
+
+    person: Person
+    relationship: str
+    missing: list[Agency]
+    has_consent: bool
+    agencies: list[Agency] = field(default_factory=list)
+    #: the id of the person's newest valid consent on the case (the one to amend), if any
+    current_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        if self.relationship == "本人":
+            return f"本人 {self.person.name}さん"
+        return f"{self.relationship or '世帯員'} {self.person.name}さん"
+
+    @property
+    def message(self) -> str:
+        names = "、".join(a.name for a in self.missing)
+        if not self.has_consent:
+            return (
+                f"{self.label}の本人同意がないため、重層的支援会議でプランを承認できません"
+                f"（共有が必要な機関: {names}）。先に{self.person.name}さんの本人同意を記録してください。"
+            )
+        return (
+            f"{self.label}の本人同意の共有先に含まれていない機関があります（{names}）。"
+            f"{self.person.name}さんの同意を変更して共有先に加えてください。"
+        )
+
+
+class ConsentMissing(ValidationError):
+    """Approval refused: `gaps` names each person the plan concerns and the plan agencies their valid
+    consents leave out (pages link each to that person's consent form; the API lists them)."""
+
+    def __init__(self, gaps: list[ConsentGap]):
+        self.gaps = gaps
+        super().__init__({"members": [ValidationError(gap.message, code="consent_missing") for gap in gaps]})
+
+
+def consent_gaps(plan: SupportPlan, on=None, *, agencies=None, relationships=None) -> list[ConsentGap]:
+    """For each person the plan concerns (plan_members): the plan agencies no valid consent of theirs
+    on this case names (DOMAIN.md §2 step 5, §4: a consent covers the person who gave it — a household
+    member's consent recorded on the household's case counts for them; they need no case of their
+    own). The 支援会議 basis (社会福祉法 第106条の6) shares without consent among its members only and
+    never opens a plan to its agencies: the 重層的支援会議 needs the consent (§2 step 7). `agencies`
+    and `relationships` when the caller has them already; a constant number of queries."""
+    from meetings.selectors import household_relationships
+
+    members = plan_members(plan)
+    agencies = plan_agencies(plan) if agencies is None else agencies
+    relationships = household_relationships(plan.case) if relationships is None else relationships
+    covered: dict[int, set[int]] = {}
+    newest: dict[int, int] = {}
+    rows = (
+        Consent.objects.valid(on)
+        .filter(case_id=plan.case_id, person__in=[p.pk for p in members])
+        .order_by("-consented_on", "-pk")
+        .values_list("person_id", "pk", "recipients")
+    )
+    for person_id, consent_id, agency_id in rows:
+        covered.setdefault(person_id, set()).add(agency_id)
+        newest.setdefault(person_id, consent_id)
+    gaps = []
+    for person in members:
+        named = covered.get(person.pk)
+        missing = [agency for agency in agencies if agency.pk not in (named or ())]
+        if missing or named is None:
+            gaps.append(ConsentGap(person, relationships.get(person.pk, ""), missing, named is not None, agencies,
+                                   newest.get(person.pk)))  # fmt: skip
+    return gaps
 
 
 @transaction.atomic
@@ -239,9 +504,11 @@ def _agenda(conference, plan, kind, acting_user, notes) -> AgendaItem:
 def plan_approve(
     *, conference: PlanConference, plan: SupportPlan, acting_user: User, notes: str = ""
 ) -> AgendaItem:
-    """プランの適切性の協議 → 承認. Refused without a 支援決定, or without a valid consent of the person
-    covering every agency in the 役割分担. On approval each of those agencies may read the case —
-    within the consent, and only while the plan is in force."""
+    """プランの適切性の協議 → 承認. Refused without a 支援決定, or — for each person the plan concerns
+    (the case's 本人 and the household members chosen) — without their own valid consent naming
+    every agency in the 役割分担 (ConsentMissing, naming the person and the agencies). On approval each
+    of those agencies may read the case — within the 本人's consent, and only while the plan is in
+    force; a household member's own record follows that member's own consent (jusou.access)."""
     case = plan.case
     _require_plan_writer(case, acting_user)
     plan = SupportPlan.objects.select_for_update().get(pk=plan.pk)
@@ -251,17 +518,9 @@ def plan_approve(
         raise ValidationError(
             "支援決定がないため、重層的支援会議でプランを協議できません。先に支援決定を記録してください。"
         )
-    agencies = plan_agencies(plan)
-    if not Consent.objects.valid().filter(case=case, person_id=case.person_id).exists():
-        raise ValidationError(
-            "本人同意がないため、重層的支援会議でプランを協議できません。先に本人同意を記録してください。"
-        )
-    missing = agencies_without_consent(case, agencies)
-    if missing:
-        names = "、".join(a.name for a in missing)
-        raise ValidationError(
-            f"本人同意の共有先に含まれていない機関があります（{names}）。同意の範囲を確認してください。"
-        )
+    gaps = consent_gaps(plan)
+    if gaps:
+        raise ConsentMissing(gaps)
     item = _agenda(conference, plan, AgendaKind.PLAN, acting_user, notes)
     item.outcome = "approved"
     _save(item, acting_user=acting_user, update_fields=["outcome"])

@@ -12,6 +12,7 @@ urlpatterns = [
     path("multi-agency/cases/<int:pk>/consents/form.pdf", views.consent_print, name="consent_print"),
     path("multi-agency/consents/<int:pk>/form.pdf", views.consent_record_print, name="consent_record_print"),
     path("multi-agency/consents/<int:pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
+    path("multi-agency/consents/<int:pk>/amend/", views.consent_amend, name="consent_amend"),
     path("multi-agency/consents/<int:pk>/document/", views.consent_document, name="consent_document"),
     path("multi-agency/cases/<int:pk>/decision/", views.decision_new, name="decision_new"),
     path("multi-agency/cases/<int:pk>/plans/new/", views.plan_new, name="plan_new"),

@@ -2,14 +2,16 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.models import Case, CaseStatus, Person
-from cases.selectors import case_get_for_user
+from cases.selectors import case_can_change, case_get_for_user
 from jusou.access import read_log
 from jusou.forms import apply_service_errors
 from jusou.models import ReadLog, Role
@@ -22,6 +24,7 @@ from meetings.forms import (
     CaseAcceptForm,
     CaseReturnForm,
     ConferenceForm,
+    ConsentAmendForm,
     ConsentForm,
     ConsentPrintForm,
     ConsentWithdrawForm,
@@ -88,9 +91,10 @@ def case_return(request, pk):
 def consent_new(request, pk):
     case = case_get_for_user(request.user, pk, for_change=True)
     people = Person.objects.filter(pk__in=services.case_people(case)).order_by("pk")
-    form = ConsentForm(
-        request.POST or None, request.FILES or None, people=people, initial={"person": case.person_id}
-    )
+    # ?person=: the member an approval refusal named (the link in its message)
+    wanted = request.GET.get("person", "")
+    chosen = int(wanted) if wanted.isdigit() and int(wanted) in services.case_people(case) else case.person_id
+    form = ConsentForm(request.POST or None, request.FILES or None, people=people, initial={"person": chosen})
     if request.method == "POST" and form.is_valid():
         try:
             services.consent_record(case=case, acting_user=request.user, **form.cleaned_data)
@@ -125,6 +129,27 @@ def consent_record_print(request, pk):
                         filename=f"同意書_{consent.case.number}_{consent.pk}.pdf")  # fmt: skip
 
 
+def consent_amend(request, pk):
+    """変更: a new version of the consent (more agencies or categories, a later expiry), with its own
+    date, method and taker; the page opens with the current scope."""
+    consent = selectors.consent_get_for_user(request.user, pk)
+    case = case_get_for_user(request.user, consent.case_id, for_change=True)
+    if not case.decision.covers("plan"):
+        raise PermissionDenied("本人同意の範囲に含まれない情報です。")
+    form = ConsentAmendForm(request.POST or None, request.FILES or None, consent=consent)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = services.consent_amend(consent=consent, acting_user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"{consent.person.name}さんの本人同意を変更しました（第{new.version}版）。"
+            )
+            return redirect(case)
+    return render(request, "meetings/consent_amend.html", {"case": case, "consent": consent, "form": form})
+
+
 @require_POST
 def consent_withdraw(request, pk):
     consent = selectors.consent_get_for_user(request.user, pk)
@@ -157,10 +182,13 @@ def plan_new(request, pk):
     initial, task_initial = {}, []
     if latest:
         plan = latest[0]
-        initial = {f: getattr(plan, f) for f in PlanForm.base_fields if f != "goals"}
+        initial = {f: getattr(plan, f) for f in PlanForm.base_fields if f not in ("goals", "members")}
         initial["goals"] = "\n".join(g.text for g in plan.goals.all())
+        initial["members"] = [p.pk for p in plan.members.all() if p.pk != case.person_id]
         task_initial = [{f: getattr(t, f) for f in PlanTaskForm.base_fields} for t in plan.tasks.all()]
-    form = PlanForm(request.POST or None, initial=initial)
+    household = Person.objects.filter(pk__in=services.case_people(case) - {case.person_id}).order_by("pk")
+    form = PlanForm(request.POST or None, initial=initial, members=household,
+                    relationships=selectors.household_relationships(case))  # fmt: skip
     tasks = PlanTaskFormSet(request.POST or None, initial=task_initial, prefix="tasks")
     if request.method == "POST" and form.is_valid() and tasks.is_valid():
         data = dict(form.cleaned_data)
@@ -182,6 +210,7 @@ def plan_new(request, pk):
 
 def plan_detail(request, pk):
     plan = selectors.plan_get_for_user(request.user, pk)
+    prefetch_related_objects([plan], "members")
     printing = request.GET.get("print") == "1"
     # Printing confidential material is a disclosure (DOMAIN.md §8): logged.
     read_log(user=request.user, action=ReadLog.Action.PRINT if printing else ReadLog.Action.VIEW, obj=plan,
@@ -191,6 +220,12 @@ def plan_detail(request, pk):
     context["my_task_ids"] = {t.pk for t in context["tasks"] if t.agency_id in agencies}
     context["task_form"] = TaskStatusForm()
     context["printing"] = printing
+    if plan.status == "draft" and not printing and request.user.has_role(Role.COORDINATOR):
+        # what approval will ask for, before the meeting: each member's consent gap, with the way to fix it
+        if case_can_change(request.user, plan.case):
+            agencies = sorted({t.agency_id: t.agency for t in context["tasks"]}.values(), key=lambda a: a.pk)
+            gaps = services.consent_gaps(plan, agencies=agencies, relationships=context["relationships"])
+            context["consent_gaps"] = [_consent_gap_message(plan, gap) for gap in gaps]
     return render(request, "meetings/plan_detail.html", context)
 
 
@@ -283,9 +318,12 @@ def conference_plan_decision(request, pk, plan_pk):
 
     def decide(data):
         if data["decision"] == "approve":
-            services.plan_approve(
-                conference=conference, plan=plan, acting_user=request.user, notes=data["notes"]
-            )
+            try:
+                services.plan_approve(
+                    conference=conference, plan=plan, acting_user=request.user, notes=data["notes"]
+                )
+            except services.ConsentMissing as refusal:
+                raise ValidationError([_consent_gap_message(plan, gap) for gap in refusal.gaps]) from None
         else:
             services.plan_send_back(
                 conference=conference, plan=plan, acting_user=request.user, notes=data["notes"]
@@ -294,6 +332,20 @@ def conference_plan_decision(request, pk, plan_pk):
     return post_action(request, PlanDecisionForm(request.POST, prefix=f"p{plan_pk}"), decide,
                        lambda data: "プランを承認しました。" if data["decision"] == "approve" else "プランを差し戻しました。",
                        reverse("meetings:conference_detail", args=[conference.pk]))  # fmt: skip
+
+
+def _consent_gap_message(plan, gap):
+    """The refusal for one person, with the way to their consent: amend the current one when it
+    exists and only lacks agencies, else record one for them."""
+    if gap.current_id is not None:
+        url, action = (
+            reverse("meetings:consent_amend", args=[gap.current_id]),
+            f"{gap.person.name}さんの同意を変更する",
+        )
+    else:
+        url = reverse("meetings:consent_new", args=[plan.case_id]) + f"?person={gap.person.pk}"
+        action = f"{gap.person.name}さんの本人同意を記録する"
+    return format_html('{} <a href="{}">{}</a>', gap.message, url, action)
 
 
 @require_POST

@@ -4,6 +4,7 @@ alerts and step in — the same grant a referral to 多機関協働 gives them o
 
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -16,8 +17,11 @@ from jusou.models import AccessBasis, Agency, Role, User
 from jusou.services import save_with_history as _save
 from outreach.models import NO_CONTACT_KINDS, OutreachContact, OutreachEngagement, Stage
 
-# Three visits in a row without meeting anyone is a pattern the coordinator should hear about.
-NO_CONTACT_ALERT = 3
+
+def no_contact_alert() -> int:
+    """Contacts in a row without meeting anyone after which the coordinators hear about it: the
+    municipality's setting (OUTREACH_NO_CONTACT_ALERT, two by default)."""
+    return settings.OUTREACH_NO_CONTACT_ALERT
 
 
 def _require_change(engagement: OutreachEngagement, user: User) -> None:
@@ -86,12 +90,13 @@ def contact_record(*, engagement: OutreachEngagement, acting_user: User, kind: s
 
 def _flag(engagement: OutreachEngagement, contact: OutreachContact) -> None:
     today = timezone.localdate().isoformat()
-    recent = list(engagement.contacts.order_by("-contacted_at", "-pk")[:NO_CONTACT_ALERT])
+    threshold = no_contact_alert()
+    recent = list(engagement.contacts.order_by("-contacted_at", "-pk")[:threshold])
     reasons = []
     if contact.safety_confirmed is False:
         reasons.append("安否を確認できませんでした")
-    if len(recent) == NO_CONTACT_ALERT and all(c.kind in NO_CONTACT_KINDS for c in recent):
-        reasons.append(f"{NO_CONTACT_ALERT}回続けて会えていません")
+    if len(recent) == threshold and all(c.kind in NO_CONTACT_KINDS for c in recent):
+        reasons.append(f"{threshold}回続けて会えていません")
     for reason in reasons:
         for coordinator in coordinators():
             core_services.notification_send(

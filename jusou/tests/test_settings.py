@@ -18,7 +18,8 @@ PRODUCTION = {
 }
 VARIABLES = {
     "DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL",
-    "SESSION_IDLE_MINUTES", "LOG_LEVEL", "LOGIN_FAILURE_LIMIT",
+    "SESSION_IDLE_MINUTES", "LOG_LEVEL", "LOGIN_FAILURE_LIMIT", "OUTREACH_NO_CONTACT_ALERT",
+    "CONSENT_SCAN_REQUIRED",
 }  # fmt: skip
 
 
@@ -68,6 +69,13 @@ def test_production_configuration_turns_on_transport_security(monkeypatch):
     assert "CompressedManifest" in s["STORAGES"]["staticfiles"]["BACKEND"]
 
 
+def test_municipality_rules_default_to_two_no_contacts_and_an_optional_scan(monkeypatch):
+    s = load(monkeypatch)
+    assert (s["OUTREACH_NO_CONTACT_ALERT"], s["CONSENT_SCAN_REQUIRED"]) == (2, False)
+    s = load(monkeypatch, OUTREACH_NO_CONTACT_ALERT="3", CONSENT_SCAN_REQUIRED="true")
+    assert (s["OUTREACH_NO_CONTACT_ALERT"], s["CONSENT_SCAN_REQUIRED"]) == (3, True)
+
+
 def test_secret_key_can_come_from_a_file(monkeypatch, tmp_path):
     secret = tmp_path / "secret_key"
     secret.write_text("file-secret-" + "k" * 50 + "\n")
@@ -93,6 +101,8 @@ def test_secret_key_can_come_from_a_file(monkeypatch, tmp_path):
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD' is not one of"),
         ({"API_RATE_LIMIT": "lots"}, "API_RATE_LIMIT='lots' is not a rate like 600/minute"),
         ({"API_TOKEN_DAYS": "0"}, "API_TOKEN_DAYS=0 is below the minimum of 1"),
+        ({"OUTREACH_NO_CONTACT_ALERT": "0"}, "OUTREACH_NO_CONTACT_ALERT=0 is below the minimum of 1"),
+        ({"CONSENT_SCAN_REQUIRED": "sometimes"}, "CONSENT_SCAN_REQUIRED='sometimes' is not a boolean"),
         ({"SECRET_KEY": "a", "SECRET_KEY_FILE": "/run/secrets/key"}, "either SECRET_KEY or SECRET_KEY_FILE"),
         ({"SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE='/nonexistent/secret' cannot be read"),
     ],

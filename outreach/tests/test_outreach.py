@@ -50,8 +50,45 @@ def test_safety_concern_and_repeated_absence_are_flagged_to_the_coordinator_once
             "title", flat=True
         )
     )
-    assert titles == {f"アウトリーチ {engagement.number}: 3回続けて会えていません",
+    assert titles == {f"アウトリーチ {engagement.number}: 2回続けて会えていません",
                       f"アウトリーチ {engagement.number}: 安否を確認できませんでした"}  # fmt: skip
+
+
+def _alerts(world, engagement):
+    return list(
+        Notification.objects.filter(recipient=world.coordinator, kind="outreach_alert").values_list(
+            "title", flat=True
+        )
+    )
+
+
+def test_no_contact_alert_comes_after_two_in_a_row_by_default(
+    world, engagement, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.contact_record(engagement=engagement, acting_user=world.assigned, kind="visit_absent")
+        assert _alerts(world, engagement) == []
+        services.contact_record(engagement=engagement, acting_user=world.assigned, kind="letter")
+    assert _alerts(world, engagement) == [f"アウトリーチ {engagement.number}: 2回続けて会えていません"]
+
+
+def test_a_meeting_in_between_restarts_the_count(world, engagement, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        for kind in ("visit_absent", "visit_met", "visit_refused"):
+            services.contact_record(engagement=engagement, acting_user=world.assigned, kind=kind)
+    assert _alerts(world, engagement) == []
+
+
+def test_no_contact_alert_follows_the_municipalitys_setting(
+    world, engagement, settings, django_capture_on_commit_callbacks
+):
+    settings.OUTREACH_NO_CONTACT_ALERT = 4
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(3):
+            services.contact_record(engagement=engagement, acting_user=world.assigned, kind="visit_absent")
+        assert _alerts(world, engagement) == []
+        services.contact_record(engagement=engagement, acting_user=world.assigned, kind="visit_refused")
+    assert _alerts(world, engagement) == [f"アウトリーチ {engagement.number}: 4回続けて会えていません"]
 
 
 def test_overdue_reminder_is_idempotent(world, engagement, django_capture_on_commit_callbacks):
