@@ -23,11 +23,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from jusou.access import read_log
+from jusou.audit_words import EMPTY, MISSING, Words, content_type_name, describe_reads, field_of
 from jusou.decision import AccessDecision
 from jusou.exports import XLSX_CONTENT_TYPE, csv_cell  # shared with the statistics exports: one formula guard
 from jusou.fieldpolicy import MASK, declared
 from jusou.models import AccessBasis, Agency, ReadLog, Role, StaffMembership, User
 from jusou.registry import location_protected_ids
+from jusou.wareki import to_wareki, to_wareki_datetime
 
 PAGE = 50
 # An export is refused above this many rows (400, asking to narrow the period): an audit of a bounded
@@ -46,6 +48,8 @@ HISTORY_META = {
 }
 HISTORY_TYPES = {"+": "作成", "~": "変更", "-": "削除"}
 FORMATS = {"csv": "CSV", "xlsx": "Excel"}
+# 日時 cells stay dates Excel can sort and filter, shown in 和暦 (令和7年4月1日 14:05) in a Japanese Excel.
+XLSX_WAREKI_DATETIME = '[$-411]ggge"年"m"月"d"日" hh:mm'
 
 
 def _require_supervisor(request):
@@ -105,7 +109,7 @@ class AuditFilters:
         """The filters in words, for the read-log row of an export."""
         parts = []
         if self.label:
-            parts.append(f"記録の種類={self.label}")
+            parts.append(f"記録の種類={self.model._meta.verbose_name}")
         if self.record is not None:
             parts.append(f"記録ID={self.record}")
         if self.user:
@@ -113,7 +117,7 @@ class AuditFilters:
         if self.agency:
             parts.append(f"機関={self.agency.name}")
         if self.start or self.end:
-            parts.append(f"期間={self.start or ''}〜{self.end or ''}")
+            parts.append(f"期間={to_wareki(self.start)}〜{to_wareki(self.end)}")
         if self.month:
             parts.append(f"月={self.month}")
         if self.action:
@@ -256,16 +260,36 @@ def access_log_rows(filters: AuditFilters) -> QuerySet:
 
 @dataclass
 class Change:
+    """One field of one history row: `before` → `after` in words (`before` is None for a creation)."""
+
     field: str
     before: object
     after: object
+    model_field: object = None
+    rows: tuple = ()  # (previous history row or None, this history row): for generic ids
 
 
-def _diffs(model, entries) -> None:
-    """Attach .changes (field, before → after) to each history entry, in two queries for the page."""
+def m2m_history(history_model) -> list[tuple[object, type, str]]:
+    """(many-to-many field, its history model, the attname of the related record's id there) for each
+    many-to-many field the history tracks (HistoricalRecords(m2m_fields=…))."""
+    out = []
+    for field in getattr(history_model, "_history_m2m_fields", ()):
+        m2m_model = getattr(history_model, field.name).model
+        target = next(
+            f for f in m2m_model._meta.concrete_fields
+            if f.is_relation and f.related_model is field.related_model and f.name != "history"
+        )  # fmt: skip
+        out.append((field, m2m_model, target.attname))
+    return out
+
+
+def _diffs(model, entries, words: Words | None = None) -> None:
+    """Attach .changes (field, before → after, in words) to each history entry: a constant number of
+    queries for the page (the versions, each tracked many-to-many, the names of related records).
+    With `words`, the names are only noted there; the caller resolves them and calls `_render`."""
     history_model = model.history.model
     fields = [
-        f
+        (f, field_of(model, f.name) or f)
         for f in history_model._meta.concrete_fields
         if f.attname not in HISTORY_META and f.name not in HISTORY_META
     ]
@@ -273,23 +297,66 @@ def _diffs(model, entries) -> None:
     earlier: dict[int, list] = {}
     for row in history_model.objects.filter(id__in=ids).order_by("history_date", "history_id"):
         earlier.setdefault(row.id, []).append(row)
+    m2m_values: dict[str, dict[int, frozenset]] = {}
+    m2m = m2m_history(history_model)
+    for field, m2m_model, target in m2m:
+        values: dict[int, set] = {}
+        version_ids = [v.history_id for versions in earlier.values() for v in versions]
+        for history_id, pk in m2m_model.objects.filter(history_id__in=version_ids).values_list(
+            "history_id", target
+        ):
+            values.setdefault(history_id, set()).add(pk)
+        m2m_values[field.name] = {k: frozenset(v) for k, v in values.items()}
     protected = location_protected_ids(model, ids)
     hidden_fields = set(declared(model, "location"))
+    own = words is None
+    words = words if words is not None else Words()
     for entry in entries:
         versions = earlier.get(entry.id, [])
         index = next((i for i, v in enumerate(versions) if v.history_id == entry.history_id), 0)
         previous = versions[index - 1] if index > 0 else None
         changes = []
-        for field in fields:
-            after = getattr(entry, field.attname)
-            before = getattr(previous, field.attname) if previous else None
-            if (previous is None and after in (None, "", [])) or (previous is not None and before == after):
+        pairs = [(f, mf, getattr(entry, f.attname), getattr(previous, f.attname) if previous else None)
+                 for f, mf in fields]  # fmt: skip
+        for field, _, _ in m2m:
+            after = m2m_values[field.name].get(entry.history_id, frozenset())
+            before = m2m_values[field.name].get(previous.history_id, frozenset()) if previous else None
+            pairs.append((field, field, after, before))
+        for field, model_field, after, before in pairs:
+            if (previous is None and after in (None, "", [], frozenset())) or (
+                previous is not None and before == after
+            ):
                 continue
             if entry.id in protected and field.name in hidden_fields:
                 before, after = (MASK if before not in (None, "") else before), MASK
-            changes.append(Change(str(field.verbose_name), before, after))
+            change = Change(str(model_field.verbose_name), before, after, model_field, (previous, entry))
+            words.want(model, model_field, after, entry)
+            if previous is not None:
+                words.want(model, model_field, before, previous)
+            changes.append(change)
         entry.changes = changes
         entry.change_kind = HISTORY_TYPES.get(entry.history_type, entry.history_type)
+        entry.record_model = model
+    words.want_records(model, ids)
+    if own:
+        words.resolve()
+        _render(entries, words)
+
+
+def _render(entries, words: Words) -> None:
+    """Turn each entry's raw changes into words, once `words` holds the names they need."""
+    for entry in entries:
+        model = entry.record_model
+        name = words.name(model, entry.id)
+        entry.record_name = name if name != MISSING else f"（削除済み）記録ID {entry.id}"
+        for change in entry.changes:
+            previous, row = change.rows
+            after = words.text(model, change.model_field, change.after, row)
+            if previous is None and change.before is None:
+                before = None
+            else:
+                before = words.text(model, change.model_field, change.before, previous)
+            change.before, change.after = before, after
 
 
 def _diffed(model, entries: Iterable) -> Iterator:
@@ -317,6 +384,7 @@ def _querystring(request) -> str:
 
 def _access_log_page(request, filters: AuditFilters, *, errors=(), status=200):
     page = Paginator(access_log_rows(filters), PAGE).get_page(request.GET.get("page"))
+    describe_reads(page.object_list)
     # 管理者 read with every read logged (DOMAIN.md §4): the access log itself names who read what.
     read_log(user=request.user, action=ReadLog.Action.VIEW, model=ReadLog, decision=AccessDecision.supervisor(),
              detail=f"閲覧記録の確認: {filters.summary()}、{len(page.object_list)}件")  # fmt: skip
@@ -333,6 +401,7 @@ def _history_page(request, filters: AuditFilters, *, errors=(), status=200):
     model = filters.model
     page = Paginator(history_entries(filters), PAGE).get_page(request.GET.get("page"))
     _diffs(model, list(page.object_list))
+    record_name = _record_name(model, filters.record, page.object_list)
     # Change history shows record contents (progress-note text, consents …): a 管理者 read, logged.
     ids = ",".join(str(entry.id) for entry in page.object_list)
     read_log(user=request.user, action=ReadLog.Action.VIEW, model=model, decision=AccessDecision.supervisor(),
@@ -340,10 +409,23 @@ def _history_page(request, filters: AuditFilters, *, errors=(), status=200):
     return render(request, "jusou/audit_history.html", {
         "page": page, "filters": filters, "errors": [*filters.errors, *errors], "querystring": _querystring(request),
         "models": _type_choices(audited_models()), "label": filters.label, "model_name": model._meta.verbose_name,
-        "record_pk": filters.record, "export_query": _export_query(request, filters),
+        "record_pk": filters.record, "record_name": record_name, "export_query": _export_query(request, filters),
         "users": User.objects.order_by("username").values_list("username", flat=True),
         "agencies": Agency.objects.order_by("name").values_list("pk", "name"),
     }, status=status)  # fmt: skip
+
+
+def _record_name(model, pk, entries) -> str:
+    """The name of the one record a history page is about (「2025-0012 山田 太郎」), from its entries."""
+    if pk is None:
+        return ""
+    if entries:
+        return entries[0].record_name
+    words = Words()
+    words.want_records(model, [pk])
+    words.resolve()
+    name = words.name(model, pk)
+    return name if name != MISSING else f"記録ID {pk}"
 
 
 def _export_query(request, filters: AuditFilters) -> str:
@@ -387,10 +469,10 @@ def _history_filters(request, label, pk) -> AuditFilters:
 # --- Exports -----------------------------------------------------------------------------------------
 
 
-ACCESS_LOG_COLUMNS = [("日時", 18), ("職員（ユーザー名）", 18), ("氏名", 16), ("操作", 10), ("記録の種類", 20),
-                      ("記録ID", 10), ("根拠", 22), ("内容", 60)]  # fmt: skip
-HISTORY_COLUMNS = [("日時", 18), ("職員", 26), ("記録の種類", 20), ("記録ID", 10), ("変更種別", 10), ("理由", 40),
-                   ("変更内容", 80)]  # fmt: skip
+ACCESS_LOG_COLUMNS = [("日時", 22), ("職員（ユーザー名）", 18), ("氏名", 16), ("操作", 10), ("記録の種類", 20),
+                      ("記録ID", 10), ("根拠", 22), ("内容", 60), ("記録", 30)]  # fmt: skip
+HISTORY_COLUMNS = [("日時", 22), ("職員", 26), ("記録の種類", 20), ("記録ID", 10), ("変更種別", 10), ("理由", 40),
+                   ("変更内容", 80), ("記録", 30)]  # fmt: skip
 
 
 def _too_many(count: int) -> str | None:
@@ -415,8 +497,9 @@ def access_log_export(request, fmt):
         return _access_log_page(request, filters, errors=[refusal], status=400)
     lines = (
         [timezone.localtime(r.at), r.user.username, r.user.get_full_name(), r.get_action_display(),
-         r.content_type.name if r.content_type else "", r.object_id, r.get_basis_display(), r.detail]
-        for r in rows.iterator(chunk_size=EXPORT_CHUNK)
+         content_type_name(r.content_type_id) if r.content_type_id else "", r.object_id, r.get_basis_display(),
+         r.detail_text, r.record_text]
+        for r in _described(rows.iterator(chunk_size=EXPORT_CHUNK))
     )  # fmt: skip
     response, written = _export(fmt, "閲覧記録", ACCESS_LOG_COLUMNS, lines)
     read_log(user=request.user, action=ReadLog.Action.EXPORT, model=ReadLog, decision=AccessDecision.supervisor(),
@@ -442,7 +525,7 @@ def history_export(request, fmt):
     type_name = str(model._meta.verbose_name)
     lines = (
         [timezone.localtime(e.history_date), _actor(e.history_user), type_name, e.id, e.change_kind,
-         e.history_change_reason or "", "\n".join(f"{c.field}: {_text(c.before)} → {_text(c.after)}" for c in e.changes)]
+         e.history_change_reason or "", changes_text(e), e.record_name]
         for e in _diffed(model, entries.iterator(chunk_size=EXPORT_CHUNK))
     )  # fmt: skip
     response, written = _export(fmt, "変更履歴", HISTORY_COLUMNS, lines)
@@ -458,16 +541,25 @@ def _actor(user: User | None) -> str:
     return f"{name}（{user.username}）" if name else user.username
 
 
-def _text(value) -> str:
-    if value is None or value == "":
-        return "（空）"
-    if isinstance(value, bool):
-        return "はい" if value else "いいえ"
-    if isinstance(value, datetime):
-        return (
-            timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if timezone.is_aware(value) else str(value)
-        )
-    return str(value)
+def changes_text(entry) -> str:
+    """An entry's changes as lines of 「項目: 変更前 → 変更後」 (a creation: 「項目: （空） → 値」)."""
+    return "\n".join(
+        f"{c.field}: {EMPTY if c.before is None else c.before} → {c.after}" for c in entry.changes
+    )
+
+
+def _described(rows: Iterable) -> Iterator:
+    """Read-log rows with their words (describe_reads), EXPORT_CHUNK at a time."""
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == EXPORT_CHUNK:
+            describe_reads(chunk)
+            yield from chunk
+            chunk = []
+    if chunk:
+        describe_reads(chunk)
+        yield from chunk
 
 
 def _export(fmt: str, title: str, columns, lines) -> tuple[HttpResponse, int]:
@@ -484,7 +576,7 @@ def _csv(columns, lines) -> tuple[HttpResponse, int]:
     writer.writerow([name for name, _ in columns])
     written = 0
     for line in lines:
-        writer.writerow([csv_cell(value) for value in line])
+        writer.writerow([csv_cell(to_wareki_datetime(v) if isinstance(v, datetime) else v) for v in line])
         written += 1
     return HttpResponse(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8"), written
 
@@ -509,7 +601,7 @@ def _xlsx(title: str, columns, lines) -> tuple[HttpResponse, int]:
         c = WriteOnlyCell(sheet)
         if isinstance(value, datetime):
             c.value = value.replace(tzinfo=None)  # Excel has no time zones: Asia/Tokyo wall time
-            c.number_format = "yyyy-mm-dd hh:mm"
+            c.number_format = XLSX_WAREKI_DATETIME
         elif isinstance(value, str):
             c.value = ILLEGAL_CHARACTERS_RE.sub("", value)
             c.data_type = "s"  # never a formula, whatever the text starts with

@@ -68,3 +68,11 @@ def fiscal_year(value: date | datetime) -> int:
     """The 年度 a date belongs to, by its starting Western year: 2026-03-31 → 2025."""
     day = as_date(value)
     return day.year if day.month >= 4 else day.year - 1
+
+
+def to_wareki_datetime(value: datetime | None) -> str:
+    """'令和7年4月1日 14:05', the time in Asia/Tokyo (an aware datetime is stored in UTC)."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{to_wareki(local)} {local.strftime('%H:%M')}"
