@@ -28,6 +28,7 @@ from cases.forms import (
 )
 from cases.models import Case, CaseStatus, CodeKind, Consultation, EmergencyAccess
 from jusou.access import read_log
+from jusou.audit import may_audit
 from jusou.decision import AccessDecision
 from jusou.forms import apply_service_errors
 from jusou.models import ReadLog, Role, User
@@ -229,6 +230,7 @@ def case_detail(request, pk):
         {
             "case": case,
             "can_change": can_change,
+            "can_audit": may_audit(request.user),
             "issues": issues,
             "decision": decision,
             "household_members": selectors.household_panel(request.user, case.household, decision),

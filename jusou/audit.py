@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -52,8 +52,13 @@ FORMATS = {"csv": "CSV", "xlsx": "Excel"}
 XLSX_WAREKI_DATETIME = '[$-411]ggge"年"m"月"d"日" hh:mm'
 
 
+def may_audit(user) -> bool:
+    """Who sees the audit (the history, the access log, a case's whole history): the 管理者."""
+    return user.is_authenticated and user.has_role(Role.SUPERVISOR)
+
+
 def _require_supervisor(request):
-    if not request.user.has_role(Role.SUPERVISOR):
+    if not may_audit(request.user):
         raise PermissionDenied("監査の画面は管理者が使います。")
 
 
@@ -293,6 +298,8 @@ def _diffs(model, entries, words: Words | None = None) -> None:
         for f in history_model._meta.concrete_fields
         if f.attname not in HISTORY_META and f.name not in HISTORY_META
     ]
+    # The record's own id names the entry (its record_name), not a change.
+    fields = [(f, model_field) for f, model_field in fields if not getattr(model_field, "primary_key", False)]
     ids = {e.id for e in entries}
     earlier: dict[int, list] = {}
     for row in history_model.objects.filter(id__in=ids).order_by("history_date", "history_id"):
@@ -627,3 +634,162 @@ def _attach(response: HttpResponse, fmt: str, name: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{fmt}"'
     response["Cache-Control"] = "no-store"  # personal data: not kept in any cache on the way
     return response
+
+
+# --- One history per case ----------------------------------------------------------------------------
+
+# Records that hold items of several cases (a 重層的支援会議, a 支援会議): they belong to a case's history
+# through their items. Every other record is found by the foreign keys that lead from it to the case.
+CASE_CONTAINERS = {"meetings.planconference": "items__case", "meetings.supportmeeting": "briefings__case"}
+CASE_PATH_DEPTH = 3
+KIND_CHANGES, KIND_READS = "changes", "reads"
+
+
+def _case_model():
+    return apps.get_model("cases", "Case")
+
+
+def case_record_paths() -> dict[str, str]:
+    """label -> the lookup from a tracked model's history to the case's id: 'id' for the case, 'case_id',
+    'plan__case_id' (a 役割分担 through its plan), …, found from the models' foreign keys (shortest path,
+    at most CASE_PATH_DEPTH steps), so a record type added later joins the case's history by itself."""
+    case = _case_model()
+    out = {}
+    for label, model in audited_models().items():
+        if model is case:
+            out[label] = "id"
+        elif label in CASE_CONTAINERS:
+            out[label] = CASE_CONTAINERS[label]
+        elif path := _path_to(model, case):
+            out[label] = path
+    return out
+
+
+def _path_to(model, target) -> str | None:
+    frontier = [(model, [])]
+    for _ in range(CASE_PATH_DEPTH):
+        following = []
+        for current, path in frontier:
+            for field in current._meta.concrete_fields:
+                if not (field.is_relation and (field.many_to_one or field.one_to_one)):
+                    continue
+                if field.related_model is target:
+                    return (
+                        "__".join([*path, field.name]) + "_id" if not path else "__".join([*path, field.name])
+                    )
+                following.append((field.related_model, [*path, field.name]))
+        frontier = following
+    return None
+
+
+def _case_histories(case) -> dict[str, QuerySet]:
+    """label -> that record type's history rows that belong to `case`."""
+    out = {}
+    for label, path in case_record_paths().items():
+        model = audited_models()[label]
+        rows = model.history.all()
+        if label in CASE_CONTAINERS:
+            rows = rows.filter(id__in=model.objects.filter(**{path: case}).values("pk"))
+        else:
+            rows = rows.filter(**{path: case.pk})
+        out[label] = rows
+    return out
+
+
+def _case_reads(case, ids_by_label: dict[str, set]) -> QuerySet:
+    """The read-log rows of the case and of its records, and the list reads that showed the case."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Q
+
+    condition = Q(content_type=ContentType.objects.get_for_model(_case_model()), object_id__isnull=True,
+                  detail__regex=rf"\[([0-9]+,)*{case.pk}(,[0-9]+)*\]")  # fmt: skip
+    models = audited_models()
+    for label, ids in ids_by_label.items():
+        if ids:
+            content_type = ContentType.objects.get_for_model(models[label])
+            condition |= Q(content_type=content_type, object_id__in=ids)
+    return ReadLog.objects.filter(condition)
+
+
+@require_GET
+def case_history(request, pk):
+    """A case's whole history: every change to the case and to the records that belong to it, and every
+    read of them, in time order (newest first), filterable by kind: 変更のみ, 閲覧のみ or one record type."""
+    _require_supervisor(request)
+    case = get_object_or_404(_case_model(), pk=pk)
+    kind = request.GET.get("kind", "")
+    histories = _case_histories(case)
+    models = audited_models()
+    if kind not in ("", KIND_CHANGES, KIND_READS, *histories):
+        kind = ""
+    # The whole timeline as (moment, kind, key) first: a case's records number in the hundreds, not more;
+    # only the page's rows are then loaded and put into words.
+    timeline, ids_by_label = [], {}
+    for label, rows in histories.items():
+        for history_id, moment, record_id in rows.values_list("history_id", "history_date", "id"):
+            ids_by_label.setdefault(label, set()).add(record_id)
+            if kind in ("", KIND_CHANGES, label):
+                timeline.append((moment, 1, label, history_id))
+    reads = _case_reads(case, ids_by_label)
+    if kind not in ("", KIND_READS) and kind != KIND_CHANGES:
+        model = models[kind]
+        reads = reads.filter(
+            content_type__app_label=model._meta.app_label, content_type__model=model._meta.model_name
+        )
+    if kind != KIND_CHANGES:
+        timeline += [(moment, 0, "", read_id) for read_id, moment in reads.values_list("pk", "at")]
+    timeline.sort(key=lambda item: (item[0], item[1], item[3]), reverse=True)
+    page = Paginator(timeline, PAGE).get_page(request.GET.get("page"))
+    page.object_list = _case_page_rows(page.object_list, models)
+    read_log(user=request.user, action=ReadLog.Action.VIEW, model=_case_model(), object_id=case.pk,
+             decision=AccessDecision.supervisor(),
+             detail=f"ケースの履歴の確認: {dict(_kind_choices(models, histories)).get(kind, 'すべて')}、{len(page.object_list)}件")  # fmt: skip
+    return render(request, "jusou/audit_case_history.html", {
+        "case": case, "page": page, "kind": kind, "kinds": _kind_choices(models, histories),
+        "querystring": _querystring(request),
+    })  # fmt: skip
+
+
+def _kind_choices(models, histories) -> list[tuple[str, str]]:
+    return [("", "すべて"), (KIND_CHANGES, "変更のみ"), (KIND_READS, "閲覧のみ"),
+            *((label, models[label]._meta.verbose_name) for label in histories)]  # fmt: skip
+
+
+@dataclass
+class TimelineRow:
+    moment: datetime
+    entry: object = None  # a history row, with .changes
+    read: ReadLog | None = None
+    type_name: str = ""
+
+
+def _case_page_rows(keys, models) -> list[TimelineRow]:
+    """The page's rows loaded and in words: per record type its history rows (and their diffs), and the
+    reads — a constant number of queries per record type on the page, not per row."""
+    by_label: dict[str, list] = {}
+    read_ids = []
+    for _, _, label, key in keys:
+        if label:
+            by_label.setdefault(label, []).append(key)
+        else:
+            read_ids.append(key)
+    words = Words()
+    loaded = {}
+    for label, history_ids in by_label.items():
+        model = models[label]
+        entries = list(model.history.select_related("history_user").filter(history_id__in=history_ids))
+        _diffs(model, entries, words)
+        loaded.update({(label, e.history_id): e for e in entries})
+    words.resolve()
+    _render(list(loaded.values()), words)
+    reads = {r.pk: r for r in ReadLog.objects.select_related("user").filter(pk__in=read_ids)}
+    describe_reads(list(reads.values()))
+    rows = []
+    for moment, _, label, key in keys:
+        if label:
+            rows.append(
+                TimelineRow(moment, entry=loaded[(label, key)], type_name=models[label]._meta.verbose_name)
+            )
+        else:
+            rows.append(TimelineRow(moment, read=reads[key]))
+    return rows

@@ -73,7 +73,8 @@ class Words:
         """Note the records `value` names (a foreign key's id, a many-to-many's ids, a generic id)."""
         if value in (None, "") or value == MASK:
             return
-        related = self._related(model, field, row)
+        many = isinstance(field, models.ManyToManyField)
+        related = field.related_model if many else self._related(model, field, row)
         if related is None or related is ContentType:
             return
         if isinstance(value, set | frozenset | list | tuple):
