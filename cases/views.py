@@ -180,10 +180,10 @@ def case_list(request):
     # Rows carry no 要配慮個人情報 and no 住所秘匿 whereabouts, as in the API's list.
     page.object_list = selectors.case_list_rows(request.user, page.object_list)
     if filters.q:
-        log_list(request, model=Case, rows=page.object_list, what=f"ケース検索: {filters.q}",
+        log_list(request, model=Case, rows=page.object_list, what=f"ケース検索（{filters.describe()}）: {filters.q}",
                  action=ReadLog.Action.SEARCH)  # fmt: skip
     else:
-        log_list(request, model=Case, rows=page.object_list, what="ケース一覧")
+        log_list(request, model=Case, rows=page.object_list, what=f"ケース一覧（{filters.describe()}）")
     workers = User.objects.filter(
         memberships__agency__in=request.user.agencies, memberships__ended_on__isnull=True, is_active=True
     ).distinct().order_by("last_name", "first_name")  # fmt: skip
