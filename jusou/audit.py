@@ -4,7 +4,9 @@ Read-only; whereabouts under 住所秘匿 stay masked here too, since supervisor
 assigned.
 
 The filters are parsed once (`audit_filters`) and applied by `history_entries` / `access_log_rows`,
-which both the pages and the exports use, so an export holds exactly the rows the page lists."""
+which both the pages and the exports use, so an export holds exactly the rows the page lists. Every value
+is shown in words by one formatter (jusou.audit_words). `case_history` puts a case's changes and reads, and
+those of every record that belongs to it, on one page."""
 
 import csv
 import dataclasses
@@ -674,9 +676,7 @@ def _path_to(model, target) -> str | None:
                 if not (field.is_relation and (field.many_to_one or field.one_to_one)):
                     continue
                 if field.related_model is target:
-                    return (
-                        "__".join([*path, field.name]) + "_id" if not path else "__".join([*path, field.name])
-                    )
+                    return "__".join([*path, field.attname if not path else field.name])
                 following.append((field.related_model, [*path, field.name]))
         frontier = following
     return None
