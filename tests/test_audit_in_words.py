@@ -206,11 +206,9 @@ def test_the_formatter_labels_codes_names_and_dates():
     from meetings.models import AgendaItem, Consent
 
     words = Words()
-    assert words.text(
-        Person, Person._meta.get_field("sex"), "female"
-    ) == "女性" or "female" not in words.text(Person, Person._meta.get_field("sex"), "female")
-    assert words.text(Consent, Consent._meta.get_field("categories"), ["basic"]) != "['basic']"
-    assert "basic" not in words.text(Consent, Consent._meta.get_field("categories"), ["basic"])
+    assert words.text(Person, Person._meta.get_field("sex"), "female") == "女"
+    categories = words.text(Consent, Consent._meta.get_field("categories"), ["basic", "plan"])
+    assert categories == "基本情報（氏名・生年月日・連絡先）、支援プラン"
     assert words.text(Case, Case._meta.get_field("risk_abuse"), True) == "はい"
     assert words.text(Case, Case._meta.get_field("next_follow_up_on"), date(2019, 5, 1)) == "令和元年5月1日"
     assert words.text(AgendaItem, AgendaItem._meta.get_field("outcome"), "approved") == "承認"
@@ -299,3 +297,10 @@ def test_a_case_history_page_uses_a_bounded_number_of_queries(client, world, dja
     assert count() <= before + 3  # a new record kind's names at most, never one per row
     with django_assert_max_num_queries(120):
         client.get(url)
+
+
+def test_the_conference_page_names_each_items_outcome(client, world):
+    conference = world.objects["conference"]
+    client.force_login(world.users["host"])
+    html = client.get(reverse("meetings:conference_detail", args=[conference.pk])).content.decode()
+    assert "→ 承認" in html and "→ approved" not in html
