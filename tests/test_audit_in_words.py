@@ -269,6 +269,7 @@ def test_a_case_history_page_is_for_supervisors_only_and_linked_from_the_case(cl
     assert client.get(url).status_code == 403
     assert url not in client.get(case.get_absolute_url()).content.decode()
     client.force_login(world.users["supervisor"])
+    assert url in client.get(case.get_absolute_url()).content.decode()
     assert client.get(url).status_code == 200
     assert ReadLog.objects.filter(
         user=world.users["supervisor"], detail__startswith="ケースの履歴の確認"
