@@ -119,6 +119,9 @@ def change_every_field(obj) -> list[str]:
             setattr(obj, field.attname, value)
             continue
         changed.append(field.name)
+    for field in getattr(model.history.model, "_history_m2m_fields", ()):  # tracked many-to-many too
+        getattr(obj, field.name).set(field.related_model._base_manager.order_by("-pk")[:2])
+        changed.append(field.name)
     return changed
 
 
@@ -170,6 +173,16 @@ def test_every_field_of_every_tracked_model_shows_in_words(client, world):
         for entry in entries:
             for change in entry.changes:
                 field = change.model_field
+                if isinstance(field, dj.ManyToManyField):  # names, never ids
+                    assert change.after != MISSING and MISSING not in change.after, (label, field.name)
+                    names = {str(o) for o in field.related_model._base_manager.select_related()}
+                    assert set(change.after.split("、")) <= names | {"（空）"}, (
+                        label,
+                        field.name,
+                        change.after,
+                    )
+                    assert f" → {change.after}" in changes, (label, field.name)
+                    continue
                 if not hasattr(field, "attname") or not coded(model, field):
                     continue
                 raw = getattr(raw_rows[entry.history_id], field.attname, None)
