@@ -93,8 +93,8 @@ class Person(FieldPolicyModel):
     name = models.CharField("氏名", max_length=100)
     kana = models.CharField("ふりがな", max_length=100, blank=True)
     # Search keys: kanji, hiragana, katakana, half/full width and spaces folded (jusou.text).
-    name_search = models.CharField(max_length=100, editable=False, db_index=True)
-    kana_search = models.CharField(max_length=100, editable=False, db_index=True)
+    name_search = models.CharField("氏名（検索用）", max_length=100, editable=False, db_index=True)
+    kana_search = models.CharField("ふりがな（検索用）", max_length=100, editable=False, db_index=True)
     birth_date = models.DateField("生年月日", null=True, blank=True, validators=[plausible.birth_date()])
     birth_date_precision = models.CharField(
         "生年月日の精度", max_length=10, choices=BirthDatePrecision.choices, default=BirthDatePrecision.EXACT
@@ -438,7 +438,7 @@ class Case(FieldPolicyModel):
     opened_at = models.DateTimeField("開始日時", default=timezone.now)
     closed_at = models.DateTimeField("終結・中断日時", null=True, blank=True)
     # Optimistic concurrency: every edit states the version it started from.
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField("更新番号", default=1, editable=False)
 
     history = HistoricalRecords(m2m_fields=[issues])
 
@@ -527,7 +527,9 @@ class Assessment(FieldPolicyModel):
                                   "strengths", "life_history", "risks", "formulation", "involved_agencies")},
     }  # fmt: skip
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assessments")
+    case = models.ForeignKey(
+        Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="assessments"
+    )
     version = models.PositiveIntegerField("版", editable=False)
     person_wishes = models.TextField("本人の意向", blank=True)
     family_wishes = models.TextField("家族の意向", blank=True)
@@ -571,7 +573,7 @@ class ProgressNote(FieldPolicyModel):
 
     FIELD_POLICY = {"sensitive": ("content",), "categories": {"progress": ("content",)}}
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
+    case = models.ForeignKey(Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="notes")
     occurred_at = models.DateTimeField(
         "日時", default=timezone.now, validators=[plausible.happened("経過記録の日時")]
     )
@@ -653,7 +655,9 @@ class EmergencyAccess(models.Model):
     """Break-glass: a worker opened a case outside their basis in an emergency (生命・身体の保護).
     Time-limited, flagged to supervisors at once, and acknowledged by one after review."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="emergency_accesses")
+    case = models.ForeignKey(
+        Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="emergency_accesses"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="職員", on_delete=models.PROTECT, related_name="+"
     )

@@ -35,6 +35,7 @@ from cases.models import (
     Case,
     CaseStatus,
     CaseTransition,
+    Code,
     Consultation,
     Household,
     HouseholdMember,
@@ -183,6 +184,26 @@ class CaseFilters:
     worker: int | None = None
     overdue: bool = False
     q: str = ""
+
+    SCOPES = {"mine": "担当", "agency": "所属機関", "all": "すべて"}
+
+    def describe(self) -> str:
+        """The filters in words, for the read log of the list (「ケース一覧（担当・支援中）」)."""
+        parts = [self.SCOPES.get(self.scope, self.scope)]
+        if self.status:
+            parts.append(CaseStatus(self.status).label if self.status in CaseStatus.values else self.status)
+        if self.issue:
+            parts.append(
+                f"課題分類: {Code.objects.filter(pk=self.issue).values_list('label', flat=True).first() or '—'}"
+            )
+        if self.risk:
+            parts.append("リスクあり")
+        if self.worker:
+            worker = User.objects.filter(pk=self.worker).first()
+            parts.append(f"担当者: {worker or '—'}")
+        if self.overdue:
+            parts.append("対応予定日超過")
+        return "・".join(parts)
 
 
 def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:

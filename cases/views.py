@@ -28,6 +28,7 @@ from cases.forms import (
 )
 from cases.models import Case, CaseStatus, CodeKind, Consultation, EmergencyAccess
 from jusou.access import read_log
+from jusou.audit import may_audit
 from jusou.decision import AccessDecision
 from jusou.forms import apply_service_errors
 from jusou.models import ReadLog, Role, User
@@ -180,10 +181,10 @@ def case_list(request):
     # Rows carry no 要配慮個人情報 and no 住所秘匿 whereabouts, as in the API's list.
     page.object_list = selectors.case_list_rows(request.user, page.object_list)
     if filters.q:
-        log_list(request, model=Case, rows=page.object_list, what=f"ケース検索: {filters.q}",
+        log_list(request, model=Case, rows=page.object_list, what=f"ケース検索（{filters.describe()}）: {filters.q}",
                  action=ReadLog.Action.SEARCH)  # fmt: skip
     else:
-        log_list(request, model=Case, rows=page.object_list, what="ケース一覧")
+        log_list(request, model=Case, rows=page.object_list, what=f"ケース一覧（{filters.describe()}）")
     workers = User.objects.filter(
         memberships__agency__in=request.user.agencies, memberships__ended_on__isnull=True, is_active=True
     ).distinct().order_by("last_name", "first_name")  # fmt: skip
@@ -230,6 +231,7 @@ def case_detail(request, pk):
         {
             "case": case,
             "can_change": can_change,
+            "can_audit": may_audit(request.user),
             "issues": issues,
             "decision": decision,
             "household_members": selectors.household_panel(request.user, case.household, decision),

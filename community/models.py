@@ -15,6 +15,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from jusou import plausible
+from jusou.fields import coded_list
 from jusou.models import Agency, Area, ResourceGap
 
 #: the warning each free-text field that all staff read carries (the register holds no personal data)
@@ -67,12 +68,14 @@ class CommunityResource(models.Model):
     area = models.ForeignKey(Area, verbose_name="圏域", on_delete=models.PROTECT, related_name="resources")
     target = models.CharField("対象", max_length=200, blank=True)
     schedule = models.CharField("開催日時・頻度", max_length=200, blank=True)
-    days = models.JSONField("曜日", default=list, blank=True)
+    days = coded_list(models.JSONField("曜日", default=list, blank=True), WEEKDAYS)
     contact = models.CharField("連絡先", max_length=200, blank=True)
     public_description = models.TextField("紹介文（公開用）", blank=True)
     internal_notes = models.TextField("内部メモ（職員のみ）", blank=True)
     accepts_participants = models.BooleanField("参加支援の受け入れ", default=False)
-    participation_kinds = models.JSONField("受け入れできる参加支援の種類", default=list, blank=True)
+    participation_kinds = coded_list(
+        models.JSONField("受け入れできる参加支援の種類", default=list, blank=True), ParticipationKind.choices
+    )
     acceptance_conditions = models.TextField("受け入れ条件", blank=True)
     capacity = models.PositiveSmallIntegerField("受け入れ人数の上限", null=True, blank=True)
     is_partner = models.BooleanField("協力事業者", default=False)
@@ -83,7 +86,7 @@ class CommunityResource(models.Model):
     gaps_answered = models.ManyToManyField(
         ResourceGap, verbose_name="応えている不足する社会資源", blank=True, related_name="developed_resources"
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField("登録日時", default=timezone.now)
 
     history = HistoricalRecords(m2m_fields=[gaps_answered])
 

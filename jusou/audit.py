@@ -4,7 +4,9 @@ Read-only; whereabouts under 住所秘匿 stay masked here too, since supervisor
 assigned.
 
 The filters are parsed once (`audit_filters`) and applied by `history_entries` / `access_log_rows`,
-which both the pages and the exports use, so an export holds exactly the rows the page lists."""
+which both the pages and the exports use, so an export holds exactly the rows the page lists. Every value
+is shown in words by one formatter (jusou.audit_words). `case_history` puts a case's changes and reads, and
+those of every record that belongs to it, on one page."""
 
 import csv
 import dataclasses
@@ -18,16 +20,18 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from jusou.access import read_log
+from jusou.audit_words import EMPTY, MISSING, Words, content_type_name, describe_reads, field_of
 from jusou.decision import AccessDecision
 from jusou.exports import XLSX_CONTENT_TYPE, csv_cell, fit_to_page_width  # shared: one formula guard
 from jusou.fieldpolicy import MASK, declared
 from jusou.models import AccessBasis, Agency, ReadLog, Role, StaffMembership, User
 from jusou.registry import location_protected_ids
+from jusou.wareki import to_wareki, to_wareki_datetime
 
 PAGE = 50
 # An export is refused above this many rows (400, asking to narrow the period): an audit of a bounded
@@ -46,10 +50,17 @@ HISTORY_META = {
 }
 HISTORY_TYPES = {"+": "作成", "~": "変更", "-": "削除"}
 FORMATS = {"csv": "CSV", "xlsx": "Excel"}
+# 日時 cells stay dates Excel can sort and filter, shown in 和暦 (令和7年4月1日 14:05) in a Japanese Excel.
+XLSX_WAREKI_DATETIME = '[$-411]ggge"年"m"月"d"日" hh:mm'
+
+
+def may_audit(user) -> bool:
+    """Who sees the audit (the history, the access log, a case's whole history): the 管理者."""
+    return user.is_authenticated and user.has_role(Role.SUPERVISOR)
 
 
 def _require_supervisor(request):
-    if not request.user.has_role(Role.SUPERVISOR):
+    if not may_audit(request.user):
         raise PermissionDenied("監査の画面は管理者が使います。")
 
 
@@ -105,7 +116,7 @@ class AuditFilters:
         """The filters in words, for the read-log row of an export."""
         parts = []
         if self.label:
-            parts.append(f"記録の種類={self.label}")
+            parts.append(f"記録の種類={self.model._meta.verbose_name}")
         if self.record is not None:
             parts.append(f"記録ID={self.record}")
         if self.user:
@@ -113,7 +124,7 @@ class AuditFilters:
         if self.agency:
             parts.append(f"機関={self.agency.name}")
         if self.start or self.end:
-            parts.append(f"期間={self.start or ''}〜{self.end or ''}")
+            parts.append(f"期間={to_wareki(self.start)}〜{to_wareki(self.end)}")
         if self.month:
             parts.append(f"月={self.month}")
         if self.action:
@@ -256,40 +267,105 @@ def access_log_rows(filters: AuditFilters) -> QuerySet:
 
 @dataclass
 class Change:
+    """One field of one history row: `before` → `after` in words (`before` is None for a creation)."""
+
     field: str
     before: object
     after: object
+    model_field: object = None
+    rows: tuple = ()  # (previous history row or None, this history row): for generic ids
 
 
-def _diffs(model, entries) -> None:
-    """Attach .changes (field, before → after) to each history entry, in two queries for the page."""
+def m2m_history(history_model) -> list[tuple[object, type, str]]:
+    """(many-to-many field, its history model, the attname of the related record's id there) for each
+    many-to-many field the history tracks (HistoricalRecords(m2m_fields=…))."""
+    out = []
+    for field in getattr(history_model, "_history_m2m_fields", ()):
+        m2m_model = getattr(history_model, field.name).model
+        target = next(
+            f for f in m2m_model._meta.concrete_fields
+            if f.is_relation and f.related_model is field.related_model and f.name != "history"
+        )  # fmt: skip
+        out.append((field, m2m_model, target.attname))
+    return out
+
+
+def _diffs(model, entries, words: Words | None = None) -> None:
+    """Attach .changes (field, before → after, in words) to each history entry: a constant number of
+    queries for the page (the versions, each tracked many-to-many, the names of related records).
+    With `words`, the names are only noted there; the caller resolves them and calls `_render`."""
     history_model = model.history.model
     fields = [
-        f
+        (f, field_of(model, f.name) or f)
         for f in history_model._meta.concrete_fields
         if f.attname not in HISTORY_META and f.name not in HISTORY_META
     ]
+    # The record's own id names the entry (its record_name), not a change.
+    fields = [(f, model_field) for f, model_field in fields if not getattr(model_field, "primary_key", False)]
     ids = {e.id for e in entries}
     earlier: dict[int, list] = {}
     for row in history_model.objects.filter(id__in=ids).order_by("history_date", "history_id"):
         earlier.setdefault(row.id, []).append(row)
+    m2m_values: dict[str, dict[int, frozenset]] = {}
+    m2m = m2m_history(history_model)
+    for field, m2m_model, target in m2m:
+        values: dict[int, set] = {}
+        version_ids = [v.history_id for versions in earlier.values() for v in versions]
+        for history_id, pk in m2m_model.objects.filter(history_id__in=version_ids).values_list(
+            "history_id", target
+        ):
+            values.setdefault(history_id, set()).add(pk)
+        m2m_values[field.name] = {k: frozenset(v) for k, v in values.items()}
     protected = location_protected_ids(model, ids)
     hidden_fields = set(declared(model, "location"))
+    own = words is None
+    words = words if words is not None else Words()
     for entry in entries:
         versions = earlier.get(entry.id, [])
         index = next((i for i, v in enumerate(versions) if v.history_id == entry.history_id), 0)
         previous = versions[index - 1] if index > 0 else None
         changes = []
-        for field in fields:
-            after = getattr(entry, field.attname)
-            before = getattr(previous, field.attname) if previous else None
-            if (previous is None and after in (None, "", [])) or (previous is not None and before == after):
+        pairs = [(f, mf, getattr(entry, f.attname), getattr(previous, f.attname) if previous else None)
+                 for f, mf in fields]  # fmt: skip
+        for field, _, _ in m2m:
+            after = m2m_values[field.name].get(entry.history_id, frozenset())
+            before = m2m_values[field.name].get(previous.history_id, frozenset()) if previous else None
+            pairs.append((field, field, after, before))
+        for field, model_field, after, before in pairs:
+            if (previous is None and after in (None, "", [], frozenset())) or (
+                previous is not None and before == after
+            ):
                 continue
             if entry.id in protected and field.name in hidden_fields:
                 before, after = (MASK if before not in (None, "") else before), MASK
-            changes.append(Change(str(field.verbose_name), before, after))
+            change = Change(str(model_field.verbose_name), before, after, model_field, (previous, entry))
+            words.want(model, model_field, after, entry)
+            if previous is not None:
+                words.want(model, model_field, before, previous)
+            changes.append(change)
         entry.changes = changes
         entry.change_kind = HISTORY_TYPES.get(entry.history_type, entry.history_type)
+        entry.record_model = model
+    words.want_records(model, ids)
+    if own:
+        words.resolve()
+        _render(entries, words)
+
+
+def _render(entries, words: Words) -> None:
+    """Turn each entry's raw changes into words, once `words` holds the names they need."""
+    for entry in entries:
+        model = entry.record_model
+        name = words.name(model, entry.id)
+        entry.record_name = name if name != MISSING else f"（削除済み）記録ID {entry.id}"
+        for change in entry.changes:
+            previous, row = change.rows
+            after = words.text(model, change.model_field, change.after, row)
+            if previous is None and change.before is None:
+                before = None
+            else:
+                before = words.text(model, change.model_field, change.before, previous)
+            change.before, change.after = before, after
 
 
 def _diffed(model, entries: Iterable) -> Iterator:
@@ -317,6 +393,7 @@ def _querystring(request) -> str:
 
 def _access_log_page(request, filters: AuditFilters, *, errors=(), status=200):
     page = Paginator(access_log_rows(filters), PAGE).get_page(request.GET.get("page"))
+    describe_reads(page.object_list)
     # 管理者 read with every read logged (DOMAIN.md §4): the access log itself names who read what.
     read_log(user=request.user, action=ReadLog.Action.VIEW, model=ReadLog, decision=AccessDecision.supervisor(),
              detail=f"閲覧記録の確認: {filters.summary()}、{len(page.object_list)}件")  # fmt: skip
@@ -333,6 +410,7 @@ def _history_page(request, filters: AuditFilters, *, errors=(), status=200):
     model = filters.model
     page = Paginator(history_entries(filters), PAGE).get_page(request.GET.get("page"))
     _diffs(model, list(page.object_list))
+    record_name = _record_name(model, filters.record, page.object_list)
     # Change history shows record contents (progress-note text, consents …): a 管理者 read, logged.
     ids = ",".join(str(entry.id) for entry in page.object_list)
     read_log(user=request.user, action=ReadLog.Action.VIEW, model=model, decision=AccessDecision.supervisor(),
@@ -340,10 +418,23 @@ def _history_page(request, filters: AuditFilters, *, errors=(), status=200):
     return render(request, "jusou/audit_history.html", {
         "page": page, "filters": filters, "errors": [*filters.errors, *errors], "querystring": _querystring(request),
         "models": _type_choices(audited_models()), "label": filters.label, "model_name": model._meta.verbose_name,
-        "record_pk": filters.record, "export_query": _export_query(request, filters),
+        "record_pk": filters.record, "record_name": record_name, "export_query": _export_query(request, filters),
         "users": User.objects.order_by("username").values_list("username", flat=True),
         "agencies": Agency.objects.order_by("name").values_list("pk", "name"),
     }, status=status)  # fmt: skip
+
+
+def _record_name(model, pk, entries) -> str:
+    """The name of the one record a history page is about (「2025-0012 山田 太郎」), from its entries."""
+    if pk is None:
+        return ""
+    if entries:
+        return entries[0].record_name
+    words = Words()
+    words.want_records(model, [pk])
+    words.resolve()
+    name = words.name(model, pk)
+    return name if name != MISSING else f"記録ID {pk}"
 
 
 def _export_query(request, filters: AuditFilters) -> str:
@@ -387,10 +478,10 @@ def _history_filters(request, label, pk) -> AuditFilters:
 # --- Exports -----------------------------------------------------------------------------------------
 
 
-ACCESS_LOG_COLUMNS = [("日時", 18), ("職員（ユーザー名）", 18), ("氏名", 16), ("操作", 10), ("記録の種類", 20),
-                      ("記録ID", 10), ("根拠", 22), ("内容", 60)]  # fmt: skip
-HISTORY_COLUMNS = [("日時", 18), ("職員", 26), ("記録の種類", 20), ("記録ID", 10), ("変更種別", 10), ("理由", 40),
-                   ("変更内容", 80)]  # fmt: skip
+ACCESS_LOG_COLUMNS = [("日時", 22), ("職員（ユーザー名）", 18), ("氏名", 16), ("操作", 10), ("記録の種類", 20),
+                      ("記録ID", 10), ("根拠", 22), ("内容", 60), ("記録", 30)]  # fmt: skip
+HISTORY_COLUMNS = [("日時", 22), ("職員", 26), ("記録の種類", 20), ("記録ID", 10), ("変更種別", 10), ("理由", 40),
+                   ("変更内容", 80), ("記録", 30)]  # fmt: skip
 
 
 def _too_many(count: int) -> str | None:
@@ -415,8 +506,9 @@ def access_log_export(request, fmt):
         return _access_log_page(request, filters, errors=[refusal], status=400)
     lines = (
         [timezone.localtime(r.at), r.user.username, r.user.get_full_name(), r.get_action_display(),
-         r.content_type.name if r.content_type else "", r.object_id, r.get_basis_display(), r.detail]
-        for r in rows.iterator(chunk_size=EXPORT_CHUNK)
+         content_type_name(r.content_type_id) if r.content_type_id else "", r.object_id, r.get_basis_display(),
+         r.detail_text, r.record_text]
+        for r in _described(rows.iterator(chunk_size=EXPORT_CHUNK))
     )  # fmt: skip
     response, written = _export(fmt, "閲覧記録", ACCESS_LOG_COLUMNS, lines)
     read_log(user=request.user, action=ReadLog.Action.EXPORT, model=ReadLog, decision=AccessDecision.supervisor(),
@@ -442,7 +534,7 @@ def history_export(request, fmt):
     type_name = str(model._meta.verbose_name)
     lines = (
         [timezone.localtime(e.history_date), _actor(e.history_user), type_name, e.id, e.change_kind,
-         e.history_change_reason or "", "\n".join(f"{c.field}: {_text(c.before)} → {_text(c.after)}" for c in e.changes)]
+         e.history_change_reason or "", changes_text(e), e.record_name]
         for e in _diffed(model, entries.iterator(chunk_size=EXPORT_CHUNK))
     )  # fmt: skip
     response, written = _export(fmt, "変更履歴", HISTORY_COLUMNS, lines)
@@ -458,16 +550,25 @@ def _actor(user: User | None) -> str:
     return f"{name}（{user.username}）" if name else user.username
 
 
-def _text(value) -> str:
-    if value is None or value == "":
-        return "（空）"
-    if isinstance(value, bool):
-        return "はい" if value else "いいえ"
-    if isinstance(value, datetime):
-        return (
-            timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if timezone.is_aware(value) else str(value)
-        )
-    return str(value)
+def changes_text(entry) -> str:
+    """An entry's changes as lines of 「項目: 変更前 → 変更後」 (a creation: 「項目: （空） → 値」)."""
+    return "\n".join(
+        f"{c.field}: {EMPTY if c.before is None else c.before} → {c.after}" for c in entry.changes
+    )
+
+
+def _described(rows: Iterable) -> Iterator:
+    """Read-log rows with their words (describe_reads), EXPORT_CHUNK at a time."""
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == EXPORT_CHUNK:
+            describe_reads(chunk)
+            yield from chunk
+            chunk = []
+    if chunk:
+        describe_reads(chunk)
+        yield from chunk
 
 
 def _export(fmt: str, title: str, columns, lines) -> tuple[HttpResponse, int]:
@@ -484,7 +585,7 @@ def _csv(columns, lines) -> tuple[HttpResponse, int]:
     writer.writerow([name for name, _ in columns])
     written = 0
     for line in lines:
-        writer.writerow([csv_cell(value) for value in line])
+        writer.writerow([csv_cell(to_wareki_datetime(v) if isinstance(v, datetime) else v) for v in line])
         written += 1
     return HttpResponse(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8"), written
 
@@ -511,7 +612,7 @@ def _xlsx(title: str, columns, lines) -> tuple[HttpResponse, int]:
         c = WriteOnlyCell(sheet)
         if isinstance(value, datetime):
             c.value = value.replace(tzinfo=None)  # Excel has no time zones: Asia/Tokyo wall time
-            c.number_format = "yyyy-mm-dd hh:mm"
+            c.number_format = XLSX_WAREKI_DATETIME
         elif isinstance(value, str):
             c.value = ILLEGAL_CHARACTERS_RE.sub("", value)
             c.data_type = "s"  # never a formula, whatever the text starts with
@@ -537,3 +638,160 @@ def _attach(response: HttpResponse, fmt: str, name: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{fmt}"'
     response["Cache-Control"] = "no-store"  # personal data: not kept in any cache on the way
     return response
+
+
+# --- One history per case ----------------------------------------------------------------------------
+
+# Records that hold items of several cases (a 重層的支援会議, a 支援会議): they belong to a case's history
+# through their items. Every other record is found by the foreign keys that lead from it to the case.
+CASE_CONTAINERS = {"meetings.planconference": "items__case", "meetings.supportmeeting": "briefings__case"}
+CASE_PATH_DEPTH = 3
+KIND_CHANGES, KIND_READS = "changes", "reads"
+
+
+def _case_model():
+    return apps.get_model("cases", "Case")
+
+
+def case_record_paths() -> dict[str, str]:
+    """label -> the lookup from a tracked model's history to the case's id: 'id' for the case, 'case_id',
+    'plan__case_id' (a 役割分担 through its plan), …, found from the models' foreign keys (shortest path,
+    at most CASE_PATH_DEPTH steps), so a record type added later joins the case's history by itself."""
+    case = _case_model()
+    out = {}
+    for label, model in audited_models().items():
+        if model is case:
+            out[label] = "id"
+        elif label in CASE_CONTAINERS:
+            out[label] = CASE_CONTAINERS[label]
+        elif path := _path_to(model, case):
+            out[label] = path
+    return out
+
+
+def _path_to(model, target) -> str | None:
+    frontier = [(model, [])]
+    for _ in range(CASE_PATH_DEPTH):
+        following = []
+        for current, path in frontier:
+            for field in current._meta.concrete_fields:
+                if not (field.is_relation and (field.many_to_one or field.one_to_one)):
+                    continue
+                if field.related_model is target:
+                    return "__".join([*path, field.attname if not path else field.name])
+                following.append((field.related_model, [*path, field.name]))
+        frontier = following
+    return None
+
+
+def _case_histories(case) -> dict[str, QuerySet]:
+    """label -> that record type's history rows that belong to `case`."""
+    out = {}
+    for label, path in case_record_paths().items():
+        model = audited_models()[label]
+        rows = model.history.all()
+        if label in CASE_CONTAINERS:
+            rows = rows.filter(id__in=model.objects.filter(**{path: case}).values("pk"))
+        else:
+            rows = rows.filter(**{path: case.pk})
+        out[label] = rows
+    return out
+
+
+def _case_reads(case, ids_by_label: dict[str, set]) -> QuerySet:
+    """The read-log rows of the case and of its records, and the list reads that showed the case."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Q
+
+    condition = Q(content_type=ContentType.objects.get_for_model(_case_model()), object_id__isnull=True,
+                  detail__regex=rf"\[([0-9]+,)*{case.pk}(,[0-9]+)*\]")  # fmt: skip
+    models = audited_models()
+    for label, ids in ids_by_label.items():
+        if ids:
+            content_type = ContentType.objects.get_for_model(models[label])
+            condition |= Q(content_type=content_type, object_id__in=ids)
+    return ReadLog.objects.filter(condition)
+
+
+@require_GET
+def case_history(request, pk):
+    """A case's whole history: every change to the case and to the records that belong to it, and every
+    read of them, in time order (newest first), filterable by kind: 変更のみ, 閲覧のみ or one record type."""
+    _require_supervisor(request)
+    case = get_object_or_404(_case_model(), pk=pk)
+    kind = request.GET.get("kind", "")
+    histories = _case_histories(case)
+    models = audited_models()
+    if kind not in ("", KIND_CHANGES, KIND_READS, *histories):
+        kind = ""
+    # The whole timeline as (moment, kind, key) first: a case's records number in the hundreds, not more;
+    # only the page's rows are then loaded and put into words.
+    timeline, ids_by_label = [], {}
+    for label, rows in histories.items():
+        for history_id, moment, record_id in rows.values_list("history_id", "history_date", "id"):
+            ids_by_label.setdefault(label, set()).add(record_id)
+            if kind in ("", KIND_CHANGES, label):
+                timeline.append((moment, 1, label, history_id))
+    reads = _case_reads(case, ids_by_label)
+    if kind not in ("", KIND_READS) and kind != KIND_CHANGES:
+        model = models[kind]
+        reads = reads.filter(
+            content_type__app_label=model._meta.app_label, content_type__model=model._meta.model_name
+        )
+    if kind != KIND_CHANGES:
+        timeline += [(moment, 0, "", read_id) for read_id, moment in reads.values_list("pk", "at")]
+    timeline.sort(key=lambda item: (item[0], item[1], item[3]), reverse=True)
+    page = Paginator(timeline, PAGE).get_page(request.GET.get("page"))
+    page.object_list = _case_page_rows(page.object_list, models)
+    read_log(user=request.user, action=ReadLog.Action.VIEW, model=_case_model(), object_id=case.pk,
+             decision=AccessDecision.supervisor(),
+             detail=f"ケースの履歴の確認: {dict(_kind_choices(models, histories)).get(kind, 'すべて')}、{len(page.object_list)}件")  # fmt: skip
+    return render(request, "jusou/audit_case_history.html", {
+        "case": case, "page": page, "kind": kind, "kinds": _kind_choices(models, histories),
+        "querystring": _querystring(request),
+    })  # fmt: skip
+
+
+def _kind_choices(models, histories) -> list[tuple[str, str]]:
+    return [("", "すべて"), (KIND_CHANGES, "変更のみ"), (KIND_READS, "閲覧のみ"),
+            *((label, models[label]._meta.verbose_name) for label in histories)]  # fmt: skip
+
+
+@dataclass
+class TimelineRow:
+    moment: datetime
+    entry: object = None  # a history row, with .changes
+    read: ReadLog | None = None
+    type_name: str = ""
+
+
+def _case_page_rows(keys, models) -> list[TimelineRow]:
+    """The page's rows loaded and in words: per record type its history rows (and their diffs), and the
+    reads — a constant number of queries per record type on the page, not per row."""
+    by_label: dict[str, list] = {}
+    read_ids = []
+    for _, _, label, key in keys:
+        if label:
+            by_label.setdefault(label, []).append(key)
+        else:
+            read_ids.append(key)
+    words = Words()
+    loaded = {}
+    for label, history_ids in by_label.items():
+        model = models[label]
+        entries = list(model.history.select_related("history_user").filter(history_id__in=history_ids))
+        _diffs(model, entries, words)
+        loaded.update({(label, e.history_id): e for e in entries})
+    words.resolve()
+    _render(list(loaded.values()), words)
+    reads = {r.pk: r for r in ReadLog.objects.select_related("user").filter(pk__in=read_ids)}
+    describe_reads(list(reads.values()))
+    rows = []
+    for moment, _, label, key in keys:
+        if label:
+            rows.append(
+                TimelineRow(moment, entry=loaded[(label, key)], type_name=models[label]._meta.verbose_name)
+            )
+        else:
+            rows.append(TimelineRow(moment, read=reads[key]))
+    return rows

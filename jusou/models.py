@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
+from jusou.fields import coded_list
 from jusou.wareki import local_text
 
 
@@ -154,7 +155,9 @@ class Agency(models.Model):
     area = models.ForeignKey(Area, verbose_name="圏域", on_delete=models.PROTECT, null=True, blank=True)
     is_active = models.BooleanField("有効", default=True)
     # The guardian group through which agency-wide grants are held (jusou.access.agency_group).
-    group = models.OneToOneField(Group, on_delete=models.PROTECT, null=True, blank=True, editable=False)
+    group = models.OneToOneField(
+        Group, verbose_name="権限グループ", on_delete=models.PROTECT, null=True, blank=True, editable=False
+    )
 
     history = HistoricalRecords()
 
@@ -336,8 +339,8 @@ class AccessGrant(models.Model):
     given on behalf of an agency (`on_behalf_of`) also needs the grantee's membership there, today.
     """
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
-    object_id = models.PositiveBigIntegerField()
+    content_type = models.ForeignKey(ContentType, verbose_name="記録の種類", on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField("記録")
     content_object = GenericForeignKey("content_type", "object_id")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -515,9 +518,14 @@ class ResourceGap(models.Model):
     )
     source_label = models.CharField("把握した場", max_length=200)
     source_type = models.ForeignKey(
-        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        ContentType,
+        verbose_name="把握した記録の種類",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    source_id = models.PositiveBigIntegerField(null=True, blank=True)
+    source_id = models.PositiveBigIntegerField("把握した記録", null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="記録者", on_delete=models.PROTECT, related_name="+"
     )
@@ -572,7 +580,7 @@ class ApiClient(models.Model):
     agency = models.ForeignKey(
         Agency, verbose_name="代理する機関", on_delete=models.PROTECT, related_name="+"
     )
-    scopes = models.JSONField("許可する操作", default=list)
+    scopes = coded_list(models.JSONField("許可する操作", default=list), ApiScope.choices)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, verbose_name="サービスアカウント", on_delete=models.PROTECT,
         related_name="api_client", editable=False,

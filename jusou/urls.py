@@ -31,6 +31,7 @@ urlpatterns = [
     path("audit/retention/", include("jusou.retention.urls")),
     path("audit/history/export.<str:fmt>", audit.history_export, name="audit_history_export"),
     path("audit/history/<str:label>/<int:pk>/", audit.history, name="audit_record_history"),
+    path("audit/case/<int:pk>/", audit.case_history, name="audit_case_history"),
     path("exports/", export_views.export_list, name="export_list"),
     path("exports/statistics/", export_views.export_statistics, name="export_statistics"),
     path("exports/<int:pk>/", export_views.export_detail, name="export_detail"),

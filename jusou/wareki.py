@@ -271,3 +271,11 @@ def eras_json() -> str:
         ensure_ascii=False,
         separators=(",", ":"),
     )
+
+
+def to_wareki_datetime(value: datetime | None) -> str:
+    """'令和7年4月1日 14:05', the time in Asia/Tokyo (an aware datetime is stored in UTC)."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{to_wareki(local)} {local.strftime('%H:%M')}"

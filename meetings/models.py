@@ -14,7 +14,9 @@ from simple_history.models import HistoricalRecords
 
 from cases.models import Case, Person
 from jusou import plausible
+from jusou.audit_words import json_text
 from jusou.decision import InformationCategory
+from jusou.fields import coded_list, described
 from jusou.models import Agency
 from jusou.wareki import local_text
 
@@ -73,7 +75,7 @@ class Consent(models.Model):
     recipients = models.ManyToManyField(
         Agency, verbose_name="情報を共有する機関", related_name="consents_received"
     )
-    categories = models.JSONField("共有する情報の範囲", default=list)
+    categories = coded_list(models.JSONField("共有する情報の範囲", default=list), InformationCategory.choices)
     purpose = models.TextField("利用目的")
     expires_on = models.DateField(
         "有効期限", null=True, blank=True, validators=[plausible.planned("有効期限")]
@@ -272,7 +274,9 @@ class TaskStatus(models.TextChoices):
 class PlanTask(models.Model):
     """役割分担: what one agency does for the plan. The agency updates its own status."""
 
-    plan = models.ForeignKey(SupportPlan, on_delete=models.CASCADE, related_name="tasks")
+    plan = models.ForeignKey(
+        SupportPlan, verbose_name="支援プラン", on_delete=models.CASCADE, related_name="tasks"
+    )
     agency = models.ForeignKey(
         Agency, verbose_name="機関", on_delete=models.PROTECT, related_name="plan_tasks"
     )
@@ -309,7 +313,7 @@ class PlanConference(models.Model):
         Agency, verbose_name="出席機関", related_name="plan_conferences", blank=True
     )
     minutes = models.TextField("議事録", blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField("作成日時", default=timezone.now)
 
     history = HistoricalRecords(m2m_fields=[agencies])
 
@@ -322,6 +326,24 @@ class PlanConference(models.Model):
         return f"{self.title} {local_text(self.held_at, '%Y-%m-%d')}"
 
 
+class NextStep(models.TextChoices):
+    CONTINUE = "continue", "継続"
+    REVISE = "revise", "プランの見直し（改訂）"
+    CLOSE = "close", "終結"
+    SUSPEND = "suspend", "中断"
+    RETURN = "return", "包括的相談支援へ戻す"
+
+
+class AgendaOutcome(models.TextChoices):
+    """An agenda item's 結果: the plan approved or sent back, or (an evaluation or a closure) the next step."""
+
+    APPROVED = "approved", "承認"
+    SENT_BACK = "sent_back", "差し戻し"
+
+
+AGENDA_OUTCOMES = [*AgendaOutcome.choices, *NextStep.choices]
+
+
 class AgendaKind(models.TextChoices):
     PLAN = "plan", "プランの適切性の協議"
     EVALUATION = "evaluation", "評価"
@@ -330,7 +352,9 @@ class AgendaKind(models.TextChoices):
 
 
 class AgendaItem(models.Model):
-    conference = models.ForeignKey(PlanConference, on_delete=models.CASCADE, related_name="items")
+    conference = models.ForeignKey(
+        PlanConference, verbose_name="重層的支援会議", on_delete=models.CASCADE, related_name="items"
+    )
     case = models.ForeignKey(
         Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="agenda_items"
     )
@@ -338,12 +362,17 @@ class AgendaItem(models.Model):
         SupportPlan, verbose_name="支援プラン", on_delete=models.PROTECT, related_name="agenda_items"
     )
     kind = models.CharField("議題の種類", max_length=20, choices=AgendaKind.choices)
-    outcome = models.CharField("結果", max_length=40, blank=True)
+    outcome = models.CharField("結果", max_length=40, blank=True, choices=AGENDA_OUTCOMES)
     notes = models.TextField("協議内容", blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="決定した職員",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField("決定日時", null=True, blank=True)
     resource_gaps = GenericRelation(
         "jusou.ResourceGap",
         content_type_field="source_type",
@@ -368,19 +397,15 @@ class GoalResult(models.TextChoices):
     NOT = "not", "未達成"
 
 
-class NextStep(models.TextChoices):
-    CONTINUE = "continue", "継続"
-    REVISE = "revise", "プランの見直し（改訂）"
-    CLOSE = "close", "終結"
-    SUSPEND = "suspend", "中断"
-    RETURN = "return", "包括的相談支援へ戻す"
-
-
 class Evaluation(models.Model):
     """評価 at the plan's review or end, goal by goal, and what happens next."""
 
-    plan = models.ForeignKey(SupportPlan, on_delete=models.PROTECT, related_name="evaluations")
-    item = models.OneToOneField(AgendaItem, on_delete=models.PROTECT, related_name="evaluation")
+    plan = models.ForeignKey(
+        SupportPlan, verbose_name="支援プラン", on_delete=models.PROTECT, related_name="evaluations"
+    )
+    item = models.OneToOneField(
+        AgendaItem, verbose_name="議題", on_delete=models.PROTECT, related_name="evaluation"
+    )
     person_change = models.TextField("本人・世帯の変化")
     next_step = models.CharField("今後の方針", max_length=20, choices=NextStep.choices)
     # On 終結: the agency that leads from now on (主担当機関), if support continues elsewhere.
@@ -392,8 +417,10 @@ class Evaluation(models.Model):
         blank=True,
         related_name="+",
     )
-    evaluated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    evaluated_at = models.DateTimeField(default=timezone.now)
+    evaluated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="評価者", on_delete=models.PROTECT, related_name="+"
+    )
+    evaluated_at = models.DateTimeField("評価日時", default=timezone.now)
 
     history = HistoricalRecords()
 
@@ -454,7 +481,7 @@ class SupportMeeting(models.Model):
         "閲覧期間（終了）", validators=[plausible.planned("閲覧期間（終了）")]
     )
     minutes = models.TextField("議事録", blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField("作成日時", default=timezone.now)
 
     history = HistoricalRecords()
 
@@ -516,20 +543,60 @@ class ConfidentialityPledge(models.Model):
         return f"{self.user} {local_text(self.acknowledged_at)}"
 
 
+def briefing_text(rendering: dict) -> str:
+    """A frozen briefing (meetings.briefings.render) in words, for the audit: each section's title, then
+    each group's rows as 「項目: 内容」."""
+    if not isinstance(rendering, dict) or "sections" not in rendering:
+        return json_text(rendering)
+    lines = [f"本人: {rendering['person']}"] if rendering.get("person") else []
+    for section in rendering.get("sections") or []:
+        groups = []
+        for group in section.get("groups") or []:
+            rows = "、".join(
+                f"{row.get('label', '')}: {json_text(row.get('value'))}" for row in group.get("rows") or []
+            )
+            groups.append(f"{group.get('title', '')}（{rows}）" if rows else group.get("title", ""))
+        lines.append(f"【{section.get('title', '')}】" + " ".join(groups))
+    return "\n".join(lines) or json_text(rendering)
+
+
+def briefing_choice_text(choice: dict) -> str:
+    """The host's choice (meetings.briefings.BriefingChoice.as_json) in words, for the audit."""
+    if not isinstance(choice, dict):
+        return json_text(choice)
+    labels = dict(InformationCategory.choices)
+    members = choice.get("members") or {}
+    parts = [f"共有する情報: {json_text(choice.get('categories') or [], labels)}"]
+    if members:
+        parts.append("世帯員: " + "、".join(f"{n}人目（{json_text(cats, labels)}）" for n, cats in
+                                          enumerate(members.values(), start=1)))  # fmt: skip
+    parts.append(f"外部の構成員に氏名を示す: {json_text(bool(choice.get('external_named')))}")
+    parts.append(f"仮名化（全員）: {json_text(bool(choice.get('pseudonymised')))}")
+    return "／".join(parts)
+
+
 class MeetingBriefing(models.Model):
     """A case on the agenda: what the host chose to share of it (`choice`: the case's information
     categories, and each household member shown with their own), frozen as shared in two renderings
     (meetings.briefings): `sections` for staff members, `external_sections` for external members —
     pseudonymised unless the host chose otherwise. Members never see the live case."""
 
-    meeting = models.ForeignKey(SupportMeeting, on_delete=models.PROTECT, related_name="briefings")
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="briefings")
-    sections = models.JSONField("共有した内容（職員の構成員）", default=dict)
-    external_sections = models.JSONField("共有した内容（外部の構成員）", default=dict)
-    choice = models.JSONField("主催者が選んだ共有範囲", default=dict)
+    meeting = models.ForeignKey(
+        SupportMeeting, verbose_name="支援会議", on_delete=models.PROTECT, related_name="briefings"
+    )
+    case = models.ForeignKey(
+        Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="briefings"
+    )
+    sections = described(models.JSONField("共有した内容（職員の構成員）", default=dict), briefing_text)
+    external_sections = described(
+        models.JSONField("共有した内容（外部の構成員）", default=dict), briefing_text
+    )
+    choice = described(models.JSONField("主催者が選んだ共有範囲", default=dict), briefing_choice_text)
     pseudonymised = models.BooleanField("仮名化（全員）", default=False)
-    shared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    shared_at = models.DateTimeField(default=timezone.now)
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="共有した職員", on_delete=models.PROTECT, related_name="+"
+    )
+    shared_at = models.DateTimeField("共有日時", default=timezone.now)
 
     history = HistoricalRecords()
 
@@ -551,11 +618,15 @@ class DecisionKind(models.TextChoices):
 
 
 class MeetingDecision(models.Model):
-    briefing = models.ForeignKey(MeetingBriefing, on_delete=models.PROTECT, related_name="decisions")
+    briefing = models.ForeignKey(
+        MeetingBriefing, verbose_name="支援会議の資料", on_delete=models.PROTECT, related_name="decisions"
+    )
     kind = models.CharField("決定の種類", max_length=20, choices=DecisionKind.choices)
     text = models.TextField("内容")
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="記録者", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("記録日時", default=timezone.now)
 
     history = HistoricalRecords()
 

@@ -133,7 +133,9 @@ NO_CONTACT_KINDS = {ContactKind.VISIT_ABSENT, ContactKind.VISIT_REFUSED, Contact
 class OutreachContact(FieldPolicyModel):
     FIELD_POLICY = {"sensitive": ("response",)}
 
-    engagement = models.ForeignKey(OutreachEngagement, on_delete=models.PROTECT, related_name="contacts")
+    engagement = models.ForeignKey(
+        OutreachEngagement, verbose_name="アウトリーチ", on_delete=models.PROTECT, related_name="contacts"
+    )
     contacted_at = models.DateTimeField(
         "日時", default=timezone.now, validators=[plausible.happened("接触の日時")]
     )

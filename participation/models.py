@@ -10,9 +10,10 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from cases.models import Case
-from community.models import CommunityResource, ParticipationKind, ResourceKind
+from community.models import WEEKDAYS, CommunityResource, ParticipationKind, ResourceKind
 from jusou import plausible
 from jusou.fieldpolicy import FieldPolicyModel
+from jusou.fields import coded_list
 from jusou.models import Area, ResourceGap
 
 
@@ -30,11 +31,13 @@ class ParticipationPlan(FieldPolicyModel):
     weaknesses = models.TextField("苦手なこと", blank=True)
     health = models.TextField("体調", blank=True)
     mobility = models.CharField("移動手段", max_length=100, blank=True)
-    kinds = models.JSONField("希望する参加の種類", default=list)
+    kinds = coded_list(models.JSONField("希望する参加の種類", default=list), ParticipationKind.choices)
     goals = models.TextField("目標")
     review_on = models.DateField("見直し予定日", validators=[plausible.planned("見直し予定日")])
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="作成者", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("作成日時", default=timezone.now)
 
     history = HistoricalRecords()
 
@@ -69,7 +72,9 @@ class HostAgreement(models.TextChoices):
 class Proposal(models.Model):
     """A host proposed to the person: their choice and the host's agreement are recorded."""
 
-    plan = models.ForeignKey(ParticipationPlan, on_delete=models.PROTECT, related_name="proposals")
+    plan = models.ForeignKey(
+        ParticipationPlan, verbose_name="参加支援プラン", on_delete=models.PROTECT, related_name="proposals"
+    )
     host = models.ForeignKey(
         CommunityResource, verbose_name="参加先候補", on_delete=models.PROTECT, related_name="+"
     )
@@ -78,8 +83,10 @@ class Proposal(models.Model):
     )
     host_agreement = models.CharField("受け入れ先の了承", max_length=20, choices=HostAgreement.choices,
                                       default=HostAgreement.PENDING)  # fmt: skip
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    proposed_at = models.DateTimeField(default=timezone.now)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="提案した職員", on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField("提案日時", default=timezone.now)
 
     history = HistoricalRecords()
 
@@ -120,7 +127,9 @@ def active_placements(prefix: str = ""):
 class Placement(models.Model):
     """参加先: where the person now takes part."""
 
-    plan = models.ForeignKey(ParticipationPlan, on_delete=models.PROTECT, related_name="placements")
+    plan = models.ForeignKey(
+        ParticipationPlan, verbose_name="参加支援プラン", on_delete=models.PROTECT, related_name="placements"
+    )
     host = models.ForeignKey(
         CommunityResource, verbose_name="参加先", on_delete=models.PROTECT, related_name="placements"
     )
@@ -162,11 +171,15 @@ class FollowUp(FieldPolicyModel):
 
     FIELD_POLICY = {"sensitive": ("content",), "categories": {"plan": ("content",)}}
 
-    placement = models.ForeignKey(Placement, on_delete=models.PROTECT, related_name="follow_ups")
+    placement = models.ForeignKey(
+        Placement, verbose_name="参加先", on_delete=models.PROTECT, related_name="follow_ups"
+    )
     done_on = models.DateField("日付", validators=[plausible.happened("実施日")])
     with_whom = models.CharField("相手", max_length=10, choices=FollowUpWith.choices)
     content = models.TextField("内容")
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="記録者", on_delete=models.PROTECT, related_name="+"
+    )
 
     history = HistoricalRecords()
 
@@ -204,9 +217,11 @@ class HostCandidate(models.Model):
     area = models.ForeignKey(Area, verbose_name="圏域", on_delete=models.PROTECT, related_name="+")
     operator = models.CharField("運営主体", max_length=200, blank=True)
     schedule = models.CharField("開催日時・時間帯", max_length=200, blank=True)
-    days = models.JSONField("曜日", default=list, blank=True)
+    days = coded_list(models.JSONField("曜日", default=list, blank=True), WEEKDAYS)
     contact = models.CharField("連絡先", max_length=200, blank=True)
-    participation_kinds = models.JSONField("受け入れできる参加支援の種類", default=list, blank=True)
+    participation_kinds = coded_list(
+        models.JSONField("受け入れできる参加支援の種類", default=list, blank=True), ParticipationKind.choices
+    )
     acceptance_conditions = models.TextField("受け入れ条件", blank=True)
     capacity = models.PositiveSmallIntegerField("受け入れ人数の上限", null=True, blank=True)
     gap = models.ForeignKey(ResourceGap, verbose_name="きっかけの不足する社会資源", on_delete=models.PROTECT, null=True,

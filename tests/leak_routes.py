@@ -38,6 +38,7 @@ PAGE_MODELS = {
     "notifications/": "jusou.notification",
     "exports/": "jusou.exportjob",
     "audit/retention/": "retention.disposalcandidate",
+    "audit/case/": "cases.case",  # a case's whole history (管理者)
 }
 #: parameters whose name says what they are
 PARAM_MODELS = {

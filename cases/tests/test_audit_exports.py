@@ -22,6 +22,7 @@ from cases import services
 from cases.models import Person
 from jusou import audit
 from jusou.models import ReadLog, Role, StaffMembership
+from jusou.wareki import to_wareki, to_wareki_datetime
 
 FORMATS = ["csv", "xlsx"]
 
@@ -41,7 +42,8 @@ def rows_of(response) -> list[list]:
 
 
 def _cell_text(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else str(value)
+    # An xlsx 日時 is a date cell (shown in 和暦 by its number format); the CSV writes the same 和暦 text.
+    return to_wareki_datetime(value) if isinstance(value, datetime) else str(value)
 
 
 def exports(client, name, params=None):
@@ -102,8 +104,8 @@ def test_access_log_csv_has_a_bom_a_japanese_header_and_the_rows(client, world, 
     assert response["Content-Disposition"].startswith('attachment; filename="access-log-')
     assert response["Cache-Control"] == "no-store, private"
     assert rows_of(response) == [
-        ["日時", "職員（ユーザー名）", "氏名", "操作", "記録の種類", "記録ID", "根拠", "内容"],
-        [f"{day:%Y-%m-%d} 00:00", "colleague", world.colleague.get_full_name(), "検索", "", "", "", "本人検索: やまだ（2件）"],
+        ["日時", "職員（ユーザー名）", "氏名", "操作", "記録の種類", "記録ID", "根拠", "内容", "記録"],
+        [f"{to_wareki(day)} 00:00", "colleague", world.colleague.get_full_name(), "検索", "", "", "", "本人検索: やまだ（2件）", ""],
     ]  # fmt: skip
 
 
@@ -118,7 +120,7 @@ def test_access_log_xlsx_has_a_bold_frozen_header_and_local_datetimes(client, wo
     assert sheet.column_dimensions["H"].width == 60
     newest = sheet["A2"]
     assert newest.value == datetime.combine(day + timedelta(days=3), time(0, 0))  # naive, Asia/Tokyo
-    assert newest.number_format == "yyyy-mm-dd hh:mm"
+    assert newest.number_format == audit.XLSX_WAREKI_DATETIME  # 令和… in a Japanese Excel
     assert [sheet.cell(row=r, column=4).value for r in range(2, 5)] == ["閲覧", "検索", "閲覧"]
     assert sheet.max_row == 4
 
@@ -142,7 +144,9 @@ def test_history_export_lists_the_change_its_reason_and_the_diff_in_one_cell(cli
     for fmt, rows in exports(
         client, "audit_history_export", {"type": "cases.person", "record": world.son.pk}
     ).items():
-        assert rows[0] == ["日時", "職員", "記録の種類", "記録ID", "変更種別", "理由", "変更内容"], fmt
+        assert rows[0] == ["日時", "職員", "記録の種類", "記録ID", "変更種別", "理由", "変更内容", "記録"], (
+            fmt
+        )
         newest, created = rows[1], rows[-1]
         assert newest[1:6] == [f"{world.colleague.get_full_name()}（colleague）", Person._meta.verbose_name, str(world.son.pk), "変更",
                                "連絡先の追加"], fmt  # fmt: skip
@@ -338,7 +342,7 @@ def test_a_history_export_is_logged_with_the_record_type_and_period(client, worl
     assert logged.content_type == ContentType.objects.get_for_model(Person)
     assert (
         logged.detail
-        == f"変更履歴の出力（Excel）: 記録の種類=cases.person、機関={agency.name}、期間={day}〜{day}、1件"
+        == f"変更履歴の出力（Excel）: 記録の種類=本人・対象者、機関={agency.name}、期間={to_wareki(day)}〜{to_wareki(day)}、1件"
     )
     # …and the export itself then shows up in the access log, under its own record type.
     rows = exports(client, "audit_access_log_export", {"action": "export", "type": "cases.person"})["csv"]

@@ -26,7 +26,7 @@ def test_the_case_list_logs_the_ids_on_the_page(client, world):
     assert client.get(reverse("cases:case_list"), {"scope": "all"}).status_code == 200
     row = rows_about(world.assigned, Case).get()
     assert (row.action, row.object_id, row.basis) == (ReadLog.Action.VIEW, None, "")
-    assert row.detail == f"ケース一覧 2件 [{other.pk},{world.case.pk}]"
+    assert row.detail == f"ケース一覧（すべて） 2件 [{other.pk},{world.case.pk}]"
 
 
 def test_a_case_search_logs_as_a_search_with_the_ids_found(client, world):
@@ -35,13 +35,13 @@ def test_a_case_search_logs_as_a_search_with_the_ids_found(client, world):
     client.get(reverse("cases:case_list"), {"scope": "all", "q": "やまだ"})
     row = rows_about(world.assigned, Case).get()
     assert row.action == ReadLog.Action.SEARCH
-    assert row.detail == f"ケース検索: やまだ 1件 [{world.case.pk}]"
+    assert row.detail == f"ケース検索（すべて）: やまだ 1件 [{world.case.pk}]"
 
 
 def test_an_outsider_list_logs_that_it_showed_nothing(client, world):
     client.force_login(world.outsider)
     client.get(reverse("cases:case_list"), {"scope": "all"})
-    assert rows_about(world.outsider, Case).get().detail == "ケース一覧 0件 []"
+    assert rows_about(world.outsider, Case).get().detail == "ケース一覧（すべて） 0件 []"
 
 
 def test_the_consultation_list_logs_the_ids_on_the_page(client, world):
@@ -77,3 +77,15 @@ def test_ids_that_do_not_fit_one_row_go_on_to_the_next(world):
     assert all(len(row.detail) <= 500 and row.detail.startswith("ケース一覧 120件 [") for row in logged)
     found = [int(pk) for row in logged for pk in row.detail.split("[")[1].split("]")[0].split(",")]
     assert found == [row.pk for row in rows]
+
+
+def test_the_case_list_names_its_filters_in_the_read_log_and_the_access_log_shows_them(client, world):
+    client.force_login(world.assigned)
+    client.get(reverse("cases:case_list"), {"scope": "mine", "status": world.case.status, "risk": "1"})
+    row = rows_about(world.assigned, Case).get()
+    assert row.detail.startswith(f"ケース一覧（担当・{world.case.get_status_display()}・リスクあり） ")
+    client.force_login(world.supervisor)
+    html = client.get(reverse("audit_access_log"), {"user": world.assigned.username}).content.decode()
+    assert (
+        f"ケース一覧（担当・{world.case.get_status_display()}・リスクあり）" in html and "#None" not in html
+    )

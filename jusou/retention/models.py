@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from jusou.fields import described
 from jusou.registry import retention_type_choices
 from jusou.wareki import fiscal_year
 
@@ -104,6 +105,21 @@ DISPOSAL_TRANSITIONS: dict[str, set[str]] = {
 OPEN_DISPOSAL_STATUSES = [DisposalStatus.LISTED, DisposalStatus.APPROVED, DisposalStatus.KEPT]
 
 
+def disposed_rows_text(rows: dict) -> str:
+    """{'cases.progressnote': [ids]} in words, for the audit: 「支援経過記録 12件、支援ケース 1件」."""
+    from django.apps import apps
+
+    def name(label):
+        try:
+            return str(apps.get_model(label)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return label
+
+    return "、".join(
+        f"{name(label)} {len(ids) if isinstance(ids, list) else ids}件" for label, ids in sorted(rows.items())
+    )
+
+
 class DisposalCandidate(models.Model):
     """A record past its 保存年限, and what became of it: listed → approved → disposed, or kept.
 
@@ -112,7 +128,9 @@ class DisposalCandidate(models.Model):
     anonymised), and its history (django-simple-history) shows every step with who took it."""
 
     record_type = models.CharField("記録の種類", max_length=40, choices=retention_type_choices)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    content_type = models.ForeignKey(
+        ContentType, verbose_name="記録の種類", on_delete=models.PROTECT, related_name="+"
+    )
     object_id = models.PositiveBigIntegerField("記録ID")
     number = models.CharField("記録番号", max_length=40)
     agency = models.ForeignKey(
@@ -143,7 +161,9 @@ class DisposalCandidate(models.Model):
                                     on_delete=models.PROTECT, null=True, blank=True, related_name="+")  # fmt: skip
     disposed_at = models.DateTimeField("廃棄日時", null=True, blank=True)
     # {model label: [ids]} of the rows anonymised (ids only, no content).
-    disposed_rows = models.JSONField("匿名化した記録", default=dict, blank=True)
+    disposed_rows = described(
+        models.JSONField("匿名化した記録", default=dict, blank=True), disposed_rows_text
+    )
     # The policy in force when it was disposed, for the 廃棄簿 (the policy may change later).
     retention_years = models.PositiveSmallIntegerField("保存年限（年）", null=True, blank=True)
     basis = models.CharField("根拠条項", max_length=200, blank=True)
