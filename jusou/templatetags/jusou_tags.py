@@ -2,7 +2,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
-from jusou.wareki import as_date, fiscal_year_choice_label, to_seireki, to_wareki
+from jusou.wareki import as_date, fiscal_year_choice_label, to_seireki, to_wareki, to_wareki_datetime
 
 register = template.Library()
 
@@ -58,7 +58,4 @@ def check(value):
 @register.filter
 def wareki_datetime_text(value):
     """Plain 令和7年4月1日 14:05 (Asia/Tokyo), for printed forms."""
-    if value in (None, ""):
-        return ""
-    local = timezone.localtime(value)
-    return f"{to_wareki(local)} {local.strftime('%H:%M')}"
+    return to_wareki_datetime(value or None)
