@@ -20,17 +20,25 @@ from rest_framework.routers import SimpleRouter
 
 from cases import selectors, services
 from cases.models import (
+    LIVING_SITUATION_FIELDS,
     Assessment,
+    CareLevel,
     Case,
     CaseStatus,
     Code,
     CodeKind,
     Consultation,
     ConsultationOutcome,
+    DisabilitySupportLevel,
+    Employment,
+    HealthInsurance,
     Household,
+    Housing,
     NoteKind,
+    Pension,
     Person,
     ProgressNote,
+    PublicAssistance,
     Urgency,
 )
 from cases.policy import apply_household_policy, mask_sensitive
@@ -85,8 +93,8 @@ class PersonSerializer(PolicySerializer):
     class Meta:
         model = Person
         fields = ["id", "name", "kana", "birth_date", "birth_date_precision", "sex", "address", "phone", "email",
-                  "atena_number", "attributes", "notes", "registered_by_agency", "created_at",
-                  "address_confidential"]  # fmt: skip
+                  "atena_number", "attributes", "notes", *LIVING_SITUATION_FIELDS, "registered_by_agency",
+                  "created_at", "address_confidential"]  # fmt: skip
 
     def get_address_confidential(self, person) -> bool:
         return bool(getattr(person, "address_confidential", False))
@@ -106,6 +114,24 @@ class PersonWriteSerializer(StrictSerializer):
                                          help_text="宛名番号（住民記録システムとの連携用）")  # fmt: skip
     attributes = code_field(CodeKind.ATTRIBUTE, many=True, required=False)
     notes = serializers.CharField(required=False, allow_blank=True)
+    # 相談受付・申込票 B票 (生活の状況); "" is 不明・未確認
+    care_level = serializers.ChoiceField(
+        CareLevel.choices, required=False, allow_blank=True, help_text="要介護度"
+    )
+    disability_support_level = serializers.ChoiceField(DisabilitySupportLevel.choices, required=False,
+                                                       allow_blank=True, help_text="障害支援区分")  # fmt: skip
+    handbook_physical = serializers.BooleanField(required=False, help_text="身体障害者手帳")
+    handbook_intellectual = serializers.BooleanField(required=False, help_text="療育手帳")
+    handbook_mental = serializers.BooleanField(required=False, help_text="精神障害者保健福祉手帳")
+    public_assistance = serializers.ChoiceField(PublicAssistance.choices, required=False, allow_blank=True,
+                                                help_text="生活保護")  # fmt: skip
+    health_insurance = serializers.ChoiceField(HealthInsurance.choices, required=False, allow_blank=True,
+                                               help_text="健康保険")  # fmt: skip
+    pension = serializers.ChoiceField(Pension.choices, required=False, allow_blank=True, help_text="年金")
+    employment = serializers.ChoiceField(
+        Employment.choices, required=False, allow_blank=True, help_text="仕事"
+    )
+    housing = serializers.ChoiceField(Housing.choices, required=False, allow_blank=True, help_text="住居")
 
 
 class PersonUpdateSerializer(PersonWriteSerializer):

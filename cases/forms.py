@@ -5,12 +5,14 @@ from django import forms
 from django.utils import timezone
 
 from cases.models import (
+    LIVING_SITUATION_FIELDS,
     BirthDatePrecision,
     CaseStatus,
     Code,
     CodeKind,
     ConsultationOutcome,
     NoteKind,
+    Person,
     Sex,
     Urgency,
 )
@@ -22,8 +24,44 @@ def codes(kind: str):
     return Code.objects.filter(kind=kind, is_active=True).order_by("order", "pk")
 
 
-class IntakeForm(forms.Form):
-    """相談受付: one page, in the order of a phone call."""
+UNKNOWN_CHOICE = "不明・未確認"
+
+
+def living_situation_fields() -> dict[str, forms.Field]:
+    """The 申込票 B票's structured fields (要介護度 … 住居) as form fields, from the model's choices:
+    a blank answer reads 「不明・未確認」."""
+    fields = {}
+    for name in LIVING_SITUATION_FIELDS:
+        model_field = Person._meta.get_field(name)
+        if model_field.choices:
+            fields[name] = forms.ChoiceField(
+                label=model_field.verbose_name, required=False,
+                choices=[("", UNKNOWN_CHOICE), *model_field.choices],
+            )  # fmt: skip
+        else:
+            fields[name] = forms.BooleanField(label=model_field.verbose_name, required=False)
+    return fields
+
+
+class LivingSituationMixin:
+    """Adds living_situation_fields() to a form (declared per form instance, in the B票's order)."""
+
+    def add_living_situation(self):
+        for name, field in living_situation_fields().items():
+            self.fields[name] = field
+
+    def living_situation_bound(self):
+        return [self[name] for name in LIVING_SITUATION_FIELDS if name in self.fields]
+
+    def basic_fields(self):
+        """The fields before the B票, other than 属性・備考・理由 (laid out on their own)."""
+        rest = {*LIVING_SITUATION_FIELDS, "attributes", "notes", "reason"}
+        return [self[name] for name in self.fields if name not in rest]
+
+
+class IntakeForm(LivingSituationMixin, forms.Form):
+    """相談受付: one page, in the order of a phone call. The household members it concerns come in
+    IntakeMemberFormSet beside it."""
 
     PERSON_NEW = "new"
     PERSON_ANONYMOUS = "anonymous"
@@ -52,6 +90,9 @@ class IntakeForm(forms.Form):
         help_text="本人に世帯がない場合のみ。例: 〇〇さん世帯",
     )
     relationship = forms.CharField(label="続柄", max_length=30, required=False, initial="本人")
+    subject_lives_together = forms.BooleanField(label="同居", required=False, initial=True)
+    subject_is_main_carer = forms.BooleanField(label="主介護者", required=False)
+    subject_own_issues = forms.CharField(label="本人の課題", max_length=300, required=False)
     # 相談
     received_at = forms.DateTimeField(label="受付日時", widget=LocalDateTimeInput())
     channel = forms.ModelChoiceField(label="相談手段", queryset=codes(CodeKind.CHANNEL))
@@ -75,9 +116,14 @@ class IntakeForm(forms.Form):
     referred_to = forms.ModelChoiceField(
         label="つなぎ先機関", queryset=Agency.objects.filter(is_active=True), required=False
     )
+    # リスク (DOMAIN.md §2: visible at a glance): the flags of the case opened at intake
+    risk_abuse = forms.BooleanField(label="虐待", required=False)
+    risk_suicide = forms.BooleanField(label="自殺リスク", required=False)
+    risk_life = forms.BooleanField(label="生命の危険", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.add_living_situation()
         # Querysets are evaluated per form, so administrators' additions show at once.
         for name, kind in [("channel", CodeKind.CHANNEL), ("route", CodeKind.ROUTE), ("first_noticed_by", CodeKind.ROUTE),
                            ("issues", CodeKind.ISSUE), ("main_issue", CodeKind.ISSUE), ("attributes", CodeKind.ATTRIBUTE)]:  # fmt: skip
@@ -92,7 +138,43 @@ class IntakeForm(forms.Form):
         if choice not in (self.PERSON_NEW, self.PERSON_ANONYMOUS) and not choice.isdigit():
             self.add_error(None, "本人の選択が正しくありません。もう一度選んでください。")
         data["person_choice"] = choice
+        risky = [name for name in ("risk_abuse", "risk_suicide", "risk_life") if data.get(name)]
+        if risky and data.get("outcome") not in (ConsultationOutcome.CASE, ConsultationOutcome.MULTI_AGENCY):
+            self.add_error(risky[0], "リスクはケースに記録します。対応区分で「ケース化」を選んでください。")
         return data
+
+
+class IntakeMemberForm(forms.Form):
+    """One household member on the intake page: found by search (`person`, set by the page's
+    search) or new (氏名 …). A row left empty is ignored."""
+
+    person = forms.CharField(widget=forms.HiddenInput, required=False)
+    name = forms.CharField(label="氏名", max_length=100, required=False)
+    kana = forms.CharField(label="ふりがな", max_length=100, required=False)
+    birth_date = forms.DateField(label="生年月日", required=False, widget=DateInput())
+    sex = forms.ChoiceField(label="性別", choices=Sex.choices, initial=Sex.UNKNOWN)
+    relationship = forms.CharField(label="続柄", max_length=30, required=False, help_text="例: 長男、母")
+    lives_together = forms.BooleanField(label="同居", required=False, initial=True)
+    is_main_carer = forms.BooleanField(label="主介護者", required=False)
+    own_issues = forms.CharField(label="この方の課題", max_length=300, required=False)
+
+    def clean(self):
+        data = super().clean()
+        person = (data.get("person") or "").strip()
+        if person and not person.isdigit():
+            self.add_error(None, "世帯員の選択が正しくありません。もう一度検索して選んでください。")
+        elif not person and not (data.get("name") or "").strip():
+            self.add_error("name", "世帯員の氏名を入力するか、登録済みの方を検索して選んでください。")
+        if not (data.get("relationship") or "").strip():
+            self.add_error("relationship", "本人から見た続柄を入力してください（例: 長男）。")
+        return data
+
+    @property
+    def is_blank(self) -> bool:
+        return not self.has_changed()
+
+
+IntakeMemberFormSet = forms.formset_factory(IntakeMemberForm, extra=1, max_num=20, validate_max=True)
 
 
 class CaseTransitionForm(forms.Form):
@@ -187,7 +269,7 @@ class ProgressNoteCorrectionForm(forms.Form):
     reason = forms.CharField(label="訂正の理由", max_length=200)
 
 
-class PersonForm(forms.Form):
+class PersonForm(LivingSituationMixin, forms.Form):
     name = forms.CharField(label="氏名", max_length=100)
     kana = forms.CharField(label="ふりがな", max_length=100, required=False)
     birth_date = forms.DateField(label="生年月日", required=False, widget=DateInput())
@@ -208,7 +290,11 @@ class PersonForm(forms.Form):
     def __init__(self, *args, person, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["attributes"].queryset = codes(CodeKind.ATTRIBUTE)
-        # Whereabouts masked for this user (住所秘匿) are neither shown nor editable here.
+        reason = self.fields.pop("reason")
+        self.add_living_situation()
+        self.fields["reason"] = reason
+        # Whereabouts masked for this user (住所秘匿), and what their decision withholds, are neither
+        # shown nor editable here.
         for name in person.masked_fields:
             self.fields.pop(name, None)
 
