@@ -21,7 +21,7 @@ from datetime import date
 
 from playwright.sync_api import sync_playwright
 
-DEMO_PASSWORD = "midori-demo-2025"
+DEMO_PASSWORD = "midori-demo-2025"  # noqa: S105 - the demo data's published password (README)
 GOAL_INTERACTIONS = 12
 GOAL_SECONDS = 90
 
@@ -105,7 +105,10 @@ def record_8050(page, base: str, user: User) -> str:
     # The first issue ticked becomes the main one (the page's script) unless one is chosen.
     for issue in ("8050", "介護", "ひきこもり・不登校", "収入・生活費"):
         user.check(f"課題 {issue}", page.get_by_label(issue, exact=True))
-    user.type_into(page.get_by_label("主訴"), "民生委員から。母が最近外に出てこない。長男は長年ひきこもりで訪問に応じない。")
+    user.type_into(
+        page.get_by_label("主訴"),
+        "民生委員から。母が最近外に出てこない。長男は長年ひきこもりで訪問に応じない。",
+    )
 
     # 対応 and the risk
     user.check("対応区分 ケース化", page.get_by_label("ケース化", exact=True))
@@ -127,8 +130,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"], headless=True)
-        context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": 1280, "height": 900})
+        browser = playwright.chromium.launch(
+            executable_path=args.chromium, args=["--no-sandbox"], headless=True
+        )
+        context = browser.new_context(
+            locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": 1280, "height": 900}
+        )
         page = context.new_page()
         page.set_default_timeout(30_000)
         page.goto(f"{args.base}/accounts/login/")
@@ -150,7 +157,9 @@ def main(argv=None) -> int:
         print(f"  {step}")
     print(f"case page: {heading}（生命の危険 shown: {risk}; son listed: {members > 0}）")
     print(f"interactions besides typing: {len(user.interactions)} (goal ≤ {GOAL_INTERACTIONS})")
-    print(f"characters typed: {user.typed} at {args.char_ms} ms each, {args.pause_ms} ms before each interaction")
+    print(
+        f"characters typed: {user.typed} at {args.char_ms} ms each, {args.pause_ms} ms before each interaction"
+    )
     print(f"time on the page: {elapsed:.1f} s (goal ≤ {GOAL_SECONDS} s)")
     return 0 if len(user.interactions) <= GOAL_INTERACTIONS and elapsed <= GOAL_SECONDS and risk else 1
 
