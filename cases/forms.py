@@ -2,6 +2,7 @@
 on the matching fields)."""
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils import timezone
 
 from cases.models import (
@@ -16,12 +17,112 @@ from cases.models import (
     Sex,
     Urgency,
 )
+from jusou.access import read_log
 from jusou.forms import DateInput, LocalDateTimeInput
-from jusou.models import Agency, Role, StaffMembership, User
+from jusou.models import Agency, ReadLog, Role, StaffMembership, User
+from jusou.selectors import person_accounts
 
 
 def codes(kind: str):
     return Code.objects.filter(kind=kind, is_active=True).order_by("order", "pk")
+
+
+class _PickField(forms.CharField):
+    """A record named by its number or found by a name, among those the form's user may see. The
+    text box is a picker where JavaScript runs (static/js/picker.js searches as the user types and
+    fills in the number); without it, a number or a name that finds exactly one record works too.
+    `user` is set by the form (PickerFormMixin). clean() gives the record's id, or None."""
+
+    kind = ""
+    noun = ""
+    example = ""
+
+    def __init__(self, *, picker: bool = True, **kwargs):
+        kwargs.setdefault("max_length", 100)
+        super().__init__(**kwargs)
+        self.user = None
+        self.picker = picker
+        self.widget.attrs.update({"autocomplete": "off", "placeholder": self.example})
+        if picker:
+            self.widget.attrs.update(
+                {"data-picker": self.kind, "data-picker-url": reverse_lazy("cases:pick")}
+            )
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        number = self.number(value)
+        if number is not None:
+            return number
+        if not self.picker or self.user is None:
+            raise forms.ValidationError(
+                f"{self.noun}は {self.example} のように入力してください。", code="invalid"
+            )
+        found = self.search(self.user, value)
+        read_log(
+            user=self.user,
+            action=ReadLog.Action.SEARCH,
+            detail=f"{self.noun}の選択: {value}（{len(found)}件）",
+        )
+        if len(found) == 1:
+            return found[0].pk
+        if not found:
+            raise forms.ValidationError(
+                f"「{value}」に一致する{self.noun}は見つかりません（閲覧できる範囲のみ検索します）。",
+                code="not_found",
+            )
+        listed = "、".join(self.describe(row) for row in found[:5])
+        raise forms.ValidationError(
+            f"「{value}」に一致する{self.noun}が複数あります。番号で指定してください: {listed}"
+            + ("ほか" if len(found) > 5 else ""),
+            code="ambiguous",
+        )
+
+
+class CasePickField(_PickField):
+    kind, noun, example = "case", "ケース", "C-000123"
+
+    def number(self, value):
+        from cases.selectors import case_number_pk
+
+        return case_number_pk(value)
+
+    def search(self, user, value):
+        from cases.selectors import case_pick
+
+        return case_pick(user, value, limit=6)
+
+    def describe(self, case):
+        return f"{case.number}（{case.person.name}）"
+
+
+class PersonPickField(_PickField):
+    kind, noun, example = "person", "本人", "P-000123"
+
+    def number(self, value):
+        from cases.selectors import person_number_pk
+
+        return person_number_pk(value)
+
+    def search(self, user, value):
+        from cases.selectors import person_search
+
+        return person_search(user, value, limit=6)
+
+    def describe(self, person):
+        return f"{person.number}（{person.name}）"
+
+
+class PickerFormMixin:
+    """Forms with a CasePickField / PersonPickField take the user (`user=`): names are searched among
+    what they may see."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, _PickField):
+                field.user = user
 
 
 UNKNOWN_CHOICE = "不明・未確認"
@@ -213,8 +314,8 @@ class CaseUpdateForm(forms.Form):
         self.fields["issues"].queryset = codes(CodeKind.ISSUE)
         # The lead worker is one of the owning agency's current staff (assignment within the agency).
         self.fields["lead_worker"].queryset = (
-            User.objects.filter(is_active=True, memberships__in=StaffMembership.objects.active().filter(
-                agency=case.owning_agency, role__in=[Role.WORKER, Role.COORDINATOR]))
+            person_accounts(User.objects.filter(is_active=True, memberships__in=StaffMembership.objects.active().filter(
+                agency=case.owning_agency, role__in=[Role.WORKER, Role.COORDINATOR])))
             .distinct().order_by("last_name", "first_name")
         )  # fmt: skip
         self.fields["lead_worker"].label_from_instance = lambda u: u.get_full_name() or u.username
@@ -342,7 +443,8 @@ class MemberLeaveForm(forms.Form):
 
 
 class EmergencyAccessForm(forms.Form):
-    case_pk = forms.IntegerField(label="ケース番号（C- のあとの数字）", min_value=1)
+    # No picker: the case is by definition outside the user's basis (nothing to search).
+    case_pk = CasePickField(label="ケース番号", picker=False, help_text="例: C-000123（番号だけでも可）")
     justification = forms.CharField(
         label="緊急に閲覧が必要な理由（生命・身体の保護）", widget=forms.Textarea(attrs={"rows": 3})
     )

@@ -244,6 +244,11 @@ class Person(FieldPolicyModel):
     def get_absolute_url(self):
         return reverse("cases:person_detail", args=[self.pk])
 
+    @property
+    def number(self) -> str:
+        """登録番号, e.g. P-000123 (what a picker or a coordinator's notice names the person by)."""
+        return f"P-{self.pk:06d}"
+
     HANDBOOKS = (
         ("handbook_physical", "身体"),
         ("handbook_intellectual", "療育"),

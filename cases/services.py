@@ -307,9 +307,12 @@ def case_open(
     may read and write it; the lead worker (the opener unless named, one of the agency's staff) is
     recorded personally too, as staff of that agency: the grant ends when they leave it."""
     owning_agency = _staff_agency(acting_user, agency)
-    lead_worker = lead_worker or acting_user
-    if owning_agency not in lead_worker.agencies:
-        raise ValidationError({"lead_worker": "主担当者は主担当機関の職員から選んでください。"})
+    if lead_worker is None and not acting_user.is_machine:
+        lead_worker = acting_user
+    # A case pushed by an API client (福祉総合システム) has no 主担当者 until the agency names one:
+    # a machine is never one.
+    if lead_worker is not None:
+        _require_lead_worker(lead_worker, owning_agency)
     case = Case(
         person=person,
         household=household,
@@ -329,16 +332,28 @@ def case_open(
         acting_user=acting_user,
         reason="主担当機関",
     )
-    access.access_grant(
-        obj=case,
-        user=lead_worker,
-        on_behalf_of=owning_agency,
-        basis=AccessBasis.ASSIGNMENT,
-        permissions=("view", "change"),
-        acting_user=acting_user,
-        reason="主担当者",
-    )
+    if lead_worker is not None:
+        access.access_grant(
+            obj=case,
+            user=lead_worker,
+            on_behalf_of=owning_agency,
+            basis=AccessBasis.ASSIGNMENT,
+            permissions=("view", "change"),
+            acting_user=acting_user,
+            reason="主担当者",
+        )
     return case
+
+
+LEAD_ROLES = (Role.WORKER, Role.COORDINATOR)
+
+
+def _require_lead_worker(user: User, agency: Agency) -> None:
+    """A 主担当者 is a person working at the owning agency as 相談員 or 推進員 (never an API client's
+    service account, which also holds a membership there)."""
+    at_agency = [m for m in user.active_memberships if m.agency_id == agency.pk and m.role in LEAD_ROLES]
+    if user.is_machine or not at_agency:
+        raise ValidationError({"lead_worker": "主担当者は主担当機関の職員から選んでください。"})
 
 
 def _require_change(case: Case, user: User) -> None:
@@ -468,11 +483,11 @@ def case_update(
     case.risk_abuse, case.risk_suicide, case.risk_life = risk_abuse, risk_suicide, risk_life
     case.next_follow_up_on = next_follow_up_on
     if lead_worker is not None and lead_worker != case.lead_worker:
-        if case.owning_agency not in lead_worker.agencies:
-            raise ValidationError({"lead_worker": "主担当者は主担当機関の職員から選んでください。"})
-        access.access_revoke_for(
-            obj=case, acting_user=acting_user, reason="主担当者の変更", user=case.lead_worker
-        )
+        _require_lead_worker(lead_worker, case.owning_agency)
+        if case.lead_worker is not None:
+            access.access_revoke_for(
+                obj=case, acting_user=acting_user, reason="主担当者の変更", user=case.lead_worker
+            )
         access.access_grant(
             obj=case, user=lead_worker, on_behalf_of=case.owning_agency, basis=AccessBasis.ASSIGNMENT,
             permissions=("view", "change"), acting_user=acting_user, reason="主担当者",

@@ -33,6 +33,7 @@ from jusou.decision import AccessDecision
 from jusou.forms import apply_service_errors
 from jusou.models import ReadLog, Role, User
 from jusou.registry import case_panels
+from jusou.selectors import person_accounts
 from jusou.views import log_list, post_action
 from jusou.wareki import local_text
 
@@ -218,6 +219,29 @@ def person_search(request):
     )
 
 
+@require_GET
+def pick(request):
+    """The pickers' search (static/js/picker.js): cases by ケース番号 or the 本人's name/ふりがな, or people
+    by name/ふりがな or 登録番号 — only what the user may see, as list rows. Logged as a search."""
+    _require_staff(request)
+    kind = request.GET.get("kind", "")
+    query = request.GET.get("q", "").strip()[:100]
+    if kind not in ("case", "person"):
+        raise Http404("検索の種類が正しくありません。")
+    rows = []
+    if query:
+        rows = (
+            selectors.case_pick(request.user, query)
+            if kind == "case"
+            else selectors.person_pick(request.user, query)
+        )
+        what = "ケース" if kind == "case" else "本人"
+        read_log(
+            user=request.user, action=ReadLog.Action.SEARCH, detail=f"{what}の選択: {query}（{len(rows)}件）"
+        )
+    return render(request, "cases/_pick_results.html", {"kind": kind, "query": query, "rows": rows})
+
+
 # --- Cases --------------------------------------------------------------------------------------
 
 
@@ -276,9 +300,9 @@ def case_list(request):
                  action=ReadLog.Action.SEARCH)  # fmt: skip
     else:
         log_list(request, model=Case, rows=page.object_list, what="ケース一覧")
-    workers = User.objects.filter(
+    workers = person_accounts(User.objects.filter(
         memberships__agency__in=request.user.agencies, memberships__ended_on__isnull=True, is_active=True
-    ).distinct().order_by("last_name", "first_name")  # fmt: skip
+    )).distinct().order_by("last_name", "first_name")  # fmt: skip
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -83,6 +83,12 @@ class User(AbstractUser):
     def agencies(self) -> list["Agency"]:
         return [m.agency for m in self.active_memberships if m.agency is not None]
 
+    @property
+    def is_machine(self) -> bool:
+        """A registered API client's service account (外部システム, e.g. 福祉総合システム): it acts for an
+        agency through the API, but is never a person — not a 支援会議 member, not a 主担当者."""
+        return Role.API_CLIENT in self.roles or hasattr(self, "api_client")
+
     def agency_in_role(self, *roles: str) -> "Agency | None":
         """The agency where the user holds one of `roles` today (the first, if several), or None: whom
         a grant given to them in that role is given on behalf of (a coordinator's つなぎ)."""
