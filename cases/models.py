@@ -564,6 +564,8 @@ class Case(FieldPolicyModel):
         verbose_name="主担当者",
         on_delete=models.PROTECT,
         null=True,
+        blank=True,
+        help_text="機関の相談員・推進員（API連携で開いたケースは、機関が選ぶまで未定）",
         related_name="+",
     )
     status = models.CharField("状態", max_length=20, choices=CaseStatus.choices, default=CaseStatus.RECEIVED)
