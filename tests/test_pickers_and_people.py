@@ -38,7 +38,9 @@ def pick(client, kind, q):
 # --- The picker search ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("typed", ["C-{n:06d}", "c{n}", "{n}", "Ｃ－{n:06d}", "やまだ", "ﾔﾏﾀﾞ ﾊﾅｺ", "山田 花子"])
+@pytest.mark.parametrize(
+    "typed", ["C-{n:06d}", "c{n}", "{n}", "Ｃ－{n:06d}", "やまだ", "ﾔﾏﾀﾞ ﾊﾅｺ", "山田 花子"]
+)
 def test_a_case_is_found_by_number_or_the_persons_name_and_kana(client, world, typed):
     client.force_login(world.colleague)
     html = pick(client, "case", typed.format(n=world.case.pk))
@@ -65,12 +67,20 @@ def test_a_person_is_found_by_kana_or_number_and_only_with_a_basis(client, world
 
 
 def test_picker_searches_are_logged_and_carry_no_sensitive_fields(client, world):
-    case_services.person_update(person=world.person, acting_user=world.assigned, care_level="care3", notes="備考X")
+    case_services.person_update(
+        person=world.person, acting_user=world.assigned, care_level="care3", notes="備考X"
+    )
     client.force_login(world.colleague)
     html = pick(client, "case", "やまだ") + pick(client, "person", "やまだ")
     assert "要介護3" not in html and "備考X" not in html
-    details = list(ReadLog.objects.filter(user=world.colleague, action=ReadLog.Action.SEARCH).values_list("detail", flat=True))
-    assert any("ケースの選択: やまだ" in d for d in details) and any("本人の選択: やまだ" in d for d in details)
+    details = list(
+        ReadLog.objects.filter(user=world.colleague, action=ReadLog.Action.SEARCH).values_list(
+            "detail", flat=True
+        )
+    )
+    assert any("ケースの選択: やまだ" in d for d in details) and any(
+        "本人の選択: やまだ" in d for d in details
+    )
 
 
 def test_the_picker_answers_in_a_fixed_number_of_queries(client, world, django_assert_max_num_queries):
@@ -118,9 +128,13 @@ def test_outreach_link_takes_a_name_that_finds_one_person_without_javascript(cli
     assert engagement.person == world.son
 
 
-def test_outreach_link_with_an_ambiguous_name_lists_the_candidates_and_links_nothing(client, world, engagement):
+def test_outreach_link_with_an_ambiguous_name_lists_the_candidates_and_links_nothing(
+    client, world, engagement
+):
     client.force_login(world.assigned)
-    response = client.post(reverse("outreach:link", args=[engagement.pk]), {"person": "やまだ", "case": ""}, follow=True)
+    response = client.post(
+        reverse("outreach:link", args=[engagement.pk]), {"person": "やまだ", "case": ""}, follow=True
+    )
     html = response.content.decode()
     assert "複数あります" in html and world.son.number in html and world.person.number in html
     assert OutreachEngagement.objects.get(pk=engagement.pk).person is None
@@ -138,7 +152,9 @@ def test_outreach_link_to_a_case_outside_the_basis_is_not_found(client, world):
     assert "見つかりません" in response.content.decode() and "山田" not in response.content.decode()
     mine.refresh_from_db()
     assert mine.case is None
-    response = client.post(reverse("outreach:link", args=[mine.pk]), {"person": "やまだ", "case": ""}, follow=True)
+    response = client.post(
+        reverse("outreach:link", args=[mine.pk]), {"person": "やまだ", "case": ""}, follow=True
+    )
     html = response.content.decode()
     assert "見つかりません" in html and "一郎" not in html and world.son.number not in html
 
@@ -156,7 +172,7 @@ def test_the_briefing_case_form_takes_a_case_number_or_a_name(client, referred):
     url = reverse("meetings:meeting_briefing", args=[meeting.pk])
     for typed in (w.case.number, "やまだ はなこ"):
         response = client.get(url, {"case": typed})
-        assert response.status_code == 200 and 'name="case" value="%d"' % w.case.pk in response.content.decode()
+        assert response.status_code == 200 and f'name="case" value="{w.case.pk}"' in response.content.decode()
     bad = client.get(url, {"case": "C-999999"}, follow=True)
     assert "そのケースは見つかりません" in bad.content.decode()
 
@@ -195,7 +211,7 @@ def test_a_machine_client_is_never_offered_as_a_meeting_member(referred, system)
 
 
 def test_a_machine_client_is_never_a_lead_worker(client, world, system):
-    machine, api = system
+    machine, _api = system
     assert machine not in CaseUpdateForm(case=world.case).fields["lead_worker"].queryset
     with pytest.raises(ValidationError, match="主担当者は主担当機関の職員"):
         case_services.case_update(case=world.case, acting_user=world.assigned, expected_version=world.case.version,
@@ -207,7 +223,7 @@ def test_a_machine_client_is_never_a_lead_worker(client, world, system):
 
 
 def test_a_case_pushed_by_the_api_has_no_lead_worker_until_the_agency_names_one(world, system):
-    machine, api = system
+    _machine, api = system
     response = api.post("/api/v1/consultations/", {
         "received_at": (timezone.now() - timedelta(hours=1)).isoformat(), "channel": "phone", "route": "family",
         "issues": ["care"], "main_issue": "care", "summary": "福祉総合システムからのつなぎ", "outcome": "case",

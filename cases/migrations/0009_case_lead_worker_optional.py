@@ -6,21 +6,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0008_person_living_situation'),
+        ("cases", "0008_person_living_situation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='case',
-            name='lead_worker',
-            field=models.ForeignKey(blank=True, help_text='機関の相談員・推進員（API連携で開いたケースは、機関が選ぶまで未定）', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='主担当者'),
+            model_name="case",
+            name="lead_worker",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="機関の相談員・推進員（API連携で開いたケースは、機関が選ぶまで未定）",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="主担当者",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalcase',
-            name='lead_worker',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text='機関の相談員・推進員（API連携で開いたケースは、機関が選ぶまで未定）', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='主担当者'),
+            model_name="historicalcase",
+            name="lead_worker",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="機関の相談員・推進員（API連携で開いたケースは、機関が選ぶまで未定）",
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="主担当者",
+            ),
         ),
     ]
