@@ -102,7 +102,7 @@ def record_8050(page, base: str, user: User) -> str:
     # 相談内容
     user.select("相談手段", page.get_by_label("相談手段"), "電話")
     user.select("相談者（経路）", page.get_by_label("相談者（経路）"), "民生委員・児童委員")
-    # The first issue ticked becomes the main one (the page's script) unless one is chosen.
+    # The first issue ticked becomes the main one (the page's script) unless one is chosen by hand.
     for issue in ("8050", "介護", "ひきこもり・不登校", "収入・生活費"):
         user.check(f"課題 {issue}", page.get_by_label(issue, exact=True))
     user.type_into(

@@ -105,7 +105,7 @@
     });
   }
 
-  // The main issue: the first issue ticked, while the user has not chosen one.
+  // The main issue: the first issue ticked, while the user has not chosen one by hand.
   var main = document.getElementById("id_main_issue");
   if (main) {
     var chosenByHand = !!main.value;
@@ -113,8 +113,12 @@
     form.querySelectorAll("input[name=issues]").forEach(function (box) {
       box.addEventListener("change", function () {
         if (chosenByHand) return;
-        var first = form.querySelector("input[name=issues]:checked");
-        main.value = first ? first.value : "";
+        if (box.checked && !main.value) {
+          main.value = box.value;
+        } else if (!box.checked && main.value === box.value) {
+          var other = form.querySelector("input[name=issues]:checked");
+          main.value = other ? other.value : "";
+        }
       });
     });
   }
