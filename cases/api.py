@@ -281,6 +281,24 @@ class NewPersonSerializer(PersonWriteSerializer):
     pass
 
 
+class IntakeMemberSerializer(StrictSerializer):
+    """A household member the consultation concerns: an existing person (`person`) or a new one
+    (`new_person`), and their place in the household."""
+
+    person = serializers.IntegerField(required=False, allow_null=True, help_text="既に登録されている方のID")
+    new_person = NewPersonSerializer(required=False, allow_null=True, help_text="新しく登録する方")
+    relationship = serializers.CharField(max_length=30, help_text="本人から見た続柄（例: 長男）")
+    lives_together = serializers.BooleanField(required=False, default=True)
+    is_main_carer = serializers.BooleanField(required=False, default=False)
+    own_issues = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+    def validate(self, data):
+        if bool(data.get("person")) == bool(data.get("new_person")):
+            raise serializers.ValidationError("person か new_person のどちらか一方を指定してください。",
+                                              code="person_conflict")  # fmt: skip
+        return data
+
+
 class ConsultationCreateSerializer(StrictSerializer):
     received_at = serializers.DateTimeField()
     channel = code_field(CodeKind.CHANNEL)
@@ -301,6 +319,12 @@ class ConsultationCreateSerializer(StrictSerializer):
     )
     household_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     relationship = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    members = IntakeMemberSerializer(
+        many=True, required=False, help_text="この相談に関わる世帯員（本人以外）"
+    )
+    risk_abuse = serializers.BooleanField(required=False, default=False, help_text="開くケースのリスク: 虐待")
+    risk_suicide = serializers.BooleanField(required=False, default=False, help_text="自殺リスク")
+    risk_life = serializers.BooleanField(required=False, default=False, help_text="生命の危険")
 
     def validate(self, data):
         if data.get("person") and data.get("new_person"):
@@ -323,6 +347,10 @@ class DuplicateSuspectedError(serializers.Serializer):
     known_elsewhere = serializers.BooleanField(
         required=False, help_text="呼び出し元が見られない機関で把握されている可能性"
     )
+    member_candidates = serializers.DictField(
+        child=serializers.ListField(child=serializers.IntegerField()), required=False,
+        help_text="世帯員（members の添字）ごとの、呼び出し元が見られる候補の本人ID",
+    )  # fmt: skip
 
 
 class ConsultationFilter(filters.FilterSet):
@@ -380,17 +408,32 @@ class ConsultationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
         data = validated(ConsultationCreateSerializer, request.data)
         person_id, new_person = data.pop("person", None), data.pop("new_person", None)
         person = selectors.person_to_link(request.user, person_id) if person_id else None
+        # A member outside the caller's basis is not found, exactly like a missing id (404).
+        members = [
+            services.IntakeMember(
+                relationship=m["relationship"], new_person=m.get("new_person"), lives_together=m["lives_together"],
+                is_main_carer=m["is_main_carer"], own_issues=m["own_issues"],
+                person=selectors.person_to_link(request.user, m["person"]) if m.get("person") else None,
+            )
+            for m in data.pop("members", [])
+        ]  # fmt: skip
+        risks = {flag: data.pop(flag) for flag in services.RISK_FLAGS}
         try:
             consultation = services.intake_record(
                 acting_user=request.user, person=person, new_person=new_person,
                 duplicate_confirmed=data.pop("duplicate_confirmed"), household_name=data.pop("household_name", ""),
-                relationship=data.pop("relationship", "") or "本人", **data,
+                relationship=data.pop("relationship", "") or "本人", members=members, risks=risks, **data,
             )  # fmt: skip
         except services.DuplicateSuspected as suspected:
+            subject = suspected.checks.get("")
             return Response({
                 "status": 409, "code": "duplicate_suspected", "message": " ".join(suspected.messages),
-                "candidates": [p.pk for p in suspected.check.visible],
-                "known_elsewhere": suspected.check.known_elsewhere, "errors": [],
+                "candidates": [p.pk for p in subject.visible] if subject else [],
+                "known_elsewhere": any(c.known_elsewhere for c in suspected.checks.values()), "errors": [],
+                "member_candidates": {
+                    target.removeprefix("members."): [p.pk for p in check.visible]
+                    for target, check in suspected.checks.items() if target
+                },
             }, status=409)  # fmt: skip
         return Response(ConsultationSerializer(consultation).data, status=201)
 

@@ -239,9 +239,6 @@ class IntakeForm(LivingSituationMixin, forms.Form):
         if choice not in (self.PERSON_NEW, self.PERSON_ANONYMOUS) and not choice.isdigit():
             self.add_error(None, "本人の選択が正しくありません。もう一度選んでください。")
         data["person_choice"] = choice
-        risky = [name for name in ("risk_abuse", "risk_suicide", "risk_life") if data.get(name)]
-        if risky and data.get("outcome") not in (ConsultationOutcome.CASE, ConsultationOutcome.MULTI_AGENCY):
-            self.add_error(risky[0], "リスクはケースに記録します。対応区分で「ケース化」を選んでください。")
         return data
 
 

@@ -622,8 +622,16 @@ def intake_record(
     at an agency the user cannot see, only the coordinators learn which. The check is logged and
     limited per user by the selector (person_duplicates): beyond the limit it finds nobody to show, so
     the person is registered at once and only the coordinators hear of a match."""
+    risky = [flag for flag in RISK_FLAGS if (risks or {}).get(flag)]
+    if risky and consultation.get("outcome") not in (
+        ConsultationOutcome.CASE,
+        ConsultationOutcome.MULTI_AGENCY,
+    ):
+        raise ValidationError(
+            {risky[0]: "リスクはケースに記録します。対応区分で「ケース化」を選んでください。"}
+        )
     if members and person is None and new_person is None:
-        raise ValidationError({"person_choice": "世帯員を記録するには、本人を選ぶか新しく登録してください。"})
+        raise ValidationError({"person": "世帯員を記録するには、本人を選ぶか新しく登録してください。"})
     if not duplicate_confirmed:
         targets = [("", new_person)] + [(f"members.{i}", m.new_person) for i, m in enumerate(members)]
         checks = {}

@@ -172,3 +172,57 @@ def test_the_intake_page_shows_one_member_row_and_the_risk_flags(client, world):
     assert 'name="members-0-name"' in html and 'name="members-TOTAL_FORMS" value="1"' in html
     assert 'name="risk_life"' in html and 'name="care_level"' in html
     assert '<template id="member-template">' in html and "members-__prefix__-name" in html
+
+
+# --- The same intake through the API -----------------------------------------------------------------
+
+
+def api_body(**extra):
+    return {
+        "received_at": (timezone.now() - timedelta(minutes=5)).isoformat(), "channel": "phone", "route": "family",
+        "issues": ["care", "8050"], "main_issue": "8050", "summary": "8050の相談", "outcome": "case",
+        "new_person": {"name": "佐藤 キヨ", "kana": "さとう きよ", "care_level": "care2"}, "risk_life": True,
+        "members": [{"new_person": {"name": "佐藤 健一"}, "relationship": "長男", "own_issues": "ひきこもり"}],
+        **extra,
+    }  # fmt: skip
+
+
+def test_the_api_records_the_household_intake_in_one_request(world):
+    from jusou.tests.api import api_as
+
+    code(CodeKind.CHANNEL, "phone")
+    code(CodeKind.ROUTE, "family")
+    response = api_as(world.assigned).post("/api/v1/consultations/", api_body(), format="json")
+    assert response.status_code == 201, response.json()
+    case = Case.objects.get(person__name="佐藤 キヨ")
+    assert case.risk_life and case.person.care_level == "care2"
+    son = HouseholdMember.objects.get(household=case.household, person__name="佐藤 健一")
+    assert (son.relationship, son.own_issues) == ("長男", "ひきこもり")
+
+
+def test_the_api_refuses_a_bad_member_with_its_field_and_creates_nothing(world):
+    from jusou.tests.api import api_as
+
+    code(CodeKind.CHANNEL, "phone")
+    code(CodeKind.ROUTE, "family")
+    before = counts()
+    future = (timezone.localdate() + timedelta(days=30)).isoformat()
+    body = api_body(
+        members=[{"new_person": {"name": "佐藤 健一", "birth_date": future}, "relationship": "長男"}]
+    )
+    response = api_as(world.assigned).post("/api/v1/consultations/", body, format="json")
+    assert response.status_code == 400
+    assert any(e["field"] == "members.0.birth_date" for e in response.json()["errors"]), response.json()
+    assert counts() == before
+
+
+def test_the_api_does_not_add_a_member_outside_the_basis(world):
+    from jusou.tests.api import api_as
+
+    code(CodeKind.CHANNEL, "phone")
+    code(CodeKind.ROUTE, "family")
+    before = counts()
+    body = api_body(members=[{"person": world.son.pk, "relationship": "長男"}])
+    response = api_as(world.outsider).post("/api/v1/consultations/", body, format="json")
+    assert response.status_code == 404 and "山田" not in response.content.decode()
+    assert counts() == before

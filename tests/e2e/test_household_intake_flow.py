@@ -113,3 +113,30 @@ def test_the_outsider_finds_nobody_in_the_member_search(page, live_server, perso
     page.get_by_label("世帯員1 登録済みの方を検索（氏名・ふりがな）").fill("ﾔﾏﾓﾄ")
     page.get_by_text("に一致する方は見つかりませんでした").wait_for()
     assert page.get_by_role("button", name=re.compile("山本")).count() == 0
+
+
+def test_a_member_who_may_be_known_is_picked_from_the_candidates_in_one_click(page, live_server, personas):
+    base = live_server.url
+    login(page, base, "intake_a")
+    open_intake(page, base)
+    page.get_by_role("button", name="新しく登録する").click()
+    page.get_by_label("氏名", exact=True).fill("山本 ハナ")
+    page.get_by_label("世帯員1 氏名").fill("山本 誠")
+    page.get_by_label("世帯員1 ふりがな").fill("ヤマモト マコト")
+    page.get_by_label("世帯員1 生年月日").fill("1974-08-20")
+    page.get_by_label("世帯員1 続柄").fill("孫")
+    page.get_by_label("相談手段").select_option(label="電話")
+    page.get_by_label("相談者（経路）").select_option(label="本人")
+    page.get_by_label("介護", exact=True).check()
+    page.get_by_label("主訴").fill("同居の孫のことで相談")
+    page.get_by_label("情報提供・助言で終了", exact=True).check()
+    page.get_by_role("button", name="記録する").click()
+    page.get_by_text("同じ方がすでに登録されている可能性があります").wait_for()
+    assert Person.objects.filter(name="山本 誠").count() == 1
+    page.get_by_role("button", name=re.compile("山本 誠.*を世帯員1として選ぶ")).click()
+    page.get_by_text("相談を記録しました。").wait_for()
+    assert Person.objects.filter(name="山本 誠").count() == 1
+    hana = Person.objects.get(name="山本 ハナ")
+    son = Person.objects.get(name="山本 誠")
+    household = HouseholdMember.objects.get(person=son, left_on__isnull=True).household
+    assert HouseholdMember.objects.filter(household=household, person=hana, left_on__isnull=True).exists()
