@@ -289,3 +289,10 @@ def test_the_external_member_page_is_for_system_administrators(client, world):
     client.force_login(world.supervisor)
     assert client.get(ADD_EXTERNAL).status_code == 302  # to the admin login
     assert not User.objects.filter(username="minsei_z").exists()
+
+
+def test_the_convene_page_filters_members_by_name_and_offers_no_machine(client, referred, system):
+    client.force_login(referred.coordinator)
+    html = client.get(reverse("meetings:meeting_new")).content.decode()
+    assert 'data-filter-list="id_members"' in html
+    assert "福祉総合システム" not in html and referred.other_worker.get_full_name() in html

@@ -226,3 +226,23 @@ def test_the_api_does_not_add_a_member_outside_the_basis(world):
     response = api_as(world.outsider).post("/api/v1/consultations/", body, format="json")
     assert response.status_code == 404 and "山田" not in response.content.decode()
     assert counts() == before
+
+
+def test_the_page_costs_the_same_queries_however_many_member_rows(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.colleague)
+    client.get(URL)
+    one = household_8050(add_member="1", **{"members-0-person": str(world.son.pk), "members-0-name": ""})
+    many = dict(one, **{"members-TOTAL_FORMS": "6", "members-1-person": str(world.person.pk),
+                        "members-2-name": "佐藤 次郎", "members-2-relationship": "次男"})  # fmt: skip
+    with CaptureQueriesContext(connection) as few:
+        client.post(URL, one)
+    with CaptureQueriesContext(connection) as more:
+        html = client.post(URL, many).content.decode()
+    assert len(more) == len(few)
+    assert (
+        'name="members-TOTAL_FORMS" value="7"' in html
+        and "選んだ方: <strong data-member-label>山田 花子" in html
+    )
