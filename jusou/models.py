@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -234,6 +235,16 @@ class StaffMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} / {self.agency or '—'} / {self.get_role_display()}"
+
+    def clean(self):
+        # An external 支援会議 member is known to the other members and in the minutes by name only
+        # (no agency): an account without one would show as a blank member.
+        if self.role == Role.MEETING_MEMBER and self.user_id and not self.user.get_full_name():
+            raise ValidationError(
+                {
+                    "user": "外部の構成員には氏名が必要です（会議の構成員一覧と議事録に表示されます）。先に氏名を登録してください。"
+                }
+            )
 
 
 class NotificationQuerySet(models.QuerySet):

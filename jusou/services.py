@@ -53,12 +53,6 @@ def membership_grant(
     Invariants: a システム管理者 membership, and only that, opens the Django admin (`is_staff`); an
     external 支援会議 member has a name (it is how the other members and the minutes know them).
     """
-    if role == Role.MEETING_MEMBER and not user.get_full_name():
-        raise ValidationError(
-            {
-                "user": "外部の構成員には氏名が必要です（会議の構成員一覧と議事録に表示されます）。先に氏名を登録してください。"
-            }
-        )
     membership = StaffMembership(
         user=user, agency=agency, role=role, started_on=started_on or timezone.localdate()
     )

@@ -296,3 +296,13 @@ def test_the_convene_page_filters_members_by_name_and_offers_no_machine(client, 
     html = client.get(reverse("meetings:meeting_new")).content.decode()
     assert 'data-filter-list="id_members"' in html
     assert "福祉総合システム" not in html and referred.other_worker.get_full_name() in html
+
+
+def test_the_membership_admin_refuses_an_external_membership_for_a_nameless_account(client, admin_user):
+    nameless = UserFactory(username="minsei_blank", last_name="", first_name="")
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:jusou_staffmembership_add"), {
+        "user": nameless.pk, "agency": "", "role": Role.MEETING_MEMBER, "started_on": timezone.localdate().isoformat(),
+    })  # fmt: skip
+    assert response.status_code == 200 and "外部の構成員には氏名が必要です" in response.content.decode()
+    assert not StaffMembership.objects.filter(user=nameless).exists()
