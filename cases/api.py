@@ -20,17 +20,25 @@ from rest_framework.routers import SimpleRouter
 
 from cases import selectors, services
 from cases.models import (
+    LIVING_SITUATION_FIELDS,
     Assessment,
+    CareLevel,
     Case,
     CaseStatus,
     Code,
     CodeKind,
     Consultation,
     ConsultationOutcome,
+    DisabilitySupportLevel,
+    Employment,
+    HealthInsurance,
     Household,
+    Housing,
     NoteKind,
+    Pension,
     Person,
     ProgressNote,
+    PublicAssistance,
     Urgency,
 )
 from cases.policy import apply_household_policy, mask_sensitive
@@ -85,8 +93,8 @@ class PersonSerializer(PolicySerializer):
     class Meta:
         model = Person
         fields = ["id", "name", "kana", "birth_date", "birth_date_precision", "sex", "address", "phone", "email",
-                  "atena_number", "attributes", "notes", "registered_by_agency", "created_at",
-                  "address_confidential"]  # fmt: skip
+                  "atena_number", "attributes", "notes", *LIVING_SITUATION_FIELDS, "registered_by_agency",
+                  "created_at", "address_confidential"]  # fmt: skip
 
     def get_address_confidential(self, person) -> bool:
         return bool(getattr(person, "address_confidential", False))
@@ -106,6 +114,24 @@ class PersonWriteSerializer(StrictSerializer):
                                          help_text="宛名番号（住民記録システムとの連携用）")  # fmt: skip
     attributes = code_field(CodeKind.ATTRIBUTE, many=True, required=False)
     notes = serializers.CharField(required=False, allow_blank=True)
+    # 相談受付・申込票 B票 (生活の状況); "" is 不明・未確認
+    care_level = serializers.ChoiceField(
+        CareLevel.choices, required=False, allow_blank=True, help_text="要介護度"
+    )
+    disability_support_level = serializers.ChoiceField(DisabilitySupportLevel.choices, required=False,
+                                                       allow_blank=True, help_text="障害支援区分")  # fmt: skip
+    handbook_physical = serializers.BooleanField(required=False, help_text="身体障害者手帳")
+    handbook_intellectual = serializers.BooleanField(required=False, help_text="療育手帳")
+    handbook_mental = serializers.BooleanField(required=False, help_text="精神障害者保健福祉手帳")
+    public_assistance = serializers.ChoiceField(PublicAssistance.choices, required=False, allow_blank=True,
+                                                help_text="生活保護")  # fmt: skip
+    health_insurance = serializers.ChoiceField(HealthInsurance.choices, required=False, allow_blank=True,
+                                               help_text="健康保険")  # fmt: skip
+    pension = serializers.ChoiceField(Pension.choices, required=False, allow_blank=True, help_text="年金")
+    employment = serializers.ChoiceField(
+        Employment.choices, required=False, allow_blank=True, help_text="仕事"
+    )
+    housing = serializers.ChoiceField(Housing.choices, required=False, allow_blank=True, help_text="住居")
 
 
 class PersonUpdateSerializer(PersonWriteSerializer):
@@ -255,6 +281,24 @@ class NewPersonSerializer(PersonWriteSerializer):
     pass
 
 
+class IntakeMemberSerializer(StrictSerializer):
+    """A household member the consultation concerns: an existing person (`person`) or a new one
+    (`new_person`), and their place in the household."""
+
+    person = serializers.IntegerField(required=False, allow_null=True, help_text="既に登録されている方のID")
+    new_person = NewPersonSerializer(required=False, allow_null=True, help_text="新しく登録する方")
+    relationship = serializers.CharField(max_length=30, help_text="本人から見た続柄（例: 長男）")
+    lives_together = serializers.BooleanField(required=False, default=True)
+    is_main_carer = serializers.BooleanField(required=False, default=False)
+    own_issues = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+    def validate(self, data):
+        if bool(data.get("person")) == bool(data.get("new_person")):
+            raise serializers.ValidationError("person か new_person のどちらか一方を指定してください。",
+                                              code="person_conflict")  # fmt: skip
+        return data
+
+
 class ConsultationCreateSerializer(StrictSerializer):
     received_at = serializers.DateTimeField()
     channel = code_field(CodeKind.CHANNEL)
@@ -275,6 +319,12 @@ class ConsultationCreateSerializer(StrictSerializer):
     )
     household_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     relationship = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    members = IntakeMemberSerializer(
+        many=True, required=False, help_text="この相談に関わる世帯員（本人以外）"
+    )
+    risk_abuse = serializers.BooleanField(required=False, default=False, help_text="開くケースのリスク: 虐待")
+    risk_suicide = serializers.BooleanField(required=False, default=False, help_text="自殺リスク")
+    risk_life = serializers.BooleanField(required=False, default=False, help_text="生命の危険")
 
     def validate(self, data):
         if data.get("person") and data.get("new_person"):
@@ -297,6 +347,10 @@ class DuplicateSuspectedError(serializers.Serializer):
     known_elsewhere = serializers.BooleanField(
         required=False, help_text="呼び出し元が見られない機関で把握されている可能性"
     )
+    member_candidates = serializers.DictField(
+        child=serializers.ListField(child=serializers.IntegerField()), required=False,
+        help_text="世帯員（members の添字）ごとの、呼び出し元が見られる候補の本人ID",
+    )  # fmt: skip
 
 
 class ConsultationFilter(filters.FilterSet):
@@ -354,17 +408,32 @@ class ConsultationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
         data = validated(ConsultationCreateSerializer, request.data)
         person_id, new_person = data.pop("person", None), data.pop("new_person", None)
         person = selectors.person_to_link(request.user, person_id) if person_id else None
+        # A member outside the caller's basis is not found, exactly like a missing id (404).
+        members = [
+            services.IntakeMember(
+                relationship=m["relationship"], new_person=m.get("new_person"), lives_together=m["lives_together"],
+                is_main_carer=m["is_main_carer"], own_issues=m["own_issues"],
+                person=selectors.person_to_link(request.user, m["person"]) if m.get("person") else None,
+            )
+            for m in data.pop("members", [])
+        ]  # fmt: skip
+        risks = {flag: data.pop(flag) for flag in services.RISK_FLAGS}
         try:
             consultation = services.intake_record(
                 acting_user=request.user, person=person, new_person=new_person,
                 duplicate_confirmed=data.pop("duplicate_confirmed"), household_name=data.pop("household_name", ""),
-                relationship=data.pop("relationship", "") or "本人", **data,
+                relationship=data.pop("relationship", "") or "本人", members=members, risks=risks, **data,
             )  # fmt: skip
         except services.DuplicateSuspected as suspected:
+            subject = suspected.checks.get("")
             return Response({
                 "status": 409, "code": "duplicate_suspected", "message": " ".join(suspected.messages),
-                "candidates": [p.pk for p in suspected.check.visible],
-                "known_elsewhere": suspected.check.known_elsewhere, "errors": [],
+                "candidates": [p.pk for p in subject.visible] if subject else [],
+                "known_elsewhere": any(c.known_elsewhere for c in suspected.checks.values()), "errors": [],
+                "member_candidates": {
+                    target.removeprefix("members."): [p.pk for p in check.visible]
+                    for target, check in suspected.checks.items() if target
+                },
             }, status=409)  # fmt: skip
         return Response(ConsultationSerializer(consultation).data, status=201)
 

@@ -2,28 +2,167 @@
 on the matching fields)."""
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils import timezone
 
 from cases.models import (
+    LIVING_SITUATION_FIELDS,
     BirthDatePrecision,
     CaseStatus,
     Code,
     CodeKind,
     ConsultationOutcome,
     NoteKind,
+    Person,
     Sex,
     Urgency,
 )
+from jusou.access import read_log
 from jusou.forms import DateField, DateInput, LocalDateTimeInput
-from jusou.models import Agency, Role, StaffMembership, User
+from jusou.models import Agency, ReadLog, Role, StaffMembership, User
+from jusou.selectors import person_accounts
 
 
 def codes(kind: str):
     return Code.objects.filter(kind=kind, is_active=True).order_by("order", "pk")
 
 
-class IntakeForm(forms.Form):
-    """相談受付: one page, in the order of a phone call."""
+class _PickField(forms.CharField):
+    """A record named by its number or found by a name, among those the form's user may see. The
+    text box is a picker where JavaScript runs (static/js/picker.js searches as the user types and
+    fills in the number); without it, a number or a name that finds exactly one record works too.
+    `user` is set by the form (PickerFormMixin). clean() gives the record's id, or None."""
+
+    kind = ""
+    noun = ""
+    example = ""
+
+    def __init__(self, *, picker: bool = True, **kwargs):
+        kwargs.setdefault("max_length", 100)
+        super().__init__(**kwargs)
+        self.user = None
+        self.picker = picker
+        self.widget.attrs.update({"autocomplete": "off", "placeholder": self.example})
+        if picker:
+            self.widget.attrs.update(
+                {"data-picker": self.kind, "data-picker-url": reverse_lazy("cases:pick")}
+            )
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        number = self.number(value)
+        if number is not None:
+            return number
+        if not self.picker or self.user is None:
+            raise forms.ValidationError(
+                f"{self.noun}は {self.example} のように入力してください。", code="invalid"
+            )
+        found = self.search(self.user, value)
+        read_log(
+            user=self.user,
+            action=ReadLog.Action.SEARCH,
+            detail=f"{self.noun}の選択: {value}（{len(found)}件）",
+        )
+        if len(found) == 1:
+            return found[0].pk
+        if not found:
+            raise forms.ValidationError(
+                f"「{value}」に一致する{self.noun}は見つかりません（閲覧できる範囲のみ検索します）。",
+                code="not_found",
+            )
+        listed = "、".join(self.describe(row) for row in found[:5])
+        raise forms.ValidationError(
+            f"「{value}」に一致する{self.noun}が複数あります。番号で指定してください: {listed}"
+            + ("ほか" if len(found) > 5 else ""),
+            code="ambiguous",
+        )
+
+
+class CasePickField(_PickField):
+    kind, noun, example = "case", "ケース", "C-000123"
+
+    def number(self, value):
+        from cases.selectors import case_number_pk
+
+        return case_number_pk(value)
+
+    def search(self, user, value):
+        from cases.selectors import case_pick
+
+        return case_pick(user, value, limit=6)
+
+    def describe(self, case):
+        return f"{case.number}（{case.person.name}）"
+
+
+class PersonPickField(_PickField):
+    kind, noun, example = "person", "本人", "P-000123"
+
+    def number(self, value):
+        from cases.selectors import person_number_pk
+
+        return person_number_pk(value)
+
+    def search(self, user, value):
+        from cases.selectors import person_search
+
+        return person_search(user, value, limit=6)
+
+    def describe(self, person):
+        return f"{person.number}（{person.name}）"
+
+
+class PickerFormMixin:
+    """Forms with a CasePickField / PersonPickField take the user (`user=`): names are searched among
+    what they may see."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, _PickField):
+                field.user = user
+
+
+UNKNOWN_CHOICE = "不明・未確認"
+
+
+def living_situation_fields() -> dict[str, forms.Field]:
+    """The 申込票 B票's structured fields (要介護度 … 住居) as form fields, from the model's choices:
+    a blank answer reads 「不明・未確認」."""
+    fields = {}
+    for name in LIVING_SITUATION_FIELDS:
+        model_field = Person._meta.get_field(name)
+        if model_field.choices:
+            fields[name] = forms.ChoiceField(
+                label=model_field.verbose_name, required=False,
+                choices=[("", UNKNOWN_CHOICE), *model_field.choices],
+            )  # fmt: skip
+        else:
+            fields[name] = forms.BooleanField(label=model_field.verbose_name, required=False)
+    return fields
+
+
+class LivingSituationMixin:
+    """Adds living_situation_fields() to a form (declared per form instance, in the B票's order)."""
+
+    def add_living_situation(self):
+        for name, field in living_situation_fields().items():
+            self.fields[name] = field
+
+    def living_situation_bound(self):
+        return [self[name] for name in LIVING_SITUATION_FIELDS if name in self.fields]
+
+    def basic_fields(self):
+        """The fields before the B票, other than 属性・備考・理由 (laid out on their own)."""
+        rest = {*LIVING_SITUATION_FIELDS, "attributes", "notes", "reason"}
+        return [self[name] for name in self.fields if name not in rest]
+
+
+class IntakeForm(LivingSituationMixin, forms.Form):
+    """相談受付: one page, in the order of a phone call. The household members it concerns come in
+    IntakeMemberFormSet beside it."""
 
     PERSON_NEW = "new"
     PERSON_ANONYMOUS = "anonymous"
@@ -52,6 +191,9 @@ class IntakeForm(forms.Form):
         help_text="本人に世帯がない場合のみ。例: 〇〇さん世帯",
     )
     relationship = forms.CharField(label="続柄", max_length=30, required=False, initial="本人")
+    subject_lives_together = forms.BooleanField(label="同居", required=False, initial=True)
+    subject_is_main_carer = forms.BooleanField(label="主介護者", required=False)
+    subject_own_issues = forms.CharField(label="本人の課題", max_length=300, required=False)
     # 相談
     received_at = forms.DateTimeField(label="受付日時", widget=LocalDateTimeInput())
     channel = forms.ModelChoiceField(label="相談手段", queryset=codes(CodeKind.CHANNEL))
@@ -75,9 +217,14 @@ class IntakeForm(forms.Form):
     referred_to = forms.ModelChoiceField(
         label="つなぎ先機関", queryset=Agency.objects.filter(is_active=True), required=False
     )
+    # リスク (DOMAIN.md §2: visible at a glance): the flags of the case opened at intake
+    risk_abuse = forms.BooleanField(label="虐待", required=False)
+    risk_suicide = forms.BooleanField(label="自殺リスク", required=False)
+    risk_life = forms.BooleanField(label="生命の危険", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.add_living_situation()
         # Querysets are evaluated per form, so administrators' additions show at once.
         for name, kind in [("channel", CodeKind.CHANNEL), ("route", CodeKind.ROUTE), ("first_noticed_by", CodeKind.ROUTE),
                            ("issues", CodeKind.ISSUE), ("main_issue", CodeKind.ISSUE), ("attributes", CodeKind.ATTRIBUTE)]:  # fmt: skip
@@ -93,6 +240,39 @@ class IntakeForm(forms.Form):
             self.add_error(None, "本人の選択が正しくありません。もう一度選んでください。")
         data["person_choice"] = choice
         return data
+
+
+class IntakeMemberForm(forms.Form):
+    """One household member on the intake page: found by search (`person`, set by the page's
+    search) or new (氏名 …). A row left empty is ignored."""
+
+    person = forms.CharField(widget=forms.HiddenInput, required=False)
+    name = forms.CharField(label="氏名", max_length=100, required=False)
+    kana = forms.CharField(label="ふりがな", max_length=100, required=False)
+    birth_date = DateField(label="生年月日", required=False, widget=DateInput())
+    sex = forms.ChoiceField(label="性別", choices=Sex.choices, initial=Sex.UNKNOWN)
+    relationship = forms.CharField(label="続柄", max_length=30, required=False, help_text="例: 長男、母")
+    lives_together = forms.BooleanField(label="同居", required=False, initial=True)
+    is_main_carer = forms.BooleanField(label="主介護者", required=False)
+    own_issues = forms.CharField(label="この方の課題", max_length=300, required=False)
+
+    def clean(self):
+        data = super().clean()
+        person = (data.get("person") or "").strip()
+        if person and not person.isdigit():
+            self.add_error(None, "世帯員の選択が正しくありません。もう一度検索して選んでください。")
+        elif not person and not (data.get("name") or "").strip():
+            self.add_error("name", "世帯員の氏名を入力するか、登録済みの方を検索して選んでください。")
+        if not (data.get("relationship") or "").strip():
+            self.add_error("relationship", "本人から見た続柄を入力してください（例: 長男）。")
+        return data
+
+    @property
+    def is_blank(self) -> bool:
+        return not self.has_changed()
+
+
+IntakeMemberFormSet = forms.formset_factory(IntakeMemberForm, extra=1, max_num=20, validate_max=True)
 
 
 class CaseTransitionForm(forms.Form):
@@ -131,8 +311,8 @@ class CaseUpdateForm(forms.Form):
         self.fields["issues"].queryset = codes(CodeKind.ISSUE)
         # The lead worker is one of the owning agency's current staff (assignment within the agency).
         self.fields["lead_worker"].queryset = (
-            User.objects.filter(is_active=True, memberships__in=StaffMembership.objects.active().filter(
-                agency=case.owning_agency, role__in=[Role.WORKER, Role.COORDINATOR]))
+            person_accounts(User.objects.filter(is_active=True, memberships__in=StaffMembership.objects.active().filter(
+                agency=case.owning_agency, role__in=[Role.WORKER, Role.COORDINATOR])))
             .distinct().order_by("last_name", "first_name")
         )  # fmt: skip
         self.fields["lead_worker"].label_from_instance = lambda u: u.get_full_name() or u.username
@@ -187,7 +367,7 @@ class ProgressNoteCorrectionForm(forms.Form):
     reason = forms.CharField(label="訂正の理由", max_length=200)
 
 
-class PersonForm(forms.Form):
+class PersonForm(LivingSituationMixin, forms.Form):
     name = forms.CharField(label="氏名", max_length=100)
     kana = forms.CharField(label="ふりがな", max_length=100, required=False)
     birth_date = DateField(label="生年月日", required=False, widget=DateInput())
@@ -208,7 +388,11 @@ class PersonForm(forms.Form):
     def __init__(self, *args, person, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["attributes"].queryset = codes(CodeKind.ATTRIBUTE)
-        # Whereabouts masked for this user (住所秘匿) are neither shown nor editable here.
+        reason = self.fields.pop("reason")
+        self.add_living_situation()
+        self.fields["reason"] = reason
+        # Whereabouts masked for this user (住所秘匿), and what their decision withholds, are neither
+        # shown nor editable here.
         for name in person.masked_fields:
             self.fields.pop(name, None)
 
@@ -256,7 +440,8 @@ class MemberLeaveForm(forms.Form):
 
 
 class EmergencyAccessForm(forms.Form):
-    case_pk = forms.IntegerField(label="ケース番号（C- のあとの数字）", min_value=1)
+    # No picker: the case is by definition outside the user's basis (nothing to search).
+    case_pk = CasePickField(label="ケース番号", picker=False, help_text="例: C-000123（番号だけでも可）")
     justification = forms.CharField(
         label="緊急に閲覧が必要な理由（生命・身体の保護）", widget=forms.Textarea(attrs={"rows": 3})
     )

@@ -66,12 +66,103 @@ class BirthDatePrecision(models.TextChoices):
     UNKNOWN = "unknown", "不明"
 
 
+class CareLevel(models.TextChoices):
+    """要介護度 (介護保険法): the certification on the 相談受付・申込票 B票."""
+
+    NOT_APPLIED = "none", "未申請・非該当"
+    APPLYING = "applying", "申請中"
+    SUPPORT_1 = "support1", "要支援1"
+    SUPPORT_2 = "support2", "要支援2"
+    CARE_1 = "care1", "要介護1"
+    CARE_2 = "care2", "要介護2"
+    CARE_3 = "care3", "要介護3"
+    CARE_4 = "care4", "要介護4"
+    CARE_5 = "care5", "要介護5"
+
+
+class DisabilitySupportLevel(models.TextChoices):
+    """障害支援区分 (障害者総合支援法 第4条第4項)."""
+
+    NOT_APPLIED = "none", "未申請・非該当"
+    APPLYING = "applying", "申請中"
+    LEVEL_1 = "1", "区分1"
+    LEVEL_2 = "2", "区分2"
+    LEVEL_3 = "3", "区分3"
+    LEVEL_4 = "4", "区分4"
+    LEVEL_5 = "5", "区分5"
+    LEVEL_6 = "6", "区分6"
+
+
+class PublicAssistance(models.TextChoices):
+    """生活保護 (受給の有無)."""
+
+    NONE = "none", "受給していない"
+    APPLYING = "applying", "申請中"
+    RECEIVING = "receiving", "受給中"
+    FORMERLY = "formerly", "過去に受給"
+
+
+class HealthInsurance(models.TextChoices):
+    NATIONAL = "national", "国民健康保険"
+    EMPLOYEE = "employee", "被用者保険（社会保険・共済）"
+    DEPENDENT = "dependent", "被用者保険の被扶養者"
+    LATE_ELDERLY = "late_elderly", "後期高齢者医療"
+    MEDICAL_AID = "medical_aid", "医療扶助（生活保護）"
+    UNINSURED = "uninsured", "未加入"
+    OTHER = "other", "その他"
+
+
+class Pension(models.TextChoices):
+    NONE = "none", "受給していない（無年金）"
+    OLD_AGE = "old_age", "老齢年金"
+    DISABILITY = "disability", "障害年金"
+    SURVIVORS = "survivors", "遺族年金"
+    SEVERAL = "several", "複数の年金"
+    APPLYING = "applying", "請求中"
+
+
+class Employment(models.TextChoices):
+    """仕事 (就労状況)."""
+
+    REGULAR = "regular", "就労中（正規）"
+    IRREGULAR = "irregular", "就労中（非正規・アルバイト）"
+    SELF_EMPLOYED = "self_employed", "自営業"
+    WELFARE_WORK = "welfare_work", "福祉的就労"
+    SEEKING = "seeking", "求職中"
+    NOT_WORKING = "not_working", "無職"
+    STUDENT = "student", "学生"
+    RETIRED = "retired", "退職・年金生活"
+
+
+class Housing(models.TextChoices):
+    """住居 (the 申込票's list: 持家/賃貸/社宅/施設/知人宅/野宿 …)."""
+
+    OWNED = "owned", "持家"
+    RENTED = "rented", "賃貸（民間）"
+    PUBLIC = "public", "公営住宅"
+    COMPANY = "company", "社宅・寮"
+    FACILITY = "facility", "施設・病院"
+    ACQUAINTANCE = "acquaintance", "知人・親族宅"
+    HOMELESS = "homeless", "野宿・住居なし"
+    OTHER = "other", "その他"
+
+
+#: the structured fields of the 相談受付・申込票 B票 (生活の状況), in the form's order
+LIVING_SITUATION_FIELDS = (
+    "care_level", "disability_support_level", "handbook_physical", "handbook_intellectual", "handbook_mental",
+    "public_assistance", "health_insurance", "pension", "employment", "housing",
+)  # fmt: skip
+
+
 class Person(FieldPolicyModel):
     """本人・対象者 (and anyone in a household): known by name, maybe only partly."""
 
+    # 要介護度・障害支援区分・手帳 are 要配慮個人情報 (障害, 個人情報保護法 第2条第3項) and part of
+    # 病歴・障害の状況 (health); 生活保護・保険・年金・仕事・住居 are the 生活の状況 an assessment works
+    # from (issues). Both are "sensitive": lists and search results never carry them.
     FIELD_POLICY = {
         "location": ("address", "phone", "email"),
-        "sensitive": ("attributes", "notes"),
+        "sensitive": ("attributes", "notes", *LIVING_SITUATION_FIELDS),
         # What 仮名化 (a pseudonymised 支援会議 briefing) leaves out: the birth date becomes an age band.
         "identifying": ("name", "kana", "birth_date", "address", "phone", "email", "atena_number"),
         # 氏名・ふりがな are who the record is about and go wherever it goes.
@@ -85,10 +176,11 @@ class Person(FieldPolicyModel):
                 "email",
                 "atena_number",
             ),
-            "issues": ("attributes",),
-            "health": ("notes",),
+            "issues": ("attributes", "public_assistance", "health_insurance", "pension", "employment", "housing"),
+            "health": ("notes", "care_level", "disability_support_level", "handbook_physical",
+                       "handbook_intellectual", "handbook_mental"),
         },
-    }
+    }  # fmt: skip
 
     name = models.CharField("氏名", max_length=100)
     kana = models.CharField("ふりがな", max_length=100, blank=True)
@@ -109,6 +201,23 @@ class Person(FieldPolicyModel):
         Code, verbose_name="属性", blank=True, limit_choices_to={"kind": CodeKind.ATTRIBUTE}, related_name="+"
     )
     notes = models.TextField("備考", blank=True)
+    # 相談受付・申込票 B票 (生活の状況): blank is 不明・未確認, never a guess.
+    care_level = models.CharField("要介護度", max_length=10, choices=CareLevel.choices, blank=True)
+    disability_support_level = models.CharField(
+        "障害支援区分", max_length=10, choices=DisabilitySupportLevel.choices, blank=True
+    )
+    handbook_physical = models.BooleanField("身体障害者手帳", default=False)
+    handbook_intellectual = models.BooleanField("療育手帳", default=False)
+    handbook_mental = models.BooleanField("精神障害者保健福祉手帳", default=False)
+    public_assistance = models.CharField(
+        "生活保護", max_length=10, choices=PublicAssistance.choices, blank=True
+    )
+    health_insurance = models.CharField(
+        "健康保険", max_length=20, choices=HealthInsurance.choices, blank=True
+    )
+    pension = models.CharField("年金", max_length=20, choices=Pension.choices, blank=True)
+    employment = models.CharField("仕事", max_length=20, choices=Employment.choices, blank=True)
+    housing = models.CharField("住居", max_length=20, choices=Housing.choices, blank=True)
     registered_by_agency = models.ForeignKey(
         Agency, verbose_name="登録機関", on_delete=models.PROTECT, related_name="registered_people"
     )
@@ -134,6 +243,44 @@ class Person(FieldPolicyModel):
 
     def get_absolute_url(self):
         return reverse("cases:person_detail", args=[self.pk])
+
+    @property
+    def number(self) -> str:
+        """登録番号, e.g. P-000123 (what a picker or a coordinator's notice names the person by)."""
+        return f"P-{self.pk:06d}"
+
+    HANDBOOKS = (
+        ("handbook_physical", "身体"),
+        ("handbook_intellectual", "療育"),
+        ("handbook_mental", "精神"),
+    )
+
+    def living_situation_rows(self) -> list[tuple[str, str]]:
+        """The B票 (生活の状況) as (label, text) rows for the person page, as this instance is rendered:
+        a field its reader's decision withholds reads （共有範囲外）, an empty one 不明・未確認."""
+        from jusou.fieldpolicy import NOT_SHARED
+
+        hidden = self.masked_fields
+        rows = []
+        for name in ("care_level", "disability_support_level"):
+            rows.append(self._living_row(name, hidden))
+        if any(name in hidden for name, _ in self.HANDBOOKS):
+            rows.append(("手帳", NOT_SHARED))
+        else:
+            held = [label for name, label in self.HANDBOOKS if getattr(self, name)]
+            rows.append(("手帳", "・".join(held) if held else "なし・未確認"))
+        for name in ("public_assistance", "health_insurance", "pension", "employment", "housing"):
+            rows.append(self._living_row(name, hidden))
+        return rows
+
+    def _living_row(self, name: str, hidden) -> tuple[str, str]:
+        from jusou.fieldpolicy import NOT_SHARED
+
+        field = self._meta.get_field(name)
+        if name in hidden:
+            return field.verbose_name, NOT_SHARED
+        value = getattr(self, name)
+        return field.verbose_name, dict(field.choices).get(value, "不明・未確認") if value else "不明・未確認"
 
     @property
     def age(self) -> int | None:
@@ -417,6 +564,8 @@ class Case(FieldPolicyModel):
         verbose_name="主担当者",
         on_delete=models.PROTECT,
         null=True,
+        blank=True,
+        help_text="機関の相談員・推進員（API連携で開いたケースは、機関が選ぶまで未定）",
         related_name="+",
     )
     status = models.CharField("状態", max_length=20, choices=CaseStatus.choices, default=CaseStatus.RECEIVED)

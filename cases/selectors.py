@@ -6,6 +6,8 @@ through a visible case, or because the user's agency registered or recorded them
 answers 404, exactly like a record that does not exist.
 """
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -734,6 +736,49 @@ def person_search(user: User, query: str, *, limit: int = 20) -> list[Person]:
     for person in results:
         mask_sensitive(person.current_memberships)
     return results
+
+
+def case_number_pk(text: str) -> int | None:
+    """The case a typed ケース番号 names: 「C-000005」, 「c5」, 「５」, 「Ｃ－０００００５」 … → 5; None if it is
+    not one. (Whether the user may see it is the selector's question, not this one's.)"""
+    folded = unicodedata.normalize("NFKC", text or "").strip().upper()
+    folded = re.sub(r"[\s\-‐−ー－]", "", folded)
+    match = re.fullmatch(r"C?0*(\d{1,12})", folded)
+    return int(match.group(1)) if match and int(match.group(1)) > 0 else None
+
+
+def person_number_pk(text: str) -> int | None:
+    """The person a typed 登録番号 (「P-000123」, Person.number) names, else None."""
+    folded = re.sub(r"[\s\-‐−ー－]", "", unicodedata.normalize("NFKC", text or "").strip().upper())
+    match = re.fullmatch(r"P0*(\d{1,12})", folded)
+    return int(match.group(1)) if match and int(match.group(1)) > 0 else None
+
+
+def case_pick(user: User, query: str, *, limit: int = 10) -> list[Case]:
+    """Cases for a picker: by ケース番号 (C-000005, 5) or by the 本人's name or ふりがな (any script or
+    width), among the cases the user may see only — as list rows (no 要配慮個人情報)."""
+    number = case_number_pk(query)
+    cases = cases_visible_to(user)
+    if number is not None:
+        cases = cases.filter(pk=number)
+    else:
+        key = normalize_for_search(query)
+        if not key:
+            return []
+        cases = cases.filter(Q(person__name_search__contains=key) | Q(person__kana_search__contains=key))
+    people = Person.objects.annotate(**confidential_today())
+    rows = cases.prefetch_related(Prefetch("person", queryset=people), "owning_agency").order_by(
+        "-opened_at", "-pk"
+    )
+    return case_list_rows(user, rows[:limit])
+
+
+def person_pick(user: User, query: str, *, limit: int = 10) -> list[Person]:
+    """People for a picker: by 登録番号 (P-000123) or name/ふりがな, among those the user may see."""
+    number = person_number_pk(query)
+    if number is None:
+        return person_search(user, query, limit=limit)
+    return person_rows(user, persons_visible_to(user, flags=True).filter(pk=number))
 
 
 def person_rows(user: User, people) -> list[Person]:

@@ -5,6 +5,7 @@ Services are keyword-only, atomic, check the acting user's right to write, and n
 the reason, for transitions and corrections) in the history.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from cases.models import (
     ALLOWED_TRANSITIONS,
+    LIVING_SITUATION_FIELDS,
     MULTI_AGENCY_STATUSES,
     OPEN_STATUSES,
     AddressConfidentiality,
@@ -95,9 +97,14 @@ def person_register(
     attributes=(),
     notes: str = "",
     agency: Agency | None = None,
+    **living_situation,
 ) -> Person:
     """Register a person. Invariants: a 宛名番号 is unique; a birth date is plausible (from 1900,
-    not in the future: the field's validator, jusou.plausible)."""
+    not in the future: the field's validator, jusou.plausible). `living_situation`: the 申込票 B票's
+    structured fields (LIVING_SITUATION_FIELDS), each a choice of its list."""
+    unknown = set(living_situation) - set(LIVING_SITUATION_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown person fields: {sorted(unknown)}")
     person = Person(
         name=name.strip(),
         kana=kana.strip(),
@@ -110,6 +117,7 @@ def person_register(
         atena_number=(atena_number or "").strip() or None,
         notes=notes,
         registered_by_agency=_staff_agency(acting_user, agency),
+        **{name: value for name, value in living_situation.items() if value is not None},
     )
     _save(person, acting_user=acting_user)
     person.attributes.set(attributes)
@@ -225,14 +233,19 @@ def consultation_record(
     action_taken: str = "",
     referred_to: Agency | None = None,
     agency: Agency | None = None,
+    risks: dict[str, bool] | None = None,
 ) -> Consultation:
     """Record a consultation (断らない相談: anonymous and one-off calls too).
+
+    `risks` ({"risk_abuse": True …}, RISK_FLAGS) are the case's flags as set at intake; the issues
+    虐待 and 自殺リスク set theirs anyway.
 
     With outcome ケース化 or 多機関協働へ a case is opened for the person at once; the referral to
     多機関協働 itself follows an assessment (case_refer). Refused: an implausible 受付日時 (jusou.plausible:
     before RECORDS_START_DATE or in the future), a birth date after
     the consultation, a main issue not among the issues, a case without a person.
     """
+    risks = risks or {}
     errors = consultation_problems(
         received_at=received_at, issues=issues, main_issue=main_issue, outcome=outcome, referred_to=referred_to,
         has_person=person is not None, birth_date=person.birth_date if person else None,
@@ -265,8 +278,9 @@ def consultation_record(
             household=household,
             issues=issues,
             agency=consultation.agency,
-            risk_abuse=any(i.code == "abuse" for i in issues),
-            risk_suicide=any(i.code == "suicide_risk" for i in issues),
+            risk_abuse=bool(risks.get("risk_abuse")) or any(i.code == "abuse" for i in issues),
+            risk_suicide=bool(risks.get("risk_suicide")) or any(i.code == "suicide_risk" for i in issues),
+            risk_life=bool(risks.get("risk_life")),
         )
         consultation.case = case
         _save(consultation, acting_user=acting_user, update_fields=["case"])
@@ -293,9 +307,12 @@ def case_open(
     may read and write it; the lead worker (the opener unless named, one of the agency's staff) is
     recorded personally too, as staff of that agency: the grant ends when they leave it."""
     owning_agency = _staff_agency(acting_user, agency)
-    lead_worker = lead_worker or acting_user
-    if owning_agency not in lead_worker.agencies:
-        raise ValidationError({"lead_worker": "主担当者は主担当機関の職員から選んでください。"})
+    if lead_worker is None and not acting_user.is_machine:
+        lead_worker = acting_user
+    # A case pushed by an API client (福祉総合システム) has no 主担当者 until the agency names one:
+    # a machine is never one.
+    if lead_worker is not None:
+        _require_lead_worker(lead_worker, owning_agency)
     case = Case(
         person=person,
         household=household,
@@ -315,16 +332,28 @@ def case_open(
         acting_user=acting_user,
         reason="主担当機関",
     )
-    access.access_grant(
-        obj=case,
-        user=lead_worker,
-        on_behalf_of=owning_agency,
-        basis=AccessBasis.ASSIGNMENT,
-        permissions=("view", "change"),
-        acting_user=acting_user,
-        reason="主担当者",
-    )
+    if lead_worker is not None:
+        access.access_grant(
+            obj=case,
+            user=lead_worker,
+            on_behalf_of=owning_agency,
+            basis=AccessBasis.ASSIGNMENT,
+            permissions=("view", "change"),
+            acting_user=acting_user,
+            reason="主担当者",
+        )
     return case
+
+
+LEAD_ROLES = (Role.WORKER, Role.COORDINATOR)
+
+
+def _require_lead_worker(user: User, agency: Agency) -> None:
+    """A 主担当者 is a person working at the owning agency as 相談員 or 推進員 (never an API client's
+    service account, which also holds a membership there)."""
+    at_agency = [m for m in user.active_memberships if m.agency_id == agency.pk and m.role in LEAD_ROLES]
+    if user.is_machine or not at_agency:
+        raise ValidationError({"lead_worker": "主担当者は主担当機関の職員から選んでください。"})
 
 
 def _require_change(case: Case, user: User) -> None:
@@ -454,11 +483,11 @@ def case_update(
     case.risk_abuse, case.risk_suicide, case.risk_life = risk_abuse, risk_suicide, risk_life
     case.next_follow_up_on = next_follow_up_on
     if lead_worker is not None and lead_worker != case.lead_worker:
-        if case.owning_agency not in lead_worker.agencies:
-            raise ValidationError({"lead_worker": "主担当者は主担当機関の職員から選んでください。"})
-        access.access_revoke_for(
-            obj=case, acting_user=acting_user, reason="主担当者の変更", user=case.lead_worker
-        )
+        _require_lead_worker(lead_worker, case.owning_agency)
+        if case.lead_worker is not None:
+            access.access_revoke_for(
+                obj=case, acting_user=acting_user, reason="主担当者の変更", user=case.lead_worker
+            )
         access.access_grant(
             obj=case, user=lead_worker, on_behalf_of=case.owning_agency, basis=AccessBasis.ASSIGNMENT,
             permissions=("view", "change"), acting_user=acting_user, reason="主担当者",
@@ -534,20 +563,39 @@ def duplicate_hidden_match_report(*, acting_user: User, matches: list[Person]) -
 
 
 class DuplicateSuspected(ValidationError):
-    """The person being registered may already be known; nothing was saved."""
+    """A person being registered may already be known; nothing was saved. `check` is the 本人's
+    (or the first one found), `checks` every one by whom it is about: "" the 本人, "members.0" … a
+    household member's row."""
 
-    def __init__(self, check):
+    def __init__(self, check, checks: dict | None = None):
         self.check = check
+        self.checks = checks if checks is not None else {"": check}
         messages = []
-        if check.visible:
+        if any(c.visible for c in self.checks.values()):
             messages.append(
                 "同じ方がすでに登録されている可能性があります。下の候補から選ぶか、別人であることを確認して登録してください。"
             )
-        if check.known_elsewhere:
+        if any(c.known_elsewhere for c in self.checks.values()):
             messages.append(
                 "他の機関で把握されている可能性があります。相談支援包括化推進員に確認してください。"
             )
         super().__init__(messages)
+
+
+@dataclass
+class IntakeMember:
+    """One household member on the intake page: a person the user may see (`person`, found by search)
+    or a new one (`new_person`, person_register's fields), and their place in the household."""
+
+    relationship: str
+    person: Person | None = None
+    new_person: dict | None = None
+    lives_together: bool = True
+    is_main_carer: bool = False
+    own_issues: str = ""
+
+
+RISK_FLAGS = ("risk_abuse", "risk_suicide", "risk_life")
 
 
 def intake_record(
@@ -558,30 +606,58 @@ def intake_record(
     duplicate_confirmed: bool,
     household_name: str = "",
     relationship: str = "本人",
+    members: list[IntakeMember] = (),
+    subject_lives_together: bool = True,
+    subject_is_main_carer: bool = False,
+    subject_own_issues: str = "",
+    risks: dict[str, bool] | None = None,
     **consultation,
 ) -> Consultation:
-    """The intake page in one transaction: the person (picked, new or anonymous), their household,
-    and the consultation. A new person who may be known already is not registered until the user
-    confirms; if the match is at an agency the user cannot see, only the coordinators learn which.
-    The check is logged and limited per user by the selector (person_duplicates): beyond the limit it
-    finds nobody to show, so the person is registered at once and only the coordinators hear of a match."""
-    if new_person is not None:
-        if not duplicate_confirmed:
+    """The intake page in one transaction: the person (picked, new or anonymous), every household
+    member the consultation concerns (picked or new, each with 続柄・同居・主介護者・own issues), their
+    household, the consultation, and — when it opens a case — the case with its risk flags. Any
+    error anywhere creates nothing.
+
+    A new person who may be known already is not registered until the user confirms; if the match is
+    at an agency the user cannot see, only the coordinators learn which. The check is logged and
+    limited per user by the selector (person_duplicates): beyond the limit it finds nobody to show, so
+    the person is registered at once and only the coordinators hear of a match."""
+    risky = [flag for flag in RISK_FLAGS if (risks or {}).get(flag)]
+    if risky and consultation.get("outcome") not in (
+        ConsultationOutcome.CASE,
+        ConsultationOutcome.MULTI_AGENCY,
+    ):
+        raise ValidationError(
+            {risky[0]: "リスクはケースに記録します。対応区分で「ケース化」を選んでください。"}
+        )
+    if members and person is None and new_person is None:
+        raise ValidationError({"person": "世帯員を記録するには、本人を選ぶか新しく登録してください。"})
+    if not duplicate_confirmed:
+        targets = [("", new_person)] + [(f"members.{i}", m.new_person) for i, m in enumerate(members)]
+        checks = {}
+        for target, details in targets:
+            if details is None:
+                continue
             check = person_duplicates(
                 acting_user,
-                name=new_person["name"],
-                kana=new_person.get("kana", ""),
-                birth_date=new_person.get("birth_date"),
-                atena_number=new_person.get("atena_number"),
+                name=details["name"],
+                kana=details.get("kana", ""),
+                birth_date=details.get("birth_date"),
+                atena_number=details.get("atena_number"),
             )
             if check.hidden:
                 # Committed on its own: the coordinators hear of it even though nothing else is saved.
                 duplicate_hidden_match_report(acting_user=acting_user, matches=check.hidden)
             if check.visible or check.known_elsewhere:
-                raise DuplicateSuspected(check)
+                checks[target] = check
+        if checks:
+            raise DuplicateSuspected(next(iter(checks.values())), checks)
     return _intake_save(
         acting_user=acting_user, person=person, new_person=new_person, household_name=household_name,
-        relationship=relationship, **consultation,
+        relationship=relationship, members=list(members), risks=risks or {},
+        subject={"lives_together": subject_lives_together, "is_main_carer": subject_is_main_carer,
+                 "own_issues": subject_own_issues},
+        **consultation,
     )  # fmt: skip
 
 
@@ -591,42 +667,100 @@ def _prefixed(error: ValidationError, prefix: str) -> dict[str, list[ValidationE
     return {prefix: error.error_list}
 
 
+def _intake_household(acting_user, person, members, household_name) -> Household | None:
+    """The household the intake records into: the 本人's current one, else the current one of a
+    member picked by search, else a new one (named as typed, or after the 本人)."""
+    if person is None:
+        return None
+    for someone in [person] + [m.person for m in members if m.person is not None]:
+        current = someone.memberships.filter(left_on__isnull=True).select_related("household").first()
+        if current is not None:
+            return current.household
+    if household_name.strip() or members:
+        return household_register(
+            acting_user=acting_user, name=household_name.strip() or f"{person.name}さん世帯"
+        )
+    return None
+
+
 @transaction.atomic
 def _intake_save(
-    *, acting_user, person, new_person, household_name, relationship, **consultation
+    *, acting_user, person, new_person, household_name, relationship, members, risks, subject, **consultation
 ) -> Consultation:
+    errors: dict[str, list[ValidationError]] = {}
     if new_person is not None:
         try:
-            person = person_register(acting_user=acting_user, **new_person)
+            with transaction.atomic():
+                person = person_register(acting_user=acting_user, **new_person)
         except ValidationError as refused:
-            # Every error at once: the consultation's own (受付日時 …) beside the new person's, named as the
-            # API sends them (new_person.birth_date); the page puts them on its flat fields.
-            errors = _prefixed(refused, "new_person")
-            errors.update(consultation_problems(
-                received_at=consultation["received_at"], issues=consultation["issues"],
-                main_issue=consultation["main_issue"], outcome=consultation["outcome"],
-                referred_to=consultation.get("referred_to"), has_person=True,
-                birth_date=None if "new_person.birth_date" in errors else new_person.get("birth_date"),
-            ))  # fmt: skip
-            raise ValidationError(errors) from None
-    household = None
-    if person is not None:
-        current = person.memberships.filter(left_on__isnull=True).select_related("household").first()
-        if current is not None:
-            household = current.household
-        elif household_name.strip():
-            household = household_register(acting_user=acting_user, name=household_name)
-            household_member_add(
-                acting_user=acting_user,
-                household=household,
-                person=person,
-                relationship=relationship or "本人",
+            # Named as the API sends them (new_person.birth_date); the page puts them on its flat fields.
+            errors.update(_prefixed(refused, "new_person"))
+            person = None
+    for i, member in enumerate(members):
+        if member.new_person is not None:
+            try:
+                with transaction.atomic():
+                    member.person = person_register(acting_user=acting_user, **member.new_person)
+            except ValidationError as refused:
+                errors.update(_prefixed(refused, f"members.{i}"))
+    chosen = [m.person.pk for m in members if m.person is not None] + ([person.pk] if person else [])
+    for i, member in enumerate(members):
+        if member.person is not None and chosen.count(member.person.pk) > 1:
+            errors.setdefault(f"members.{i}", []).append(
+                ValidationError("同じ方が本人・世帯員として二度選ばれています。", code="duplicate_member")
             )
-    return consultation_record(acting_user=acting_user, person=person, household=household, **consultation)
+    if errors:
+        # Every error at once: the consultation's own (受付日時 …) beside the people's; nothing is kept
+        # (the atomic block rolls back the people registered before the error).
+        birth_date = (
+            None if new_person is None or "new_person.birth_date" in errors else new_person.get("birth_date")
+        )
+        errors.update(consultation_problems(
+            received_at=consultation["received_at"], issues=consultation["issues"],
+            main_issue=consultation["main_issue"], outcome=consultation["outcome"],
+            referred_to=consultation.get("referred_to"), has_person=True, birth_date=birth_date,
+        ))  # fmt: skip
+        raise ValidationError(errors)
+    household = _intake_household(acting_user, person, members, household_name)
+    if household is not None:
+        current = set(
+            HouseholdMember.objects.filter(household=household, left_on__isnull=True).values_list(
+                "person_id", flat=True
+            )
+        )
+        rows = [(None, person, relationship or "本人", subject)] + [
+            (i, m.person, m.relationship, {"lives_together": m.lives_together, "is_main_carer": m.is_main_carer,
+                                           "own_issues": m.own_issues})
+            for i, m in enumerate(members)
+        ]  # fmt: skip
+        for i, someone, role, place in rows:
+            if someone.pk in current:
+                continue  # already a member: their place is edited on the household page
+            target = "relationship" if i is None else f"members.{i}"
+            if someone.memberships.filter(left_on__isnull=True).exists():
+                errors.setdefault(target, []).append(ValidationError(
+                    "この方はすでに別の世帯に属しています。世帯の画面で転出を記録してから追加してください。",
+                    code="in_other_household",
+                ))  # fmt: skip
+                continue
+            try:
+                with transaction.atomic():
+                    household_member_add(acting_user=acting_user, household=household, person=someone,
+                                         relationship=role or "本人", **place)  # fmt: skip
+            except PermissionDenied as refused:
+                errors.setdefault(target, []).append(ValidationError(str(refused), code="permission"))
+            except ValidationError as refused:
+                errors.update(_prefixed(refused, target))
+        if errors:
+            raise ValidationError(errors)
+    return consultation_record(
+        acting_user=acting_user, person=person, household=household, risks=risks, **consultation
+    )
 
 
 PERSON_EDITABLE = (
     "name", "kana", "birth_date", "birth_date_precision", "sex", "address", "phone", "email", "atena_number", "notes",
+    *LIVING_SITUATION_FIELDS,
 )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ app_name = "cases"
 urlpatterns = [
     path("consultations/new/", views.intake, name="intake"),
     path("persons/search/", views.person_search, name="person_search"),
+    path("pick/", views.pick, name="pick"),
     path("consultations/", views.consultation_list, name="consultation_list"),
     path("persons/<int:pk>/", views.person_detail, name="person_detail"),
     path("persons/<int:pk>/edit/", views.person_edit, name="person_edit"),

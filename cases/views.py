@@ -20,13 +20,14 @@ from cases.forms import (
     EmergencyReviewForm,
     HouseholdMemberForm,
     IntakeForm,
+    IntakeMemberFormSet,
     MemberLeaveForm,
     PersonForm,
     ProgressNoteCorrectionForm,
     ProgressNoteForm,
     codes,
 )
-from cases.models import Case, CaseStatus, CodeKind, Consultation, EmergencyAccess
+from cases.models import LIVING_SITUATION_FIELDS, Case, CaseStatus, CodeKind, Consultation, EmergencyAccess
 from jusou.access import read_log
 from jusou.audit import may_audit
 from jusou.decision import AccessDecision
@@ -34,6 +35,7 @@ from jusou.forms import apply_service_errors
 from jusou.models import ReadLog, Role, User
 from jusou.pdf import pdf_response
 from jusou.registry import case_panels
+from jusou.selectors import person_accounts
 from jusou.views import log_list, post_action
 from jusou.wareki import local_text
 
@@ -58,41 +60,20 @@ def _require_writer(request):
 
 
 def intake(request):
+    """相談受付 with the household: the 本人 and every member the call concerns on one page, saved in
+    one transaction (cases.services.intake_record). 「世帯員の欄を増やす」 works without JavaScript:
+    it shows the page again with one more row and everything typed."""
     _require_writer(request)
     form = IntakeForm(request.POST or None)
-    duplicates = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        choice = data["person_choice"]
-        person, new_person = None, None
-        try:
-            if choice == IntakeForm.PERSON_NEW:
-                new_person = {k: data[k] for k in NEW_PERSON_FIELDS}
-            elif choice != IntakeForm.PERSON_ANONYMOUS:
-                person = selectors.person_to_link(request.user, int(choice))
-            consultation = services.intake_record(
-                acting_user=request.user,
-                person=person,
-                new_person=new_person,
-                duplicate_confirmed=data["duplicate_confirmed"],
-                household_name=data["household_name"],
-                relationship=data["relationship"],
-                **{k: data[k] for k in CONSULTATION_FIELDS},
-            )
-        except Http404:
-            form.add_error(None, "選んだ本人が見つかりません。もう一度検索して選んでください。")
-        except services.DuplicateSuspected as suspected:
-            duplicates = suspected.check
-            form.add_error(None, suspected.messages)
-            form.data = form.data.copy()
-            form.data["duplicate_confirmed"] = "true"
-        except ValidationError as error:
-            if hasattr(error, "error_dict"):  # the form's new-person fields are flat: new_person.name → name
-                error = ValidationError(
-                    {field.removeprefix("new_person."): errors for field, errors in error.error_dict.items()}
-                )
-            apply_service_errors(form, error)
-        else:
+    members = IntakeMemberFormSet(_with_member_management(request.POST), prefix="members")
+    duplicates = {}
+    if request.method == "POST" and "add_member" in request.POST:
+        members = _members_with_extra_row(request.POST)
+        form.is_valid()  # show what is typed, and what is wrong with it so far
+        form.errors.clear()
+    elif request.method == "POST" and form.is_valid() & members.is_valid():
+        consultation = _intake_submit(request, form, members, duplicates)
+        if consultation is not None:
             if consultation.case_id:
                 messages.success(
                     request, f"相談を記録し、支援ケース {consultation.case.number} を開きました。"
@@ -100,15 +81,128 @@ def intake(request):
                 return redirect(consultation.case)
             messages.success(request, "相談を記録しました。")
             return redirect("cases:intake")
-    selected = None
     choice = form.data.get("person_choice", "") if form.is_bound else ""
-    if choice.isdigit():
-        selected = selectors.persons_visible_to(request.user).filter(pk=int(choice)).first()
+    picked = {"": choice} | {
+        str(i): m.data.get(f"{m.prefix}-person", "") for i, m in enumerate(members.forms) if m.is_bound
+    }
+    ids = [int(v) for v in picked.values() if str(v).isdigit()]
+    found = {p.pk: p for p in selectors.persons_visible_to(request.user).filter(pk__in=ids)} if ids else {}
+    for i, member_form in enumerate(members.forms):
+        value = picked.get(str(i), "")
+        member_form.picked = found.get(int(value)) if str(value).isdigit() else None
+        member_form.duplicates = duplicates.get(f"members.{i}")
     return render(
         request,
         "cases/intake.html",
-        {"form": form, "duplicates": duplicates, "selected_person": selected},
+        {
+            "form": form,
+            "members": members,
+            "duplicates": duplicates.get(""),
+            "selected_person": found.get(int(choice)) if choice.isdigit() else None,
+        },
     )
+
+
+def _with_member_management(data):
+    """The posted page, or None. A post without the member rows' management form (an older page, a
+    script) has no members rather than being refused."""
+    if not data:
+        return None
+    if "members-TOTAL_FORMS" not in data:
+        data = data.copy()
+        data.update({"members-TOTAL_FORMS": "0", "members-INITIAL_FORMS": "0"})
+    return data
+
+
+def _members_with_extra_row(data):
+    data = data.copy()
+    total = data.get("members-TOTAL_FORMS", "1")
+    data["members-TOTAL_FORMS"] = str(min(int(total) + 1 if total.isdigit() else 2, 20))
+    members = IntakeMemberFormSet(data, prefix="members")
+    members.is_valid()
+    for member_form in members.forms:
+        member_form.errors.clear()
+    return members
+
+
+def _intake_submit(request, form, members, duplicates):
+    """Call the service with what the page sent; on a refusal put each error on its field (a member's
+    on their row) and return None, keeping everything typed."""
+    data = form.cleaned_data
+    choice = data["person_choice"]
+    person, new_person = None, None
+    rows = [m for m in members.forms if m.has_changed()]
+    try:
+        if choice == IntakeForm.PERSON_NEW:
+            new_person = {k: data[k] for k in NEW_PERSON_FIELDS}
+            new_person |= {k: data[k] for k in LIVING_SITUATION_FIELDS}
+        elif choice != IntakeForm.PERSON_ANONYMOUS:
+            person = selectors.person_to_link(request.user, int(choice))
+        household_members = []
+        for member_form in rows:
+            household_members.append(_intake_member(request.user, member_form))
+        return services.intake_record(
+            acting_user=request.user,
+            person=person,
+            new_person=new_person,
+            duplicate_confirmed=data["duplicate_confirmed"],
+            household_name=data["household_name"],
+            relationship=data["relationship"],
+            members=household_members,
+            subject_lives_together=data["subject_lives_together"],
+            subject_is_main_carer=data["subject_is_main_carer"],
+            subject_own_issues=data["subject_own_issues"],
+            risks={k: data[k] for k in services.RISK_FLAGS},
+            **{k: data[k] for k in CONSULTATION_FIELDS},
+        )
+    except _MemberNotFound as missing:
+        missing.form.add_error(None, "選んだ世帯員が見つかりません。もう一度検索して選んでください。")
+    except Http404:
+        form.add_error(None, "選んだ本人が見つかりません。もう一度検索して選んでください。")
+    except services.DuplicateSuspected as suspected:
+        duplicates.update(suspected.checks)
+        form.add_error(None, suspected.messages)
+        form.data = form.data.copy()
+        form.data["duplicate_confirmed"] = "true"
+    except ValidationError as error:
+        if not hasattr(error, "error_dict"):
+            apply_service_errors(form, error)
+            return None
+        own = {}
+        for field, errors in error.error_dict.items():
+            if field.startswith("members."):
+                _, index, *rest = field.split(".")
+                member_form = rows[int(index)]
+                name = rest[0] if rest else None
+                member_form.add_error(name if name in member_form.fields else None, errors)
+            else:  # the form's new-person fields are flat: new_person.name → name
+                own[field.removeprefix("new_person.")] = errors
+        if own:
+            apply_service_errors(form, ValidationError(own))
+        if any(m.errors for m in rows) and not form.errors:
+            form.add_error(None, "世帯員の欄に誤りがあります。該当する欄を確認してください。")
+    return None
+
+
+class _MemberNotFound(Exception):
+    def __init__(self, form):
+        self.form = form
+
+
+def _intake_member(user, member_form) -> services.IntakeMember:
+    data = member_form.cleaned_data
+    person, new_person = None, None
+    if data["person"]:
+        try:
+            person = selectors.person_to_link(user, int(data["person"]))
+        except Http404:
+            raise _MemberNotFound(member_form) from None
+    else:
+        new_person = {k: data[k] for k in ("name", "kana", "birth_date", "sex")}
+    return services.IntakeMember(
+        relationship=data["relationship"].strip(), person=person, new_person=new_person,
+        lives_together=data["lives_together"], is_main_carer=data["is_main_carer"], own_issues=data["own_issues"],
+    )  # fmt: skip
 
 
 @require_GET
@@ -125,6 +219,29 @@ def person_search(request):
     return render(
         request, template, {"query": query, "results": results, "pick": bool(request.GET.get("pick"))}
     )
+
+
+@require_GET
+def pick(request):
+    """The pickers' search (static/js/picker.js): cases by ケース番号 or the 本人's name/ふりがな, or people
+    by name/ふりがな or 登録番号 — only what the user may see, as list rows. Logged as a search."""
+    _require_staff(request)
+    kind = request.GET.get("kind", "")
+    query = request.GET.get("q", "").strip()[:100]
+    if kind not in ("case", "person"):
+        raise Http404("検索の種類が正しくありません。")
+    rows = []
+    if query:
+        rows = (
+            selectors.case_pick(request.user, query)
+            if kind == "case"
+            else selectors.person_pick(request.user, query)
+        )
+        what = "ケース" if kind == "case" else "本人"
+        read_log(
+            user=request.user, action=ReadLog.Action.SEARCH, detail=f"{what}の選択: {query}（{len(rows)}件）"
+        )
+    return render(request, "cases/_pick_results.html", {"kind": kind, "query": query, "rows": rows})
 
 
 # --- Cases --------------------------------------------------------------------------------------
@@ -185,9 +302,9 @@ def case_list(request):
                  action=ReadLog.Action.SEARCH)  # fmt: skip
     else:
         log_list(request, model=Case, rows=page.object_list, what=f"ケース一覧（{filters.describe()}）")
-    workers = User.objects.filter(
+    workers = person_accounts(User.objects.filter(
         memberships__agency__in=request.user.agencies, memberships__ended_on__isnull=True, is_active=True
-    ).distinct().order_by("last_name", "first_name")  # fmt: skip
+    )).distinct().order_by("last_name", "first_name")  # fmt: skip
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -28,6 +28,45 @@ class StaffMembershipInline(admin.TabularInline):
         return False  # added from 職員の所属, which goes through the service
 
 
+class ExternalMemberForm(forms.Form):
+    """外部の構成員 on one page: the account and its membership together (jusou.services)."""
+
+    username = forms.CharField(
+        label="ユーザー名", max_length=150, help_text="ログインに使います（半角英数字）"
+    )
+    last_name = forms.CharField(label="姓", max_length=150)
+    first_name = forms.CharField(label="名", max_length=150, required=False)
+    email = forms.EmailField(label="メール", required=False)
+    password1 = forms.CharField(
+        label="パスワード", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label="パスワード（確認）",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("このユーザー名はすでに使われています。")
+        return username
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", "確認用のパスワードが一致しません。")
+        elif data.get("password1"):
+            from django.contrib.auth.password_validation import validate_password
+
+            try:
+                validate_password(data["password1"], User(username=data.get("username", ""),
+                                                          last_name=data.get("last_name", "")))  # fmt: skip
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
 @admin.register(User)
 class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
     list_display = ["username", "last_name", "first_name", "email", "is_active", "is_staff"]
@@ -39,6 +78,58 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
         ("氏名・連絡先", {"fields": ("last_name", "first_name", "email")}),
         ("状態", {"fields": ("is_active", "is_staff", "is_superuser", "last_login", "date_joined")}),
     )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "last_name", "first_name", "password1", "password2"),
+                "description": "職員のアカウントを作ったあと、「職員の所属」で機関と役割を追加してください。"
+                               "支援会議の外部の構成員は「外部の構成員を登録」から一度に登録できます。"}),
+    )  # fmt: skip
+
+    def get_urls(self):
+        from django.urls import path
+
+        extra = [path("add-external/", self.admin_site.admin_view(self.external_member_add),
+                      name="jusou_user_add_external")]  # fmt: skip
+        return extra + super().get_urls()
+
+    def external_member_add(self, request):
+        """支援会議の外部の構成員: the account and its membership on one page."""
+        from django.core.exceptions import PermissionDenied, ValidationError
+        from django.shortcuts import redirect
+        from django.template.response import TemplateResponse
+
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ExternalMemberForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                user = services.external_member_register(
+                    username=data["username"], last_name=data["last_name"], first_name=data["first_name"],
+                    email=data["email"], password=data["password1"], acting_user=request.user,
+                )  # fmt: skip
+            except ValidationError as error:
+                from jusou.forms import apply_service_errors
+
+                apply_service_errors(form, error)
+            else:
+                self.message_user(
+                    request,
+                    f"外部の構成員「{user.get_full_name()}」を登録しました。支援会議の構成員に選べます。",
+                )
+                return redirect("admin:jusou_user_change", user.pk)
+        context = {**self.admin_site.each_context(request), "title": "支援会議の外部の構成員を登録", "form": form,
+                   "opts": self.model._meta}  # fmt: skip
+        return TemplateResponse(request, "admin/jusou/user/add_external.html", context)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        from django.urls import reverse
+
+        if not obj.active_memberships:
+            url = reverse("admin:jusou_staffmembership_add") + f"?user={obj.pk}"
+            self.message_user(
+                request, f"次に「職員の所属」で {obj} の機関と役割を追加してください: {url}", messages.WARNING
+            )
+        return super().response_add(request, obj, post_url_continue)
 
 
 @admin.register(StaffMembership)

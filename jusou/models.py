@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -83,6 +84,12 @@ class User(AbstractUser):
     @property
     def agencies(self) -> list["Agency"]:
         return [m.agency for m in self.active_memberships if m.agency is not None]
+
+    @property
+    def is_machine(self) -> bool:
+        """A registered API client's service account (外部システム, e.g. 福祉総合システム): it acts for an
+        agency through the API, but is never a person — not a 支援会議 member, not a 主担当者."""
+        return Role.API_CLIENT in self.roles or hasattr(self, "api_client")
 
     def agency_in_role(self, *roles: str) -> "Agency | None":
         """The agency where the user holds one of `roles` today (the first, if several), or None: whom
@@ -231,6 +238,16 @@ class StaffMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} / {self.agency or '—'} / {self.get_role_display()}"
+
+    def clean(self):
+        # An external 支援会議 member is known to the other members and in the minutes by name only
+        # (no agency): an account without one would show as a blank member.
+        if self.role == Role.MEETING_MEMBER and self.user_id and not self.user.get_full_name():
+            raise ValidationError(
+                {
+                    "user": "外部の構成員には氏名が必要です（会議の構成員一覧と議事録に表示されます）。先に氏名を登録してください。"
+                }
+            )
 
 
 class NotificationQuerySet(models.QuerySet):

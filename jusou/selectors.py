@@ -1,8 +1,18 @@
 """Reads of the shared records that depend on who is asking."""
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
-from jusou.models import Notification, User
+from jusou.models import ApiClient, Notification, Role, StaffMembership, User
+
+
+def person_accounts(users: QuerySet[User] | None = None) -> QuerySet[User]:
+    """`users` (every account by default) without the service accounts of API clients (User.is_machine):
+    what a list of people to choose from (構成員, 主担当者, a worker filter) starts from."""
+    users = User.objects.all() if users is None else users
+    machine_membership = StaffMembership.objects.filter(user=OuterRef("pk"), role=Role.API_CLIENT)
+    return users.exclude(Exists(ApiClient.objects.filter(user=OuterRef("pk")))).exclude(
+        Exists(machine_membership)
+    )
 
 
 def notifications_for_user(user: User) -> QuerySet[Notification]:

@@ -50,7 +50,8 @@ def membership_grant(
 ) -> StaffMembership:
     """Give `user` a role at `agency` from `started_on` (today by default).
 
-    Invariant: a システム管理者 membership, and only that, opens the Django admin (`is_staff`).
+    Invariants: a システム管理者 membership, and only that, opens the Django admin (`is_staff`); an
+    external 支援会議 member has a name (it is how the other members and the minutes know them).
     """
     membership = StaffMembership(
         user=user, agency=agency, role=role, started_on=started_on or timezone.localdate()
@@ -60,6 +61,29 @@ def membership_grant(
     membership.save()
     admin_access_sync(user=user, acting_user=acting_user)
     return membership
+
+
+@transaction.atomic
+def external_member_register(
+    *,
+    username: str,
+    last_name: str,
+    first_name: str = "",
+    email: str = "",
+    password: str,
+    acting_user: User | None,
+) -> User:
+    """An external 支援会議 member (民生委員, 住民, a doctor …) in one step: the account, with a name,
+    and its 支援会議の構成員（外部） membership (no agency: it sees only the meetings it is a member of,
+    once it has acknowledged 守秘義務)."""
+    user = User(username=username.strip(), last_name=last_name.strip(), first_name=first_name.strip(),
+                email=email.strip(), is_active=True)  # fmt: skip
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user._history_user = acting_user
+    user.save()
+    membership_grant(user=user, agency=None, role=Role.MEETING_MEMBER, acting_user=acting_user)
+    return user
 
 
 MEMBERSHIP_ENDED = "所属終了"

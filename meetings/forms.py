@@ -2,7 +2,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from cases.forms import codes
+from cases.forms import CasePickField, PickerFormMixin, codes
 from cases.models import CodeKind
 from jusou.forms import DateField, DateInput
 from jusou.models import Agency, Area
@@ -283,11 +283,13 @@ class MeetingForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from jusou.models import StaffMembership, User
+        from jusou.models import Role, StaffMembership, User
+        from jusou.selectors import person_accounts
 
-        staff = StaffMembership.objects.active().exclude(role="system_admin").values("user_id")
+        # People only: neither システム管理者 nor an API client's service account (福祉総合システム …).
+        staff = StaffMembership.objects.active().exclude(role__in=[Role.SYSTEM_ADMIN, Role.API_CLIENT])
         self.fields["members"].queryset = (
-            User.objects.filter(is_active=True, pk__in=staff)
+            person_accounts(User.objects.filter(is_active=True, pk__in=staff.values("user_id")))
             .prefetch_related(User.prefetch_active_memberships())
             .order_by("last_name", "first_name")
         )
@@ -306,10 +308,10 @@ class MeetingForm(forms.Form):
         return data
 
 
-class BriefingCaseForm(forms.Form):
+class BriefingCaseForm(PickerFormMixin, forms.Form):
     """The first step of putting a case on the agenda: which case (the choice follows on its own page)."""
 
-    case = forms.IntegerField(label="ケース番号（数字）", min_value=1, max_value=10**12)
+    case = CasePickField(label="ケース", help_text="ケース番号（C-000123）、または本人の氏名・ふりがなで検索")
 
 
 class BriefingForm(forms.Form):

@@ -864,6 +864,12 @@ def meeting_member_add(*, meeting: SupportMeeting, user: User, acting_user: User
         raise PermissionDenied("構成員を選べるのは会議の主催者です。")
     if not user.is_active:
         raise ValidationError("利用停止中のアカウントは構成員にできません。")
+    if user.is_machine:
+        raise ValidationError("外部システム（API連携）のアカウントは構成員にできません。")
+    if not user.get_full_name():
+        raise ValidationError(
+            f"氏名が登録されていないアカウント（{user.username}）は構成員にできません。システム管理者に氏名の登録を依頼してください。"
+        )
     member, created = MeetingMember.objects.get_or_create(
         meeting=meeting, user=user, defaults={"added_by": acting_user}
     )

@@ -417,7 +417,7 @@ def meeting_detail(request, pk):
     if meeting.host_id == request.user.pk:
         window = {"access_from": timezone.localtime(meeting.access_from),
                   "access_until": timezone.localtime(meeting.access_until)}  # fmt: skip
-        context |= {"briefing_form": BriefingCaseForm(), "decision_form": MeetingDecisionForm(),
+        context |= {"briefing_form": BriefingCaseForm(user=request.user), "decision_form": MeetingDecisionForm(),
                     "minutes_form": MinutesForm(initial={"minutes": meeting.minutes}),
                     "window_form": MeetingWindowForm(initial=window),
                     "window_changes": selectors.meeting_window_changes(meeting)}  # fmt: skip
@@ -460,9 +460,13 @@ def meeting_briefing(request, pk):
     staff member and an external member will each see (the same rendering is frozen: a choice changed
     since the preview is shown again, not shared)."""
     meeting = _hosted(request, pk)
-    case_form = BriefingCaseForm(request.POST or request.GET)
+    case_form = BriefingCaseForm(request.POST or request.GET, user=request.user)
     try:
         if not case_form.is_valid():
+            for error in case_form.errors.get("case", []):
+                messages.error(request, error)
+            return redirect("meetings:meeting_detail", meeting.pk)
+        if case_form.cleaned_data["case"] is None:
             raise Http404
         case = case_get_for_user(request.user, case_form.cleaned_data["case"])
     except Http404:

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 
+from cases.forms import CasePickField, PersonPickField, PickerFormMixin
 from jusou.forms import DateField, DateInput, LocalDateTimeInput, date_formfield
 from jusou.models import Agency
 from outreach.models import ContactKind, OutreachEngagement, Stage
@@ -42,9 +43,13 @@ class StageForm(forms.Form):
     reason = forms.CharField(label="メモ", max_length=200, required=False)
 
 
-class LinkForm(forms.Form):
-    person = forms.IntegerField(label="本人の番号（本人ページのURLの数字）", required=False, min_value=1)
-    case = forms.IntegerField(label="ケース番号（数字）", required=False, min_value=1)
+class LinkForm(PickerFormMixin, forms.Form):
+    person = PersonPickField(
+        label="本人", required=False, help_text="氏名・ふりがな、または登録番号（P-000123）で検索"
+    )
+    case = CasePickField(
+        label="ケース", required=False, help_text="ケース番号（C-000123）、または本人の氏名・ふりがなで検索"
+    )
 
 
 class EndForm(forms.Form):

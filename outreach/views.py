@@ -58,7 +58,7 @@ def engagement_detail(request, pk):
         "can_change": can_change,
         "contact_form": ContactForm() if can_change else None,
         "stage_form": StageForm(initial={"stage": engagement.stage}) if can_change else None,
-        "link_form": LinkForm() if can_change else None,
+        "link_form": LinkForm(user=request.user) if can_change else None,
         "end_form": EndForm() if can_change else None,
     })  # fmt: skip
 
@@ -93,7 +93,7 @@ def link(request, pk):
 
     def do(data):
         if not data["person"] and not data["case"]:
-            raise ValidationError("本人かケースの番号を入力してください。")
+            raise ValidationError("本人かケースを選んでください。")
         try:
             person = Person.objects.get(pk=data["person"]) if data["person"] else None
             case = Case.objects.get(pk=data["case"]) if data["case"] else None
@@ -103,7 +103,9 @@ def link(request, pk):
         except (Person.DoesNotExist, Case.DoesNotExist, Http404):
             raise ValidationError("その本人・ケースは見つかりません。") from None
 
-    return post_action(request, LinkForm(request.POST), do, "本人・ケースと紐づけました。", engagement)
+    return post_action(
+        request, LinkForm(request.POST, user=request.user), do, "本人・ケースと紐づけました。", engagement
+    )
 
 
 @require_POST

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0008_audit_in_words'),
+        ('cases', '0010_audit_in_words'),
         ('meetings', '0009_consent_versions_plan_members'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

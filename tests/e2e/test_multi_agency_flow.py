@@ -62,7 +62,10 @@ def test_multi_agency_flow_end_to_end(page, live_server, personas):
     page.get_by_role("button", name="招集する").click()
     page.wait_for_url(re.compile(r"/support-meetings/\d+/$"))
     meeting_url = page.url
-    page.get_by_label("ケース番号（数字）").fill(str(case.pk))
+    # The picker: typed by the person's ふりがな, picked by its ケース番号 (issue 17).
+    page.get_by_role("textbox", name="ケース", exact=True).fill(case.person.kana)
+    page.get_by_role("button", name=re.compile(case.number)).click()
+    assert page.get_by_role("textbox", name="ケース", exact=True).input_value() == case.number
     page.get_by_role("button", name="共有する項目を選ぶ").click()
     page.get_by_label("課題・アセスメント", exact=True).check()
     page.get_by_role("button", name="プレビューを更新").click()
