@@ -370,10 +370,11 @@ def handover_waiting_cases(user: User) -> QuerySet[Case]:
 def case_timeline(
     case: Case, *, limit: int | None = None, handovers: list[CaseHandover] | None = None
 ) -> tuple[list[TimelineEntry], bool]:
-    """Consultations, notes, assessments and transitions of the case, newest first (4 queries), and
-    whether there are more: with `limit`, each source is read newest first up to `limit` rows, so a
-    case with years of notes renders its latest ones in the same time as a new case. Only what the
-    case's decision (`case.decision`) opens: notes and transitions are 支援経過, consultations (主訴) and
+    """Consultations, notes, assessments, transitions and handovers of the case, newest first (5
+    queries; 4 when the page passes the `handovers` it read), and whether there are more: with
+    `limit`, each source is read newest first up to `limit` rows, so a case with years of notes
+    renders its latest ones in the same time as a new case. Only what the case's decision
+    (`case.decision`) opens: notes, transitions and handovers are 支援経過, consultations (主訴) and
     assessments (見立て) are 課題・アセスメント."""
     decision = case.decision
 
