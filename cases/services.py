@@ -844,7 +844,9 @@ def agency_staff(agency: Agency, roles=(Role.WORKER, Role.COORDINATOR, Role.SUPE
     return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by("pk")
 
 
-def _tell(users, *, kind: str, title: str, link: str, dedupe_key: str, body: str = "", skip=None) -> None:
+def notify_once(
+    users, *, kind: str, title: str, link: str, dedupe_key: str, body: str = "", skip=None
+) -> None:
     """One notice to each active user once (not to `skip`, the one who acted); a retried call sends
     nothing again (the dedupe key). Notices carry the case number and a link, nothing of the case."""
     seen = set()
@@ -938,7 +940,7 @@ def case_handover_start(
                         acting_user=acting_user, reason="主担当機関（引継ぎ）")  # fmt: skip
     case.owning_agency, case.lead_worker = to_agency, None
     _save(case, acting_user=acting_user, reason=f"主担当機関の移行: {handover.from_agency} → {to_agency}")
-    _tell(agency_staff(to_agency), kind="handover", link=case.get_absolute_url(),
+    notify_once(agency_staff(to_agency), kind="handover", link=case.get_absolute_url(),
           title=f"支援ケースの引継ぎがあります（{case.number}、{handover.from_agency}から）",
           body="受け入れるか辞退するかを、ケースの画面で選んでください。",
           dedupe_key=f"handover:{handover.pk}", skip=acting_user)  # fmt: skip
@@ -985,7 +987,7 @@ def case_handover_accept(*, handover, acting_user: User, lead_worker: User | Non
         timezone.now(),
     )
     _save(handover, acting_user=acting_user, reason="引継ぎの受入れ")
-    _tell([handover.requested_by, handover.from_lead_worker], kind="handover_accepted", link=case.get_absolute_url(),
+    notify_once([handover.requested_by, handover.from_lead_worker], kind="handover_accepted", link=case.get_absolute_url(),
           title=f"引継ぎが受け入れられました（{case.number}、{handover.to_agency}）",
           dedupe_key=f"handover-accepted:{handover.pk}", skip=acting_user)  # fmt: skip
     return handover
@@ -1032,7 +1034,7 @@ def case_handover_decline(*, handover, acting_user: User, reason: str):
     handover.decline_reason = reason.strip()
     _save(handover, acting_user=acting_user, reason="引継ぎの辞退")
     returned_to = [user for user, _, _ in previous if user is not None]
-    _tell([handover.requested_by, *returned_to, case.lead_worker], kind="handover_declined",
+    notify_once([handover.requested_by, *returned_to, case.lead_worker], kind="handover_declined",
           link=case.get_absolute_url(), title=f"引継ぎが辞退されました（{case.number}、{handover.to_agency}）",
           body="辞退の理由はケースの画面で確認し、引継ぎ先を選び直してください。",
           dedupe_key=f"handover-declined:{handover.pk}", skip=acting_user)  # fmt: skip

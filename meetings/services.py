@@ -96,7 +96,7 @@ def _tell_referrer(case: Case, acting_user: User, *, kind: str, what: str, refer
     referral = referral or _referral(case)
     if referral is None:
         return
-    case_services._tell([referral.actor], kind=kind, link=case.get_absolute_url(), skip=acting_user,
+    case_services.notify_once([referral.actor], kind=kind, link=case.get_absolute_url(), skip=acting_user,
                         title=f"多機関協働へのつなぎ依頼が{what}（{case.number}）",
                         dedupe_key=f"{kind}:{referral.pk}")  # fmt: skip
 
@@ -323,7 +323,7 @@ def _tell_plan_agencies(plan: SupportPlan, acting_user: User) -> None:
     only; the task itself is on the plan page and the dashboard."""
     link = reverse("meetings:plan_detail", args=[plan.pk])
     for agency in plan_agencies(plan):
-        case_services._tell(
+        case_services.notify_once(
             case_services.agency_staff(agency, case_services.HANDOVER_TAKERS), kind="plan_task", link=link,
             title=f"支援プランが承認され、{agency}に役割分担があります（{plan.case.number} 第{plan.version}版）",
             dedupe_key=f"plan-approved:{plan.pk}:{agency.pk}", skip=acting_user,
@@ -674,7 +674,7 @@ def meeting_member_add(*, meeting: SupportMeeting, user: User, acting_user: User
         # The invitation carries the meeting's date and the way to the 守秘義務, not its title (hosts
         # sometimes name the household in it) and nothing of the agenda.
         opens = timezone.localtime(meeting.access_from)
-        case_services._tell(
+        case_services.notify_once(
             [user], kind="meeting_invite", link=reverse("meetings:meeting_pledge", args=[meeting.pk]), skip=acting_user,
             title=f"支援会議（{to_wareki(timezone.localtime(meeting.held_at))}開催）の構成員に選ばれました。"
             "守秘義務を確認してください",

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import CaseStatus
-from cases.services import _tell
+from cases.services import notify_once
 from cases.tests.conftest import fresh
 from jusou.models import Notification, Role
 from jusou.tests.factories import AgencyFactory, UserFactory, staff_user
@@ -62,7 +62,7 @@ def test_adding_a_member_twice_invites_once(convened):
 
 def test_a_retried_notice_is_not_sent_twice(convened):
     for _ in range(2):
-        _tell(
+        notify_once(
             [convened.member],
             kind="meeting_invite",
             title="x",
