@@ -24,6 +24,7 @@ from cases.models import (
     Assessment,
     CareLevel,
     Case,
+    CaseHandover,
     CaseStatus,
     Code,
     CodeKind,
@@ -31,6 +32,7 @@ from cases.models import (
     ConsultationOutcome,
     DisabilitySupportLevel,
     Employment,
+    HandoverStatus,
     HealthInsurance,
     Household,
     Housing,
@@ -478,6 +480,10 @@ class TransitionSerializer(StrictSerializer):
 
 class CloseSerializer(TransitionSerializer):
     close_reason = code_field(CodeKind.CLOSE_REASON)
+    next_lead_agency = agency_field(
+        required=False, allow_null=True,
+        help_text="引継ぎ先の主担当機関のコード（終結理由 lead_agency「主担当機関へ移行」では必須）。ケースはその機関へ引き継がれる",
+    )  # fmt: skip
 
 
 class SuspendSerializer(TransitionSerializer):
@@ -568,6 +574,24 @@ class AssessmentCreateSerializer(StrictSerializer):
     life_history = serializers.CharField(required=False, allow_blank=True)
     risks = serializers.CharField(required=False, allow_blank=True)
     involved_agencies = serializers.CharField(required=False, allow_blank=True)
+
+
+class HandoverSerializer(serializers.ModelSerializer):
+    case_number = serializers.CharField(source="case.number", read_only=True)
+    from_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    to_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = CaseHandover
+        fields = ["id", "case", "case_number", "status", "from_agency", "to_agency", "reason", "requested_by",
+                  "requested_at", "read_until", "decided_by", "decided_at", "decline_reason"]  # fmt: skip
+
+
+class HandoverStartSerializer(StrictSerializer):
+    to_agency = agency_field(help_text="引継ぎ先の主担当機関のコード")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
 # A move: 409 invalid_transition when the case's state does not allow it (also for the loser of two
@@ -685,6 +709,20 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         """中断 → 支援中, with the reason for resuming."""
         return self._transition(request, pk, "resume")
 
+    @extend_schema(request=HandoverStartSerializer, responses={201: HandoverSerializer, **TRANSITION_RESPONSES},
+                   parameters=[IF_MATCH_OPTIONAL])  # fmt: skip
+    @action(detail=True, methods=["post"])
+    def handover(self, request, pk=None):
+        """主担当機関の移行 of a 支援中 or 終結 case (again, after a decline): the case moves to the agency
+        now and waits for it to accept; the previous 担当 keep read-only access for HANDOVER_READ_DAYS."""
+        case = self._case(pk, for_change=True)
+        data = validated(HandoverStartSerializer, request.data)
+        version = expected_version(request) if request.headers.get("If-Match") else None
+        if version is not None and version != case.version:
+            raise PreconditionFailed()
+        handover = services.case_handover_start(case=case, acting_user=request.user, **data)
+        return Response(HandoverSerializer(handover).data, status=201)
+
     @extend_schema(methods=["GET"], responses=NoteSerializer(many=True))
     @extend_schema(methods=["POST"], request=NoteCreateSerializer, responses={201: NoteSerializer},
                    parameters=[IDEMPOTENCY_KEY, REPLAYED])  # fmt: skip
@@ -726,9 +764,89 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         return Response(AssessmentSerializer(assessment).data, status=201)
 
 
+# --- 主担当機関の移行 -------------------------------------------------------------------------------
+
+
+class HandoverAcceptSerializer(StrictSerializer):
+    lead_worker = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), required=False, allow_null=True,
+        help_text="引継ぎ先の機関の主担当者（省略: 受け入れる本人）",
+    )  # fmt: skip
+
+
+class HandoverDeclineSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=2000, help_text="辞退の理由（引継ぎ元に伝わる）")
+
+
+class HandoverFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=HandoverStatus.choices)
+    waiting = filters.BooleanFilter(method="for_my_agencies", help_text="true: 所属機関が受入れ待ちのもの")
+
+    class Meta:
+        model = CaseHandover
+        fields = []
+
+    def for_my_agencies(self, queryset, name, value):
+        if value:
+            agencies = [m.agency_id for m in self.request.user.active_memberships
+                        if m.agency_id and m.role in services.HANDOVER_TAKERS]  # fmt: skip
+            return queryset.filter(status=HandoverStatus.PENDING, to_agency_id__in=agencies)
+        return queryset
+
+
+class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """主担当機関の移行: handovers of the cases the caller may see (newest first); the receiving agency's
+    相談員・推進員 accept (naming the 主担当者) or decline (with the reason: the case goes back). Starting
+    one: POST /cases/{id}/handover/, or 終結 with next_lead_agency."""
+
+    serializer_class = HandoverSerializer
+    filterset_class = HandoverFilter
+    pagination_class = type("HandoverCursor", (Cursor,), {"ordering": ("-requested_at", "-id")})
+    scopes = {"read": ApiScope.CASES_READ, "write": ApiScope.CASES_WRITE}
+    model = CaseHandover
+
+    def visible(self, user):
+        return selectors.handovers_visible_to(user).select_related("case", "from_agency", "to_agency",
+                                                                    "requested_by", "decided_by")  # fmt: skip
+
+    def list(self, request):
+        return self.list_response(self.filter_queryset(self.get_queryset()))
+
+    def retrieve(self, request, pk=None):
+        handover = selectors.handover_get_for_user(request.user, url_pk(pk))
+        self.log_detail(handover.case, decision=selectors.case_decision(request.user, handover.case))
+        return Response(HandoverSerializer(handover).data)
+
+    @extend_schema(
+        request=HandoverAcceptSerializer, responses={200: HandoverSerializer, **TRANSITION_RESPONSES}
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """受入れ: the caller's agency becomes the case's lead; the 主担当者 is named (default: the caller)."""
+        handover = selectors.handover_get_for_user(request.user, url_pk(pk))
+        data = validated(HandoverAcceptSerializer, request.data)
+        handover = services.case_handover_accept(handover=handover, acting_user=request.user,
+                                                 lead_worker=data.get("lead_worker"))  # fmt: skip
+        return Response(HandoverSerializer(handover).data)
+
+    @extend_schema(
+        request=HandoverDeclineSerializer, responses={200: HandoverSerializer, **TRANSITION_RESPONSES}
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        """辞退, with the reason: the case goes back to those who held it before."""
+        handover = selectors.handover_get_for_user(request.user, url_pk(pk))
+        data = validated(HandoverDeclineSerializer, request.data)
+        handover = services.case_handover_decline(
+            handover=handover, acting_user=request.user, reason=data["reason"]
+        )
+        return Response(HandoverSerializer(handover).data)
+
+
 router = SimpleRouter()
 router.register("people", PersonViewSet, basename="person")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("consultations", ConsultationViewSet, basename="consultation")
 router.register("cases", CaseViewSet, basename="case")
+router.register("handovers", HandoverViewSet, basename="handover")
 urlpatterns = router.urls

@@ -284,15 +284,53 @@ class CaseTransitionForm(forms.Form):
     suspend_reason = forms.ModelChoiceField(
         label="中断理由", queryset=codes(CodeKind.SUSPEND_REASON), required=False
     )
+    next_lead_agency = forms.ModelChoiceField(
+        label="引継ぎ先の主担当機関", queryset=None, required=False,
+        help_text="終結理由が「主担当機関へ移行」のときは必ず選びます。選んだ機関にケースを引き継ぎます",
+    )  # fmt: skip
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, case=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["close_reason"].queryset = codes(CodeKind.CLOSE_REASON)
         self.fields["suspend_reason"].queryset = codes(CodeKind.SUSPEND_REASON)
+        self.fields["next_lead_agency"].queryset = other_agencies(case)
         if case is not None:
             self.fields["to_status"].choices = [(s, CaseStatus(s).label) for s in case.allowed_transitions()]
             self.fields["version"].initial = case.version
+
+
+def other_agencies(case):
+    """The agencies a case may be handed over to: the active ones other than its own."""
+    agencies = Agency.objects.filter(is_active=True).order_by("name")
+    return agencies.exclude(pk=case.owning_agency_id) if case is not None else agencies
+
+
+class HandoverStartForm(forms.Form):
+    to_agency = forms.ModelChoiceField(label="引継ぎ先の主担当機関", queryset=None)
+    reason = forms.CharField(label="引継ぎの経緯", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_agency"].queryset = other_agencies(case)
+
+
+class HandoverAcceptForm(forms.Form):
+    lead_worker = forms.ModelChoiceField(label="主担当者", queryset=None, required=False,
+                                         help_text="空欄なら、受け入れるあなたが主担当者になります")  # fmt: skip
+
+    def __init__(self, *args, handover, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead_worker"].queryset = (
+            User.objects.filter(is_active=True, memberships__in=StaffMembership.objects.active().filter(
+                agency=handover.to_agency_id, role__in=[Role.WORKER, Role.COORDINATOR]))
+            .distinct().order_by("last_name", "first_name")
+        )  # fmt: skip
+        self.fields["lead_worker"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+class HandoverDeclineForm(forms.Form):
+    reason = forms.CharField(label="辞退の理由", widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CaseUpdateForm(forms.Form):

@@ -559,6 +559,7 @@ class Case(FieldPolicyModel):
     owning_agency = models.ForeignKey(
         Agency, verbose_name="主担当機関", on_delete=models.PROTECT, related_name="cases"
     )
+    # None while a handover waits for the next lead agency to accept (CaseHandover): it names its own.
     lead_worker = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="主担当者",
@@ -663,6 +664,71 @@ class CaseTransition(models.Model):
 
     def __str__(self):
         return f"{self.case}: {self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+#: the 終結理由 code that moves the case to the next lead agency (主担当機関へ移行): a 終結 with it names
+#: that agency, and the case is handed over (CaseHandover)
+HANDOVER_CLOSE_REASON = "lead_agency"
+
+
+class HandoverStatus(models.TextChoices):
+    PENDING = "pending", "受入れ待ち"
+    ACCEPTED = "accepted", "受入れ"
+    DECLINED = "declined", "辞退"
+
+
+class CaseHandover(models.Model):
+    """主担当機関の移行 (DOMAIN.md §2 step 8): the case moves to the next lead agency — ownership and
+    担当 at once — and waits for that agency to accept it (naming its 主担当者) or decline it (with the
+    reason: the case goes back to those who held it before). Until `read_until` the previous lead
+    (its agency, its lead worker, the coordinators) may still read the case, and nothing more."""
+
+    case = models.ForeignKey(
+        Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="handovers"
+    )
+    from_agency = models.ForeignKey(Agency, verbose_name="移行前の主担当機関", on_delete=models.PROTECT,
+                                    related_name="+")  # fmt: skip
+    from_lead_worker = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="移行前の主担当者",
+                                         on_delete=models.PROTECT, null=True, blank=True, related_name="+")  # fmt: skip
+    to_agency = models.ForeignKey(Agency, verbose_name="引継ぎ先の主担当機関", on_delete=models.PROTECT,
+                                  related_name="handovers_received")  # fmt: skip
+    status = models.CharField(
+        "状況", max_length=10, choices=HandoverStatus.choices, default=HandoverStatus.PENDING
+    )
+    reason = models.TextField("引継ぎの経緯", blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="引継ぎを行った職員",
+                                     on_delete=models.PROTECT, related_name="+")  # fmt: skip
+    requested_at = models.DateTimeField("引継ぎ日時", default=timezone.now)
+    read_until = models.DateTimeField("移行前の主担当機関が閲覧できる期限")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="受入れ・辞退した職員",
+                                   on_delete=models.PROTECT, null=True, blank=True, related_name="+")  # fmt: skip
+    decided_at = models.DateTimeField("受入れ・辞退の日時", null=True, blank=True)
+    decline_reason = models.TextField("辞退の理由", blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "主担当機関の移行"
+        verbose_name_plural = "主担当機関の移行"
+        ordering = ["case", "-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=HandoverStatus.values), name="handover_status_valid"),
+            models.UniqueConstraint(fields=["case"], condition=Q(status="pending"), name="handover_one_pending",
+                                    violation_error_message="このケースには受入れ待ちの引継ぎがすでにあります。"),
+            models.CheckConstraint(condition=~Q(to_agency=models.F("from_agency")), name="handover_to_another_agency",
+                                   violation_error_message="引継ぎ先は今の主担当機関とは別の機関を選んでください。"),
+            models.CheckConstraint(condition=~Q(status="declined") | ~Q(decline_reason=""),
+                                   name="handover_declined_has_reason",
+                                   violation_error_message="辞退の理由を入力してください。"),
+        ]  # fmt: skip
+        indexes = [models.Index(fields=["to_agency", "status"], name="handover_waiting")]
+
+    def __str__(self):
+        return f"{self.case.number} 主担当機関の移行（{self.from_agency} → {self.to_agency}）"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == HandoverStatus.PENDING
 
 
 class Assessment(FieldPolicyModel):

@@ -24,6 +24,7 @@ from cases.models import (
     Assessment,
     BirthDatePrecision,
     Case,
+    CaseHandover,
     CaseStatus,
     CaseTransition,
     Consultation,
@@ -101,6 +102,8 @@ class CaseRetention:
         merge(rows, scrub(ProgressNote, notes, free_text_fields(ProgressNote), acting_user=acting_user))
         transitions = CaseTransition.objects.filter(case=case).exclude(reason="").values_list("pk", flat=True)
         merge(rows, scrub(CaseTransition, transitions, ["reason"], acting_user=acting_user))
+        handovers = CaseHandover.objects.filter(case=case).values_list("pk", flat=True)
+        merge(rows, scrub(CaseHandover, handovers, ["reason", "decline_reason"], acting_user=acting_user))
         emergencies = EmergencyAccess.objects.filter(case=case).values_list("pk", flat=True)
         merge(
             rows,

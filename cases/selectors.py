@@ -35,10 +35,12 @@ from cases.models import (
     OPEN_STATUSES,
     Assessment,
     Case,
+    CaseHandover,
     CaseStatus,
     CaseTransition,
     Code,
     Consultation,
+    HandoverStatus,
     Household,
     HouseholdMember,
     Person,
@@ -343,11 +345,59 @@ class TimelineEntry:
 TIMELINE_PAGE = 50
 
 
-def case_timeline(case: Case, *, limit: int | None = None) -> tuple[list[TimelineEntry], bool]:
-    """Consultations, notes, assessments and transitions of the case, newest first (4 queries), and
-    whether there are more: with `limit`, each source is read newest first up to `limit` rows, so a
-    case with years of notes renders its latest ones in the same time as a new case. Only what the
-    case's decision (`case.decision`) opens: notes and transitions are 支援経過, consultations (主訴) and
+def case_handovers(case: Case) -> list[CaseHandover]:
+    """The case's handovers to a next lead agency, newest first, with who did what (one query): for the
+    case page and its timeline, to whoever may open the case."""
+    return list(
+        case.handovers.select_related("from_agency", "to_agency", "requested_by", "decided_by").order_by(
+            "-requested_at", "-pk"
+        )
+    )
+
+
+def handover_get_for_user(user: User, pk) -> CaseHandover:
+    """A handover through its case: missing and forbidden take the same path (404)."""
+    handovers = CaseHandover.objects.filter(case__in=cases_visible_to(user).values("pk")).select_related(
+        "case", "from_agency", "to_agency", "from_lead_worker", "requested_by", "decided_by"
+    )
+    return visible_or_404(handovers, user=user, pk=pk, message="引継ぎが見つかりません。")
+
+
+def handovers_visible_to(user: User):
+    return CaseHandover.objects.filter(case__in=cases_visible_to(user).values("pk"))
+
+
+def handover_waiting_cases(user: User) -> QuerySet[Case]:
+    """Cases handed over to one of the agencies the user takes cases for (相談員・推進員 there) and
+    waiting for it to accept or decline, oldest first — among the cases the user may see (the
+    agency's 担当 grant is their basis). Each carries `handed_at` and `handed_from` (the agency's name)."""
+    agencies = [
+        m.agency_id
+        for m in user.active_memberships
+        if m.agency_id and m.role in (Role.WORKER, Role.COORDINATOR)
+    ]
+    if not agencies:
+        return Case.objects.none()
+    waiting = CaseHandover.objects.filter(
+        case=OuterRef("pk"), status=HandoverStatus.PENDING, to_agency__in=agencies
+    )
+    return (
+        cases_visible_to(user)
+        .filter(Exists(waiting))
+        .annotate(handed_at=Subquery(waiting.values("requested_at")[:1]),
+                  handed_from=Subquery(waiting.values("from_agency__name")[:1]))
+        .order_by("handed_at", "pk")
+    )  # fmt: skip
+
+
+def case_timeline(
+    case: Case, *, limit: int | None = None, handovers: list[CaseHandover] | None = None
+) -> tuple[list[TimelineEntry], bool]:
+    """Consultations, notes, assessments, transitions and handovers of the case, newest first (5
+    queries; 4 when the page passes the `handovers` it read), and whether there are more: with
+    `limit`, each source is read newest first up to `limit` rows, so a case with years of notes
+    renders its latest ones in the same time as a new case. Only what the case's decision
+    (`case.decision`) opens: notes, transitions and handovers are 支援経過, consultations (主訴) and
     assessments (見立て) are 課題・アセスメント."""
     decision = case.decision
 
@@ -372,6 +422,13 @@ def case_timeline(case: Case, *, limit: int | None = None) -> tuple[list[Timelin
         for t in newest(case.transitions.select_related("actor").order_by("-at", "-pk")):
             title = f"状態変更: {t.get_from_status_display()} → {t.get_to_status_display()}"
             entries.append(TimelineEntry(t.at, "transition", title, t.reason, str(t.actor), t))
+        for h in handovers if handovers is not None else case_handovers(case):
+            moved = f"{h.from_agency} → {h.to_agency}"
+            entries.append(TimelineEntry(h.requested_at, "handover", f"主担当機関の移行: {moved}", h.reason,
+                                         str(h.requested_by), h))  # fmt: skip
+            if h.decided_at is not None:
+                entries.append(TimelineEntry(h.decided_at, "handover", f"引継ぎの{h.get_status_display()}: {moved}",
+                                             h.decline_reason, str(h.decided_by), h))  # fmt: skip
     entries.sort(key=lambda e: e.at, reverse=True)
     if limit and len(entries) > limit:
         return entries[:limit], True

@@ -8,6 +8,7 @@ the reason, for transitions and corrections) in the history.
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import CharField, Exists, F, Max, OuterRef, Value
@@ -17,18 +18,21 @@ from django.utils import timezone
 
 from cases.models import (
     ALLOWED_TRANSITIONS,
+    HANDOVER_CLOSE_REASON,
     LIVING_SITUATION_FIELDS,
     MULTI_AGENCY_STATUSES,
     OPEN_STATUSES,
     AddressConfidentiality,
     Assessment,
     Case,
+    CaseHandover,
     CaseStatus,
     CaseTransition,
     Code,
     CodeKind,
     Consultation,
     ConsultationOutcome,
+    HandoverStatus,
     Household,
     HouseholdMember,
     NoteKind,
@@ -45,7 +49,7 @@ from cases.selectors import (
 )
 from jusou import access
 from jusou import services as core_services
-from jusou.models import AccessBasis, Agency, Notification, Role, StaffMembership, User
+from jusou.models import AccessBasis, AccessGrant, Agency, Notification, Role, StaffMembership, User
 from jusou.registry import check_transition_guards
 from jusou.services import save_with_history as _save
 from jusou.wareki import to_wareki
@@ -386,9 +390,12 @@ def case_transition(
     close_reason: Code | None = None,
     suspend_reason: Code | None = None,
     expected_version: int | None = None,
+    next_lead_agency: Agency | None = None,
 ) -> Case:
     """Move a case along ALLOWED_TRANSITIONS, checking the move's preconditions; record who, when,
-    from what, to what and why (CaseTransition and history). Two concurrent moves: one wins."""
+    from what, to what and why (CaseTransition and history). Two concurrent moves: one wins. A 終結
+    with 「主担当機関へ移行」 names the next lead agency and hands the case over to it
+    (case_handover_start), in the same transaction."""
     _require_change(case, acting_user)
     case = _claim(case, expected_version)
     from_status = case.status
@@ -415,11 +422,20 @@ def case_transition(
     if to_status == CaseStatus.CLOSED:
         if close_reason is None or close_reason.kind != CodeKind.CLOSE_REASON:
             raise CaseError("終結理由を選んでください。")
+        if close_reason.code == HANDOVER_CLOSE_REASON and next_lead_agency is None:
+            raise CaseError({"next_lead_agency": "「主担当機関へ移行」で終結するときは、引継ぎ先の主担当機関を選んでください。"})  # fmt: skip
+        if close_reason.code == HANDOVER_CLOSE_REASON and next_lead_agency.pk == case.owning_agency_id:
+            raise CaseError({"next_lead_agency": "引継ぎ先は今の主担当機関とは別の機関を選んでください。"})
         case.close_reason = close_reason
     if to_status == CaseStatus.SUSPENDED:
         if suspend_reason is None or suspend_reason.kind != CodeKind.SUSPEND_REASON:
             raise CaseError("中断理由を選んでください。")
         case.suspend_reason = suspend_reason
+    returning = from_status in MULTI_AGENCY_STATUSES and to_status == CaseStatus.SUPPORTING
+    if next_lead_agency is not None and to_status != CaseStatus.CLOSED and not returning:
+        raise CaseError(
+            {"next_lead_agency": "引継ぎ先の主担当機関を選べるのは、終結と、包括的相談支援へ戻すときです。"}
+        )
     check_transition_guards(case, from_status, to_status, acting_user)
     if to_status in (CaseStatus.CLOSED, CaseStatus.SUSPENDED):
         case.closed_at = timezone.now()
@@ -440,6 +456,9 @@ def case_transition(
             obj=case, acting_user=acting_user, reason="主担当機関へ戻した", basis=AccessBasis.ASSIGNMENT,
             user__in=coordinators(),
         )  # fmt: skip
+    if next_lead_agency is not None and next_lead_agency.pk != case.owning_agency_id:
+        case_handover_start(case=case, to_agency=next_lead_agency, acting_user=acting_user, reason=reason,
+                            _checked=True)  # fmt: skip
     return case
 
 
@@ -945,3 +964,212 @@ def follow_up_reminders(on: date | None = None) -> int:
         )  # fmt: skip
         sent += note is not None
     return sent
+
+
+# --- 主担当機関の移行 (handover to the next lead agency) ---------------------------------------------
+
+#: who at an agency hears of a case handed to it, and who may take it (its 主担当者 comes from them)
+HANDOVER_TAKERS = (Role.WORKER, Role.COORDINATOR)
+
+
+def agency_staff(agency: Agency, roles=(Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR)):
+    """The active staff working at `agency` today in one of `roles`."""
+    memberships = StaffMembership.objects.active().filter(agency=agency, role__in=roles)
+    return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by("pk")
+
+
+def notify_once(
+    users, *, kind: str, title: str, link: str, dedupe_key: str, body: str = "", skip=None
+) -> None:
+    """One notice to each active user once (not to `skip`, the one who acted); a retried call sends
+    nothing again (the dedupe key). Notices carry the case number and a link, nothing of the case."""
+    seen = set()
+    for user in users:
+        if user is None or not user.is_active or user.pk in seen or (skip is not None and user.pk == skip.pk):
+            continue
+        seen.add(user.pk)
+        core_services.notification_send(recipient=user, kind=kind, title=title, body=body, link=link,
+                                        dedupe_key=dedupe_key)  # fmt: skip
+
+
+def _assignment_grants(case: Case):
+    return (
+        AccessGrant.objects.valid()
+        .filter(
+            content_type=ContentType.objects.get_for_model(Case),
+            object_id=case.pk,
+            basis=AccessBasis.ASSIGNMENT,
+        )
+        .select_related("user", "agency", "on_behalf_of")
+    )
+
+
+def _still_there(user: User, agency: Agency | None) -> bool:
+    return agency is None or StaffMembership.objects.active().filter(user=user, agency=agency).exists()
+
+
+def _regrant(grantees, *, case: Case, acting_user: User, permissions, reason: str, ends_at=None) -> None:
+    """Grant each (user, agency, on_behalf_of) again, if the person still works where they held it."""
+    for user, agency, on_behalf_of in grantees:
+        if user is not None and not (user.is_active and _still_there(user, on_behalf_of)):
+            continue
+        access.access_grant(obj=case, user=user, agency=agency, on_behalf_of=on_behalf_of if user else None,
+                            basis=AccessBasis.ASSIGNMENT, permissions=permissions, acting_user=acting_user,
+                            ends_at=ends_at, reason=reason)  # fmt: skip
+
+
+@transaction.atomic
+def case_handover_start(
+    *, case: Case, to_agency: Agency, acting_user: User, reason: str = "", _checked: bool = False
+) -> CaseHandover:
+    """主担当機関の移行: the case moves to `to_agency` now and waits for it to accept.
+
+    Invariants: the next agency holds 担当 (view and change) from now and owns the case, whose
+    主担当者 is empty until the agency accepts and names one; everyone who held 担当 before (the
+    previous agency, its lead worker, the coordinators) keeps read-only access until
+    HANDOVER_READ_DAYS from now, and nothing more; the history (notes, assessments, transitions) stays
+    on the case. The next agency's staff are told. Refused: a case in 多機関協働 (it leaves through
+    the 重層的支援会議 or case_return), another handover waiting, the case's own agency, an agency with
+    nobody to take it. Called by case_transition (終結 with 主担当機関へ移行) and plan_evaluate (包括的相談支援へ
+    戻す naming another agency), or on its own to hand over again a case whose handover was declined."""
+    from django.conf import settings
+
+    if not _checked:
+        _require_change(case, acting_user)
+        case = _claim(case, None)
+        if case.status not in (CaseStatus.SUPPORTING, CaseStatus.CLOSED):
+            raise InvalidTransition(
+                f"「{case.get_status_display()}」のケースは引き継げません。引き継げるのは支援中か終結したケースです"
+                "（多機関協働中のケースは、重層的支援会議の評価か、包括的相談支援へ戻すときに引き継ぎます）。"
+            )
+    if to_agency is None:
+        raise CaseError({"next_lead_agency": "引継ぎ先の主担当機関を選んでください。"})
+    if to_agency.pk == case.owning_agency_id:
+        raise CaseError({"next_lead_agency": "引継ぎ先は今の主担当機関とは別の機関を選んでください。"})
+    if not to_agency.is_active or not agency_staff(to_agency, HANDOVER_TAKERS).exists():
+        raise CaseError(
+            {"next_lead_agency": f"{to_agency}には引継ぎを受け入れる職員がいないため、引き継げません。"}
+        )
+    if CaseHandover.objects.filter(case=case, status=HandoverStatus.PENDING).exists():
+        raise InvalidTransition("このケースには受入れ待ちの引継ぎがすでにあります。")
+    now = timezone.now()
+    handover = CaseHandover(
+        case=case, from_agency=case.owning_agency, from_lead_worker=case.lead_worker, to_agency=to_agency,
+        reason=reason, requested_by=acting_user, requested_at=now,
+        read_until=now + timedelta(days=settings.HANDOVER_READ_DAYS),
+    )  # fmt: skip
+    _save(handover, acting_user=acting_user, reason="主担当機関の移行")
+    # Everyone who held 担当 keeps reading (only) for the set period: a grant with an end, so access
+    # stops when the query runs at that moment.
+    held = _assignment_grants(case)
+    previous = list(dict.fromkeys((g.user, g.agency, g.on_behalf_of) for g in held))
+    for grant in held:
+        access.access_revoke(
+            grant=grant, acting_user=acting_user, reason=f"主担当機関の移行（{to_agency}へ）"
+        )
+    if settings.HANDOVER_READ_DAYS:
+        _regrant(previous, case=case, acting_user=acting_user, permissions=("view",), ends_at=handover.read_until,
+                 reason=f"移行前の担当（{to_wareki(timezone.localtime(handover.read_until))}まで閲覧のみ）")  # fmt: skip
+    access.access_grant(obj=case, agency=to_agency, basis=AccessBasis.ASSIGNMENT, permissions=("view", "change"),
+                        acting_user=acting_user, reason="主担当機関（引継ぎ）")  # fmt: skip
+    case.owning_agency, case.lead_worker = to_agency, None
+    _save(case, acting_user=acting_user, reason=f"主担当機関の移行: {handover.from_agency} → {to_agency}")
+    notify_once(agency_staff(to_agency), kind="handover", link=case.get_absolute_url(),
+          title=f"支援ケースの引継ぎがあります（{case.number}、{handover.from_agency}から）",
+          body="受け入れるか辞退するかを、ケースの画面で選んでください。",
+          dedupe_key=f"handover:{handover.pk}", skip=acting_user)  # fmt: skip
+    return handover
+
+
+def _require_taker(handover, user: User) -> None:
+    if not any(
+        m.agency_id == handover.to_agency_id and m.role in HANDOVER_TAKERS for m in user.active_memberships
+    ):
+        raise PermissionDenied("引継ぎを受け入れる・辞退するのは、引継ぎ先の機関の相談員・推進員です。")
+
+
+def _lock_pending(handover):
+    handover = (
+        CaseHandover.objects.select_for_update()
+        .select_related("case", "from_agency", "to_agency")
+        .get(pk=handover.pk)
+    )
+    if handover.status != HandoverStatus.PENDING:
+        raise InvalidTransition(f"この引継ぎはすでに「{handover.get_status_display()}」です。")
+    return handover
+
+
+@transaction.atomic
+def case_handover_accept(*, handover, acting_user: User, lead_worker: User | None = None):
+    """The next agency takes the case: its 主担当者 (the one accepting unless named, one of the
+    agency's 相談員・推進員) is recorded and granted personally, as staff of that agency. The one who
+    handed it over and the previous 主担当者 are told."""
+    _require_taker(handover, acting_user)
+    handover = _lock_pending(handover)
+    lead_worker = lead_worker or acting_user
+    if not any(m.agency_id == handover.to_agency_id and m.role in HANDOVER_TAKERS
+               for m in lead_worker.active_memberships):  # fmt: skip
+        raise CaseError({"lead_worker": "主担当者は引継ぎ先の機関の職員から選んでください。"})
+    case = _claim(handover.case, None)
+    case.lead_worker = lead_worker
+    _save(case, acting_user=acting_user, reason=f"引継ぎの受入れ（{handover.to_agency}）")
+    access.access_grant(obj=case, user=lead_worker, on_behalf_of=handover.to_agency, basis=AccessBasis.ASSIGNMENT,
+                        permissions=("view", "change"), acting_user=acting_user, reason="主担当者（引継ぎ）")  # fmt: skip
+    handover.status, handover.decided_by, handover.decided_at = (
+        HandoverStatus.ACCEPTED,
+        acting_user,
+        timezone.now(),
+    )
+    _save(handover, acting_user=acting_user, reason="引継ぎの受入れ")
+    notify_once([handover.requested_by, handover.from_lead_worker], kind="handover_accepted", link=case.get_absolute_url(),
+          title=f"引継ぎが受け入れられました（{case.number}、{handover.to_agency}）",
+          dedupe_key=f"handover-accepted:{handover.pk}", skip=acting_user)  # fmt: skip
+    return handover
+
+
+@transaction.atomic
+def case_handover_decline(*, handover, acting_user: User, reason: str):
+    """The next agency declines, with the reason: the case goes back to the previous agency and its
+    主担当者 (if still there), and everyone who held 担当 before — the coordinators who handed it over
+    among them — holds it again, read and change; the next agency's 担当 ends. They are told (the
+    reason is on the case, not in the notice)."""
+    _require_taker(handover, acting_user)
+    if not reason.strip():
+        raise CaseError({"reason": "辞退の理由を入力してください。"})
+    handover = _lock_pending(handover)
+    case = _claim(handover.case, None)
+    content_type = ContentType.objects.get_for_model(Case)
+    before = AccessGrant.objects.filter(
+        content_type=content_type, object_id=case.pk, basis=AccessBasis.ASSIGNMENT, permission="view",
+        ends_at=handover.read_until, starts_at__gte=handover.requested_at,
+    ).select_related("user", "agency", "on_behalf_of")  # fmt: skip
+    previous = list(dict.fromkeys((g.user, g.agency, g.on_behalf_of) for g in before))
+    if not any(agency == handover.from_agency for _, agency, _ in previous):
+        previous.insert(0, (None, handover.from_agency, None))
+    for grant in _assignment_grants(case):
+        access.access_revoke(
+            grant=grant, acting_user=acting_user, reason=f"引継ぎの辞退（{handover.to_agency}）"
+        )
+    _regrant(previous, case=case, acting_user=acting_user, permissions=("view", "change"),
+             reason="引継ぎの辞退により担当に戻す")  # fmt: skip
+    lead = handover.from_lead_worker
+    case.owning_agency = handover.from_agency
+    case.lead_worker = (
+        lead if lead is not None and lead.is_active and _still_there(lead, handover.from_agency) else None
+    )
+    _save(
+        case, acting_user=acting_user, reason=f"引継ぎの辞退: {handover.to_agency} → {handover.from_agency}"
+    )
+    handover.status, handover.decided_by, handover.decided_at = (
+        HandoverStatus.DECLINED,
+        acting_user,
+        timezone.now(),
+    )
+    handover.decline_reason = reason.strip()
+    _save(handover, acting_user=acting_user, reason="引継ぎの辞退")
+    returned_to = [user for user, _, _ in previous if user is not None]
+    notify_once([handover.requested_by, *returned_to, case.lead_worker], kind="handover_declined",
+          link=case.get_absolute_url(), title=f"引継ぎが辞退されました（{case.number}、{handover.to_agency}）",
+          body="辞退の理由はケースの画面で確認し、引継ぎ先を選び直してください。",
+          dedupe_key=f"handover-declined:{handover.pk}", skip=acting_user)  # fmt: skip
+    return handover

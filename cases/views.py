@@ -18,6 +18,9 @@ from cases.forms import (
     ConfidentialitySetForm,
     EmergencyAccessForm,
     EmergencyReviewForm,
+    HandoverAcceptForm,
+    HandoverDeclineForm,
+    HandoverStartForm,
     HouseholdMemberForm,
     IntakeForm,
     IntakeMemberFormSet,
@@ -27,7 +30,15 @@ from cases.forms import (
     ProgressNoteForm,
     codes,
 )
-from cases.models import LIVING_SITUATION_FIELDS, Case, CaseStatus, CodeKind, Consultation, EmergencyAccess
+from cases.models import (
+    LIVING_SITUATION_FIELDS,
+    Case,
+    CaseStatus,
+    CodeKind,
+    Consultation,
+    EmergencyAccess,
+    HandoverStatus,
+)
 from jusou.access import read_log
 from jusou.audit import may_audit
 from jusou.decision import AccessDecision
@@ -329,19 +340,30 @@ def case_detail(request, pk):
     read_log(user=request.user, action=ReadLog.Action.VIEW, obj=case)
     can_change = selectors.case_page_can_change(request, case)
     issues = list(case.issues.all()) if decision.covers("issues") else []
+    handovers = selectors.case_handovers(case)
     timeline, timeline_more = [], False
     if decision.covers("progress"):
         whole = request.GET.get("timeline") == "all"
         timeline, timeline_more = selectors.case_timeline(
-            case, limit=None if whole else selectors.TIMELINE_PAGE
+            case, limit=None if whole else selectors.TIMELINE_PAGE, handovers=handovers
         )
+    pending = next((h for h in handovers if h.is_pending), None)
     writable = {}
     if can_change:
         writable = {
-            "transition_form": CaseTransitionForm(case=case) if case.allowed_transitions() else None,
-            "update_form": CaseUpdateForm.for_case(case, issues),
+            "transition_form": CaseTransitionForm(case=case)
+            if case.allowed_transitions() and pending is None
+            else None,
+            "update_form": CaseUpdateForm.for_case(case, issues) if pending is None else None,
             "note_form": ProgressNoteForm() if case.is_open else None,
+            "handover_form": HandoverStartForm(case=case)
+            if pending is None and case.status in (CaseStatus.SUPPORTING, CaseStatus.CLOSED)
+            else None,
         }
+    takes = pending is not None and any(
+        m.agency_id == pending.to_agency_id and m.role in services.HANDOVER_TAKERS
+        for m in request.user.active_memberships
+    )
     return render(
         request,
         "cases/case_detail.html",
@@ -356,6 +378,10 @@ def case_detail(request, pk):
             "timeline": timeline,
             "timeline_more": timeline_more,
             "panels": case_panels(request, case) if decision.covers("plan") else [],
+            "handovers": handovers,
+            "pending_handover": pending,
+            "accept_form": HandoverAcceptForm(handover=pending) if takes else None,
+            "decline_form": HandoverDeclineForm() if takes else None,
             **writable,
         },
     )
@@ -405,10 +431,57 @@ def case_transition(request, pk):
             close_reason=data["close_reason"],
             suspend_reason=data["suspend_reason"],
             expected_version=data["version"],
+            next_lead_agency=data["next_lead_agency"],
         ),
-        lambda data: f"ケースを「{CaseStatus(data['to_status']).label}」にしました。",
+        lambda data: (
+            f"ケースを「{CaseStatus(data['to_status']).label}」にしました。"
+            + (
+                f"{data['next_lead_agency']}へ引き継ぎました（受入れ待ち）。"
+                if data["next_lead_agency"]
+                else ""
+            )
+        ),
         case,
     )
+
+
+@require_POST
+def case_handover(request, pk):
+    """Hand a case over to the next lead agency (again, after a decline, or a 支援中 case of one's own)."""
+    case = selectors.case_get_for_user(request.user, pk, for_change=True)
+    return post_action(
+        request, HandoverStartForm(request.POST, case=case),
+        lambda data: services.case_handover_start(case=case, acting_user=request.user, **data),
+        lambda data: f"{data['to_agency']}へ引き継ぎました（受入れ待ち）。", case,
+    )  # fmt: skip
+
+
+@require_POST
+def handover_accept(request, pk):
+    handover = selectors.handover_get_for_user(request.user, pk)
+    return post_action(
+        request, HandoverAcceptForm(request.POST, handover=handover),
+        lambda data: services.case_handover_accept(handover=handover, acting_user=request.user,
+                                                   lead_worker=data["lead_worker"]),
+        "引継ぎを受け入れました。このケースの主担当機関になりました。", handover.case,
+    )  # fmt: skip
+
+
+@require_POST
+def handover_decline(request, pk):
+    handover = selectors.handover_get_for_user(request.user, pk)
+    then = handover.case
+    form = HandoverDeclineForm(request.POST)
+    response = post_action(
+        request, form,
+        lambda data: services.case_handover_decline(handover=handover, acting_user=request.user, **data),
+        "引継ぎを辞退しました。ケースは引継ぎ元に戻りました。", then,
+    )  # fmt: skip
+    handover.refresh_from_db()
+    if handover.status == HandoverStatus.DECLINED:
+        # The case went back: the agency that declined may not open it any more.
+        return redirect("dashboard")
+    return response
 
 
 @require_POST

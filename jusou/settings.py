@@ -269,6 +269,10 @@ AUDIT_REFUSED_LIMIT = env.int("AUDIT_REFUSED_LIMIT", default=10, minimum=1)
 # whether a person is known, so beyond this the check answers as if nobody matched and the
 # supervisors are told (cases.selectors.person_duplicates). Intake staff register a few people an hour.
 DUPLICATE_CHECK_LIMIT = env.int("DUPLICATE_CHECK_LIMIT", default=30, minimum=1)
+# 主担当機関の移行 (cases.services.case_handover_start): the previous lead agency, its lead worker and the
+# coordinators keep read-only access to a case handed over for this many days (a grant with an end),
+# to answer the next agency's questions; then the case closes to them like any other.
+HANDOVER_READ_DAYS = env.int("HANDOVER_READ_DAYS", default=90, minimum=0, maximum=3650)
 
 # アウトリーチ: this many contacts in a row without meeting the person (不在, 拒否, 置き手紙 …) alert the
 # coordinators (outreach.services). Practice in the seeds' setting is two; a municipality sets its own.

@@ -115,6 +115,10 @@ class ReferralAcceptSerializer(StrictSerializer):
 
 class ReferralReturnSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=500, help_text="主担当機関へ戻す理由")
+    next_lead_agency = agency_field(
+        required=False, allow_null=True,
+        help_text="今の主担当機関ではなく別の機関が支援を続けるとき、その機関のコード（ケースはその機関へ引き継がれる）",
+    )  # fmt: skip
 
 
 class ReferralViewSet(ApiViewSet):
@@ -144,7 +148,8 @@ class ReferralViewSet(ApiViewSet):
         with transaction.atomic():
             case = Case.objects.select_for_update().get(pk=case.pk)
             _refuse_stale(request, case)
-            case = service(case=case, acting_user=request.user, reason=data.get("reason", ""))
+            extra = {"next_lead_agency": data["next_lead_agency"]} if data.get("next_lead_agency") else {}
+            case = service(case=case, acting_user=request.user, reason=data.get("reason", ""), **extra)
         return Response(ReferralSerializer(case).data, headers={"ETag": etag_of(case)})
 
     @extend_schema(

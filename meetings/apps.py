@@ -27,6 +27,8 @@ class MeetingsConfig(AppConfig):
         register_dashboard_panel(
             "meetings/panels/worker.html", {Role.WORKER}, panels.worker_dashboard, order=11
         )
+        # Pledges, the agency's 役割分担 and handovers waiting: for everyone who may be waited on.
+        register_dashboard_panel("meetings/panels/waiting.html", everyone, panels.waiting_dashboard, order=5)
         register_dashboard_panel(
             "meetings/panels/coordinator.html", {Role.COORDINATOR}, panels.coordinator_dashboard, order=20
         )

@@ -226,8 +226,9 @@ class EvaluationForm(forms.Form):
     close_reason = forms.ModelChoiceField(label="終結理由", queryset=None, required=False)
     suspend_reason = forms.ModelChoiceField(label="中断理由", queryset=None, required=False)
     next_lead_agency = forms.ModelChoiceField(
-        label="今後の主担当機関（終結後も支援が続く場合）", queryset=Agency.objects.filter(is_active=True).order_by("name"),
-        required=False,
+        label="今後の主担当機関（引継ぎ先）", queryset=Agency.objects.filter(is_active=True).order_by("name"),
+        required=False, help_text="終結理由が「主担当機関へ移行」のときは必ず選びます。包括的相談支援へ戻すときに"
+        "今の主担当機関とは別の機関が支援を続ける場合も選びます。選んだ機関にケースを引き継ぎます",
     )  # fmt: skip
     notes = forms.CharField(label="協議内容", widget=forms.Textarea(attrs={"rows": 2}), required=False)
 

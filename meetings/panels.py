@@ -56,3 +56,8 @@ def supervisor_dashboard(request):
             rows=[(charts.month_name(d), [data["medians"][i], data["counts"][i]]) for i, d in enumerate(months)],
         ),
     }  # fmt: skip
+
+
+def waiting_dashboard(request):
+    """What waits on the user: pledges to give, their agency's 役割分担, handovers to accept."""
+    return selectors.waiting_dashboard(request.user)

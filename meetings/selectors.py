@@ -454,6 +454,60 @@ def worker_dashboard(user: User, *, limit: int = 5) -> dict:
     }
 
 
+def tasks_for_my_agencies(user: User) -> QuerySet[PlanTask]:
+    """役割分担 of approved plans given to an agency the user works for as 相談員・推進員, not yet done
+    or stopped, on cases whose decision opens 支援プラン to the user (nothing they have no basis for),
+    ending soonest first."""
+    agencies = [
+        m.agency_id
+        for m in user.active_memberships
+        if m.agency_id and m.role in (Role.WORKER, Role.COORDINATOR)
+    ]
+    if not agencies:
+        return PlanTask.objects.none()
+    return (
+        PlanTask.objects.filter(plan__status=PlanStatus.APPROVED, agency_id__in=agencies,
+                                plan__case__in=cases_opening(user, "plan").values("pk"))
+        .exclude(status__in=[TaskStatus.DONE, TaskStatus.STOPPED])
+        .order_by(F("ends_on").asc(nulls_last=True), "pk")
+    )  # fmt: skip
+
+
+def _counted(queryset, limit: int) -> tuple[int, list]:
+    """The first `limit` rows and how many there are in all, in one query (a window count over the
+    whole set beside each row)."""
+    rows = list(queryset.annotate(total=Window(Count("pk")))[:limit])
+    return (rows[0].total if rows else 0), rows
+
+
+def waiting_dashboard(user: User, *, limit: int = 5) -> dict:
+    """What waits on the user: 支援会議 whose 守秘義務 they have not yet given (date and host only, the
+    list's rule), 役割分担 given to their agency (tasks_for_my_agencies), and cases handed over to
+    their agency to accept or decline (cases.selectors.handover_waiting_cases) — each counted and the
+    first few listed, from the selectors, one query each (and the consent check of tasks_for_my_agencies)."""
+    from cases.selectors import handover_waiting_cases
+
+    pledge_count, pledges = _counted(meetings_awaiting_pledge(user), limit)
+    takes_cases = bool({Role.WORKER, Role.COORDINATOR} & user.roles)
+    task_count, tasks, handover_count, handovers = 0, [], 0, []
+    if takes_cases:
+        task_count, tasks = _counted(
+            tasks_for_my_agencies(user).select_related("agency", "plan__case__person"), limit
+        )
+        handover_count, handovers = _counted(handover_waiting_cases(user).select_related("person"), limit)
+    return {
+        "pledge_count": pledge_count,
+        "pledges": pledges,
+        "task_count": task_count,
+        "tasks": tasks,
+        # the cases of the tasks listed: read like any list of cases (jusou.views._log_dashboard)
+        "task_cases": mask_sensitive({task.plan.case.pk: task.plan.case for task in tasks}.values()),
+        "handover_count": handover_count,
+        "handovers": mask_sensitive(handovers),
+        "takes_cases": takes_cases,
+    }
+
+
 def coordinator_dashboard(user: User, *, limit: int = 5) -> dict:
     """For the coordinators' dashboard: the inbox (count and the longest waiting), 支援会議 and
     重層的支援会議 in the next MEETINGS_AHEAD_DAYS days, and overdue 役割分担 of approved plans

@@ -12,10 +12,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from cases import services as case_services
-from cases.models import Case, CaseStatus, HouseholdMember, Person
+from cases.models import Case, CaseStatus, CaseTransition, HouseholdMember, Person
 from cases.selectors import case_can_change
 from jusou import access
 from jusou.models import AccessBasis, AccessGrant, Agency, ResourceGap, Role, StaffMembership, User
@@ -54,22 +55,59 @@ def _require_coordinator(user: User) -> None:
 
 
 def case_accept(*, case: Case, acting_user: User, reason: str = "") -> Case:
-    """The coordinator takes a referred case into 多機関協働 (つなぎ依頼 → 多機関協働中)."""
+    """The coordinator takes a referred case into 多機関協働 (つなぎ依頼 → 多機関協働中); the worker who
+    referred it is told."""
     _require_coordinator(acting_user)
-    return case_services.case_transition(
+    case = case_services.case_transition(
         case=case,
         to_status=CaseStatus.COORDINATING,
         acting_user=acting_user,
         reason=reason or "多機関協働として受理",
     )
+    _tell_referrer(case, acting_user, kind="referral_accepted", what="受理されました")
+    return case
 
 
-def case_return(*, case: Case, acting_user: User, reason: str) -> Case:
-    """Return to 包括的相談支援: the owning agency leads again and the coordinators' 担当 ends."""
+def case_return(
+    *, case: Case, acting_user: User, reason: str, next_lead_agency: Agency | None = None
+) -> Case:
+    """Return to 包括的相談支援: the owning agency leads again and the coordinators' 担当 ends — or,
+    naming another agency, the case is handed over to it (cases.services.case_handover_start). The
+    worker who referred it is told."""
     _require_coordinator(acting_user)
-    return case_services.case_transition(
-        case=case, to_status=CaseStatus.SUPPORTING, acting_user=acting_user, reason=reason
+    referral = _referral(case)
+    case = case_services.case_transition(
+        case=case, to_status=CaseStatus.SUPPORTING, acting_user=acting_user, reason=reason,
+        next_lead_agency=next_lead_agency,
+    )  # fmt: skip
+    _tell_referrer(case, acting_user, kind="referral_returned", what="戻されました", referral=referral)
+    return case
+
+
+def _referral(case: Case) -> CaseTransition | None:
+    """The latest つなぎ依頼 of the case (who referred it, and when)."""
+    return (
+        CaseTransition.objects.filter(case=case, to_status=CaseStatus.REFERRED)
+        .select_related("actor")
+        .order_by("-at", "-pk")
+        .first()
     )
+
+
+def _tell_referrer(case: Case, acting_user: User, *, kind: str, what: str, referral=None) -> None:
+    """The worker who referred the case hears what the coordinator did with it: once per referral and
+    outcome (a retried call sends nothing again). The notice carries the case number only."""
+    referral = referral or _referral(case)
+    if referral is None:
+        return
+    case_services.notify_once([referral.actor], kind=kind, link=case.get_absolute_url(), skip=acting_user,
+                        title=f"多機関協働へのつなぎ依頼が{what}（{case.number}）",
+                        dedupe_key=f"{kind}:{referral.pk}")  # fmt: skip
+
+
+def conference_words(conference: PlanConference) -> str:
+    """The 重層的支援会議 in words for reasons and the timeline: its name and date in 和暦."""
+    return f"{conference.title}（{to_wareki(timezone.localtime(conference.held_at))}）"
 
 
 def case_people(case: Case) -> set[int]:
@@ -528,10 +566,27 @@ def plan_approve(
         _end_plan(previous, PlanStatus.SUPERSEDED, acting_user, "改訂版の承認")
     plan.status, plan.approved_at = PlanStatus.APPROVED, timezone.now()
     _save(
-        plan, acting_user=acting_user, reason=f"{conference}で承認", update_fields=["status", "approved_at"]
+        plan,
+        acting_user=acting_user,
+        reason=f"{conference_words(conference)}で承認",
+        update_fields=["status", "approved_at"],
     )
     consent_access_sync(case=case, acting_user=acting_user, reason=f"支援プラン第{plan.version}版の役割分担")
+    _tell_plan_agencies(plan, acting_user)
     return item
+
+
+def _tell_plan_agencies(plan: SupportPlan, acting_user: User) -> None:
+    """Each agency of the approved plan's 役割分担 — which may now read the case within the consent —
+    hears of it: its 相談員・推進員, once per plan version (the dedupe key). Case number and version
+    only; the task itself is on the plan page and the dashboard."""
+    link = reverse("meetings:plan_detail", args=[plan.pk])
+    for agency in plan_agencies(plan):
+        case_services.notify_once(
+            case_services.agency_staff(agency, case_services.HANDOVER_TAKERS), kind="plan_task", link=link,
+            title=f"支援プランが承認され、{agency}に役割分担があります（{plan.case.number} 第{plan.version}版）",
+            dedupe_key=f"plan-approved:{plan.pk}:{agency.pk}", skip=acting_user,
+        )  # fmt: skip
 
 
 @transaction.atomic
@@ -593,19 +648,20 @@ def plan_evaluate(
         GoalEvaluation(evaluation=evaluation, goal_id=goal_id, result=result, comment=comment)
         for goal_id, (result, comment) in goal_results.items()
     ])  # fmt: skip
+    held = conference_words(conference)
     if next_step == NextStep.CLOSE:
         _end_plan(plan, PlanStatus.ENDED, acting_user, "終結")
         case_services.case_transition(case=case, to_status=CaseStatus.CLOSED, acting_user=acting_user,
-                                      reason=f"{conference}で終結", close_reason=close_reason)  # fmt: skip
+                                      reason=f"{held}で終結", close_reason=close_reason,
+                                      next_lead_agency=next_lead_agency)  # fmt: skip
     elif next_step == NextStep.SUSPEND:
         _end_plan(plan, PlanStatus.ENDED, acting_user, "中断")
         case_services.case_transition(case=case, to_status=CaseStatus.SUSPENDED, acting_user=acting_user,
-                                      reason=f"{conference}で中断", suspend_reason=suspend_reason)  # fmt: skip
+                                      reason=f"{held}で中断", suspend_reason=suspend_reason)  # fmt: skip
     elif next_step == NextStep.RETURN:
         _end_plan(plan, PlanStatus.ENDED, acting_user, "包括的相談支援へ戻す")
-        case_return(
-            case=case, acting_user=acting_user, reason=f"{conference}の評価により主担当機関が支援を継続"
-        )
+        case_return(case=case, acting_user=acting_user, next_lead_agency=next_lead_agency,
+                    reason=f"{held}の評価により主担当機関が支援を継続")  # fmt: skip
     return evaluation
 
 
@@ -880,6 +936,16 @@ def meeting_member_add(*, meeting: SupportMeeting, user: User, acting_user: User
                             basis=AccessBasis.SUPPORT_MEETING, acting_user=acting_user,
                             starts_at=meeting.access_from, ends_at=meeting.access_until,
                             reason="社会福祉法第106条の6 支援会議の構成員")  # fmt: skip
+        # The invitation carries the meeting's date and the way to the 守秘義務, not its title (hosts
+        # sometimes name the household in it) and nothing of the agenda.
+        opens = timezone.localtime(meeting.access_from)
+        case_services.notify_once(
+            [user], kind="meeting_invite", link=reverse("meetings:meeting_pledge", args=[meeting.pk]), skip=acting_user,
+            title=f"支援会議（{to_wareki(timezone.localtime(meeting.held_at))}開催）の構成員に選ばれました。"
+            "守秘義務を確認してください",
+            body=f"資料は守秘義務の確認の後、{to_wareki(opens)} {opens:%H:%M}から閲覧できます。",
+            dedupe_key=f"meeting-invite:{meeting.pk}",
+        )  # fmt: skip
     return member
 
 

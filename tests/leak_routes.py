@@ -23,6 +23,7 @@ PAGE_MODELS = {
     "household-members/": "cases.householdmember",
     "cases/": "cases.case",  # also multi-agency/cases/, participation/cases/
     "notes/": "cases.progressnote",
+    "handovers/": "cases.casehandover",
     "multi-agency/consents/": "meetings.consent",
     "multi-agency/plans/": "meetings.supportplan",
     "multi-agency/tasks/": "meetings.plantask",
@@ -52,6 +53,7 @@ API_MODELS = {
     "households/": "cases.household",
     "cases/": "cases.case",
     "consultations/": "cases.consultation",
+    "handovers/": "cases.casehandover",
     "consents/": "meetings.consent",
     "plans/": "meetings.supportplan",
     "participation/plans/": "participation.participationplan",

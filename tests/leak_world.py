@@ -285,6 +285,16 @@ def build() -> LeakWorld:
     w.add("export", export_jobs.export_request(acting_user=fresh(u["supervisor"]), kind="statistics",
                                                params={}, fmt="csv"))  # fmt: skip
 
+    # 主担当機関の移行: another person's case at the 地域包括, handed over to the 障害相談 and waiting for it
+    # (its routes are walked; it carries none of the markers, which are the 山田 household's)
+    other = case_services.person_register(acting_user=owner, name="川口 次郎", kana="かわぐち じろう")
+    other_case = case_services.case_open(acting_user=owner, person=other)
+    case_services.assessment_record(case=other_case, acting_user=owner, issues=[code(CodeKind.ISSUE, "care")],
+                                    issues_detail="介護", formulation="見立て")  # fmt: skip
+    case_services.case_transition(case=other_case, to_status=CaseStatus.SUPPORTING, acting_user=owner)
+    w.add("handover", case_services.case_handover_start(case=other_case, acting_user=fresh(owner),
+                                                        to_agency=w.agencies["plan"], reason="障害福祉サービスへ"))  # fmt: skip
+
     # 住所秘匿 last, so that the records above were written as the staff knew them.
     case_services.address_confidentiality_set(person=mother, acting_user=owner, reason="DV等支援措置")
 

@@ -124,6 +124,7 @@ OPENS = {
             "son_consent",
             "participation_plan",
             "conference",
+            "handover",  # the other case, handed over to their agency (leak_world)
         }
     ),
     "member_consent_recipient": frozenset({"son"}),

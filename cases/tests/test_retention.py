@@ -273,3 +273,25 @@ def test_the_statistics_report_is_the_same_after_disposal(world):
     dispose(case, world.supervisor)
     assert Person.objects.get(pk=world.person.pk).name == DISPOSED
     assert statistics_report(fresh(world.supervisor), params) == before
+
+
+def test_case_disposal_removes_what_a_handover_says(world):
+    """主担当機関の移行 (issue 17): the handover's 経緯 and the decline's reason are free text about the
+    case; they go with it."""
+    from cases.models import CaseHandover
+    from cases.tests.conftest import fresh
+
+    case = fill_case(world)
+    services.case_transition(case=case, to_status=CaseStatus.SUPPORTING, acting_user=world.assigned)
+    handover = services.case_handover_start(case=case, acting_user=fresh(world.assigned),
+                                            to_agency=fresh(world.other_worker).agencies[0], reason="花子さんの障害")  # fmt: skip
+    services.case_handover_decline(
+        handover=handover, acting_user=fresh(world.other_worker), reason="一郎さんは対象外"
+    )
+    case = close(Case.objects.get(pk=case.pk), fresh(world.assigned))
+    dispose(case, world.supervisor)
+    handover = CaseHandover.objects.get(pk=handover.pk)
+    assert (handover.reason, handover.decline_reason) == (DISPOSED, DISPOSED)
+    assert all(
+        "花子" not in row.reason and "一郎" not in row.decline_reason for row in handover.history.all()
+    )

@@ -206,3 +206,52 @@ def test_two_concurrent_transitions_exactly_one_wins(world):
         thread.join()
     assert sorted(outcomes)[0] == "ok" and outcomes.count("ok") == 1, outcomes
     assert CaseTransition.objects.filter(case=case, from_status=S.SUPPORTING).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_handover_accepted_and_declined_at_once_is_decided_once(world):
+    """主担当機関の移行 (issue 17): two staff of the next agency answer at the same moment; the handover row
+    lock lets one through, the other hears it is decided already."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    from cases.models import CaseHandover, HandoverStatus
+    from jusou.models import Role
+    from jusou.tests.factories import staff_user
+
+    case = bring_to(world, S.SUPPORTING)
+    next_agency = fresh(world.other_worker).agencies[0]
+    second = staff_user(Role.WORKER, next_agency, username="second_taker")
+    handover = services.case_handover_start(
+        case=case, acting_user=fresh(world.assigned), to_agency=next_agency
+    )
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def attempt(user, decline):
+        from django.db import connections
+
+        try:
+            barrier.wait()
+            if decline:
+                services.case_handover_decline(handover=handover, acting_user=fresh(user), reason="対象外")
+            else:
+                services.case_handover_accept(handover=handover, acting_user=fresh(user))
+            outcomes.append("ok")
+        except services.CaseError as error:
+            outcomes.append(error.messages[0])
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt, args=(world.other_worker, False)),
+               threading.Thread(target=attempt, args=(second, True))]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("ok") == 1 and any("すでに" in o for o in outcomes), outcomes
+    decided = CaseHandover.objects.get(pk=handover.pk)
+    case = Case.objects.get(pk=case.pk)
+    if decided.status == HandoverStatus.ACCEPTED:
+        assert case.owning_agency == next_agency and case.lead_worker == world.other_worker
+    else:
+        assert case.owning_agency == fresh(world.assigned).agencies[0] and case.lead_worker == world.assigned

@@ -167,8 +167,10 @@ def test_pages_use_the_same_number_of_queries_whatever_the_number_of_notificatio
         return len(captured)
 
     NotificationFactory.create_batch(3, recipient=user)
+    queries_for_page()  # content types (of the records the panels look for) are cached from the first visit
     few = queries_for_page()
     NotificationFactory.create_batch(60, recipient=user)
     many = queries_for_page()
     assert few == many
-    assert many <= 15
+    # the dashboard's 「対応を待っているもの」 (issue 17) reads pledges, tasks (with their consent check) and handovers
+    assert many <= (19 if url == "/" else 15)

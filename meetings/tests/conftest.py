@@ -1,8 +1,13 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from cases.models import CaseStatus, CodeKind
 from cases.services import assessment_record, case_transition
 from cases.tests.conftest import World, code, fresh, world  # noqa: F401  (the cases personas, reused)
+from jusou.models import Role
+from jusou.tests.factories import staff_user
 
 
 @pytest.fixture
@@ -24,3 +29,33 @@ def coordinating(referred: World) -> World:
     case_accept(case=referred.case, acting_user=fresh(referred.coordinator))
     referred.case.refresh_from_db()
     return referred
+
+
+@pytest.fixture
+def approved(coordinating):
+    """A case in 多機関協働 with an approved plan (tasks for the worker's agency and 障害相談), the
+    person's consent naming both, and the 重層的支援会議 that approved it."""
+    from meetings import services
+
+    w = coordinating
+    w.coord = fresh(w.coordinator)
+    w.next_agency = fresh(w.other_worker).agencies[0]  # みどり障害者相談支援センター
+    w.own_agency = fresh(w.assigned).agencies[0]
+    w.next_colleague = staff_user(Role.WORKER, w.next_agency, username="next_colleague")
+    today = timezone.localdate()
+    services.support_decision_record(case=w.case, acting_user=w.coord, decided_on=today)
+    services.consent_record(
+        case=w.case, person=w.person, acting_user=w.coord, consenting_party="self", consented_on=today,
+        method="written", recipients=[w.next_agency, w.own_agency], categories=["basic", "plan"],
+        purpose="支援プランの協議と実施",
+    )  # fmt: skip
+    w.plan = services.plan_create(
+        case=w.case, acting_user=w.coord, goals=["長男が相談窓口につながる"],
+        tasks=[{"agency": w.next_agency, "role": "障害福祉サービスの調整", "content": "長男の面談"},
+               {"agency": w.own_agency, "role": "母の介護サービス調整", "content": "ケアプランの見直し"}],
+        person_wishes="家で暮らしたい", issues_summary="介護と長男のひきこもり", long_term_goal="世帯が安定して暮らせる",
+        review_on=today + timedelta(days=90),
+    )  # fmt: skip
+    w.conference = services.conference_create(acting_user=w.coord, held_at=timezone.now())
+    services.plan_approve(conference=w.conference, plan=w.plan, acting_user=w.coord)
+    return w

@@ -52,7 +52,9 @@ def test_worker_sees_plan_review_and_consent_expiry_of_their_own_cases(client, p
     for other in (w.colleague, w.other_worker):
         data = selectors.worker_dashboard(fresh(other))
         assert (data["review_count"], data["consent_count"]) == (0, 0)
-        assert w.case.number not in dashboard(client, other)
+        html = dashboard(client, other)
+        panel = html[html.index('id="worker-plans-heading"') :]
+        assert w.case.number not in panel[: panel.index("</section>")]
 
 
 def test_review_far_ahead_and_renewed_consents_are_not_due(planned):  # noqa: F811
@@ -184,7 +186,9 @@ def queries(client, user) -> int:
     return len(captured)
 
 
-@pytest.mark.parametrize(("persona", "ceiling"), [("assigned", 20), ("coordinator", 20), ("supervisor", 20)])
+# +4 since issue 17's panel of what waits on the user (pledges, the agency's 役割分担, handovers: one query
+# each, and the consent check of the tasks' cases)
+@pytest.mark.parametrize(("persona", "ceiling"), [("assigned", 24), ("coordinator", 24), ("supervisor", 21)])
 def test_dashboard_queries_are_the_same_with_3_and_30_cases(client, planned, persona, ceiling,  # noqa: F811
                                                             django_assert_max_num_queries, settings):  # fmt: skip
     settings.DASHBOARD_FIGURES_SECONDS = 0  # counted on every visit: the counting itself is measured
@@ -194,6 +198,9 @@ def test_dashboard_queries_are_the_same_with_3_and_30_cases(client, planned, per
     approve(w)
     user = w.persona(persona)
     populate(w, 3)
+    queries(
+        client, user
+    )  # content types (支援会議's, for the pending pledges) are cached from the first visit
     few = queries(client, user)
     populate(w, 27)
     many = queries(client, user)
