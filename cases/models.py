@@ -15,7 +15,7 @@ from jusou import plausible
 from jusou.fieldpolicy import FieldPolicyModel
 from jusou.models import Agency
 from jusou.text import normalize_for_search
-from jusou.wareki import local_text
+from jusou.wareki import to_wareki, to_wareki_datetime
 
 
 class CodeKind(models.TextChoices):
@@ -507,7 +507,7 @@ class Consultation(FieldPolicyModel):
         ]
 
     def __str__(self):
-        return f"相談受付 {local_text(self.received_at, '%Y-%m-%d')} {self.person or '匿名'}"
+        return f"相談受付 {to_wareki(self.received_at)} {self.person or '匿名'}"
 
 
 class CaseStatus(models.TextChoices):
@@ -808,7 +808,7 @@ class ProgressNote(FieldPolicyModel):
         indexes = [models.Index(fields=["case", "-occurred_at"], name="note_case_date")]
 
     def __str__(self):
-        return f"{self.case} {self.get_kind_display()} {local_text(self.occurred_at, '%Y-%m-%d')}"
+        return f"{self.case} {self.get_kind_display()} {to_wareki(self.occurred_at)}"
 
 
 class AddressConfidentialityQuerySet(models.QuerySet):
@@ -892,4 +892,4 @@ class EmergencyAccess(models.Model):
         ordering = ["-opened_at"]
 
     def __str__(self):
-        return f"緊急閲覧 {self.case.number} {local_text(self.opened_at)}"
+        return f"緊急閲覧 {self.case.number} {to_wareki_datetime(self.opened_at)}"

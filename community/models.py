@@ -17,6 +17,7 @@ from simple_history.models import HistoricalRecords
 from jusou import plausible
 from jusou.fields import coded_list
 from jusou.models import Agency, Area, ResourceGap
+from jusou.wareki import to_wareki
 
 #: the warning each free-text field that all staff read carries (the register holds no personal data)
 #: the register holds no personal case data, whoever reads a field
@@ -174,7 +175,7 @@ class Activity(CorrectableRecord):
         ]  # fmt: skip
 
     def __str__(self):
-        return f"{self.resource} {self.held_on}"
+        return f"{self.resource} {to_wareki(self.held_on)}"
 
 
 class Platform(CorrectableRecord):
@@ -222,4 +223,4 @@ class CoordinatorActivity(CorrectableRecord):
         ordering = ["-done_on", "-pk"]
 
     def __str__(self):
-        return f"{self.done_on} {self.get_kind_display()}"
+        return f"{to_wareki(self.done_on)} {self.get_kind_display()}"

@@ -18,7 +18,7 @@ from jusou.audit_words import json_text
 from jusou.decision import InformationCategory
 from jusou.fields import coded_list, described
 from jusou.models import Agency
-from jusou.wareki import local_text
+from jusou.wareki import to_wareki, to_wareki_datetime
 
 
 class ConsentingParty(models.TextChoices):
@@ -130,7 +130,7 @@ class Consent(models.Model):
         indexes = [models.Index(fields=["case", "withdrawn_at"], name="consent_case")]
 
     def __str__(self):
-        return f"本人同意 {self.person} {self.consented_on}"
+        return f"本人同意 {self.person} {to_wareki(self.consented_on)}"
 
     @property
     def category_labels(self) -> list[str]:
@@ -192,7 +192,7 @@ class SupportDecision(models.Model):
         ordering = ["-decided_on", "-pk"]
 
     def __str__(self):
-        return f"支援決定 {self.case.number} {self.decided_on}"
+        return f"支援決定 {self.case.number} {to_wareki(self.decided_on)}"
 
 
 class PlanStatus(models.TextChoices):
@@ -323,7 +323,7 @@ class PlanConference(models.Model):
         ordering = ["-held_at"]
 
     def __str__(self):
-        return f"{self.title} {local_text(self.held_at, '%Y-%m-%d')}"
+        return f"{self.title} {to_wareki(self.held_at)}"
 
 
 class NextStep(models.TextChoices):
@@ -498,7 +498,7 @@ class SupportMeeting(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.title} {local_text(self.held_at, '%Y-%m-%d')}"
+        return f"{self.title} {to_wareki(self.held_at)}"
 
 
 class SupportMeetingUserObjectPermission(UserObjectPermissionBase):
@@ -540,7 +540,7 @@ class ConfidentialityPledge(models.Model):
         constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="pledge_once_per_meeting")]
 
     def __str__(self):
-        return f"{self.user} {local_text(self.acknowledged_at)}"
+        return f"{self.user} {to_wareki_datetime(self.acknowledged_at)}"
 
 
 def briefing_text(rendering: dict) -> str:

@@ -15,6 +15,7 @@ from jusou import plausible
 from jusou.fieldpolicy import FieldPolicyModel
 from jusou.fields import coded_list
 from jusou.models import Area, ResourceGap
+from jusou.wareki import to_wareki
 
 
 class ParticipationPlan(FieldPolicyModel):
@@ -189,7 +190,7 @@ class FollowUp(FieldPolicyModel):
         ordering = ["-done_on", "-pk"]
 
     def __str__(self):
-        return f"{self.placement} {self.done_on}"
+        return f"{self.placement} {to_wareki(self.done_on)}"
 
 
 class CandidateOutcome(models.TextChoices):

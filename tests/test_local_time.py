@@ -98,7 +98,9 @@ def test_record_names_shown_in_lists_and_history_reasons_are_in_tokyo_time(world
         "read_log": str(ReadLog(at=late, user=user, action=ReadLog.Action.VIEW)),
     }
     for what, name in names.items():
-        assert "2026-12-01" in name and "2026-11-30" not in name, (what, name)
+        # the Tokyo day, in 和暦 (record names) or ISO (the read log's technical name), never UTC's
+        assert "令和8年12月1日" in name or "2026-12-01" in name, (what, name)
+        assert "11月30日" not in name and "2026-11-30" not in name, (what, name)
     for what in ("emergency", "pledge", "read_log"):
         assert "05:34" in names[what] and "20:34" not in names[what], (what, names[what])
 
