@@ -17,6 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, models
+from django.utils import timezone
 
 from cases import retention as cases_retention
 from cases import services as case_services
@@ -24,6 +25,7 @@ from cases.models import (
     AddressConfidentiality,
     Assessment,
     Case,
+    CaseHandover,
     CaseTransition,
     Consultation,
     EmergencyAccess,
@@ -36,7 +38,7 @@ from cases.tests.conftest import record_case, world  # noqa: F401
 from cases.tests.test_retention import dispose
 from jusou import services as core_services
 from jusou.access import read_log, read_log_verify
-from jusou.models import AccessGrant, ExportFormat, ExportJob, ExportStatus, Notification, ReadLog
+from jusou.models import AccessGrant, Agency, ExportFormat, ExportJob, ExportStatus, Notification, ReadLog
 from jusou.retention.anonymise import DISPOSED, free_text_fields
 from jusou.text import normalize_for_search
 from meetings import retention as meetings_retention
@@ -91,6 +93,7 @@ def unit(case: Case) -> list[tuple[type[models.Model], models.QuerySet]]:
         (ProgressNote, ProgressNote.objects.filter(case=case)),
         (AddressConfidentiality, AddressConfidentiality.objects.filter(person__in=people)),
         (EmergencyAccess, EmergencyAccess.objects.filter(case=case)),
+        (CaseHandover, CaseHandover.objects.filter(case=case)),
         (Consent, Consent.objects.filter(case=case)),
         (SupportDecision, SupportDecision.objects.filter(case=case)),
         (SupportPlan, SupportPlan.objects.filter(case=case)),
@@ -205,6 +208,12 @@ def scene(coordinating, hosts, settings, tmp_path, django_capture_on_commit_call
             evaluation=evaluation, goal=goal, result=GoalResult.values[0], comment="達成"
         )
     SupportPlan.objects.filter(case=case).update(status=PlanStatus.ENDED)
+    # a handover the next agency declined earlier: its 経緯 and its reason are free text of the case
+    CaseHandover.objects.create(
+        case=case, from_agency=case.owning_agency, to_agency=Agency.objects.exclude(pk=case.owning_agency_id).first(),
+        status="declined", reason="引き継ぎたい", decline_reason="人手が足りない", requested_by=w.coord,
+        read_until=timezone.now(), decided_by=w.coord, decided_at=timezone.now(),
+    )  # fmt: skip
 
     w.markers = Markers()
     w.quoted = mark_everything(case, w.markers)
@@ -302,7 +311,7 @@ def test_the_unit_covers_every_model_that_hangs_off_a_case_or_person(db):
     own, must be added to the disposal (and to `unit` above)."""
     covered = {
         Person, Household, HouseholdMember, Consultation, CaseTransition, Assessment, ProgressNote,
-        AddressConfidentiality, EmergencyAccess, Consent, SupportDecision, SupportPlan, PlanGoal, PlanTask,
+        AddressConfidentiality, EmergencyAccess, CaseHandover, Consent, SupportDecision, SupportPlan, PlanGoal, PlanTask,
         AgendaItem, Evaluation, GoalEvaluation, MeetingBriefing, MeetingDecision, OutreachEngagement,
         OutreachContact, ParticipationPlan, Placement, FollowUp, Case,
     }  # fmt: skip
