@@ -22,6 +22,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from jusou.access import read_log
@@ -635,7 +636,9 @@ def _xlsx(title: str, columns, lines) -> tuple[HttpResponse, int]:
 
 def _attach(response: HttpResponse, fmt: str, name: str) -> HttpResponse:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{fmt}"'
+    # A Japanese name (廃棄簿) as RFC 6266 filename*: a raw non-ASCII header value would be MIME-encoded
+    # (=?utf-8?b?…?=), which no browser reads as a file name.
+    response["Content-Disposition"] = content_disposition_header(True, f"{name}-{stamp}.{fmt}")
     response["Cache-Control"] = "no-store"  # personal data: not kept in any cache on the way
     return response
 
