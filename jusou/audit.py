@@ -402,7 +402,7 @@ def _access_log_page(request, filters: AuditFilters, *, errors=(), status=200):
         "page": page, "filters": filters, "errors": [*filters.errors, *errors], "querystring": _querystring(request),
         "actions": ReadLog.Action.choices, "bases": AccessBasis.choices,
         "models": [*_type_choices(audited_models()), ("jusou.readlog", ReadLog._meta.verbose_name)],
-        "users": User.objects.order_by("username").values_list("username", flat=True),
+        "users": _user_choices(),
         "agencies": Agency.objects.order_by("name").values_list("pk", "name"),
     }, status=status)  # fmt: skip
 
@@ -420,7 +420,7 @@ def _history_page(request, filters: AuditFilters, *, errors=(), status=200):
         "page": page, "filters": filters, "errors": [*filters.errors, *errors], "querystring": _querystring(request),
         "models": _type_choices(audited_models()), "label": filters.label, "model_name": model._meta.verbose_name,
         "record_pk": filters.record, "record_name": record_name, "export_query": _export_query(request, filters),
-        "users": User.objects.order_by("username").values_list("username", flat=True),
+        "users": _user_choices(),
         "agencies": Agency.objects.order_by("name").values_list("pk", "name"),
     }, status=status)  # fmt: skip
 
@@ -632,6 +632,16 @@ def _xlsx(title: str, columns, lines) -> tuple[HttpResponse, int]:
     out = io.BytesIO()
     book.save(out)
     return HttpResponse(out.getvalue(), content_type=XLSX_CONTENT_TYPE), written
+
+
+def _user_choices() -> list[tuple[str, str]]:
+    """The 職員 filter's options: the user name it filters by, shown with the person's name
+    (「青木 春香（intake_a）」, an API client's service account by its system's name)."""
+    users = User.objects.order_by("username").only("username", "first_name", "last_name")
+    return [
+        (user.username, f"{user}（{user.username}）" if user.get_full_name() else user.username)
+        for user in users
+    ]
 
 
 def _attach(response: HttpResponse, fmt: str, name: str) -> HttpResponse:
