@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.codes import seed_code_lists
-from cases.models import AddressConfidentiality, CaseStatus, Code, CodeKind, NoteKind, Person
+from cases.models import AddressConfidentiality, Case, CaseStatus, Code, CodeKind, NoteKind, Person
 from jusou.models import User
 
 MARKER = "DEMO-0001"  # 宛名番号 of the first demo person: present means the demo is loaded
@@ -54,6 +54,17 @@ def load_cases_demo() -> None:
     if not Person.objects.filter(atena_number=MARKER).exists():
         _load_households()
     _protect_dv_household()
+
+
+def _update_case(case, user, **changes) -> None:
+    """A change to a case as a worker makes it (cases.services.case_update, from the row as it is now):
+    saving the instance a service returned earlier would record its stale state in the history."""
+    case = Case.objects.get(pk=case.pk)
+    fields = {
+        name: getattr(case, name) for name in ("risk_abuse", "risk_suicide", "risk_life", "next_follow_up_on")
+    }
+    services.case_update(case=case, acting_user=user, expected_version=case.version,
+                         issues=list(case.issues.all()), **{**fields, **changes})  # fmt: skip
 
 
 def _protect_dv_household() -> None:
@@ -110,8 +121,7 @@ def _load_households() -> None:
     services.progress_note_add(case=case, acting_user=intake_a, kind=NoteKind.PHONE,
                                occurred_at=timezone.now() - timedelta(days=5),
                                content="長男より電話。母の通院の付き添いについて相談あり。")  # fmt: skip
-    case.next_follow_up_on = timezone.localdate() - timedelta(days=1)
-    case.save(update_fields=["next_follow_up_on"])
+    _update_case(case, intake_a, next_follow_up_on=timezone.localdate() - timedelta(days=1))
 
     # --- ごみ屋敷・セルフネグレクト: 木村さん (みどり中央地域包括支援センター) ---
     kimura = services.person_register(
@@ -122,8 +132,7 @@ def _load_households() -> None:
                  issues=_issues("hoarding", "isolation", "health"), outcome="case", urgency="soon",
                  summary="近隣住民より。庭と玄関にごみが積み上がり異臭。本人の姿を最近見ない。",
                  action_taken="民生委員に状況確認を依頼")  # fmt: skip
-    c.case.risk_life = True
-    c.case.save(update_fields=["risk_life"])
+    _update_case(c.case, intake_a, risk_life=True)
 
     # --- DV: 佐藤さん (みどり中央地域包括支援センター); the child is known to member_c's agency ---
     misaki = services.person_register(

@@ -8,22 +8,23 @@ never fetched and hidden by the template. 住所秘匿 is applied as on the page
 
 from dataclasses import dataclass
 
-from cases.models import Case, Code, CodeKind, Consultation, Sex
+from cases.models import Case, Code, CodeKind, Consultation, Person, Sex
 from cases.policy import apply_location_policy
 from cases.selectors import case_latest_assessment, household_panel
-from jusou.fieldpolicy import project
+from jusou.fieldpolicy import project, withheld_fields
 from jusou.models import User
 
-# B票 — 生活の状況: what the reference form asks and jusou does not hold as fields (yet); printed as
-# check boxes to be filled in by hand, in the form's order.
+# B票 — 生活の状況, in the reference form's order: each row one of the person's fields (the three 手帳
+# together), printed as its list's check boxes with the recorded one ■ (cases.models.Person).
 LIVING_SITUATION = (
-    ("仕事（就労状況）", ("就労している", "求職中", "就労していない", "不明")),
-    ("住居", ("持家", "賃貸", "社宅・寮", "施設", "知人宅", "野宿", "その他")),
-    ("健康保険", ("国民健康保険", "社会保険", "後期高齢者医療", "未加入", "不明")),
-    ("年金", ("受給あり", "受給なし", "不明")),
-    ("要介護度", ("要支援", "要介護", "非該当・未申請")),
-    ("障害支援区分・手帳", ("身体", "療育", "精神", "障害支援区分あり", "なし")),
-    ("生活保護", ("受給中", "受給なし", "申請中")),
+    ("仕事（就労状況）", ("employment",)),
+    ("住居", ("housing",)),
+    ("健康保険", ("health_insurance",)),
+    ("年金", ("pension",)),
+    ("要介護度", ("care_level",)),
+    ("障害支援区分", ("disability_support_level",)),
+    ("手帳", tuple(name for name, _ in Person.HANDBOOKS)),
+    ("生活保護", ("public_assistance",)),
 )
 
 
@@ -43,6 +44,25 @@ def _issue_checks(selected, main) -> list[Check]:
         Check(code.label, code.pk in chosen, code.pk == main_pk)
         for code in Code.objects.filter(kind=CodeKind.ISSUE, is_active=True).order_by("order", "pk")
     ]
+
+
+def _living_situation(person: Person, decision) -> list[tuple[str, list | None]]:
+    """The B票 rows as (heading, check boxes), or (heading, None) where the reader's decision withholds
+    the row (病歴・障害の状況 outside a consent: the template prints （共有範囲外））."""
+    hidden = withheld_fields(Person, decision) | person.masked_fields
+    rows = []
+    for heading, names in LIVING_SITUATION:
+        if hidden & set(names):
+            rows.append((heading, None))
+        elif len(names) > 1:
+            rows.append(
+                (heading, [Check(label, bool(getattr(person, name))) for name, label in Person.HANDBOOKS])
+            )
+        else:
+            value = getattr(person, names[0])
+            choices = Person._meta.get_field(names[0]).choices
+            rows.append((heading, [Check(label, value == option) for option, label in choices]))
+    return rows
 
 
 def _person_block(user: User, case: Case) -> dict:
@@ -90,7 +110,7 @@ def intake_form(user: User, case: Case) -> dict:
         ]
         if issues_open
         else [],
-        "living_situation": LIVING_SITUATION,
+        "living_situation": _living_situation(case.person, decision),
         **_person_block(user, case),
     }
 

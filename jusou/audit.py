@@ -22,6 +22,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from jusou.access import read_log
@@ -401,7 +402,7 @@ def _access_log_page(request, filters: AuditFilters, *, errors=(), status=200):
         "page": page, "filters": filters, "errors": [*filters.errors, *errors], "querystring": _querystring(request),
         "actions": ReadLog.Action.choices, "bases": AccessBasis.choices,
         "models": [*_type_choices(audited_models()), ("jusou.readlog", ReadLog._meta.verbose_name)],
-        "users": User.objects.order_by("username").values_list("username", flat=True),
+        "users": _user_choices(),
         "agencies": Agency.objects.order_by("name").values_list("pk", "name"),
     }, status=status)  # fmt: skip
 
@@ -419,7 +420,7 @@ def _history_page(request, filters: AuditFilters, *, errors=(), status=200):
         "page": page, "filters": filters, "errors": [*filters.errors, *errors], "querystring": _querystring(request),
         "models": _type_choices(audited_models()), "label": filters.label, "model_name": model._meta.verbose_name,
         "record_pk": filters.record, "record_name": record_name, "export_query": _export_query(request, filters),
-        "users": User.objects.order_by("username").values_list("username", flat=True),
+        "users": _user_choices(),
         "agencies": Agency.objects.order_by("name").values_list("pk", "name"),
     }, status=status)  # fmt: skip
 
@@ -633,9 +634,21 @@ def _xlsx(title: str, columns, lines) -> tuple[HttpResponse, int]:
     return HttpResponse(out.getvalue(), content_type=XLSX_CONTENT_TYPE), written
 
 
+def _user_choices() -> list[tuple[str, str]]:
+    """The 職員 filter's options: the user name it filters by, shown with the person's name
+    (「青木 春香（intake_a）」, an API client's service account by its system's name)."""
+    users = User.objects.order_by("username").only("username", "first_name", "last_name")
+    return [
+        (user.username, f"{user}（{user.username}）" if user.get_full_name() else user.username)
+        for user in users
+    ]
+
+
 def _attach(response: HttpResponse, fmt: str, name: str) -> HttpResponse:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{fmt}"'
+    # A Japanese name (廃棄簿) as RFC 6266 filename*: a raw non-ASCII header value would be MIME-encoded
+    # (=?utf-8?b?…?=), which no browser reads as a file name.
+    response["Content-Disposition"] = content_disposition_header(True, f"{name}-{stamp}.{fmt}")
     response["Cache-Control"] = "no-store"  # personal data: not kept in any cache on the way
     return response
 

@@ -26,6 +26,9 @@ YES, NO = "はい", "いいえ"
 LIST_SEPARATOR = "、"
 # The ids a list read names in its detail (jusou.views.log_list: 「ケース一覧 50件 [1,2,3]」).
 LISTED_IDS = re.compile(r"\s*\[([\d,]*)\](.*)$")
+# The scope a partial read opened, as the read log keeps it (jusou.decision.AccessDecision.log_detail:
+# 「範囲: basic・plan」): codes, shown as the categories' labels.
+READ_SCOPE = re.compile(r"範囲: ([a-z_]+(?:・[a-z_]+)*)")
 
 
 def generic_content_type_field(model, field) -> str | None:
@@ -190,6 +193,17 @@ def listed_ids(detail: str) -> tuple[str, list[int], str]:
     return head, ids, match.group(2).strip()
 
 
+def scope_words(detail: str) -> str:
+    """A read's detail with the scope it opened in words (「範囲: 基本情報（氏名・生年月日・連絡先）、支援プラン」)."""
+    from jusou.decision import InformationCategory
+
+    labels = dict(InformationCategory.choices)
+    return READ_SCOPE.sub(
+        lambda m: "範囲: " + LIST_SEPARATOR.join(labels.get(code, code) for code in m.group(1).split("・")),
+        detail,
+    )
+
+
 def describe_reads(rows) -> None:
     """Give each read-log row `record_text` (what was read: 「支援ケース 2025-0012 山田 太郎」, or for a list
     read what was listed: 「ケース一覧（担当・支援中） 50件」) and `detail_text` (the detail, a list's ids
@@ -206,7 +220,7 @@ def describe_reads(rows) -> None:
         type_name = content_type_name(row.content_type_id) if row.content_type_id else ""
         if row.object_id is not None:
             row.record_text = f"{type_name} {words.name(model, row.object_id)}"
-            row.detail_text = row.detail
+            row.detail_text = scope_words(row.detail)
         elif ids:
             row.record_text = head
             row.detail_text = " ".join(
@@ -216,7 +230,7 @@ def describe_reads(rows) -> None:
             )
         else:
             row.record_text = f"{type_name}（一覧）" if type_name else ""
-            row.detail_text = row.detail
+            row.detail_text = scope_words(row.detail)
 
 
 def _model_of(content_type_id):

@@ -185,6 +185,24 @@ def test_consent_reads_are_logged_as_consent_on_pages_and_api(client, approved):
     assert last_read(w.reader).basis == AccessBasis.CONSENT
 
 
+def test_the_audit_shows_a_consent_reads_scope_in_words_on_the_page_and_in_the_exports(client, approved):
+    """The read log keeps the scope as codes (「範囲: basic・plan」); the access log, the case's history and
+    their exports show the categories' labels (issue 18: the audit in words)."""
+    from cases.tests.test_audit_exports import exports
+
+    w = approved
+    client.force_login(w.reader)
+    client.get(reverse("cases:case_detail", args=[w.case.pk]))
+    client.force_login(w.supervisor)
+    words = "範囲: 基本情報（氏名・生年月日・連絡先）、支援プラン"
+    for url in (reverse("audit_access_log"), reverse("audit_case_history", args=[w.case.pk])):
+        page = client.get(url).content.decode()
+        assert words in page and "basic" not in page, url
+    for fmt, rows in exports(client, "audit_access_log_export").items():
+        cells = [cell for row in rows for cell in row]
+        assert any(words in cell for cell in cells) and not any("basic" in cell for cell in cells), fmt
+
+
 def test_emergency_reads_are_logged_as_emergency_for_the_case_and_the_household(client, approved):
     w = approved
     nurse = staff_user(Role.WORKER, AgencyFactory(name="みどり市 保健センター"), username="nurse")

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from cases.models import Case
+from cases.models import Case, Person
 from cases.selectors import case_get_for_user
 from jusou.models import AccessBasis, ReadLog
 from jusou.wareki import to_wareki
@@ -281,6 +281,23 @@ def test_consent_scoped_reader_prints_only_what_the_consent_covers(client, plan_
     for form in ("assessment", "progress"):
         assert client.get(reverse("cases:case_document", args=[yamamoto.pk, form])).status_code == 403
     assert len(print_rows()) == 2
+
+
+def test_the_intake_forms_b_sheet_ticks_what_is_recorded_within_the_readers_scope(client, personas, yamamoto):
+    """B票 (生活の状況) prints the person's recorded answers (■ 持家, ■ 要介護2), not blank boxes; a reader
+    whose consent leaves out 病歴・障害の状況 gets （共有範囲外） for 要介護度・障害支援区分・手帳 (issue 18 walk)."""
+    Person.objects.filter(pk=yamamoto.person_id).update(care_level="care2", housing="owned", pension="old_age",
+                                                        handbook_physical=True)  # fmt: skip
+    url = reverse("cases:case_document", args=[yamamoto.pk, "intake"])
+    client.force_login(personas["intake_a"])
+    owner = "".join(pdf_pages(client.get(url)))
+    for ticked in ("■持家", "■老齢年金", "■要介護2", "■身体", "□療育"):
+        assert ticked in owner, ticked
+    client.force_login(personas["intake_b"])  # the demo's consent: everything but 病歴・障害の状況
+    reader = "".join(pdf_pages(client.get(url)))
+    assert "■持家" in reader and "■老齢年金" in reader
+    assert "要介護度（共有範囲外）" in reader and "手帳（共有範囲外）" in reader
+    assert "要介護2" not in reader and "■身体" not in reader
 
 
 def test_outsider_without_a_basis_gets_404_and_nothing_is_printed(client, personas, yamamoto, plan):

@@ -51,6 +51,15 @@ def test_access_log_filters_by_user_and_action(client, world):
     assert "本人検索: やまだ" in html and "1 件" in html
 
 
+def test_the_staff_filter_names_people_not_only_their_user_names(client, world):
+    """The 職員 filter's options read 「氏名（ユーザー名）」 and still filter by the user name (issue 18 walk)."""
+    client.force_login(world.supervisor)
+    colleague = world.colleague
+    option = f'<option value="{colleague.username}" selected>{colleague.get_full_name()}（{colleague.username}）</option>'
+    for name in ("audit_access_log", "audit_history"):
+        assert option in client.get(reverse(name), {"user": colleague.username}).content.decode(), name
+
+
 def test_audit_pages_use_a_bounded_number_of_queries(client, world, django_assert_max_num_queries):
     for i in range(20):
         services.progress_note_add(

@@ -22,3 +22,21 @@ def test_demo_households_belong_to_the_right_agencies_and_none_to_the_outsider(p
         CaseStatus.REFERRED,
         CaseStatus.COORDINATING,
     }
+
+
+def test_demo_case_histories_only_move_forward(personas):
+    """loaddemo changes cases through the services: no history row records a stale copy of the case
+    (the 8050 case once read 支援中 → 受付, 更新番号 3 → 1, 理由「ケース開始」 on its audit page)."""
+    from cases.models import Case
+
+    load_demo()
+    for case in Case.objects.all():
+        rows = list(case.history.order_by("history_date", "history_id"))
+        versions = [row.version for row in rows]
+        assert versions == sorted(versions), (case.number, versions)
+        assert [row.history_change_reason for row in rows].count("ケース開始") <= 2, (
+            case.number
+        )  # save + issues
+    kimura = Case.objects.get(person__name="木村 勇")
+    assert kimura.risk_life and kimura.history.latest().history_change_reason == "ケース情報の更新"
+    assert Case.objects.get(person__name="山本 トシ子").next_follow_up_on is not None

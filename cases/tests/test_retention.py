@@ -295,3 +295,19 @@ def test_case_disposal_removes_what_a_handover_says(world):
     assert all(
         "花子" not in row.reason and "一郎" not in row.decline_reason for row in handover.history.all()
     )
+
+
+def test_the_disposals_history_row_keeps_the_codes_the_record_keeps(world):
+    """The disposal's history row carries the tracked many-to-many values (課題分類, 属性) the record
+    still has: the audit must not read it as 「課題分類: 介護 → （空）」 (issue 18 walk)."""
+    case = close(fill_case(world), world.assigned)
+    world.person.attributes.add(code(CodeKind.ATTRIBUTE, "elderly"))
+    Consultation.objects.get(case=case).issues.add(code(CodeKind.ISSUE, "care"))
+    dispose(case, world.supervisor)
+    consultation = Consultation.objects.get(case=case)
+    for record, field in ((consultation, "issues"), (Person.objects.get(pk=world.person.pk), "attributes")):
+        latest = record.history.latest()
+        assert latest.history_change_reason == "保存年限の経過による廃棄（匿名化）"
+        held = set(getattr(record, field).values_list("pk", flat=True))
+        assert held and set(getattr(latest, field).values_list("code_id", flat=True)) == held
+        assert field not in {change.field for change in latest.diff_against(latest.prev_record).changes}

@@ -225,8 +225,10 @@ def scrub(
         if not objects:
             continue
         if history is not None:
+            last = history.model.objects.aggregate(last=models.Max("history_id"))["last"] or 0
             bulk_update_with_history(objects, model, names, batch_size=BATCH, default_user=acting_user,
                                      default_change_reason=DISPOSAL_REASON)  # fmt: skip
+            _snapshot_many_to_many(model, [obj.pk for obj in objects], after=last)
         else:
             model._default_manager.bulk_update(objects, names, batch_size=BATCH)
         changed.extend(obj.pk for obj in objects)
@@ -235,6 +237,29 @@ def scrub(
     if changed:
         log.info("retention: anonymised %s ids=%s", label, changed)
     return {label: changed} if changed else {}
+
+
+def _snapshot_many_to_many(model, pks: list[int], *, after: int) -> None:
+    """Give the history rows bulk_update_with_history just wrote (history_id > `after`) the tracked
+    many-to-many values the record still has, as a save would: without them the audit would read the
+    disposal as 「課題分類: … → （空）」, though the codes stay (statistics)."""
+    history_model = model.history.model
+    tracked = getattr(history_model, "_history_m2m_fields", ())
+    if not tracked:
+        return
+    rows = {row.id: row for row in history_model.objects.filter(id__in=pks, history_id__gt=after)}
+    for field in tracked:
+        through = field.remote_field.through
+        own = through._meta.get_field(field.m2m_field_name()).attname  # the record's side (also for "self")
+        snapshot = getattr(history_model, field.name).model  # simple_history's HistoricalX_<field>
+        names = [f.attname for f in through._meta.fields]
+        snapshot.objects.bulk_create(
+            [
+                snapshot(history=rows[getattr(link, own)], **{name: getattr(link, name) for name in names})
+                for link in through.objects.filter(**{f"{own}__in": list(rows)})
+            ],
+            batch_size=BATCH,
+        )
 
 
 def _apply_history(row, apply) -> bool:

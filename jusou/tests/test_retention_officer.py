@@ -93,6 +93,17 @@ def test_the_register_names_approver_executor_when_what_how_many_and_the_basis(c
     assert ReadLog.objects.filter(action=ReadLog.Action.EXPORT, detail="廃棄簿（CSV） 1件").exists()
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_register_downloads_under_its_japanese_name(client, disposed, people, fmt):
+    """「廃棄簿-….csv」 as RFC 6266 filename* (a raw non-ASCII header went out MIME-encoded, =?utf-8?b?…?=)."""
+    from urllib.parse import quote
+
+    client.force_login(people["supervisor"])
+    disposition = client.get(reverse("retention_register_export", args=[fmt]))["Content-Disposition"]
+    assert disposition.startswith("attachment;") and "=?utf-8?" not in disposition
+    assert f"filename*=utf-8''{quote('廃棄簿-')}" in disposition and disposition.endswith(f".{fmt}")
+
+
 def test_the_register_as_xlsx(client, disposed, people):
     from openpyxl import load_workbook
 
