@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.models import Case, CaseStatus, Person
 from cases.selectors import case_can_change, case_get_for_user
@@ -106,14 +106,16 @@ def consent_new(request, pk):
     return render(request, "meetings/consent_form.html", {"case": case, "form": form})
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def consent_print(request, pk):
-    """同意書 for the person to sign, prefilled with what the consent page holds so far (GET from that
-    form); signed and scanned, it is attached when the consent is recorded. For those who record
-    consents on the case (as consent_new)."""
+    """同意書 for the person to sign, prefilled with what the consent page holds so far (POSTed from
+    that form, so that neither the CSRF token nor what was typed lands in a URL, the server's logs or the
+    browser's history; a GET prints it blank but for the case); signed and scanned, it is attached when
+    the consent is recorded. For those who record consents on the case (as consent_new)."""
     case = case_get_for_user(request.user, pk, for_change=True)
     people = Person.objects.filter(pk__in=services.case_people(case))
-    context = documents.consent_form(case, **ConsentPrintForm(request.GET, people=people).prefill())
+    typed = request.POST if request.method == "POST" else {}
+    context = documents.consent_form(case, **ConsentPrintForm(typed, people=people).prefill())
     return pdf_response(request, "pdf/consent.html", context, obj=case, form_name="同意書",
                         case_number=case.number, filename=f"同意書_{case.number}.pdf", detail="署名用")  # fmt: skip
 

@@ -208,7 +208,7 @@ def test_consent_form_prefilled_for_signature_before_the_consent_is_recorded(cli
     npo = Agency.objects.get(code="npo-midori-no-ie")
     client.force_login(personas["coord"])
     url = reverse("meetings:consent_print", args=[yamamoto.pk])
-    response = client.get(url, {"person": yamamoto.person_id, "recipients": [npo.pk], "categories": ["basic", "plan"],
+    response = client.post(url, {"person": yamamoto.person_id, "recipients": [npo.pk], "categories": ["basic", "plan"],
                                 "purpose": "参加支援先との調整のため", "expires_on": "2027-03-31"})  # fmt: skip
     pages = pdf_pages(response)
     keep_first_page(response, "consent")
@@ -223,6 +223,11 @@ def test_consent_form_prefilled_for_signature_before_the_consent_is_recorded(cli
     # blank but for the case: every line left to fill in by hand
     whole = "".join(pdf_pages(client.get(url)))
     assert "令和年月日まで" in whole and "■" not in whole
+    # what was typed never travels in a URL (logs, browser history): a query string is not read
+    whole = "".join(
+        pdf_pages(client.get(url, {"purpose": "参加支援先との調整のため", "categories": ["basic"]}))
+    )
+    assert "参加支援先との調整のため" not in whole and "■" not in whole
     client.force_login(personas["outsider"])
     assert client.get(url).status_code == 404
 
