@@ -1081,6 +1081,10 @@ def case_handover_start(
     return handover
 
 
+#: the recorded reason of the move 終結 → 支援中 when the next agency accepts a closed case
+HANDOVER_CONTINUE_REASON = "引継ぎの受入れ（主担当機関へ移行）"
+
+
 def _require_taker(handover, user: User) -> None:
     if not any(
         m.agency_id == handover.to_agency_id and m.role in HANDOVER_TAKERS for m in user.active_memberships
@@ -1102,8 +1106,10 @@ def _lock_pending(handover):
 @transaction.atomic
 def case_handover_accept(*, handover, acting_user: User, lead_worker: User | None = None):
     """The next agency takes the case: its 主担当者 (the one accepting unless named, one of the
-    agency's 相談員・推進員) is recorded and granted personally, as staff of that agency. The one who
-    handed it over and the previous 主担当者 are told."""
+    agency's 相談員・推進員) is recorded and granted personally, as staff of that agency. A case closed
+    with 主担当機関へ移行 continues there as 支援中 (a recorded move 終結 → 支援中 by the one accepting,
+    HANDOVER_CONTINUE_REASON); a 支援中 case stays 支援中. The one who handed it over and the previous
+    主担当者 are told."""
     _require_taker(handover, acting_user)
     handover = _lock_pending(handover)
     lead_worker = lead_worker or acting_user
@@ -1112,7 +1118,15 @@ def case_handover_accept(*, handover, acting_user: User, lead_worker: User | Non
         raise CaseError({"lead_worker": "主担当者は引継ぎ先の機関の職員から選んでください。"})
     case = _claim(handover.case, None)
     case.lead_worker = lead_worker
+    continued = case.status == CaseStatus.CLOSED
+    if continued:
+        # A case closed with 主担当機関へ移行 goes on at the next agency: 支援中 there, in its active
+        # list. The 終結 stays counted in its month (CaseTransition; the case keeps its close_reason).
+        case.status, case.closed_at = CaseStatus.SUPPORTING, None
     _save(case, acting_user=acting_user, reason=f"引継ぎの受入れ（{handover.to_agency}）")
+    if continued:
+        CaseTransition.objects.create(case=case, from_status=CaseStatus.CLOSED, to_status=CaseStatus.SUPPORTING,
+                                      actor=acting_user, reason=HANDOVER_CONTINUE_REASON)  # fmt: skip
     access.access_grant(obj=case, user=lead_worker, on_behalf_of=handover.to_agency, basis=AccessBasis.ASSIGNMENT,
                         permissions=("view", "change"), acting_user=acting_user, reason="主担当者（引継ぎ）")  # fmt: skip
     handover.status, handover.decided_by, handover.decided_at = (

@@ -193,16 +193,14 @@ def consultation_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
 def _case_tables(scope: StatisticsScope, codes) -> list[Table]:
     cases = Case.objects.filter(scope.agencies("owning_agency"))
     at_end = cases_by_status_at(cases, scope.end)
-    moves = cases.aggregate(
-        opened=Count("pk", filter=scope.during("opened_at")),
-        closed=Count("pk", filter=scope.during("closed_at") & Q(status=CaseStatus.CLOSED)),
-    )
+    opened = cases.filter(scope.during("opened_at")).count()
     transitions = CaseTransition.objects.filter(scope.during("at"), scope.agencies("case__owning_agency"))
     suspended = _grouped(transitions.filter(to_status=CaseStatus.SUSPENDED), "case__suspend_reason_id")
     resumed = transitions.filter(from_status=CaseStatus.SUSPENDED).count()
-    closed_by_reason = _grouped(
-        cases.filter(scope.during("closed_at"), status=CaseStatus.CLOSED), "close_reason_id"
-    )
+    # Each 終結 in the period, from the state machine's record: a case closed with 主担当機関へ移行 and
+    # continued at the next agency (終結 → 支援中 on acceptance) still counts as closed that month, under
+    # the reason the case keeps.
+    closed_by_reason = _grouped(transitions.filter(to_status=CaseStatus.CLOSED), "case__close_reason_id")
     suspend_labels = [*codes[CodeKind.SUSPEND_REASON], (None, "その後再開したもの（理由は履歴を参照）")]
     return [
         count_table(
@@ -216,8 +214,8 @@ def _case_tables(scope: StatisticsScope, codes) -> list[Table]:
             CASE_MOVES,
             ["件数"],
             [
-                Row("新規開始", [moves["opened"]]),
-                Row("終結", [moves["closed"]]),
+                Row("新規開始", [opened]),
+                Row("終結", [sum(closed_by_reason.values())]),
                 Row("中断", [sum(suspended.values())]),
                 Row("中断からの再開", [resumed]),
             ],

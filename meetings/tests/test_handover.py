@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from cases import selectors as case_selectors
 from cases import services as case_services
@@ -388,3 +389,61 @@ def test_api_handover_of_a_case_in_the_wrong_state_is_409(coordinating):
         f"/api/v1/cases/{coordinating.case.pk}/handover/", {"to_agency": "x", "extra": 1}, format="json"
     )
     assert bad.status_code == 400
+
+
+# --- A closed case continues at the next agency (終結 → 支援中 on acceptance) -------------------------
+
+
+def _closed_this_month(user, case):
+    from jusou.statistics import StatisticsParams, statistics_report
+
+    month = timezone.localdate().strftime("%Y-%m")
+    report = statistics_report(fresh(user), StatisticsParams.from_query({"period": "month", "month": month}))
+    tables = {t.title: t for t in report.tables()}
+
+    def value(title, label):
+        return next(r for r in tables[title].rows if r.label == label).values[0]
+
+    reason = code(CodeKind.CLOSE_REASON, "lead_agency").label
+    return value("支援ケースの開始・終結・中断", "終結"), value("終結理由別 件数", reason)
+
+
+def test_accepting_a_closed_case_continues_it_as_supporting_at_the_next_agency(client, handed):
+    w = handed
+    taker = fresh(w.next_colleague)
+    assert _closed_this_month(w.supervisor, w.case) == (1, 1)
+    case_services.case_handover_accept(handover=w.handover, acting_user=taker)
+    case = Case.objects.get(pk=w.case.pk)
+    assert case.status == CaseStatus.SUPPORTING and case.closed_at is None and case.is_open
+    move = case.transitions.last()
+    assert (move.from_status, move.to_status) == (CaseStatus.CLOSED, CaseStatus.SUPPORTING)
+    assert move.actor == taker and move.reason == "引継ぎの受入れ（主担当機関へ移行）"
+    # in the accepting agency's active list (支援中), and the 終結 of the month still counted
+    active = case_selectors.case_list(taker, case_selectors.CaseFilters(scope="agency", status="supporting"))
+    assert case in list(active)
+    assert _closed_this_month(w.supervisor, case) == (1, 1)
+    client.force_login(taker)
+    page = client.get(reverse("cases:case_detail", args=[case.pk])).content.decode()
+    assert "状態変更: 終結 → 支援中" in page and "引継ぎの受入れ（主担当機関へ移行）" in page
+    assert "<dt>終結理由</dt>" not in page  # a 支援中 case shows no 終結理由
+
+
+def test_accepting_a_supporting_case_keeps_it_supporting_with_no_move(world):
+    case_services.assessment_record(case=world.case, acting_user=world.assigned, issues=[code(CodeKind.ISSUE, "care")],
+                                    issues_detail="介護", formulation="見立て")  # fmt: skip
+    case_services.case_transition(case=world.case, to_status=CaseStatus.SUPPORTING, acting_user=world.assigned)
+    handover = case_services.case_handover_start(
+        case=Case.objects.get(pk=world.case.pk), to_agency=fresh(world.other_worker).agencies[0],
+        acting_user=fresh(world.assigned),
+    )  # fmt: skip
+    moves = Case.objects.get(pk=world.case.pk).transitions.count()
+    case_services.case_handover_accept(handover=handover, acting_user=fresh(world.other_worker))
+    case = Case.objects.get(pk=world.case.pk)
+    assert case.status == CaseStatus.SUPPORTING and case.transitions.count() == moves
+
+
+def test_declining_a_closed_case_leaves_it_closed(handed):
+    case_services.case_handover_decline(handover=handed.handover, acting_user=fresh(handed.other_worker),
+                                        reason="対象外")  # fmt: skip
+    case = Case.objects.get(pk=handed.case.pk)
+    assert case.status == CaseStatus.CLOSED and case.closed_at is not None
