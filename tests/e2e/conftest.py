@@ -1,4 +1,6 @@
 import os
+import re
+from pathlib import Path
 
 import pytest
 from django.db import connections
@@ -6,7 +8,8 @@ from playwright.sync_api import sync_playwright
 
 from tests.e2e.browser import CHROMIUM_ARGS, chromium_path
 
-ARTIFACTS = os.environ.get("JUSOU_TEST_ARTIFACTS", "test-artifacts")
+#: where a failed e2e test leaves a full-page screenshot and the HTML of every page it had open (CI keeps them)
+ARTIFACTS = Path(os.environ.get("JUSOU_TEST_ARTIFACTS", "test-artifacts")) / "e2e"
 
 
 @pytest.fixture
@@ -36,15 +39,36 @@ def page(browser, request):
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
-    report = getattr(request.node, "rep_call", None)
-    if report is not None and report.failed:
-        os.makedirs(ARTIFACTS, exist_ok=True)
-        page.screenshot(path=os.path.join(ARTIFACTS, f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+def save_open_pages(browser, test_name: str) -> list[Path]:
+    """A full-page screenshot and the HTML of every page open in `browser` (each persona's context in a
+    multi-user test), under ARTIFACTS/<test name>/: 1-1.png, 1-1.html for the first context's first page."""
+    folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", test_name)
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for c, context in enumerate(browser.contexts, 1):
+        for p, page in enumerate(context.pages, 1):
+            stem = folder / f"{c}-{p}"
+            try:
+                page.screenshot(path=f"{stem}.png", full_page=True, timeout=10_000)
+                stem.with_suffix(".html").write_text(
+                    f"<!-- {page.url} -->\n{page.content()}", encoding="utf-8"
+                )
+                saved.append(stem)
+            except Exception as error:  # a crashed or closed page: note it and go on with the others
+                stem.with_suffix(".txt").write_text(f"{page.url}\n{error}\n", encoding="utf-8")
+    return saved
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
+    # On failure, before the fixtures close the browser: what every open page showed.
+    browser = getattr(item, "funcargs", {}).get("browser")
+    if report.failed and report.when == "call" and browser is not None:
+        saved = save_open_pages(browser, item.name)
+        report.sections.append(("e2e artifacts", "\n".join(f"{s}.png / .html" for s in saved)))
     return report
