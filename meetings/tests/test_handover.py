@@ -431,7 +431,9 @@ def test_accepting_a_closed_case_continues_it_as_supporting_at_the_next_agency(c
 def test_accepting_a_supporting_case_keeps_it_supporting_with_no_move(world):
     case_services.assessment_record(case=world.case, acting_user=world.assigned, issues=[code(CodeKind.ISSUE, "care")],
                                     issues_detail="介護", formulation="見立て")  # fmt: skip
-    case_services.case_transition(case=world.case, to_status=CaseStatus.SUPPORTING, acting_user=world.assigned)
+    case_services.case_transition(
+        case=world.case, to_status=CaseStatus.SUPPORTING, acting_user=world.assigned
+    )
     handover = case_services.case_handover_start(
         case=Case.objects.get(pk=world.case.pk), to_agency=fresh(world.other_worker).agencies[0],
         acting_user=fresh(world.assigned),
