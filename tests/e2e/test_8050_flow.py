@@ -12,7 +12,7 @@ After every step each persona's お知らせ are read: who got which notice, tha
 got nothing, and that the e-mails announcing them carry no case details."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -34,6 +34,8 @@ class Desk:
 
     def __init__(self, browser, base):
         self.browser, self.base, self.pages = browser, base, {}
+        #: notices each persona received during the flow (after the demo's own)
+        self.received = {username: 0 for username in PERSONAS}
 
     def __getitem__(self, username):
         if username not in self.pages:
@@ -71,12 +73,19 @@ class Desk:
     def notices(self, expected: dict[str, list[str]]):
         """Each persona's new notices match `expected` (patterns, in any order); the others got none."""
         got = {username: self.unread(username) for username in PERSONAS}
+        for username, titles in got.items():
+            self.received[username] += len(titles)
         for username in PERSONAS:
             patterns = expected.get(username, [])
             titles = got[username]
             assert len(titles) == len(patterns), (username, titles, patterns)
             for pattern in patterns:
                 assert any(re.search(pattern, title) for title in titles), (username, pattern, titles)
+
+
+def born(age: int, today) -> str:
+    """A birth date that makes `age` today (half a year past the birthday)."""
+    return (today - timedelta(days=round((age + 0.5) * 365.25))).isoformat()
 
 
 def submit(page, name):
@@ -114,11 +123,11 @@ def run_flow(browser, base, personas, *, check_mail):
     page.get_by_role("button", name="新しく登録する").click()
     page.get_by_label("氏名", exact=True).fill("鈴木 トメ")
     page.get_by_label("ふりがな", exact=True).fill("すずき とめ")
-    page.get_by_label("生年月日", exact=True).fill(date(today.year - 83, 12, 31).isoformat())
+    page.get_by_label("生年月日", exact=True).fill(born(82, today))
     page.get_by_label("本人の課題").fill("足腰が弱り通院できていない")
     page.get_by_label("世帯員1 氏名").fill("鈴木 誠")
     page.get_by_label("世帯員1 ふりがな").fill("すずき まこと")
-    page.get_by_label("世帯員1 生年月日").fill(date(today.year - 53, 12, 31).isoformat())
+    page.get_by_label("世帯員1 生年月日").fill(born(52, today))
     page.get_by_label("世帯員1 続柄").fill("長男")
     page.get_by_label("世帯員1 この方の課題").fill("約20年ひきこもり")
     page.get_by_label("世帯員1 主介護者").check()
@@ -135,6 +144,9 @@ def run_flow(browser, base, personas, *, check_mail):
     case = Case.objects.get(person__name="鈴木 トメ")
     number = case.number
     assert page.get_by_role("link", name="鈴木 誠").is_visible()
+    for name, age in (("鈴木 トメ", "82"), ("鈴木 誠", "52")):  # the household panel, one row each
+        row = page.get_by_role("row").filter(has=page.get_by_role("link", name=name, exact=True))
+        assert age in row.first.inner_text()
     assert page.get_by_text("生命の危険").first.is_visible()
     desk.notices({})
 
@@ -358,8 +370,14 @@ def run_flow(browser, base, personas, *, check_mail):
     assert case.status == CaseStatus.SUPPORTING and case.lead_worker.username == "intake_b"
     assert case.transitions.last().reason == "引継ぎの受入れ（主担当機関へ移行）"
 
-    if check_mail:  # one e-mail per notice, to the right people, and nothing of the case in any
-        assert mail.outbox
+    assert desk.received == {"intake_a": 4, "intake_b": 4, "coord": 3, "minsei": 1,
+                             "member_c": 0, "outsider": 0, "chiiki": 0}, desk.received  # fmt: skip
+    if check_mail:  # one e-mail per notice, to the persona concerned, and nothing of the case in any
+        sent = {username: 0 for username in PERSONAS}
+        for message in mail.outbox:
+            (address,) = message.to
+            sent[address.split("@")[0]] = sent.get(address.split("@")[0], 0) + 1
+        assert {u: sent[u] for u in PERSONAS} == desk.received, sent
         for message in mail.outbox:
             text = message.subject + message.body
             assert number not in text and "鈴木" not in text and "/cases/" not in text, text
