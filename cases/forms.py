@@ -21,6 +21,7 @@ from jusou.access import read_log
 from jusou.forms import DateField, DateInput, LocalDateTimeInput
 from jusou.models import Agency, ReadLog, Role, StaffMembership, User
 from jusou.selectors import person_accounts
+from jusou.versions import VersionField
 
 
 def codes(kind: str):
@@ -384,6 +385,8 @@ class AssessmentForm(forms.Form):
     involved_agencies = forms.CharField(
         label="関わっている機関", widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
+    # The 版 the page was filled from (0: none yet): a page older than the latest 版 is refused.
+    based_on = VersionField(label="もとにした版")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -422,13 +425,14 @@ class PersonForm(LivingSituationMixin, forms.Form):
     reason = forms.CharField(
         label="変更の理由", max_length=200, required=False, help_text="例: 転居による住所変更"
     )
+    version = VersionField()
 
     def __init__(self, *args, person, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["attributes"].queryset = codes(CodeKind.ATTRIBUTE)
-        reason = self.fields.pop("reason")
+        reason, version = self.fields.pop("reason"), self.fields.pop("version")
         self.add_living_situation()
-        self.fields["reason"] = reason
+        self.fields["reason"], self.fields["version"] = reason, version
         # Whereabouts masked for this user (住所秘匿), and what their decision withholds, are neither
         # shown nor editable here.
         for name in person.masked_fields:

@@ -47,7 +47,7 @@ from cases.selectors import (
     person_can_change,
     person_duplicates,
 )
-from jusou import access
+from jusou import access, versions
 from jusou import services as core_services
 from jusou.models import AccessBasis, AccessGrant, Agency, Notification, Role, StaffMembership, User
 from jusou.registry import check_transition_guards
@@ -518,9 +518,12 @@ def case_update(
 
 
 @transaction.atomic
-def assessment_record(*, case: Case, acting_user: User, issues, **fields) -> Assessment:
+def assessment_record(
+    *, case: Case, acting_user: User, issues, based_on: int | None = None, **fields
+) -> Assessment:
     """Write a new version of the assessment; earlier versions stay. The first one moves a 受付
-    case to アセスメント中."""
+    case to アセスメント中. `based_on`: the 版 the writer's page started from (0: none); when someone
+    else has written a later one since, the new 版 is refused rather than silently written over it."""
     _require_change(case, acting_user)
     case = Case.objects.select_for_update().get(pk=case.pk)
     if not case.is_open or (
@@ -528,6 +531,12 @@ def assessment_record(*, case: Case, acting_user: User, issues, **fields) -> Ass
     ):
         raise CaseError(f"「{case.get_status_display()}」のケースにはアセスメントを記録できません。")
     latest = case.assessments.aggregate(v=Max("version"))["v"] or 0
+    if based_on is not None and based_on != latest:
+        raise versions.StaleEdit(
+            f"ほかの人が先に第{latest}版を記録しました。あなたの入力はそのまま残してあります。"
+            f"下に示す第{latest}版の内容を確かめてから、必要なら入力を直して、もう一度記録してください"
+            f"（第{latest + 1}版になります）。"
+        )
     assessment = Assessment(case=case, version=latest + 1, author=acting_user, **fields)
     _save(assessment, acting_user=acting_user, reason=f"アセスメント第{latest + 1}版")
     assessment.issues.set(issues)
@@ -785,12 +794,20 @@ PERSON_EDITABLE = (
 
 @transaction.atomic
 def person_update(
-    *, person: Person, acting_user: User, reason: str = "", attributes=None, **fields
+    *,
+    person: Person,
+    acting_user: User,
+    reason: str = "",
+    attributes=None,
+    expected_version: int | None = None,
+    **fields,
 ) -> Person:
-    """Correct or update a person's details; the previous values stay in the history."""
+    """Correct or update a person's details; the previous values stay in the history. With
+    `expected_version` (jusou.versions), a save from an older version is refused (StaleEdit)."""
     if not person_can_change(acting_user, person):
         raise PermissionDenied("この方の情報を更新する権限がありません。")
     person = Person.objects.select_for_update().get(pk=person.pk)
+    versions.check(person, expected_version)
     location = set(fields) & set(Person.FIELD_POLICY["location"])
     if location and person.pk in confidential_ids([person.pk]):
         if person.pk not in location_allowed_ids(acting_user, [person.pk]):

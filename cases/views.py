@@ -39,6 +39,7 @@ from cases.models import (
     EmergencyAccess,
     HandoverStatus,
 )
+from jusou import versions
 from jusou.access import read_log
 from jusou.audit import may_audit
 from jusou.decision import AccessDecision
@@ -442,6 +443,8 @@ def case_transition(request, pk):
             )
         ),
         case,
+        record=case,
+        title="ケースの状態の変更",
     )
 
 
@@ -498,6 +501,8 @@ def case_update(request, pk):
         ),
         "ケース情報を更新しました。",
         case,
+        record=case,
+        title="ケース情報の更新",
     )
 
 
@@ -508,18 +513,39 @@ def assessment_new(request, pk):
     if latest is not None:
         read_log(user=request.user, action=ReadLog.Action.VIEW, obj=case,
                  detail=f"アセスメント 第{latest.version}版（新しい版の入力画面）")  # fmt: skip
-        initial = {f: getattr(latest, f) for f in AssessmentForm.base_fields if f != "issues"}
+        initial = {
+            f: getattr(latest, f) for f in AssessmentForm.base_fields if f not in ("issues", "based_on")
+        }
         initial["issues"] = [i.pk for i in latest.issues.all()]
+    initial["based_on"] = latest.version if latest is not None else 0
     form = AssessmentForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             assessment = services.assessment_record(case=case, acting_user=request.user, **form.cleaned_data)
+        except versions.StaleEdit as stale:
+            return _assessment_stale(request, case, form, stale)
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
             messages.success(request, f"アセスメント 第{assessment.version}版を記録しました。")
             return redirect(case)
     return render(request, "cases/assessment_form.html", {"case": case, "form": form, "latest": latest})
+
+
+def _assessment_stale(request, case, form, stale):
+    """The page again after a 版 was written since this one was filled: what the user typed, and how
+    the latest 版 differs from the one the page started from."""
+    based_on = form.cleaned_data["based_on"]
+    older = case.assessments.filter(version=based_on).first()
+    latest = selectors.case_latest_assessment(case)
+    read_log(user=request.user, action=ReadLog.Action.VIEW, obj=case,
+             detail=f"アセスメント 第{latest.version}版（先に記録された版との違い）")  # fmt: skip
+    fields = [f for f in form.fields if f != "based_on"]
+    changes = versions.differences(type(latest), older, latest, fields,
+                                   who=versions.who(latest.author), when=latest.created_at)  # fmt: skip
+    return versions.refuse(request, form, "cases/assessment_form.html", {"case": case, "latest": latest},
+                           changes=changes, current_version=latest.version, version_field="based_on",
+                           message=stale.messages[0])  # fmt: skip
 
 
 @require_POST
@@ -531,6 +557,7 @@ def note_add(request, pk):
         lambda data: services.progress_note_add(case=case, acting_user=request.user, **data),
         "経過記録を追加しました。",
         case,
+        title="経過記録の追加",
     )
 
 
@@ -607,11 +634,19 @@ def person_edit(request, pk):
         read_log(user=request.user, action=ReadLog.Action.VIEW, obj=person, detail="本人情報（編集画面）")
     initial = {f: getattr(person, f) for f in services.PERSON_EDITABLE if f not in person.masked_fields}
     initial["attributes"] = [a.pk for a in person.attributes.all()]
+    initial["version"] = versions.version_of(person)
     form = PersonForm(request.POST or None, initial=initial, person=person)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
+        expected = data.pop("version")
         try:
-            services.person_update(person=person, acting_user=request.user, **data)
+            services.person_update(person=person, acting_user=request.user, expected_version=expected, **data)
+        except versions.StaleEdit:
+            return versions.refuse(
+                request, form, "cases/person_form.html", {"person": person},
+                changes=versions.changes_since(person, expected, form.fields),
+                current_version=versions.version_of(person),
+            )  # fmt: skip
         except ValidationError as error:
             apply_service_errors(form, error)
         else:

@@ -12,6 +12,7 @@ from community.models import (
 )
 from jusou.forms import DateInput, date_formfield
 from jusou.models import Agency, ResourceGap, ResourceGapStatus
+from jusou.versions import VersionField
 
 
 class NoPersonalInfo:
@@ -102,6 +103,7 @@ CORRECTION_FORMS = {
 
 class CorrectionReasonForm(NoPersonalInfo, forms.Form):
     reason = forms.CharField(label="訂正の理由", max_length=200, required=False)
+    version = VersionField()  # the version the correction page was filled from (jusou.versions)
 
 
 class RemoveForm(NoPersonalInfo, forms.Form):

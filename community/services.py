@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from community import selectors
 from community.models import Activity, CommunityResource, CoordinatorActivity, Platform
-from jusou import access
+from jusou import access, versions
 from jusou.models import AccessBasis, Agency, ResourceGap, ResourceGapStatus, Role, User
 from jusou.services import save_with_history as _save
 
@@ -171,10 +171,14 @@ FIXED_FIELDS = {"id", "resource", "recorded_by", "recorded_at"}
 
 
 @transaction.atomic
-def record_correct(*, record, acting_user: User, reason: str = "", **fields):
-    """Correct a session, platform or log entry; the previous values stay in history with the reason."""
+def record_correct(
+    *, record, acting_user: User, reason: str = "", expected_version: int | None = None, **fields
+):
+    """Correct a session, platform or log entry; the previous values stay in history with the reason.
+    A page filled before someone else's correction is refused (jusou.versions)."""
     record = type(record).objects.select_for_update().get(pk=record.pk)
     _require_correctable(acting_user, record)
+    versions.check(record, expected_version)
     for name, value in fields.items():
         if name in FIXED_FIELDS:
             raise ValidationError(f"{name} は訂正できません。")

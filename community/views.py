@@ -25,6 +25,7 @@ from community.forms import (
     ResourceForm,
 )
 from community.models import CommunityResource, CoordinatorActivityKind, ResourceKind
+from jusou import versions
 from jusou.forms import apply_service_errors
 from jusou.models import Area, ResourceGap, ResourceGapStatus
 from jusou.views import post_action
@@ -260,11 +261,19 @@ def record_correct(request, kind, pk):
         )
     # a copy: a refused correction must not show its values as the saved record's (header, back link)
     form = CORRECTION_FORMS[kind](request.POST or None, instance=copy.copy(record))
-    reason_form = CorrectionReasonForm(request.POST or None)
+    reason_form = CorrectionReasonForm(request.POST or None, initial={"version": versions.version_of(record)})
+    stale_changes = None
     if request.method == "POST" and form.is_valid() and reason_form.is_valid():
+        expected = reason_form.cleaned_data["version"]
         try:
             services.record_correct(record=type(record)(pk=record.pk), acting_user=request.user,
-                                    reason=reason_form.cleaned_data["reason"], **form.cleaned_data)  # fmt: skip
+                                    reason=reason_form.cleaned_data["reason"], expected_version=expected,
+                                    **form.cleaned_data)  # fmt: skip
+        except versions.StaleEdit as stale:
+            stale_changes = versions.changes_since(record, expected, form.fields)
+            reason_form.data = reason_form.data.copy()
+            reason_form.data["version"] = str(versions.version_of(record))
+            form.add_error(None, stale.messages)
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -273,7 +282,8 @@ def record_correct(request, kind, pk):
     return render(request, "community/record_correct.html", {
         "record": record, "kind": kind, "form": form, "reason_form": reason_form, "remove_form": RemoveForm(),
         "back": _record_back(kind, record), "window_days": services.CORRECTION_WINDOW.days,
-    })  # fmt: skip
+        "stale_changes": stale_changes,
+    }, status=409 if stale_changes is not None else 200)  # fmt: skip
 
 
 @require_POST
@@ -324,7 +334,7 @@ def gap_advance(request, pk):
     return post_action(
         request, GapAdvanceForm(request.POST, resource_choices=_gap_choices(request)),
         lambda data: services.gap_advance(gap=gap, acting_user=request.user, **data),
-        "状況を更新しました。", reverse("community:gap_list"),
+        "状況を更新しました。", reverse("community:gap_list"), title=f"不足する社会資源の状況変更（{gap.category}）",
     )  # fmt: skip
 
 

@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, so that it sees the outcome of authentication (django-axes requirement).
     "axes.middleware.AxesMiddleware",
+    # Last: runs a POST's view once per form token (jusou.once), after every other check.
+    "jusou.once.SubmissionOnceMiddleware",
 ]
 
 ROOT_URLCONF = "jusou.urls"
@@ -105,6 +107,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "jusou.context_processors.staff",
             ],
+            # {% submission_token %} in every POST form (jusou.once).
+            "builtins": ["jusou.templatetags.submission"],
         },
     },
 ]

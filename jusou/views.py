@@ -8,19 +8,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from jusou import services
+from jusou import services, versions
 from jusou.access import read_log
 from jusou.fieldpolicy import FieldPolicyModel
-from jusou.forms import StaffLoginForm
+from jusou.forms import StaffLoginForm, apply_service_errors
 from jusou.models import ReadLog
 from jusou.registry import panels_for
 from jusou.selectors import notifications_for_user
+from jusou.services import EditConflict
 
 log = logging.getLogger(__name__)
 
@@ -36,23 +37,33 @@ def permission_denied(request, exception):
     return render(request, "403.html", {"reason": reason if _OUR_REASON.search(reason) else ""}, status=403)
 
 
-def post_action(request, form, action, success, then):
-    """A POST-only action: the form's errors or the service's refusal come back as messages on the
-    page the user came from (`then`); nothing is saved unless the service succeeds."""
-    try:
-        if not form.is_valid():
-            raise ValidationError([
-                f"{form.fields[name].label}: {error}" if name in form.fields else error
-                for name, errors in form.errors.items()
-                for error in errors
-            ])  # fmt: skip
-        action(form.cleaned_data)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, success(form.cleaned_data) if callable(success) else success)
-    return redirect(then)
+def post_action(request, form, action, success, then, *, record=None, title="入力内容を確認してください"):
+    """A POST-only action of a page (a form inside a record's page): on success a message and back to
+    `then`. Refused — the form's errors, or the service's — the form comes back on a page of its own
+    (jusou/form_again.html) with everything typed and each error on its field (200), never lost through
+    a redirect; nothing is saved unless the service succeeds. A save refused because `record` changed
+    since the form's `version` (jusou.versions) also shows what the other person changed (409)."""
+    stale = None
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except EditConflict as error:
+            stale = error
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, success(form.cleaned_data) if callable(success) else success)
+            return redirect(then)
+    context = {"form": form, "title": title, "back": resolve_url(then)}
+    if stale is not None:
+        if record is not None and "version" in form.fields:
+            record.refresh_from_db()
+            expected = form.cleaned_data.get("version")
+            return versions.refuse(request, form, "jusou/form_again.html", context,
+                                   changes=versions.changes_since(record, expected, form.fields),
+                                   current_version=versions.version_of(record))  # fmt: skip
+        apply_service_errors(form, stale)
+    return render(request, "jusou/form_again.html", context)
 
 
 def log_list(request, *, model, rows, what: str, action: str = ReadLog.Action.VIEW) -> None:

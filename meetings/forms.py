@@ -6,6 +6,7 @@ from cases.forms import CasePickField, PickerFormMixin, codes
 from cases.models import CodeKind
 from jusou.forms import DateField, DateInput
 from jusou.models import Agency, Area
+from jusou.versions import VersionField
 from meetings.models import (
     ActingBody,
     ConsentingParty,
@@ -170,6 +171,8 @@ class PlanForm(forms.Form):
         label="本人のほかに対象とする世帯員", queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
         help_text="承認には、対象者それぞれの本人同意（役割分担のすべての機関を共有先に含むもの）が必要です。",
     )  # fmt: skip
+    # The 版 the page was filled from (0: none yet): a page older than the latest 版 is refused.
+    based_on = VersionField(label="もとにした版")
 
     def __init__(self, *args, members=None, relationships=None, **kwargs):
         """`members`: the household members other than the case's 本人 (a queryset of Person)."""
@@ -261,6 +264,7 @@ class ResourceGapForm(forms.Form):
 
 class TaskStatusForm(forms.Form):
     status = forms.ChoiceField(label="状況", choices=TaskStatus.choices)
+    version = VersionField()
 
 
 class MeetingForm(forms.Form):

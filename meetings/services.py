@@ -18,7 +18,7 @@ from django.utils import timezone
 from cases import services as case_services
 from cases.models import Case, CaseStatus, CaseTransition, HouseholdMember, Person
 from cases.selectors import case_can_change
-from jusou import access
+from jusou import access, versions
 from jusou.models import AccessBasis, AccessGrant, Agency, ResourceGap, Role, StaffMembership, User
 from jusou.services import InvalidTransition
 from jusou.services import save_with_history as _save
@@ -398,10 +398,12 @@ def plan_create(
     goals: list[str],
     tasks: list[dict],
     members: list[Person] | None = None,
+    based_on: int | None = None,
     **fields,
 ) -> SupportPlan:
     """Write a new version of the plan (作成中). Earlier versions, approved ones included, stay.
-    `members`: the household members it concerns besides the case's 本人, who is always one."""
+    `members`: the household members it concerns besides the case's 本人, who is always one.
+    `based_on`: the 版 the writer's page started from (0: none); a later one written since refuses it."""
     _require_plan_writer(case, acting_user)
     people = _plan_members_clean(case, members)
     if case.status != CaseStatus.COORDINATING:
@@ -414,6 +416,11 @@ def plan_create(
     if not tasks:
         raise ValidationError({"tasks": "役割分担を1行以上入力してください。"})
     latest = SupportPlan.objects.filter(case=case).aggregate(v=models.Max("version"))["v"] or 0
+    if based_on is not None and based_on != latest:
+        raise versions.StaleEdit(
+            f"ほかの人が先に第{latest}版を作成しました。あなたの入力はそのまま残してあります。"
+            f"第{latest}版を確かめてから、必要なら入力を直して、もう一度作成してください。"
+        )
     plan = SupportPlan(case=case, version=latest + 1, author=acting_user, **fields)
     _save(plan, acting_user=acting_user, reason=f"支援プラン第{latest + 1}版の作成")
     plan.members.set(people)
@@ -688,13 +695,17 @@ def resource_gap_record(
 
 
 @transaction.atomic
-def task_update_status(*, task: PlanTask, acting_user: User, status: str) -> PlanTask:
-    """Each agency updates the status of its own 役割分担 (the coordinator may update any)."""
+def task_update_status(
+    *, task: PlanTask, acting_user: User, status: str, expected_version: int | None = None
+) -> PlanTask:
+    """Each agency updates the status of its own 役割分担 (the coordinator may update any); a page
+    filled before someone else's update is refused (jusou.versions)."""
     if task.agency not in acting_user.agencies and not acting_user.has_role(Role.COORDINATOR):
         raise PermissionDenied("自機関の役割分担だけを更新できます。")
     if task.plan.status != PlanStatus.APPROVED:
         raise ValidationError("承認済みのプランの役割分担だけを更新できます。")
     task = PlanTask.objects.select_for_update().get(pk=task.pk)
+    versions.check(task, expected_version)
     task.status = status
     return _save(task, acting_user=acting_user, reason="状況の更新", update_fields=["status"])
 

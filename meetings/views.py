@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cases.models import Case, CaseStatus, Person
 from cases.selectors import case_can_change, case_get_for_user
+from jusou import versions
 from jusou.access import read_log
 from jusou.forms import apply_service_errors
 from jusou.models import ReadLog, Role
@@ -41,6 +42,7 @@ from meetings.forms import (
     SupportDecisionForm,
     TaskStatusForm,
 )
+from meetings.models import PlanTask, SupportPlan
 
 
 def _require_coordinator(request):
@@ -184,10 +186,13 @@ def plan_new(request, pk):
     initial, task_initial = {}, []
     if latest:
         plan = latest[0]
-        initial = {f: getattr(plan, f) for f in PlanForm.base_fields if f not in ("goals", "members")}
+        initial = {
+            f: getattr(plan, f) for f in PlanForm.base_fields if f not in ("goals", "members", "based_on")
+        }
         initial["goals"] = "\n".join(g.text for g in plan.goals.all())
         initial["members"] = [p.pk for p in plan.members.all() if p.pk != case.person_id]
         task_initial = [{f: getattr(t, f) for f in PlanTaskForm.base_fields} for t in plan.tasks.all()]
+    initial["based_on"] = latest[0].version if latest else 0
     household = Person.objects.filter(pk__in=services.case_people(case) - {case.person_id}).order_by("pk")
     form = PlanForm(request.POST or None, initial=initial, members=household,
                     relationships=selectors.household_relationships(case))  # fmt: skip
@@ -200,6 +205,15 @@ def plan_new(request, pk):
             plan = services.plan_create(
                 case=case, acting_user=request.user, goals=goals, tasks=task_rows, **data
             )
+        except versions.StaleEdit as stale:
+            newest = selectors.case_plans(case)[0]
+            older = SupportPlan.objects.filter(case=case, version=data["based_on"]).first()
+            fields = [f for f in form.fields if f not in ("goals", "members", "based_on")]
+            changes = versions.differences(SupportPlan, older, newest, fields, who=versions.who(newest.author),
+                                           when=newest.created_at)  # fmt: skip
+            return versions.refuse(request, form, "meetings/plan_form.html", {"case": case, "tasks": tasks},
+                                   changes=changes, current_version=newest.version, version_field="based_on",
+                                   message=stale.messages[0])  # fmt: skip
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -221,6 +235,7 @@ def plan_detail(request, pk):
     agencies = {a.pk for a in request.user.agencies}
     context["my_task_ids"] = {t.pk for t in context["tasks"] if t.agency_id in agencies}
     context["task_form"] = TaskStatusForm()
+    versions.attach(PlanTask, context["tasks"])
     context["printing"] = printing
     if plan.status == "draft" and not printing and request.user.has_role(Role.COORDINATOR):
         # what approval will ask for, before the meeting: each member's consent gap, with the way to fix it
@@ -255,8 +270,10 @@ def task_status(request, pk):
     plan = task.plan
     return post_action(
         request, TaskStatusForm(request.POST),
-        lambda data: services.task_update_status(task=task, acting_user=request.user, status=data["status"]),
+        lambda data: services.task_update_status(task=task, acting_user=request.user, status=data["status"],
+                                                 expected_version=data["version"]),
         "役割分担の状況を更新しました。", reverse("meetings:plan_detail", args=[plan.pk]),
+        record=task, title=f"役割分担の状況の更新（{task.agency}）",
     )  # fmt: skip
 
 

@@ -4,6 +4,7 @@ from community.forms import NoPersonalInfo
 from community.models import WEEKDAYS, ParticipationKind
 from jusou.forms import DateField, DateInput, date_formfield
 from jusou.models import Area
+from jusou.versions import VersionField
 from participation.models import (
     CandidateOutcome,
     FollowUpWith,
@@ -68,6 +69,12 @@ class CandidateForm(NoPersonalInfo, forms.ModelForm):
         widgets = {"approached_on": DateInput(), "note": forms.Textarea(attrs={"rows": 2}),
                    "acceptance_conditions": forms.Textarea(attrs={"rows": 2})}  # fmt: skip
         help_texts = {"capacity": "0 にすると「受け入れ停止」。空欄は上限なし。"}
+
+
+class CandidateEditForm(CandidateForm):
+    """A candidate's record corrected: with the version the page was filled from (jusou.versions)."""
+
+    version = VersionField()
 
 
 class CandidateMoveForm(NoPersonalInfo, forms.Form):

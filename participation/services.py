@@ -12,6 +12,7 @@ from community import services as community_services
 from community.models import CommunityResource, ParticipationKind
 from community.occupancy import with_places_left
 from community.selectors import AreaTree
+from jusou import versions
 from jusou.models import ResourceGap, ResourceGapStatus, User
 from jusou.services import save_with_history as _save
 from participation import selectors
@@ -151,11 +152,15 @@ def candidate_record(*, acting_user: User, gap: ResourceGap | None = None, **fie
 
 
 @transaction.atomic
-def candidate_update(*, candidate: HostCandidate, acting_user: User, **fields) -> HostCandidate:
-    """Correct or complete a candidate's record (the previous values stay in history)."""
+def candidate_update(
+    *, candidate: HostCandidate, acting_user: User, expected_version: int | None = None, **fields
+) -> HostCandidate:
+    """Correct or complete a candidate's record (the previous values stay in history); a page filled
+    before someone else's change is refused (jusou.versions)."""
     community_services.require_editor(acting_user)
     candidate = HostCandidate.objects.select_for_update().get(pk=candidate.pk)
     _require_candidate_change(acting_user, candidate)
+    versions.check(candidate, expected_version)
     for name, value in fields.items():
         if name not in CANDIDATE_FIELDS:
             raise ValidationError(f"{name} はここでは変更できません。")

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 from cases.selectors import case_can_change, case_get_for_user
 from community import selectors as community_selectors
 from community.models import CommunityResource
+from jusou import versions
 from jusou.access import read_log
 from jusou.forms import apply_service_errors
 from jusou.models import ReadLog, ResourceGap
@@ -13,6 +14,7 @@ from jusou.views import post_action
 from participation import selectors, services
 from participation.forms import (
     AnswerForm,
+    CandidateEditForm,
     CandidateForm,
     CandidateMoveForm,
     FollowUpForm,
@@ -91,7 +93,8 @@ def placement_start(request, pk):
     proposal = _proposal(request, pk)
     return post_action(request, PlacementForm(request.POST),
                        lambda data: services.placement_start(proposal=proposal, acting_user=request.user, **data),
-                       f"{proposal.host.name} を参加先に決めました（調整中）。", proposal.plan)  # fmt: skip
+                       f"{proposal.host.name} を参加先に決めました（調整中）。", proposal.plan,
+                       title=f"参加先に決める（{proposal.host.name}）")  # fmt: skip
 
 
 def _placement(request, pk):
@@ -113,7 +116,7 @@ def follow_up(request, pk):
     placement = _placement(request, pk)
     return post_action(request, FollowUpForm(request.POST),
                        lambda data: services.follow_up_record(placement=placement, acting_user=request.user, **data),
-                       "定着支援の記録を追加しました。", placement.plan)  # fmt: skip
+                       "定着支援の記録を追加しました。", placement.plan, title="定着支援の記録")  # fmt: skip
 
 
 def _development_gap(request):
@@ -150,11 +153,16 @@ def development(request):
     backlog = selectors.development_backlog()
     area_choices = None
     candidates = []
+    versions.attach(HostCandidate, backlog["candidates"])
     for candidate in backlog["candidates"]:
         forms = {}
         if editor and not candidate.resource_id and selectors.candidate_can_change(request.user, candidate):
             forms = {
-                "edit": CandidateForm(instance=candidate, prefix=f"edit-{candidate.pk}"),
+                "edit": CandidateEditForm(
+                    instance=candidate,
+                    prefix=f"edit-{candidate.pk}",
+                    initial={"version": candidate.form_version},
+                ),
                 "move": CandidateMoveForm(prefix=f"move-{candidate.pk}"),
                 "join": JoinForm(candidate=candidate, closes_gaps=closes_gaps)
                 if candidate.outcome != "declined"
@@ -182,9 +190,12 @@ def _candidate(pk):
 @require_POST
 def candidate_edit(request, pk):
     candidate = _candidate(pk)
-    return post_action(request, CandidateForm(request.POST, instance=candidate, prefix=f"edit-{pk}"),
-                       lambda data: services.candidate_update(candidate=HostCandidate(pk=pk), acting_user=request.user, **data),
-                       f"{candidate.name} の記録を更新しました。", "participation:development")  # fmt: skip
+    return post_action(request, CandidateEditForm(request.POST, instance=candidate, prefix=f"edit-{pk}"),
+                       lambda data: services.candidate_update(candidate=HostCandidate(pk=pk), acting_user=request.user,
+                                                              expected_version=data["version"],
+                                                              **{k: v for k, v in data.items() if k != "version"}),
+                       f"{candidate.name} の記録を更新しました。", "participation:development",
+                       record=candidate, title=f"開拓の記録の更新（{candidate.name}）")  # fmt: skip
 
 
 @require_POST
@@ -192,7 +203,8 @@ def candidate_move(request, pk):
     candidate = _candidate(pk)
     return post_action(request, CandidateMoveForm(request.POST, prefix=f"move-{pk}"),
                        lambda data: services.candidate_move(candidate=candidate, acting_user=request.user, **data),
-                       f"{candidate.name} の結果を更新しました。", "participation:development")  # fmt: skip
+                       f"{candidate.name} の結果を更新しました。", "participation:development",
+                       title=f"開拓の結果の更新（{candidate.name}）")  # fmt: skip
 
 
 @require_POST
@@ -204,4 +216,4 @@ def candidate_join(request, pk):
                        lambda data: services.candidate_join(candidate=HostCandidate(pk=pk), acting_user=request.user, **data),
                        lambda data: f"{data.get('name') or name} を地域資源（参加支援の受け入れ先）に登録しました。"
                        + ("きっかけの不足する社会資源を「開発済」にしました。" if data.get("close_gap") else ""),
-                       "participation:development")  # fmt: skip
+                       "participation:development", title=f"{name} を地域資源（参加支援の受け入れ先）に登録")  # fmt: skip

@@ -167,9 +167,10 @@ def test_a_stale_form_is_refused_not_silently_applied(client, world):
             "close_reason": code(CodeKind.CLOSE_REASON, "goal_achieved").pk,
             "version": stale_version,
         },
-        follow=True,
     )
-    assert "他の職員が先にこのケースを更新しました" in response.content.decode()
+    # refused with the form kept and what the colleague changed (jusou.versions; tests/test_forms_stale.py)
+    assert response.status_code == 409
+    assert "ほかの人が先に変更しました" in response.content.decode()
     assert Case.objects.get(pk=case.pk).status == S.ASSESSING
 
 
