@@ -5,7 +5,14 @@
   "use strict";
   var summary = document.querySelector("[data-error-summary]");
   if (!summary) return;
+  // The summary, not a box the page would focus first (the login's user name has autofocus).
+  var autofocused = Array.prototype.slice.call(document.querySelectorAll("[autofocus]"));
+  autofocused.forEach(function (el) { el.removeAttribute("autofocus"); });
   summary.focus();
+  window.addEventListener("load", function () {
+    var active = document.activeElement;
+    if (active === document.body || autofocused.indexOf(active) >= 0) summary.focus();
+  });
   summary.addEventListener("click", function (event) {
     var link = event.target.closest("a[href^='#']");
     if (!link) return;
