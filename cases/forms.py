@@ -18,7 +18,7 @@ from cases.models import (
     Urgency,
 )
 from jusou.access import read_log
-from jusou.forms import DateField, DateInput, LocalDateTimeInput
+from jusou.forms import DateField, DateInput, DateTimeField
 from jusou.models import Agency, ReadLog, Role, StaffMembership, User
 from jusou.selectors import person_accounts
 from jusou.versions import VersionField
@@ -196,7 +196,7 @@ class IntakeForm(LivingSituationMixin, forms.Form):
     subject_is_main_carer = forms.BooleanField(label="主介護者", required=False)
     subject_own_issues = forms.CharField(label="本人の課題", max_length=300, required=False)
     # 相談
-    received_at = forms.DateTimeField(label="受付日時", widget=LocalDateTimeInput())
+    received_at = DateTimeField(label="受付日時")
     channel = forms.ModelChoiceField(label="相談手段", queryset=codes(CodeKind.CHANNEL))
     route = forms.ModelChoiceField(label="相談者（経路）", queryset=codes(CodeKind.ROUTE))
     first_noticed_by = forms.ModelChoiceField(
@@ -394,7 +394,7 @@ class AssessmentForm(forms.Form):
 
 
 class ProgressNoteForm(forms.Form):
-    occurred_at = forms.DateTimeField(label="日時", widget=LocalDateTimeInput())
+    occurred_at = DateTimeField(label="日時")
     kind = forms.ChoiceField(label="種別", choices=NoteKind.choices)
     content = forms.CharField(label="内容", widget=forms.Textarea(attrs={"rows": 4}))
 

@@ -252,6 +252,60 @@ def parse_date(text: str) -> date:
     return day
 
 
+# A time after the date: 14:00, 14:00:00, 14時, 14時05分, 午後2時, 午後2:30 (the date part is parse_date's).
+_TIME = re.compile(
+    r"(?:^|(?<=[\sT日]))\s*(?P<half>午前|午後|AM|PM)?\s*(?P<hour>\d{1,2})\s*"
+    r"(?:時\s*(?:(?P<jminute>\d{1,2})\s*分)?|:\s*(?P<minute>\d{2})(?::\d{2}(?:\.\d+)?)?)$"
+)
+DATETIME_INPUT_EXAMPLE = "2025-04-01 14:00、令和7年4月1日 14時00分、R7.4.1 14:00"
+# Below this a time cannot be kept (Tokyo's local mean time, +09:18:59, runs out of the calendar at year 1);
+# whether a date is plausible (from 1900, 2000 …) is the model's rule, jusou.plausible, with its own message.
+DATETIME_EARLIEST_YEAR = 1000
+
+
+def parse_datetime(text: str) -> datetime:
+    """The date and time typed in `text` (naive, as read: the page's time zone is the form field's),
+    the date 西暦 or 和暦 as parse_date reads it, then the time: 「R7.4.1 14:00」, 「令和7年4月1日 14時00分」,
+    「2025-04-01T14:00」 (a browser's datetime-local), 「令和7年4月1日 午後2時」. Raises DateInputError
+    (Japanese message) for a missing or impossible time, a day parse_date refuses, a year before 1000."""
+    raw = (text or "").strip()
+    value = normalise_input(raw)
+    match = _TIME.search(value)
+    if match is None:
+        try:
+            parse_date(value)
+        except DateInputError:
+            raise DateInputError(f"日時は {DATETIME_INPUT_EXAMPLE} のように入力してください。") from None
+        raise DateInputError(
+            f"「{raw}」に時刻がありません。14:00 のように時刻も入力してください。", code="no_time"
+        )
+    day_text = value[: match.start()].strip().removesuffix("T").strip()
+    if not day_text:
+        raise DateInputError(f"日時は {DATETIME_INPUT_EXAMPLE} のように入力してください。")
+    day = parse_date(day_text)
+    hour = int(match["hour"])
+    minute = int(match["minute"] or match["jminute"] or 0)
+    if match["half"]:
+        if hour > 12:
+            raise DateInputError(
+                f"「{raw}」は存在しない時刻です（午前・午後は12時まで）。", code="no_such_time"
+            )
+        hour = hour % 12 + (12 if match["half"] in ("午後", "PM") else 0)
+    if hour > 23 or minute > 59:
+        raise DateInputError(f"「{raw}」は存在しない時刻です。", code="no_such_time")
+    if day.year < DATETIME_EARLIEST_YEAR:
+        raise DateInputError(f"「{raw}」の年（{day.year}年）は日時として扱えません。", code="date_too_early")
+    return datetime(day.year, day.month, day.day, hour, minute)
+
+
+def reading_datetime(value: datetime | None) -> str:
+    """What is shown beside a date-and-time field: '令和7年4月1日 14:00（2025年4月1日）'."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{to_wareki(local)} {local.strftime('%H:%M')}（{to_seireki(local)}）"
+
+
 def reading(value: date | None) -> str:
     """What is shown beside a date field: '昭和19年5月10日（1944年5月10日）'."""
     if value is None:

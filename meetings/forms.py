@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from cases.forms import CasePickField, PickerFormMixin, codes
 from cases.models import CodeKind
-from jusou.forms import DateField, DateInput
+from jusou.forms import DateField, DateInput, DateTimeField
 from jusou.models import Agency, Area
 from jusou.versions import VersionField
 from meetings.models import (
@@ -202,10 +202,7 @@ PlanTaskFormSet = forms.formset_factory(PlanTaskForm, extra=3, min_num=1, valida
 
 
 class ConferenceForm(forms.Form):
-    held_at = forms.DateTimeField(
-        label="開催日時",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    held_at = DateTimeField(label="開催日時")
     title = forms.CharField(label="名称", max_length=200, initial="重層的支援会議")
     agencies = forms.ModelMultipleChoiceField(
         label="出席機関", queryset=Agency.objects.filter(is_active=True).order_by("name"), required=False,
@@ -268,20 +265,11 @@ class TaskStatusForm(forms.Form):
 
 
 class MeetingForm(forms.Form):
-    held_at = forms.DateTimeField(
-        label="開催日時",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    held_at = DateTimeField(label="開催日時")
     title = forms.CharField(label="名称", max_length=200, initial="支援会議")
     acting_body = forms.ChoiceField(label="兼ねる会議体", choices=ActingBody.choices, required=False)
-    access_from = forms.DateTimeField(
-        label="閲覧期間（開始）",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
-    access_until = forms.DateTimeField(
-        label="閲覧期間（終了）",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    access_from = DateTimeField(label="閲覧期間（開始）")
+    access_until = DateTimeField(label="閲覧期間（終了）")
     members = forms.ModelMultipleChoiceField(
         label="構成員", queryset=None, widget=forms.CheckboxSelectMultiple
     )
@@ -378,14 +366,8 @@ class BriefingForm(forms.Form):
 
 
 class MeetingWindowForm(forms.Form):
-    access_from = forms.DateTimeField(
-        label="閲覧期間（開始）",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
-    access_until = forms.DateTimeField(
-        label="閲覧期間（終了）",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    access_from = DateTimeField(label="閲覧期間（開始）")
+    access_until = DateTimeField(label="閲覧期間（終了）")
     reason = forms.CharField(label="変更の理由", max_length=300)
 
 

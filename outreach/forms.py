@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from cases.forms import CasePickField, PersonPickField, PickerFormMixin
-from jusou.forms import DateField, DateInput, LocalDateTimeInput, date_formfield
+from jusou.forms import DateField, DateInput, DateTimeField, date_formfield
 from jusou.models import Agency
 from outreach.models import ContactKind, OutreachEngagement, Stage
 
@@ -20,7 +20,7 @@ SAFETY_CHOICES = [("", "（該当なし）"), ("yes", "確認できた"), ("no",
 
 
 class ContactForm(forms.Form):
-    contacted_at = forms.DateTimeField(label="日時", widget=LocalDateTimeInput())
+    contacted_at = DateTimeField(label="日時")
     kind = forms.ChoiceField(label="種別", choices=ContactKind.choices)
     met_whom = forms.CharField(label="会えた人・話した人", max_length=100, required=False)
     response = forms.CharField(label="反応・様子", widget=forms.Textarea(attrs={"rows": 3}), required=False)

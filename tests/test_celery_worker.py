@@ -50,4 +50,4 @@ def test_notification_is_delivered_by_a_real_worker_and_shows_in_the_bell(worker
     client.force_login(user)
     html = client.get("/").content.decode()
     assert "ワーカー経由のお知らせ" in html
-    assert "お知らせ（未読 1 件）" in html
+    assert 'お知らせ（未読 </span><span class="bell__count">1</span>' in html

@@ -145,7 +145,7 @@ def test_duplicate_known_elsewhere_says_only_that_and_tells_the_coordinator(
             URL, post_data(name="山田 花子", kana="ヤマダ ハナコ", birth_date="1948-05-01")
         )
     html = response.content.decode()
-    summary = html.split('<div class="error-summary" role="alert">')[1].split("</div>")[0]
+    summary = html.split('<div class="form-errors">')[1].split("</div>")[0]
     assert "他の機関で把握されている可能性があります。相談支援包括化推進員に確認してください。" in summary
     assert "みどり中央" not in summary
     for leak in (

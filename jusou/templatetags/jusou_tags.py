@@ -1,4 +1,5 @@
-from django import template
+from django import forms, template
+from django.forms.formsets import BaseFormSet
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -59,3 +60,60 @@ def check(value):
 def wareki_datetime_text(value):
     """Plain 令和7年4月1日 14:05 (Asia/Tokyo), for printed forms."""
     return to_wareki_datetime(value or None)
+
+
+# --- Form errors: one summary at the top of every page ---------------------------------------------------
+
+
+def _forms_in(value, depth=0):
+    """The forms (and formsets' forms) in a context value: a form, a formset, or a list/dict of them."""
+    if isinstance(value, forms.BaseForm):
+        yield value
+    elif isinstance(value, BaseFormSet):
+        yield value
+        if value.is_bound:
+            yield from value.forms
+    elif depth == 0 and isinstance(value, list | tuple | dict):
+        for item in value.values() if isinstance(value, dict) else value:
+            yield from _forms_in(item, depth + 1)
+
+
+def field_anchor(bound_field) -> str:
+    """The id of the element an error link moves to: the field's input, or the first of its choices
+    (a radio or checkbox list has no element of the field's own id)."""
+    auto_id = bound_field.auto_id
+    if not auto_id:
+        return ""
+    return bound_field.field.widget.id_for_label(auto_id) or f"{auto_id}_0"
+
+
+def form_errors(context) -> list[dict]:
+    """Every error of every bound form on the page, in the page's order: {"text", "anchor"} — the
+    anchor is the field's id (empty for errors of the whole form and of hidden fields)."""
+    errors, seen = [], set()
+    for value in context.flatten().values():
+        for form in _forms_in(value):
+            if id(form) in seen or not form.is_bound:
+                continue
+            seen.add(id(form))
+            if isinstance(form, BaseFormSet):
+                errors += [{"text": str(e), "anchor": ""} for e in form.non_form_errors()]
+                continue
+            if not form.errors:
+                continue
+            errors += [{"text": str(e), "anchor": ""} for e in form.non_field_errors()]
+            for bound_field in form:
+                for error in bound_field.errors:
+                    label = bound_field.label or bound_field.name
+                    if bound_field.is_hidden:
+                        errors.append({"text": f"{label}: {error}", "anchor": ""})
+                    else:
+                        errors.append({"text": f"{label}: {error}", "anchor": field_anchor(bound_field)})
+    return errors
+
+
+@register.inclusion_tag("jusou/_error_summary.html", takes_context=True)
+def error_summary(context):
+    """「入力内容を確認してください（n件）」 above the page's content when a form on it was refused: each
+    error a link to its field; focus moves to the box on load (static/js/forms.js)."""
+    return {"errors": form_errors(context)}

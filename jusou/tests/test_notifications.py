@@ -26,7 +26,7 @@ def test_a_sent_notification_is_delivered_after_commit_and_shows_in_the_bell(
     assert notification.delivered_at is not None
     client.force_login(user)
     html = client.get("/").content.decode()
-    assert "お知らせ（未読 1 件）" in html
+    assert 'お知らせ（未読 </span><span class="bell__count">1</span>' in html
     assert "支援会議の開催通知" in html
 
 

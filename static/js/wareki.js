@@ -1,7 +1,9 @@
 // Date fields (jusou.forms.DateInput): show the reading of what is typed — 西暦 or 和暦 — beside the
 // field as the user types: 「S19.5.10」 → 昭和19年5月10日（1944年5月10日）. The era table comes from the
 // server (data-wareki, written by jusou.wareki.eras_json), so the eras are written in one place; the
-// server's parser (jusou.wareki.parse_date) decides, this only shows its reading early.
+// server's parser (jusou.wareki.parse_date) decides, this only shows its reading early. A date-and-time
+// field (data-wareki-time, jusou.forms.DateTimeInput) reads the time after the date as
+// jusou.wareki.parse_datetime does: 「R7.4.1 14:00」 → 令和7年4月1日 14:00（2025年4月1日）.
 (function () {
   "use strict";
   var DASHES = /[ー―‐‑–—−－]/g;
@@ -86,16 +88,45 @@
     return { day: day };
   }
 
+  // The time after the date: 14:00, 14時, 14時05分, 午後2時 (jusou.wareki._TIME).
+  var TIME = /(?:^|[\sT日])\s*(午前|午後|AM|PM)?\s*(\d{1,2})\s*(?:時\s*(?:(\d{1,2})\s*分)?|:\s*(\d{2})(?::\d{2}(?:\.\d+)?)?)$/;
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  // {day, time: "14:00"}, {error} or null while the text is not (yet) a date and time
+  function parseMoment(text, eras) {
+    var raw = text.trim(), value = normalise(text), m = TIME.exec(value);
+    if (!m) return null;
+    var cut = m.index + (m[0].charAt(0) === "日" ? 1 : 0);  // a 日 ends the date
+    var dayText = value.slice(0, cut).trim().replace(/T$/, "").trim();
+    if (!dayText) return null;
+    var result = parse(dayText, eras);
+    if (!result || result.error) return result;
+    var hour = +m[2], minute = +(m[4] || m[3] || 0);
+    if (m[1]) {
+      if (hour > 12) return { error: "「" + raw + "」は存在しない時刻です（午前・午後は12時まで）。" };
+      hour = hour % 12 + (m[1] === "午後" || m[1] === "PM" ? 12 : 0);
+    }
+    if (hour > 23 || minute > 59) return { error: "「" + raw + "」は存在しない時刻です。" };
+    if (result.day.getUTCFullYear() < 1000) {
+      return { error: "「" + raw + "」の年（" + result.day.getUTCFullYear() + "年）は日時として扱えません。" };
+    }
+    return { day: result.day, time: hour + ":" + pad(minute) };
+  }
+
   function attach(input) {
     var reading = document.getElementById(input.id + "_reading");
     if (!reading) return;
     var eras;
     try { eras = new Eras(JSON.parse(input.dataset.wareki)); } catch (e) { return; }
+    var withTime = input.dataset.warekiTime !== undefined;
     function show() {
-      var result = input.value.trim() ? parse(input.value, eras) : null;
+      var text = input.value.trim();
+      var result = text ? (withTime ? parseMoment(input.value, eras) : parse(input.value, eras)) : null;
       reading.classList.toggle("field__reading--error", !!(result && result.error));
       if (!result) { reading.textContent = ""; return; }
-      reading.textContent = result.error ? result.error : eras.wareki(result.day) + "（" + seireki(result.day) + "）";
+      if (result.error) { reading.textContent = result.error; return; }
+      reading.textContent = eras.wareki(result.day) + (result.time ? " " + result.time : "") + "（" + seireki(result.day) + "）";
     }
     input.addEventListener("input", show);
     // A refused value already carries the server's message under the field: not said twice.
