@@ -264,6 +264,18 @@ class TaskStatusForm(forms.Form):
     version = VersionField()
 
 
+def member_label(user) -> str:
+    """A 支援会議 member as offered to the host: 「氏名 ／ 機関」 for staff, 「氏名 ／ 外部の構成員」 for a
+    民生委員 or other external member (who has no agency), so the host sees who will get the
+    pseudonymised briefing."""
+    from jusou.models import Role
+
+    parts = [user.get_full_name() or user.username] + [a.name for a in user.agencies]
+    if any(m.role == Role.MEETING_MEMBER for m in user.active_memberships):
+        parts.append("外部の構成員")
+    return " ／ ".join(parts)
+
+
 class MeetingForm(forms.Form):
     held_at = DateTimeField(label="開催日時")
     title = forms.CharField(label="名称", max_length=200, initial="支援会議")
@@ -286,9 +298,7 @@ class MeetingForm(forms.Form):
             .prefetch_related(User.prefetch_active_memberships())
             .order_by("last_name", "first_name")
         )
-        self.fields["members"].label_from_instance = lambda u: " ／ ".join(
-            [u.get_full_name() or u.username] + [a.name for a in u.agencies]
-        )
+        self.fields["members"].label_from_instance = member_label
 
     def clean(self):
         data = super().clean()

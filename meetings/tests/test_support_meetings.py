@@ -246,3 +246,18 @@ def test_a_staff_member_who_leaves_their_agency_loses_the_meeting_an_external_me
     core_services.membership_end(membership=meeting.other_worker.memberships.get(), acting_user=None)
     core_services.membership_end(membership=minsei.memberships.get(), acting_user=None)
     assert set(grants.valid().values_list("user__username", flat=True)) == {"coordinator", "minsei_e"}
+
+
+def test_convening_form_marks_external_members(client, meeting):
+    """The host sees who is external (and will get the pseudonymised briefing): 「氏名 ／ 外部の構成員」,
+    while staff show their agency."""
+    minsei = UserFactory(username="minsei_e", last_name="佐藤", first_name="和子")
+    core_services.membership_grant(
+        user=minsei, agency=None, role=Role.MEETING_MEMBER, acting_user=meeting.coordinator
+    )
+    client.force_login(meeting.coordinator)
+    page = client.get(reverse("meetings:meeting_new")).content.decode()
+    assert "佐藤 和子 ／ 外部の構成員" in page
+    other = meeting.other_worker
+    assert f"{other.get_full_name()} ／ {other.agencies[0].name}" in page
+    assert f"{other.get_full_name()} ／ {other.agencies[0].name} ／ 外部の構成員" not in page
