@@ -33,4 +33,7 @@ def test_wrong_password_shows_the_error_in_the_browser(page, live_server, person
     page.get_by_label("ユーザー名").fill("intake_a")
     page.get_by_label("パスワード").fill("not the password")
     page.get_by_role("button", name="ログイン").click()
-    assert page.get_by_role("alert").get_by_text("ユーザー名またはパスワードが正しくありません").is_visible()
+    # The summary of errors at the top of the page, focused (no role=alert: one announcement).
+    summary = page.locator("#error-summary")
+    assert summary.get_by_text("ユーザー名またはパスワードが正しくありません").is_visible()
+    assert page.evaluate("document.activeElement.id") == "error-summary"
