@@ -166,6 +166,9 @@ EXPORT_SWEEP_SECONDS = env.int("EXPORT_SWEEP_SECONDS", default=30, minimum=1, ma
 # An export's file (statistics, audit exports: the latter hold names) is deleted this many days after it
 # was made (beat, daily: jusou.tasks.expire_export_files); the job stays, marked 削除済み.
 EXPORT_FILE_KEEP_DAYS = env.int("EXPORT_FILE_KEEP_DAYS", default=7, minimum=1, maximum=365)
+# The API's Idempotency-Keys and the page forms' one-time tokens are remembered this many days (beat,
+# daily: jusou.tasks.expire_idempotency_keys).
+IDEMPOTENCY_KEEP_DAYS = env.int("IDEMPOTENCY_KEEP_DAYS", default=7, minimum=1, maximum=365)
 # 保存年限: the 管理者 are told this many days before records reach their 保存期間満了日.
 RETENTION_NOTICE_DAYS = env.int("RETENTION_NOTICE_DAYS", default=30, minimum=1, maximum=365)
 if EXPORT_HEARTBEAT_TIMEOUT_SECONDS < 2 * EXPORT_HEARTBEAT_SECONDS:
@@ -215,6 +218,11 @@ CELERY_BEAT_SCHEDULE = {
     "expire-export-files": {
         "task": "jusou.tasks.expire_export_files",
         "schedule": crontab(hour=3, minute=0),
+    },
+    # Idempotency-Keys and form tokens older than IDEMPOTENCY_KEEP_DAYS are forgotten.
+    "expire-idempotency-keys": {
+        "task": "jusou.tasks.expire_idempotency_keys",
+        "schedule": crontab(hour=3, minute=15),
     },
     # Exports whose worker was killed (heartbeat stopped) or whose message was lost are sent again
     # (jusou.export_jobs).

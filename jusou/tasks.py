@@ -86,6 +86,22 @@ def expire_export_files() -> int:
     return export_jobs.exports_expire()
 
 
+@shared_task(acks_late=True)  # safe: deleting what is already deleted deletes nothing
+def expire_idempotency_keys() -> int:
+    """Beat, daily: forget the API's Idempotency-Keys and the page forms' one-time tokens
+    (jusou/once.py) older than IDEMPOTENCY_KEEP_DAYS; a retry or a resubmission after that is a new
+    request."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from jusou.models import IdempotencyKey
+
+    cutoff = timezone.now() - timedelta(days=settings.IDEMPOTENCY_KEEP_DAYS)
+    return IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()[0]
+
+
 @shared_task(acks_late=True)  # safe: the scan lists each record once, the sweep disposes each candidate once
 def retention_daily() -> dict:
     """Beat, daily: list the records past their 保存年限 for a 管理者 to approve, and dispose of what was
