@@ -8,6 +8,7 @@ Names of related records are fetched in a batch: `Words.want(...)` every value o
 `resolve()` runs one query per related model (content types come from Django's cache), then `text(...)`.
 """
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -97,8 +98,10 @@ class Words:
             missing = {i for i in ids if i not in known}
             if not missing:
                 continue
-            # select_related(): the records' __str__ often names their case or person (「2025-0012 山田」).
-            for obj in model._base_manager.select_related().filter(pk__in=missing):
+            # The records' __str__ often names their case or person (「2025-0012 山田」, 「相談受付 … 山田」):
+            # those come in the same query, a nullable one too (a consultation's person), not one query
+            # per record.
+            for obj in model._base_manager.select_related(*_name_relations(model)).filter(pk__in=missing):
                 known[obj.pk] = str(obj)
         self._wanted.clear()
 
@@ -202,6 +205,19 @@ def scope_words(detail: str) -> str:
         lambda m: "範囲: " + LIST_SEPARATOR.join(labels.get(code, code) for code in m.group(1).split("・")),
         detail,
     )
+
+
+@functools.cache
+def _name_relations(model) -> tuple[str, ...]:
+    """What Words.resolve reads with `model`'s rows: each foreign key, nullable or not, and the
+    not-null foreign keys of those (what select_related() alone follows, plus the nullable ones)."""
+    out = []
+    for field in model._meta.concrete_fields:
+        if field.many_to_one:
+            out.append(field.name)
+            out += [f"{field.name}__{inner.name}" for inner in field.related_model._meta.concrete_fields
+                    if inner.many_to_one and not inner.null]  # fmt: skip
+    return tuple(out)
 
 
 def describe_reads(rows) -> None:

@@ -16,6 +16,7 @@ Each protected model declares a FIELD_POLICY:
 A masked instance refuses to be saved, so a masked value can never be written back by accident.
 """
 
+import functools
 from collections.abc import Iterable
 
 from django.db import models
@@ -52,16 +53,16 @@ def declared(model: type[models.Model] | models.Model, kind: str) -> tuple[str, 
 def mask(obj: models.Model, fields: Iterable[str], *, value: str = MASK) -> models.Model:
     """Replace the given concrete fields of `obj` by MASK (relations and many-to-many fields are
     dropped from display by not loading them; see `concrete`)."""
-    names = [name for name in fields if name in _concrete_names(type(obj))]
+    fields = tuple(fields)
+    how = _mask_how(type(obj))
+    names = [name for name in fields if name in how]
     for name in names:
-        field = obj._meta.get_field(name)
-        if field.is_relation:
-            setattr(obj, field.attname, None)
+        attname, empty = how[name]
+        if attname != name:  # a relation: its id and any loaded row go
+            setattr(obj, attname, None)
             obj._state.fields_cache[name] = None
-        elif isinstance(field, models.BooleanField | models.DateField | models.IntegerField):
-            setattr(obj, name, None)
         else:
-            setattr(obj, name, value)
+            setattr(obj, name, None if empty else value)
     # Many-to-many fields are recorded too, so that a serializer leaves them out rather than loading them.
     relations = [name for name in fields if name in _many_to_many_names(type(obj))]
     obj._masked_fields = set(getattr(obj, "_masked_fields", ())) | set(names) | set(relations)
@@ -105,9 +106,19 @@ def mask_sensitive(objects: Iterable[models.Model]) -> list:
     return rows
 
 
-def _concrete_names(model) -> set[str]:
-    return {f.name for f in model._meta.concrete_fields}
+@functools.cache
+def _mask_how(model) -> dict[str, tuple[str, bool]]:
+    """For `mask`, once per model: each concrete field's name -> (the attribute to clear, whether it
+    is emptied to None rather than given the mask text: relations, booleans, dates and numbers)."""
+    how = {}
+    for field in model._meta.concrete_fields:
+        empty = field.is_relation or isinstance(
+            field, models.BooleanField | models.DateField | models.IntegerField
+        )
+        how[field.name] = (field.attname, empty)
+    return how
 
 
-def _many_to_many_names(model) -> set[str]:
-    return {f.name for f in model._meta.many_to_many}
+@functools.cache
+def _many_to_many_names(model) -> frozenset[str]:
+    return frozenset(f.name for f in model._meta.many_to_many)

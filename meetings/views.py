@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -436,7 +437,11 @@ def meeting_detail(request, pk):
     if meeting.host_id == request.user.pk:
         window = {"access_from": timezone.localtime(meeting.access_from),
                   "access_until": timezone.localtime(meeting.access_until)}  # fmt: skip
-        context |= {"briefing_form": BriefingCaseForm(user=request.user), "decision_form": MeetingDecisionForm(),
+        decision_form = MeetingDecisionForm()
+        # The same two fields under every agenda item: rendered once for the page, not once per item.
+        decision_fields = render_to_string("meetings/_decision_fields.html", {"decision_form": decision_form})
+        context |= {"briefing_form": BriefingCaseForm(user=request.user), "decision_form": decision_form,
+                    "decision_fields": decision_fields,
                     "minutes_form": MinutesForm(initial={"minutes": meeting.minutes}),
                     "window_form": MeetingWindowForm(initial=window),
                     "window_changes": selectors.meeting_window_changes(meeting)}  # fmt: skip

@@ -1,0 +1,42 @@
+"""The access log names what each read was about in one query per record type, whatever the number of
+rows (jusou.audit_words.describe_reads): a consultation's name includes its person, a nullable key, which
+select_related() alone does not follow — one more query per consultation read on the page (issue 14's
+benchmark: 11 → 67 queries)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cases.models import Consultation
+from jusou.access import read_log
+from jusou.audit_words import describe_reads
+from jusou.models import ReadLog
+from tests.leak_world import build
+
+
+@pytest.fixture
+def world(db):
+    return build()
+
+
+def _queries_to_name(rows) -> int:
+    rows = list(ReadLog.objects.filter(pk__in=[row.pk for row in rows]).order_by("pk"))
+    with CaptureQueriesContext(connection) as captured:
+        describe_reads(rows)
+    assert all(str(row.object_id) and row.record_text for row in rows)
+    return len(captured)
+
+
+def test_naming_consultation_reads_costs_the_same_for_one_as_for_many(world):
+    consultations = list(Consultation.objects.filter(person__isnull=False).order_by("pk")[:5])
+    assert len(consultations) >= 2
+    reader = world.supervisor if hasattr(world, "supervisor") else None
+    from jusou.models import User
+
+    reader = reader or User.objects.order_by("pk").first()
+    rows = [read_log(user=reader, action=ReadLog.Action.VIEW, obj=c) for c in consultations]
+    assert _queries_to_name(rows[:1]) == _queries_to_name(rows)
+    named = list(ReadLog.objects.filter(pk__in=[r.pk for r in rows]).order_by("pk"))
+    describe_reads(named)
+    for row, consultation in zip(named, consultations, strict=True):
+        assert consultation.person.name in row.record_text
