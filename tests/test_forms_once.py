@@ -167,3 +167,16 @@ def test_the_same_token_from_another_user_is_theirs(world, writer):  # noqa: F81
     colleague.force_login(world.colleague)
     colleague.post(url, {**data, FIELD: token})
     assert ProgressNote.objects.filter(case=world.case, content="二人目").count() == 2
+
+
+def test_an_intake_sent_twice_records_one_consultation_and_one_case(world, writer):  # noqa: F811
+    from cases.models import Case, Consultation
+    from cases.tests.test_intake import post_data
+
+    url = reverse("cases:intake")
+    first, second = _twice(
+        writer, url, post_data(name="二重 送信", kana="にじゅう そうしん"), _page_token(writer, url)
+    )
+    _assert_replayed(first, second)
+    assert Consultation.objects.filter(person__name="二重 送信").count() == 1
+    assert Case.objects.filter(person__name="二重 送信").count() == 1

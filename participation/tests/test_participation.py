@@ -130,3 +130,27 @@ def test_demo_placement_at_a_kodomo_shokudo_is_settled(personas):
     placement = Placement.objects.get(host__name="みどり中央子ども食堂")
     assert placement.status == PlacementStatus.SETTLED
     assert {f.with_whom for f in placement.follow_ups.all()} == {"person", "host"}
+
+
+def test_deciding_the_placement_twice_places_once(client, world, plan, hosts):
+    """「参加先に決める」 clicked twice (the same form sent twice, one token): one placement, and the
+    second click is told so (jusou.once)."""
+    import re
+
+    from jusou.once import FIELD, REPLAYED
+    from participation.models import Placement
+
+    proposal = services.proposal_record(plan=plan, host=hosts["east"], acting_user=world.assigned)
+    services.proposal_answer(
+        proposal=proposal, acting_user=world.assigned, person_choice="wants", host_agreement="agreed"
+    )
+    client.force_login(world.assigned)
+    page = client.get(reverse("participation:plan_detail", args=[plan.pk])).content.decode()
+    url = reverse("participation:placement_start", args=[proposal.pk])
+    form = re.search(rf'action="{url}".*?</form>', page, re.S).group(0)
+    token = re.search(rf'name="{FIELD}" value="([\w-]+)"', form).group(1)
+    data = {"starts_on": timezone.localdate().isoformat(), "frequency": "週1回", FIELD: token}
+    assert client.post(url, data).status_code == 302
+    again = client.post(url, data, follow=True)
+    assert REPLAYED in [str(m) for m in again.context["messages"]]
+    assert Placement.objects.filter(plan=plan).count() == 1
