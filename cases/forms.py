@@ -158,7 +158,7 @@ class LivingSituationMixin:
     def basic_fields(self):
         """The fields before the B票, other than 属性・備考・理由 (laid out on their own)."""
         rest = {*LIVING_SITUATION_FIELDS, "attributes", "notes", "reason"}
-        return [self[name] for name in self.fields if name not in rest]
+        return [self[name] for name in self.fields if name not in rest and not self[name].is_hidden]
 
 
 class IntakeForm(LivingSituationMixin, forms.Form):

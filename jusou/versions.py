@@ -91,7 +91,10 @@ def who(user) -> str:
 
 def changes_since(obj, expected: int | None, fields) -> list[OtherChange]:
     """What was saved to `obj` after version `expected`, limited to `fields` (the form's own: what the
-    user may see and was about to change), in words from the history (jusou.audit)."""
+    user may see and was about to change), in words from the history (jusou.audit): for each field only
+    its latest change — the value the record holds now, which the form shows anyway, with who saved it
+    and when. Values since overwritten are never shown: the version comes from the page, and a page
+    sent with an older one (by hand) must not read the record's history, which is for the 管理者."""
     from jusou.audit import _diffs
 
     if expected is None:
@@ -104,11 +107,16 @@ def changes_since(obj, expected: int | None, fields) -> list[OtherChange]:
     _diffs(type(obj), rows)
     shown = set(fields) - {"version"}
     out = []
-    for row in rows:
-        changed = [(c.field, c.after) for c in row.changes if getattr(c.model_field, "name", None) in shown]
+    for row in reversed(rows):  # newest first: a field's latest change is the one kept
+        changed = []
+        for change in row.changes:
+            name = getattr(change.model_field, "name", None)
+            if name in shown:
+                shown.discard(name)
+                changed.append((change.field, change.after))
         if changed:
             out.append(OtherChange(who(row.history_user), row.history_date, changed))
-    return out
+    return out[::-1]
 
 
 def differences(model, before, after, fields, *, who, when) -> list[OtherChange]:

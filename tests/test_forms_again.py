@@ -5,6 +5,7 @@ import re
 
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from community import services as community_services
 from jusou.tests.factories import AreaFactory
@@ -21,7 +22,7 @@ def _client(user) -> Client:
 
 def test_joining_a_candidate_without_its_kind_keeps_the_conditions_and_the_capacity(world):  # noqa: F811
     area = AreaFactory(code="chuo")
-    candidate = participation_services.candidate_record(acting_user=world.assigned, name="みどり商店街の八百屋",
+    candidate = participation_services.candidate_record(acting_user=world.assigned, approached_on=timezone.localdate(), name="みどり商店街の八百屋",
                                                         kind="work_experience", area=area)  # fmt: skip
     prefix = f"join-{candidate.pk}"
     response = _client(world.assigned).post(reverse("participation:candidate_join", args=[candidate.pk]), {
@@ -44,7 +45,7 @@ def test_joining_a_candidate_without_its_kind_keeps_the_conditions_and_the_capac
 
 def test_the_form_shown_again_is_sent_again_corrected(world):  # noqa: F811
     area = AreaFactory(code="chuo")
-    candidate = participation_services.candidate_record(acting_user=world.assigned, name="八百屋",
+    candidate = participation_services.candidate_record(acting_user=world.assigned, approached_on=timezone.localdate(), name="八百屋",
                                                         kind="work_experience", area=area)  # fmt: skip
     prefix = f"join-{candidate.pk}"
     data = {f"{prefix}-name": "八百屋", f"{prefix}-area": area.pk, f"{prefix}-participation_kinds": ["work_trial"],

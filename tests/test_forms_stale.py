@@ -6,6 +6,7 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from cases import services
 from cases.models import Assessment, CodeKind
@@ -148,17 +149,18 @@ def test_a_stale_candidate_edit_is_refused_with_the_input_kept(world):  # noqa: 
     from participation.models import HostCandidate
 
     area = AreaFactory(code="chuo")
-    candidate = participation_services.candidate_record(acting_user=world.assigned, name="八百屋",
+    candidate = participation_services.candidate_record(acting_user=world.assigned, approached_on=timezone.localdate(), name="八百屋",
                                                         kind="work_experience", area=area)  # fmt: skip
     page = _client(world.assigned).get(reverse("participation:development")).content.decode()
     prefix = f"edit-{candidate.pk}"
     version = _hidden(page, f"{prefix}-version")
-    participation_services.candidate_update(candidate=candidate, acting_user=world.colleague,
+    participation_services.candidate_update(candidate=candidate, acting_user=world.coordinator,
                                             contact="商店街事務所 03-0000-0000")  # fmt: skip
 
     refused = _client(world.assigned).post(reverse("participation:candidate_edit", args=[candidate.pk]), {
         f"{prefix}-name": "八百屋", f"{prefix}-kind": "work_experience", f"{prefix}-area": area.pk,
         f"{prefix}-acceptance_conditions": "見学してから", f"{prefix}-version": version,
+        f"{prefix}-approached_on": timezone.localdate().isoformat(),
     })  # fmt: skip
 
     assert refused.status_code == 409
@@ -166,3 +168,31 @@ def test_a_stale_candidate_edit_is_refused_with_the_input_kept(world):  # noqa: 
     assert STALE in body and "見学してから" in body
     assert "商店街事務所 03-0000-0000" in body.split("ほかの人が先に変更した内容")[1].split("<form")[0]
     assert HostCandidate.objects.get().acceptance_conditions == ""
+
+
+def test_a_version_sent_by_hand_does_not_read_the_history(world):  # noqa: F811
+    """The version comes from the page: one typed by hand (0, before the record existed) is refused as
+    stale, but the notice names only each field's latest change — values since overwritten (the
+    history, which is for the 管理者) are not shown."""
+    person = world.person
+    url = reverse("cases:person_edit", args=[person.pk])
+    theirs = _client(world.colleague)
+    for phone in ("03-1111-0001", "03-1111-0002"):
+        version = _hidden(theirs.get(url).content.decode(), "version")
+        assert theirs.post(url, _person_form(person, phone=phone, version=version)).status_code == 302
+
+    refused = _client(world.assigned).post(url, _person_form(person, address="みどり市中央9-9", version="0"))
+
+    assert refused.status_code == 409
+    body = refused.content.decode()
+    start = body.index("ほかの人が先に変更した内容")
+    notice = body[start : body.index("<form", start)]
+    assert "03-1111-0002" in notice
+    assert "03-1111-0001" not in notice
+    assert notice.count("電話") == 1
+
+
+def test_the_person_form_carries_its_version_once_and_hidden(world):  # noqa: F811
+    body = _client(world.assigned).get(reverse("cases:person_edit", args=[world.person.pk])).content.decode()
+    assert body.count('id="id_version"') == 1
+    assert ">Version<" not in body

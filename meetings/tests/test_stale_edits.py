@@ -22,6 +22,7 @@ def _client(user) -> Client:
 
 def test_a_stale_task_status_is_refused_with_the_choice_kept_and_the_other_change_shown(approved):  # noqa: F811
     w = approved
+    w.plan.refresh_from_db()
     task = w.plan.tasks.get(agency=w.next_agency)
     page = _client(w.other_worker).get(reverse("meetings:plan_detail", args=[w.plan.pk])).content.decode()
     form = page[page.index(reverse("meetings:task_status", args=[task.pk])) :]
