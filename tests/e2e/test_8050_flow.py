@@ -61,7 +61,8 @@ class Desk:
         """The unread お知らせ on the persona's list (and the bell's count agrees); then all marked read."""
         page = self.go(username, "/notifications/")
         bell = page.get_by_role("link", name=re.compile("お知らせ")).first
-        count = bell.inner_text().strip()
+        badge = bell.locator(".bell__count")  # the visible count; none when nothing is unread
+        count = badge.inner_text().strip() if badge.count() else ""
         items = page.locator("main li").filter(has=page.get_by_text("未読", exact=True))
         titles = [re.sub(r"^未読", "", t.strip()).strip() for t in items.locator("button").all_inner_texts()]
         assert (int(count) if count else 0) == len(titles), (username, count, titles)
@@ -185,7 +186,7 @@ def run_flow(browser, base, personas, *, check_mail):
     page.get_by_label("名称").fill("第1回 支援会議")
     page.get_by_label("閲覧期間（開始）").fill((now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
     page.get_by_label("閲覧期間（終了）").fill((now + timedelta(days=14)).strftime("%Y-%m-%dT%H:%M"))
-    page.get_by_label("佐藤 和子", exact=True).check()
+    page.get_by_label("佐藤 和子 ／ 外部の構成員", exact=True).check()
     page.get_by_label(re.compile("井上 健太")).check()
     submit(page, "招集する")
     page.wait_for_url(re.compile(r"/support-meetings/\d+/$"))

@@ -80,7 +80,10 @@ def test_wareki_typed_into_the_person_form_is_read_beside_the_field_and_saved(pa
     page.wait_for_load_state("load")
     page.get_by_label("生年月日", exact=True).fill("H32.1.1")
     page.get_by_role("button", name="保存する").click()
-    page.get_by_text("平成は平成31年4月30日までです（平成32年1月1日は令和2年1月1日）。").wait_for()
+    # On the field (the summary at the top names it too, as a link)
+    page.locator(
+        ".field__error", has_text="平成は平成31年4月30日までです（平成32年1月1日は令和2年1月1日）。"
+    ).wait_for()
     assert page.get_by_label("生年月日", exact=True).input_value() == "H32.1.1"
     person.refresh_from_db()
     assert person.birth_date == date(1944, 5, 10)

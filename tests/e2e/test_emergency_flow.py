@@ -55,7 +55,9 @@ def test_break_glass_from_refusal_to_the_supervisors_review(page, live_server, p
     page.get_by_label("ケース番号").fill(case.number)
     page.get_by_label("緊急に閲覧が必要な理由（生命・身体の保護）").fill("急ぎのため")
     page.get_by_role("button", name="理由を記録して閲覧する").click()
-    assert page.get_by_text("緊急に閲覧が必要な理由を20文字以上で入力してください。").is_visible()
+    assert page.locator(
+        ".field__error", has_text="緊急に閲覧が必要な理由を20文字以上で入力してください。"
+    ).is_visible()
     assert not EmergencyAccess.objects.exists()
     assert page.goto(case_url).status == 404
 

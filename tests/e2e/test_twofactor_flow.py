@@ -43,7 +43,7 @@ def test_demo_supervisor_enters_the_code_after_the_password(page, live_server, p
     wrong = "000000" if demo_code() != "000000" else "111111"
     page.get_by_label("確認コード").fill(wrong)
     page.get_by_role("button", name="確認する").click()
-    assert page.get_by_text("確認コードが正しくありません。").is_visible()
+    assert page.locator(".field__error", has_text="確認コードが正しくありません。").is_visible()
     assert page.goto(f"{base}/").url.startswith(f"{base}/accounts/2fa/verify/")
 
     page.wait_for_timeout(2_100)  # django-otp's back-off after one failure is one second
