@@ -298,10 +298,10 @@ def run_flow(browser, base, personas, *, check_mail):
     refusal = page.get_by_text(
         f"長男 鈴木 誠さんの本人同意の共有先に含まれていない機関があります（{HOUKATSU}）"
     )
-    refusal.wait_for()
+    refusal.first.wait_for()  # in the error summary and beside the form
     assert not page.get_by_text("プランを承認しました。").count()
     # … the amendment, a new version linked to the first, from the refusal's link …
-    page.get_by_role("link", name="鈴木 誠さんの同意を変更する").click()
+    page.get_by_role("link", name="鈴木 誠さんの同意を変更する").first.click()
     page.get_by_label(HOUKATSU).check()
     page.get_by_label("書面").check()
     submit(page, "変更を記録する")
