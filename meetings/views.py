@@ -207,8 +207,9 @@ def plan_new(request, pk):
                 case=case, acting_user=request.user, goals=goals, tasks=task_rows, **data
             )
         except versions.StaleEdit as stale:
-            newest = selectors.case_plans(case)[0]
-            older = SupportPlan.objects.filter(case=case, version=data["based_on"]).first()
+            plans = list(selectors.case_plans(case))  # through the selector: the plans this user may read
+            newest = plans[0]
+            older = next((p for p in plans if p.version == data["based_on"]), None)
             fields = [f for f in form.fields if f not in ("goals", "members", "based_on")]
             changes = versions.differences(SupportPlan, older, newest, fields, who=versions.who(newest.author),
                                            when=newest.created_at)  # fmt: skip
