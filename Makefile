@@ -7,6 +7,8 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
+# The suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: run test install install-test migrate demo worker beat lint format clean
 
@@ -14,7 +16,7 @@ run: install migrate demo  ## Start jusou on http://127.0.0.1:8000 (SQLite and e
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-test  ## Run the whole test suite
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jusou needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'

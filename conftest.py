@@ -1,10 +1,38 @@
 """Fixtures for every app's tests: personas, Celery mode, a clean cache."""
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.test import override_settings
 
 from jusou.celery import app as celery_app
+
+FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_redis_and_media(worker_id, tmp_path_factory):
+    """`make test` runs the suite in parallel (pytest-xdist: workers gw0, gw1 …), each worker on its own
+    test database. Each also takes its own Redis database — one worker's cache.clear() and Celery queue
+    never touch another's — and its own MEDIA_ROOT, so two workers never write the same file."""
+    changes = {"MEDIA_ROOT": tmp_path_factory.mktemp("media")}
+    url = os.environ.get("REDIS_URL")
+    if url:
+        from django.conf import settings
+
+        parts = urlsplit(settings.REDIS_URL)
+        number = 0 if worker_id == "master" else int(worker_id.removeprefix("gw"))
+        base = int(parts.path.strip("/") or 0)
+        url = urlunsplit(parts._replace(path=f"/{(base + number) % 16}"))
+        changes["REDIS_URL"] = url
+        changes["CACHES"] = {"default": {**settings.CACHES["default"], "LOCATION": url}}
+        celery_app.conf.broker_url = celery_app.conf.result_backend = url
+        import redis
+
+        redis.Redis.from_url(url).flushdb()  # no task or cache entry left over from an earlier run
+    with override_settings(**changes):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +54,7 @@ def _celery_mode(request, settings):
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.3 s a user; tests create dozens. Hashing itself is Django's, not ours.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHER
 
 
 @pytest.fixture(autouse=True)
@@ -52,23 +80,75 @@ def _clear_cache():
 
 
 @pytest.fixture
-def personas(db):
-    """The demo world's staff, as tests name them: intake_a, intake_b, member_c, outsider, coord, supervisor, admin."""
+def personas(request, db):
+    """The demo world's staff, as tests name them: intake_a, intake_b, member_c, outsider, coord, supervisor, admin.
+
+    A test in a transaction (`django_db(transaction=True)`, live_server) loads the demo world itself. Every
+    other test that asks for `personas` runs inside `_demo_world`, loaded once for its module: the test's
+    own transaction is a savepoint in it, rolled back after the test as before, so each test still starts
+    from the demo world as `loaddemo` leaves it."""
     from jusou.demo import load_demo
     from jusou.models import User
 
-    load_demo()
+    if "_demo_world" not in request.fixturenames:
+        load_demo()
     return {user.username: user for user in User.objects.all()}
 
 
-def pytest_collection_modifyitems(config, items):
-    """In CI a missing browser is an error, not a skip (JUSOU_REQUIRE_BROWSER=1 in .ci/run)."""
-    if os.environ.get("JUSOU_REQUIRE_BROWSER") == "1":
-        return
-    from tests.e2e.browser import chromium_path
+@pytest.fixture(scope="module")
+def _demo_world(django_db_setup, django_db_blocker):
+    """The demo world in a transaction that is open for the module's `personas` tests and rolled back
+    after the last of them (pytest_collection_modifyitems runs them last in their module)."""
+    from django.db import transaction
 
-    if chromium_path() is None:
-        skip = pytest.mark.skip(reason="chromium is not installed (apt-get install chromium)")
-        for item in items:
-            if "e2e" in item.keywords:
-                item.add_marker(skip)
+    from jusou.demo import load_demo
+
+    with django_db_blocker.unblock():
+        world = transaction.atomic()
+        world.__enter__()
+        eager = celery_app.conf.task_always_eager
+        try:
+            celery_app.conf.task_always_eager = True  # as `_celery_mode` has it for a test
+            with override_settings(PASSWORD_HASHERS=FAST_HASHER):
+                load_demo()
+            celery_app.conf.task_always_eager = eager
+            yield
+        finally:
+            transaction.set_rollback(True)
+            world.__exit__(None, None, None)
+
+
+def _in_a_transaction(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    transactional = marker is not None and (
+        marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+    )
+    return bool(transactional) or bool({"transactional_db", "live_server"} & set(item.fixturenames))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """In CI a missing browser is an error, not a skip (JUSOU_REQUIRE_BROWSER=1 in .ci/run).
+
+    The demo world is loaded once a module (3–4 s each time): its `personas` tests that do not run in a
+    transaction of their own get `_demo_world` and run after the module's other tests."""
+    if os.environ.get("JUSOU_REQUIRE_BROWSER") != "1":
+        from tests.e2e.browser import chromium_path
+
+        if chromium_path() is None:
+            skip = pytest.mark.skip(reason="chromium is not installed (apt-get install chromium)")
+            for item in items:
+                if "e2e" in item.keywords:
+                    item.add_marker(skip)
+    for item in items:
+        if "personas" in item.fixturenames and not _in_a_transaction(item):
+            item.fixturenames.insert(0, "_demo_world")  # before pytest-django opens the test's transaction
+    blocks, previous = [], None
+    for item in items:
+        if item.module is not previous:
+            blocks.append([])
+            previous = item.module
+        blocks[-1].append(item)
+    items[:] = [
+        item for block in blocks for item in sorted(block, key=lambda i: "_demo_world" in i.fixturenames)
+    ]
