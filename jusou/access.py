@@ -12,6 +12,7 @@ everything is decided by each selector, since it is a role, not a grant.
 """
 
 from collections.abc import Iterable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import Group, Permission
@@ -19,6 +20,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
@@ -172,6 +174,41 @@ def _drop_guardian_permission_if_unbacked(grant: AccessGrant) -> None:
         remove_perm(_codename(type(obj), grant.permission), grantee, obj)
 
 
+#: visible_q's answers within one GET or HEAD request (ReadRequestMemoMiddleware), None outside one
+_read_request_memo: ContextVar[dict | None] = ContextVar("visible_q_memo", default=None)
+
+
+class ReadRequestMemoMiddleware:
+    """While a GET or HEAD request runs, visible_q answers the same question once (per_request): a
+    dashboard asks for the user's visible cases in six panels. What visible_q keeps is the condition
+    (its SQL, the moment `now` and the user's agencies of this request), not its rows: every query
+    still reads the grants as they are when it runs. A request that may write (POST …) keeps
+    nothing, since a grant it gives starts at a later moment than one taken at its start."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        token = _read_request_memo.set({})
+        try:
+            return self.get_response(request)
+        finally:
+            _read_request_memo.reset(token)
+
+
+def per_request(key, compute):
+    """`compute()` once per GET or HEAD request for `key` (ReadRequestMemoMiddleware), every time
+    outside one. For what no read changes: a condition, or the ids of a user's own cases."""
+    memo = _read_request_memo.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def visible_q(user: User, model: type[models.Model], permission: str = "view", *, per_row: bool = False) -> Q:
     """The rows of `model` that `user` holds `permission` on right now, through a grant to them or to
     an agency they currently work for. Use it inside a selector's filter(). A personal grant given on
@@ -184,6 +221,13 @@ def visible_q(user: User, model: type[models.Model], permission: str = "view", *
     so the database builds one id set and fetches the rows by primary key. With `per_row` (for a query
     that other conditions narrow to a few rows: one case by its key, the 50 cases waiting in the
     inbox) the same rule is probed for each of those rows instead of building the user's whole set."""
+    return per_request(
+        ("visible_q", user.pk, model._meta.label, permission, per_row),
+        lambda: _visible_q(user, model, permission, per_row=per_row),
+    )
+
+
+def _visible_q(user: User, model: type[models.Model], permission: str, *, per_row: bool) -> Q:
     content_type = ContentType.objects.get_for_model(model)
     permission_id = _permission_id(content_type, _codename(model, permission))
     grants = AccessGrant.objects.valid().filter(content_type=content_type, permission=permission)
@@ -210,7 +254,10 @@ def visible_q(user: User, model: type[models.Model], permission: str = "view", *
             .intersection(group_perms.values("content_object_id"))
         )
         ids = ids.union(through_agency)
-    return Q(pk__in=ids)
+    # Compiled here, once: the queries that filter with it (a count, a page, a panel's two lists) then
+    # carry its SQL and parameters as they are, instead of resolving and compiling five querysets each.
+    sql, params = ids.query.sql_with_params()
+    return Q(pk__in=RawSQL(sql, params))  # noqa: S611  (Django compiled it: parameters stay parameters)
 
 
 def _permission_id(content_type: ContentType, codename: str) -> Subquery:

@@ -86,6 +86,8 @@ MIDDLEWARE = [
     # (inside CSP and X-Frame-Options, so the refusal page carries them; jusou.hygiene).
     "jusou.hygiene.InputHygieneMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A GET asks who may see what once, however many panels ask (jusou.access.visible_q).
+    "jusou.access.ReadRequestMemoMiddleware",
     # Last, so that it sees the outcome of authentication (django-axes requirement).
     "axes.middleware.AxesMiddleware",
     # Last: runs a POST's view once per form token (jusou.once), after every other check.
