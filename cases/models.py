@@ -330,6 +330,9 @@ class HouseholdMember(FieldPolicyModel):
     """世帯員: a person's place in a household for a period. Moving to another household ends this
     row (left_on) and starts a new one, so the history of who lived with whom is kept."""
 
+    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    name_relations = ("household", "person")
+
     # The member's place in the household (続柄, 同居, roles) is the household's composition; what the
     # member struggles with is theirs (a basis covering that member opens it, jusou.decision).
     FIELD_POLICY = {
@@ -398,6 +401,9 @@ class ConsultationOutcome(models.TextChoices):
 
 class Consultation(FieldPolicyModel):
     """相談受付: every consultation is recorded, including anonymous and one-off calls (断らない相談)."""
+
+    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    name_relations = ("person",)
 
     FIELD_POLICY = {
         "sensitive": ("issues", "main_issue", "summary", "action_taken", "consulter_name"),
@@ -546,6 +552,9 @@ MULTI_AGENCY_STATUSES = [CaseStatus.REFERRED, CaseStatus.COORDINATING]
 class Case(FieldPolicyModel):
     """支援ケース: continuing support for a person (and their household), owned by one agency."""
 
+    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    name_relations = ("person",)
+
     FIELD_POLICY = {
         "sensitive": ("issues", "risk_abuse", "risk_suicide", "risk_life", "close_reason", "suspend_reason"),
         "categories": {"issues": ("issues", "risk_abuse", "risk_suicide", "risk_life", "close_reason",
@@ -648,6 +657,9 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
 class CaseTransition(models.Model):
     """One move of the state machine: who, when, from what, to what, and why."""
 
+    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    name_relations = ("case__person",)
+
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="transitions")
     from_status = models.CharField("変更前", max_length=20, choices=CaseStatus.choices)
     to_status = models.CharField("変更後", max_length=20, choices=CaseStatus.choices)
@@ -682,6 +694,9 @@ class CaseHandover(models.Model):
     担当 at once — and waits for that agency to accept it (naming its 主担当者) or decline it (with the
     reason: the case goes back to those who held it before). Until `read_until` the previous lead
     (its agency, its lead worker, the coordinators) may still read the case, and nothing more."""
+
+    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    name_relations = ("case", "from_agency", "to_agency")
 
     case = models.ForeignKey(
         Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="handovers"
@@ -735,6 +750,9 @@ class Assessment(FieldPolicyModel):
     """アセスメント: the person's and the household's situation. Versioned: a revision is a new row;
     earlier versions stay readable."""
 
+    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    name_relations = ("case__person",)
+
     FIELD_POLICY = {
         "sensitive": ("person_wishes", "family_wishes", "issues", "issues_detail", "household_issues", "strengths",
                       "life_history", "risks", "formulation", "involved_agencies"),
@@ -785,6 +803,9 @@ class NoteKind(models.TextChoices):
 
 class ProgressNote(FieldPolicyModel):
     """支援経過記録. A correction changes the row with a reason; the previous text stays in history."""
+
+    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    name_relations = ("case__person",)
 
     FIELD_POLICY = {"sensitive": ("content",), "categories": {"progress": ("content",)}}
 
@@ -869,6 +890,9 @@ class AddressConfidentiality(models.Model):
 class EmergencyAccess(models.Model):
     """Break-glass: a worker opened a case outside their basis in an emergency (生命・身体の保護).
     Time-limited, flagged to supervisors at once, and acknowledged by one after review."""
+
+    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    name_relations = ("case",)
 
     case = models.ForeignKey(
         Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="emergency_accesses"

@@ -56,6 +56,9 @@ class Consent(models.Model):
     version (`original`) with its own date, method and taker; the version it replaces is kept, marked
     `superseded_at`, and no longer counts."""
 
+    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    name_relations = ("person",)
+
     case = models.ForeignKey(
         Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="consents"
     )
@@ -173,6 +176,9 @@ class SupportDecision(models.Model):
     """支援決定: the municipality decides to support the case under the programme (a precondition,
     with valid consent, for the 重層的支援会議)."""
 
+    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    name_relations = ("case",)
+
     case = models.ForeignKey(
         Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="support_decisions"
     )
@@ -205,6 +211,9 @@ class PlanStatus(models.TextChoices):
 
 class SupportPlan(models.Model):
     """支援プラン (第6号). Versioned: a revision is a new row; approved versions stay readable."""
+
+    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    name_relations = ("case",)
 
     case = models.ForeignKey(Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="plans")
     version = models.PositiveIntegerField("版", editable=False)
@@ -352,6 +361,9 @@ class AgendaKind(models.TextChoices):
 
 
 class AgendaItem(models.Model):
+    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    name_relations = ("case",)
+
     conference = models.ForeignKey(
         PlanConference, verbose_name="重層的支援会議", on_delete=models.CASCADE, related_name="items"
     )
@@ -399,6 +411,9 @@ class GoalResult(models.TextChoices):
 
 class Evaluation(models.Model):
     """評価 at the plan's review or end, goal by goal, and what happens next."""
+
+    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    name_relations = ("plan__case",)
 
     plan = models.ForeignKey(
         SupportPlan, verbose_name="支援プラン", on_delete=models.PROTECT, related_name="evaluations"
@@ -510,6 +525,9 @@ class SupportMeetingGroupObjectPermission(GroupObjectPermissionBase):
 
 
 class MeetingMember(models.Model):
+    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    name_relations = ("meeting", "user")
+
     meeting = models.ForeignKey(SupportMeeting, on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="構成員", on_delete=models.PROTECT, related_name="+"
@@ -580,6 +598,9 @@ class MeetingBriefing(models.Model):
     categories, and each household member shown with their own), frozen as shared in two renderings
     (meetings.briefings): `sections` for staff members, `external_sections` for external members —
     pseudonymised unless the host chose otherwise. Members never see the live case."""
+
+    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    name_relations = ("meeting",)
 
     meeting = models.ForeignKey(
         SupportMeeting, verbose_name="支援会議", on_delete=models.PROTECT, related_name="briefings"

@@ -19,6 +19,9 @@ from jusou.wareki import to_wareki
 
 
 class ParticipationPlan(FieldPolicyModel):
+    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    name_relations = ("case",)
+
     FIELD_POLICY = {
         "sensitive": ("strengths", "weaknesses", "health", "wishes"),
         "categories": {"plan": ("strengths", "weaknesses", "wishes"), "health": ("health",)},
@@ -72,6 +75,9 @@ class HostAgreement(models.TextChoices):
 
 class Proposal(models.Model):
     """A host proposed to the person: their choice and the host's agreement are recorded."""
+
+    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    name_relations = ("plan__case", "host")
 
     plan = models.ForeignKey(
         ParticipationPlan, verbose_name="参加支援プラン", on_delete=models.PROTECT, related_name="proposals"
@@ -169,6 +175,9 @@ class FollowUpWith(models.TextChoices):
 
 class FollowUp(FieldPolicyModel):
     """定着支援: a follow-up with the person or the host."""
+
+    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    name_relations = ("placement__host",)
 
     FIELD_POLICY = {"sensitive": ("content",), "categories": {"plan": ("content",)}}
 

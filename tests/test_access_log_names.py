@@ -36,3 +36,33 @@ def test_naming_consultation_reads_costs_the_same_for_one_as_for_many(world):  #
     describe_reads(named)
     for row, consultation in zip(named, consultations, strict=True):
         assert consultation.person.name in row.record_text
+
+
+def test_every_record_type_is_named_in_one_query(personas):
+    """Each model's name comes with one query for its rows (its declared `name_relations`, else its
+    foreign keys), and __str__ then reads nothing more: no query per record for any record type the
+    demo world has. (A key of a key is joined only where a model declares it: following all of them
+    made PostgreSQL plan 15-table joins.)"""
+    from django.apps import apps
+
+    from jusou.audit_words import Words
+
+    checked, failures = 0, []
+    for model in apps.get_models():
+        if model._meta.app_label not in {"cases", "meetings", "outreach", "participation", "community", "jusou"}:
+            continue
+        if model.__name__.startswith("Historical") or model.__name__.endswith("ObjectPermission"):
+            continue  # history rows and guardian's rows are never what a read or a change is about
+        ids = list(model._base_manager.order_by("pk").values_list("pk", flat=True)[:3])
+        if not ids:
+            continue
+        words = Words()
+        words.want_records(model, ids)
+        with CaptureQueriesContext(connection) as captured:
+            words.resolve()
+            names = [words.name(model, pk) for pk in ids]
+        if len(captured) != 1 or not all(names):
+            failures.append((model.__name__, len(captured)))
+        checked += 1
+    assert not failures
+    assert checked > 20
