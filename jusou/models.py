@@ -440,11 +440,13 @@ class AccessGrant(models.Model):
             models.Index(fields=["user", "content_type"], name="access_grant_user"),
             models.Index(fields=["agency", "content_type"], name="access_grant_agency"),
             # The visible-row selectors start from these: the live grants of a user or of their agencies,
-            # answered from the index alone (object_id and the period are included; PostgreSQL).
-            models.Index(fields=["agency", "content_type", "permission"], include=["object_id", "starts_at", "ends_at"],
+            # answered from the index alone (object_id, the period and the basis are included; PostgreSQL).
+            # With the basis, a dashboard's 「本人同意だけで見ているケース」 reads no table rows either.
+            models.Index(fields=["agency", "content_type", "permission"],
+                         include=["object_id", "starts_at", "ends_at", "basis"],
                          condition=Q(revoked_at__isnull=True), name="access_grant_agency_live"),
             models.Index(fields=["user", "content_type", "permission"],
-                         include=["object_id", "starts_at", "ends_at", "on_behalf_of"],
+                         include=["object_id", "starts_at", "ends_at", "on_behalf_of", "basis"],
                          condition=Q(revoked_at__isnull=True), name="access_grant_user_live"),
         ]  # fmt: skip
 

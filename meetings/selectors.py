@@ -465,12 +465,13 @@ def tasks_for_my_agencies(user: User) -> QuerySet[PlanTask]:
     ]
     if not agencies:
         return PlanTask.objects.none()
-    return (
-        PlanTask.objects.filter(plan__status=PlanStatus.APPROVED, agency_id__in=agencies,
-                                plan__case__in=cases_opening(user, "plan").values("pk"))
-        .exclude(status__in=[TaskStatus.DONE, TaskStatus.STOPPED])
-        .order_by(F("ends_on").asc(nulls_last=True), "pk")
-    )  # fmt: skip
+    tasks = PlanTask.objects.filter(plan__status=PlanStatus.APPROVED, agency_id__in=agencies).exclude(
+        status__in=[TaskStatus.DONE, TaskStatus.STOPPED]
+    )
+    # The agency's open tasks are on tens of cases: those are probed (per_row), not the user's whole
+    # visible set built.
+    opening = cases_opening(user, "plan", per_row=True).filter(pk__in=tasks.values("plan__case_id"))
+    return tasks.filter(plan__case__in=opening.values("pk")).order_by(F("ends_on").asc(nulls_last=True), "pk")
 
 
 def _counted(queryset, limit: int) -> tuple[int, list]:
