@@ -51,8 +51,8 @@ from jusou.access import (
     DUPLICATE_CHECK,
     access_decision,
     duplicate_checks_within_hour,
-    read_log,
     per_request,
+    read_log,
     visible_or_404,
     visible_q,
 )

@@ -49,7 +49,14 @@ def test_every_record_type_is_named_in_one_query(personas):
 
     checked, failures = 0, []
     for model in apps.get_models():
-        if model._meta.app_label not in {"cases", "meetings", "outreach", "participation", "community", "jusou"}:
+        if model._meta.app_label not in {
+            "cases",
+            "meetings",
+            "outreach",
+            "participation",
+            "community",
+            "jusou",
+        }:
             continue
         if model.__name__.startswith("Historical") or model.__name__.endswith("ObjectPermission"):
             continue  # history rows and guardian's rows are never what a read or a change is about
