@@ -174,8 +174,8 @@ def _drop_guardian_permission_if_unbacked(grant: AccessGrant) -> None:
         remove_perm(_codename(type(obj), grant.permission), grantee, obj)
 
 
-#: visible_q's answers within one GET or HEAD request (ReadRequestMemoMiddleware), None outside one
-_read_request_memo: ContextVar[dict | None] = ContextVar("visible_q_memo", default=None)
+#: per_request's values within one GET or HEAD request (ReadRequestMemoMiddleware), None outside one
+_read_request_memo: ContextVar[dict | None] = ContextVar("read_request_memo", default=None)
 
 
 class ReadRequestMemoMiddleware:
