@@ -17,6 +17,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from cases.models import Case, CaseStatus
 from jusou import services as core_services
@@ -144,11 +145,11 @@ def run_flow(browser, base, personas, *, check_mail):
     case_url = page.url
     case = Case.objects.get(person__name="鈴木 トメ")
     number = case.number
-    assert page.get_by_role("link", name="鈴木 誠").is_visible()
+    expect(page.get_by_role("link", name="鈴木 誠")).to_be_visible()
     for name, age in (("鈴木 トメ", "82"), ("鈴木 誠", "52")):  # the household panel, one row each
         row = page.get_by_role("row").filter(has=page.get_by_role("link", name=name, exact=True))
         assert age in row.first.inner_text()
-    assert page.get_by_text("生命の危険").first.is_visible()
+    expect(page.get_by_text("生命の危険").first).to_be_visible()
     desk.notices({})
 
     # 2. The son refuses contact (a visit in the timeline); assessment; つなぎ to 多機関協働.
@@ -197,9 +198,8 @@ def run_flow(browser, base, personas, *, check_mail):
     page.get_by_label("課題・アセスメント", exact=True).check()
     submit(page, "プレビューを更新")
     preview = page.locator(".briefing-preview")
-    assert (
-        preview.get_by_text("外部の構成員").is_visible() and preview.get_by_text("本人（仮名）").is_visible()
-    )
+    expect(preview.get_by_text("外部の構成員")).to_be_visible()
+    expect(preview.get_by_text("本人（仮名）")).to_be_visible()
     submit(page, "この内容で共有する")
     page.wait_for_url(meeting_url)
     invited = [r"支援会議（令和.*開催）の構成員に選ばれました"]
@@ -210,7 +210,7 @@ def run_flow(browser, base, personas, *, check_mail):
     page.get_by_role("list", name="守秘義務の確認が済んでいない支援会議").get_by_role("link").first.click()
     submit(page, "確認しました")
     page.wait_for_url(meeting_url)
-    assert page.get_by_text("本人（仮名）").first.is_visible()
+    expect(page.get_by_text("本人（仮名）").first).to_be_visible()
     assert page.get_by_text("鈴木").count() == 0 and page.get_by_text(number).count() == 0
     assert desk["minsei"].goto(case_url).status in (403, 404)  # never the live case (no case pages at all)
     desk.notices({})
@@ -318,7 +318,7 @@ def run_flow(browser, base, personas, *, check_mail):
     })  # fmt: skip
     page = desk.go("intake_b", "/")
     tasks = page.get_by_role("list", name="所属機関の役割分担")
-    assert tasks.get_by_text("長男の障害福祉サービスの調整").is_visible()
+    expect(tasks.get_by_text("長男の障害福祉サービスの調整")).to_be_visible()
 
     # 8. 参加支援 (intake_a): a plan, a host proposed and agreed, the placement.
     page = desk.go("intake_a", case_url)
@@ -366,7 +366,7 @@ def run_flow(browser, base, personas, *, check_mail):
     accepted = rf"引継ぎが受け入れられました（{number}、{SHOGAI}）"
     desk.notices({"coord": [accepted], "intake_a": [accepted]})
     page = desk.go("intake_b", "/cases/?scope=mine&status=supporting")
-    assert page.get_by_role("link", name=number).is_visible()
+    expect(page.get_by_role("link", name=number)).to_be_visible()
     case.refresh_from_db()
     assert case.status == CaseStatus.SUPPORTING and case.lead_worker.username == "intake_b"
     assert case.transitions.last().reason == "引継ぎの受入れ（主担当機関へ移行）"

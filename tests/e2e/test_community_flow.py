@@ -5,6 +5,7 @@ matches a person to that host on a weekday."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from cases.models import Case
 from community.models import Activity, CommunityResource
@@ -30,14 +31,14 @@ def test_coordinator_records_corrects_develops_and_matches(page, live_server, pe
     session.get_by_label("参加者数（実人数）").fill("30")
     session.get_by_label("参加者数（延べ）").fill("33")
     session.get_by_role("button", name="開催記録を追加").click()
-    assert page.get_by_text("開催記録を追加しました。").is_visible()
+    expect(page.get_by_text("開催記録を追加しました。")).to_be_visible()
     page.locator("li", has_text="参加 30人（延べ 33人）").get_by_role("link", name="訂正・削除").click()
     page.get_by_label("参加者数（実人数）").fill("31")
     page.get_by_label("参加者数（延べ）").fill("36")
     page.get_by_label("訂正の理由").fill("集計の誤り")
     page.get_by_role("button", name="訂正を保存する").click()
-    assert page.get_by_text("記録を訂正しました").is_visible()
-    assert page.get_by_text("参加 31人（延べ 36人）").is_visible()
+    expect(page.get_by_text("記録を訂正しました")).to_be_visible()
+    expect(page.get_by_text("参加 31人（延べ 36人）")).to_be_visible()
     activity = Activity.objects.get(held_on="2026-11-20")
     assert activity.history.latest().history_change_reason == "訂正: 集計の誤り"
 
@@ -47,7 +48,7 @@ def test_coordinator_records_corrects_develops_and_matches(page, live_server, pe
     page.locator(f"#gap-{gap.pk}").get_by_role("link", name="この不足から参加支援先の開拓を始める").click()
     page.wait_for_url(re.compile(r"/participation/development/\?gap=\d+"))
     form = page.locator("#candidate-form")
-    assert form.get_by_text("平日の午前に短時間から働ける体験先").is_visible()
+    expect(form.get_by_text("平日の午前に短時間から働ける体験先")).to_be_visible()
     form.get_by_label("名称").fill("中央青果店")
     form.get_by_label("種別").select_option(label="就労体験先")
     form.get_by_label("運営主体").fill("八百屋みどり")
@@ -59,12 +60,12 @@ def test_coordinator_records_corrects_develops_and_matches(page, live_server, pe
     form.get_by_label("受け入れ人数の上限").fill("1")
     form.get_by_label("訪問・打診した日").fill("2026-11-25")
     form.get_by_role("button", name="記録する").click()
-    assert page.get_by_text("開拓の記録を追加しました。").is_visible()
+    expect(page.get_by_text("開拓の記録を追加しました。")).to_be_visible()
     candidate = page.locator(".candidate", has_text="中央青果店")
     candidate.get_by_text("受け入れ先として地域資源に登録する").click()
-    assert candidate.get_by_label("きっかけの不足する社会資源を「開発済」にする").is_checked()
+    expect(candidate.get_by_label("きっかけの不足する社会資源を「開発済」にする")).to_be_checked()
     candidate.get_by_role("button", name="地域資源に登録する").click()
-    assert page.get_by_text("きっかけの不足する社会資源を「開発済」にしました。").is_visible()
+    expect(page.get_by_text("きっかけの不足する社会資源を「開発済」にしました。")).to_be_visible()
     host = CommunityResource.objects.get(name="中央青果店")
     gap.refresh_from_db()
     assert gap.status == "developed" and list(gap.developed_resources.all()) == [host]
@@ -88,6 +89,6 @@ def test_coordinator_records_corrects_develops_and_matches(page, live_server, pe
     page.get_by_label("曜日").select_option(label="月")
     page.get_by_role("button", name="探す").click()
     match = page.locator(".result-list li", has_text="中央青果店")
-    assert match.get_by_text("残り1人（上限1人）").is_visible()
+    expect(match.get_by_text("残り1人（上限1人）")).to_be_visible()
     match.get_by_role("button", name="提案する").click()
-    assert page.get_by_text("中央青果店 を提案しました。").is_visible()
+    expect(page.get_by_text("中央青果店 を提案しました。")).to_be_visible()

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from cases import services
 from cases.models import Case, Code, CodeKind, Consultation
@@ -83,13 +84,13 @@ def test_supervisor_dashboard_shows_the_charts_without_csp_violations(page, live
         "相談受付から支援プラン承認までの日数（中央値）",
     ):
         chart = page.get_by_role("img", name=name)
-        assert chart.is_visible()
+        expect(chart).to_be_visible()
         box = chart.bounding_box()
         assert box["width"] > 300 and box["height"] > 100
     assert page.locator("svg .chart__bar").count() > 20
     assert page.locator("svg .chart__point").count() >= 4
-    assert page.get_by_role("link", name="監査: 変更履歴").is_visible()
-    assert page.get_by_role("link", name="統計（月次・年度の報告）").is_visible()
+    expect(page.get_by_role("link", name="監査: 変更履歴")).to_be_visible()
+    expect(page.get_by_role("link", name="統計（月次・年度の報告）")).to_be_visible()
     # The data tables are for screen readers only: present, but not drawn.
     assert page.locator("table.chart__table").count() == 3
     for wrapper in page.locator("div.visually-hidden:has(table.chart__table)").all():

@@ -8,6 +8,7 @@ from base64 import b32decode
 
 import pytest
 from django_otp.oath import TOTP
+from playwright.sync_api import expect
 
 from cases.models import Case, EmergencyAccess
 from jusou.demo import DEMO_PASSWORD
@@ -55,9 +56,9 @@ def test_break_glass_from_refusal_to_the_supervisors_review(page, live_server, p
     page.get_by_label("ケース番号").fill(case.number)
     page.get_by_label("緊急に閲覧が必要な理由（生命・身体の保護）").fill("急ぎのため")
     page.get_by_role("button", name="理由を記録して閲覧する").click()
-    assert page.locator(
-        ".field__error", has_text="緊急に閲覧が必要な理由を20文字以上で入力してください。"
-    ).is_visible()
+    expect(
+        page.locator(".field__error", has_text="緊急に閲覧が必要な理由を20文字以上で入力してください。")
+    ).to_be_visible()
     assert not EmergencyAccess.objects.exists()
     assert page.goto(case_url).status == 404
 
@@ -67,8 +68,8 @@ def test_break_glass_from_refusal_to_the_supervisors_review(page, live_server, p
     page.get_by_label("緊急に閲覧が必要な理由（生命・身体の保護）").fill(JUSTIFICATION)
     page.get_by_role("button", name="理由を記録して閲覧する").click()
     page.wait_for_url(case_url)
-    assert page.get_by_text(re.compile("緊急閲覧を開始しました（.*まで）。管理者に通知され")).is_visible()
-    assert page.get_by_text("木村 勇").first.is_visible()
+    expect(page.get_by_text(re.compile("緊急閲覧を開始しました（.*まで）。管理者に通知され"))).to_be_visible()
+    expect(page.get_by_text("木村 勇").first).to_be_visible()
     record = EmergencyAccess.objects.get()
     assert (record.case, record.user.username, record.justification) == (case, "outsider", JUSTIFICATION)
     assert ReadLog.objects.filter(user=record.user, object_id=case.pk, basis=AccessBasis.EMERGENCY).exists()
@@ -82,18 +83,18 @@ def test_break_glass_from_refusal_to_the_supervisors_review(page, live_server, p
     page.wait_for_url(f"{base}/")
     page.get_by_role("link", name=re.compile(r"お知らせ（未読 [1-9]\d* 件）")).click()
     notice = f"緊急閲覧がありました（小川 翔、{case.number}）"
-    assert page.get_by_text(f"理由: {JUSTIFICATION}").is_visible()
+    expect(page.get_by_text(f"理由: {JUSTIFICATION}")).to_be_visible()
     page.get_by_role("button", name=re.compile(re.escape(notice))).click()
 
     # The notification leads to the review page, where the supervisor records the review.
     page.wait_for_url(f"{base}/audit/emergency/")
     entry = page.locator("section.card", has_text=case.number)
-    assert entry.get_by_text(f"理由: {JUSTIFICATION}").is_visible()
+    expect(entry.get_by_text(f"理由: {JUSTIFICATION}")).to_be_visible()
     entry.get_by_label("確認の所見").fill("救急搬送に必要な範囲の閲覧。本人の長男からの通報記録と照合済み。")
     entry.get_by_role("button", name="確認済みにする").click()
     page.wait_for_url(f"{base}/audit/emergency/")
-    assert page.get_by_text("確認を記録しました。").is_visible()
-    assert page.locator("section.card", has_text=case.number).get_by_text("確認済み:").is_visible()
+    expect(page.get_by_text("確認を記録しました。")).to_be_visible()
+    expect(page.locator("section.card", has_text=case.number).get_by_text("確認済み:")).to_be_visible()
 
     record.refresh_from_db()
     assert record.reviewed_by.username == "supervisor"

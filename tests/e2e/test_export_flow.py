@@ -9,6 +9,7 @@ import re
 import openpyxl
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from jusou import export_jobs
 from jusou.demo import DEMO_PASSWORD
@@ -42,7 +43,7 @@ def test_supervisor_exports_statistics_to_excel_and_downloads_it(page, live_serv
     assert page.locator("#export-status-label").inner_text() == "完了"
     assert page.locator("#export-progress").get_attribute("value") == "100"
     link = page.get_by_role("link", name=re.compile("をダウンロード$"))
-    assert link.is_visible()
+    expect(link).to_be_visible()
     os.makedirs(ARTIFACTS, exist_ok=True)
     page.screenshot(path=os.path.join(ARTIFACTS, "export.png"), full_page=True)
     with page.expect_download() as download_info:
@@ -64,5 +65,5 @@ def test_supervisor_exports_statistics_to_excel_and_downloads_it(page, live_serv
     export_jobs.export_run(job_id=waiting.pk)  # the "worker"
     page.locator("#export-status-label", has_text="完了").wait_for()
     assert page.locator("#export-progress").get_attribute("value") == "100"
-    assert page.get_by_role("link", name=re.compile(r"\.csvをダウンロード$")).is_visible()
+    expect(page.get_by_role("link", name=re.compile(r"\.csvをダウンロード$"))).to_be_visible()
     assert ExportJob.objects.get(pk=waiting.pk).status == ExportStatus.DONE

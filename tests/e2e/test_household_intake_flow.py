@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from cases.models import Case, HouseholdMember, Person
 from jusou.demo import DEMO_PASSWORD
@@ -43,7 +44,7 @@ def test_household_intake_records_mother_son_issues_and_risk_on_one_page(page, l
     # 世帯員1: an existing person of the agency, found by kana in half-width katakana …
     page.get_by_label("世帯員1 登録済みの方を検索（氏名・ふりがな）").fill("ﾔﾏﾓﾄ")
     page.get_by_role("button", name=re.compile("山本 誠")).click()
-    assert page.get_by_text("選んだ方: 山本 誠").is_visible()
+    expect(page.get_by_text("選んだ方: 山本 誠")).to_be_visible()
     # … no: he is the neighbour's son; choose again and type the son as new.
     page.get_by_role("button", name="選び直す").click()
     page.get_by_label("世帯員1 氏名").fill("鈴木 誠")
@@ -75,8 +76,8 @@ def test_household_intake_records_mother_son_issues_and_risk_on_one_page(page, l
     members = {m.person.name: m for m in HouseholdMember.objects.filter(household=case.household)}
     assert set(members) == {"鈴木 トメ", "鈴木 誠", "田村 恵子"}
     assert members["鈴木 誠"].is_main_carer and not members["田村 恵子"].lives_together
-    assert page.get_by_text("生命の危険").first.is_visible()
-    assert page.get_by_role("link", name="鈴木 誠").is_visible()
+    expect(page.get_by_text("生命の危険").first).to_be_visible()
+    expect(page.get_by_role("link", name="鈴木 誠")).to_be_visible()
 
 
 def test_a_bad_member_row_is_refused_with_everything_kept_and_nothing_created(page, live_server, personas):
@@ -99,7 +100,7 @@ def test_a_bad_member_row_is_refused_with_everything_kept_and_nothing_created(pa
     assert page.get_by_label("氏名", exact=True).input_value() == "森 ハル"
     assert page.get_by_label("世帯員1 氏名").input_value() == "森 次郎"
     assert page.get_by_label("主訴").input_value() == "長男の将来が心配"
-    assert page.get_by_label("虐待", exact=True).is_checked()
+    expect(page.get_by_label("虐待", exact=True)).to_be_checked()
     page.get_by_label("世帯員1 続柄").fill("長男")
     page.get_by_role("button", name="記録する").click()
     page.wait_for_url(re.compile(r"/cases/\d+/$"))

@@ -4,6 +4,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from cases.models import Case, CaseStatus
 from jusou.demo import DEMO_PASSWORD
@@ -49,7 +50,7 @@ def test_intake_case_assessment_referral_and_the_outsider_sees_nothing(page, liv
     page.get_by_role("button", name="記録する").click()
 
     page.wait_for_url(re.compile(r"/cases/\d+/$"))
-    assert page.get_by_text("支援ケース").first.is_visible()
+    expect(page.get_by_text("支援ケース").first).to_be_visible()
     case = Case.objects.get(person__name="森 花子")
     case_url = f"{base}/cases/{case.pk}/"
 
@@ -61,20 +62,20 @@ def test_intake_case_assessment_referral_and_the_outsider_sees_nothing(page, liv
     )
     page.get_by_role("button", name="記録する").click()
     page.wait_for_url(case_url)
-    assert page.get_by_role("heading", name="アセスメント 第1版").is_visible()
+    expect(page.get_by_role("heading", name="アセスメント 第1版")).to_be_visible()
 
     page.get_by_label("変更後の状態").select_option(label="多機関協働へつなぎ依頼")
     page.get_by_label("理由", exact=True).fill("医療・介護・地域の複数機関の連携が必要なため")
     page.get_by_role("button", name="変更する").click()
     page.wait_for_url(case_url)
-    assert page.get_by_text("ケースを「多機関協働へつなぎ依頼」にしました。").is_visible()
+    expect(page.get_by_text("ケースを「多機関協働へつなぎ依頼」にしました。")).to_be_visible()
     case.refresh_from_db()
     assert case.status == CaseStatus.REFERRED
     page.get_by_role("button", name="ログアウト").click()
 
     login(page, base, "outsider")
     page.goto(f"{base}/persons/search/?q=もり")
-    assert page.get_by_text("に一致する方は見つかりませんでした").is_visible()
+    expect(page.get_by_text("に一致する方は見つかりませんでした")).to_be_visible()
     assert page.get_by_text("森 花子").count() == 0
     response = page.goto(case_url)
     assert response.status == 404

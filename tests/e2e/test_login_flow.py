@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from jusou.demo import DEMO_PASSWORD
 
@@ -16,11 +17,11 @@ def test_intake_worker_logs_in_sees_the_dashboard_and_logs_out(page, live_server
     page.get_by_role("button", name="ログイン").click()
 
     page.wait_for_url(f"{live_server.url}/")
-    assert page.get_by_role("heading", name="ダッシュボード").is_visible()
-    assert page.get_by_text("みどり中央地域包括支援センター", exact=True).is_visible()
-    assert page.get_by_role("heading", name="担当ケース").is_visible()
+    expect(page.get_by_role("heading", name="ダッシュボード")).to_be_visible()
+    expect(page.get_by_text("みどり中央地域包括支援センター", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="担当ケース")).to_be_visible()
     # the demo's notices for this worker (a つなぎ reminder, the plan approved with a task for the agency)
-    assert page.get_by_role("link", name=re.compile(r"^お知らせ（未読 [1-9]\d* 件）$")).is_visible()
+    expect(page.get_by_role("link", name=re.compile(r"^お知らせ（未読 [1-9]\d* 件）$"))).to_be_visible()
 
     page.get_by_role("button", name="ログアウト").click()
     page.wait_for_url(f"{live_server.url}/accounts/login/")
@@ -35,5 +36,5 @@ def test_wrong_password_shows_the_error_in_the_browser(page, live_server, person
     page.get_by_role("button", name="ログイン").click()
     # The summary of errors at the top of the page, focused (no role=alert: one announcement).
     summary = page.locator("#error-summary")
-    assert summary.get_by_text("ユーザー名またはパスワードが正しくありません").is_visible()
+    expect(summary.get_by_text("ユーザー名またはパスワードが正しくありません")).to_be_visible()
     assert page.evaluate("document.activeElement.id") == "error-summary"

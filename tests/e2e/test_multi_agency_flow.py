@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from cases.models import Case, CaseStatus
 from jusou.demo import DEMO_PASSWORD
@@ -48,7 +49,7 @@ def test_multi_agency_flow_end_to_end(page, live_server, personas):
     page.get_by_role("link", name="多機関協働", exact=True).click()
     page.get_by_role("button", name="受理する").click()
     page.wait_for_url(case_url)
-    assert page.get_by_text("多機関協働として受理しました").is_visible()
+    expect(page.get_by_text("多機関協働として受理しました")).to_be_visible()
 
     # 支援会議 with member_c.
     page.goto(f"{base}/support-meetings/")
@@ -70,12 +71,11 @@ def test_multi_agency_flow_end_to_end(page, live_server, personas):
     page.get_by_label("課題・アセスメント", exact=True).check()
     page.get_by_role("button", name="プレビューを更新").click()
     preview = page.locator(".briefing-preview")
-    assert (
-        preview.get_by_text("外部の構成員").is_visible() and preview.get_by_text("本人（仮名）").is_visible()
-    )
+    expect(preview.get_by_text("外部の構成員")).to_be_visible()
+    expect(preview.get_by_text("本人（仮名）")).to_be_visible()
     page.get_by_role("button", name="この内容で共有する").click()
     page.wait_for_url(meeting_url)
-    assert page.get_by_role("heading", name=re.compile("議題1: C-")).is_visible()
+    expect(page.get_by_role("heading", name=re.compile("議題1: C-"))).to_be_visible()
     logout(page)
 
     # member_c: 守秘義務 first, then the briefing.
@@ -86,7 +86,7 @@ def test_multi_agency_flow_end_to_end(page, live_server, personas):
     page.locator(f'a[href="{meeting_url.removeprefix(base)}pledge/"]').click()
     page.get_by_role("button", name="確認しました").click()
     page.wait_for_url(meeting_url)
-    assert page.get_by_text("長女").first.is_visible()
+    expect(page.get_by_text("長女").first).to_be_visible()
     assert page.goto(case_url).status == 404  # never the live case
     logout(page)
 
@@ -122,14 +122,14 @@ def test_multi_agency_flow_end_to_end(page, live_server, personas):
     page.get_by_role("button", name="登録する").click()
     page.wait_for_url(re.compile(r"/multi-agency/conferences/\d+/$"))
     page.locator(".agenda-form", has_text=case.number).get_by_role("button", name="決定する").click()
-    assert page.get_by_text("プランを承認しました。").is_visible()
+    expect(page.get_by_text("プランを承認しました。")).to_be_visible()
     block = page.locator(".agenda-form", has_text=case.number)
     block.get_by_text("評価する").click()
     block.get_by_label("本人・世帯の変化").fill("訪問看護が始まり、長女の登校が安定した")
     block.get_by_label("今後の方針").select_option(label="終結")
     block.get_by_label("終結理由").select_option(label="目標達成")
     block.get_by_role("button", name="評価を記録する").click()
-    assert page.get_by_text("評価を記録しました。").is_visible()
+    expect(page.get_by_text("評価を記録しました。")).to_be_visible()
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED
     logout(page)

@@ -1,6 +1,7 @@
 """A worker logs an outreach contact on a phone-sized screen, during a visit."""
 
 import pytest
+from playwright.sync_api import expect
 
 from jusou.demo import DEMO_PASSWORD
 from outreach import services
@@ -31,6 +32,6 @@ def test_worker_logs_a_contact_on_a_narrow_viewport(page, live_server, personas)
     assert button.bounding_box()["x"] + button.bounding_box()["width"] <= 390
     button.click()
     page.wait_for_url(f"{base}/outreach/{engagement.pk}/")
-    assert page.get_by_text("接触記録を追加しました。").is_visible()
+    expect(page.get_by_text("接触記録を追加しました。")).to_be_visible()
     contact = OutreachContact.objects.get(engagement=engagement)
     assert contact.safety_confirmed is True and contact.met_whom == "本人"

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from cases.models import Case
 from jusou.demo import DEMO_PASSWORD
@@ -31,13 +32,13 @@ def test_coordinator_matches_and_places(page, live_server, personas):
     page.locator(".result-list li", has_text="中高年の居場所「ひだまり」").get_by_role(
         "button", name="提案する"
     ).click()
-    assert page.get_by_text("を提案しました。").is_visible()
+    expect(page.get_by_text("を提案しました。")).to_be_visible()
     page.get_by_label("本人の選択").select_option(label="希望する")
     page.get_by_label("受け入れ先の了承").select_option(label="了承")
     page.get_by_role("button", name="記録", exact=True).click()
     page.get_by_label("開始日").fill("2026-12-01")
     page.get_by_label("頻度").fill("毎週水曜")
     page.get_by_role("button", name="参加先に決める").click()
-    assert page.get_by_text("を参加先に決めました（調整中）。").is_visible()
+    expect(page.get_by_text("を参加先に決めました（調整中）。")).to_be_visible()
     placement = Placement.objects.get(host__name="中高年の居場所「ひだまり」")
     assert placement.status == PlacementStatus.ARRANGING and placement.plan.case == case

@@ -3,6 +3,7 @@
 column's header (static/js/tables.js, static/css/jusou.css), and nothing scrolls sideways."""
 
 import pytest
+from playwright.sync_api import expect
 
 from jusou.demo import DEMO_PASSWORD
 
@@ -56,12 +57,12 @@ def test_main_pages_fit_a_phone(page, live_server, personas):
     # The folded menu opens below the header and reaches every page.
     menu = page.get_by_role("button", name="メニュー")
     assert menu.get_attribute("aria-expanded") == "false"
-    assert not page.get_by_role("link", name="ケース一覧").is_visible()
+    expect(page.get_by_role("link", name="ケース一覧")).not_to_be_visible()
     menu.click()
     assert menu.get_attribute("aria-expanded") == "true"
     page.get_by_role("link", name="ケース一覧").click()
     page.wait_for_url(f"{base}/cases/")
-    assert page.get_by_role("link", name="お知らせ（未読 ", exact=False).is_visible()  # the bell stays
+    expect(page.get_by_role("link", name="お知らせ（未読 ", exact=False)).to_be_visible()  # the bell stays
 
 
 def test_a_desktop_keeps_the_menu_open_and_tables_as_tables(page, live_server, personas):
@@ -72,10 +73,10 @@ def test_a_desktop_keeps_the_menu_open_and_tables_as_tables(page, live_server, p
     page.get_by_role("button", name="ログイン").click()
     page.wait_for_url(f"{base}/")
     page.goto(f"{base}/cases/")
-    assert not page.get_by_role("button", name="メニュー").is_visible()
-    assert page.get_by_role("link", name="ケース一覧").is_visible()
+    expect(page.get_by_role("button", name="メニュー")).not_to_be_visible()
+    expect(page.get_by_role("link", name="ケース一覧")).to_be_visible()
     assert (
         page.evaluate("getComputedStyle(document.querySelector('table.table tbody tr')).display")
         == "table-row"
     )
-    assert page.get_by_role("columnheader", name="ケース番号").is_visible()
+    expect(page.get_by_role("columnheader", name="ケース番号")).to_be_visible()

@@ -7,6 +7,7 @@ from base64 import b32decode
 
 import pytest
 from django_otp.oath import TOTP
+from playwright.sync_api import expect
 
 from jusou.demo import DEMO_PASSWORD
 from jusou.twofactor import DEMO_TOTP_SECRET
@@ -37,20 +38,20 @@ def test_demo_supervisor_enters_the_code_after_the_password(page, live_server, p
     page.get_by_role("button", name="ログイン").click()
 
     page.wait_for_url(f"{base}/accounts/2fa/verify/?next=%2Fcases%2F")
-    assert page.get_by_role("heading", name="確認コードの入力").is_visible()
+    expect(page.get_by_role("heading", name="確認コードの入力")).to_be_visible()
     screenshot(page, "2fa-verify.png")
 
     wrong = "000000" if demo_code() != "000000" else "111111"
     page.get_by_label("確認コード").fill(wrong)
     page.get_by_role("button", name="確認する").click()
-    assert page.locator(".field__error", has_text="確認コードが正しくありません。").is_visible()
+    expect(page.locator(".field__error", has_text="確認コードが正しくありません。")).to_be_visible()
     assert page.goto(f"{base}/").url.startswith(f"{base}/accounts/2fa/verify/")
 
     page.wait_for_timeout(2_100)  # django-otp's back-off after one failure is one second
     page.get_by_label("確認コード").fill(demo_code())
     page.get_by_role("button", name="確認する").click()
     page.wait_for_url(f"{base}/")
-    assert page.get_by_role("heading", name="ダッシュボード").is_visible()
+    expect(page.get_by_role("heading", name="ダッシュボード")).to_be_visible()
     page.goto(f"{base}/cases/")
     assert page.url == f"{base}/cases/"
 
@@ -66,17 +67,17 @@ def test_a_worker_enrols_in_the_browser_and_keeps_the_recovery_codes(page, live_
 
     page.get_by_role("link", name="二要素認証").click()
     page.get_by_role("link", name="認証アプリを登録する").click()
-    assert page.locator("figure.qr svg").is_visible()
+    expect(page.locator("figure.qr svg")).to_be_visible()
     secret = page.locator(".secret").inner_text().replace(" ", "")
     screenshot(page, "2fa-enrol.png")
     totp = TOTP(b32decode(secret))
     totp.time = time.time()
     page.get_by_label("確認コード（6桁）").fill(f"{totp.token():06d}")
     page.get_by_role("button", name="登録する").click()
-    assert page.get_by_role("heading", name="回復コード").is_visible()
+    expect(page.get_by_role("heading", name="回復コード")).to_be_visible()
     assert page.locator(".recovery-codes li").count() == 10
     screenshot(page, "2fa-recovery-codes.png")
     page.get_by_role("link", name="控えたので次へ進む").click()
     page.wait_for_url(f"{base}/accounts/2fa/")
-    assert page.get_by_text("有効: ログインのたびに確認コードを入力します。").is_visible()
-    assert page.get_by_text("残り 10 件").is_visible()
+    expect(page.get_by_text("有効: ログインのたびに確認コードを入力します。")).to_be_visible()
+    expect(page.get_by_text("残り 10 件")).to_be_visible()
