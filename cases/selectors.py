@@ -37,7 +37,6 @@ from cases.models import (
     Case,
     CaseHandover,
     CaseStatus,
-    CaseTransition,
     Code,
     Consultation,
     HandoverStatus,
@@ -1008,7 +1007,3 @@ def emergency_accesses_for_review() -> QuerySet:
 
 def case_notes(case: Case) -> QuerySet[ProgressNote]:
     return case.notes.select_related("author")
-
-
-def case_transitions(case: Case) -> QuerySet[CaseTransition]:
-    return case.transitions.select_related("actor")

@@ -168,24 +168,6 @@ def household_member_add(
     return _save(member, acting_user=acting_user)
 
 
-@transaction.atomic
-def household_member_move(
-    *, acting_user: User, person: Person, to_household: Household, relationship: str, reason: str
-) -> HouseholdMember:
-    """Move a person to another household: the current membership ends today, a new one starts."""
-    today = timezone.localdate()
-    for member in HouseholdMember.objects.select_for_update().filter(person=person, left_on__isnull=True):
-        member.left_on = today
-        _save(member, acting_user=acting_user, reason=reason, update_fields=["left_on"])
-    return household_member_add(
-        acting_user=acting_user,
-        household=to_household,
-        person=person,
-        relationship=relationship,
-        joined_on=today,
-    )
-
-
 # --- Consultations ------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ Who counts what (DOMAIN.md §4/§7) is decided in one place, `statistics_agency_
 """
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
@@ -397,11 +397,6 @@ def statistics_report(user, params: StatisticsParams, *, on_section=None) -> Rep
         if on_section is not None:
             on_section(done, len(providers))
     return report
-
-
-def with_period(params: StatisticsParams, date_from: date, date_to: date) -> StatisticsParams:
-    """The same filters over another period (e.g. a benchmark's month and 年度)."""
-    return replace(params, date_from=date_from, date_to=date_to, period="range")
 
 
 # --- Helpers for providers -----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import services
-from cases.models import CaseStatus, CodeKind, HouseholdMember
+from cases.models import CaseStatus, CodeKind
 from cases.selectors import TIMELINE_PAGE
 from cases.tests.conftest import code
 from jusou.models import AccessGrant
@@ -65,17 +65,6 @@ def test_outsiders_cannot_correct_a_note(client, world):
     )
     client.force_login(world.outsider)
     assert client.get(reverse("cases:note_correct", args=[note.pk])).status_code == 404
-
-
-def test_moving_household_keeps_who_lived_where(world):
-    new_home = services.household_register(acting_user=world.assigned, name="山田一郎さん世帯")
-    services.household_member_move(acting_user=world.assigned, person=world.son, to_household=new_home,
-                                   relationship="本人", reason="転居")  # fmt: skip
-    rows = HouseholdMember.objects.filter(person=world.son).order_by("pk")
-    assert [(r.household_id, r.left_on is None) for r in rows] == [
-        (world.household.pk, False),
-        (new_home.pk, True),
-    ]
 
 
 def test_a_person_has_one_current_household(world):

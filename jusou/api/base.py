@@ -33,10 +33,6 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class StrictModelSerializer(StrictSerializer, serializers.ModelSerializer):
-    pass
-
-
 class PolicySerializer(serializers.ModelSerializer):
     """Output of a record that may be masked by the field policy (jusou.fieldpolicy): masked text
     stays "秘匿", masked flags and relations come out as null, and masked many-to-many fields are
