@@ -101,6 +101,15 @@ class Env:
         return direct
 
 
+def _flag(value: str, name: str, key: str) -> bool:
+    lowered = str(value).lower()
+    if lowered in {"1", "true", "on", "yes"}:
+        return True
+    if lowered in {"0", "false", "off", "no"}:
+        return False
+    raise ImproperlyConfigured(f"{name}: {key} must be true or false.")
+
+
 def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict:
     """Django DATABASES entry for a postgres:// (psycopg 3) or sqlite:/// URL."""
     parts = urlsplit(url)
@@ -116,6 +125,21 @@ def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict:
         # JIT compilation costs tens of milliseconds on every query whose estimate passes jit_above_cost and
         # gains nothing on short OLTP queries like ours (measured by bench/run.py): off unless the URL asks.
         options.setdefault("options", "-c jit=off")
+        # Server-side binding with psycopg's automatic prepared statements: a query run a fifth time on a
+        # connection is prepared, and from then on PostgreSQL skips parsing and, once its generic plan is as
+        # cheap as the custom ones, planning too. Planning was most of the SQL time of the pages that filter
+        # on the visible set (bench/RESULTS.md, issue 14). Persistent connections (CONN_MAX_AGE) keep the
+        # prepared statements. Behind a pooler in transaction mode, set ?prepare_threshold=none.
+        options["server_side_binding"] = _flag(
+            options.get("server_side_binding", "true"), name, "server_side_binding"
+        )
+        threshold = str(options.get("prepare_threshold", "5")).lower()
+        if threshold in {"none", "off", ""}:
+            options["prepare_threshold"] = None
+        elif threshold.isdigit():
+            options["prepare_threshold"] = int(threshold)
+        else:
+            raise ImproperlyConfigured(f"{name}: prepare_threshold must be a number or none.")
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": database,

@@ -50,7 +50,19 @@ def test_database_url_selects_postgresql_through_psycopg(monkeypatch):
     assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
         "jusou_prod", "jusou", "p@ss", "db.internal", "6543",
     )  # fmt: skip
-    assert db["OPTIONS"] == {"sslmode": "require", "options": "-c jit=off"}
+    assert db["OPTIONS"] == {
+        "sslmode": "require", "options": "-c jit=off", "server_side_binding": True, "prepare_threshold": 5,
+    }  # fmt: skip
+    assert db["CONN_MAX_AGE"] > 0  # prepared statements live as long as the connection
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler_in_transaction_mode(monkeypatch):
+    s = load(
+        monkeypatch,
+        DATABASE_URL="postgres://db.internal/jusou?prepare_threshold=none&server_side_binding=off",
+    )
+    options = s["DATABASES"]["default"]["OPTIONS"]
+    assert (options["prepare_threshold"], options["server_side_binding"]) == (None, False)
 
 
 def test_redis_url_puts_celery_and_cache_on_redis(monkeypatch):
@@ -92,6 +104,14 @@ def test_secret_key_can_come_from_a_file(monkeypatch, tmp_path):
         ({"DATABASE_URL": "mysql://root@localhost/jusou"}, "unsupported scheme 'mysql'"),
         ({"DATABASE_URL": "postgres://localhost:5432/"}, "must name a database"),
         ({"DATABASE_URL": "postgres://localhost:99999/jusou"}, "invalid port"),
+        (
+            {"DATABASE_URL": "postgres://localhost/jusou?prepare_threshold=soon"},
+            "prepare_threshold must be a number",
+        ),
+        (
+            {"DATABASE_URL": "postgres://localhost/jusou?server_side_binding=maybe"},
+            "server_side_binding must be",
+        ),
         ({"REDIS_URL": "http://localhost:6379"}, "is not a redis://host:port/db URL"),
         (
             {"SESSION_IDLE_MINUTES": "half an hour"},
