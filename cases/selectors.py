@@ -391,12 +391,16 @@ def handover_waiting_cases(user: User) -> QuerySet[Case]:
     ]
     if not agencies:
         return Case.objects.none()
-    waiting = CaseHandover.objects.filter(
-        case=OuterRef("pk"), status=HandoverStatus.PENDING, to_agency__in=agencies
-    )
+    pending = CaseHandover.objects.filter(status=HandoverStatus.PENDING, to_agency__in=agencies)
+    # Most days nothing waits: one index probe, and the visibility condition is built only for the
+    # few cases that do (each probed row by row).
+    waiting_ids = list(pending.values_list("case_id", flat=True))
+    if not waiting_ids:
+        return Case.objects.none()
+    waiting = pending.filter(case=OuterRef("pk"))
     return (
-        cases_visible_to(user, per_row=True)  # a handful are waiting: each is probed
-        .filter(Exists(waiting))
+        cases_visible_to(user, per_row=True)
+        .filter(pk__in=waiting_ids)
         .annotate(handed_at=Subquery(waiting.values("requested_at")[:1]),
                   handed_from=Subquery(waiting.values("from_agency__name")[:1]))
         .order_by("handed_at", "pk")

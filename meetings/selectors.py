@@ -37,6 +37,7 @@ from jusou.models import AccessBasis, Role, User
 from meetings.models import (
     ConfidentialityPledge,
     Consent,
+    MeetingMember,
     PlanConference,
     PlanStatus,
     PlanTask,
@@ -325,11 +326,18 @@ def meetings_awaiting_pledge(user: User) -> QuerySet[SupportMeeting]:
     """Meetings whose window is open for this member but whose 守秘義務 is not yet acknowledged: the
     list shows their date and host only, with the way to the pledge — not the title, which hosts
     sometimes write as the household's name (「田中さん世帯」), and nothing of the agenda."""
-    pledged = ConfidentialityPledge.objects.filter(meeting=OuterRef("pk"), user=user)
+    # Only a member can give the pledge: their unpledged invitations are one index probe, and the
+    # visibility condition (the window, the grant) is built only when there are some.
+    invited = list(
+        MeetingMember.objects.filter(user=user, meeting__access_until__gt=timezone.now())
+        .exclude(meeting__host=user)
+        .exclude(Exists(ConfidentialityPledge.objects.filter(meeting=OuterRef("meeting"), user=user)))
+        .values_list("meeting_id", flat=True)
+    )
+    if not invited:
+        return SupportMeeting.objects.none()
     return (
-        SupportMeeting.objects.filter(visible_q(user, SupportMeeting))
-        .exclude(host=user)
-        .exclude(Exists(pledged))
+        SupportMeeting.objects.filter(visible_q(user, SupportMeeting), pk__in=invited)
         .select_related("host")
         .order_by("-held_at", "-pk")
     )
