@@ -1,7 +1,8 @@
 """Seed values of the code lists (DOMAIN.md §6). Administrators may add entries; codes never change.
 
-Used by migration 0002 and by the demo loader (which re-seeds idempotently, so that a flushed test
-database still has them).
+Used by the demo loader and the generator (which re-seed idempotently, so that a flushed test
+database still has them). Migration 0002 seeded a frozen copy of this list: a change here needs a
+data migration of its own to reach existing databases.
 """
 
 CODES = {

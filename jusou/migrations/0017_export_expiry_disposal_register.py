@@ -3,17 +3,24 @@
 from django.db import migrations, models
 
 
-def seed_basis(apps, schema_editor):
-    """Policies with no 根拠条項 get the seeded wording (jusou.retention.selectors.default_basis)."""
-    from jusou.registry import retention_type
-    from jusou.retention.selectors import default_basis
+#: the record types and 起算日 as they were when this migration was written (a migration's result must not
+#: follow later changes of the registry or of jusou.retention's wording)
+RECORD_TYPES = {
+    "cases.case": "支援ケース（終結・中断）",
+    "cases.consultation": "相談受付（ケース化なし）",
+    "outreach.engagement": "アウトリーチ（ケースにつながらず終了）",
+}
+STARTS = {"closure": "終結・中断・終了の日から", "next_fiscal_year": "完結した年度の翌年度4月1日から"}
 
+
+def seed_basis(apps, schema_editor):
+    """Policies with no 根拠条項 get the seeded wording (jusou.retention.selectors.default_basis then)."""
     RetentionPolicy = apps.get_model("jusou", "RetentionPolicy")
     for policy in RetentionPolicy.objects.filter(basis=""):
-        kind = retention_type(policy.record_type)
-        label = kind.label if kind else policy.record_type
+        label = RECORD_TYPES.get(policy.record_type, policy.record_type)
+        starts = STARTS.get(policy.starts, STARTS["closure"])
         RetentionPolicy.objects.filter(pk=policy.pk).update(
-            basis=default_basis(label, policy.years, policy.starts)
+            basis=f"文書管理規程 別表（文書の保存期間基準）「{label}」保存期間{policy.years}年（{starts}起算）"
         )
 
 
