@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -583,7 +583,14 @@ def test_the_schema_marks_the_consultation_counts_deprecated(town, client):
 def test_bench_statistics_generates_marked_consultations_and_reports_times(town):
     out = StringIO()
     call_command(
-        "bench_statistics", "--consultations", "60", "--generate", "--fiscal-year", "2026", stdout=out
+        "bench_statistics",
+        "--consultations",
+        "60",
+        "--generate",
+        "--fiscal-year",
+        "2026",
+        "--force",
+        stdout=out,
     )
     assert Consultation.objects.count() == 60
     synthetic = Consultation.objects.filter(summary="ベンチマーク用")
@@ -594,8 +601,21 @@ def test_bench_statistics_generates_marked_consultations_and_reports_times(town)
     assert result["month_queries"] == result["fiscal_year_queries"] > 0
     assert result["fiscal_year_median_seconds"] >= 0
     assert "| 2026年度: クエリ数 |" in out.getvalue()
-    call_command("bench_statistics", "--delete", stdout=StringIO())
+    real = Consultation.objects.exclude(summary="ベンチマーク用").filter(case__isnull=True).first()
+    assert real.history.exists()
+    real.summary = "ベンチマーク用"  # a real record (it has history) whose 主訴 happens to read so
+    real.save()
+    call_command("bench_statistics", "--delete", "--force", stdout=StringIO())
     assert Consultation.objects.count() == 5
+    assert Consultation.objects.filter(pk=real.pk).exists()
+
+
+@pytest.mark.parametrize("option", ["--generate", "--delete"])
+def test_bench_statistics_writes_nothing_in_a_production_configuration_without_force(town, option):
+    before = Consultation.objects.count()
+    with pytest.raises(CommandError, match="--force を付けてください"):
+        call_command("bench_statistics", "--consultations", "60", option, stdout=StringIO())
+    assert Consultation.objects.count() == before
 
 
 def test_the_fiscal_year_picker_offers_every_year_the_report_accepts(town, client):

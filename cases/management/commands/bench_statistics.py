@@ -7,7 +7,10 @@ median time and the number of queries are printed as a table and as one JSON lin
 
 The synthetic rows are marked (主訴「ベンチマーク用」, people named 「ベンチマーク用 …」) and written with
 bulk_create in batches of 10,000 without history: they are not records of anyone. `--delete` removes
-them again. The command lives in `cases` because it writes consultations (jusou imports no app).
+them again — only rows that carry the mark *and* have no history, so a real record whose 主訴 happens to
+read 「ベンチマーク用」 is never touched. Generating and deleting write to the database: with DEBUG off
+(a real deployment) they refuse unless --force says this database is a test copy. Timing alone only reads.
+The command lives in `cases` because it writes consultations (jusou imports no app).
 """
 
 import json
@@ -16,6 +19,7 @@ import statistics as stats
 import time
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
@@ -51,8 +55,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--delete", action="store_true", help="生成したベンチマーク用の記録を削除して終わる"
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="DEBUG=false でも生成・削除する（試験用にコピーしたデータベースに限る）",
+        )
 
     def handle(self, *args, **options):
+        if (options["generate"] or options["delete"]) and not (settings.DEBUG or options["force"]):
+            raise CommandError(
+                "DEBUG=false（本番の設定）では記録を生成・削除しません。"
+                "試験用にコピーしたデータベースであれば --force を付けてください。"
+            )
         if options["delete"]:
             self._delete()
             return
@@ -167,13 +181,18 @@ class Command(BaseCommand):
         return existing or [None]
 
     def _delete(self) -> None:
-        consultations = Consultation.objects.filter(summary=MARK, case__isnull=True)
+        # The synthetic rows were written without history; anything with history is a real record.
+        consultations = Consultation.objects.filter(summary=MARK, case__isnull=True).exclude(
+            pk__in=Consultation.history.values("id")
+        )
         with transaction.atomic():
             Consultation.issues.through.objects.filter(consultation__in=consultations).delete()
             deleted, _ = consultations.delete()
-            people, _ = Person.objects.filter(
-                name__startswith=MARK, consultations__isnull=True, cases__isnull=True
-            ).delete()
+            people, _ = (
+                Person.objects.filter(name__startswith=MARK, consultations__isnull=True, cases__isnull=True)
+                .exclude(pk__in=Person.history.values("id"))
+                .delete()
+            )
         self.stdout.write(f"ベンチマーク用の相談受付 {deleted:,} 件と本人 {people:,} 人を削除しました。")
 
 
