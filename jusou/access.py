@@ -336,7 +336,7 @@ def _append_chained(row: ReadLog) -> None:
     The two statements go in one message, which PostgreSQL runs as one transaction (or inside the
     caller's): the lock is held until that commits. The INSERT is a statement of its own, started
     after the lock is held, so its snapshot sees every row appended before: the chain cannot fork."""
-    import psycopg  # PostgreSQL only
+    from django.db.backends.postgresql.base import Cursor as ClientBindingCursor  # PostgreSQL only
 
     insert = (
         "INSERT INTO jusou_readlog (user_id, at, action, content_type_id, object_id, basis, detail,"
@@ -347,16 +347,16 @@ def _append_chained(row: ReadLog) -> None:
     )  # fmt: skip
     values = [row.user_id, row.at, row.action, row.content_type_id, row.object_id, row.basis, row.detail,
               row.chain_version, row.compute_hash_content()]  # fmt: skip
-    with connection.cursor() as cursor:
-        if isinstance(cursor.cursor, psycopg.ClientCursor):  # Django's default: the query is bound here
-            cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {insert}", [READ_LOG_LOCK, *values])
-            cursor.cursor.nextset()
-            row.pk, row.chain_hash = cursor.fetchone()
-        else:  # server-side binding takes one statement per call: the lock needs a transaction around
-            with transaction.atomic():
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [READ_LOG_LOCK])
-                cursor.execute(insert, values)
-                row.pk, row.chain_hash = cursor.fetchone()
+    # Two statements in one message need client-side binding; the connection binds on the server
+    # (prepared statements, DATABASE_URL): this one cursor binds here. Wrapped as connection.cursor()
+    # wraps its own, so the statement is logged and counted like any other.
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        cursor = connection._prepare_cursor(ClientBindingCursor(connection.connection))
+    with cursor:
+        cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {insert}", [READ_LOG_LOCK, *values])
+        cursor.cursor.nextset()
+        row.pk, row.chain_hash = cursor.fetchone()
     row._state.adding = False
     row._state.db = connection.alias
 
