@@ -51,6 +51,7 @@ from jusou import access, versions
 from jusou import services as core_services
 from jusou.models import AccessBasis, AccessGrant, Agency, Notification, Role, StaffMembership, User
 from jusou.registry import check_transition_guards
+from jusou.selectors import active_supervisors
 from jusou.services import save_with_history as _save
 from jusou.wareki import to_wareki
 
@@ -883,12 +884,7 @@ def emergency_access_open(*, acting_user: User, case_pk: int, justification: str
     access.access_grant(obj=case, user=acting_user, on_behalf_of=on_behalf_of, basis=AccessBasis.EMERGENCY,
                         ends_at=ends_at, acting_user=acting_user,
                         reason=f"緊急閲覧: {justification}"[:500])  # fmt: skip
-    from jusou.models import StaffMembership
-
-    supervisors = User.objects.filter(
-        is_active=True, pk__in=StaffMembership.objects.active().filter(role=Role.SUPERVISOR).values("user_id")
-    )
-    for supervisor in supervisors:
+    for supervisor in active_supervisors():
         core_services.notification_send(
             recipient=supervisor, kind="emergency_access",
             title=f"緊急閲覧がありました（{acting_user.get_full_name()}、{case.number}）",

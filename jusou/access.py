@@ -441,11 +441,9 @@ def _flag_unusual(row: ReadLog) -> None:
 def _tell_supervisors(row: ReadLog, reasons: list[str]) -> None:
     """One notification per supervisor, reason, user and hour (the dedupe key)."""
     from jusou import services
-    from jusou.models import Role, StaffMembership
+    from jusou.selectors import active_supervisors
 
-    supervisors = User.objects.filter(
-        is_active=True, pk__in=StaffMembership.objects.active().filter(role=Role.SUPERVISOR).values("user_id")
-    )
+    supervisors = active_supervisors()
     bucket = timezone.localtime(row.at).strftime("%Y%m%d%H")
     for reason in reasons:
         for supervisor in supervisors:

@@ -15,6 +15,15 @@ def person_accounts(users: QuerySet[User] | None = None) -> QuerySet[User]:
     )
 
 
+def active_supervisors(*, agency=None) -> QuerySet[User]:
+    """Active accounts with a 管理者 membership in force today (at `agency` when given): who is told
+    of unusual reads, 緊急閲覧, departures and retention deadlines."""
+    memberships = StaffMembership.objects.active().filter(role=Role.SUPERVISOR)
+    if agency is not None:
+        memberships = memberships.filter(agency=agency)
+    return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by("pk")
+
+
 def notifications_for_user(user: User) -> QuerySet[Notification]:
     """The user's own delivered notifications, newest first. Nobody reads another's."""
     return Notification.objects.delivered().filter(recipient=user)

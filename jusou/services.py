@@ -17,6 +17,7 @@ from django.utils import timezone
 from jusou import access, registry
 from jusou.models import AccessGrant, Agency, Notification, Role, StaffMembership, User
 from jusou.roles import ensure_system_admin_group
+from jusou.selectors import active_supervisors
 from jusou.wareki import to_wareki
 
 log = logging.getLogger(__name__)
@@ -165,10 +166,9 @@ def _departure_tell_managers(*, membership: StaffMembership) -> None:
     handovers = registry.departure_handovers(user, agency)
     if not handovers:
         return
-    supervisors = StaffMembership.objects.active().filter(role=Role.SUPERVISOR).exclude(user=user)
-    managers = User.objects.filter(is_active=True, pk__in=supervisors.filter(agency=agency).values("user_id"))
+    managers = active_supervisors(agency=agency).exclude(pk=user.pk)
     if not managers.exists():
-        managers = User.objects.filter(is_active=True, pk__in=supervisors.values("user_id"))
+        managers = active_supervisors().exclude(pk=user.pk)
     becomes = "なりました" if membership.ended_on <= timezone.localdate() else "なります"
     name = user.get_full_name() or user.username
     for index, (what, link) in enumerate(handovers):

@@ -20,7 +20,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from jusou.export_jobs import exports_naming_people_expire
-from jusou.models import Role, StaffMembership, User
+from jusou.models import User
 from jusou.registry import retention_cascades, retention_type, retention_types
 from jusou.retention.anonymise import grants_scrub, history_scrub, merge
 from jusou.retention.leftovers import notifications_scrub, read_log_redact
@@ -31,6 +31,7 @@ from jusou.retention.selectors import (
     past_retention,
     retention_policies,
 )
+from jusou.selectors import active_supervisors
 from jusou.services import notification_send, save_with_history
 from jusou.wareki import to_wareki
 
@@ -190,16 +191,9 @@ def _relist_kept(today: date) -> list[int]:
     return relisted
 
 
-def supervisors():
-    return User.objects.filter(
-        is_active=True,
-        pk__in=StaffMembership.objects.active().filter(role=Role.SUPERVISOR).values("user_id"),
-    ).order_by("pk")
-
-
 def _notify_supervisors(today: date, count: int) -> None:
     # One notice per 管理者 per day (dedupe key): a second run on the same day sends nothing.
-    for supervisor in supervisors():
+    for supervisor in active_supervisors():
         notification_send(
             recipient=supervisor,
             kind="retention",
@@ -235,7 +229,7 @@ def _notify_upcoming(policies, today: date) -> dict[date, int]:
     so the daily scan repeats none and a missed day is caught up."""
     days = settings.RETENTION_NOTICE_DAYS
     upcoming = upcoming_expiries(policies, today, days)
-    people = list(supervisors())
+    people = list(active_supervisors())
     for expires, by_type in upcoming.items():
         counts = "、".join(f"{label} {count}件" for label, count in sorted(by_type.items()))
         total = sum(by_type.values())
