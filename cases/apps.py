@@ -15,8 +15,8 @@ class CasesConfig(AppConfig):
             register_location_protection,
             register_nav,
             register_retention,
+            register_system_admin_models,
         )
-        from jusou.roles import SYSTEM_ADMIN_PERMISSIONS
 
         staff = {Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR}
         register_nav("相談受付", "cases:intake", {Role.WORKER, Role.COORDINATOR}, order=10)
@@ -40,14 +40,12 @@ class CasesConfig(AppConfig):
             retention.ConsultationRetention(),
             default_years=5,
         )
-        # システム管理者 maintain the code lists.
-        SYSTEM_ADMIN_PERMISSIONS.setdefault("cases", ["code"])
+        register_system_admin_models("cases", ["code"])  # システム管理者 maintain the code lists
 
         from cases.statistics import consultation_statistics
         from jusou.registry import register_statistics
 
         register_statistics(10, consultation_statistics)
-        register_nav("統計", "statistics", staff, order=90)
 
         from cases.generate import generate_cases
         from jusou.registry import register_generator

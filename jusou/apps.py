@@ -8,7 +8,8 @@ class JusouConfig(AppConfig):
 
     def ready(self):
         from jusou.audit_guard import install_history_guard
-        from jusou.registry import register_demo
+        from jusou.models import Role
+        from jusou.registry import register_demo, register_nav
         from jusou.retention.selectors import retention_policies_ensure
         from jusou.roles import ensure_system_admin_group
         from jusou.twofactor import load_twofactor_demo
@@ -17,3 +18,5 @@ class JusouConfig(AppConfig):
         post_migrate.connect(install_history_guard, sender=self)
         post_migrate.connect(retention_policies_ensure, sender=self)
         register_demo(load_twofactor_demo, order=1)  # needs only the staff, created before the loaders
+        # The statistics page is the core's (each programme registers its sections with register_statistics).
+        register_nav("統計", "statistics", {Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR}, order=90)

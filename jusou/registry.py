@@ -51,6 +51,21 @@ def panels_for(request) -> list[dict]:
     ]
 
 
+_system_admin_models: dict[str, tuple[str, ...]] = {}
+
+
+def register_system_admin_models(app_label: str, models) -> None:
+    """Models of `app_label` that the システム管理者 group may view, add and change in the admin (code
+    lists and the like; never case records). Once per app."""
+    if app_label in _system_admin_models:
+        raise ValueError(f"{app_label} has already registered its system-administration models.")
+    _system_admin_models[app_label] = tuple(models)
+
+
+def system_admin_models() -> dict[str, tuple[str, ...]]:
+    return dict(_system_admin_models)
+
+
 _demo_loaders: list[tuple[int, Any]] = []
 
 

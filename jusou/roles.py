@@ -1,7 +1,7 @@
 """What the システム管理者 role may do in the Django admin: accounts, memberships, agencies, 圏域.
 
 Deliberately nothing about cases: administering the system gives no access to case records.
-Later apps add their code lists (課題分類, 相談経路 …) to SYSTEM_ADMIN_PERMISSIONS.
+Programme apps add their code lists (課題分類, 相談経路 …) with jusou.registry.register_system_admin_models.
 """
 
 from django.contrib.auth.models import Group, Permission
@@ -14,12 +14,15 @@ SYSTEM_ADMIN_PERMISSIONS = {
 
 
 def ensure_system_admin_group(**kwargs) -> Group:
+    from jusou.registry import system_admin_models
+
     group, _ = Group.objects.get_or_create(name=SYSTEM_ADMIN_GROUP)
+    granted = {**system_admin_models(), **SYSTEM_ADMIN_PERMISSIONS}
     wanted = Permission.objects.filter(
-        content_type__app_label__in=SYSTEM_ADMIN_PERMISSIONS,
+        content_type__app_label__in=granted,
         codename__in=[
             f"{action}_{model}"
-            for models in SYSTEM_ADMIN_PERMISSIONS.values()
+            for models in granted.values()
             for model in models
             for action in ("view", "add", "change")
         ],

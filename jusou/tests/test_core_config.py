@@ -46,3 +46,34 @@ def test_celery_reads_its_configuration_from_django_settings():
     assert celery_app.conf.timezone == "Asia/Tokyo"
     assert celery_app.conf.task_serializer == "json"
     assert {"deliver-pending-notifications", "expire-access-grants"} <= set(celery_app.conf.beat_schedule)
+
+
+@pytest.mark.django_db
+def test_the_system_admin_group_maintains_code_lists_and_accounts_but_no_case_records():
+    from django.contrib.auth.models import Group
+
+    from jusou.roles import SYSTEM_ADMIN_GROUP, ensure_system_admin_group
+
+    ensure_system_admin_group()
+    granted = set(Group.objects.get(name=SYSTEM_ADMIN_GROUP).permissions.values_list(
+        "content_type__app_label", "codename"))  # fmt: skip
+    assert {("cases", "view_code"), ("cases", "change_code"), ("jusou", "add_user")} <= granted
+    assert not {("cases", "view_case"), ("cases", "view_person"), ("cases", "delete_code")} & granted
+
+
+def test_an_app_registers_its_system_admin_models_once():
+    from jusou.registry import register_system_admin_models, system_admin_models
+
+    assert system_admin_models()["cases"] == ("code",)
+    with pytest.raises(ValueError, match="already registered"):
+        register_system_admin_models("cases", ["code"])
+
+
+@pytest.mark.django_db
+def test_the_core_offers_its_statistics_page_to_staff():
+    from jusou.models import Role
+    from jusou.registry import nav_for
+
+    for role in (Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR):
+        assert "統計" in [item["label"] for item in nav_for(staff_user(role))]
+    assert "統計" not in [item["label"] for item in nav_for(staff_user(Role.MEETING_MEMBER))]
