@@ -53,8 +53,11 @@ def session_for(user) -> str:
 def staff_mix(count, rng):
     """(cookie, path) pairs: mostly workers (case list, a visible case, search, dashboard), some
     coordinators (inbox), a supervisor (audit log)."""
-    workers = list(User.objects.filter(is_active=True, memberships__role=Role.WORKER,
-                                       memberships__ended_on__isnull=True).distinct().order_by("pk")[:count])  # fmt: skip
+    workers = list(
+        User.objects.filter(is_active=True, memberships__role=Role.WORKER, memberships__ended_on__isnull=True)
+        .distinct()
+        .order_by("pk")[:count]
+    )
     rng.shuffle(workers)
     coordinators = list(User.objects.filter(memberships__role=Role.COORDINATOR).distinct()[:3])
     supervisors = list(User.objects.filter(memberships__role=Role.SUPERVISOR).distinct()[:2])
@@ -160,11 +163,25 @@ def main():
     access_log = Path(tempfile.mkdtemp()) / "access.log"
     env = {**os.environ, "DEBUG": "true", "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"}
     gunicorn = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-c", "python:jusou.gunicorn", "jusou.wsgi", "--bind", f"127.0.0.1:{PORT}",
-         "--workers", str(args.workers), "--access-logfile", str(access_log), "--access-logformat", "%(M)s %(U)s",
-         "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "-c",
+            "python:jusou.gunicorn",
+            "jusou.wsgi",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            str(args.workers),
+            "--access-logfile",
+            str(access_log),
+            "--access-logformat",
+            "%(M)s %(U)s",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         for _ in range(60):
             try:
@@ -177,19 +194,29 @@ def main():
         stop, peak = threading.Event(), {}
         sampler = threading.Thread(target=rss_sampler, args=(gunicorn.pid, stop, peak), daemon=True)
         sampler.start()
-        print(f"{len(pairs)} (session, page) pairs for {args.connections} staff, think time "
-              f"{args.think_min_ms}–{args.think_max_ms} ms; {args.seconds} s, "
-              f"{args.workers} gunicorn workers, DB {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}",
-              flush=True)  # fmt: skip
+        print(
+            f"{len(pairs)} (session, page) pairs for {args.connections} staff, think time "
+            f"{args.think_min_ms}–{args.think_max_ms} ms; {args.seconds} s, "
+            f"{args.workers} gunicorn workers, DB {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}",
+            flush=True,
+        )
         if args.warmup:
             # Each worker process loads the URL configuration and compiles templates on its first
             # requests, and each thread opens its database connection: a server that has just
             # started, not the steady state of one serving a day's work. Not counted.
             subprocess.run(
-                ["wrk", "-t2", f"-c{args.connections}", f"-d{args.warmup}s", "-s", str(script),
-                 f"http://127.0.0.1:{PORT}/"],
-                capture_output=True, timeout=args.warmup + 60,
-            )  # fmt: skip
+                [
+                    "wrk",
+                    "-t2",
+                    f"-c{args.connections}",
+                    f"-d{args.warmup}s",
+                    "-s",
+                    str(script),
+                    f"http://127.0.0.1:{PORT}/",
+                ],
+                capture_output=True,
+                timeout=args.warmup + 60,
+            )
         warmup_lines = len(access_log.read_text().splitlines()) if access_log.exists() else 0
         run = subprocess.run(
             [

@@ -84,8 +84,12 @@ class Side:
         env = {**os.environ, "DATABASE_URL": database_url}
         self.process = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--serve", tree],
-            cwd=tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            cwd=tree,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
 
     def read(self):
         line = self.process.stdout.readline()
@@ -133,8 +137,12 @@ def main():
             order = (before, after) if (round_index + index) % 2 == 0 else (after, before)
             for side in order:
                 samples[name][side.label].append(side.run(name, args.per_round))
-        print(f"round {round_index + 1}/{args.rounds}: {time.perf_counter() - started:.1f} s, "
-              f"load {os.getloadavg()[0]:.1f}", file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"round {round_index + 1}/{args.rounds}: {time.perf_counter() - started:.1f} s, "
+            f"load {os.getloadavg()[0]:.1f}",
+            file=sys.stderr,
+            flush=True,
+        )
     for side in (before, after):
         side.process.stdin.close()
         side.process.wait()
@@ -157,23 +165,36 @@ def main():
         row["delta_cpu"] = row["after_cpu_ms"] / row["before_cpu_ms"] - 1
         result.append(row)
 
-    print(f"\n{args.rounds} rounds × {args.per_round} requests per tree; load average "
-          f"{load_start[0]:.1f}/{load_start[1]:.1f} at the start, {load_end[0]:.1f}/{load_end[1]:.1f} at the end\n")  # fmt: skip
+    print(
+        f"\n{args.rounds} rounds × {args.per_round} requests per tree; load average "
+        f"{load_start[0]:.1f}/{load_start[1]:.1f} at the start, {load_end[0]:.1f}/{load_end[1]:.1f} at the end\n"
+    )
     print(
         "| scenario | before ms | after ms | paired Δ | CPU ms before → after | SQL ms before → after | queries |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for row in result:
         queries = f"{row['before_queries']} → {row['after_queries']}"
-        print(f"| {row['scenario']} | {row['before_ms']:.1f} | {row['after_ms']:.1f} | {100 * row['delta']:+.0f} % | "
-              f"{row['before_cpu_ms']:.1f} → {row['after_cpu_ms']:.1f} | "
-              f"{row['before_sql_ms']:.1f} → {row['after_sql_ms']:.1f} | {queries} |")  # fmt: skip
+        print(
+            f"| {row['scenario']} | {row['before_ms']:.1f} | {row['after_ms']:.1f} | {100 * row['delta']:+.0f} % | "
+            f"{row['before_cpu_ms']:.1f} → {row['after_cpu_ms']:.1f} | "
+            f"{row['before_sql_ms']:.1f} → {row['after_sql_ms']:.1f} | {queries} |"
+        )
     if args.json:
         Path(args.json).write_text(
-            json.dumps({"rounds": args.rounds, "per_round": args.per_round, "load": [load_start, load_end],
-                        "scenarios": result, "samples": samples}, ensure_ascii=False, indent=1),
+            json.dumps(
+                {
+                    "rounds": args.rounds,
+                    "per_round": args.per_round,
+                    "load": [load_start, load_end],
+                    "scenarios": result,
+                    "samples": samples,
+                },
+                ensure_ascii=False,
+                indent=1,
+            ),
             encoding="utf-8",
-        )  # fmt: skip
+        )
 
 
 if __name__ == "__main__":

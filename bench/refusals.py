@@ -47,12 +47,22 @@ def routes(user):
     cases = cases_visible_to(user).values("pk")
     found = [
         pair(ProgressNote, ProgressNote.objects.filter(case__in=cases).values("pk"), "cases:note_correct"),
-        pair(HouseholdMember, HouseholdMember.objects.filter(household__in=households_visible_to(user).values("pk"))
-             .values("pk"), "cases:household_member_leave", {"reason": "転出"}),
-        pair(PlanTask, PlanTask.objects.filter(plan__case__in=cases).values("pk"), "meetings:task_status",
-             {"status": "done"}),
+        pair(
+            HouseholdMember,
+            HouseholdMember.objects.filter(household__in=households_visible_to(user).values("pk")).values(
+                "pk"
+            ),
+            "cases:household_member_leave",
+            {"reason": "転出"},
+        ),
+        pair(
+            PlanTask,
+            PlanTask.objects.filter(plan__case__in=cases).values("pk"),
+            "meetings:task_status",
+            {"status": "done"},
+        ),
         pair(Case, cases, "cases:case_detail"),
-    ]  # fmt: skip
+    ]
     return [route for route in found if route is not None]
 
 

@@ -103,12 +103,18 @@ class Bench:
             sql_times.append(sql.seconds)
         floor_time = timed_sql(*floor, runs=max(5, self.requests // 5)) if floor else None
         sql_time = statistics.median(sql_times)
-        self.rows.append({
-            "scenario": name, "p50_ms": 1000 * percentile(times, 50), "p95_ms": 1000 * percentile(times, 95),
-            "queries": max(counts), "queries_min": min(counts), "sql_ms": 1000 * sql_time,
-            "floor_ms": 1000 * floor_time if floor_time else None,
-            "sql_to_floor": (sql_time / floor_time) if floor_time else None,
-        })  # fmt: skip
+        self.rows.append(
+            {
+                "scenario": name,
+                "p50_ms": 1000 * percentile(times, 50),
+                "p95_ms": 1000 * percentile(times, 95),
+                "queries": max(counts),
+                "queries_min": min(counts),
+                "sql_ms": 1000 * sql_time,
+                "floor_ms": 1000 * floor_time if floor_time else None,
+                "sql_to_floor": (sql_time / floor_time) if floor_time else None,
+            }
+        )
         print(f"  {name}: p95 {self.rows[-1]['p95_ms']:.1f} ms, {max(counts)} queries", flush=True)
 
 
@@ -213,23 +219,31 @@ def selector_vs_guardian(user, runs):
         " SELECT g.object_id FROM jusou_accessgrant g WHERE g.content_type_id = %s AND g.permission = 'view'"
         " AND g.revoked_at IS NULL AND g.starts_at <= now() AND (g.ends_at IS NULL OR g.ends_at > now())"
         " AND (g.user_id = %s OR g.agency_id = ANY(%s)))) ORDER BY c.opened_at DESC, c.id DESC LIMIT 50",
-        [content_type.pk, user.pk, agencies], runs,
-    )  # fmt: skip
+        [content_type.pk, user.pk, agencies],
+        runs,
+    )
     floor_count = 1000 * timed_sql(
         "SELECT count(*) FROM cases_case c WHERE c.id = ANY(ARRAY("
         " SELECT g.object_id FROM jusou_accessgrant g WHERE g.content_type_id = %s AND g.permission = 'view'"
         " AND g.revoked_at IS NULL AND g.starts_at <= now() AND (g.ends_at IS NULL OR g.ends_at > now())"
         " AND (g.user_id = %s OR g.agency_id = ANY(%s))))",
-        [content_type.pk, user.pk, agencies], runs,
-    )  # fmt: skip
+        [content_type.pk, user.pk, agencies],
+        runs,
+    )
     return {
-        "visible_cases": cases_visible_to(user).count(), "same_set_as_guardian": same,
-        "ours_first50_ms": ours_first, "ours_count_ms": ours_count,
-        "guardian_first50_ms": base_first, "guardian_count_ms": base_count,
-        "floor_first50_ms": floor_first, "floor_count_ms": floor_count,
-        "ours_first50_sql_only_ms": ours_sql, "first50_to_floor": ours_first / floor_first,
-        "first50_sql_only_to_floor": ours_sql / floor_first, "count_speedup_vs_guardian": base_count / ours_count,
-    }  # fmt: skip
+        "visible_cases": cases_visible_to(user).count(),
+        "same_set_as_guardian": same,
+        "ours_first50_ms": ours_first,
+        "ours_count_ms": ours_count,
+        "guardian_first50_ms": base_first,
+        "guardian_count_ms": base_count,
+        "floor_first50_ms": floor_first,
+        "floor_count_ms": floor_count,
+        "ours_first50_sql_only_ms": ours_sql,
+        "first50_to_floor": ours_first / floor_first,
+        "first50_sql_only_to_floor": ours_sql / floor_first,
+        "count_speedup_vs_guardian": base_count / ours_count,
+    }
 
 
 def configure():
@@ -273,40 +287,91 @@ def scenarios():
     ids_sql, ids_params = visible_ids_sql(worker)
     agencies = [a.pk for a in worker.agencies]
     floors = {
-        "status": (f"{CASE_ROW} WHERE c.id = ANY({ids_sql}) AND c.owning_agency_id = ANY(%s) AND c.status = 'supporting'"
-                   " AND EXISTS (SELECT 1 FROM cases_case_issues ci WHERE ci.case_id = c.id AND ci.code_id = %s)"
-                   " ORDER BY c.opened_at DESC, c.id DESC LIMIT 50", [*ids_params, agencies, issue]),
-        "kana": (f"{CASE_ROW} WHERE c.id = ANY({ids_sql}) AND c.owning_agency_id = ANY(%s)"
-                 " AND (p.name_search LIKE %s OR p.kana_search LIKE %s) ORDER BY c.opened_at DESC, c.id DESC LIMIT 50",
-                 [*ids_params, agencies, f"%{kana}%", f"%{kana}%"]),
-        "api": (f"{CASE_ROW} WHERE c.id = ANY({ids_sql}) ORDER BY c.opened_at DESC, c.id DESC LIMIT 101",
-                ids_params),
-        "inbox": (f"{CASE_ROW} WHERE c.id = ANY({visible_ids_sql(coordinator)[0]}) AND c.status = 'referred'"
-                  " ORDER BY c.opened_at, c.id", visible_ids_sql(coordinator)[1]),
-        "log": ("SELECT r.* FROM jusou_readlog r JOIN jusou_user u ON u.id = r.user_id WHERE u.username = %s"
-                " AND r.at >= %s AND r.at < %s ORDER BY r.at DESC, r.id DESC LIMIT 50",
-                [worker.username, timezone.make_aware(timezone.datetime(month.year, month.month, 1)),
-                 timezone.make_aware(timezone.datetime(month.year + (month.month == 12), month.month % 12 + 1, 1))]),
-        "history": ("SELECT h.*, u.username FROM cases_historicalcase h LEFT JOIN jusou_user u ON u.id = h.history_user_id"
-                    " WHERE h.id = %s ORDER BY h.history_date DESC, h.history_id DESC LIMIT 50", [big_case.pk]),
-    }  # fmt: skip
+        "status": (
+            f"{CASE_ROW} WHERE c.id = ANY({ids_sql}) AND c.owning_agency_id = ANY(%s) AND c.status = 'supporting'"
+            " AND EXISTS (SELECT 1 FROM cases_case_issues ci WHERE ci.case_id = c.id AND ci.code_id = %s)"
+            " ORDER BY c.opened_at DESC, c.id DESC LIMIT 50",
+            [*ids_params, agencies, issue],
+        ),
+        "kana": (
+            f"{CASE_ROW} WHERE c.id = ANY({ids_sql}) AND c.owning_agency_id = ANY(%s)"
+            " AND (p.name_search LIKE %s OR p.kana_search LIKE %s) ORDER BY c.opened_at DESC, c.id DESC LIMIT 50",
+            [*ids_params, agencies, f"%{kana}%", f"%{kana}%"],
+        ),
+        "api": (
+            f"{CASE_ROW} WHERE c.id = ANY({ids_sql}) ORDER BY c.opened_at DESC, c.id DESC LIMIT 101",
+            ids_params,
+        ),
+        "inbox": (
+            f"{CASE_ROW} WHERE c.id = ANY({visible_ids_sql(coordinator)[0]}) AND c.status = 'referred'"
+            " ORDER BY c.opened_at, c.id",
+            visible_ids_sql(coordinator)[1],
+        ),
+        "log": (
+            "SELECT r.* FROM jusou_readlog r JOIN jusou_user u ON u.id = r.user_id WHERE u.username = %s"
+            " AND r.at >= %s AND r.at < %s ORDER BY r.at DESC, r.id DESC LIMIT 50",
+            [
+                worker.username,
+                timezone.make_aware(timezone.datetime(month.year, month.month, 1)),
+                timezone.make_aware(
+                    timezone.datetime(month.year + (month.month == 12), month.month % 12 + 1, 1)
+                ),
+            ],
+        ),
+        "history": (
+            "SELECT h.*, u.username FROM cases_historicalcase h LEFT JOIN jusou_user u ON u.id = h.history_user_id"
+            " WHERE h.id = %s ORDER BY h.history_date DESC, h.history_id DESC LIMIT 50",
+            [big_case.pk],
+        ),
+    }
     w, c, s = login(worker), login(coordinator), login(supervisor)
     pages = [
-        ("case list (worker, status+issue)", w, "GET", f"/cases/?scope=agency&status=supporting&issue={issue}",
-         floors["status"]),
+        (
+            "case list (worker, status+issue)",
+            w,
+            "GET",
+            f"/cases/?scope=agency&status=supporting&issue={issue}",
+            floors["status"],
+        ),
         ("case list (worker, kana search)", w, "GET", f"/cases/?scope=agency&q={kana}", floors["kana"]),
-        ("case detail (6 members, 200 notes, 3 plans)", w if cases_visible_to(worker).filter(pk=big_case.pk).exists() else s,
-         "GET", f"/cases/{big_case.pk}/", None),
+        (
+            "case detail (6 members, 200 notes, 3 plans)",
+            w if cases_visible_to(worker).filter(pk=big_case.pk).exists() else s,
+            "GET",
+            f"/cases/{big_case.pk}/",
+            None,
+        ),
         ("inbox (coordinator)", c, "GET", "/multi-agency/", floors["inbox"]),
         ("plan page (coordinator)", c, "GET", f"/multi-agency/plans/{plan.pk}/", None),
         ("support meeting page (10 agenda cases)", c, "GET", f"/support-meetings/{meeting.pk}/", None),
-        ("API case list, staff token (100)", token_client(worker), "GET", "/api/v1/cases/?page_size=100",
-         floors["api"]),
-        ("API case list, machine client (100)", token_client(machine.user) if machine else None, "GET",
-         "/api/v1/cases/?page_size=100", None),
-        ("history of one case (supervisor)", s, "GET", f"/audit/history/cases.case/{big_case.pk}/", floors["history"]),
-        ("access log, user+month (supervisor)", s, "GET",
-         f"/audit/access-log/?user={worker.username}&month={month:%Y-%m}", floors["log"]),
+        (
+            "API case list, staff token (100)",
+            token_client(worker),
+            "GET",
+            "/api/v1/cases/?page_size=100",
+            floors["api"],
+        ),
+        (
+            "API case list, machine client (100)",
+            token_client(machine.user) if machine else None,
+            "GET",
+            "/api/v1/cases/?page_size=100",
+            None,
+        ),
+        (
+            "history of one case (supervisor)",
+            s,
+            "GET",
+            f"/audit/history/cases.case/{big_case.pk}/",
+            floors["history"],
+        ),
+        (
+            "access log, user+month (supervisor)",
+            s,
+            "GET",
+            f"/audit/access-log/?user={worker.username}&month={month:%Y-%m}",
+            floors["log"],
+        ),
         # The rest of the load test's mix (bench/load.py), timed one by one.
         ("dashboard (worker)", w, "GET", "/", None),
         ("dashboard (coordinator)", c, "GET", "/", None),
@@ -314,14 +379,23 @@ def scenarios():
         ("case list, every visible case (coordinator)", c, "GET", "/cases/?scope=all", None),
         ("case list, every case (supervisor)", s, "GET", "/cases/?scope=all", None),
         ("consultation list (worker)", w, "GET", "/consultations/", None),
-        ("person search as you type (worker)", w, "GET", f"/persons/search/?q={quote(kana)}&fragment=1", None),
+        (
+            "person search as you type (worker)",
+            w,
+            "GET",
+            f"/persons/search/?q={quote(kana)}&fragment=1",
+            None,
+        ),
         ("support meeting list (coordinator)", c, "GET", "/support-meetings/", None),
         ("statistics, month (supervisor)", s, "GET", f"/statistics/?period=month&month={month:%Y-%m}", None),
         ("statistics, 年度 (supervisor)", s, "GET", f"/statistics/?period=fiscal&fiscal_year={fiscal}", None),
-    ]  # fmt: skip
-    print(f"municipality: {Case.objects.count():,} cases, {Person.objects.count():,} people, "
-          f"{ReadLog.objects.count():,} read-log rows; worker {worker.username} at "
-          f"{', '.join(a.name for a in worker.agencies)}", flush=True)  # fmt: skip
+    ]
+    print(
+        f"municipality: {Case.objects.count():,} cases, {Person.objects.count():,} people, "
+        f"{ReadLog.objects.count():,} read-log rows; worker {worker.username} at "
+        f"{', '.join(a.name for a in worker.agencies)}",
+        flush=True,
+    )
     result = [
         (name, client, method, path, floor, None, (200,)) for name, client, method, path, floor in pages
     ]
@@ -330,11 +404,19 @@ def scenarios():
     route = Code.objects.filter(kind=CodeKind.ROUTE, is_active=True).first()
     issue_code = Code.objects.filter(kind=CodeKind.ISSUE, is_active=True).first()
     intake = lambda: {  # noqa: E731  (fresh data each time, so that each submit creates a new record)
-        "person_choice": str(person.pk), "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-        "channel": channel.pk, "route": route.pk, "issues": [issue_code.pk], "main_issue": issue_code.pk,
-        "urgency": "normal", "summary": "ベンチマークの相談", "outcome": "advice", "sex": "unknown",
-        "birth_date_precision": "exact", "relationship": "本人",
-    }  # fmt: skip
+        "person_choice": str(person.pk),
+        "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "channel": channel.pk,
+        "route": route.pk,
+        "issues": [issue_code.pk],
+        "main_issue": issue_code.pk,
+        "urgency": "normal",
+        "summary": "ベンチマークの相談",
+        "outcome": "advice",
+        "sex": "unknown",
+        "birth_date_precision": "exact",
+        "relationship": "本人",
+    }
     result.append(("intake submit (existing person)", w, "POST", "/consultations/new/", None, intake, (302,)))
     return result
 
@@ -376,8 +458,13 @@ def main():
     print("visible-case selector vs guardian's generic tables:")
     for key, value in selector.items():
         print(f"  {key}: {value:.2f}" if isinstance(value, float) else f"  {key}: {value}")
-    result = {"date": date.today().isoformat(), "vendor": connection.vendor, "requests": args.requests,
-              "scenarios": bench.rows, "selector": selector}  # fmt: skip
+    result = {
+        "date": date.today().isoformat(),
+        "vendor": connection.vendor,
+        "requests": args.requests,
+        "scenarios": bench.rows,
+        "selector": selector,
+    }
     print(json.dumps(result, ensure_ascii=False))
     if args.json:
         Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -94,9 +94,24 @@ class PersonSerializer(PolicySerializer):
 
     class Meta:
         model = Person
-        fields = ["id", "name", "kana", "birth_date", "birth_date_precision", "sex", "address", "phone", "email",
-                  "atena_number", "attributes", "notes", *LIVING_SITUATION_FIELDS, "registered_by_agency",
-                  "created_at", "address_confidential"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "kana",
+            "birth_date",
+            "birth_date_precision",
+            "sex",
+            "address",
+            "phone",
+            "email",
+            "atena_number",
+            "attributes",
+            "notes",
+            *LIVING_SITUATION_FIELDS,
+            "registered_by_agency",
+            "created_at",
+            "address_confidential",
+        ]
 
     def get_address_confidential(self, person) -> bool:
         return bool(getattr(person, "address_confidential", False))
@@ -106,29 +121,38 @@ class PersonWriteSerializer(StrictSerializer):
     name = serializers.CharField(max_length=100)
     kana = serializers.CharField(max_length=100, required=False, allow_blank=True)
     birth_date = serializers.DateField(required=False, allow_null=True)
-    birth_date_precision = serializers.ChoiceField(Person._meta.get_field("birth_date_precision").choices,
-                                                   required=False)  # fmt: skip
+    birth_date_precision = serializers.ChoiceField(
+        Person._meta.get_field("birth_date_precision").choices, required=False
+    )
     sex = serializers.ChoiceField(Person._meta.get_field("sex").choices, required=False)
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
-    atena_number = serializers.CharField(max_length=20, required=False, allow_blank=True, allow_null=True,
-                                         help_text="宛名番号（住民記録システムとの連携用）")  # fmt: skip
+    atena_number = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="宛名番号（住民記録システムとの連携用）",
+    )
     attributes = code_field(CodeKind.ATTRIBUTE, many=True, required=False)
     notes = serializers.CharField(required=False, allow_blank=True)
     # 相談受付・申込票 B票 (生活の状況); "" is 不明・未確認
     care_level = serializers.ChoiceField(
         CareLevel.choices, required=False, allow_blank=True, help_text="要介護度"
     )
-    disability_support_level = serializers.ChoiceField(DisabilitySupportLevel.choices, required=False,
-                                                       allow_blank=True, help_text="障害支援区分")  # fmt: skip
+    disability_support_level = serializers.ChoiceField(
+        DisabilitySupportLevel.choices, required=False, allow_blank=True, help_text="障害支援区分"
+    )
     handbook_physical = serializers.BooleanField(required=False, help_text="身体障害者手帳")
     handbook_intellectual = serializers.BooleanField(required=False, help_text="療育手帳")
     handbook_mental = serializers.BooleanField(required=False, help_text="精神障害者保健福祉手帳")
-    public_assistance = serializers.ChoiceField(PublicAssistance.choices, required=False, allow_blank=True,
-                                                help_text="生活保護")  # fmt: skip
-    health_insurance = serializers.ChoiceField(HealthInsurance.choices, required=False, allow_blank=True,
-                                               help_text="健康保険")  # fmt: skip
+    public_assistance = serializers.ChoiceField(
+        PublicAssistance.choices, required=False, allow_blank=True, help_text="生活保護"
+    )
+    health_insurance = serializers.ChoiceField(
+        HealthInsurance.choices, required=False, allow_blank=True, help_text="健康保険"
+    )
     pension = serializers.ChoiceField(Pension.choices, required=False, allow_blank=True, help_text="年金")
     employment = serializers.ChoiceField(
         Employment.choices, required=False, allow_blank=True, help_text="仕事"
@@ -186,8 +210,11 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         self.log_detail(person)
         return Response(PersonSerializer(person).data, headers={"ETag": etag_of(person)})
 
-    @extend_schema(request=PersonWriteSerializer, responses={201: PersonSerializer},
-                   parameters=[IDEMPOTENCY_KEY, ETAG, REPLAYED])  # fmt: skip
+    @extend_schema(
+        request=PersonWriteSerializer,
+        responses={201: PersonSerializer},
+        parameters=[IDEMPOTENCY_KEY, ETAG, REPLAYED],
+    )
     @idempotent
     def create(self, request):
         """Register a person for the caller's agency (no duplicate check here: consultations do it)."""
@@ -195,8 +222,11 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         person = services.person_register(acting_user=request.user, **data)
         return Response(PersonSerializer(person).data, status=201, headers={"ETag": etag_of(person)})
 
-    @extend_schema(request=PersonUpdateSerializer, responses={200: PersonSerializer, **STALE_WRITE_RESPONSES},
-                   parameters=[IF_MATCH, ETAG])  # fmt: skip
+    @extend_schema(
+        request=PersonUpdateSerializer,
+        responses={200: PersonSerializer, **STALE_WRITE_RESPONSES},
+        parameters=[IF_MATCH, ETAG],
+    )
     def partial_update(self, request, pk=None):
         """Correct a person's details or link their 宛名番号. Send the ETag you read as If-Match."""
         data = validated(PersonUpdateSerializer, request.data)
@@ -206,8 +236,13 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
             require_if_match(request, locked)
             attributes = data.pop("attributes", None)
             reason = data.pop("reason", "")
-            services.person_update(person=locked, acting_user=request.user, reason=reason or "API による更新",
-                                   attributes=attributes, **data)  # fmt: skip
+            services.person_update(
+                person=locked,
+                acting_user=request.user,
+                reason=reason or "API による更新",
+                attributes=attributes,
+                **data,
+            )
         person = selectors.person_get_for_user(request.user, person.pk, log=False)
         return Response(PersonSerializer(person).data, headers={"ETag": etag_of(person)})
 
@@ -274,9 +309,26 @@ class ConsultationSerializer(PolicySerializer):
 
     class Meta:
         model = Consultation
-        fields = ["id", "agency", "received_at", "recorded_by", "channel", "route", "first_noticed_by",
-                  "consulter_name", "person", "household", "issues", "main_issue", "urgency", "summary",
-                  "action_taken", "outcome", "referred_to", "case"]  # fmt: skip
+        fields = [
+            "id",
+            "agency",
+            "received_at",
+            "recorded_by",
+            "channel",
+            "route",
+            "first_noticed_by",
+            "consulter_name",
+            "person",
+            "household",
+            "issues",
+            "main_issue",
+            "urgency",
+            "summary",
+            "action_taken",
+            "outcome",
+            "referred_to",
+            "case",
+        ]
 
 
 class NewPersonSerializer(PersonWriteSerializer):
@@ -296,8 +348,9 @@ class IntakeMemberSerializer(StrictSerializer):
 
     def validate(self, data):
         if bool(data.get("person")) == bool(data.get("new_person")):
-            raise serializers.ValidationError("person か new_person のどちらか一方を指定してください。",
-                                              code="person_conflict")  # fmt: skip
+            raise serializers.ValidationError(
+                "person か new_person のどちらか一方を指定してください。", code="person_conflict"
+            )
         return data
 
 
@@ -330,8 +383,9 @@ class ConsultationCreateSerializer(StrictSerializer):
 
     def validate(self, data):
         if data.get("person") and data.get("new_person"):
-            raise serializers.ValidationError("person と new_person はどちらか一方だけを指定してください。",
-                                              code="person_conflict")  # fmt: skip
+            raise serializers.ValidationError(
+                "person と new_person はどちらか一方だけを指定してください。", code="person_conflict"
+            )
         return data
 
 
@@ -350,9 +404,10 @@ class DuplicateSuspectedError(serializers.Serializer):
         required=False, help_text="呼び出し元が見られない機関で把握されている可能性"
     )
     member_candidates = serializers.DictField(
-        child=serializers.ListField(child=serializers.IntegerField()), required=False,
+        child=serializers.ListField(child=serializers.IntegerField()),
+        required=False,
         help_text="世帯員（members の添字）ごとの、呼び出し元が見られる候補の本人ID",
-    )  # fmt: skip
+    )
 
 
 class ConsultationFilter(filters.FilterSet):
@@ -391,17 +446,21 @@ class ConsultationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
         )
 
     def list(self, request):
-        return self.list_response(self.filter_queryset(self.get_queryset()),
-                                  lambda page: selectors.consultation_list_rows(request.user, page))  # fmt: skip
+        return self.list_response(
+            self.filter_queryset(self.get_queryset()),
+            lambda page: selectors.consultation_list_rows(request.user, page),
+        )
 
     def retrieve(self, request, pk=None):
         consultation = selectors.consultation_get_for_user(request.user, url_pk(pk))
         self.log_detail(consultation)
         return Response(ConsultationSerializer(consultation).data)
 
-    @extend_schema(request=ConsultationCreateSerializer,
-                   responses={201: ConsultationSerializer, 409: DuplicateSuspectedError},
-                   parameters=[IDEMPOTENCY_KEY, REPLAYED])  # fmt: skip
+    @extend_schema(
+        request=ConsultationCreateSerializer,
+        responses={201: ConsultationSerializer, 409: DuplicateSuspectedError},
+        parameters=[IDEMPOTENCY_KEY, REPLAYED],
+    )
     @idempotent
     def create(self, request):
         """Record a consultation, as on the 相談受付 page: an existing person (`person`), a new one
@@ -413,30 +472,46 @@ class ConsultationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
         # A member outside the caller's basis is not found, exactly like a missing id (404).
         members = [
             services.IntakeMember(
-                relationship=m["relationship"], new_person=m.get("new_person"), lives_together=m["lives_together"],
-                is_main_carer=m["is_main_carer"], own_issues=m["own_issues"],
+                relationship=m["relationship"],
+                new_person=m.get("new_person"),
+                lives_together=m["lives_together"],
+                is_main_carer=m["is_main_carer"],
+                own_issues=m["own_issues"],
                 person=selectors.person_to_link(request.user, m["person"]) if m.get("person") else None,
             )
             for m in data.pop("members", [])
-        ]  # fmt: skip
+        ]
         risks = {flag: data.pop(flag) for flag in services.RISK_FLAGS}
         try:
             consultation = services.intake_record(
-                acting_user=request.user, person=person, new_person=new_person,
-                duplicate_confirmed=data.pop("duplicate_confirmed"), household_name=data.pop("household_name", ""),
-                relationship=data.pop("relationship", "") or "本人", members=members, risks=risks, **data,
-            )  # fmt: skip
+                acting_user=request.user,
+                person=person,
+                new_person=new_person,
+                duplicate_confirmed=data.pop("duplicate_confirmed"),
+                household_name=data.pop("household_name", ""),
+                relationship=data.pop("relationship", "") or "本人",
+                members=members,
+                risks=risks,
+                **data,
+            )
         except services.DuplicateSuspected as suspected:
             subject = suspected.checks.get("")
-            return Response({
-                "status": 409, "code": "duplicate_suspected", "message": " ".join(suspected.messages),
-                "candidates": [p.pk for p in subject.visible] if subject else [],
-                "known_elsewhere": any(c.known_elsewhere for c in suspected.checks.values()), "errors": [],
-                "member_candidates": {
-                    target.removeprefix("members."): [p.pk for p in check.visible]
-                    for target, check in suspected.checks.items() if target
+            return Response(
+                {
+                    "status": 409,
+                    "code": "duplicate_suspected",
+                    "message": " ".join(suspected.messages),
+                    "candidates": [p.pk for p in subject.visible] if subject else [],
+                    "known_elsewhere": any(c.known_elsewhere for c in suspected.checks.values()),
+                    "errors": [],
+                    "member_candidates": {
+                        target.removeprefix("members."): [p.pk for p in check.visible]
+                        for target, check in suspected.checks.items()
+                        if target
+                    },
                 },
-            }, status=409)  # fmt: skip
+                status=409,
+            )
         return Response(ConsultationSerializer(consultation).data, status=201)
 
 
@@ -456,9 +531,26 @@ class CaseSerializer(PolicySerializer):
 
     class Meta:
         model = Case
-        fields = ["id", "number", "status", "person", "household", "owning_agency", "lead_worker", "issues",
-                  "risk_abuse", "risk_suicide", "risk_life", "next_follow_up_on", "close_reason",
-                  "suspend_reason", "opened_at", "closed_at", "version", "allowed_transitions"]  # fmt: skip
+        fields = [
+            "id",
+            "number",
+            "status",
+            "person",
+            "household",
+            "owning_agency",
+            "lead_worker",
+            "issues",
+            "risk_abuse",
+            "risk_suicide",
+            "risk_life",
+            "next_follow_up_on",
+            "close_reason",
+            "suspend_reason",
+            "opened_at",
+            "closed_at",
+            "version",
+            "allowed_transitions",
+        ]
 
     def get_allowed_transitions(self, case) -> list[str] | None:
         return getattr(case, "actions", None)
@@ -470,8 +562,9 @@ class CaseUpdateSerializer(StrictSerializer):
     risk_life = serializers.BooleanField(required=False)
     next_follow_up_on = serializers.DateField(required=False, allow_null=True)
     issues = code_field(CodeKind.ISSUE, many=True, required=False)
-    lead_worker = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.filter(is_active=True),
-                                               required=False)  # fmt: skip
+    lead_worker = serializers.SlugRelatedField(
+        slug_field="username", queryset=User.objects.filter(is_active=True), required=False
+    )
 
 
 class TransitionSerializer(StrictSerializer):
@@ -481,9 +574,10 @@ class TransitionSerializer(StrictSerializer):
 class CloseSerializer(TransitionSerializer):
     close_reason = code_field(CodeKind.CLOSE_REASON)
     next_lead_agency = agency_field(
-        required=False, allow_null=True,
+        required=False,
+        allow_null=True,
         help_text="引継ぎ先の主担当機関のコード（終結理由 lead_agency「主担当機関へ移行」では必須）。ケースはその機関へ引き継がれる",
-    )  # fmt: skip
+    )
 
 
 class SuspendSerializer(TransitionSerializer):
@@ -493,8 +587,11 @@ class SuspendSerializer(TransitionSerializer):
 class CaseFilter(filters.FilterSet):
     """Parsed here, applied by selectors.case_list — the same filters as the case list page."""
 
-    scope = filters.ChoiceFilter(choices=[("mine", "自分が主担当"), ("agency", "所属機関"), ("all", "見られるすべて")],
-                                 method="noop", help_text="既定: all（見られるすべて）")  # fmt: skip
+    scope = filters.ChoiceFilter(
+        choices=[("mine", "自分が主担当"), ("agency", "所属機関"), ("all", "見られるすべて")],
+        method="noop",
+        help_text="既定: all（見られるすべて）",
+    )
     status = filters.ChoiceFilter(choices=CaseStatus.choices, method="noop")
     issue = filters.CharFilter(method="noop", help_text="課題分類のコード")
     risk = filters.BooleanFilter(method="noop")
@@ -518,12 +615,18 @@ class CaseFilter(filters.FilterSet):
             else None
         )
         worker = User.objects.filter(username=data.get("worker")).first() if data.get("worker") else None
-        return selectors.case_list(self.request.user, selectors.CaseFilters(
-            scope=data.get("scope") or "all", status=data.get("status") or "",
-            issue=issue.pk if issue else (-1 if data.get("issue") else None),
-            risk=bool(data.get("risk")), worker=worker.pk if worker else (-1 if data.get("worker") else None),
-            overdue=bool(data.get("overdue")), q=(data.get("q") or "")[:100],
-        ))  # fmt: skip
+        return selectors.case_list(
+            self.request.user,
+            selectors.CaseFilters(
+                scope=data.get("scope") or "all",
+                status=data.get("status") or "",
+                issue=issue.pk if issue else (-1 if data.get("issue") else None),
+                risk=bool(data.get("risk")),
+                worker=worker.pk if worker else (-1 if data.get("worker") else None),
+                overdue=bool(data.get("overdue")),
+                q=(data.get("q") or "")[:100],
+            ),
+        )
 
 
 TRANSITIONS = {
@@ -558,9 +661,23 @@ class AssessmentSerializer(PolicySerializer):
 
     class Meta:
         model = Assessment
-        fields = ["id", "case", "version", "person_wishes", "family_wishes", "issues", "issues_detail",
-                  "household_issues", "strengths", "life_history", "risks", "formulation", "involved_agencies",
-                  "author", "created_at"]  # fmt: skip
+        fields = [
+            "id",
+            "case",
+            "version",
+            "person_wishes",
+            "family_wishes",
+            "issues",
+            "issues_detail",
+            "household_issues",
+            "strengths",
+            "life_history",
+            "risks",
+            "formulation",
+            "involved_agencies",
+            "author",
+            "created_at",
+        ]
 
 
 class AssessmentCreateSerializer(StrictSerializer):
@@ -585,8 +702,21 @@ class HandoverSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CaseHandover
-        fields = ["id", "case", "case_number", "status", "from_agency", "to_agency", "reason", "requested_by",
-                  "requested_at", "read_until", "decided_by", "decided_at", "decline_reason"]  # fmt: skip
+        fields = [
+            "id",
+            "case",
+            "case_number",
+            "status",
+            "from_agency",
+            "to_agency",
+            "reason",
+            "requested_by",
+            "requested_at",
+            "read_until",
+            "decided_by",
+            "decided_at",
+            "decline_reason",
+        ]
 
 
 class HandoverStartSerializer(StrictSerializer):
@@ -614,8 +744,10 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         return selectors.cases_visible_to(user)
 
     def list(self, request):
-        return self.list_response(self.filter_queryset(self.get_queryset()),
-                                  lambda page: selectors.case_list_rows(request.user, page))  # fmt: skip
+        return self.list_response(
+            self.filter_queryset(self.get_queryset()),
+            lambda page: selectors.case_list_rows(request.user, page),
+        )
 
     def _case(self, pk, *, for_change=False, section=None):
         case = selectors.case_get_for_user(self.request.user, url_pk(pk), for_change=for_change)
@@ -634,8 +766,11 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         self.log_detail(case)
         return self._case_response(case)
 
-    @extend_schema(request=CaseUpdateSerializer, responses={200: CaseSerializer, **STALE_WRITE_RESPONSES},
-                   parameters=[IF_MATCH, ETAG])  # fmt: skip
+    @extend_schema(
+        request=CaseUpdateSerializer,
+        responses={200: CaseSerializer, **STALE_WRITE_RESPONSES},
+        parameters=[IF_MATCH, ETAG],
+    )
     def partial_update(self, request, pk=None):
         """Change risk flags, issues, the follow-up date or the lead worker. If-Match must carry the
         ETag (the case's version) you read; an older one answers 412."""
@@ -643,13 +778,17 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         version = expected_version(request)
         data = validated(CaseUpdateSerializer, request.data)
         current = {
-            "risk_abuse": case.risk_abuse, "risk_suicide": case.risk_suicide, "risk_life": case.risk_life,
-            "next_follow_up_on": case.next_follow_up_on, "issues": list(case.issues.all()),
-        }  # fmt: skip
+            "risk_abuse": case.risk_abuse,
+            "risk_suicide": case.risk_suicide,
+            "risk_life": case.risk_life,
+            "next_follow_up_on": case.next_follow_up_on,
+            "issues": list(case.issues.all()),
+        }
         if version != case.version:
             raise PreconditionFailed()
-        case = services.case_update(case=case, acting_user=request.user, expected_version=version,
-                                    **{**current, **data})  # fmt: skip
+        case = services.case_update(
+            case=case, acting_user=request.user, expected_version=version, **{**current, **data}
+        )
         return self._case_response(selectors.case_get_for_user(request.user, case.pk))
 
     def _transition(self, request, pk, name):
@@ -659,8 +798,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         version = expected_version(request) if request.headers.get("If-Match") else None
         if version is not None and version != case.version:
             raise PreconditionFailed()
-        case = services.case_transition(case=case, to_status=to_status, acting_user=request.user,
-                                        expected_version=version, **data)  # fmt: skip
+        case = services.case_transition(
+            case=case, to_status=to_status, acting_user=request.user, expected_version=version, **data
+        )
         return self._case_response(selectors.case_get_for_user(request.user, case.pk))
 
     @extend_schema(
@@ -709,8 +849,11 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         """中断 → 支援中, with the reason for resuming."""
         return self._transition(request, pk, "resume")
 
-    @extend_schema(request=HandoverStartSerializer, responses={201: HandoverSerializer, **TRANSITION_RESPONSES},
-                   parameters=[IF_MATCH_OPTIONAL])  # fmt: skip
+    @extend_schema(
+        request=HandoverStartSerializer,
+        responses={201: HandoverSerializer, **TRANSITION_RESPONSES},
+        parameters=[IF_MATCH_OPTIONAL],
+    )
     @action(detail=True, methods=["post"])
     def handover(self, request, pk=None):
         """主担当機関の移行 of a 支援中 or 終結 case (again, after a decline): the case moves to the agency
@@ -724,8 +867,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         return Response(HandoverSerializer(handover).data, status=201)
 
     @extend_schema(methods=["GET"], responses=NoteSerializer(many=True))
-    @extend_schema(methods=["POST"], request=NoteCreateSerializer, responses={201: NoteSerializer},
-                   parameters=[IDEMPOTENCY_KEY, REPLAYED])  # fmt: skip
+    @extend_schema(
+        methods=["POST"],
+        request=NoteCreateSerializer,
+        responses={201: NoteSerializer},
+        parameters=[IDEMPOTENCY_KEY, REPLAYED],
+    )
     @action(detail=True, methods=["get", "post"], pagination_class=Cursor, filter_backends=[])
     def notes(self, request, pk=None):
         """支援経過記録 of the case (newest first), or add one."""
@@ -744,8 +891,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         return Response(NoteSerializer(note).data, status=201)
 
     @extend_schema(methods=["GET"], responses=AssessmentSerializer(many=True))
-    @extend_schema(methods=["POST"], request=AssessmentCreateSerializer, responses={201: AssessmentSerializer},
-                   parameters=[IDEMPOTENCY_KEY, REPLAYED])  # fmt: skip
+    @extend_schema(
+        methods=["POST"],
+        request=AssessmentCreateSerializer,
+        responses={201: AssessmentSerializer},
+        parameters=[IDEMPOTENCY_KEY, REPLAYED],
+    )
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def assessments(self, request, pk=None):
         """Every version of the assessment (newest first), or record a new version."""
@@ -769,9 +920,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
 
 class HandoverAcceptSerializer(StrictSerializer):
     lead_worker = serializers.SlugRelatedField(
-        slug_field="username", queryset=User.objects.filter(is_active=True), required=False, allow_null=True,
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
         help_text="引継ぎ先の機関の主担当者（省略: 受け入れる本人）",
-    )  # fmt: skip
+    )
 
 
 class HandoverDeclineSerializer(StrictSerializer):
@@ -788,8 +942,11 @@ class HandoverFilter(filters.FilterSet):
 
     def for_my_agencies(self, queryset, name, value):
         if value:
-            agencies = [m.agency_id for m in self.request.user.active_memberships
-                        if m.agency_id and m.role in services.HANDOVER_TAKERS]  # fmt: skip
+            agencies = [
+                m.agency_id
+                for m in self.request.user.active_memberships
+                if m.agency_id and m.role in services.HANDOVER_TAKERS
+            ]
             return queryset.filter(status=HandoverStatus.PENDING, to_agency_id__in=agencies)
         return queryset
 
@@ -806,8 +963,9 @@ class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     model = CaseHandover
 
     def visible(self, user):
-        return selectors.handovers_visible_to(user).select_related("case", "from_agency", "to_agency",
-                                                                    "requested_by", "decided_by")  # fmt: skip
+        return selectors.handovers_visible_to(user).select_related(
+            "case", "from_agency", "to_agency", "requested_by", "decided_by"
+        )
 
     def list(self, request):
         return self.list_response(self.filter_queryset(self.get_queryset()))
@@ -825,8 +983,9 @@ class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
         """受入れ: the caller's agency becomes the case's lead; the 主担当者 is named (default: the caller)."""
         handover = selectors.handover_get_for_user(request.user, url_pk(pk))
         data = validated(HandoverAcceptSerializer, request.data)
-        handover = services.case_handover_accept(handover=handover, acting_user=request.user,
-                                                 lead_worker=data.get("lead_worker"))  # fmt: skip
+        handover = services.case_handover_accept(
+            handover=handover, acting_user=request.user, lead_worker=data.get("lead_worker")
+        )
         return Response(HandoverSerializer(handover).data)
 
     @extend_schema(

@@ -169,5 +169,10 @@ def progress_sheet(user: User, case: Case) -> dict:
             project(note, decision)
             for note in case.notes.select_related("author").order_by("occurred_at", "pk")
         ]
-    return {"case": case, "decision": decision, "progress_open": decision.covers("progress"), "notes": notes,
-            **_person_block(user, case)}  # fmt: skip
+    return {
+        "case": case,
+        "decision": decision,
+        "progress_open": decision.covers("progress"),
+        "notes": notes,
+        **_person_block(user, case),
+    }

@@ -137,9 +137,10 @@ def living_situation_fields() -> dict[str, forms.Field]:
         model_field = Person._meta.get_field(name)
         if model_field.choices:
             fields[name] = forms.ChoiceField(
-                label=model_field.verbose_name, required=False,
+                label=model_field.verbose_name,
+                required=False,
                 choices=[("", UNKNOWN_CHOICE), *model_field.choices],
-            )  # fmt: skip
+            )
         else:
             fields[name] = forms.BooleanField(label=model_field.verbose_name, required=False)
     return fields
@@ -227,8 +228,14 @@ class IntakeForm(LivingSituationMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.add_living_situation()
         # Querysets are evaluated per form, so administrators' additions show at once.
-        for name, kind in [("channel", CodeKind.CHANNEL), ("route", CodeKind.ROUTE), ("first_noticed_by", CodeKind.ROUTE),
-                           ("issues", CodeKind.ISSUE), ("main_issue", CodeKind.ISSUE), ("attributes", CodeKind.ATTRIBUTE)]:  # fmt: skip
+        for name, kind in [
+            ("channel", CodeKind.CHANNEL),
+            ("route", CodeKind.ROUTE),
+            ("first_noticed_by", CodeKind.ROUTE),
+            ("issues", CodeKind.ISSUE),
+            ("main_issue", CodeKind.ISSUE),
+            ("attributes", CodeKind.ATTRIBUTE),
+        ]:
             self.fields[name].queryset = codes(kind)
         self.fields["received_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
@@ -286,9 +293,11 @@ class CaseTransitionForm(forms.Form):
         label="中断理由", queryset=codes(CodeKind.SUSPEND_REASON), required=False
     )
     next_lead_agency = forms.ModelChoiceField(
-        label="引継ぎ先の主担当機関", queryset=None, required=False,
+        label="引継ぎ先の主担当機関",
+        queryset=None,
+        required=False,
         help_text="終結理由が「主担当機関へ移行」のときは必ず選びます。選んだ機関にケースを引き継ぎます",
-    )  # fmt: skip
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, case=None, **kwargs):
@@ -317,16 +326,25 @@ class HandoverStartForm(forms.Form):
 
 
 class HandoverAcceptForm(forms.Form):
-    lead_worker = forms.ModelChoiceField(label="主担当者", queryset=None, required=False,
-                                         help_text="空欄なら、受け入れるあなたが主担当者になります")  # fmt: skip
+    lead_worker = forms.ModelChoiceField(
+        label="主担当者",
+        queryset=None,
+        required=False,
+        help_text="空欄なら、受け入れるあなたが主担当者になります",
+    )
 
     def __init__(self, *args, handover, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["lead_worker"].queryset = (
-            User.objects.filter(is_active=True, memberships__in=StaffMembership.objects.active().filter(
-                agency=handover.to_agency_id, role__in=[Role.WORKER, Role.COORDINATOR]))
-            .distinct().order_by("last_name", "first_name")
-        )  # fmt: skip
+            User.objects.filter(
+                is_active=True,
+                memberships__in=StaffMembership.objects.active().filter(
+                    agency=handover.to_agency_id, role__in=[Role.WORKER, Role.COORDINATOR]
+                ),
+            )
+            .distinct()
+            .order_by("last_name", "first_name")
+        )
         self.fields["lead_worker"].label_from_instance = lambda u: u.get_full_name() or u.username
 
 
@@ -350,10 +368,17 @@ class CaseUpdateForm(forms.Form):
         self.fields["issues"].queryset = codes(CodeKind.ISSUE)
         # The lead worker is one of the owning agency's current staff (assignment within the agency).
         self.fields["lead_worker"].queryset = (
-            person_accounts(User.objects.filter(is_active=True, memberships__in=StaffMembership.objects.active().filter(
-                agency=case.owning_agency, role__in=[Role.WORKER, Role.COORDINATOR])))
-            .distinct().order_by("last_name", "first_name")
-        )  # fmt: skip
+            person_accounts(
+                User.objects.filter(
+                    is_active=True,
+                    memberships__in=StaffMembership.objects.active().filter(
+                        agency=case.owning_agency, role__in=[Role.WORKER, Role.COORDINATOR]
+                    ),
+                )
+            )
+            .distinct()
+            .order_by("last_name", "first_name")
+        )
         self.fields["lead_worker"].label_from_instance = lambda u: u.get_full_name() or u.username
 
     @classmethod

@@ -50,23 +50,68 @@ CHUNK = 5000
 # --- Who lives in the city's households ------------------------------------------------------------
 
 PROFILE_ISSUES = {
-    "elderly": [("care", 5), ("health", 5), ("isolation", 3), ("hoarding", 1), ("income", 2),
-                ("community_relations", 1), ("housing", 1), ("abuse", 0.4)],
+    "elderly": [
+        ("care", 5),
+        ("health", 5),
+        ("isolation", 3),
+        ("hoarding", 1),
+        ("income", 2),
+        ("community_relations", 1),
+        ("housing", 1),
+        ("abuse", 0.4),
+    ],
     "8050": [("8050", 6), ("hikikomori", 4), ("care", 3), ("income", 3), ("isolation", 2), ("health", 2)],
-    "working": [("income", 5), ("debt", 3), ("job_search", 4), ("housing", 2), ("rent_loan", 2), ("tax_utilities", 2),
-                ("work_trouble", 1), ("health", 2), ("no_food", 1), ("suicide_risk", 0.5)],
+    "working": [
+        ("income", 5),
+        ("debt", 3),
+        ("job_search", 4),
+        ("housing", 2),
+        ("rent_loan", 2),
+        ("tax_utilities", 2),
+        ("work_trouble", 1),
+        ("health", 2),
+        ("no_food", 1),
+        ("suicide_risk", 0.5),
+    ],
     "youth": [("hikikomori", 5), ("job_search", 3), ("family_relations", 2), ("health", 2), ("isolation", 2)],
-    "disability": [("health", 5), ("job_search", 2), ("family_relations", 2), ("isolation", 2), ("income", 2)],
-    "single_parent": [("childcare", 5), ("income", 4), ("housing", 2), ("job_search", 2), ("abuse", 1),
-                      ("double_care", 0.5)],
-    "family": [("childcare", 4), ("family_relations", 3), ("hikikomori", 2), ("income", 2), ("abuse", 1),
-               ("foreign_language", 0.5)],
+    "disability": [
+        ("health", 5),
+        ("job_search", 2),
+        ("family_relations", 2),
+        ("isolation", 2),
+        ("income", 2),
+    ],
+    "single_parent": [
+        ("childcare", 5),
+        ("income", 4),
+        ("housing", 2),
+        ("job_search", 2),
+        ("abuse", 1),
+        ("double_care", 0.5),
+    ],
+    "family": [
+        ("childcare", 4),
+        ("family_relations", 3),
+        ("hikikomori", 2),
+        ("income", 2),
+        ("abuse", 1),
+        ("foreign_language", 0.5),
+    ],
     "young_carer": [("young_carer", 6), ("health", 3), ("childcare", 2), ("hikikomori", 2), ("income", 1)],
     "multi": [("double_care", 5), ("care", 3), ("childcare", 3), ("income", 2), ("family_relations", 2)],
-}  # fmt: skip
+}
 # Complex households are referred to 多機関協働 more often.
-REFERRAL_CHANCE = {"8050": 0.45, "young_carer": 0.5, "multi": 0.4, "elderly": 0.1, "working": 0.11,
-                   "youth": 0.2, "disability": 0.15, "single_parent": 0.17, "family": 0.17}  # fmt: skip
+REFERRAL_CHANCE = {
+    "8050": 0.45,
+    "young_carer": 0.5,
+    "multi": 0.4,
+    "elderly": 0.1,
+    "working": 0.11,
+    "youth": 0.2,
+    "disability": 0.15,
+    "single_parent": 0.17,
+    "family": 0.17,
+}
 SIZES = [(1, 0.80), (2, 0.12), (3, 0.04), (4, 0.025), (5, 0.01), (6, 0.005)]
 PROFILES_BY_SIZE = {
     1: [("elderly", 0.5), ("working", 0.28), ("disability", 0.1), ("youth", 0.12)],
@@ -74,13 +119,42 @@ PROFILES_BY_SIZE = {
     3: [("family", 0.5), ("young_carer", 0.2), ("8050", 0.15), ("multi", 0.15)],
 }
 CHILDREN = {"male": ["長男", "次男", "三男", "四男"], "female": ["長女", "次女", "三女", "四女"]}
-CHANNELS = [("phone", 40), ("visit_office", 30), ("home_visit", 15), ("email", 3), ("online", 2), ("document", 3),
-            ("other", 2)]  # fmt: skip
-ROUTES = [("self", 25), ("family", 20), ("neighbour", 6), ("minsei", 8), ("houkatsu", 6), ("disability_consultation", 3),
-          ("child_family", 3), ("shakyo", 4), ("municipal", 8), ("hello_work", 2), ("medical", 5), ("school", 4),
-          ("police", 1), ("lifeline", 1), ("support_meeting", 1), ("other", 3)]  # fmt: skip
-ROUTE_WHO = {"family": "家族", "neighbour": "近隣住民", "minsei": "民生委員", "medical": "医療ソーシャルワーカー",
-             "school": "学校の担任", "police": "警察署生活安全課", "lifeline": "ガス会社の検針員"}  # fmt: skip
+CHANNELS = [
+    ("phone", 40),
+    ("visit_office", 30),
+    ("home_visit", 15),
+    ("email", 3),
+    ("online", 2),
+    ("document", 3),
+    ("other", 2),
+]
+ROUTES = [
+    ("self", 25),
+    ("family", 20),
+    ("neighbour", 6),
+    ("minsei", 8),
+    ("houkatsu", 6),
+    ("disability_consultation", 3),
+    ("child_family", 3),
+    ("shakyo", 4),
+    ("municipal", 8),
+    ("hello_work", 2),
+    ("medical", 5),
+    ("school", 4),
+    ("police", 1),
+    ("lifeline", 1),
+    ("support_meeting", 1),
+    ("other", 3),
+]
+ROUTE_WHO = {
+    "family": "家族",
+    "neighbour": "近隣住民",
+    "minsei": "民生委員",
+    "medical": "医療ソーシャルワーカー",
+    "school": "学校の担任",
+    "police": "警察署生活安全課",
+    "lifeline": "ガス会社の検針員",
+}
 
 SUMMARIES = {
     "health": ["通院が途切れがちで、服薬も管理できていない。", "持病が悪化し、日常生活に支障が出ている。"],
@@ -119,8 +193,16 @@ SUMMARIES = {
     "foreign_language": ["日本語が不自由で、手続きが分からない。", "外国籍で、制度の案内が伝わりにくい。"],
     "other": ["困りごとがはっきりしないが、不安を訴えている。", "複数の困りごとについての相談。"],
 }
-ACTIONS = ["制度の説明と申請の案内", "関係機関の窓口を案内", "次回面談の日程を調整", "自宅訪問の日程を調整",
-           "民生委員に見守りを依頼", "地域包括支援センターと情報共有", "生活福祉課に同行", "食料支援を手配"]  # fmt: skip
+ACTIONS = [
+    "制度の説明と申請の案内",
+    "関係機関の窓口を案内",
+    "次回面談の日程を調整",
+    "自宅訪問の日程を調整",
+    "民生委員に見守りを依頼",
+    "地域包括支援センターと情報共有",
+    "生活福祉課に同行",
+    "食料支援を手配",
+]
 NOTE_TEXT = {
     NoteKind.INTERVIEW: [
         "来所面談。{t}について話を聞いた。",
@@ -137,18 +219,36 @@ NOTE_TEXT = {
         "ケース会議の内容を記録。役割を確認した。",
     ],
 }
-NOTE_KINDS = [(NoteKind.INTERVIEW, 3), (NoteKind.PHONE, 4), (NoteKind.VISIT, 3), (NoteKind.ACCOMPANY, 1),
-              (NoteKind.RECORD, 2)]  # fmt: skip
+NOTE_KINDS = [
+    (NoteKind.INTERVIEW, 3),
+    (NoteKind.PHONE, 4),
+    (NoteKind.VISIT, 3),
+    (NoteKind.ACCOMPANY, 1),
+    (NoteKind.RECORD, 2),
+]
 REFERRAL_REASONS = [
     "介護・障害・就労の複数分野にまたがり、単独の機関では対応が難しいため",
     "世帯全体に複合的な課題があり、関係機関の役割分担が必要なため",
     "本人が支援を拒んでおり、複数機関での関わり方の検討が必要なため",
     "子ども・教育・障害の分野をまたぐ支援の調整が必要なため",
 ]
-CLOSE_SINGLE = [("goal_achieved", 45), ("person_wish", 12), ("other_system", 12), ("moved_away", 10),
-                ("hospital_facility", 10), ("death", 8), ("lead_agency", 3)]  # fmt: skip
-CLOSE_MULTI = [("goal_achieved", 40), ("lead_agency", 25), ("other_system", 12), ("moved_away", 8),
-               ("hospital_facility", 9), ("death", 6)]  # fmt: skip
+CLOSE_SINGLE = [
+    ("goal_achieved", 45),
+    ("person_wish", 12),
+    ("other_system", 12),
+    ("moved_away", 10),
+    ("hospital_facility", 10),
+    ("death", 8),
+    ("lead_agency", 3),
+]
+CLOSE_MULTI = [
+    ("goal_achieved", 40),
+    ("lead_agency", 25),
+    ("other_system", 12),
+    ("moved_away", 8),
+    ("hospital_facility", 9),
+    ("death", 6),
+]
 SUSPEND = [("lost_contact", 50), ("refused", 35), ("whereabouts_unknown", 15)]
 
 
@@ -312,8 +412,16 @@ class _CasesGenerator:
             for i in range(size - len(out)):
                 sex = rng.choice(["male", "female"])
                 carer = i == 0
-                out.append(person(CHILDREN[sex][i % 4], sex, age - rng.randint(26, 34), is_main_carer=carer,
-                                  is_key_person=carer, own_issues="長年ひきこもりの状態" if carer else ""))  # fmt: skip
+                out.append(
+                    person(
+                        CHILDREN[sex][i % 4],
+                        sex,
+                        age - rng.randint(26, 34),
+                        is_main_carer=carer,
+                        is_key_person=carer,
+                        own_issues="長年ひきこもりの状態" if carer else "",
+                    )
+                )
             return out
         if profile in ("working", "disability", "youth"):
             age = rng.randint(18, 29) if profile == "youth" else rng.randint(20, 64)
@@ -337,15 +445,28 @@ class _CasesGenerator:
             out.append(person(spouse, other, age + rng.randint(-5, 5), is_main_carer=profile == "multi"))
         if profile == "multi" and len(out) < size:
             grand_sex = rng.choice(["male", "female"])
-            out.append(person("母" if grand_sex == "female" else "父", grand_sex, age + rng.randint(25, 35),
-                              own_issues="要介護2、認知症の症状がある"))  # fmt: skip
+            out.append(
+                person(
+                    "母" if grand_sex == "female" else "父",
+                    grand_sex,
+                    age + rng.randint(25, 35),
+                    own_issues="要介護2、認知症の症状がある",
+                )
+            )
         children = {"male": 0, "female": 0}
         while len(out) < size:
             sex = rng.choice(["male", "female"])
             first = children["male"] + children["female"] == 0
             carer = profile == "young_carer" and first
-            out.append(person(CHILDREN[sex][children[sex] % 4], sex, rng.randint(10, 17) if carer else rng.randint(0, 20),
-                              is_main_carer=carer, own_issues="欠席が増えている" if carer else ""))  # fmt: skip
+            out.append(
+                person(
+                    CHILDREN[sex][children[sex] % 4],
+                    sex,
+                    rng.randint(10, 17) if carer else rng.randint(0, 20),
+                    is_main_carer=carer,
+                    own_issues="欠席が増えている" if carer else "",
+                )
+            )
             children[sex] += 1
         return out
 
@@ -390,8 +511,16 @@ class _CasesGenerator:
             )
             family = rng.choice(ctx.family_names)
             members = self.member_specs(size, profile)
-            household = stamp(Household(name=f"{family[0]}さん世帯", address=address, registered_by_agency_id=agency_id,
-                                        created_at=since), at=since, user=registrar)  # fmt: skip
+            household = stamp(
+                Household(
+                    name=f"{family[0]}さん世帯",
+                    address=address,
+                    registered_by_agency_id=agency_id,
+                    created_at=since,
+                ),
+                at=since,
+                user=registrar,
+            )
             households.append(household)
             first = len(people)
             for spec in members:
@@ -404,13 +533,21 @@ class _CasesGenerator:
                 name, kana = person_name(ctx, spec["sex"], born_year, family=family)
                 self.atena += 1
                 person = Person(
-                    name=name, kana=kana, name_search=normalize_for_search(name), kana_search=normalize_for_search(kana),
-                    birth_date=None if precision == "unknown" else (date(born_year, 1, 1) if precision == "year" else birth),
-                    birth_date_precision=precision, sex=spec["sex"], address=address,
+                    name=name,
+                    kana=kana,
+                    name_search=normalize_for_search(name),
+                    kana_search=normalize_for_search(kana),
+                    birth_date=None
+                    if precision == "unknown"
+                    else (date(born_year, 1, 1) if precision == "year" else birth),
+                    birth_date_precision=precision,
+                    sex=spec["sex"],
+                    address=address,
                     phone=f"080-0000-{rng.randint(0, 9999):04d}" if rng.random() < 0.5 else "",
                     atena_number=f"G{self.atena:09d}" if rng.random() < 0.7 else None,
-                    registered_by_agency_id=agency_id, created_at=since,
-                )  # fmt: skip
+                    registered_by_agency_id=agency_id,
+                    created_at=since,
+                )
                 spec["attributes"] = self.attributes(profile, age, spec["rel"] == "本人")
                 people.append(stamp(person, at=since, user=registrar, reason=""))
             plans.append((household, first, members, since, agency_id, profile, middle, registrar, bench))
@@ -427,11 +564,21 @@ class _CasesGenerator:
             for offset, spec in enumerate(members):
                 person = people[first + offset]
                 ids.append(person.pk)
-                member_rows.append(stamp(HouseholdMember(
-                    household_id=household.pk, person_id=person.pk, relationship=spec["rel"],
-                    is_main_carer=spec.get("is_main_carer", False), is_key_person=spec.get("is_key_person", False),
-                    own_issues=spec.get("own_issues", ""), joined_on=since.astimezone(TOKYO).date(),
-                ), at=since, user=registrar))  # fmt: skip
+                member_rows.append(
+                    stamp(
+                        HouseholdMember(
+                            household_id=household.pk,
+                            person_id=person.pk,
+                            relationship=spec["rel"],
+                            is_main_carer=spec.get("is_main_carer", False),
+                            is_key_person=spec.get("is_key_person", False),
+                            own_issues=spec.get("own_issues", ""),
+                            joined_on=since.astimezone(TOKYO).date(),
+                        ),
+                        at=since,
+                        user=registrar,
+                    )
+                )
             info = HouseholdInfo(household.pk, ids[0], ids, since, agency_id, profile, middle)
             self.household_infos.append(info)
             if bench:
@@ -442,8 +589,11 @@ class _CasesGenerator:
         for row in member_rows:
             if row.relationship == "本人":
                 main_of[row.household_id] = row.pk
-        cares = [(row.pk, main_of[row.household_id]) for row in member_rows
-                 if row.is_main_carer and row.relationship != "本人"]  # fmt: skip
+        cares = [
+            (row.pk, main_of[row.household_id])
+            for row in member_rows
+            if row.is_main_carer and row.relationship != "本人"
+        ]
         carer_ids = {a for a, _ in cares}
         ctx.m2m(
             HouseholdMember, "cares_for", cares, [(mid, h) for mid, h in member_histories if mid in carer_ids]
@@ -456,8 +606,15 @@ class _CasesGenerator:
         if age < 18:
             out.append(self.code("attribute", "child"))
         if profile == "disability" or rng.random() < 0.04:
-            sub = self.ctx.pick([("disability_physical", 3), ("disability_intellectual", 2), ("disability_mental", 4),
-                                 ("disability_developmental", 2), ("intractable_disease", 1)])  # fmt: skip
+            sub = self.ctx.pick(
+                [
+                    ("disability_physical", 3),
+                    ("disability_intellectual", 2),
+                    ("disability_mental", 4),
+                    ("disability_developmental", 2),
+                    ("intractable_disease", 1),
+                ]
+            )
             out.append(self.code("attribute", sub))
         if main and profile in ("working", "single_parent", "youth") and rng.random() < 0.4:
             out.append(self.code("attribute", "poverty"))
@@ -549,8 +706,9 @@ class _CasesGenerator:
                 return
             if not move(end, S.SUSPENDED, lead, "", ("suspend_reason", ctx.pick(SUSPEND))):
                 return
-            if rng.random() < 0.25 and move(end + timedelta(days=rng.uniform(30, 300)), S.SUPPORTING, lead,
-                                            "支援再開: 本人と連絡が取れた"):  # fmt: skip
+            if rng.random() < 0.25 and move(
+                end + timedelta(days=rng.uniform(30, 300)), S.SUPPORTING, lead, "支援再開: 本人と連絡が取れた"
+            ):
                 move(
                     events[-1][0] + lognormal(120),
                     S.CLOSED,
@@ -678,9 +836,11 @@ class _CasesGenerator:
         coordinating = min(slots[first_slot][0] - timedelta(days=30), ctx.anchor - timedelta(days=700))
         case.opened_at = coordinating - timedelta(days=120)
         for offset, to, actor, reason in [
-            (0.9, S.ASSESSING, case.lead, "アセスメント記録"), (20, S.SUPPORTING, case.lead, "支援方針決定"),
-            (100, S.REFERRED, case.lead, REFERRAL_REASONS[1]), (120, S.COORDINATING, case.coordinator, "多機関協働として受理"),
-        ]:  # fmt: skip
+            (0.9, S.ASSESSING, case.lead, "アセスメント記録"),
+            (20, S.SUPPORTING, case.lead, "支援方針決定"),
+            (100, S.REFERRED, case.lead, REFERRAL_REASONS[1]),
+            (120, S.COORDINATING, case.coordinator, "多機関協働として受理"),
+        ]:
             at = self.at_office_hours(case.opened_at + timedelta(days=offset))
             case.events.append((at, case.status, to, actor, reason, None))
             case.status = to
@@ -712,8 +872,19 @@ class _CasesGenerator:
                 issues = self.issues_for(household.profile)
                 if bench:
                     issues = ["double_care", "care", "childcare", "income"]
-                info = CaseInfo(0, person, household.id, agency, lead.pk, coordinator.pk, household.profile, issues,
-                                opened, [], members=household.members)  # fmt: skip
+                info = CaseInfo(
+                    0,
+                    person,
+                    household.id,
+                    agency,
+                    lead.pk,
+                    coordinator.pk,
+                    household.profile,
+                    issues,
+                    opened,
+                    [],
+                    members=household.members,
+                )
                 if bench:
                     self.bench_timeline(info)
                 elif showcase_case:
@@ -742,11 +913,25 @@ class _CasesGenerator:
         transitions = []
         for info in infos:
             for at, before, after, actor, reason, _ in info.events:
-                transitions.append(CaseTransition(case_id=info.id, from_status=before, to_status=after, actor_id=actor,
-                                                  reason=reason, at=at))  # fmt: skip
+                transitions.append(
+                    CaseTransition(
+                        case_id=info.id,
+                        from_status=before,
+                        to_status=after,
+                        actor_id=actor,
+                        reason=reason,
+                        at=at,
+                    )
+                )
             self.case_grants(info)
-            opening = self.consultation(info.agency, info.opened_at - timedelta(minutes=rng.randint(5, 50)), info.person,
-                                        info.household, info.profile, info)  # fmt: skip
+            opening = self.consultation(
+                info.agency,
+                info.opened_at - timedelta(minutes=rng.randint(5, 50)),
+                info.person,
+                info.household,
+                info.profile,
+                info,
+            )
             consultations.append(opening)
         ctx.create_plain(CaseTransition, transitions, label="状態の変更")
         self.referral_notifications(infos)
@@ -774,20 +959,35 @@ class _CasesGenerator:
         if status in (S.ASSESSING, S.SUPPORTING, S.COORDINATING):
             follow_up = self.ctx.today + timedelta(days=self.rng.randint(-20, 45))
         return Case(
-            person_id=info.person, household_id=info.household, owning_agency_id=info.agency, lead_worker_id=info.lead,
-            status=status, risk_abuse="abuse" in info.issues, risk_suicide="suicide_risk" in info.issues,
+            person_id=info.person,
+            household_id=info.household,
+            owning_agency_id=info.agency,
+            lead_worker_id=info.lead,
+            status=status,
+            risk_abuse="abuse" in info.issues,
+            risk_suicide="suicide_risk" in info.issues,
             risk_life=("hoarding" in info.issues and self.rng.random() < 0.3) or self.rng.random() < 0.01,
-            next_follow_up_on=follow_up, close_reason_id=close, suspend_reason_id=suspend, opened_at=info.opened_at,
-            closed_at=info.ended_at, version=1 + len(info.events),
-        )  # fmt: skip
+            next_follow_up_on=follow_up,
+            close_reason_id=close,
+            suspend_reason_id=suspend,
+            opened_at=info.opened_at,
+            closed_at=info.ended_at,
+            version=1 + len(info.events),
+        )
 
     def case_history(self, infos: list[CaseInfo], cases: list[Case]) -> None:
         """'+' at the opening (受付), then one '~' per move, each with the state after it — what
         case_open and case_transition write — all carrying the case's 課題分類."""
         rows, owners = [], []
         for info, case in zip(infos, cases, strict=True):
-            state = {"status": S.RECEIVED, "close_reason_id": None, "suspend_reason_id": None, "closed_at": None,
-                     "version": 1, "next_follow_up_on": None}  # fmt: skip
+            state = {
+                "status": S.RECEIVED,
+                "close_reason_id": None,
+                "suspend_reason_id": None,
+                "closed_at": None,
+                "version": 1,
+                "next_follow_up_on": None,
+            }
             rows.append(history_row(case, at=info.opened_at, user_id=info.lead, reason="ケース開始", **state))
             owners.append(case.pk)
             for at, before, after, actor, reason, code in info.events:
@@ -801,8 +1001,16 @@ class _CasesGenerator:
                 elif before == S.SUSPENDED:
                     state["closed_at"] = state["suspend_reason_id"] = None
                 label = f"{S(before).label}→{S(after).label}"
-                rows.append(history_row(case, at=at, user_id=actor, reason=f"{label}: {reason}".strip(": ")[:100],
-                                        kind="~", **state))  # fmt: skip
+                rows.append(
+                    history_row(
+                        case,
+                        at=at,
+                        user_id=actor,
+                        reason=f"{label}: {reason}".strip(": ")[:100],
+                        kind="~",
+                        **state,
+                    )
+                )
                 owners.append(case.pk)
             rows[-1].next_follow_up_on = case.next_follow_up_on  # the latest row is the case as it is now
         rows = self.ctx.create_history(rows)
@@ -813,10 +1021,26 @@ class _CasesGenerator:
         """case_open: the owning agency and the lead worker, view and change (担当). case_transition to
         つなぎ依頼: every coordinator, view and change (担当); back to 主担当機関: those grants revoked."""
         add = self.grants.add
-        add(Case, info.id, agency_id=info.agency, basis=AccessBasis.ASSIGNMENT, permissions=("view", "change"),
-            granted_by=info.lead, starts_at=info.opened_at, reason="主担当機関")  # fmt: skip
-        add(Case, info.id, user_id=info.lead, basis=AccessBasis.ASSIGNMENT, permissions=("view", "change"),
-            granted_by=info.lead, starts_at=info.opened_at, reason="主担当者")  # fmt: skip
+        add(
+            Case,
+            info.id,
+            agency_id=info.agency,
+            basis=AccessBasis.ASSIGNMENT,
+            permissions=("view", "change"),
+            granted_by=info.lead,
+            starts_at=info.opened_at,
+            reason="主担当機関",
+        )
+        add(
+            Case,
+            info.id,
+            user_id=info.lead,
+            basis=AccessBasis.ASSIGNMENT,
+            permissions=("view", "change"),
+            granted_by=info.lead,
+            starts_at=info.opened_at,
+            reason="主担当者",
+        )
         if info.referred_at is None:
             return
         referral = next(e for e in info.events if e[2] == S.REFERRED)
@@ -824,10 +1048,19 @@ class _CasesGenerator:
             (e for e in info.events if e[1] in (S.REFERRED, S.COORDINATING) and e[2] == S.SUPPORTING), None
         )
         for coordinator in self.ctx.coordinators:
-            add(Case, info.id, user_id=coordinator.pk, basis=AccessBasis.ASSIGNMENT, permissions=("view", "change"),
-                granted_by=referral[3], starts_at=referral[0], reason=f"多機関協働へのつなぎ: {referral[4]}",
-                revoked_at=back[0] if back else None, revoked_by=back[3] if back else None,
-                revoke_reason="主担当機関へ戻した" if back else "")  # fmt: skip
+            add(
+                Case,
+                info.id,
+                user_id=coordinator.pk,
+                basis=AccessBasis.ASSIGNMENT,
+                permissions=("view", "change"),
+                granted_by=referral[3],
+                starts_at=referral[0],
+                reason=f"多機関協働へのつなぎ: {referral[4]}",
+                revoked_at=back[0] if back else None,
+                revoked_by=back[3] if back else None,
+                revoke_reason="主担当機関へ戻した" if back else "",
+            )
 
     def referral_notifications(self, infos: list[CaseInfo]) -> None:
         """_referral_open tells every coordinator; the ones before the last weeks have been read."""
@@ -841,11 +1074,17 @@ class _CasesGenerator:
                 if info.status != S.REFERRED:
                     read = info.referred_at + timedelta(hours=self.rng.uniform(1, 72))
                     read = min(read, self.ctx.anchor - timedelta(minutes=1))
-                rows.append(Notification(
-                    recipient_id=coordinator.pk, kind="referral", link=f"/cases/{info.id}/",
-                    title=f"多機関協働へのつなぎ依頼（{_number(info.id)}、{agencies[info.agency]}）",
-                    created_at=info.referred_at, delivered_at=info.referred_at, read_at=read,
-                ))  # fmt: skip
+                rows.append(
+                    Notification(
+                        recipient_id=coordinator.pk,
+                        kind="referral",
+                        link=f"/cases/{info.id}/",
+                        title=f"多機関協働へのつなぎ依頼（{_number(info.id)}、{agencies[info.agency]}）",
+                        created_at=info.referred_at,
+                        delivered_at=info.referred_at,
+                        read_at=read,
+                    )
+                )
         self.ctx.create_plain(Notification, rows, label="お知らせ")
 
     def consultation(self, agency, at, person, household, profile, case: CaseInfo | None) -> Consultation:
@@ -859,8 +1098,11 @@ class _CasesGenerator:
         if case is not None:
             outcome = "multi_agency" if case.referred_at and rng.random() < 0.15 else "case"
         else:
-            outcome = ctx.pick([("advice", 65), ("referred_elsewhere", 35)] if person else [("advice", 80),
-                               ("referred_elsewhere", 20)])  # fmt: skip
+            outcome = ctx.pick(
+                [("advice", 65), ("referred_elsewhere", 35)]
+                if person
+                else [("advice", 80), ("referred_elsewhere", 20)]
+            )
         referred_to = rng.choice(self.consulting).pk if outcome == "referred_elsewhere" else None
         recorder = self.ctx.users[case.lead] if case else self.worker(agency)
         who = ROUTE_WHO.get(route, "" if route == "self" else "関係機関の担当者")
@@ -868,14 +1110,23 @@ class _CasesGenerator:
         if len(issues) > 1:
             summary += rng.choice(SUMMARIES[issues[1]])
         row = Consultation(
-            agency_id=agency, received_at=at, recorded_by_id=recorder.pk, channel_id=self.code("channel", channel).pk,
+            agency_id=agency,
+            received_at=at,
+            recorded_by_id=recorder.pk,
+            channel_id=self.code("channel", channel).pk,
             route_id=self.code("route", route).pk,
             first_noticed_by_id=self.code("route", ctx.pick(ROUTES)).pk if rng.random() < 0.3 else None,
-            consulter_name=who, person_id=person, household_id=household, main_issue_id=self.code("issue", main).pk,
-            urgency=ctx.pick([("normal", 85), ("soon", 12), ("urgent", 3)]), summary=summary,
-            action_taken=rng.choice(ACTIONS), outcome=outcome, referred_to_id=referred_to,
+            consulter_name=who,
+            person_id=person,
+            household_id=household,
+            main_issue_id=self.code("issue", main).pk,
+            urgency=ctx.pick([("normal", 85), ("soon", 12), ("urgent", 3)]),
+            summary=summary,
+            action_taken=rng.choice(ACTIONS),
+            outcome=outcome,
+            referred_to_id=referred_to,
             case_id=case.id if case else None,
-        )  # fmt: skip
+        )
         row._issues = issues
         return stamp(row, at=at, user=recorder)
 
@@ -926,14 +1177,29 @@ class _CasesGenerator:
         rng = self.rng
         labels = [self.code("issue", c).label for c in info.issues]
         row = Assessment(
-            case_id=info.id, version=version, person_wishes=rng.choice(["住み慣れた家で暮らし続けたい", "生活を立て直したい",
-            "家族に迷惑をかけたくない", "仕事を見つけたい", "子どもと安心して暮らしたい"]),
+            case_id=info.id,
+            version=version,
+            person_wishes=rng.choice(
+                [
+                    "住み慣れた家で暮らし続けたい",
+                    "生活を立て直したい",
+                    "家族に迷惑をかけたくない",
+                    "仕事を見つけたい",
+                    "子どもと安心して暮らしたい",
+                ]
+            ),
             family_wishes=rng.choice(["", "（家族）できる範囲で支えたい", "（家族）これ以上は支えきれない"]),
-            issues_detail="、".join(labels) + "の課題がある。", household_issues=rng.choice(["", "世帯の収入が不安定。",
-            "家族の中に支援を必要とする人が複数いる。"]), strengths=rng.choice(["", "本人に改善の意欲がある", "近くに協力的な親族がいる"]),
-            life_history="", risks="生命の危険に注意" if "suicide_risk" in info.issues else "",
-            formulation=f"{labels[0]}を中心に、世帯全体の状況を踏まえた支援が必要。", author_id=author, created_at=at,
-        )  # fmt: skip
+            issues_detail="、".join(labels) + "の課題がある。",
+            household_issues=rng.choice(
+                ["", "世帯の収入が不安定。", "家族の中に支援を必要とする人が複数いる。"]
+            ),
+            strengths=rng.choice(["", "本人に改善の意欲がある", "近くに協力的な親族がいる"]),
+            life_history="",
+            risks="生命の危険に注意" if "suicide_risk" in info.issues else "",
+            formulation=f"{labels[0]}を中心に、世帯全体の状況を踏まえた支援が必要。",
+            author_id=author,
+            created_at=at,
+        )
         row._issues = info.issues
         return stamp(row, at=at, user=self.ctx.users[author], reason=f"アセスメント第{version}版")
 
@@ -962,9 +1228,20 @@ class _CasesGenerator:
                 author = info.coordinator
             kind = self.ctx.pick(NOTE_KINDS)
             content = rng.choice(NOTE_TEXT[kind]).format(t=topic)
-            out.append(stamp(ProgressNote(case_id=info.id, occurred_at=at, kind=kind, content=content, author_id=author,
-                                          created_at=at + timedelta(minutes=rng.randint(5, 240))),
-                             at=at, user=self.ctx.users[author]))  # fmt: skip
+            out.append(
+                stamp(
+                    ProgressNote(
+                        case_id=info.id,
+                        occurred_at=at,
+                        kind=kind,
+                        content=content,
+                        author_id=author,
+                        created_at=at + timedelta(minutes=rng.randint(5, 240)),
+                    ),
+                    at=at,
+                    user=self.ctx.users[author],
+                )
+            )
         return out
 
     @property
@@ -1002,8 +1279,16 @@ class _CasesGenerator:
                 if agency_id in by_agency:
                     per_day = 25 if worker == ctx.bench_worker else 8
                     days = 90 if worker == ctx.bench_worker else 60
-                    readers.append((worker.pk, days, per_day, by_lead.get(worker.pk) or by_agency[agency_id],
-                                    by_agency[agency_id], AccessBasis.ASSIGNMENT))  # fmt: skip
+                    readers.append(
+                        (
+                            worker.pk,
+                            days,
+                            per_day,
+                            by_lead.get(worker.pk) or by_agency[agency_id],
+                            by_agency[agency_id],
+                            AccessBasis.ASSIGNMENT,
+                        )
+                    )
         for coordinator in ctx.coordinators:
             if multi:
                 readers.append((coordinator.pk, 60, 10, multi, multi, AccessBasis.ASSIGNMENT))
@@ -1022,5 +1307,14 @@ class _CasesGenerator:
                     ctx.read_logs.append((at, user_id, ReadLog.Action.VIEW, case_type, case_id, basis, ""))
                 if rng.random() < 0.3:
                     query = rng.choice(ctx.family_names)[0]
-                    ctx.read_logs.append((self.at_office_hours(day), user_id, ReadLog.Action.SEARCH, None, None, "",
-                                          f"ケース検索: {query}"))  # fmt: skip
+                    ctx.read_logs.append(
+                        (
+                            self.at_office_hours(day),
+                            user_id,
+                            ReadLog.Action.SEARCH,
+                            None,
+                            None,
+                            "",
+                            f"ケース検索: {query}",
+                        )
+                    )

@@ -149,9 +149,17 @@ class Housing(models.TextChoices):
 
 #: the structured fields of the 相談受付・申込票 B票 (生活の状況), in the form's order
 LIVING_SITUATION_FIELDS = (
-    "care_level", "disability_support_level", "handbook_physical", "handbook_intellectual", "handbook_mental",
-    "public_assistance", "health_insurance", "pension", "employment", "housing",
-)  # fmt: skip
+    "care_level",
+    "disability_support_level",
+    "handbook_physical",
+    "handbook_intellectual",
+    "handbook_mental",
+    "public_assistance",
+    "health_insurance",
+    "pension",
+    "employment",
+    "housing",
+)
 
 
 class Person(FieldPolicyModel):
@@ -176,11 +184,24 @@ class Person(FieldPolicyModel):
                 "email",
                 "atena_number",
             ),
-            "issues": ("attributes", "public_assistance", "health_insurance", "pension", "employment", "housing"),
-            "health": ("notes", "care_level", "disability_support_level", "handbook_physical",
-                       "handbook_intellectual", "handbook_mental"),
+            "issues": (
+                "attributes",
+                "public_assistance",
+                "health_insurance",
+                "pension",
+                "employment",
+                "housing",
+            ),
+            "health": (
+                "notes",
+                "care_level",
+                "disability_support_level",
+                "handbook_physical",
+                "handbook_intellectual",
+                "handbook_mental",
+            ),
         },
-    }  # fmt: skip
+    }
 
     name = models.CharField("氏名", max_length=100)
     kana = models.CharField("ふりがな", max_length=100, blank=True)
@@ -337,9 +358,11 @@ class HouseholdMember(FieldPolicyModel):
     # member struggles with is theirs (a basis covering that member opens it, jusou.decision).
     FIELD_POLICY = {
         "sensitive": ("own_issues",),
-        "categories": {"household": ("relationship", "lives_together", "is_main_carer", "is_key_person",
-                                     "cares_for"), "health": ("own_issues",)},
-    }  # fmt: skip
+        "categories": {
+            "household": ("relationship", "lives_together", "is_main_carer", "is_key_person", "cares_for"),
+            "health": ("own_issues",),
+        },
+    }
 
     household = models.ForeignKey(
         Household, verbose_name="世帯", on_delete=models.PROTECT, related_name="members"
@@ -408,9 +431,18 @@ class Consultation(FieldPolicyModel):
     FIELD_POLICY = {
         "sensitive": ("issues", "main_issue", "summary", "action_taken", "consulter_name"),
         "identifying": ("consulter_name",),
-        "categories": {"issues": ("issues", "main_issue", "summary", "action_taken", "consulter_name", "outcome",
-                                  "referred_to")},
-    }  # fmt: skip
+        "categories": {
+            "issues": (
+                "issues",
+                "main_issue",
+                "summary",
+                "action_taken",
+                "consulter_name",
+                "outcome",
+                "referred_to",
+            )
+        },
+    }
 
     agency = models.ForeignKey(
         Agency, verbose_name="受付機関", on_delete=models.PROTECT, related_name="consultations"
@@ -544,8 +576,12 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     CaseStatus.CLOSED: set(),
 }
 OPEN_STATUSES = [
-    CaseStatus.RECEIVED, CaseStatus.ASSESSING, CaseStatus.SUPPORTING, CaseStatus.REFERRED, CaseStatus.COORDINATING,
-]  # fmt: skip
+    CaseStatus.RECEIVED,
+    CaseStatus.ASSESSING,
+    CaseStatus.SUPPORTING,
+    CaseStatus.REFERRED,
+    CaseStatus.COORDINATING,
+]
 MULTI_AGENCY_STATUSES = [CaseStatus.REFERRED, CaseStatus.COORDINATING]
 
 
@@ -557,9 +593,10 @@ class Case(FieldPolicyModel):
 
     FIELD_POLICY = {
         "sensitive": ("issues", "risk_abuse", "risk_suicide", "risk_life", "close_reason", "suspend_reason"),
-        "categories": {"issues": ("issues", "risk_abuse", "risk_suicide", "risk_life", "close_reason",
-                                  "suspend_reason")},
-    }  # fmt: skip
+        "categories": {
+            "issues": ("issues", "risk_abuse", "risk_suicide", "risk_life", "close_reason", "suspend_reason")
+        },
+    }
 
     person = models.ForeignKey(Person, verbose_name="本人", on_delete=models.PROTECT, related_name="cases")
     household = models.ForeignKey(
@@ -701,22 +738,43 @@ class CaseHandover(models.Model):
     case = models.ForeignKey(
         Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="handovers"
     )
-    from_agency = models.ForeignKey(Agency, verbose_name="移行前の主担当機関", on_delete=models.PROTECT,
-                                    related_name="+")  # fmt: skip
-    from_lead_worker = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="移行前の主担当者",
-                                         on_delete=models.PROTECT, null=True, blank=True, related_name="+")  # fmt: skip
-    to_agency = models.ForeignKey(Agency, verbose_name="引継ぎ先の主担当機関", on_delete=models.PROTECT,
-                                  related_name="handovers_received")  # fmt: skip
+    from_agency = models.ForeignKey(
+        Agency, verbose_name="移行前の主担当機関", on_delete=models.PROTECT, related_name="+"
+    )
+    from_lead_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="移行前の主担当者",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    to_agency = models.ForeignKey(
+        Agency,
+        verbose_name="引継ぎ先の主担当機関",
+        on_delete=models.PROTECT,
+        related_name="handovers_received",
+    )
     status = models.CharField(
         "状況", max_length=10, choices=HandoverStatus.choices, default=HandoverStatus.PENDING
     )
     reason = models.TextField("引継ぎの経緯", blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="引継ぎを行った職員",
-                                     on_delete=models.PROTECT, related_name="+")  # fmt: skip
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="引継ぎを行った職員",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     requested_at = models.DateTimeField("引継ぎ日時", default=timezone.now)
     read_until = models.DateTimeField("移行前の主担当機関が閲覧できる期限")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="受入れ・辞退した職員",
-                                   on_delete=models.PROTECT, null=True, blank=True, related_name="+")  # fmt: skip
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="受入れ・辞退した職員",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     decided_at = models.DateTimeField("受入れ・辞退の日時", null=True, blank=True)
     decline_reason = models.TextField("辞退の理由", blank=True)
 
@@ -727,15 +785,26 @@ class CaseHandover(models.Model):
         verbose_name_plural = "主担当機関の移行"
         ordering = ["case", "-requested_at", "-pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=HandoverStatus.values), name="handover_status_valid"),
-            models.UniqueConstraint(fields=["case"], condition=Q(status="pending"), name="handover_one_pending",
-                                    violation_error_message="このケースには受入れ待ちの引継ぎがすでにあります。"),
-            models.CheckConstraint(condition=~Q(to_agency=models.F("from_agency")), name="handover_to_another_agency",
-                                   violation_error_message="引継ぎ先は今の主担当機関とは別の機関を選んでください。"),
-            models.CheckConstraint(condition=~Q(status="declined") | ~Q(decline_reason=""),
-                                   name="handover_declined_has_reason",
-                                   violation_error_message="辞退の理由を入力してください。"),
-        ]  # fmt: skip
+            models.CheckConstraint(
+                condition=Q(status__in=HandoverStatus.values), name="handover_status_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(status="pending"),
+                name="handover_one_pending",
+                violation_error_message="このケースには受入れ待ちの引継ぎがすでにあります。",
+            ),
+            models.CheckConstraint(
+                condition=~Q(to_agency=models.F("from_agency")),
+                name="handover_to_another_agency",
+                violation_error_message="引継ぎ先は今の主担当機関とは別の機関を選んでください。",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decline_reason=""),
+                name="handover_declined_has_reason",
+                violation_error_message="辞退の理由を入力してください。",
+            ),
+        ]
         indexes = [models.Index(fields=["to_agency", "status"], name="handover_waiting")]
 
     def __str__(self):
@@ -754,11 +823,33 @@ class Assessment(FieldPolicyModel):
     name_relations = ("case__person",)
 
     FIELD_POLICY = {
-        "sensitive": ("person_wishes", "family_wishes", "issues", "issues_detail", "household_issues", "strengths",
-                      "life_history", "risks", "formulation", "involved_agencies"),
-        "categories": {"issues": ("person_wishes", "family_wishes", "issues", "issues_detail", "household_issues",
-                                  "strengths", "life_history", "risks", "formulation", "involved_agencies")},
-    }  # fmt: skip
+        "sensitive": (
+            "person_wishes",
+            "family_wishes",
+            "issues",
+            "issues_detail",
+            "household_issues",
+            "strengths",
+            "life_history",
+            "risks",
+            "formulation",
+            "involved_agencies",
+        ),
+        "categories": {
+            "issues": (
+                "person_wishes",
+                "family_wishes",
+                "issues",
+                "issues_detail",
+                "household_issues",
+                "strengths",
+                "life_history",
+                "risks",
+                "formulation",
+                "involved_agencies",
+            )
+        },
+    }
 
     case = models.ForeignKey(
         Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="assessments"
@@ -903,8 +994,14 @@ class EmergencyAccess(models.Model):
     justification = models.TextField("理由")
     opened_at = models.DateTimeField("開始日時", default=timezone.now)
     ends_at = models.DateTimeField("終了日時")
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="確認した管理者", on_delete=models.PROTECT,
-                                    null=True, blank=True, related_name="+")  # fmt: skip
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="確認した管理者",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     reviewed_at = models.DateTimeField("確認日時", null=True, blank=True)
     review_note = models.TextField("確認の所見", blank=True)
 

@@ -18,8 +18,12 @@ from jusou.fieldpolicy import declared, mask, mask_sensitive
 from jusou.models import AccessBasis, AccessGrant, ReadLog, User
 
 __all__ = [
-    "apply_household_policy", "apply_location_policy", "confidential_ids", "confidential_today", "mask_sensitive",
-]  # fmt: skip
+    "apply_household_policy",
+    "apply_location_policy",
+    "confidential_ids",
+    "confidential_today",
+    "mask_sensitive",
+]
 
 #: the annotation confidential_today() adds to Person rows
 CONFIDENTIAL_TODAY = "confidential_today"
@@ -87,8 +91,13 @@ def apply_location_policy(user: User, people: Iterable[Person], *, log: bool = T
             person.address_confidential = True
             if log:
                 # The rule above is itself the basis: a personal 担当 grant on the person's (household's) case.
-                read_log(user=user, action=ReadLog.Action.VIEW, obj=person,
-                         decision=AccessDecision(AccessBasis.ASSIGNMENT), detail="住所秘匿: 所在情報を表示")  # fmt: skip
+                read_log(
+                    user=user,
+                    action=ReadLog.Action.VIEW,
+                    obj=person,
+                    decision=AccessDecision(AccessBasis.ASSIGNMENT),
+                    detail="住所秘匿: 所在情報を表示",
+                )
         else:
             mask(person, declared(Person, "location"))
             person.address_confidential = True

@@ -134,8 +134,14 @@ class ConsultationRetention:
     def dispose(self, pk: int, *, acting_user) -> dict[str, list[int]]:
         consultation = Consultation.objects.get(pk=pk)
         rows = _consultations_scrub([pk], acting_user)
-        return merge(rows, people_dispose(person_ids={consultation.person_id},
-                                          household_ids={consultation.household_id}, acting_user=acting_user))  # fmt: skip
+        return merge(
+            rows,
+            people_dispose(
+                person_ids={consultation.person_id},
+                household_ids={consultation.household_id},
+                acting_user=acting_user,
+            ),
+        )
 
 
 def _consultations_scrub(ids, acting_user):

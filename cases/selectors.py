@@ -92,8 +92,12 @@ def case_get_for_user(user: User, pk: int, *, for_change: bool = False) -> Case:
     decision attached (`case.decision`) and the case and its 本人 projected through it. With
     `for_change`, a case the user may only read answers 403."""
     related = ("person", "household", "owning_agency", "lead_worker", "close_reason", "suspend_reason")
-    case = visible_or_404(cases_visible_to(user, per_row=True).select_related(*related), user=user, pk=pk,
-                          message="支援ケースが見つかりません。")  # fmt: skip
+    case = visible_or_404(
+        cases_visible_to(user, per_row=True).select_related(*related),
+        user=user,
+        pk=pk,
+        message="支援ケースが見つかりません。",
+    )
     if for_change and not case_can_change(user, case):
         raise PermissionDenied("このケースを更新する権限がありません。")
     decision = case_decision(user, case)
@@ -401,10 +405,12 @@ def handover_waiting_cases(user: User) -> QuerySet[Case]:
     return (
         cases_visible_to(user, per_row=True)
         .filter(pk__in=waiting_ids)
-        .annotate(handed_at=Subquery(waiting.values("requested_at")[:1]),
-                  handed_from=Subquery(waiting.values("from_agency__name")[:1]))
+        .annotate(
+            handed_at=Subquery(waiting.values("requested_at")[:1]),
+            handed_from=Subquery(waiting.values("from_agency__name")[:1]),
+        )
         .order_by("handed_at", "pk")
-    )  # fmt: skip
+    )
 
 
 def case_timeline(
@@ -427,25 +433,55 @@ def case_timeline(
             "-received_at", "-pk"
         )
         for c in newest(consultations):
-            entries.append(TimelineEntry(c.received_at, "consultation", f"相談受付（{c.channel}）", c.summary,
-                                         str(c.recorded_by), c))  # fmt: skip
+            entries.append(
+                TimelineEntry(
+                    c.received_at,
+                    "consultation",
+                    f"相談受付（{c.channel}）",
+                    c.summary,
+                    str(c.recorded_by),
+                    c,
+                )
+            )
         for a in newest(case.assessments.select_related("author").order_by("-created_at", "-pk")):
-            entries.append(TimelineEntry(a.created_at, "assessment", f"アセスメント 第{a.version}版", a.formulation,
-                                         str(a.author), a))  # fmt: skip
+            entries.append(
+                TimelineEntry(
+                    a.created_at,
+                    "assessment",
+                    f"アセスメント 第{a.version}版",
+                    a.formulation,
+                    str(a.author),
+                    a,
+                )
+            )
     if decision.covers("progress"):
         for n in newest(case.notes.select_related("author").order_by("-occurred_at", "-pk")):
-            entries.append(TimelineEntry(n.occurred_at, "note", f"経過記録（{n.get_kind_display()}）", n.content,
-                                         str(n.author), n))  # fmt: skip
+            entries.append(
+                TimelineEntry(
+                    n.occurred_at, "note", f"経過記録（{n.get_kind_display()}）", n.content, str(n.author), n
+                )
+            )
         for t in newest(case.transitions.select_related("actor").order_by("-at", "-pk")):
             title = f"状態変更: {t.get_from_status_display()} → {t.get_to_status_display()}"
             entries.append(TimelineEntry(t.at, "transition", title, t.reason, str(t.actor), t))
         for h in handovers if handovers is not None else case_handovers(case):
             moved = f"{h.from_agency} → {h.to_agency}"
-            entries.append(TimelineEntry(h.requested_at, "handover", f"主担当機関の移行: {moved}", h.reason,
-                                         str(h.requested_by), h))  # fmt: skip
+            entries.append(
+                TimelineEntry(
+                    h.requested_at, "handover", f"主担当機関の移行: {moved}", h.reason, str(h.requested_by), h
+                )
+            )
             if h.decided_at is not None:
-                entries.append(TimelineEntry(h.decided_at, "handover", f"引継ぎの{h.get_status_display()}: {moved}",
-                                             h.decline_reason, str(h.decided_by), h))  # fmt: skip
+                entries.append(
+                    TimelineEntry(
+                        h.decided_at,
+                        "handover",
+                        f"引継ぎの{h.get_status_display()}: {moved}",
+                        h.decline_reason,
+                        str(h.decided_by),
+                        h,
+                    )
+                )
     entries.sort(key=lambda e: e.at, reverse=True)
     if limit and len(entries) > limit:
         return entries[:limit], True
@@ -757,11 +793,21 @@ def consultation_get_for_user(user: User, pk: int) -> Consultation:
     """One consultation, projected through the user's decision on it (`consultation.decision`)."""
     consultation = visible_or_404(
         consultations_visible_to(user)
-        .select_related("agency", "recorded_by", "channel", "route", "first_noticed_by", "main_issue",
-                        "referred_to", "person")
+        .select_related(
+            "agency",
+            "recorded_by",
+            "channel",
+            "route",
+            "first_noticed_by",
+            "main_issue",
+            "referred_to",
+            "person",
+        )
         .prefetch_related("issues"),
-        user=user, pk=pk, message="相談受付が見つかりません。",
-    )  # fmt: skip
+        user=user,
+        pk=pk,
+        message="相談受付が見つかりません。",
+    )
     decision = consultation_decision(user, consultation)
     project(consultation, decision)
     if consultation.person is not None:
@@ -931,12 +977,21 @@ def person_duplicates(
         if part
     )
     withheld = "（上限超過のため該当なしと回答）" if over_limit else ""
-    read_log(user=user, action=ReadLog.Action.SEARCH, model=Person,
-             detail=f"{DUPLICATE_CHECK}: {asked}（{len(matches)}件該当）{withheld}")  # fmt: skip
+    read_log(
+        user=user,
+        action=ReadLog.Action.SEARCH,
+        model=Person,
+        detail=f"{DUPLICATE_CHECK}: {asked}（{len(matches)}件該当）{withheld}",
+    )
     for person in matches:
         found = "候補として表示" if person.pk in visible_ids else "他機関で把握の可能性"
-        read_log(user=user, action=ReadLog.Action.SEARCH, model=Person, object_id=person.pk,
-                 detail=f"{DUPLICATE_CHECK}: {found}{withheld}")  # fmt: skip
+        read_log(
+            user=user,
+            action=ReadLog.Action.SEARCH,
+            model=Person,
+            object_id=person.pk,
+            detail=f"{DUPLICATE_CHECK}: {found}{withheld}",
+        )
     if over_limit:
         return DuplicateCheck([], False, hidden)
     return DuplicateCheck(visible, bool(hidden), hidden)

@@ -234,9 +234,14 @@ def consultation_record(
     """
     risks = risks or {}
     errors = consultation_problems(
-        received_at=received_at, issues=issues, main_issue=main_issue, outcome=outcome, referred_to=referred_to,
-        has_person=person is not None, birth_date=person.birth_date if person else None,
-    )  # fmt: skip
+        received_at=received_at,
+        issues=issues,
+        main_issue=main_issue,
+        outcome=outcome,
+        referred_to=referred_to,
+        has_person=person is not None,
+        birth_date=person.birth_date if person else None,
+    )
     if errors:
         raise ValidationError(errors)
     consultation = Consultation(
@@ -406,7 +411,11 @@ def case_transition(
         if close_reason is None or close_reason.kind != CodeKind.CLOSE_REASON:
             raise CaseError("終結理由を選んでください。")
         if close_reason.code == HANDOVER_CLOSE_REASON and next_lead_agency is None:
-            raise CaseError({"next_lead_agency": "「主担当機関へ移行」で終結するときは、引継ぎ先の主担当機関を選んでください。"})  # fmt: skip
+            raise CaseError(
+                {
+                    "next_lead_agency": "「主担当機関へ移行」で終結するときは、引継ぎ先の主担当機関を選んでください。"
+                }
+            )
         if close_reason.code == HANDOVER_CLOSE_REASON and next_lead_agency.pk == case.owning_agency_id:
             raise CaseError({"next_lead_agency": "引継ぎ先は今の主担当機関とは別の機関を選んでください。"})
         case.close_reason = close_reason
@@ -436,12 +445,16 @@ def case_transition(
         _referral_open(case, acting_user=acting_user, reason=reason)
     if from_status in MULTI_AGENCY_STATUSES and to_status == CaseStatus.SUPPORTING:
         access.access_revoke_for(
-            obj=case, acting_user=acting_user, reason="主担当機関へ戻した", basis=AccessBasis.ASSIGNMENT,
+            obj=case,
+            acting_user=acting_user,
+            reason="主担当機関へ戻した",
+            basis=AccessBasis.ASSIGNMENT,
             user__in=coordinators(),
-        )  # fmt: skip
+        )
     if next_lead_agency is not None and next_lead_agency.pk != case.owning_agency_id:
-        case_handover_start(case=case, to_agency=next_lead_agency, acting_user=acting_user, reason=reason,
-                            _checked=True)  # fmt: skip
+        case_handover_start(
+            case=case, to_agency=next_lead_agency, acting_user=acting_user, reason=reason, _checked=True
+        )
     return case
 
 
@@ -491,9 +504,14 @@ def case_update(
                 obj=case, acting_user=acting_user, reason="主担当者の変更", user=case.lead_worker
             )
         access.access_grant(
-            obj=case, user=lead_worker, on_behalf_of=case.owning_agency, basis=AccessBasis.ASSIGNMENT,
-            permissions=("view", "change"), acting_user=acting_user, reason="主担当者",
-        )  # fmt: skip
+            obj=case,
+            user=lead_worker,
+            on_behalf_of=case.owning_agency,
+            basis=AccessBasis.ASSIGNMENT,
+            permissions=("view", "change"),
+            acting_user=acting_user,
+            reason="主担当者",
+        )
         case.lead_worker = lead_worker
     _save(case, acting_user=acting_user, reason="ケース情報の更新")
     case.issues.set(issues)
@@ -664,12 +682,20 @@ def intake_record(
         if checks:
             raise DuplicateSuspected(next(iter(checks.values())), checks)
     return _intake_save(
-        acting_user=acting_user, person=person, new_person=new_person, household_name=household_name,
-        relationship=relationship, members=list(members), risks=risks or {},
-        subject={"lives_together": subject_lives_together, "is_main_carer": subject_is_main_carer,
-                 "own_issues": subject_own_issues},
+        acting_user=acting_user,
+        person=person,
+        new_person=new_person,
+        household_name=household_name,
+        relationship=relationship,
+        members=list(members),
+        risks=risks or {},
+        subject={
+            "lives_together": subject_lives_together,
+            "is_main_carer": subject_is_main_carer,
+            "own_issues": subject_own_issues,
+        },
         **consultation,
-    )  # fmt: skip
+    )
 
 
 def _prefixed(error: ValidationError, prefix: str) -> dict[str, list[ValidationError]]:
@@ -726,11 +752,17 @@ def _intake_save(
         birth_date = (
             None if new_person is None or "new_person.birth_date" in errors else new_person.get("birth_date")
         )
-        errors.update(consultation_problems(
-            received_at=consultation["received_at"], issues=consultation["issues"],
-            main_issue=consultation["main_issue"], outcome=consultation["outcome"],
-            referred_to=consultation.get("referred_to"), has_person=True, birth_date=birth_date,
-        ))  # fmt: skip
+        errors.update(
+            consultation_problems(
+                received_at=consultation["received_at"],
+                issues=consultation["issues"],
+                main_issue=consultation["main_issue"],
+                outcome=consultation["outcome"],
+                referred_to=consultation.get("referred_to"),
+                has_person=True,
+                birth_date=birth_date,
+            )
+        )
         raise ValidationError(errors)
     household = _intake_household(acting_user, person, members, household_name)
     if household is not None:
@@ -740,24 +772,39 @@ def _intake_save(
             )
         )
         rows = [(None, person, relationship or "本人", subject)] + [
-            (i, m.person, m.relationship, {"lives_together": m.lives_together, "is_main_carer": m.is_main_carer,
-                                           "own_issues": m.own_issues})
+            (
+                i,
+                m.person,
+                m.relationship,
+                {
+                    "lives_together": m.lives_together,
+                    "is_main_carer": m.is_main_carer,
+                    "own_issues": m.own_issues,
+                },
+            )
             for i, m in enumerate(members)
-        ]  # fmt: skip
+        ]
         for i, someone, role, place in rows:
             if someone.pk in current:
                 continue  # already a member: their place is edited on the household page
             target = "relationship" if i is None else f"members.{i}"
             if someone.memberships.filter(left_on__isnull=True).exists():
-                errors.setdefault(target, []).append(ValidationError(
-                    "この方はすでに別の世帯に属しています。世帯の画面で転出を記録してから追加してください。",
-                    code="in_other_household",
-                ))  # fmt: skip
+                errors.setdefault(target, []).append(
+                    ValidationError(
+                        "この方はすでに別の世帯に属しています。世帯の画面で転出を記録してから追加してください。",
+                        code="in_other_household",
+                    )
+                )
                 continue
             try:
                 with transaction.atomic():
-                    household_member_add(acting_user=acting_user, household=household, person=someone,
-                                         relationship=role or "本人", **place)  # fmt: skip
+                    household_member_add(
+                        acting_user=acting_user,
+                        household=household,
+                        person=someone,
+                        relationship=role or "本人",
+                        **place,
+                    )
             except PermissionDenied as refused:
                 errors.setdefault(target, []).append(ValidationError(str(refused), code="permission"))
             except ValidationError as refused:
@@ -770,9 +817,18 @@ def _intake_save(
 
 
 PERSON_EDITABLE = (
-    "name", "kana", "birth_date", "birth_date_precision", "sex", "address", "phone", "email", "atena_number", "notes",
+    "name",
+    "kana",
+    "birth_date",
+    "birth_date_precision",
+    "sex",
+    "address",
+    "phone",
+    "email",
+    "atena_number",
+    "notes",
     *LIVING_SITUATION_FIELDS,
-)  # fmt: skip
+)
 
 
 @transaction.atomic
@@ -877,19 +933,30 @@ def emergency_access_open(*, acting_user: User, case_pk: int, justification: str
     if case is None:
         raise ValidationError({"case_pk": "そのケース番号は見つかりません。"})
     ends_at = timezone.now() + timedelta(hours=EMERGENCY_HOURS)
-    record = _save(EmergencyAccess(case=case, user=acting_user, justification=justification, ends_at=ends_at),
-                   acting_user=acting_user, reason="緊急閲覧")  # fmt: skip
+    record = _save(
+        EmergencyAccess(case=case, user=acting_user, justification=justification, ends_at=ends_at),
+        acting_user=acting_user,
+        reason="緊急閲覧",
+    )
     # Opened as a 相談員 or 推進員 of an agency: the access ends early if they leave it.
     on_behalf_of = acting_user.agency_in_role(Role.WORKER, Role.COORDINATOR)
-    access.access_grant(obj=case, user=acting_user, on_behalf_of=on_behalf_of, basis=AccessBasis.EMERGENCY,
-                        ends_at=ends_at, acting_user=acting_user,
-                        reason=f"緊急閲覧: {justification}"[:500])  # fmt: skip
+    access.access_grant(
+        obj=case,
+        user=acting_user,
+        on_behalf_of=on_behalf_of,
+        basis=AccessBasis.EMERGENCY,
+        ends_at=ends_at,
+        acting_user=acting_user,
+        reason=f"緊急閲覧: {justification}"[:500],
+    )
     for supervisor in active_supervisors():
         core_services.notification_send(
-            recipient=supervisor, kind="emergency_access",
+            recipient=supervisor,
+            kind="emergency_access",
             title=f"緊急閲覧がありました（{acting_user.get_full_name()}、{case.number}）",
-            body=f"理由: {justification}", link="/audit/emergency/",
-        )  # fmt: skip
+            body=f"理由: {justification}",
+            link="/audit/emergency/",
+        )
     return record
 
 
@@ -933,8 +1000,13 @@ def follow_up_reminders(on: date | None = None) -> int:
     are left out in the query, so a long list of overdue cases costs nothing on later runs. The
     notice names the case number only (no 要配慮個人情報)."""
     day = on or timezone.localdate()
-    key = Concat(Value("follow-up:"), Cast("pk", CharField()), Value(":"), Cast("next_follow_up_on", CharField()),
-                 output_field=CharField())  # fmt: skip
+    key = Concat(
+        Value("follow-up:"),
+        Cast("pk", CharField()),
+        Value(":"),
+        Cast("next_follow_up_on", CharField()),
+        output_field=CharField(),
+    )
     reminded = Notification.objects.filter(
         recipient=OuterRef("lead_worker"), dedupe_key=OuterRef("reminder_key")
     )
@@ -953,10 +1025,12 @@ def follow_up_reminders(on: date | None = None) -> int:
     for case in due:
         when = "は今日です" if case.next_follow_up_on == day else "を過ぎています"
         note = core_services.notification_send(
-            recipient=case.lead_worker, kind="follow_up_due",
+            recipient=case.lead_worker,
+            kind="follow_up_due",
             title=f"{case.number} の次回対応予定日（{to_wareki(case.next_follow_up_on)}）{when}",
-            link=case.get_absolute_url(), dedupe_key=f"follow-up:{case.pk}:{case.next_follow_up_on.isoformat()}",
-        )  # fmt: skip
+            link=case.get_absolute_url(),
+            dedupe_key=f"follow-up:{case.pk}:{case.next_follow_up_on.isoformat()}",
+        )
         sent += note is not None
     return sent
 
@@ -983,8 +1057,9 @@ def notify_once(
         if user is None or not user.is_active or user.pk in seen or (skip is not None and user.pk == skip.pk):
             continue
         seen.add(user.pk)
-        core_services.notification_send(recipient=user, kind=kind, title=title, body=body, link=link,
-                                        dedupe_key=dedupe_key)  # fmt: skip
+        core_services.notification_send(
+            recipient=user, kind=kind, title=title, body=body, link=link, dedupe_key=dedupe_key
+        )
 
 
 def _assignment_grants(case: Case):
@@ -1008,9 +1083,17 @@ def _regrant(grantees, *, case: Case, acting_user: User, permissions, reason: st
     for user, agency, on_behalf_of in grantees:
         if user is not None and not (user.is_active and _still_there(user, on_behalf_of)):
             continue
-        access.access_grant(obj=case, user=user, agency=agency, on_behalf_of=on_behalf_of if user else None,
-                            basis=AccessBasis.ASSIGNMENT, permissions=permissions, acting_user=acting_user,
-                            ends_at=ends_at, reason=reason)  # fmt: skip
+        access.access_grant(
+            obj=case,
+            user=user,
+            agency=agency,
+            on_behalf_of=on_behalf_of if user else None,
+            basis=AccessBasis.ASSIGNMENT,
+            permissions=permissions,
+            acting_user=acting_user,
+            ends_at=ends_at,
+            reason=reason,
+        )
 
 
 @transaction.atomic
@@ -1049,10 +1132,15 @@ def case_handover_start(
         raise InvalidTransition("このケースには受入れ待ちの引継ぎがすでにあります。")
     now = timezone.now()
     handover = CaseHandover(
-        case=case, from_agency=case.owning_agency, from_lead_worker=case.lead_worker, to_agency=to_agency,
-        reason=reason, requested_by=acting_user, requested_at=now,
+        case=case,
+        from_agency=case.owning_agency,
+        from_lead_worker=case.lead_worker,
+        to_agency=to_agency,
+        reason=reason,
+        requested_by=acting_user,
+        requested_at=now,
         read_until=now + timedelta(days=settings.HANDOVER_READ_DAYS),
-    )  # fmt: skip
+    )
     _save(handover, acting_user=acting_user, reason="主担当機関の移行")
     # Everyone who held 担当 keeps reading (only) for the set period: a grant with an end, so access
     # stops when the query runs at that moment.
@@ -1063,16 +1151,33 @@ def case_handover_start(
             grant=grant, acting_user=acting_user, reason=f"主担当機関の移行（{to_agency}へ）"
         )
     if settings.HANDOVER_READ_DAYS:
-        _regrant(previous, case=case, acting_user=acting_user, permissions=("view",), ends_at=handover.read_until,
-                 reason=f"移行前の担当（{to_wareki(timezone.localtime(handover.read_until))}まで閲覧のみ）")  # fmt: skip
-    access.access_grant(obj=case, agency=to_agency, basis=AccessBasis.ASSIGNMENT, permissions=("view", "change"),
-                        acting_user=acting_user, reason="主担当機関（引継ぎ）")  # fmt: skip
+        _regrant(
+            previous,
+            case=case,
+            acting_user=acting_user,
+            permissions=("view",),
+            ends_at=handover.read_until,
+            reason=f"移行前の担当（{to_wareki(timezone.localtime(handover.read_until))}まで閲覧のみ）",
+        )
+    access.access_grant(
+        obj=case,
+        agency=to_agency,
+        basis=AccessBasis.ASSIGNMENT,
+        permissions=("view", "change"),
+        acting_user=acting_user,
+        reason="主担当機関（引継ぎ）",
+    )
     case.owning_agency, case.lead_worker = to_agency, None
     _save(case, acting_user=acting_user, reason=f"主担当機関の移行: {handover.from_agency} → {to_agency}")
-    notify_once(agency_staff(to_agency), kind="handover", link=case.get_absolute_url(),
-          title=f"支援ケースの引継ぎがあります（{case.number}、{handover.from_agency}から）",
-          body="受け入れるか辞退するかを、ケースの画面で選んでください。",
-          dedupe_key=f"handover:{handover.pk}", skip=acting_user)  # fmt: skip
+    notify_once(
+        agency_staff(to_agency),
+        kind="handover",
+        link=case.get_absolute_url(),
+        title=f"支援ケースの引継ぎがあります（{case.number}、{handover.from_agency}から）",
+        body="受け入れるか辞退するかを、ケースの画面で選んでください。",
+        dedupe_key=f"handover:{handover.pk}",
+        skip=acting_user,
+    )
     return handover
 
 
@@ -1108,8 +1213,10 @@ def case_handover_accept(*, handover, acting_user: User, lead_worker: User | Non
     _require_taker(handover, acting_user)
     handover = _lock_pending(handover)
     lead_worker = lead_worker or acting_user
-    if not any(m.agency_id == handover.to_agency_id and m.role in HANDOVER_TAKERS
-               for m in lead_worker.active_memberships):  # fmt: skip
+    if not any(
+        m.agency_id == handover.to_agency_id and m.role in HANDOVER_TAKERS
+        for m in lead_worker.active_memberships
+    ):
         raise CaseError({"lead_worker": "主担当者は引継ぎ先の機関の職員から選んでください。"})
     case = _claim(handover.case, None)
     case.lead_worker = lead_worker
@@ -1120,19 +1227,36 @@ def case_handover_accept(*, handover, acting_user: User, lead_worker: User | Non
         case.status, case.closed_at = CaseStatus.SUPPORTING, None
     _save(case, acting_user=acting_user, reason=f"引継ぎの受入れ（{handover.to_agency}）")
     if continued:
-        CaseTransition.objects.create(case=case, from_status=CaseStatus.CLOSED, to_status=CaseStatus.SUPPORTING,
-                                      actor=acting_user, reason=HANDOVER_CONTINUE_REASON)  # fmt: skip
-    access.access_grant(obj=case, user=lead_worker, on_behalf_of=handover.to_agency, basis=AccessBasis.ASSIGNMENT,
-                        permissions=("view", "change"), acting_user=acting_user, reason="主担当者（引継ぎ）")  # fmt: skip
+        CaseTransition.objects.create(
+            case=case,
+            from_status=CaseStatus.CLOSED,
+            to_status=CaseStatus.SUPPORTING,
+            actor=acting_user,
+            reason=HANDOVER_CONTINUE_REASON,
+        )
+    access.access_grant(
+        obj=case,
+        user=lead_worker,
+        on_behalf_of=handover.to_agency,
+        basis=AccessBasis.ASSIGNMENT,
+        permissions=("view", "change"),
+        acting_user=acting_user,
+        reason="主担当者（引継ぎ）",
+    )
     handover.status, handover.decided_by, handover.decided_at = (
         HandoverStatus.ACCEPTED,
         acting_user,
         timezone.now(),
     )
     _save(handover, acting_user=acting_user, reason="引継ぎの受入れ")
-    notify_once([handover.requested_by, handover.from_lead_worker], kind="handover_accepted", link=case.get_absolute_url(),
-          title=f"引継ぎが受け入れられました（{case.number}、{handover.to_agency}）",
-          dedupe_key=f"handover-accepted:{handover.pk}", skip=acting_user)  # fmt: skip
+    notify_once(
+        [handover.requested_by, handover.from_lead_worker],
+        kind="handover_accepted",
+        link=case.get_absolute_url(),
+        title=f"引継ぎが受け入れられました（{case.number}、{handover.to_agency}）",
+        dedupe_key=f"handover-accepted:{handover.pk}",
+        skip=acting_user,
+    )
     return handover
 
 
@@ -1149,9 +1273,13 @@ def case_handover_decline(*, handover, acting_user: User, reason: str):
     case = _claim(handover.case, None)
     content_type = ContentType.objects.get_for_model(Case)
     before = AccessGrant.objects.filter(
-        content_type=content_type, object_id=case.pk, basis=AccessBasis.ASSIGNMENT, permission="view",
-        ends_at=handover.read_until, starts_at__gte=handover.requested_at,
-    ).select_related("user", "agency", "on_behalf_of")  # fmt: skip
+        content_type=content_type,
+        object_id=case.pk,
+        basis=AccessBasis.ASSIGNMENT,
+        permission="view",
+        ends_at=handover.read_until,
+        starts_at__gte=handover.requested_at,
+    ).select_related("user", "agency", "on_behalf_of")
     previous = list(dict.fromkeys((g.user, g.agency, g.on_behalf_of) for g in before))
     if not any(agency == handover.from_agency for _, agency, _ in previous):
         previous.insert(0, (None, handover.from_agency, None))
@@ -1159,8 +1287,13 @@ def case_handover_decline(*, handover, acting_user: User, reason: str):
         access.access_revoke(
             grant=grant, acting_user=acting_user, reason=f"引継ぎの辞退（{handover.to_agency}）"
         )
-    _regrant(previous, case=case, acting_user=acting_user, permissions=("view", "change"),
-             reason="引継ぎの辞退により担当に戻す")  # fmt: skip
+    _regrant(
+        previous,
+        case=case,
+        acting_user=acting_user,
+        permissions=("view", "change"),
+        reason="引継ぎの辞退により担当に戻す",
+    )
     lead = handover.from_lead_worker
     case.owning_agency = handover.from_agency
     case.lead_worker = (
@@ -1177,8 +1310,13 @@ def case_handover_decline(*, handover, acting_user: User, reason: str):
     handover.decline_reason = reason.strip()
     _save(handover, acting_user=acting_user, reason="引継ぎの辞退")
     returned_to = [user for user, _, _ in previous if user is not None]
-    notify_once([handover.requested_by, *returned_to, case.lead_worker], kind="handover_declined",
-          link=case.get_absolute_url(), title=f"引継ぎが辞退されました（{case.number}、{handover.to_agency}）",
-          body="辞退の理由はケースの画面で確認し、引継ぎ先を選び直してください。",
-          dedupe_key=f"handover-declined:{handover.pk}", skip=acting_user)  # fmt: skip
+    notify_once(
+        [handover.requested_by, *returned_to, case.lead_worker],
+        kind="handover_declined",
+        link=case.get_absolute_url(),
+        title=f"引継ぎが辞退されました（{case.number}、{handover.to_agency}）",
+        body="辞退の理由はケースの画面で確認し、引継ぎ先を選び直してください。",
+        dedupe_key=f"handover-declined:{handover.pk}",
+        skip=acting_user,
+    )
     return handover

@@ -52,10 +52,31 @@ from jusou.views import log_list, post_action
 from jusou.wareki import local_text
 
 CASE_PAGE_SIZE = 50
-NEW_PERSON_FIELDS = ("name", "kana", "birth_date", "birth_date_precision", "sex", "address", "phone",
-                     "atena_number", "attributes")  # fmt: skip
-CONSULTATION_FIELDS = ("received_at", "channel", "route", "first_noticed_by", "consulter_name", "issues",
-                       "main_issue", "urgency", "summary", "action_taken", "outcome", "referred_to")  # fmt: skip
+NEW_PERSON_FIELDS = (
+    "name",
+    "kana",
+    "birth_date",
+    "birth_date_precision",
+    "sex",
+    "address",
+    "phone",
+    "atena_number",
+    "attributes",
+)
+CONSULTATION_FIELDS = (
+    "received_at",
+    "channel",
+    "route",
+    "first_noticed_by",
+    "consulter_name",
+    "issues",
+    "main_issue",
+    "urgency",
+    "summary",
+    "action_taken",
+    "outcome",
+    "referred_to",
+)
 
 
 def _require_staff(request):
@@ -212,9 +233,13 @@ def _intake_member(user, member_form) -> services.IntakeMember:
     else:
         new_person = {k: data[k] for k in ("name", "kana", "birth_date", "sex")}
     return services.IntakeMember(
-        relationship=data["relationship"].strip(), person=person, new_person=new_person,
-        lives_together=data["lives_together"], is_main_carer=data["is_main_carer"], own_issues=data["own_issues"],
-    )  # fmt: skip
+        relationship=data["relationship"].strip(),
+        person=person,
+        new_person=new_person,
+        lives_together=data["lives_together"],
+        is_main_carer=data["is_main_carer"],
+        own_issues=data["own_issues"],
+    )
 
 
 @require_GET
@@ -310,13 +335,26 @@ def case_list(request):
     # Rows carry no 要配慮個人情報 and no 住所秘匿 whereabouts, as in the API's list.
     page.object_list = selectors.case_list_rows(request.user, page.object_list)
     if filters.q:
-        log_list(request, model=Case, rows=page.object_list, what=f"ケース検索（{filters.describe()}）: {filters.q}",
-                 action=ReadLog.Action.SEARCH)  # fmt: skip
+        log_list(
+            request,
+            model=Case,
+            rows=page.object_list,
+            what=f"ケース検索（{filters.describe()}）: {filters.q}",
+            action=ReadLog.Action.SEARCH,
+        )
     else:
         log_list(request, model=Case, rows=page.object_list, what=f"ケース一覧（{filters.describe()}）")
-    workers = person_accounts(User.objects.filter(
-        memberships__agency__in=request.user.agencies, memberships__ended_on__isnull=True, is_active=True
-    )).distinct().order_by("last_name", "first_name")  # fmt: skip
+    workers = (
+        person_accounts(
+            User.objects.filter(
+                memberships__agency__in=request.user.agencies,
+                memberships__ended_on__isnull=True,
+                is_active=True,
+            )
+        )
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -414,8 +452,16 @@ def case_document(request, pk, form):
         selectors.require_case_section(request.user, case, section)
     context = build(request.user, case)
     shown = "住所秘匿: 所在情報を表示" if context.get("location_shown") else ""
-    return pdf_response(request, template, context, obj=case, form_name=name, case_number=case.number,
-                        filename=f"{name}_{case.number}.pdf", detail=shown)  # fmt: skip
+    return pdf_response(
+        request,
+        template,
+        context,
+        obj=case,
+        form_name=name,
+        case_number=case.number,
+        filename=f"{name}_{case.number}.pdf",
+        detail=shown,
+    )
 
 
 @require_POST
@@ -453,21 +499,26 @@ def case_handover(request, pk):
     """Hand a case over to the next lead agency (again, after a decline, or a 支援中 case of one's own)."""
     case = selectors.case_get_for_user(request.user, pk, for_change=True)
     return post_action(
-        request, HandoverStartForm(request.POST, case=case),
+        request,
+        HandoverStartForm(request.POST, case=case),
         lambda data: services.case_handover_start(case=case, acting_user=request.user, **data),
-        lambda data: f"{data['to_agency']}へ引き継ぎました（受入れ待ち）。", case,
-    )  # fmt: skip
+        lambda data: f"{data['to_agency']}へ引き継ぎました（受入れ待ち）。",
+        case,
+    )
 
 
 @require_POST
 def handover_accept(request, pk):
     handover = selectors.handover_get_for_user(request.user, pk)
     return post_action(
-        request, HandoverAcceptForm(request.POST, handover=handover),
-        lambda data: services.case_handover_accept(handover=handover, acting_user=request.user,
-                                                   lead_worker=data["lead_worker"]),
-        "引継ぎを受け入れました。このケースの主担当機関になりました。", handover.case,
-    )  # fmt: skip
+        request,
+        HandoverAcceptForm(request.POST, handover=handover),
+        lambda data: services.case_handover_accept(
+            handover=handover, acting_user=request.user, lead_worker=data["lead_worker"]
+        ),
+        "引継ぎを受け入れました。このケースの主担当機関になりました。",
+        handover.case,
+    )
 
 
 @require_POST
@@ -476,10 +527,12 @@ def handover_decline(request, pk):
     then = handover.case
     form = HandoverDeclineForm(request.POST)
     response = post_action(
-        request, form,
+        request,
+        form,
         lambda data: services.case_handover_decline(handover=handover, acting_user=request.user, **data),
-        "引継ぎを辞退しました。ケースは引継ぎ元に戻りました。", then,
-    )  # fmt: skip
+        "引継ぎを辞退しました。ケースは引継ぎ元に戻りました。",
+        then,
+    )
     handover.refresh_from_db()
     if handover.status == HandoverStatus.DECLINED:
         # The case went back: the agency that declined may not open it any more.
@@ -511,8 +564,12 @@ def assessment_new(request, pk):
     latest = selectors.case_latest_assessment(case)
     initial = {}
     if latest is not None:
-        read_log(user=request.user, action=ReadLog.Action.VIEW, obj=case,
-                 detail=f"アセスメント 第{latest.version}版（新しい版の入力画面）")  # fmt: skip
+        read_log(
+            user=request.user,
+            action=ReadLog.Action.VIEW,
+            obj=case,
+            detail=f"アセスメント 第{latest.version}版（新しい版の入力画面）",
+        )
         initial = {
             f: getattr(latest, f) for f in AssessmentForm.base_fields if f not in ("issues", "based_on")
         }
@@ -538,14 +595,26 @@ def _assessment_stale(request, case, form, stale):
     based_on = form.cleaned_data["based_on"]
     older = case.assessments.filter(version=based_on).first()
     latest = selectors.case_latest_assessment(case)
-    read_log(user=request.user, action=ReadLog.Action.VIEW, obj=case,
-             detail=f"アセスメント 第{latest.version}版（先に記録された版との違い）")  # fmt: skip
+    read_log(
+        user=request.user,
+        action=ReadLog.Action.VIEW,
+        obj=case,
+        detail=f"アセスメント 第{latest.version}版（先に記録された版との違い）",
+    )
     fields = [f for f in form.fields if f != "based_on"]
-    changes = versions.differences(type(latest), older, latest, fields,
-                                   who=versions.who(latest.author), when=latest.created_at)  # fmt: skip
-    return versions.refuse(request, form, "cases/assessment_form.html", {"case": case, "latest": latest},
-                           changes=changes, current_version=latest.version, version_field="based_on",
-                           message=stale.messages[0])  # fmt: skip
+    changes = versions.differences(
+        type(latest), older, latest, fields, who=versions.who(latest.author), when=latest.created_at
+    )
+    return versions.refuse(
+        request,
+        form,
+        "cases/assessment_form.html",
+        {"case": case, "latest": latest},
+        changes=changes,
+        current_version=latest.version,
+        version_field="based_on",
+        message=stale.messages[0],
+    )
 
 
 @require_POST
@@ -643,10 +712,13 @@ def person_edit(request, pk):
             services.person_update(person=person, acting_user=request.user, expected_version=expected, **data)
         except versions.StaleEdit:
             return versions.refuse(
-                request, form, "cases/person_form.html", {"person": person},
+                request,
+                form,
+                "cases/person_form.html",
+                {"person": person},
                 changes=versions.changes_since(person, expected, form.fields),
                 current_version=versions.version_of(person),
-            )  # fmt: skip
+            )
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -695,10 +767,15 @@ def _household_member_add(request, household, data):
         sex=data["sex"],
     )
     member = services.household_member_add(
-        acting_user=request.user, household=household, person=person, relationship=data["relationship"],
-        lives_together=data["lives_together"], is_main_carer=data["is_main_carer"],
-        is_key_person=data["is_key_person"], own_issues=data["own_issues"],
-    )  # fmt: skip
+        acting_user=request.user,
+        household=household,
+        person=person,
+        relationship=data["relationship"],
+        lives_together=data["lives_together"],
+        is_main_carer=data["is_main_carer"],
+        is_key_person=data["is_key_person"],
+        own_issues=data["own_issues"],
+    )
     member.cares_for.set(data["cares_for"])
 
 
@@ -752,13 +829,25 @@ def emergency_review(request):
     if request.method == "POST":
         record_pk = request.POST.get("record", "")
         record = get_object_or_404(EmergencyAccess, pk=int(record_pk) if record_pk.isdigit() else 0)
-        return post_action(request, EmergencyReviewForm(request.POST),
-                           lambda data: services.emergency_access_review(record=record, acting_user=request.user, **data),
-                           "確認を記録しました。", "cases:emergency_review")  # fmt: skip
+        return post_action(
+            request,
+            EmergencyReviewForm(request.POST),
+            lambda data: services.emergency_access_review(record=record, acting_user=request.user, **data),
+            "確認を記録しました。",
+            "cases:emergency_review",
+        )
     page = Paginator(selectors.emergency_accesses_for_review(), CASE_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    read_log(user=request.user, action=ReadLog.Action.VIEW, model=EmergencyAccess,
-             decision=AccessDecision.supervisor(), detail=f"緊急閲覧の確認 {len(page.object_list)}件")  # fmt: skip
-    return render(request, "cases/emergency_review.html",
-                  {"records": page.object_list, "page": page, "form": EmergencyReviewForm()})  # fmt: skip
+    read_log(
+        user=request.user,
+        action=ReadLog.Action.VIEW,
+        model=EmergencyAccess,
+        decision=AccessDecision.supervisor(),
+        detail=f"緊急閲覧の確認 {len(page.object_list)}件",
+    )
+    return render(
+        request,
+        "cases/emergency_review.html",
+        {"records": page.object_list, "page": page, "form": EmergencyReviewForm()},
+    )

@@ -38,9 +38,10 @@ class ResourceSerializer(serializers.ModelSerializer):
         help_text="曜日（0=月 … 6=日）",
     )
     participation_kinds = serializers.ListField(
-        child=serializers.ChoiceField(ParticipationKind.choices), read_only=True,
+        child=serializers.ChoiceField(ParticipationKind.choices),
+        read_only=True,
         help_text="受け入れできる参加支援の種類",
-    )  # fmt: skip
+    )
     internal_notes = serializers.SerializerMethodField(
         help_text="内部メモ。この資源を更新できる職員が詳細を取得したときだけ値が入り、一覧と連携システムには null"
     )
@@ -56,10 +57,30 @@ class ResourceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CommunityResource
-        fields = ["id", "name", "kind", "operator", "area", "target", "schedule", "days", "contact",
-                  "public_description", "accepts_participants", "participation_kinds", "acceptance_conditions",
-                  "capacity", "places_left", "is_partner", "is_active", "inactive_reason", "operating_agency", "gaps_answered",
-                  "created_at", "internal_notes"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "operator",
+            "area",
+            "target",
+            "schedule",
+            "days",
+            "contact",
+            "public_description",
+            "accepts_participants",
+            "participation_kinds",
+            "acceptance_conditions",
+            "capacity",
+            "places_left",
+            "is_partner",
+            "is_active",
+            "inactive_reason",
+            "operating_agency",
+            "gaps_answered",
+            "created_at",
+            "internal_notes",
+        ]
 
     def get_internal_notes(self, resource) -> str | None:
         return resource.internal_notes if self.context.get("internal") else None
@@ -73,9 +94,11 @@ class ResourceFilter(filters.FilterSet):
 
     kind = filters.ChoiceFilter(choices=ResourceKind.choices)
     area = filters.ModelChoiceFilter(
-        queryset=Area.objects.all(), to_field_name="code", method="in_area",
+        queryset=Area.objects.all(),
+        to_field_name="code",
+        method="in_area",
         help_text="圏域のコード（その下の圏域の資源も含む）",
-    )  # fmt: skip
+    )
     accepting = filters.BooleanFilter(field_name="accepts_participants", help_text="参加支援の受け入れ")
     q = filters.CharFilter(method="search", max_length=100, help_text="名称・運営主体")
     include_inactive = filters.BooleanFilter(method="keep", help_text="活動を休止・終了した資源も含める")
@@ -134,8 +157,16 @@ class GapSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ResourceGap
-        fields = ["id", "category", "area", "description", "status", "source_label", "recorded_at",
-                  "developed_resources"]  # fmt: skip
+        fields = [
+            "id",
+            "category",
+            "area",
+            "description",
+            "status",
+            "source_label",
+            "recorded_at",
+            "developed_resources",
+        ]
 
     def get_developed_resources(self, gap) -> list[int]:
         return [resource.pk for resource in gap.developed_resources.all()]

@@ -41,17 +41,39 @@ def is_free_text(field) -> bool:
 class ResourceForm(NoPersonalInfo, forms.ModelForm):
     #: the 内部メモ is read only by those who may change the place (selectors.resource_can_change)
     restricted_fields = ("internal_notes",)
-    days = forms.TypedMultipleChoiceField(label="曜日", choices=WEEKDAYS, coerce=int, required=False,
-                                          widget=forms.CheckboxSelectMultiple)  # fmt: skip
-    participation_kinds = forms.MultipleChoiceField(label="受け入れできる参加支援の種類", choices=ParticipationKind.choices,
-                                                    required=False, widget=forms.CheckboxSelectMultiple)  # fmt: skip
+    days = forms.TypedMultipleChoiceField(
+        label="曜日", choices=WEEKDAYS, coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    participation_kinds = forms.MultipleChoiceField(
+        label="受け入れできる参加支援の種類",
+        choices=ParticipationKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     class Meta:
         formfield_callback = date_formfield  # 和暦 input for every date
         model = CommunityResource
-        fields = ["name", "kind", "operator", "operating_agency", "area", "target", "schedule", "days", "contact",
-                  "public_description", "internal_notes", "accepts_participants", "participation_kinds",
-                  "acceptance_conditions", "capacity", "is_partner", "is_active", "inactive_reason"]  # fmt: skip
+        fields = [
+            "name",
+            "kind",
+            "operator",
+            "operating_agency",
+            "area",
+            "target",
+            "schedule",
+            "days",
+            "contact",
+            "public_description",
+            "internal_notes",
+            "accepts_participants",
+            "participation_kinds",
+            "acceptance_conditions",
+            "capacity",
+            "is_partner",
+            "is_active",
+            "inactive_reason",
+        ]
         widgets = {
             f: forms.Textarea(attrs={"rows": 2})
             for f in ("public_description", "internal_notes", "acceptance_conditions")
@@ -122,9 +144,11 @@ class GapForm(NoPersonalInfo, forms.ModelForm):
 class GapAdvanceForm(forms.Form):
     to_status = forms.ChoiceField(label="変更後の状況", choices=ResourceGapStatus.choices)
     resources = forms.TypedMultipleChoiceField(
-        label="この不足に応える地域資源（開発済の場合。ほかの不足への紐づけはそのまま残ります）", coerce=int, required=False,
+        label="この不足に応える地域資源（開発済の場合。ほかの不足への紐づけはそのまま残ります）",
+        coerce=int,
+        required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
-    )  # fmt: skip
+    )
     reason = forms.CharField(label="メモ", max_length=300, required=False, help_text=NO_PERSONAL_INFO)
 
     def __init__(self, *args, resource_choices=(), **kwargs):

@@ -63,9 +63,13 @@ class CommunityResource(models.Model):
     kind = models.CharField("種別", max_length=30, choices=ResourceKind.choices)
     operator = models.CharField("運営主体", max_length=200, blank=True)
     operating_agency = models.ForeignKey(
-        Agency, verbose_name="運営する機関（この機関の職員が更新できます）", on_delete=models.PROTECT, null=True,
-        blank=True, related_name="community_resources",
-    )  # fmt: skip
+        Agency,
+        verbose_name="運営する機関（この機関の職員が更新できます）",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="community_resources",
+    )
     area = models.ForeignKey(Area, verbose_name="圏域", on_delete=models.PROTECT, related_name="resources")
     target = models.CharField("対象", max_length=200, blank=True)
     schedule = models.CharField("開催日時・頻度", max_length=200, blank=True)
@@ -142,8 +146,9 @@ class CorrectableRecord(models.Model):
     """A record of 地域づくり work (a session, a platform, a coordinator's entry): corrected with history
     and removed by its author or a 相談支援包括化推進員 within community.services.CORRECTION_WINDOW."""
 
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="記録者", on_delete=models.PROTECT,
-                                    related_name="+")  # fmt: skip
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="記録者", on_delete=models.PROTECT, related_name="+"
+    )
     recorded_at = models.DateTimeField("記録日時", default=timezone.now)
 
     class Meta:
@@ -169,10 +174,12 @@ class Activity(CorrectableRecord):
         verbose_name_plural = "開催記録"
         ordering = ["-held_on", "-pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(participant_visits__gte=models.F("participants")),
-                                   name="activity_visits_at_least_people",
-                                   violation_error_message="延べ人数は実人数以上にしてください。"),
-        ]  # fmt: skip
+            models.CheckConstraint(
+                condition=Q(participant_visits__gte=models.F("participants")),
+                name="activity_visits_at_least_people",
+                violation_error_message="延べ人数は実人数以上にしてください。",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.resource} {to_wareki(self.held_on)}"

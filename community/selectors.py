@@ -346,9 +346,14 @@ def area_tree_rows(period: Period, tree: AreaTree | None = None) -> list[dict]:
     rows = []
     for area, depth in tree.walk():
         ids = tree.subtree_ids(area.pk)
-        rows.append({
-            "area": area, "depth": depth,
-            "places": sum(places.get(i, 0) for i in ids), "hosts": sum(hosts.get(i, 0) for i in ids),
-            "sessions": sum(sessions.get(i, 0) for i in ids), "gaps_open": sum(open_gaps.get(i, 0) for i in ids),
-        })  # fmt: skip
+        rows.append(
+            {
+                "area": area,
+                "depth": depth,
+                "places": sum(places.get(i, 0) for i in ids),
+                "hosts": sum(hosts.get(i, 0) for i in ids),
+                "sessions": sum(sessions.get(i, 0) for i in ids),
+                "gaps_open": sum(open_gaps.get(i, 0) for i in ids),
+            }
+        )
     return rows

@@ -123,11 +123,22 @@ def _operator_grant_sync(
 ) -> None:
     """The 運営する機関 holds the "change" grant on its place (jusou.access, as every record's writers do)."""
     if previous_agency_id is not None:
-        access.access_revoke_for(obj=resource, acting_user=acting_user, reason="運営する機関の変更",
-                                 agency_id=previous_agency_id, basis=AccessBasis.ASSIGNMENT)  # fmt: skip
+        access.access_revoke_for(
+            obj=resource,
+            acting_user=acting_user,
+            reason="運営する機関の変更",
+            agency_id=previous_agency_id,
+            basis=AccessBasis.ASSIGNMENT,
+        )
     if resource.operating_agency_id is not None:
-        access.access_grant(obj=resource, agency=resource.operating_agency, basis=AccessBasis.ASSIGNMENT,
-                            permissions=("change",), acting_user=acting_user, reason=OPERATOR_GRANT_REASON)  # fmt: skip
+        access.access_grant(
+            obj=resource,
+            agency=resource.operating_agency,
+            basis=AccessBasis.ASSIGNMENT,
+            permissions=("change",),
+            acting_user=acting_user,
+            reason=OPERATOR_GRANT_REASON,
+        )
 
 
 # --- sessions, platforms, the coordinator log ----------------------------------------------------------
@@ -208,8 +219,13 @@ def record_remove(*, record, acting_user: User, reason: str) -> None:
 def gap_record(*, acting_user: User, category: str, description: str, area=None) -> ResourceGap:
     """A gap noticed in 地域づくり itself (gaps from the 重層的支援会議 arrive through meetings)."""
     require_editor(acting_user)
-    gap = ResourceGap(category=category, description=description, area=area, recorded_by=acting_user,
-                      source_label="地域づくり")  # fmt: skip
+    gap = ResourceGap(
+        category=category,
+        description=description,
+        area=area,
+        recorded_by=acting_user,
+        source_label="地域づくり",
+    )
     return _save(gap, acting_user=acting_user, reason="地域づくりで把握")
 
 
@@ -237,8 +253,13 @@ def gap_advance(
     resource(s) that answer the gap; they are added to what each already answers, and no other gap
     loses its resource."""
     require_gap_mover(acting_user)
-    return _gap_move(gap=gap, to_status=to_status, acting_user=acting_user, reason=reason,
-                     answering=[*resources, *([resource] if resource is not None else [])])  # fmt: skip
+    return _gap_move(
+        gap=gap,
+        to_status=to_status,
+        acting_user=acting_user,
+        reason=reason,
+        answering=[*resources, *([resource] if resource is not None else [])],
+    )
 
 
 @transaction.atomic
@@ -247,8 +268,13 @@ def gap_development_begun(*, gap: ResourceGap, acting_user: User, reason: str) -
     that it has begun is a fact, not a decision about the gap."""
     require_editor(acting_user)
     if ResourceGap.objects.filter(pk=gap.pk, status=ResourceGapStatus.NOTED).exists():
-        _gap_move(gap=gap, to_status=ResourceGapStatus.CONSIDERING, acting_user=acting_user, reason=reason,
-                  answering=[])  # fmt: skip
+        _gap_move(
+            gap=gap,
+            to_status=ResourceGapStatus.CONSIDERING,
+            acting_user=acting_user,
+            reason=reason,
+            answering=[],
+        )
 
 
 def _gap_move(*, gap: ResourceGap, to_status: str, acting_user: User, reason: str, answering) -> ResourceGap:

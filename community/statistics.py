@@ -155,12 +155,16 @@ def _by_middle_area(scope: StatisticsScope) -> Table:
 
     places = grouped(
         CommunityResource.objects.filter(scope.areas("area"), is_active=True, created_at__lt=scope.end),
-        "area_id", n=Count("pk"), hosts=Count("pk", filter=Q(accepts_participants=True)),
-    )  # fmt: skip
+        "area_id",
+        n=Count("pk"),
+        hosts=Count("pk", filter=Q(accepts_participants=True)),
+    )
     sessions = grouped(
         Activity.objects.filter(scope.during_days("held_on"), scope.areas("resource__area")),
-        "resource__area_id", n=Count("pk"), visits=Coalesce(Sum("participant_visits"), 0),
-    )  # fmt: skip
+        "resource__area_id",
+        n=Count("pk"),
+        visits=Coalesce(Sum("participant_visits"), 0),
+    )
     platforms = grouped(
         Platform.objects.filter(scope.during_days("held_on"), scope.areas("area")), "area_id", n=Count("pk")
     )
@@ -170,14 +174,21 @@ def _by_middle_area(scope: StatisticsScope) -> Table:
         n=Count("pk"),
     )
     gaps = grouped(
-        ResourceGap.objects.filter(scope.areas("area"), status__in=OPEN_GAP_STATUSES, recorded_at__lt=scope.end),
-        "area_id", n=Count("pk"),
-    )  # fmt: skip
+        ResourceGap.objects.filter(
+            scope.areas("area"), status__in=OPEN_GAP_STATUSES, recorded_at__lt=scope.end
+        ),
+        "area_id",
+        n=Count("pk"),
+    )
     figures = [
-        ("拠点数", places["n"]), ("参加支援を受け入れる拠点", places["hosts"]), ("開催回数", sessions["n"]),
-        ("参加者数（延べ）", sessions["visits"]), ("プラットフォーム開催回数", platforms["n"]),
-        ("コーディネーターの活動", coordinator["n"]), ("未開発の不足する社会資源", gaps["n"]),
-    ]  # fmt: skip
+        ("拠点数", places["n"]),
+        ("参加支援を受け入れる拠点", places["hosts"]),
+        ("開催回数", sessions["n"]),
+        ("参加者数（延べ）", sessions["visits"]),
+        ("プラットフォーム開催回数", platforms["n"]),
+        ("コーディネーターの活動", coordinator["n"]),
+        ("未開発の不足する社会資源", gaps["n"]),
+    ]
     return Table(
         "地域づくり 中圏域別（小圏域を含む）",
         [a.name for a in middle],

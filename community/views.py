@@ -99,9 +99,12 @@ def resource_list(request):
     elif request.method == "POST":
         raise PermissionDenied("地域資源の登録は相談員・相談支援包括化推進員・地域福祉担当が行います。")
     done = form and _save_form(
-        request, form, lambda data: services.resource_save(acting_user=request.user, **data),
-        "地域資源を登録しました。", lambda obj: reverse("community:resource_detail", args=[obj.pk]),
-    )  # fmt: skip
+        request,
+        form,
+        lambda data: services.resource_save(acting_user=request.user, **data),
+        "地域資源を登録しました。",
+        lambda obj: reverse("community:resource_detail", args=[obj.pk]),
+    )
     if done:
         return done
     page, querystring = _page(request, selectors.resources(filters))
@@ -109,11 +112,20 @@ def resource_list(request):
     changeable = selectors.changeable_ids(request.user, rows)
     for row in rows:
         row.can_change = row.pk in changeable
-    return render(request, "community/resource_list.html", {
-        "page": page, "rows": rows, "filters": filters, "kinds": ResourceKind.choices,
-        "rooms": selectors.ROOM_CHOICES, "areas": Area.objects.order_by("code"), "form": form,
-        "querystring": querystring,
-    })  # fmt: skip
+    return render(
+        request,
+        "community/resource_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "filters": filters,
+            "kinds": ResourceKind.choices,
+            "rooms": selectors.ROOM_CHOICES,
+            "areas": Area.objects.order_by("code"),
+            "form": form,
+            "querystring": querystring,
+        },
+    )
 
 
 def resource_detail(request, pk):
@@ -131,30 +143,46 @@ def resource_detail(request, pk):
     if can_change:
         # the form writes the posted values onto its instance: a copy, so that a refused edit (say, a
         # deactivation without a reason) leaves the page's header showing the saved record
-        edit_form = ResourceForm(request.POST if which == "edit" else None, instance=copy.copy(resource),
-                                 keeper=selectors.keeps_whole_register(request.user))  # fmt: skip
+        edit_form = ResourceForm(
+            request.POST if which == "edit" else None,
+            instance=copy.copy(resource),
+            keeper=selectors.keeps_whole_register(request.user),
+        )
         activity_form = ActivityForm(request.POST if which == "activity" else None)
     if request.method == "POST":
         if which == "edit":
             # the service reloads the place under a lock
             done = _save_form(
-                request, edit_form,
-                lambda data: services.resource_save(acting_user=request.user, resource=CommunityResource(pk=pk), **data),
-                "地域資源を更新しました。", lambda obj: _resource_url(obj),
-            )  # fmt: skip
+                request,
+                edit_form,
+                lambda data: services.resource_save(
+                    acting_user=request.user, resource=CommunityResource(pk=pk), **data
+                ),
+                "地域資源を更新しました。",
+                lambda obj: _resource_url(obj),
+            )
         else:
             done = _save_form(
-                request, activity_form,
+                request,
+                activity_form,
                 lambda data: services.activity_record(acting_user=request.user, resource=resource, **data),
-                "開催記録を追加しました。", lambda obj: _resource_url(resource),
-            )  # fmt: skip
+                "開催記録を追加しました。",
+                lambda obj: _resource_url(resource),
+            )
         if done:
             return done
     activities = _with_correctable(request, list(resource.activities.select_related("recorded_by")[:50]))
-    return render(request, "community/resource_detail.html", {
-        "resource": resource, "activities": activities, "can_change": can_change,
-        "edit_form": edit_form, "activity_form": activity_form,
-    })  # fmt: skip
+    return render(
+        request,
+        "community/resource_detail.html",
+        {
+            "resource": resource,
+            "activities": activities,
+            "can_change": can_change,
+            "edit_form": edit_form,
+            "activity_form": activity_form,
+        },
+    )
 
 
 def _resource_url(resource):
@@ -174,12 +202,19 @@ def area_view(request, pk=None):
         if area is None:
             raise Http404("圏域が見つかりません。")
     period = selectors.Period.from_query(request.GET)
-    return render(request, "community/area_view.html", {
-        "area": area, "period": period, "figures": selectors.area_figures(area, period, tree),
-        "ancestors": tree.ancestors(area) if area else [], "children": tree.children.get(area.pk if area else None, []),
-        "rows": selectors.area_tree_rows(period, tree) if area is None else None,
-        "area_query": f"area={area.pk}&" if area else "",
-    })  # fmt: skip
+    return render(
+        request,
+        "community/area_view.html",
+        {
+            "area": area,
+            "period": period,
+            "figures": selectors.area_figures(area, period, tree),
+            "ancestors": tree.ancestors(area) if area else [],
+            "children": tree.children.get(area.pk if area else None, []),
+            "rows": selectors.area_tree_rows(period, tree) if area is None else None,
+            "area_query": f"area={area.pk}&" if area else "",
+        },
+    )
 
 
 def activity_list(request):
@@ -188,10 +223,19 @@ def activity_list(request):
     rows = selectors.activities(ids, period)
     page, querystring = _page(request, rows)
     totals = rows.order_by().aggregate(**_sums("participants", "participant_visits"))
-    return render(request, "community/activity_list.html", {
-        "page": page, "rows": _with_correctable(request, list(page.object_list)), "area": area, "period": period,
-        "areas": Area.objects.order_by("code"), "totals": totals, "querystring": querystring,
-    })  # fmt: skip
+    return render(
+        request,
+        "community/activity_list.html",
+        {
+            "page": page,
+            "rows": _with_correctable(request, list(page.object_list)),
+            "area": area,
+            "period": period,
+            "areas": Area.objects.order_by("code"),
+            "totals": totals,
+            "querystring": querystring,
+        },
+    )
 
 
 def _sums(*names):
@@ -204,25 +248,43 @@ def _sums(*names):
 def platform_list(request):
     _require_reader(request)
     form = _recorder_form(request, PlatformForm)
-    done = form and _save_form(request, form, lambda data: services.platform_record(acting_user=request.user, **data),
-                               "プラットフォームの記録を追加しました。", lambda obj: reverse("community:platform_list"))  # fmt: skip
+    done = form and _save_form(
+        request,
+        form,
+        lambda data: services.platform_record(acting_user=request.user, **data),
+        "プラットフォームの記録を追加しました。",
+        lambda obj: reverse("community:platform_list"),
+    )
     if done:
         return done
     area, ids, period = _filters(request)
     rows = selectors.platforms(ids, period if request.GET.get("from") or request.GET.get("to") else None)
     page, querystring = _page(request, rows)
-    return render(request, "community/platform_list.html", {
-        "page": page, "rows": _with_correctable(request, list(page.object_list)), "form": form, "area": area,
-        "period": period, "areas": Area.objects.order_by("code"), "querystring": querystring,
-    })  # fmt: skip
+    return render(
+        request,
+        "community/platform_list.html",
+        {
+            "page": page,
+            "rows": _with_correctable(request, list(page.object_list)),
+            "form": form,
+            "area": area,
+            "period": period,
+            "areas": Area.objects.order_by("code"),
+            "querystring": querystring,
+        },
+    )
 
 
 def coordinator_log(request):
     _require_reader(request)
     form = _recorder_form(request, CoordinatorActivityForm)
-    done = form and _save_form(request, form,
-                               lambda data: services.coordinator_activity_record(acting_user=request.user, **data),
-                               "活動記録を追加しました。", lambda obj: reverse("community:coordinator_log"))  # fmt: skip
+    done = form and _save_form(
+        request,
+        form,
+        lambda data: services.coordinator_activity_record(acting_user=request.user, **data),
+        "活動記録を追加しました。",
+        lambda obj: reverse("community:coordinator_log"),
+    )
     if done:
         return done
     area, ids, period = _filters(request)
@@ -231,11 +293,21 @@ def coordinator_log(request):
     )
     dated = period if request.GET.get("from") or request.GET.get("to") else None
     page, querystring = _page(request, selectors.coordinator_log(ids, dated, kind))
-    return render(request, "community/coordinator_log.html", {
-        "page": page, "rows": _with_correctable(request, list(page.object_list)), "form": form, "area": area,
-        "period": period, "kind": kind, "kinds": CoordinatorActivityKind.choices, "areas": Area.objects.order_by("code"),
-        "querystring": querystring,
-    })  # fmt: skip
+    return render(
+        request,
+        "community/coordinator_log.html",
+        {
+            "page": page,
+            "rows": _with_correctable(request, list(page.object_list)),
+            "form": form,
+            "area": area,
+            "period": period,
+            "kind": kind,
+            "kinds": CoordinatorActivityKind.choices,
+            "areas": Area.objects.order_by("code"),
+            "querystring": querystring,
+        },
+    )
 
 
 def _correctable_record(kind: str, pk: int):
@@ -266,9 +338,13 @@ def record_correct(request, kind, pk):
     if request.method == "POST" and form.is_valid() and reason_form.is_valid():
         expected = reason_form.cleaned_data["version"]
         try:
-            services.record_correct(record=type(record)(pk=record.pk), acting_user=request.user,
-                                    reason=reason_form.cleaned_data["reason"], expected_version=expected,
-                                    **form.cleaned_data)  # fmt: skip
+            services.record_correct(
+                record=type(record)(pk=record.pk),
+                acting_user=request.user,
+                reason=reason_form.cleaned_data["reason"],
+                expected_version=expected,
+                **form.cleaned_data,
+            )
         except versions.StaleEdit as stale:
             stale_changes = versions.changes_since(record, expected, form.fields)
             reason_form.data = reason_form.data.copy()
@@ -279,11 +355,21 @@ def record_correct(request, kind, pk):
         else:
             messages.success(request, "記録を訂正しました（訂正前の内容は変更履歴に残ります）。")
             return redirect(_record_back(kind, record))
-    return render(request, "community/record_correct.html", {
-        "record": record, "kind": kind, "form": form, "reason_form": reason_form, "remove_form": RemoveForm(),
-        "back": _record_back(kind, record), "window_days": services.CORRECTION_WINDOW.days,
-        "stale_changes": stale_changes,
-    }, status=409 if stale_changes is not None else 200)  # fmt: skip
+    return render(
+        request,
+        "community/record_correct.html",
+        {
+            "record": record,
+            "kind": kind,
+            "form": form,
+            "reason_form": reason_form,
+            "remove_form": RemoveForm(),
+            "back": _record_back(kind, record),
+            "window_days": services.CORRECTION_WINDOW.days,
+            "stale_changes": stale_changes,
+        },
+        status=409 if stale_changes is not None else 200,
+    )
 
 
 @require_POST
@@ -291,9 +377,13 @@ def record_remove(request, kind, pk):
     _require_reader(request)
     record = _correctable_record(kind, pk)
     back = _record_back(kind, record)
-    return post_action(request, RemoveForm(request.POST),
-                       lambda data: services.record_remove(record=record, acting_user=request.user, **data),
-                       "記録を削除しました（変更履歴には残ります）。", back)  # fmt: skip
+    return post_action(
+        request,
+        RemoveForm(request.POST),
+        lambda data: services.record_remove(record=record, acting_user=request.user, **data),
+        "記録を削除しました（変更履歴には残ります）。",
+        back,
+    )
 
 
 # --- gaps ---------------------------------------------------------------------------------------------
@@ -304,8 +394,13 @@ def gap_list(request):
     status = request.GET.get("status", "")
     status = status if status in ResourceGapStatus.values or status == "open" else ""
     form = _recorder_form(request, GapForm)
-    done = form and _save_form(request, form, lambda data: services.gap_record(acting_user=request.user, **data),
-                               "不足する社会資源を記録しました。", lambda obj: reverse("community:gap_list"))  # fmt: skip
+    done = form and _save_form(
+        request,
+        form,
+        lambda data: services.gap_record(acting_user=request.user, **data),
+        "不足する社会資源を記録しました。",
+        lambda obj: reverse("community:gap_list"),
+    )
     if done:
         return done
     area, ids, _ = _filters(request)
@@ -313,12 +408,23 @@ def gap_list(request):
     recorder, mover = selectors.can_record(request.user), selectors.gap_can_move(request.user)
     # only the places the user may name (a 相談員: those their agency runs); no form without one
     choices = selectors.resource_choices_for_gaps(request.user) if recorder else []
-    return render(request, "community/gap_list.html", {
-        "page": page, "rows": page.object_list, "form": form, "area": area, "areas": Area.objects.order_by("code"),
-        "recorder": recorder, "advance_form": GapAdvanceForm(resource_choices=choices) if mover else None,
-        "link_form": GapLinkForm(resource_choices=choices) if choices else None,
-        "statuses": ResourceGapStatus.choices, "status": status, "querystring": querystring,
-    })  # fmt: skip
+    return render(
+        request,
+        "community/gap_list.html",
+        {
+            "page": page,
+            "rows": page.object_list,
+            "form": form,
+            "area": area,
+            "areas": Area.objects.order_by("code"),
+            "recorder": recorder,
+            "advance_form": GapAdvanceForm(resource_choices=choices) if mover else None,
+            "link_form": GapLinkForm(resource_choices=choices) if choices else None,
+            "statuses": ResourceGapStatus.choices,
+            "status": status,
+            "querystring": querystring,
+        },
+    )
 
 
 def _gap_choices(request):
@@ -332,10 +438,13 @@ def gap_advance(request, pk):
     services.require_gap_mover(request.user)
     gap = get_object_or_404(ResourceGap, pk=pk)
     return post_action(
-        request, GapAdvanceForm(request.POST, resource_choices=_gap_choices(request)),
+        request,
+        GapAdvanceForm(request.POST, resource_choices=_gap_choices(request)),
         lambda data: services.gap_advance(gap=gap, acting_user=request.user, **data),
-        "状況を更新しました。", reverse("community:gap_list"), title=f"不足する社会資源の状況変更（{gap.category}）",
-    )  # fmt: skip
+        "状況を更新しました。",
+        reverse("community:gap_list"),
+        title=f"不足する社会資源の状況変更（{gap.category}）",
+    )
 
 
 @require_POST
@@ -343,7 +452,9 @@ def gap_link(request, pk):
     _require_reader(request)
     gap = get_object_or_404(ResourceGap, pk=pk)
     return post_action(
-        request, GapLinkForm(request.POST, resource_choices=_gap_choices(request)),
+        request,
+        GapLinkForm(request.POST, resource_choices=_gap_choices(request)),
         lambda data: services.gap_link(gap=gap, acting_user=request.user, **data),
-        "この不足に応える地域資源を追加しました。", reverse("community:gap_list"),
-    )  # fmt: skip
+        "この不足に応える地域資源を追加しました。",
+        reverse("community:gap_list"),
+    )

@@ -344,9 +344,18 @@ def _append_chained(row: ReadLog) -> None:
         " SELECT %s, %s, %s, %s, %s, %s, %s, %s, '', encode(sha256(convert_to("
         "COALESCE((SELECT chain_hash FROM jusou_readlog ORDER BY id DESC LIMIT 1), '') || %s, 'UTF8')), 'hex')"
         " RETURNING id, chain_hash"
-    )  # fmt: skip
-    values = [row.user_id, row.at, row.action, row.content_type_id, row.object_id, row.basis, row.detail,
-              row.chain_version, row.compute_hash_content()]  # fmt: skip
+    )
+    values = [
+        row.user_id,
+        row.at,
+        row.action,
+        row.content_type_id,
+        row.object_id,
+        row.basis,
+        row.detail,
+        row.chain_version,
+        row.compute_hash_content(),
+    ]
     # Two statements in one message need client-side binding; the connection binds on the server
     # (prepared statements, DATABASE_URL): this one cursor binds here. Wrapped as connection.cursor()
     # wraps its own, so the statement is logged and counted like any other.
@@ -382,8 +391,13 @@ def read_refused(*, user: User, model: type[models.Model], pk) -> None:
         or len(str(pk)) > 18
     ):
         return
-    read_log(user=user, action=ReadLog.Action.REFUSED, model=model, object_id=int(pk),
-             detail="根拠がないか存在しないため表示せず")  # fmt: skip
+    read_log(
+        user=user,
+        action=ReadLog.Action.REFUSED,
+        model=model,
+        object_id=int(pk),
+        detail="根拠がないか存在しないため表示せず",
+    )
 
 
 OWN_BASES = {AccessBasis.ASSIGNMENT, AccessBasis.SUPERVISOR, ""}
@@ -398,9 +412,13 @@ def duplicate_checks_within_hour(user: User, at: datetime | None = None) -> int:
     object), not by what it found, so where the limit starts says nothing about earlier answers."""
     at = at or timezone.now()
     return ReadLog.objects.filter(
-        user=user, action=ReadLog.Action.SEARCH, object_id__isnull=True, detail__startswith=DUPLICATE_CHECK,
-        at__gt=at - timedelta(hours=1), at__lte=at,
-    ).count()  # fmt: skip
+        user=user,
+        action=ReadLog.Action.SEARCH,
+        object_id__isnull=True,
+        detail__startswith=DUPLICATE_CHECK,
+        at__gt=at - timedelta(hours=1),
+        at__lte=at,
+    ).count()
 
 
 def _flag_unusual(row: ReadLog) -> None:
@@ -448,10 +466,12 @@ def _tell_supervisors(row: ReadLog, reasons: list[str]) -> None:
     for reason in reasons:
         for supervisor in supervisors:
             services.notification_send(
-                recipient=supervisor, kind="unusual_access", link=f"/audit/access-log/?user={row.user.username}",
+                recipient=supervisor,
+                kind="unusual_access",
+                link=f"/audit/access-log/?user={row.user.username}",
                 title=f"確認が必要な閲覧: {reason}（{row.user.get_full_name() or row.user.username}）",
                 dedupe_key=f"unusual:{reason}:{row.user_id}:{bucket}",
-            )  # fmt: skip
+            )
 
 
 def read_log_verify() -> tuple[int, ReadLog | None]:

@@ -60,8 +60,10 @@ class ExternalMemberForm(forms.Form):
             from django.contrib.auth.password_validation import validate_password
 
             try:
-                validate_password(data["password1"], User(username=data.get("username", ""),
-                                                          last_name=data.get("last_name", "")))  # fmt: skip
+                validate_password(
+                    data["password1"],
+                    User(username=data.get("username", ""), last_name=data.get("last_name", "")),
+                )
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return data
@@ -79,16 +81,27 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
         ("状態", {"fields": ("is_active", "is_staff", "is_superuser", "last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "last_name", "first_name", "password1", "password2"),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "last_name", "first_name", "password1", "password2"),
                 "description": "職員のアカウントを作ったあと、「職員の所属」で機関と役割を追加してください。"
-                               "支援会議の外部の構成員は「外部の構成員を登録」から一度に登録できます。"}),
-    )  # fmt: skip
+                "支援会議の外部の構成員は「外部の構成員を登録」から一度に登録できます。",
+            },
+        ),
+    )
 
     def get_urls(self):
         from django.urls import path
 
-        extra = [path("add-external/", self.admin_site.admin_view(self.external_member_add),
-                      name="jusou_user_add_external")]  # fmt: skip
+        extra = [
+            path(
+                "add-external/",
+                self.admin_site.admin_view(self.external_member_add),
+                name="jusou_user_add_external",
+            )
+        ]
         return extra + super().get_urls()
 
     def external_member_add(self, request):
@@ -104,9 +117,13 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
             data = form.cleaned_data
             try:
                 user = services.external_member_register(
-                    username=data["username"], last_name=data["last_name"], first_name=data["first_name"],
-                    email=data["email"], password=data["password1"], acting_user=request.user,
-                )  # fmt: skip
+                    username=data["username"],
+                    last_name=data["last_name"],
+                    first_name=data["first_name"],
+                    email=data["email"],
+                    password=data["password1"],
+                    acting_user=request.user,
+                )
             except ValidationError as error:
                 from jusou.forms import apply_service_errors
 
@@ -117,8 +134,12 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
                     f"外部の構成員「{user.get_full_name()}」を登録しました。支援会議の構成員に選べます。",
                 )
                 return redirect("admin:jusou_user_change", user.pk)
-        context = {**self.admin_site.each_context(request), "title": "支援会議の外部の構成員を登録", "form": form,
-                   "opts": self.model._meta}  # fmt: skip
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "支援会議の外部の構成員を登録",
+            "form": form,
+            "opts": self.model._meta,
+        }
         return TemplateResponse(request, "admin/jusou/user/add_external.html", context)
 
     def response_add(self, request, obj, post_url_continue=None):
@@ -205,9 +226,12 @@ class ApiClientAdmin(SimpleHistoryAdmin):
             services.save_with_history(obj, acting_user=request.user, reason="API連携システムの変更")
         else:
             saved = services.api_client_register(
-                name=obj.name, department=obj.department, agency=obj.agency, scopes=obj.scopes,
+                name=obj.name,
+                department=obj.department,
+                agency=obj.agency,
+                scopes=obj.scopes,
                 acting_user=request.user,
-            )  # fmt: skip
+            )
             obj.pk, obj.user = saved.pk, saved.user
 
     def has_delete_permission(self, request, obj=None):
@@ -218,9 +242,10 @@ class ApiClientAdmin(SimpleHistoryAdmin):
         for client in queryset.filter(is_active=True):
             instance, token = token_issue(user=client.user)
             self.message_user(
-                request, f"{client.name}: {token}（{instance.expiry:%Y-%m-%d} まで有効。この画面を離れると再表示できません）",
+                request,
+                f"{client.name}: {token}（{instance.expiry:%Y-%m-%d} まで有効。この画面を離れると再表示できません）",
                 messages.WARNING,
-            )  # fmt: skip
+            )
 
     @admin.action(description="停止する（すべてのトークンが無効になります）")
     def suspend(self, request, queryset):
@@ -256,8 +281,18 @@ class ExportJobAdmin(admin.ModelAdmin):
     """出力ジョブ, read-only: who asked for which export, when, how it went and when its file was
     deleted (EXPORT_FILE_KEEP_DAYS). The file itself is downloaded only by its owner, from 出力."""
 
-    list_display = ["pk", "owner", "kind", "description", "format", "status", "created_at", "finished_at",
-                    "downloaded_at", "expired_at"]  # fmt: skip
+    list_display = [
+        "pk",
+        "owner",
+        "kind",
+        "description",
+        "format",
+        "status",
+        "created_at",
+        "finished_at",
+        "downloaded_at",
+        "expired_at",
+    ]
     list_filter = ["status", "kind", "format"]
     search_fields = ["owner__username", "description"]
     date_hierarchy = "created_at"

@@ -293,9 +293,10 @@ def m2m_history(history_model) -> list[tuple[object, type, str]]:
     for field in getattr(history_model, "_history_m2m_fields", ()):
         m2m_model = getattr(history_model, field.name).model
         target = next(
-            f for f in m2m_model._meta.concrete_fields
+            f
+            for f in m2m_model._meta.concrete_fields
             if f.is_relation and f.related_model is field.related_model and f.name != "history"
-        )  # fmt: skip
+        )
         out.append((field, m2m_model, target.attname))
     return out
 
@@ -335,8 +336,10 @@ def _diffs(model, entries, words: Words | None = None) -> None:
         index = next((i for i, v in enumerate(versions) if v.history_id == entry.history_id), 0)
         previous = versions[index - 1] if index > 0 else None
         changes = []
-        pairs = [(f, mf, getattr(entry, f.attname), getattr(previous, f.attname) if previous else None)
-                 for f, mf in fields]  # fmt: skip
+        pairs = [
+            (f, mf, getattr(entry, f.attname), getattr(previous, f.attname) if previous else None)
+            for f, mf in fields
+        ]
         for field, _, _ in m2m:
             after = m2m_values[field.name].get(entry.history_id, frozenset())
             before = m2m_values[field.name].get(previous.history_id, frozenset()) if previous else None
@@ -405,15 +408,29 @@ def _access_log_page(request, filters: AuditFilters, *, errors=(), status=200):
     page = Paginator(access_log_rows(filters), PAGE).get_page(request.GET.get("page"))
     describe_reads(page.object_list)
     # 管理者 read with every read logged (DOMAIN.md §4): the access log itself names who read what.
-    read_log(user=request.user, action=ReadLog.Action.VIEW, model=ReadLog, decision=AccessDecision.supervisor(),
-             detail=f"閲覧記録の確認: {filters.summary()}、{len(page.object_list)}件")  # fmt: skip
-    return render(request, "jusou/audit_access_log.html", {
-        "page": page, "filters": filters, "errors": [*filters.errors, *errors], "querystring": _querystring(request),
-        "actions": ReadLog.Action.choices, "bases": AccessBasis.choices,
-        "models": [*_type_choices(audited_models()), ("jusou.readlog", ReadLog._meta.verbose_name)],
-        "users": _user_choices(),
-        "agencies": Agency.objects.order_by("name").values_list("pk", "name"),
-    }, status=status)  # fmt: skip
+    read_log(
+        user=request.user,
+        action=ReadLog.Action.VIEW,
+        model=ReadLog,
+        decision=AccessDecision.supervisor(),
+        detail=f"閲覧記録の確認: {filters.summary()}、{len(page.object_list)}件",
+    )
+    return render(
+        request,
+        "jusou/audit_access_log.html",
+        {
+            "page": page,
+            "filters": filters,
+            "errors": [*filters.errors, *errors],
+            "querystring": _querystring(request),
+            "actions": ReadLog.Action.choices,
+            "bases": AccessBasis.choices,
+            "models": [*_type_choices(audited_models()), ("jusou.readlog", ReadLog._meta.verbose_name)],
+            "users": _user_choices(),
+            "agencies": Agency.objects.order_by("name").values_list("pk", "name"),
+        },
+        status=status,
+    )
 
 
 def _history_page(request, filters: AuditFilters, *, errors=(), status=200):
@@ -423,15 +440,32 @@ def _history_page(request, filters: AuditFilters, *, errors=(), status=200):
     record_name = _record_name(model, filters.record, page.object_list)
     # Change history shows record contents (progress-note text, consents …): a 管理者 read, logged.
     ids = ",".join(str(entry.id) for entry in page.object_list)
-    read_log(user=request.user, action=ReadLog.Action.VIEW, model=model, decision=AccessDecision.supervisor(),
-             detail=f"変更履歴の確認: {filters.summary()}、{len(page.object_list)}件 [{ids}]")  # fmt: skip
-    return render(request, "jusou/audit_history.html", {
-        "page": page, "filters": filters, "errors": [*filters.errors, *errors], "querystring": _querystring(request),
-        "models": _type_choices(audited_models()), "label": filters.label, "model_name": model._meta.verbose_name,
-        "record_pk": filters.record, "record_name": record_name, "export_query": _export_query(request, filters),
-        "users": _user_choices(),
-        "agencies": Agency.objects.order_by("name").values_list("pk", "name"),
-    }, status=status)  # fmt: skip
+    read_log(
+        user=request.user,
+        action=ReadLog.Action.VIEW,
+        model=model,
+        decision=AccessDecision.supervisor(),
+        detail=f"変更履歴の確認: {filters.summary()}、{len(page.object_list)}件 [{ids}]",
+    )
+    return render(
+        request,
+        "jusou/audit_history.html",
+        {
+            "page": page,
+            "filters": filters,
+            "errors": [*filters.errors, *errors],
+            "querystring": _querystring(request),
+            "models": _type_choices(audited_models()),
+            "label": filters.label,
+            "model_name": model._meta.verbose_name,
+            "record_pk": filters.record,
+            "record_name": record_name,
+            "export_query": _export_query(request, filters),
+            "users": _user_choices(),
+            "agencies": Agency.objects.order_by("name").values_list("pk", "name"),
+        },
+        status=status,
+    )
 
 
 def _record_name(model, pk, entries) -> str:
@@ -488,16 +522,35 @@ def _history_filters(request, label, pk) -> AuditFilters:
 # --- Exports -----------------------------------------------------------------------------------------
 
 
-ACCESS_LOG_COLUMNS = [("日時", 22), ("職員（ユーザー名）", 18), ("氏名", 16), ("操作", 10), ("記録の種類", 20),
-                      ("記録ID", 10), ("根拠", 22), ("内容", 60), ("記録", 30)]  # fmt: skip
-HISTORY_COLUMNS = [("日時", 22), ("職員", 26), ("記録の種類", 20), ("記録ID", 10), ("変更種別", 10), ("理由", 40),
-                   ("変更内容", 80), ("記録", 30)]  # fmt: skip
+ACCESS_LOG_COLUMNS = [
+    ("日時", 22),
+    ("職員（ユーザー名）", 18),
+    ("氏名", 16),
+    ("操作", 10),
+    ("記録の種類", 20),
+    ("記録ID", 10),
+    ("根拠", 22),
+    ("内容", 60),
+    ("記録", 30),
+]
+HISTORY_COLUMNS = [
+    ("日時", 22),
+    ("職員", 26),
+    ("記録の種類", 20),
+    ("記録ID", 10),
+    ("変更種別", 10),
+    ("理由", 40),
+    ("変更内容", 80),
+    ("記録", 30),
+]
 
 
 def _too_many(count: int) -> str | None:
     if count > EXPORT_LIMIT:
-        return (f"該当する記録が {count:,} 件あり、一度に出力できる {EXPORT_LIMIT:,} 件を超えています。"
-                "期間や条件を絞ってから出力してください。")  # fmt: skip
+        return (
+            f"該当する記録が {count:,} 件あり、一度に出力できる {EXPORT_LIMIT:,} 件を超えています。"
+            "期間や条件を絞ってから出力してください。"
+        )
     return None
 
 
@@ -515,14 +568,27 @@ def access_log_export(request, fmt):
     if refusal := _too_many(count):
         return _access_log_page(request, filters, errors=[refusal], status=400)
     lines = (
-        [timezone.localtime(r.at), r.user.username, r.user.get_full_name(), r.get_action_display(),
-         content_type_name(r.content_type_id) if r.content_type_id else "", r.object_id, r.get_basis_display(),
-         r.detail_text, r.record_text]
+        [
+            timezone.localtime(r.at),
+            r.user.username,
+            r.user.get_full_name(),
+            r.get_action_display(),
+            content_type_name(r.content_type_id) if r.content_type_id else "",
+            r.object_id,
+            r.get_basis_display(),
+            r.detail_text,
+            r.record_text,
+        ]
         for r in _described(rows.iterator(chunk_size=EXPORT_CHUNK))
-    )  # fmt: skip
+    )
     response, written = _export(fmt, "閲覧記録", ACCESS_LOG_COLUMNS, lines)
-    read_log(user=request.user, action=ReadLog.Action.EXPORT, model=ReadLog, decision=AccessDecision.supervisor(),
-             detail=f"閲覧記録の出力（{FORMATS[fmt]}）: {filters.summary()}、{written}件")  # fmt: skip
+    read_log(
+        user=request.user,
+        action=ReadLog.Action.EXPORT,
+        model=ReadLog,
+        decision=AccessDecision.supervisor(),
+        detail=f"閲覧記録の出力（{FORMATS[fmt]}）: {filters.summary()}、{written}件",
+    )
     return _attach(response, fmt, "access-log")
 
 
@@ -543,13 +609,26 @@ def history_export(request, fmt):
         return _history_page(request, filters, errors=[refusal], status=400)
     type_name = str(model._meta.verbose_name)
     lines = (
-        [timezone.localtime(e.history_date), _actor(e.history_user), type_name, e.id, e.change_kind,
-         e.history_change_reason or "", changes_text(e), e.record_name]
+        [
+            timezone.localtime(e.history_date),
+            _actor(e.history_user),
+            type_name,
+            e.id,
+            e.change_kind,
+            e.history_change_reason or "",
+            changes_text(e),
+            e.record_name,
+        ]
         for e in _diffed(model, entries.iterator(chunk_size=EXPORT_CHUNK))
-    )  # fmt: skip
+    )
     response, written = _export(fmt, "変更履歴", HISTORY_COLUMNS, lines)
-    read_log(user=request.user, action=ReadLog.Action.EXPORT, model=model, decision=AccessDecision.supervisor(),
-             detail=f"変更履歴の出力（{FORMATS[fmt]}）: {filters.summary()}、{written}件")  # fmt: skip
+    read_log(
+        user=request.user,
+        action=ReadLog.Action.EXPORT,
+        model=model,
+        decision=AccessDecision.supervisor(),
+        detail=f"変更履歴の出力（{FORMATS[fmt]}）: {filters.summary()}、{written}件",
+    )
     return _attach(response, fmt, "history")
 
 
@@ -636,8 +715,12 @@ def _xlsx(title: str, columns, lines) -> tuple[HttpResponse, int]:
     written = 0
     for line in lines:
         written += 1
-        sheet.append([cell(value, alignment=wrap) if isinstance(value, str) and "\n" in value else cell(value)
-                      for value in line])  # fmt: skip
+        sheet.append(
+            [
+                cell(value, alignment=wrap) if isinstance(value, str) and "\n" in value else cell(value)
+                for value in line
+            ]
+        )
     out = io.BytesIO()
     book.save(out)
     return HttpResponse(out.getvalue(), content_type=XLSX_CONTENT_TYPE), written
@@ -725,8 +808,11 @@ def _case_reads(case, ids_by_label: dict[str, set]) -> QuerySet:
     from django.contrib.contenttypes.models import ContentType
     from django.db.models import Q
 
-    condition = Q(content_type=ContentType.objects.get_for_model(_case_model()), object_id__isnull=True,
-                  detail__regex=rf"\[([0-9]+,)*{case.pk}(,[0-9]+)*\]")  # fmt: skip
+    condition = Q(
+        content_type=ContentType.objects.get_for_model(_case_model()),
+        object_id__isnull=True,
+        detail__regex=rf"\[([0-9]+,)*{case.pk}(,[0-9]+)*\]",
+    )
     models = audited_models()
     for label, ids in ids_by_label.items():
         if ids:
@@ -765,18 +851,34 @@ def case_history(request, pk):
     timeline.sort(key=lambda item: (item[0], item[1], item[3]), reverse=True)
     page = Paginator(timeline, PAGE).get_page(request.GET.get("page"))
     page.object_list = _case_page_rows(page.object_list, models)
-    read_log(user=request.user, action=ReadLog.Action.VIEW, model=_case_model(), object_id=case.pk,
-             decision=AccessDecision.supervisor(),
-             detail=f"ケースの履歴の確認: {dict(_kind_choices(models, histories)).get(kind, 'すべて')}、{len(page.object_list)}件")  # fmt: skip
-    return render(request, "jusou/audit_case_history.html", {
-        "case": case, "page": page, "kind": kind, "kinds": _kind_choices(models, histories),
-        "querystring": _querystring(request),
-    })  # fmt: skip
+    read_log(
+        user=request.user,
+        action=ReadLog.Action.VIEW,
+        model=_case_model(),
+        object_id=case.pk,
+        decision=AccessDecision.supervisor(),
+        detail=f"ケースの履歴の確認: {dict(_kind_choices(models, histories)).get(kind, 'すべて')}、{len(page.object_list)}件",
+    )
+    return render(
+        request,
+        "jusou/audit_case_history.html",
+        {
+            "case": case,
+            "page": page,
+            "kind": kind,
+            "kinds": _kind_choices(models, histories),
+            "querystring": _querystring(request),
+        },
+    )
 
 
 def _kind_choices(models, histories) -> list[tuple[str, str]]:
-    return [("", "すべて"), (KIND_CHANGES, "変更のみ"), (KIND_READS, "閲覧のみ"),
-            *((label, models[label]._meta.verbose_name) for label in histories)]  # fmt: skip
+    return [
+        ("", "すべて"),
+        (KIND_CHANGES, "変更のみ"),
+        (KIND_READS, "閲覧のみ"),
+        *((label, models[label]._meta.verbose_name) for label in histories),
+    ]
 
 
 @dataclass

@@ -26,8 +26,13 @@ def lockout_response(request, original_response=None, credentials=None):
 
     if request.path.startswith("/api/"):
         return JsonResponse(
-            {"status": 429, "code": "account_locked", "errors": [],
-             "message": "ログインの失敗が続いたため、このアカウントは一時的にロックされています。"},
-            status=429, json_dumps_params={"ensure_ascii": False},
-        )  # fmt: skip
+            {
+                "status": 429,
+                "code": "account_locked",
+                "errors": [],
+                "message": "ログインの失敗が続いたため、このアカウントは一時的にロックされています。",
+            },
+            status=429,
+            json_dumps_params={"ensure_ascii": False},
+        )
     return render(request, "registration/locked_out.html", status=429)

@@ -76,8 +76,13 @@ def _open(chart_id: str, title: str, description: str, width: int, height: int) 
         '<svg class="chart__svg" role="img" aria-labelledby="{0}-title {0}-desc" viewBox="0 0 {1} {2}" '
         'width="{1}" height="{2}" font-size="{3}" xmlns="http://www.w3.org/2000/svg">'
         '<title id="{0}-title">{4}</title><desc id="{0}-desc">{5}</desc>',
-        chart_id, width, height, FONT_SIZE, title, description,
-    )  # fmt: skip
+        chart_id,
+        width,
+        height,
+        FONT_SIZE,
+        title,
+        description,
+    )
 
 
 def _label_lines(x: float, y: float, label: str, anchor: str = "middle") -> SafeString:
@@ -101,8 +106,10 @@ def _label_lines(x: float, y: float, label: str, anchor: str = "middle") -> Safe
 def _empty(chart_id: str, title: str, description: str, width: int = 640, height: int = 120) -> SafeString:
     message = format_html(
         '<text x="{}" y="{}" text-anchor="middle" fill="{}">表示するデータがありません</text>',
-        width // 2, height // 2, MUTED,
-    )  # fmt: skip
+        width // 2,
+        height // 2,
+        MUTED,
+    )
     return _join([_open(chart_id, title, description, width, height), message, _CLOSE])
 
 
@@ -115,18 +122,34 @@ def _y_axis(ticks, left, right, top, bottom, unit) -> SafeString:
         line = format_html(
             '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1"/>'
             '<text x="{}" y="{}" text-anchor="end" fill="{}">{}</text>',
-            left, f"{y:.1f}", right, f"{y:.1f}", GRID, left - 6, f"{y + 4:.1f}", MUTED, _number(tick),
-        )  # fmt: skip
+            left,
+            f"{y:.1f}",
+            right,
+            f"{y:.1f}",
+            GRID,
+            left - 6,
+            f"{y + 4:.1f}",
+            MUTED,
+            _number(tick),
+        )
         parts.append(line)
-    unit_label = format_html('<text x="{}" y="{}" text-anchor="end" fill="{}">（{}）</text>', left - 6, top - 10,
-                             MUTED, unit)  # fmt: skip
+    unit_label = format_html(
+        '<text x="{}" y="{}" text-anchor="end" fill="{}">（{}）</text>', left - 6, top - 10, MUTED, unit
+    )
     return _join([*parts, unit_label])
 
 
 def bar_chart(
-    *, chart_id: str, title: str, description: str, labels: Sequence[str], values: Sequence[int | float],
-    unit: str = "件", colour: str = PALETTE[0], width: int = 460,
-) -> SafeString:  # fmt: skip
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+    labels: Sequence[str],
+    values: Sequence[int | float],
+    unit: str = "件",
+    colour: str = PALETTE[0],
+    width: int = 460,
+) -> SafeString:
     """Horizontal bars, one per label (long Japanese category names read best on the left)."""
     if not labels or not any(values):
         return _empty(chart_id, title, description, width)
@@ -139,16 +162,32 @@ def bar_chart(
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = top + i * (row + gap)
         length = (right - left) * value / maximum
-        parts.append(format_html(
-            '<text x="{}" y="{}" text-anchor="end" fill="{}">{}</text>'
-            '<rect class="chart__bar" x="{}" y="{}" width="{}" height="{}" fill="{}" data-label="{}" data-value="{}">'
-            "<title>{}: {}{}</title></rect>"
-            '<text x="{}" y="{}" fill="{}">{}</text>',
-            left - 8, y + row / 2 + 4, INK, label,
-            left, y, f"{length:.1f}", row, colour, label, value,
-            label, _number(value), unit,
-            f"{left + length + 6:.1f}", y + row / 2 + 4, INK, _number(value),
-        ))  # fmt: skip
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" text-anchor="end" fill="{}">{}</text>'
+                '<rect class="chart__bar" x="{}" y="{}" width="{}" height="{}" fill="{}" data-label="{}" data-value="{}">'
+                "<title>{}: {}{}</title></rect>"
+                '<text x="{}" y="{}" fill="{}">{}</text>',
+                left - 8,
+                y + row / 2 + 4,
+                INK,
+                label,
+                left,
+                y,
+                f"{length:.1f}",
+                row,
+                colour,
+                label,
+                value,
+                label,
+                _number(value),
+                unit,
+                f"{left + length + 6:.1f}",
+                y + row / 2 + 4,
+                INK,
+                _number(value),
+            )
+        )
     parts.append(
         format_html(
             '<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="{3}"/>', left, top - 4, height - 4, MUTED
@@ -159,10 +198,18 @@ def bar_chart(
 
 
 def stacked_bar_chart(
-    *, chart_id: str, title: str, description: str, labels: Sequence[str],
-    series: Sequence[tuple[str, Sequence[int]]], unit: str = "件", colours: Sequence[str] | None = None,
-    axis_labels: Sequence[str] | None = None, width: int = 620, height: int = 300,
-) -> SafeString:  # fmt: skip
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[int]]],
+    unit: str = "件",
+    colours: Sequence[str] | None = None,
+    axis_labels: Sequence[str] | None = None,
+    width: int = 620,
+    height: int = 300,
+) -> SafeString:
     """Vertical columns (one per label, e.g. a month) stacked by series, with a legend on the right.
     `axis_labels` (default: the labels) are the shorter texts under the columns and may hold a line
     break. `colours` defaults to the palette in order."""
@@ -189,15 +236,34 @@ def stacked_bar_chart(
                 continue
             h = value * scale
             y -= h
-            parts.append(format_html(
-                '<rect class="chart__bar" x="{}" y="{}" width="{}" height="{}" fill="{}" data-label="{}" '
-                'data-series="{}" data-value="{}"><title>{} {}: {}{}</title></rect>',
-                f"{x:.1f}", f"{y:.1f}", f"{bar:.1f}", f"{h:.1f}", colours[s % len(colours)], label,
-                name, value, label, name, _number(value), unit,
-            ))  # fmt: skip
+            parts.append(
+                format_html(
+                    '<rect class="chart__bar" x="{}" y="{}" width="{}" height="{}" fill="{}" data-label="{}" '
+                    'data-series="{}" data-value="{}"><title>{} {}: {}{}</title></rect>',
+                    f"{x:.1f}",
+                    f"{y:.1f}",
+                    f"{bar:.1f}",
+                    f"{h:.1f}",
+                    colours[s % len(colours)],
+                    label,
+                    name,
+                    value,
+                    label,
+                    name,
+                    _number(value),
+                    unit,
+                )
+            )
         if totals[i]:
-            parts.append(format_html('<text x="{}" y="{}" text-anchor="middle" fill="{}">{}</text>',
-                                     f"{x + bar / 2:.1f}", f"{y - 4:.1f}", INK, _number(totals[i])))  # fmt: skip
+            parts.append(
+                format_html(
+                    '<text x="{}" y="{}" text-anchor="middle" fill="{}">{}</text>',
+                    f"{x + bar / 2:.1f}",
+                    f"{y - 4:.1f}",
+                    INK,
+                    _number(totals[i]),
+                )
+            )
         parts.append(_label_lines(left + slot * i + slot / 2, bottom + 16, (axis_labels or labels)[i]))
     parts.append(
         format_html('<line x1="{0}" y1="{1}" x2="{2}" y2="{1}" stroke="{3}"/>', left, bottom, right, MUTED)
@@ -205,19 +271,35 @@ def stacked_bar_chart(
     legend_x = right + 20
     for s, (name, _) in enumerate(series):
         y = top + s * 22
-        parts.append(format_html(
-            '<rect x="{}" y="{}" width="12" height="12" fill="{}"/><text x="{}" y="{}" fill="{}">{}</text>',
-            legend_x, y, colours[s % len(colours)], legend_x + 18, y + 11, INK, name,
-        ))  # fmt: skip
+        parts.append(
+            format_html(
+                '<rect x="{}" y="{}" width="12" height="12" fill="{}"/><text x="{}" y="{}" fill="{}">{}</text>',
+                legend_x,
+                y,
+                colours[s % len(colours)],
+                legend_x + 18,
+                y + 11,
+                INK,
+                name,
+            )
+        )
     parts.append(_CLOSE)
     return _join(parts)
 
 
 def line_chart(
-    *, chart_id: str, title: str, description: str, labels: Sequence[str], values: Sequence[float | None],
-    unit: str = "日", colour: str = PALETTE[0], axis_labels: Sequence[str] | None = None, width: int = 720,
+    *,
+    chart_id: str,
+    title: str,
+    description: str,
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    unit: str = "日",
+    colour: str = PALETTE[0],
+    axis_labels: Sequence[str] | None = None,
+    width: int = 720,
     height: int = 260,
-) -> SafeString:  # fmt: skip
+) -> SafeString:
     """A line through the values; None leaves a gap (a month with nothing to measure). `axis_labels`
     as for stacked_bar_chart."""
     if not labels or all(v is None for v in values):
@@ -239,20 +321,37 @@ def line_chart(
             segment.append(point)
             continue
         if len(segment) > 1:
-            parts.append(format_html('<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5"/>',
-                                     " ".join(f"{x:.1f},{y:.1f}" for x, y in segment), colour))  # fmt: skip
+            parts.append(
+                format_html(
+                    '<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5"/>',
+                    " ".join(f"{x:.1f},{y:.1f}" for x, y in segment),
+                    colour,
+                )
+            )
         segment = []
     for label, value, point in zip(labels, values, points, strict=True):
         if point is None:
             continue
         x, y = point
-        parts.append(format_html(
-            '<circle class="chart__point" cx="{}" cy="{}" r="4" fill="{}" data-label="{}" data-value="{}">'
-            "<title>{}: {}{}</title></circle>"
-            '<text x="{}" y="{}" text-anchor="middle" fill="{}">{}</text>',
-            f"{x:.1f}", f"{y:.1f}", colour, label, _number(value), label, _number(value), unit,
-            f"{x:.1f}", f"{y - 9:.1f}", INK, _number(value),
-        ))  # fmt: skip
+        parts.append(
+            format_html(
+                '<circle class="chart__point" cx="{}" cy="{}" r="4" fill="{}" data-label="{}" data-value="{}">'
+                "<title>{}: {}{}</title></circle>"
+                '<text x="{}" y="{}" text-anchor="middle" fill="{}">{}</text>',
+                f"{x:.1f}",
+                f"{y:.1f}",
+                colour,
+                label,
+                _number(value),
+                label,
+                _number(value),
+                unit,
+                f"{x:.1f}",
+                f"{y - 9:.1f}",
+                INK,
+                _number(value),
+            )
+        )
     for i, label in enumerate(axis_labels or labels):
         parts.append(_label_lines(left + slot * i + slot / 2, bottom + 16, label))
     parts.append(
@@ -283,8 +382,12 @@ def data_table(
     table = format_html(
         '<table class="{}"><caption>{}</caption><thead><tr><th scope="col">{}</th>{}</tr></thead>'
         "<tbody>{}</tbody></table>",
-        "chart__table" if hidden else "table table--compact chart__table", caption, header, head, body,
-    )  # fmt: skip
+        "chart__table" if hidden else "table table--compact chart__table",
+        caption,
+        header,
+        head,
+        body,
+    )
     # A table ignores width: 1px, so the hiding is done by a wrapper.
     return format_html('<div class="visually-hidden">{}</div>', table) if hidden else table
 

@@ -262,9 +262,11 @@ def _start(job_id: int) -> ExportJob | None:
 def _retry_later(job_id: int) -> None:
     """Back to the queue for the task's own retry (which would otherwise find the job running)."""
     ExportJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING).update(
-        status=ExportStatus.QUEUED, progress=0, message="一時的なエラーのため、やり直しています。",
+        status=ExportStatus.QUEUED,
+        progress=0,
+        message="一時的なエラーのため、やり直しています。",
         updated_at=timezone.now(),
-    )  # fmt: skip
+    )
 
 
 def _fail(job_id: int, message: str) -> None:
@@ -366,8 +368,12 @@ def _finish(job_id, relative, filename, tables, params: StatisticsParams, covera
         job.table_count, job.finished_at, job.updated_at = tables, now, now
         job.message = "出力が完了しました。"
         job.save()
-        read_log(user=job.owner, action=ReadLog.Action.EXPORT, obj=job,
-                 detail=f"統計の出力（{job.format}）: {params.label}、{coverage}、{tables}表")  # fmt: skip
+        read_log(
+            user=job.owner,
+            action=ReadLog.Action.EXPORT,
+            obj=job,
+            detail=f"統計の出力（{job.format}）: {params.label}、{coverage}、{tables}表",
+        )
     return "done"
 
 

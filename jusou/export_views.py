@@ -63,14 +63,16 @@ def export_detail(request, pk):
 @require_GET
 def export_status(request, pk):
     job = export_get_for_user(request.user, pk)
-    return JsonResponse({
-        "status": job.status,
-        "status_label": job.get_status_display(),
-        "progress": job.progress,
-        "message": job.message,
-        "download_url": _download_url(job),
-        "filename": job.filename,
-    })  # fmt: skip
+    return JsonResponse(
+        {
+            "status": job.status,
+            "status_label": job.get_status_display(),
+            "progress": job.progress,
+            "message": job.message,
+            "download_url": _download_url(job),
+            "filename": job.filename,
+        }
+    )
 
 
 @require_GET

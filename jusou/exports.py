@@ -209,9 +209,11 @@ def _write_section(writer: _SheetWriter, report, section, tables, suppress_below
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     bold = Font(bold=True)
     header_style = {
-        "font": bold, "border": border, "fill": PatternFill("solid", fgColor="DDEBF7"),
+        "font": bold,
+        "border": border,
+        "fill": PatternFill("solid", fgColor="DDEBF7"),
         "alignment": Alignment(horizontal="center", vertical="center", wrap_text=True),
-    }  # fmt: skip
+    }
     put = writer.put
     # The title block overflows into the empty cells on its right, so it does not set column widths.
     put(1, 1, report.title, measure=False, font=Font(bold=True, size=14))

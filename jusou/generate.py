@@ -167,10 +167,14 @@ class GenerationContext:
         tracked many-to-many field): (objects, [(object id, historical row)])."""
         objs = self.create_plain(model, objs, label=label)
         rows = [
-            history_row(obj, at=obj._history_date, user_id=obj._history_user.pk if obj._history_user else None,
-                        reason=getattr(obj, "_change_reason", ""))
+            history_row(
+                obj,
+                at=obj._history_date,
+                user_id=obj._history_user.pk if obj._history_user else None,
+                reason=getattr(obj, "_change_reason", ""),
+            )
             for obj in objs
-        ]  # fmt: skip
+        ]
         rows = self.create_history(rows)
         return objs, [(obj.pk, row) for obj, row in zip(objs, rows, strict=True)]
 
@@ -292,21 +296,45 @@ class GrantWriter:
             ).pk
         return self._perms[key]
 
-    def add(self, model, object_id: int, *, basis: str, granted_by: int | None, starts_at: datetime,
-            user_id: int | None = None, agency_id: int | None = None, permissions=("view",), reason: str = "",
-            ends_at: datetime | None = None, revoked_at: datetime | None = None, revoked_by: int | None = None,
-            revoke_reason: str = "", granted_at: datetime | None = None) -> None:  # fmt: skip
+    def add(
+        self,
+        model,
+        object_id: int,
+        *,
+        basis: str,
+        granted_by: int | None,
+        starts_at: datetime,
+        user_id: int | None = None,
+        agency_id: int | None = None,
+        permissions=("view",),
+        reason: str = "",
+        ends_at: datetime | None = None,
+        revoked_at: datetime | None = None,
+        revoked_by: int | None = None,
+        revoke_reason: str = "",
+        granted_at: datetime | None = None,
+    ) -> None:
         content_type = self.content_type(model)
         if revoked_at is None and ends_at is not None and ends_at <= self.ctx.anchor:
             revoked_at, revoke_reason = ends_at, "期間満了"  # what the beat (access_expire_due) leaves
         on_behalf_of = self.ctx.agency_of[user_id] if user_id is not None else None
         for permission in permissions:
             grant = AccessGrant(
-                content_type=content_type, object_id=object_id, user_id=user_id, agency_id=agency_id,
-                on_behalf_of_id=on_behalf_of, permission=permission, basis=basis, reason=reason[:500],
-                granted_by_id=granted_by, starts_at=starts_at, ends_at=ends_at, revoked_at=revoked_at,
-                revoked_by_id=revoked_by, revoke_reason=revoke_reason,
-            )  # fmt: skip
+                content_type=content_type,
+                object_id=object_id,
+                user_id=user_id,
+                agency_id=agency_id,
+                on_behalf_of_id=on_behalf_of,
+                permission=permission,
+                basis=basis,
+                reason=reason[:500],
+                granted_by_id=granted_by,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                revoked_at=revoked_at,
+                revoked_by_id=revoked_by,
+                revoke_reason=revoke_reason,
+            )
             grant._granted_at = granted_at or starts_at
             self.grants.append(grant)
             if revoked_at is not None:
@@ -334,8 +362,16 @@ class GrantWriter:
                 if grant.revoked_at is None:
                     history.append(history_row(grant, at=grant._granted_at, user_id=grant.granted_by_id))
                 else:
-                    history.append(history_row(grant, at=grant._granted_at, user_id=grant.granted_by_id,
-                                               revoked_at=None, revoked_by_id=None, revoke_reason=""))  # fmt: skip
+                    history.append(
+                        history_row(
+                            grant,
+                            at=grant._granted_at,
+                            user_id=grant.granted_by_id,
+                            revoked_at=None,
+                            revoked_by_id=None,
+                            revoke_reason="",
+                        )
+                    )
                     history.append(
                         history_row(grant, at=grant.revoked_at, user_id=grant.revoked_by_id, kind="~")
                     )
@@ -359,8 +395,15 @@ def read_log_write(ctx: GenerationContext) -> int:
         batch = []
         for at, user_id, action, content_type_id, object_id, basis, detail in rows[start : start + BATCH]:
             # In UTC, as the database gives it back: the hash covers at.isoformat().
-            row = ReadLog(user_id=user_id, at=at.astimezone(UTC), action=action, content_type_id=content_type_id,
-                          object_id=object_id, basis=basis, detail=detail[:500])  # fmt: skip
+            row = ReadLog(
+                user_id=user_id,
+                at=at.astimezone(UTC),
+                action=action,
+                content_type_id=content_type_id,
+                object_id=object_id,
+                basis=basis,
+                detail=detail[:500],
+            )
             row.chain_hash = previous = row.compute_hash(previous)
             batch.append(row)
         # One INSERT per batch, rows in list order: the primary keys follow the chain.
@@ -385,9 +428,13 @@ AGENCY_PLAN = [
     (AgencyKind.COMMUNITY_GROUP, 4, 2, "{d}地区町会連合会"),
 ]
 MUNICIPAL_OFFICES = [
-    "みどり市 福祉総合相談課", "みどり市 生活福祉課", "みどり市 障害福祉課", "みどり市 高齢福祉課",
-    "みどり市 子ども家庭課", "みどり市 保健予防課",
-]  # fmt: skip
+    "みどり市 福祉総合相談課",
+    "みどり市 生活福祉課",
+    "みどり市 障害福祉課",
+    "みどり市 高齢福祉課",
+    "みどり市 子ども家庭課",
+    "みどり市 保健予防課",
+]
 MIDDLE_AREAS = 20
 SMALL_PER_MIDDLE = 6
 COORDINATORS = 8
@@ -400,10 +447,16 @@ BENCH_SUPERVISOR = "bench_supervisor"
 BENCH_MEMBER = "bench_member"
 BENCH_CLIENT = "ベンチマーク連携システム"
 # 不足する社会資源 (jusou.ResourceGap), noticed at a 重層的支援会議 or in 地域づくり: (分野, 内容)
-GAP_CATEGORIES = [("居場所", "中高年のひきこもり当事者が通える居場所がない"), ("就労体験", "短時間から始められる就労体験の場が足りない"),
-                  ("移動支援", "通院や外出に使える移動手段がない"), ("居住支援", "保証人のいない人が借りられる住まいが少ない"),
-                  ("子どもの居場所", "放課後に中高生が過ごせる場がない"), ("見守り", "夜間の見守りの担い手がいない"),
-                  ("外国語対応", "多言語で相談できる場が少ない"), ("学習支援", "不登校の子どもの学習の場が少ない")]  # fmt: skip
+GAP_CATEGORIES = [
+    ("居場所", "中高年のひきこもり当事者が通える居場所がない"),
+    ("就労体験", "短時間から始められる就労体験の場が足りない"),
+    ("移動支援", "通院や外出に使える移動手段がない"),
+    ("居住支援", "保証人のいない人が借りられる住まいが少ない"),
+    ("子どもの居場所", "放課後に中高生が過ごせる場がない"),
+    ("見守り", "夜間の見守りの担い手がいない"),
+    ("外国語対応", "多言語で相談できる場が少ない"),
+    ("学習支援", "不登校の子どもの学習の場が少ない"),
+]
 
 
 def districts() -> list[str]:
@@ -427,10 +480,13 @@ def _areas(ctx: GenerationContext) -> None:
     )
     (root,) = ctx.create(Area, [root], label="圏域")
     middle = [
-        stamp(Area(code=f"g-{i + 1:02d}", name=f"{names[i]}圏域", level=AreaLevel.MIDDLE, parent=root),
-              at=ctx.start, user=None)
+        stamp(
+            Area(code=f"g-{i + 1:02d}", name=f"{names[i]}圏域", level=AreaLevel.MIDDLE, parent=root),
+            at=ctx.start,
+            user=None,
+        )
         for i in range(middle_count)
-    ]  # fmt: skip
+    ]
     ctx.areas_middle = ctx.create(Area, middle, label="圏域")
     small = []
     for i, parent in enumerate(ctx.areas_middle):
@@ -440,8 +496,13 @@ def _areas(ctx: GenerationContext) -> None:
                 if j % 2 == 0
                 else f"{names[i]}第{j // 2 + 1}小学校区"
             )
-            small.append(stamp(Area(code=f"g-{i + 1:02d}-{j + 1}", name=name, level=AreaLevel.SMALL, parent=parent),
-                               at=ctx.start, user=None))  # fmt: skip
+            small.append(
+                stamp(
+                    Area(code=f"g-{i + 1:02d}-{j + 1}", name=name, level=AreaLevel.SMALL, parent=parent),
+                    at=ctx.start,
+                    user=None,
+                )
+            )
     ctx.areas_small = ctx.create(Area, small, label="圏域")
 
 
@@ -492,8 +553,10 @@ def _staff(ctx: GenerationContext) -> None:
     coordinators = max(2, ctx.n(COORDINATORS))
     supervisors = max(1, ctx.n(SUPERVISORS))
     plan += [(BENCH_COORDINATOR if i == 0 else None, office, Role.COORDINATOR) for i in range(coordinators)]
-    plan += [(BENCH_SUPERVISOR if i == 0 else None, municipal[i % len(municipal)], Role.SUPERVISOR)
-             for i in range(supervisors)]  # fmt: skip
+    plan += [
+        (BENCH_SUPERVISOR if i == 0 else None, municipal[i % len(municipal)], Role.SUPERVISOR)
+        for i in range(supervisors)
+    ]
     bench_agency = bench_agency_for(ctx)
     for agency in ctx.agencies:
         each = max(2, round(staff_each[agency.kind] * math.sqrt(ctx.scale)))
@@ -508,8 +571,15 @@ def _staff(ctx: GenerationContext) -> None:
         name, _ = person_name(ctx, sex, ctx.rng.randint(1960, 2000))
         family, given = name.split(" ")
         username = username or f"gen{number:04d}"
-        user = User(username=username, last_name=family, first_name=given, email=f"{username}@gen.midori.example",
-                    password=password, is_active=True, date_joined=ctx.start)  # fmt: skip
+        user = User(
+            username=username,
+            last_name=family,
+            first_name=given,
+            email=f"{username}@gen.midori.example",
+            password=password,
+            is_active=True,
+            date_joined=ctx.start,
+        )
         users.append(stamp(user, at=ctx.start, user=None, reason="職員アカウントの作成"))
         memberships.append((agency, role))
     users = ctx.create(User, users, label="職員アカウント")
@@ -518,8 +588,13 @@ def _staff(ctx: GenerationContext) -> None:
         ctx.users[user.pk] = user
         ctx.agency_of[user.pk] = agency.pk if agency else None
         started = ctx.start.date() - timedelta(days=1)
-        rows.append(stamp(StaffMembership(user=user, agency=agency, role=role, started_on=started),
-                          at=ctx.start, user=None))  # fmt: skip
+        rows.append(
+            stamp(
+                StaffMembership(user=user, agency=agency, role=role, started_on=started),
+                at=ctx.start,
+                user=None,
+            )
+        )
         if role == Role.WORKER:
             ctx.workers[agency.pk].append(user)
         elif role == Role.COORDINATOR:
@@ -554,9 +629,13 @@ def bench_agency_for(ctx: GenerationContext) -> Agency:
 
 # The agencies that receive consultations (包括的相談支援) and own cases.
 CONSULTING_KINDS = [
-    AgencyKind.COMMUNITY_GENERAL_SUPPORT, AgencyKind.DISABILITY_CONSULTATION, AgencyKind.CHILD_FAMILY,
-    AgencyKind.SELF_RELIANCE, AgencyKind.SOCIAL_WELFARE_COUNCIL, AgencyKind.MUNICIPAL_OFFICE,
-]  # fmt: skip
+    AgencyKind.COMMUNITY_GENERAL_SUPPORT,
+    AgencyKind.DISABILITY_CONSULTATION,
+    AgencyKind.CHILD_FAMILY,
+    AgencyKind.SELF_RELIANCE,
+    AgencyKind.SOCIAL_WELFARE_COUNCIL,
+    AgencyKind.MUNICIPAL_OFFICE,
+]
 
 
 def _conference_calendar(ctx: GenerationContext) -> None:
@@ -606,9 +685,12 @@ def _api_client(ctx: GenerationContext) -> None:
     from jusou.api.auth import token_issue
 
     client = services.api_client_register(
-        name=BENCH_CLIENT, department="福祉部 福祉総務課（性能試験）", agency=ctx.bench_agency,
-        scopes=list(ApiScope.values), acting_user=None,
-    )  # fmt: skip
+        name=BENCH_CLIENT,
+        department="福祉部 福祉総務課（性能試験）",
+        agency=ctx.bench_agency,
+        scopes=list(ApiScope.values),
+        acting_user=None,
+    )
     _, token = token_issue(user=client.user, days=90)
     ctx.tally("API連携システム", 1)
     ctx.fixtures.append(("API連携システム", f"{client.name}（{ctx.bench_agency.name} として、全スコープ）"))
@@ -622,9 +704,10 @@ def _supervisor_device(ctx: GenerationContext) -> None:
     from jusou.twofactor import DEMO_DEVICE_NAME, DEMO_TOTP_SECRET
 
     TOTPDevice.objects.update_or_create(
-        user=ctx.bench_supervisor, name=DEMO_DEVICE_NAME,
+        user=ctx.bench_supervisor,
+        name=DEMO_DEVICE_NAME,
         defaults={"key": b32decode(DEMO_TOTP_SECRET).hex(), "confirmed": True},
-    )  # fmt: skip
+    )
     ctx.fixtures.append(("管理者の二要素認証シークレット（デモと同じ）", DEMO_TOTP_SECRET))
 
 

@@ -442,13 +442,19 @@ class AccessGrant(models.Model):
             # The visible-row selectors start from these: the live grants of a user or of their agencies,
             # answered from the index alone (object_id, the period and the basis are included; PostgreSQL).
             # With the basis, a dashboard's 「本人同意だけで見ているケース」 reads no table rows either.
-            models.Index(fields=["agency", "content_type", "permission"],
-                         include=["object_id", "starts_at", "ends_at", "basis"],
-                         condition=Q(revoked_at__isnull=True), name="access_grant_agency_live"),
-            models.Index(fields=["user", "content_type", "permission"],
-                         include=["object_id", "starts_at", "ends_at", "on_behalf_of", "basis"],
-                         condition=Q(revoked_at__isnull=True), name="access_grant_user_live"),
-        ]  # fmt: skip
+            models.Index(
+                fields=["agency", "content_type", "permission"],
+                include=["object_id", "starts_at", "ends_at", "basis"],
+                condition=Q(revoked_at__isnull=True),
+                name="access_grant_agency_live",
+            ),
+            models.Index(
+                fields=["user", "content_type", "permission"],
+                include=["object_id", "starts_at", "ends_at", "on_behalf_of", "basis"],
+                condition=Q(revoked_at__isnull=True),
+                name="access_grant_user_live",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_basis_display()}: {self.user or self.agency} → {self.content_type.model}#{self.object_id}"
@@ -513,9 +519,16 @@ class ReadLog(models.Model):
             detail = self.detail_digest or hashlib.sha256(self.detail.encode("utf-8")).hexdigest()
         return "|" + "|".join(
             str(part)
-            for part in (self.user_id, self.at.isoformat(), self.action, self.content_type_id or "",
-                         self.object_id or "", self.basis, detail)
-        )  # fmt: skip
+            for part in (
+                self.user_id,
+                self.at.isoformat(),
+                self.action,
+                self.content_type_id or "",
+                self.object_id or "",
+                self.basis,
+                detail,
+            )
+        )
 
 
 class ResourceGapStatus(models.TextChoices):
@@ -601,9 +614,12 @@ class ApiClient(models.Model):
     )
     scopes = coded_list(models.JSONField("許可する操作", default=list), ApiScope.choices)
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name="サービスアカウント", on_delete=models.PROTECT,
-        related_name="api_client", editable=False,
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        verbose_name="サービスアカウント",
+        on_delete=models.PROTECT,
+        related_name="api_client",
+        editable=False,
+    )
     is_active = models.BooleanField("有効", default=True)
     created_at = models.DateTimeField("登録日時", default=timezone.now)
 

@@ -77,9 +77,14 @@ class SubmissionOnceMiddleware:
                 try:
                     with transaction.atomic():  # a savepoint: losing the claim leaves the transaction usable
                         claim = IdempotencyKey.objects.create(
-                            user=user, key=key, method="POST", path=request.path[:300],
-                            request_hash=digest, status_code=0, response={},
-                        )  # fmt: skip
+                            user=user,
+                            key=key,
+                            method="POST",
+                            path=request.path[:300],
+                            request_hash=digest,
+                            status_code=0,
+                            response={},
+                        )
                 except IntegrityError:
                     # Committed by a concurrent request (our insert waited for it): replay its answer.
                     stored = IdempotencyKey.objects.filter(user=user, key=key).first()

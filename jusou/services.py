@@ -77,8 +77,13 @@ def external_member_register(
     """An external 支援会議 member (民生委員, 住民, a doctor …) in one step: the account, with a name,
     and its 支援会議の構成員（外部） membership (no agency: it sees only the meetings it is a member of,
     once it has acknowledged 守秘義務)."""
-    user = User(username=username.strip(), last_name=last_name.strip(), first_name=first_name.strip(),
-                email=email.strip(), is_active=True)  # fmt: skip
+    user = User(
+        username=username.strip(),
+        last_name=last_name.strip(),
+        first_name=first_name.strip(),
+        email=email.strip(),
+        is_active=True,
+    )
     user.set_password(password)
     user.full_clean(exclude=["password"])
     user._history_user = acting_user
@@ -174,12 +179,14 @@ def _departure_tell_managers(*, membership: StaffMembership) -> None:
     for index, (what, link) in enumerate(handovers):
         for manager in managers:
             notification_send(
-                recipient=manager, kind="departure_handover", link=link,
+                recipient=manager,
+                kind="departure_handover",
+                link=link,
                 title=f"所属終了に伴う引継ぎ: {name}さん（{agency}）の{what}"[:200],
                 body=f"{name}さんは{to_wareki(membership.ended_on)}から{agency}の所属ではなく{becomes}。"
                 "主担当者の変更など、引継ぎをお願いします。",
                 dedupe_key=f"departure:{membership.pk}:{index}",
-            )  # fmt: skip
+            )
 
 
 def admin_access_sync(*, user: User, acting_user: User | None) -> None:

@@ -50,9 +50,11 @@ def attach(model, objs) -> None:
     from django.db.models import Max
 
     latest = dict(
-        model.history.filter(id__in=[o.pk for o in objs]).values("id").annotate(h=Max("history_id"))
+        model.history.filter(id__in=[o.pk for o in objs])
+        .values("id")
+        .annotate(h=Max("history_id"))
         .values_list("id", "h")
-    )  # fmt: skip
+    )
     for obj in objs:
         obj.form_version = latest.get(obj.pk) or 0
 

@@ -59,9 +59,14 @@ def post_action(request, form, action, success, then, *, record=None, title="入
         if record is not None and "version" in form.fields:
             record.refresh_from_db()
             expected = form.cleaned_data.get("version")
-            return versions.refuse(request, form, "jusou/form_again.html", context,
-                                   changes=versions.changes_since(record, expected, form.fields),
-                                   current_version=versions.version_of(record))  # fmt: skip
+            return versions.refuse(
+                request,
+                form,
+                "jusou/form_again.html",
+                context,
+                changes=versions.changes_since(record, expected, form.fields),
+                current_version=versions.version_of(record),
+            )
         apply_service_errors(form, stale)
     return render(request, "jusou/form_again.html", context)
 
@@ -177,5 +182,6 @@ def api_tokens(request):
             return redirect("api_tokens")
         instance, issued = token_issue(user=request.user)
         log.info("API token issued for %s (%s)", request.user.username, instance.token_key)
-    return render(request, "jusou/api_tokens.html", {"tokens": list(tokens), "issued": issued,
-                                                     "now": timezone.now()})  # fmt: skip
+    return render(
+        request, "jusou/api_tokens.html", {"tokens": list(tokens), "issued": issued, "now": timezone.now()}
+    )

@@ -96,8 +96,17 @@ class ReferralSerializer(PolicySerializer):
 
     class Meta:
         model = Case
-        fields = ["id", "number", "status", "person", "owning_agency", "lead_worker", "opened_at",
-                  "referred_at", "version"]  # fmt: skip
+        fields = [
+            "id",
+            "number",
+            "status",
+            "person",
+            "owning_agency",
+            "lead_worker",
+            "opened_at",
+            "referred_at",
+            "version",
+        ]
 
 
 # The two lists of the inbox page: referred cases, and those taken up.
@@ -105,8 +114,12 @@ INBOX_STATUSES = [(s.value, s.label) for s in (CaseStatus.REFERRED, CaseStatus.C
 
 
 class ReferralQuery(StrictSerializer):
-    status = serializers.ChoiceField(INBOX_STATUSES, required=False, default=CaseStatus.REFERRED,
-                                     help_text="referred（つなぎ依頼、既定）・coordinating（多機関協働中）")  # fmt: skip
+    status = serializers.ChoiceField(
+        INBOX_STATUSES,
+        required=False,
+        default=CaseStatus.REFERRED,
+        help_text="referred（つなぎ依頼、既定）・coordinating（多機関協働中）",
+    )
 
 
 class ReferralAcceptSerializer(StrictSerializer):
@@ -116,9 +129,10 @@ class ReferralAcceptSerializer(StrictSerializer):
 class ReferralReturnSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=500, help_text="主担当機関へ戻す理由")
     next_lead_agency = agency_field(
-        required=False, allow_null=True,
+        required=False,
+        allow_null=True,
         help_text="今の主担当機関ではなく別の機関が支援を続けるとき、その機関のコード（ケースはその機関へ引き継がれる）",
-    )  # fmt: skip
+    )
 
 
 class ReferralViewSet(ApiViewSet):
@@ -177,8 +191,12 @@ class ReferralViewSet(ApiViewSet):
 # --- 本人同意 ----------------------------------------------------------------------------------------------
 
 CONSENT_STATES = {
-    "有効": "valid", "撤回": "withdrawn", "期限切れ": "expired", "開始前": "not_started", "変更済": "superseded",
-}  # fmt: skip
+    "有効": "valid",
+    "撤回": "withdrawn",
+    "期限切れ": "expired",
+    "開始前": "not_started",
+    "変更済": "superseded",
+}
 
 
 class ConsentSerializer(serializers.ModelSerializer):
@@ -197,12 +215,35 @@ class ConsentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Consent
-        fields = ["id", "case", "person", "consenting_party", "proxy_name", "proxy_relation", "consented_on",
-                  "method", "taken_by", "recipients", "categories", "purpose", "expires_on", "state",
-                  "has_document", "withdrawn_at", "withdrawal_method", "withdrawal_received_by", "withdrawal_note",
-                  "recorded_at", "version", "original", "superseded_at"]  # fmt: skip
-        extra_kwargs = {"original": {"help_text": "最初の版のID（最初の版なら null）"},
-                        "superseded_at": {"help_text": "変更により次の版に置き換わった日時"}}  # fmt: skip
+        fields = [
+            "id",
+            "case",
+            "person",
+            "consenting_party",
+            "proxy_name",
+            "proxy_relation",
+            "consented_on",
+            "method",
+            "taken_by",
+            "recipients",
+            "categories",
+            "purpose",
+            "expires_on",
+            "state",
+            "has_document",
+            "withdrawn_at",
+            "withdrawal_method",
+            "withdrawal_received_by",
+            "withdrawal_note",
+            "recorded_at",
+            "version",
+            "original",
+            "superseded_at",
+        ]
+        extra_kwargs = {
+            "original": {"help_text": "最初の版のID（最初の版なら null）"},
+            "superseded_at": {"help_text": "変更により次の版に置き換わった日時"},
+        }
 
     @extend_schema_field(serializers.ChoiceField(list(CONSENT_STATES.values())))
     def get_state(self, consent) -> str:
@@ -245,9 +286,10 @@ class ConsentAmendSerializer(StrictSerializer):
         many=True, allow_empty=False, help_text="変更後の共有先の機関コード（今の共有先をすべて含めること）"
     )
     categories = serializers.ListField(
-        child=serializers.ChoiceField(InformationCategory.choices), allow_empty=False,
+        child=serializers.ChoiceField(InformationCategory.choices),
+        allow_empty=False,
         help_text="変更後の範囲（今の範囲をすべて含めること）",
-    )  # fmt: skip
+    )
     expires_on = serializers.DateField(
         required=False,
         allow_null=True,
@@ -329,9 +371,10 @@ class ConsentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         return Response(ConsentSerializer(_consent_rows().get(pk=consent.pk)).data, status=201)
 
     @extend_schema(
-        request=ConsentAmendSerializer, responses={201: ConsentSerializer, 409: INVALID_TRANSITION},
+        request=ConsentAmendSerializer,
+        responses={201: ConsentSerializer, 409: INVALID_TRANSITION},
         parameters=[IDEMPOTENCY_KEY, REPLAYED],
-    )  # fmt: skip
+    )
     @action(detail=True, methods=["post"])
     @idempotent
     def amend(self, request, pk=None):
@@ -374,8 +417,18 @@ class PlanTaskSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PlanTask
-        fields = ["id", "agency", "person_in_charge", "role", "content", "frequency", "starts_on", "ends_on",
-                  "status", "can_update"]  # fmt: skip
+        fields = [
+            "id",
+            "agency",
+            "person_in_charge",
+            "role",
+            "content",
+            "frequency",
+            "starts_on",
+            "ends_on",
+            "status",
+            "can_update",
+        ]
 
     def get_can_update(self, task) -> bool:
         user = self.context.get("user")
@@ -408,8 +461,16 @@ class PlanEvaluationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Evaluation
-        fields = ["id", "conference", "person_change", "next_step", "next_lead_agency", "evaluated_by",
-                  "evaluated_at", "goal_results"]  # fmt: skip
+        fields = [
+            "id",
+            "conference",
+            "person_change",
+            "next_step",
+            "next_lead_agency",
+            "evaluated_by",
+            "evaluated_at",
+            "goal_results",
+        ]
 
 
 class SupportPlanSerializer(serializers.ModelSerializer):
@@ -423,9 +484,27 @@ class SupportPlanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SupportPlan
-        fields = ["id", "case", "case_number", "version", "status", "person_wishes", "household_wishes",
-                  "issues_summary", "long_term_goal", "needs_participation", "needs_outreach", "review_on",
-                  "author", "created_at", "approved_at", "sent_back_reason", "members", "goals", "tasks"]  # fmt: skip
+        fields = [
+            "id",
+            "case",
+            "case_number",
+            "version",
+            "status",
+            "person_wishes",
+            "household_wishes",
+            "issues_summary",
+            "long_term_goal",
+            "needs_participation",
+            "needs_outreach",
+            "review_on",
+            "author",
+            "created_at",
+            "approved_at",
+            "sent_back_reason",
+            "members",
+            "goals",
+            "tasks",
+        ]
 
     def get_members(self, plan) -> list[int]:
         others = sorted(p.pk for p in plan.members.all() if p.pk != plan.case.person_id)
@@ -445,9 +524,11 @@ class SupportPlanDetailSerializer(SupportPlanSerializer):
 
 class PlanMembersSerializer(StrictSerializer):
     members = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), allow_empty=True, max_length=50,
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        allow_empty=True,
+        max_length=50,
         help_text="ケースの本人のほかに対象とする世帯員の本人ID（本人はいつも対象）",
-    )  # fmt: skip
+    )
 
 
 class PlanTaskStatusSerializer(StrictSerializer):
@@ -466,9 +547,11 @@ class PlanFilter(filters.FilterSet):
 def _task_etags(tasks) -> None:
     """Each task's version (its latest history row, as jusou.api.base.etag_of), in one query."""
     latest = dict(
-        PlanTask.history.filter(id__in=[t.pk for t in tasks]).values("id").annotate(h=Max("history_id"))
+        PlanTask.history.filter(id__in=[t.pk for t in tasks])
+        .values("id")
+        .annotate(h=Max("history_id"))
         .values_list("id", "h")
-    )  # fmt: skip
+    )
     for task in tasks:
         task.etag = f'"h{latest.get(task.pk) or 0}"'
 
@@ -534,9 +617,10 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
         return Response(SupportPlanSerializer(plan, context={"user": request.user}).data)
 
     @extend_schema(
-        request=PlanTaskStatusSerializer, responses={200: PlanTaskDetailSerializer, 412: STALE_VERSION},
+        request=PlanTaskStatusSerializer,
+        responses={200: PlanTaskDetailSerializer, 412: STALE_VERSION},
         parameters=[OpenApiParameter("task_id", int, OpenApiParameter.PATH), IF_MATCH_OPTIONAL, ETAG],
-    )  # fmt: skip
+    )
     @action(detail=True, methods=["post"], url_path=r"tasks/(?P<task_id>[^/.]+)/status")
     def task_status(self, request, pk=None, task_id=None):
         """Update the status of one 役割分担 (services.task_update_status: the agency's own tasks, or any
@@ -620,9 +704,10 @@ class MeetingBriefingSerializer(serializers.ModelSerializer):
         source="content", help_text="共有した時点のまま凍結された資料のうち、呼び出し元に共有された版"
     )
     external_sections = BriefingContentSerializer(
-        source="external_content", allow_null=True,
+        source="external_content",
+        allow_null=True,
         help_text="外部の構成員に共有された版（主催者にだけ返します。ほかの呼び出し元には null）",
-    )  # fmt: skip
+    )
     decisions = MeetingDecisionSerializer(many=True)
 
     class Meta:
@@ -744,11 +829,13 @@ class SupportMeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ap
         if request.method == "POST":
             services.pledge_acknowledge(meeting=meeting, acting_user=request.user)
         pledge = ConfidentialityPledge.objects.filter(meeting=meeting, user=request.user).first()
-        return Response({
-            "meeting": MeetingAwaitingPledgeSerializer(meeting).data,
-            "statement": pledge.statement if pledge else services.PLEDGE_STATEMENT,
-            "acknowledged_at": _api_time(pledge.acknowledged_at) if pledge else None,
-        })  # fmt: skip
+        return Response(
+            {
+                "meeting": MeetingAwaitingPledgeSerializer(meeting).data,
+                "statement": pledge.statement if pledge else services.PLEDGE_STATEMENT,
+                "acknowledged_at": _api_time(pledge.acknowledged_at) if pledge else None,
+            }
+        )
 
 
 # --- 重層的支援会議 ----------------------------------------------------------------------------------------
@@ -871,12 +958,15 @@ class ConferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
             )
         except services.ConsentMissing as refusal:
             body = {
-                "status": 409, "code": "consent_missing",
+                "status": 409,
+                "code": "consent_missing",
                 "message": "対象者の本人同意が、プランのすべての機関を共有先に含んでいません。",
-                "errors": [{"field": "members", "code": "consent_missing", "message": gap.message}
-                           for gap in refusal.gaps],
+                "errors": [
+                    {"field": "members", "code": "consent_missing", "message": gap.message}
+                    for gap in refusal.gaps
+                ],
                 "missing": ConsentGapSerializer(refusal.gaps, many=True, context={"case": plan.case}).data,
-            }  # fmt: skip
+            }
             return Response(body, status=409)
         item = conference.items.select_related("case", "plan", "decided_by").get(pk=item.pk)
         return Response(AgendaItemSerializer(item).data)

@@ -72,11 +72,13 @@ class BriefingChoice:
     def as_json(self) -> dict:
         return {
             "categories": [c for c in InformationCategory.values if c in self.categories],
-            "members": {str(pk): [c for c in InformationCategory.values if c in cats]
-                        for pk, cats in sorted(self.members.items())},
+            "members": {
+                str(pk): [c for c in InformationCategory.values if c in cats]
+                for pk, cats in sorted(self.members.items())
+            },
             "external_named": self.external_named,
             "pseudonymised": self.pseudonymised,
-        }  # fmt: skip
+        }
 
     def external_pseudonymised(self) -> bool:
         return self.pseudonymised or not self.external_named
@@ -133,9 +135,11 @@ def _current_members(case: Case) -> list[HouseholdMember]:
     return list(
         HouseholdMember.objects.filter(household_id=case.household_id, left_on__isnull=True)
         .select_related("person")
-        .prefetch_related("person__attributes", Prefetch("cares_for", HouseholdMember.objects.only("relationship")))
+        .prefetch_related(
+            "person__attributes", Prefetch("cares_for", HouseholdMember.objects.only("relationship"))
+        )
         .order_by("pk")
-    )  # fmt: skip
+    )
 
 
 def member_options(host: User, case: Case) -> list[MemberOption]:
@@ -150,11 +154,15 @@ def member_options(host: User, case: Case) -> list[MemberOption]:
     for member in members:
         decision = decisions.get(member.person_id)
         opened = decision.categories if decision is not None else frozenset()
-        options.append(MemberOption(
-            person_id=member.person_id, relationship=member.relationship, name=member.person.name,
-            is_subject=member.person_id == case.person_id,
-            available=frozenset(c for c in MEMBER_CATEGORIES if c in opened),
-        ))  # fmt: skip
+        options.append(
+            MemberOption(
+                person_id=member.person_id,
+                relationship=member.relationship,
+                name=member.person.name,
+                is_subject=member.person_id == case.person_id,
+                available=frozenset(c for c in MEMBER_CATEGORIES if c in opened),
+            )
+        )
     return options
 
 
@@ -294,9 +302,12 @@ def render(case: Case, choice: BriefingChoice, *, pseudonymised: bool) -> dict:
     add("本人", renderer.rows(case.person, decision))
     add("支援ケース", renderer.rows(case, decision))
     consultation = (
-        Consultation.objects.filter(case=case).select_related("main_issue", "referred_to")
-        .prefetch_related("issues").order_by("received_at", "pk").first()
-    )  # fmt: skip
+        Consultation.objects.filter(case=case)
+        .select_related("main_issue", "referred_to")
+        .prefetch_related("issues")
+        .order_by("received_at", "pk")
+        .first()
+    )
     if consultation is not None:
         add(f"相談受付（{to_wareki(consultation.received_at)}）", renderer.rows(consultation, decision))
     assessment = Assessment.objects.filter(case=case).prefetch_related("issues").order_by("-version").first()
@@ -315,8 +326,12 @@ def render(case: Case, choice: BriefingChoice, *, pseudonymised: bool) -> dict:
         person_rows = renderer.rows(member.person, own) if member.person_id != case.person_id else {}
         # 続柄 is the group's title, not a row of it
         relationship = str(HouseholdMember._meta.get_field("relationship").verbose_name)
-        flat = [row for category in InformationCategory.values
-                for row in rows.get(category, []) + person_rows.get(category, []) if row["label"] != relationship]  # fmt: skip
+        flat = [
+            row
+            for category in InformationCategory.values
+            for row in rows.get(category, []) + person_rows.get(category, [])
+            if row["label"] != relationship
+        ]
         title = member.relationship if pseudonymised else f"{member.relationship} {member.person.name}"
         groups[COMPOSITION].append({"title": title, "rows": flat})
     if InformationCategory.PROGRESS in choice.categories:
@@ -378,8 +393,11 @@ def from_v1(old: dict, *, pseudonymised: bool) -> dict:
         rows = []
         if row.get("年齢") is not None:
             age = row["年齢"]
-            rows.append({"label": "年代", "value": f"{age // 10 * 10}歳代"} if pseudonymised
-                        else {"label": "年齢", "value": f"{age}歳"})  # fmt: skip
+            rows.append(
+                {"label": "年代", "value": f"{age // 10 * 10}歳代"}
+                if pseudonymised
+                else {"label": "年齢", "value": f"{age}歳"}
+            )
         for role in filter(None, (row.get("役割") or "").split("、")):
             rows.append({"label": role, "value": "はい"})
         if subject and row.get("本人の課題"):
@@ -388,8 +406,13 @@ def from_v1(old: dict, *, pseudonymised: bool) -> dict:
         members.append({"title": f"{row.get('続柄', '')} {name}".strip(), "rows": rows})
     sections = []
     if issues:
-        sections.append({"category": "issues", "title": InformationCategory.ISSUES.label,
-                         "groups": [{"title": "支援ケース", "rows": issues}]})  # fmt: skip
+        sections.append(
+            {
+                "category": "issues",
+                "title": InformationCategory.ISSUES.label,
+                "groups": [{"title": "支援ケース", "rows": issues}],
+            }
+        )
     if members:
         sections.append(
             {"category": "household", "title": InformationCategory.HOUSEHOLD.label, "groups": members}

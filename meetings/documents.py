@@ -75,22 +75,38 @@ def evaluation_sheet(user: User, plan: SupportPlan) -> dict:
         rows = []
         for goal in detail["goals"]:
             result = by_goal.get(goal.pk)
-            rows.append(GoalRow(goal.text, [Check(label, result is not None and result.result == value)
-                                            for value, label in GoalResult.choices],
-                                result.comment if result else ""))  # fmt: skip
-        sheets.append({
-            "evaluation": evaluation,
-            "goals": rows,
-            "next_steps": [Check(label, evaluation.next_step == value) for value, label in NextStep.choices],
-            "conference": evaluation.item.conference,
-        })  # fmt: skip
+            rows.append(
+                GoalRow(
+                    goal.text,
+                    [
+                        Check(label, result is not None and result.result == value)
+                        for value, label in GoalResult.choices
+                    ],
+                    result.comment if result else "",
+                )
+            )
+        sheets.append(
+            {
+                "evaluation": evaluation,
+                "goals": rows,
+                "next_steps": [
+                    Check(label, evaluation.next_step == value) for value, label in NextStep.choices
+                ],
+                "conference": evaluation.item.conference,
+            }
+        )
     if not sheets:
-        sheets.append({
-            "evaluation": None,
-            "goals": [GoalRow(goal.text, [Check(label) for _, label in GoalResult.choices]) for goal in detail["goals"]],
-            "next_steps": [Check(label) for _, label in NextStep.choices],
-            "conference": None,
-        })  # fmt: skip
+        sheets.append(
+            {
+                "evaluation": None,
+                "goals": [
+                    GoalRow(goal.text, [Check(label) for _, label in GoalResult.choices])
+                    for goal in detail["goals"]
+                ],
+                "next_steps": [Check(label) for _, label in NextStep.choices],
+                "conference": None,
+            }
+        )
     return {"plan": plan, "case": plan.case, "decision": plan.decision, "sheets": sheets}
 
 
@@ -118,12 +134,24 @@ def conference_minutes(user: User, conference: PlanConference) -> dict:
     items = selectors.conference_items_for(user, conference)
     for item in items:
         item.outcome_label = outcome_label(item.outcome)
-    return {"conference": conference, "decision": conference.decision, "items": items,
-            "agencies": list(conference.agencies.order_by("name"))}  # fmt: skip
+    return {
+        "conference": conference,
+        "decision": conference.decision,
+        "items": items,
+        "agencies": list(conference.agencies.order_by("name")),
+    }
 
 
-def consent_form(case: Case, *, person=None, recipients=(), categories=(), purpose="", expires_on=None,
-                 consent: Consent | None = None) -> dict:  # fmt: skip
+def consent_form(
+    case: Case,
+    *,
+    person=None,
+    recipients=(),
+    categories=(),
+    purpose="",
+    expires_on=None,
+    consent: Consent | None = None,
+) -> dict:
     """同意書 for the person to sign: whose information, the agencies it goes to, which categories, the
     purpose and the expiry, printed before the consent is recorded (what the worker has filled in so far,
     the rest left blank to fill in by hand) or from a recorded consent; the signed sheet is scanned and
@@ -148,6 +176,11 @@ def consent_form(case: Case, *, person=None, recipients=(), categories=(), purpo
 def consent_record_form(consent: Consent) -> dict:
     """同意書 prefilled from a recorded consent (a consent taken orally, to be signed afterwards)."""
     return consent_form(
-        consent.case, person=consent.person, recipients=consent.recipients.order_by("name"),
-        categories=consent.categories, purpose=consent.purpose, expires_on=consent.expires_on, consent=consent,
-    )  # fmt: skip
+        consent.case,
+        person=consent.person,
+        recipients=consent.recipients.order_by("name"),
+        categories=consent.categories,
+        purpose=consent.purpose,
+        expires_on=consent.expires_on,
+        consent=consent,
+    )

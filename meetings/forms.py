@@ -21,8 +21,12 @@ from meetings.models import (
 
 class ConsentForm(forms.Form):
     person = forms.ModelChoiceField(label="同意した本人（世帯員ごとに記録）", queryset=None)
-    consenting_party = forms.ChoiceField(label="同意者", choices=ConsentingParty.choices, widget=forms.RadioSelect,
-                                         initial=ConsentingParty.SELF)  # fmt: skip
+    consenting_party = forms.ChoiceField(
+        label="同意者",
+        choices=ConsentingParty.choices,
+        widget=forms.RadioSelect,
+        initial=ConsentingParty.SELF,
+    )
     proxy_name = forms.CharField(label="代理人氏名", max_length=100, required=False)
     proxy_relation = forms.CharField(label="代理人の続柄・関係", max_length=50, required=False)
     consented_on = DateField(label="同意日", widget=DateInput())
@@ -35,13 +39,17 @@ class ConsentForm(forms.Form):
     categories = forms.MultipleChoiceField(
         label="共有する情報の範囲", choices=InformationCategory.choices, widget=forms.CheckboxSelectMultiple
     )
-    purpose = forms.CharField(label="利用目的", widget=forms.Textarea(attrs={"rows": 2}),
-                              initial="重層的支援会議での支援プランの協議と、関係機関による支援の実施のため")  # fmt: skip
+    purpose = forms.CharField(
+        label="利用目的",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        initial="重層的支援会議での支援プランの協議と、関係機関による支援の実施のため",
+    )
     expires_on = DateField(label="有効期限", required=False, widget=DateInput())
     document = forms.FileField(
-        label="同意書（PDF・JPEG・PNG、10MBまで）", required=False,
+        label="同意書（PDF・JPEG・PNG、10MBまで）",
+        required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
-    )  # fmt: skip
+    )
 
     def __init__(self, *args, people, **kwargs):
         super().__init__(*args, **kwargs)
@@ -106,13 +114,15 @@ class ConsentAmendForm(forms.Form):
     consented_on = DateField(label="変更に同意した日", widget=DateInput())
     method = forms.ChoiceField(label="方法", choices=ConsentMethod.choices, widget=forms.RadioSelect)
     recipients = forms.ModelMultipleChoiceField(
-        label="情報を共有する機関（加えることができます）", queryset=Agency.objects.filter(is_active=True),
+        label="情報を共有する機関（加えることができます）",
+        queryset=Agency.objects.filter(is_active=True),
         widget=forms.CheckboxSelectMultiple,
-    )  # fmt: skip
+    )
     categories = forms.MultipleChoiceField(
-        label="共有する情報の範囲（加えることができます）", choices=InformationCategory.choices,
+        label="共有する情報の範囲（加えることができます）",
+        choices=InformationCategory.choices,
         widget=forms.CheckboxSelectMultiple,
-    )  # fmt: skip
+    )
     expires_on = DateField(
         label="有効期限（延ばすことができます。空欄は期限なし）", required=False, widget=DateInput()
     )
@@ -121,10 +131,12 @@ class ConsentAmendForm(forms.Form):
 
     def __init__(self, *args, consent, **kwargs):
         initial = {
-            "consented_on": timezone.localdate(), "method": consent.method,
-            "recipients": [a.pk for a in consent.recipients.all()], "categories": list(consent.categories),
+            "consented_on": timezone.localdate(),
+            "method": consent.method,
+            "recipients": [a.pk for a in consent.recipients.all()],
+            "categories": list(consent.categories),
             "expires_on": consent.expires_on,
-        }  # fmt: skip
+        }
         super().__init__(*args, initial=initial, **kwargs)
         # an agency no longer active stays listed when the consent names it (it cannot be removed)
         named = [a.pk for a in consent.recipients.all()]
@@ -168,9 +180,12 @@ class PlanForm(forms.Form):
     needs_outreach = forms.BooleanField(label="アウトリーチが必要", required=False)
     review_on = DateField(label="見直し予定日", widget=DateInput())
     members = forms.ModelMultipleChoiceField(
-        label="本人のほかに対象とする世帯員", queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
+        label="本人のほかに対象とする世帯員",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text="承認には、対象者それぞれの本人同意（役割分担のすべての機関を共有先に含むもの）が必要です。",
-    )  # fmt: skip
+    )
     # The 版 the page was filled from (0: none yet): a page older than the latest 版 is refused.
     based_on = VersionField(label="もとにした版")
 
@@ -205,9 +220,11 @@ class ConferenceForm(forms.Form):
     held_at = DateTimeField(label="開催日時")
     title = forms.CharField(label="名称", max_length=200, initial="重層的支援会議")
     agencies = forms.ModelMultipleChoiceField(
-        label="出席機関", queryset=Agency.objects.filter(is_active=True).order_by("name"), required=False,
+        label="出席機関",
+        queryset=Agency.objects.filter(is_active=True).order_by("name"),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
-    )  # fmt: skip
+    )
     minutes = forms.CharField(label="議事録", widget=forms.Textarea(attrs={"rows": 4}), required=False)
 
 
@@ -226,10 +243,12 @@ class EvaluationForm(forms.Form):
     close_reason = forms.ModelChoiceField(label="終結理由", queryset=None, required=False)
     suspend_reason = forms.ModelChoiceField(label="中断理由", queryset=None, required=False)
     next_lead_agency = forms.ModelChoiceField(
-        label="今後の主担当機関（引継ぎ先）", queryset=Agency.objects.filter(is_active=True).order_by("name"),
-        required=False, help_text="終結理由が「主担当機関へ移行」のときは必ず選びます。包括的相談支援へ戻すときに"
+        label="今後の主担当機関（引継ぎ先）",
+        queryset=Agency.objects.filter(is_active=True).order_by("name"),
+        required=False,
+        help_text="終結理由が「主担当機関へ移行」のときは必ず選びます。包括的相談支援へ戻すときに"
         "今の主担当機関とは別の機関が支援を続ける場合も選びます。選んだ機関にケースを引き継ぎます",
-    )  # fmt: skip
+    )
     notes = forms.CharField(label="協議内容", widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def __init__(self, *args, goals=(), **kwargs):
@@ -328,9 +347,10 @@ class BriefingForm(forms.Form):
         required=False,
     )
     external_named = forms.BooleanField(
-        label="外部の構成員にも氏名・ケース番号を示す", required=False,
+        label="外部の構成員にも氏名・ケース番号を示す",
+        required=False,
         help_text="既定では、外部の構成員には仮名化した内容（氏名・ケース番号・連絡先・宛名番号なし、年齢は年代）が共有されます。",
-    )  # fmt: skip
+    )
     pseudonymised = forms.BooleanField(label="職員の構成員にも仮名化した内容を示す", required=False)
     previewed = forms.CharField(widget=forms.HiddenInput, required=False)
 
@@ -348,10 +368,11 @@ class BriefingForm(forms.Form):
                 label=f"{option.relationship} {option.name}を世帯の構成に含める", required=False
             )
             self.fields[own] = forms.MultipleChoiceField(
-                label=f"{option.relationship}の情報（この方について明示的に選んだものだけ）", required=False,
+                label=f"{option.relationship}の情報（この方について明示的に選んだものだけ）",
+                required=False,
                 choices=[(c.value, c.label) for c in MEMBER_CATEGORIES if c in option.available],
                 widget=forms.CheckboxSelectMultiple,
-            )  # fmt: skip
+            )
             unavailable = [c.label for c in MEMBER_CATEGORIES if c not in option.available]
             self.members.append((option, self[include], self[own], unavailable))
 
@@ -371,8 +392,12 @@ class BriefingForm(forms.Form):
             for option, include, own, _ in self.members
             if data.get(include.name)
         }
-        return BriefingChoice(frozenset(data.get("categories") or ()), members,
-                              data.get("external_named", False), data.get("pseudonymised", False))  # fmt: skip
+        return BriefingChoice(
+            frozenset(data.get("categories") or ()),
+            members,
+            data.get("external_named", False),
+            data.get("pseudonymised", False),
+        )
 
 
 class MeetingWindowForm(forms.Form):

@@ -89,12 +89,21 @@ ROLES = {
     K.COMMUNITY_GROUP: ("地域での見守り", "町会の見守り活動での声かけ", "随時"),
 }
 GOALS = {
-    "care": "介護サービスを週2回利用する", "health": "通院を継続する", "isolation": "週1回、家の外の人と話す",
-    "income": "家計の見通しを立てる", "debt": "債務整理の手続きを始める", "job_search": "就労体験に参加する",
-    "hikikomori": "相談機関の面談に来所する", "8050": "親子それぞれに相談相手ができる", "childcare": "子育ての相談先ができる",
-    "young_carer": "子どもが学校に通える日を増やす", "double_care": "介護と育児の負担を分け合う", "hoarding": "居室を片付け、安全に暮らす",
-    "housing": "安定した住まいを確保する", "abuse": "安全な生活環境を確保する",
-}  # fmt: skip
+    "care": "介護サービスを週2回利用する",
+    "health": "通院を継続する",
+    "isolation": "週1回、家の外の人と話す",
+    "income": "家計の見通しを立てる",
+    "debt": "債務整理の手続きを始める",
+    "job_search": "就労体験に参加する",
+    "hikikomori": "相談機関の面談に来所する",
+    "8050": "親子それぞれに相談相手ができる",
+    "childcare": "子育ての相談先ができる",
+    "young_carer": "子どもが学校に通える日を増やす",
+    "double_care": "介護と育児の負担を分け合う",
+    "hoarding": "居室を片付け、安全に暮らす",
+    "housing": "安定した住まいを確保する",
+    "abuse": "安全な生活環境を確保する",
+}
 END_STEP = {"close": NextStep.CLOSE, "suspend": NextStep.SUSPEND, "return": NextStep.RETURN}
 END_LABEL = {"close": "終結", "suspend": "中断", "return": "包括的相談支援へ戻す"}
 
@@ -260,8 +269,13 @@ class _MeetingsGenerator:
         rows = []
         for held_at, title in self.slots:
             host = rng.choice(ctx.coordinators)
-            row = PlanConference(held_at=held_at, title=title, host_id=host.pk, created_at=held_at - timedelta(days=7),
-                                 minutes=f"{title}。プランの協議・評価と、地域に不足する社会資源について話し合った。")  # fmt: skip
+            row = PlanConference(
+                held_at=held_at,
+                title=title,
+                host_id=host.pk,
+                created_at=held_at - timedelta(days=7),
+                minutes=f"{title}。プランの協議・評価と、地域に不足する社会資源について話し合った。",
+            )
             rows.append(stamp(row, at=row.created_at, user=host))
         rows, histories = ctx.create_tracked(PlanConference, rows, label="重層的支援会議")
         self.conference_ids = [row.pk for row in rows]
@@ -293,22 +307,32 @@ class _MeetingsGenerator:
             people = [case.person] + (others[:1] if rng.random() < 0.2 else [])  # 世帯員 consent separately
             for person in people:
                 consent = Consent(
-                    case_id=case.id, person_id=person, consenting_party="proxy" if proxy else "self",
+                    case_id=case.id,
+                    person_id=person,
+                    consenting_party="proxy" if proxy else "self",
                     proxy_name="成年後見人 " + rng.choice(ctx.family_names)[0] if proxy else "",
-                    proxy_relation="成年後見人" if proxy else "", consented_on=plans.consent_on, taken_by_id=coordinator.pk,
-                    method="written" if rng.random() < 0.85 else "oral", categories=categories,
+                    proxy_relation="成年後見人" if proxy else "",
+                    consented_on=plans.consent_on,
+                    taken_by_id=coordinator.pk,
+                    method="written" if rng.random() < 0.85 else "oral",
+                    categories=categories,
                     purpose="重層的支援会議での支援プランの協議と、関係機関による支援の実施のため",
-                    expires_on=plans.expires_on, recorded_at=at,
-                )  # fmt: skip
+                    expires_on=plans.expires_on,
+                    recorded_at=at,
+                )
                 consent._recipients = plans.agencies
                 if end is not None and rng.random() < 0.03:
                     withdrawals.append(
                         (consent, self.day_time(end + timedelta(days=rng.uniform(5, 60)), end), case.lead)
                     )
                 consents.append(stamp(consent, at=at, user=coordinator, reason="本人同意の記録"))
-            decision = SupportDecision(case_id=case.id, decided_on=plans.decision_on, decided_by_id=coordinator.pk,
-                                       decision_number=_decision_number(plans.decision_on, len(decisions) + 1),
-                                       recorded_at=datetime.combine(plans.decision_on, time(16), tzinfo=TOKYO))  # fmt: skip
+            decision = SupportDecision(
+                case_id=case.id,
+                decided_on=plans.decision_on,
+                decided_by_id=coordinator.pk,
+                decision_number=_decision_number(plans.decision_on, len(decisions) + 1),
+                recorded_at=datetime.combine(plans.decision_on, time(16), tzinfo=TOKYO),
+            )
             decisions.append(stamp(decision, at=decision.recorded_at, user=coordinator, reason="支援決定"))
         saved, histories = ctx.create_tracked(Consent, consents, label="本人同意")
         ctx.m2m(Consent, "recipients", [(c.pk, a) for c in saved for a in c._recipients], histories)
@@ -343,18 +367,30 @@ class _MeetingsGenerator:
                 issues = case.issues
                 labels = "、".join(ctx.codes[("issue", code)].label for code in issues)
                 plan = SupportPlan(
-                    case_id=case.id, version=version.number, status=version.status,
-                    person_wishes=rng.choice(["住み慣れた家で暮らし続けたい", "家族に負担をかけずに暮らしたい", "働いて自立したい",
-                                              "子どもと安心して暮らしたい"]),
-                    household_wishes=rng.choice(["", "（家族）できる範囲で支えたい", "（家族）本人の気持ちを大切にしてほしい"]),
+                    case_id=case.id,
+                    version=version.number,
+                    status=version.status,
+                    person_wishes=rng.choice(
+                        [
+                            "住み慣れた家で暮らし続けたい",
+                            "家族に負担をかけずに暮らしたい",
+                            "働いて自立したい",
+                            "子どもと安心して暮らしたい",
+                        ]
+                    ),
+                    household_wishes=rng.choice(
+                        ["", "（家族）できる範囲で支えたい", "（家族）本人の気持ちを大切にしてほしい"]
+                    ),
                     issues_summary=f"{labels}の課題が世帯の中で重なっている",
-                    long_term_goal="世帯が地域とつながり、安心して暮らせる", needs_participation=rng.random() < 0.3,
+                    long_term_goal="世帯が地域とつながり、安心して暮らせる",
+                    needs_participation=rng.random() < 0.3,
                     needs_outreach="hikikomori" in issues or rng.random() < 0.1,
-                    review_on=(review + timedelta(days=180)).astimezone(TOKYO).date(), author_id=case.coordinator,
+                    review_on=(review + timedelta(days=180)).astimezone(TOKYO).date(),
+                    author_id=case.coordinator,
                     created_at=version.created_at,
                     approved_at=self.at(version.approved_slot) if version.approved_slot is not None else None,
                     sent_back_reason="役割分担を見直すこと" if version.sent_back_slot is not None else "",
-                )  # fmt: skip
+                )
                 plans.append(plan)
                 owners.append((schedule, version))
         plans = ctx.create_plain(SupportPlan, plans, label="支援プラン")
@@ -363,17 +399,51 @@ class _MeetingsGenerator:
             version.pk = plan.pk
             case = schedule.case
             coordinator = case.coordinator
-            history.append(history_row(plan, at=version.created_at, user_id=coordinator, reason=f"支援プラン第{version.number}版の作成",
-                                       status=PlanStatus.DRAFT, approved_at=None, sent_back_reason=""))  # fmt: skip
+            history.append(
+                history_row(
+                    plan,
+                    at=version.created_at,
+                    user_id=coordinator,
+                    reason=f"支援プラン第{version.number}版の作成",
+                    status=PlanStatus.DRAFT,
+                    approved_at=None,
+                    sent_back_reason="",
+                )
+            )
             if version.sent_back_slot is not None:
-                history.append(history_row(plan, at=self.at(version.sent_back_slot), user_id=coordinator, reason="差し戻し",
-                                           kind="~", status=PlanStatus.SENT_BACK, approved_at=None))  # fmt: skip
-                items.append(self.item(version.sent_back_slot, case, plan.pk, AgendaKind.PLAN, "sent_back",
-                                       "役割分担を見直すこと"))  # fmt: skip
+                history.append(
+                    history_row(
+                        plan,
+                        at=self.at(version.sent_back_slot),
+                        user_id=coordinator,
+                        reason="差し戻し",
+                        kind="~",
+                        status=PlanStatus.SENT_BACK,
+                        approved_at=None,
+                    )
+                )
+                items.append(
+                    self.item(
+                        version.sent_back_slot,
+                        case,
+                        plan.pk,
+                        AgendaKind.PLAN,
+                        "sent_back",
+                        "役割分担を見直すこと",
+                    )
+                )
             if version.approved_slot is not None:
                 title = self.slots[version.approved_slot][1]
-                history.append(history_row(plan, at=self.at(version.approved_slot), user_id=coordinator,
-                                           reason=f"{title}で承認", kind="~", status=PlanStatus.APPROVED))  # fmt: skip
+                history.append(
+                    history_row(
+                        plan,
+                        at=self.at(version.approved_slot),
+                        user_id=coordinator,
+                        reason=f"{title}で承認",
+                        kind="~",
+                        status=PlanStatus.APPROVED,
+                    )
+                )
                 items.append(
                     self.item(
                         version.approved_slot,
@@ -388,22 +458,39 @@ class _MeetingsGenerator:
                 if slot is not None:
                     status = PlanStatus.SUPERSEDED if slot == version.superseded_slot else PlanStatus.ENDED
                     reason = "改訂版の承認" if status == PlanStatus.SUPERSEDED else END_LABEL[case.end_kind]
-                    history.append(history_row(plan, at=self.at(slot), user_id=coordinator, reason=reason, kind="~",
-                                               status=status))  # fmt: skip
+                    history.append(
+                        history_row(
+                            plan,
+                            at=self.at(slot),
+                            user_id=coordinator,
+                            reason=reason,
+                            kind="~",
+                            status=status,
+                        )
+                    )
             texts = [GOALS.get(code, "生活の困りごとが一つ減る") for code in case.issues][:3] or [
                 "生活の困りごとが一つ減る"
             ]
             version.goals = [PlanGoal(plan_id=plan.pk, order=i, text=text) for i, text in enumerate(texts)]
             goals += version.goals
-            final = {PlanStatus.APPROVED: TaskStatus.IN_PROGRESS, PlanStatus.SUPERSEDED: TaskStatus.DONE,
-                     PlanStatus.ENDED: TaskStatus.DONE}.get(plan.status, TaskStatus.NOT_STARTED)  # fmt: skip
+            final = {
+                PlanStatus.APPROVED: TaskStatus.IN_PROGRESS,
+                PlanStatus.SUPERSEDED: TaskStatus.DONE,
+                PlanStatus.ENDED: TaskStatus.DONE,
+            }.get(plan.status, TaskStatus.NOT_STARTED)
             for agency in schedule.agencies:
                 role, content, frequency = ROLES[agency_names[agency].kind]
                 worker = ctx.workers.get(agency)
-                task = PlanTask(plan_id=plan.pk, agency_id=agency, role=role, content=content, frequency=frequency,
-                                person_in_charge=rng.choice(worker).last_name if worker else "",
-                                starts_on=plan.approved_at.astimezone(TOKYO).date() if plan.approved_at else None,
-                                status=final)  # fmt: skip
+                task = PlanTask(
+                    plan_id=plan.pk,
+                    agency_id=agency,
+                    role=role,
+                    content=content,
+                    frequency=frequency,
+                    person_in_charge=rng.choice(worker).last_name if worker else "",
+                    starts_on=plan.approved_at.astimezone(TOKYO).date() if plan.approved_at else None,
+                    status=final,
+                )
                 # plan_create writes the task 未着手; task_update_status moves it once the plan is in force.
                 task._created, task._author = version.created_at, coordinator
                 done = version.superseded_slot if version.superseded_slot is not None else version.ended_slot
@@ -443,10 +530,22 @@ class _MeetingsGenerator:
             lead = None
             if step == NextStep.CLOSE and rng.random() < 0.3:
                 lead = case.agency
-            row = Evaluation(plan_id=version.pk, item_id=item.pk, next_step=step, next_lead_agency_id=lead,
-                             person_change=rng.choice(["本人が相談に来所できるようになった", "世帯の生活が安定してきた",
-                                                       "大きな変化はないが、関係は続いている", "家族の負担が軽くなった"]),
-                             evaluated_by_id=case.coordinator, evaluated_at=self.at(slot))  # fmt: skip
+            row = Evaluation(
+                plan_id=version.pk,
+                item_id=item.pk,
+                next_step=step,
+                next_lead_agency_id=lead,
+                person_change=rng.choice(
+                    [
+                        "本人が相談に来所できるようになった",
+                        "世帯の生活が安定してきた",
+                        "大きな変化はないが、関係は続いている",
+                        "家族の負担が軽くなった",
+                    ]
+                ),
+                evaluated_by_id=case.coordinator,
+                evaluated_at=self.at(slot),
+            )
             rows.append(stamp(row, at=self.at(slot), user=ctx.users[case.coordinator]))
         rows = ctx.create(Evaluation, rows, label="評価")
         results = []
@@ -460,8 +559,16 @@ class _MeetingsGenerator:
 
     def item(self, slot, case, plan_id, kind, outcome, notes) -> AgendaItem:
         at = self.at(slot)
-        row = AgendaItem(conference_id=self.conference_ids[slot], case_id=case.id, plan_id=plan_id, kind=kind,
-                         outcome=outcome, notes=notes, decided_by_id=case.coordinator, decided_at=at)  # fmt: skip
+        row = AgendaItem(
+            conference_id=self.conference_ids[slot],
+            case_id=case.id,
+            plan_id=plan_id,
+            kind=kind,
+            outcome=outcome,
+            notes=notes,
+            decided_by_id=case.coordinator,
+            decided_at=at,
+        )
         return stamp(row, at=at, user=self.ctx.users[case.coordinator])
 
     def resource_gaps(self, items: list[AgendaItem]) -> None:
@@ -473,8 +580,17 @@ class _MeetingsGenerator:
             for item in items
             if item.kind == AgendaKind.PLAN and item.outcome == "approved" and rng.random() < 0.07
         ]
-        resource_items = [self.item(self.slot_of[item.conference_id], _CaseRef(item.case_id, item.decided_by_id),
-                                    item.plan_id, AgendaKind.RESOURCES, "", "") for item in chosen]  # fmt: skip
+        resource_items = [
+            self.item(
+                self.slot_of[item.conference_id],
+                _CaseRef(item.case_id, item.decided_by_id),
+                item.plan_id,
+                AgendaKind.RESOURCES,
+                "",
+                "",
+            )
+            for item in chosen
+        ]
         resource_items = ctx.create(AgendaItem, resource_items, label="議題")
         item_type = ContentType.objects.get_for_model(AgendaItem).pk
         gaps = []
@@ -494,15 +610,32 @@ class _MeetingsGenerator:
                 )
             elif age > 90:
                 status = ctx.pick([(ResourceGapStatus.CONSIDERING, 1), (ResourceGapStatus.NOTED, 2)])
-            gap = ResourceGap(category=category, description=description, status=status,
-                              area=rng.choice(ctx.areas_middle), source_type_id=item_type, source_id=item.pk,
-                              source_label=f"{title}（{held_at:%Y-%m-%d}）", recorded_by_id=item.decided_by_id,
-                              recorded_at=held_at)  # fmt: skip
+            gap = ResourceGap(
+                category=category,
+                description=description,
+                status=status,
+                area=rng.choice(ctx.areas_middle),
+                source_type_id=item_type,
+                source_id=item.pk,
+                source_label=f"{title}（{held_at:%Y-%m-%d}）",
+                recorded_by_id=item.decided_by_id,
+                recorded_at=held_at,
+            )
             gaps.append(gap)
         gaps = ctx.create_plain(ResourceGap, gaps, label="不足する社会資源")
         # As resource_gap_record wrote them (把握); community writes how they moved on since.
-        ctx.create_history([history_row(gap, at=gap.recorded_at, user_id=gap.recorded_by_id, reason="重層的支援会議で把握",
-                                        status=ResourceGapStatus.NOTED) for gap in gaps])  # fmt: skip
+        ctx.create_history(
+            [
+                history_row(
+                    gap,
+                    at=gap.recorded_at,
+                    user_id=gap.recorded_by_id,
+                    reason="重層的支援会議で把握",
+                    status=ResourceGapStatus.NOTED,
+                )
+                for gap in gaps
+            ]
+        )
         ctx.store.setdefault("gaps", []).extend(gaps)
 
     @property
@@ -527,13 +660,20 @@ class _MeetingsGenerator:
                 ends_at = datetime.combine(schedule.expires_on + timedelta(days=1), time.min, tzinfo=TOKYO)
             for agency in schedule.agencies:
                 self.grants.add(
-                    Case, case.id, agency_id=agency, basis=AccessBasis.CONSENT, granted_by=case.coordinator,
-                    starts_at=self.at(first.approved_slot), ends_at=ends_at,
+                    Case,
+                    case.id,
+                    agency_id=agency,
+                    basis=AccessBasis.CONSENT,
+                    granted_by=case.coordinator,
+                    starts_at=self.at(first.approved_slot),
+                    ends_at=ends_at,
                     reason=f"支援プラン第{first.number}版の役割分担（本人同意の範囲内）",
                     revoked_at=self.at(ended) if ended is not None else None,
                     revoked_by=case.coordinator if ended is not None else None,
-                    revoke_reason=f"支援プランの終了（{END_LABEL[case.end_kind]}）" if ended is not None else "",
-                )  # fmt: skip
+                    revoke_reason=f"支援プランの終了（{END_LABEL[case.end_kind]}）"
+                    if ended is not None
+                    else "",
+                )
 
     # --- 支援会議 (社会福祉法 第106条の6) ------------------------------------------------------------
 
@@ -542,8 +682,13 @@ class _MeetingsGenerator:
         count = max(12, ctx.n(SUPPORT_MEETINGS))
         span = (ctx.anchor - timedelta(days=40) - ctx.start).total_seconds()
         staff = [u for users in ctx.workers.values() for u in users]
-        bodies = [(ActingBody.NONE, 4), (ActingBody.COMMUNITY_CARE, 2), (ActingBody.CHILD_PROTECTION, 2),
-                  (ActingBody.SUPPORT_COORDINATION, 1), (ActingBody.SELF_RELIANCE, 1)]  # fmt: skip
+        bodies = [
+            (ActingBody.NONE, 4),
+            (ActingBody.COMMUNITY_CARE, 2),
+            (ActingBody.CHILD_PROTECTION, 2),
+            (ActingBody.SUPPORT_COORDINATION, 1),
+            (ActingBody.SELF_RELIANCE, 1),
+        ]
         plans = []
         for number in range(1, count):
             held = ctx.start + timedelta(days=60, seconds=span * number / count)
@@ -579,38 +724,83 @@ class _MeetingsGenerator:
             convened = held - timedelta(days=10)
             access_from, access_until = held - timedelta(days=7), held + timedelta(days=30)
             title = BENCH_MEETING.format(n=number) if bench else f"第{number}回 みどり市支援会議"
-            meeting = SupportMeeting(held_at=held, title=title, acting_body=ctx.pick(bodies), host_id=host.pk,
-                                     access_from=access_from, access_until=access_until, created_at=convened,
-                                     minutes="" if held > ctx.anchor else "各ケースの支援の方向性と役割分担を確認した。")  # fmt: skip
+            meeting = SupportMeeting(
+                held_at=held,
+                title=title,
+                acting_body=ctx.pick(bodies),
+                host_id=host.pk,
+                access_from=access_from,
+                access_until=access_until,
+                created_at=convened,
+                minutes="" if held > ctx.anchor else "各ケースの支援の方向性と役割分担を確認した。",
+            )
             meetings.append(stamp(meeting, at=convened, user=host, reason="支援会議の招集"))
         meetings = ctx.create(SupportMeeting, meetings, label="支援会議")
         for meeting, (_, host, members, cases, bench) in zip(meetings, plans, strict=True):
-            self.grants.add(SupportMeeting, meeting.pk, user_id=host.pk, basis=AccessBasis.ASSIGNMENT,
-                            permissions=("view", "change"), granted_by=host.pk, starts_at=meeting.created_at, reason="主催")  # fmt: skip
+            self.grants.add(
+                SupportMeeting,
+                meeting.pk,
+                user_id=host.pk,
+                basis=AccessBasis.ASSIGNMENT,
+                permissions=("view", "change"),
+                granted_by=host.pk,
+                starts_at=meeting.created_at,
+                reason="主催",
+            )
             for member in members:
-                memberships.append(MeetingMember(meeting_id=meeting.pk, user_id=member.pk, added_by_id=host.pk,
-                                                 added_at=meeting.created_at))  # fmt: skip
-                self.grants.add(SupportMeeting, meeting.pk, user_id=member.pk, basis=AccessBasis.SUPPORT_MEETING,
-                                granted_by=host.pk, starts_at=meeting.access_from, ends_at=meeting.access_until,
-                                granted_at=meeting.created_at, reason="社会福祉法第106条の6 支援会議の構成員")  # fmt: skip
+                memberships.append(
+                    MeetingMember(
+                        meeting_id=meeting.pk,
+                        user_id=member.pk,
+                        added_by_id=host.pk,
+                        added_at=meeting.created_at,
+                    )
+                )
+                self.grants.add(
+                    SupportMeeting,
+                    meeting.pk,
+                    user_id=member.pk,
+                    basis=AccessBasis.SUPPORT_MEETING,
+                    granted_by=host.pk,
+                    starts_at=meeting.access_from,
+                    ends_at=meeting.access_until,
+                    granted_at=meeting.created_at,
+                    reason="社会福祉法第106条の6 支援会議の構成員",
+                )
                 if bench or rng.random() < 0.9:
                     start = meeting.access_from
                     pledged = min(
                         start + timedelta(hours=rng.uniform(1, 140)), ctx.anchor - timedelta(hours=1)
                     )
-                    pledges.append(ConfidentialityPledge(meeting_id=meeting.pk, user_id=member.pk, acknowledged_at=pledged,
-                                                         statement=PLEDGE_STATEMENT))  # fmt: skip
+                    pledges.append(
+                        ConfidentialityPledge(
+                            meeting_id=meeting.pk,
+                            user_id=member.pk,
+                            acknowledged_at=pledged,
+                            statement=PLEDGE_STATEMENT,
+                        )
+                    )
             for case in cases:
                 pseudonymised = not bench and rng.random() < 0.3
                 content = self.briefing_content(case, names)
-                briefing = MeetingBriefing(meeting_id=meeting.pk, case_id=case.id, pseudonymised=pseudonymised,
-                                           sections=from_v1(content, pseudonymised=pseudonymised),
-                                           external_sections=from_v1(content, pseudonymised=True),
-                                           choice={"categories": ["household", "issues"], "members": {}},
-                                           shared_by_id=host.pk,
-                                           shared_at=min(meeting.created_at + timedelta(days=1), ctx.anchor - timedelta(hours=2)))  # fmt: skip
-                briefings.append(stamp(briefing, at=briefing.shared_at, user=host,
-                                       reason="支援会議への情報共有（本人同意なし・守秘義務）"))  # fmt: skip
+                briefing = MeetingBriefing(
+                    meeting_id=meeting.pk,
+                    case_id=case.id,
+                    pseudonymised=pseudonymised,
+                    sections=from_v1(content, pseudonymised=pseudonymised),
+                    external_sections=from_v1(content, pseudonymised=True),
+                    choice={"categories": ["household", "issues"], "members": {}},
+                    shared_by_id=host.pk,
+                    shared_at=min(meeting.created_at + timedelta(days=1), ctx.anchor - timedelta(hours=2)),
+                )
+                briefings.append(
+                    stamp(
+                        briefing,
+                        at=briefing.shared_at,
+                        user=host,
+                        reason="支援会議への情報共有（本人同意なし・守秘義務）",
+                    )
+                )
         ctx.create_plain(MeetingMember, memberships, label="支援会議の構成員")
         ctx.create_plain(ConfidentialityPledge, pledges, label="守秘義務の確認")
         briefings = ctx.create(MeetingBriefing, briefings, label="支援会議の資料")
@@ -621,14 +811,34 @@ class _MeetingsGenerator:
             if held_at[briefing.meeting_id] > ctx.anchor:
                 continue  # not held yet
             for _ in range(rng.randint(1, 2)):
-                kind = ctx.pick([(DecisionKind.DIRECTION, 4), (DecisionKind.ROLES, 3), (DecisionKind.WATCH, 2),
-                                 (DecisionKind.OUTREACH, 1)])  # fmt: skip
-                text = {DecisionKind.DIRECTION: "多機関協働で支援の方向性を検討する", DecisionKind.ROLES: "関係機関の役割分担を確認した",
-                        DecisionKind.WATCH: "民生委員と地域包括で見守りを続ける", DecisionKind.OUTREACH: "アウトリーチで関係づくりを始める"}[kind]  # fmt: skip
+                kind = ctx.pick(
+                    [
+                        (DecisionKind.DIRECTION, 4),
+                        (DecisionKind.ROLES, 3),
+                        (DecisionKind.WATCH, 2),
+                        (DecisionKind.OUTREACH, 1),
+                    ]
+                )
+                text = {
+                    DecisionKind.DIRECTION: "多機関協働で支援の方向性を検討する",
+                    DecisionKind.ROLES: "関係機関の役割分担を確認した",
+                    DecisionKind.WATCH: "民生委員と地域包括で見守りを続ける",
+                    DecisionKind.OUTREACH: "アウトリーチで関係づくりを始める",
+                }[kind]
                 at = held_at[briefing.meeting_id] + timedelta(hours=1)
-                decisions.append(stamp(MeetingDecision(briefing_id=briefing.pk, kind=kind, text=text,
-                                                       recorded_by_id=hosts[briefing.meeting_id], recorded_at=at),
-                                       at=at, user=ctx.users[hosts[briefing.meeting_id]]))  # fmt: skip
+                decisions.append(
+                    stamp(
+                        MeetingDecision(
+                            briefing_id=briefing.pk,
+                            kind=kind,
+                            text=text,
+                            recorded_by_id=hosts[briefing.meeting_id],
+                            recorded_at=at,
+                        ),
+                        at=at,
+                        user=ctx.users[hosts[briefing.meeting_id]],
+                    )
+                )
         ctx.create(MeetingDecision, decisions, label="支援会議の決定")
         bench_meeting = meetings[-1]
         url = reverse("meetings:meeting_detail", args=[bench_meeting.pk])
@@ -696,8 +906,15 @@ class _MeetingsGenerator:
             rows = HouseholdMember.objects.filter(
                 household_id__in=households[start : start + 5000], left_on__isnull=True
             )
-            for row in rows.values_list("household_id", "relationship", "person__name", "person__birth_date", "own_issues",
-                                        "is_main_carer", "is_key_person").order_by("pk"):  # fmt: skip
+            for row in rows.values_list(
+                "household_id",
+                "relationship",
+                "person__name",
+                "person__birth_date",
+                "own_issues",
+                "is_main_carer",
+                "is_key_person",
+            ).order_by("pk"):
                 members.setdefault(row[0], []).append(row[1:])
         return {"names": names, "members": members}
 
@@ -721,8 +938,9 @@ class _MeetingsGenerator:
                 else today.year - born.year - ((today.month, today.day) < (born.month, born.day))
             )
             roles = "、".join(x for x, on in (("主介護者", carer), ("キーパーソン", key)) if on)
-            household.append({"続柄": relationship, "年齢": age, "氏名": name, "役割": roles,
-                              "本人の課題": own_issues})  # fmt: skip
+            household.append(
+                {"続柄": relationship, "年齢": age, "氏名": name, "役割": roles, "本人の課題": own_issues}
+            )
         content["household"] = household
         content["issues"] = [self.ctx.codes[("issue", code)].label for code in case.issues]
         return content

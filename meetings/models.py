@@ -88,15 +88,23 @@ class Consent(models.Model):
         "撤回の方法", max_length=10, choices=ConsentMethod.choices, blank=True
     )
     withdrawal_received_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="撤回を受けた職員", on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name="撤回を受けた職員",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     withdrawal_note = models.TextField("撤回の内容", blank=True)
     recorded_at = models.DateTimeField("記録日時", default=timezone.now)
     original = models.ForeignKey(
-        "self", verbose_name="最初の版", on_delete=models.PROTECT, null=True, blank=True,
+        "self",
+        verbose_name="最初の版",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="amendments",
-    )  # fmt: skip
+    )
     version = models.PositiveSmallIntegerField("版", default=1)
     superseded_at = models.DateTimeField("変更により終了した日時", null=True, blank=True)
 
@@ -122,14 +130,15 @@ class Consent(models.Model):
                 violation_error_message="有効期限は同意日以降の日付にしてください。",
             ),
             models.UniqueConstraint(
-                fields=["original", "version"], name="consent_version_unique",
+                fields=["original", "version"],
+                name="consent_version_unique",
                 violation_error_message="この同意の同じ版がすでにあります。",
             ),
             models.CheckConstraint(
                 condition=Q(original__isnull=True, version=1) | Q(original__isnull=False, version__gt=1),
                 name="consent_version_follows_original",
             ),
-        ]  # fmt: skip
+        ]
         indexes = [models.Index(fields=["case", "withdrawn_at"], name="consent_case")]
 
     def __str__(self):
@@ -586,8 +595,12 @@ def briefing_choice_text(choice: dict) -> str:
     members = choice.get("members") or {}
     parts = [f"共有する情報: {json_text(choice.get('categories') or [], labels)}"]
     if members:
-        parts.append("世帯員: " + "、".join(f"{n}人目（{json_text(cats, labels)}）" for n, cats in
-                                          enumerate(members.values(), start=1)))  # fmt: skip
+        parts.append(
+            "世帯員: "
+            + "、".join(
+                f"{n}人目（{json_text(cats, labels)}）" for n, cats in enumerate(members.values(), start=1)
+            )
+        )
     parts.append(f"外部の構成員に氏名を示す: {json_text(bool(choice.get('external_named')))}")
     parts.append(f"仮名化（全員）: {json_text(bool(choice.get('pseudonymised')))}")
     return "／".join(parts)

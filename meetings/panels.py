@@ -43,19 +43,24 @@ def supervisor_dashboard(request):
     months = data["months"]
     return {
         "lead_time_chart": charts.line_chart(
-            chart_id="chart-plan-lead-time", title="相談受付から支援プラン承認までの日数（中央値）",
+            chart_id="chart-plan-lead-time",
+            title="相談受付から支援プラン承認までの日数（中央値）",
             description=f"{charts.month_name(months[0])}から{charts.month_name(months[-1])}まで、月ごとに、"
             "その月に初めて支援プランが承認されたケースについて、最初の相談受付から承認までの日数の中央値を示す折れ線グラフ。"
             "承認のなかった月は線が途切れます。",
-            labels=[charts.month_name(d) for d in months], axis_labels=charts.month_axis_labels(months),
+            labels=[charts.month_name(d) for d in months],
+            axis_labels=charts.month_axis_labels(months),
             values=data["medians"],
         ),
         "lead_time_table": charts.data_table(
-            caption="相談受付から支援プラン承認までの日数（月別の中央値）", header="承認月",
+            caption="相談受付から支援プラン承認までの日数（月別の中央値）",
+            header="承認月",
             columns=["中央値（日）", "承認したケース数"],
-            rows=[(charts.month_name(d), [data["medians"][i], data["counts"][i]]) for i, d in enumerate(months)],
+            rows=[
+                (charts.month_name(d), [data["medians"][i], data["counts"][i]]) for i, d in enumerate(months)
+            ],
         ),
-    }  # fmt: skip
+    }
 
 
 def waiting_dashboard(request):

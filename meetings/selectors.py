@@ -109,7 +109,7 @@ def case_consents(user: User, case: Case) -> list[Consent]:
         .select_related("person", "taken_by", "withdrawal_received_by")
         .prefetch_related("recipients")
         .order_by("person_id", "-consented_on", "-pk")
-    )  # fmt: skip
+    )
     if is_supervisor(user):
         return consents
     agencies = {agency.pk for agency in user.agencies}
@@ -143,8 +143,9 @@ def consent_versions(consents: list[Consent]) -> list[Consent]:
     for chain in chains.values():
         chain.sort(key=lambda c: c.version)
         for before, after in pairwise(chain):
-            after.changes = consent_changes(before, list(after.recipients.all()), after.categories,
-                                            after.expires_on)  # fmt: skip
+            after.changes = consent_changes(
+                before, list(after.recipients.all()), after.categories, after.expires_on
+            )
         latest = chain[-1]
         latest.earlier = list(reversed(chain[:-1]))
         current.append(latest)
@@ -192,8 +193,12 @@ def case_plans(case: Case) -> list[SupportPlan]:
 def plan_get_for_user(user: User, pk: int) -> SupportPlan:
     """A plan is readable exactly when its case is (same grants, same 404)."""
     plans = SupportPlan.objects.filter(case__in=cases_visible_to(user).values("pk"))
-    plan = visible_or_404(plans.select_related("case__person", "case__owning_agency", "author"), user=user, pk=pk,
-                          message="支援プランが見つかりません。")  # fmt: skip
+    plan = visible_or_404(
+        plans.select_related("case__person", "case__owning_agency", "author"),
+        user=user,
+        pk=pk,
+        message="支援プランが見つかりません。",
+    )
     # a consent that does not cover 支援プラン opens no plan
     plan.decision = require_case_section(user, plan.case, "plan")
     return plan
@@ -316,8 +321,12 @@ def meeting_awaiting_pledge(user: User, pk: int) -> SupportMeeting | None:
 
 def meeting_get_for_user(user: User, pk: int) -> SupportMeeting:
     """The meeting with its decision: the host on 担当, a member on 支援会議 (社会福祉法 第106条の6)."""
-    meeting = visible_or_404(meetings_visible_to(user).select_related("host"), user=user, pk=pk,
-                             message="支援会議が見つかりません。")  # fmt: skip
+    meeting = visible_or_404(
+        meetings_visible_to(user).select_related("host"),
+        user=user,
+        pk=pk,
+        message="支援会議が見つかりません。",
+    )
     meeting.decision = access_decision(user, meeting) or AccessDecision(AccessBasis.SUPPORT_MEETING)
     return meeting
 

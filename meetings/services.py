@@ -77,9 +77,12 @@ def case_return(
     _require_coordinator(acting_user)
     referral = _referral(case)
     case = case_services.case_transition(
-        case=case, to_status=CaseStatus.SUPPORTING, acting_user=acting_user, reason=reason,
+        case=case,
+        to_status=CaseStatus.SUPPORTING,
+        acting_user=acting_user,
+        reason=reason,
         next_lead_agency=next_lead_agency,
-    )  # fmt: skip
+    )
     _tell_referrer(case, acting_user, kind="referral_returned", what="戻されました", referral=referral)
     return case
 
@@ -100,9 +103,14 @@ def _tell_referrer(case: Case, acting_user: User, *, kind: str, what: str, refer
     referral = referral or _referral(case)
     if referral is None:
         return
-    case_services.notify_once([referral.actor], kind=kind, link=case.get_absolute_url(), skip=acting_user,
-                        title=f"多機関協働へのつなぎ依頼が{what}（{case.number}）",
-                        dedupe_key=f"{kind}:{referral.pk}")  # fmt: skip
+    case_services.notify_once(
+        [referral.actor],
+        kind=kind,
+        link=case.get_absolute_url(),
+        skip=acting_user,
+        title=f"多機関協働へのつなぎ依頼が{what}（{case.number}）",
+        dedupe_key=f"{kind}:{referral.pk}",
+    )
 
 
 def conference_words(conference: PlanConference) -> str:
@@ -157,12 +165,19 @@ def consent_record(
     if errors:
         raise ValidationError(errors)
     consent = Consent(
-        case=case, person=person, consenting_party=consenting_party,
+        case=case,
+        person=person,
+        consenting_party=consenting_party,
         proxy_name=proxy_name if consenting_party == ConsentingParty.PROXY else "",
         proxy_relation=proxy_relation if consenting_party == ConsentingParty.PROXY else "",
-        consented_on=consented_on, taken_by=acting_user, method=method, categories=list(categories),
-        purpose=purpose, expires_on=expires_on, document=document or "",
-    )  # fmt: skip
+        consented_on=consented_on,
+        taken_by=acting_user,
+        method=method,
+        categories=list(categories),
+        purpose=purpose,
+        expires_on=expires_on,
+        document=document or "",
+    )
     _save(consent, acting_user=acting_user, reason="本人同意の記録")
     consent.recipients.set(recipients)
     consent_access_sync(case=case, acting_user=acting_user, reason="本人同意の記録")
@@ -217,10 +232,12 @@ def consent_withdraw(
     _save(consent, acting_user=acting_user, reason=f"同意の撤回（{ConsentMethod(method).label}）")
     consent_access_sync(case=consent.case, acting_user=acting_user, reason="本人同意の撤回")
     _consent_notify(
-        consent, acting_user=acting_user, kind="consent_withdrawn",
+        consent,
+        acting_user=acting_user,
+        kind="consent_withdrawn",
         title=f"本人同意が撤回されました（{consent.case.number}）。この同意による情報共有は停止しています",
         dedupe_key=f"consent-withdrawn:{consent.pk}",
-    )  # fmt: skip
+    )
     return consent
 
 
@@ -285,11 +302,21 @@ def consent_amend(
         raise ValidationError(errors)
     ordered = [c for c in InformationCategory.values if c in set(categories)]
     new = Consent(
-        case=old.case, person=old.person, consenting_party=old.consenting_party, proxy_name=old.proxy_name,
-        proxy_relation=old.proxy_relation, consented_on=consented_on, taken_by=acting_user, method=method,
-        categories=ordered, purpose=old.purpose, expires_on=expires_on, document=document or "",
-        original=old.original or old, version=old.version + 1,
-    )  # fmt: skip
+        case=old.case,
+        person=old.person,
+        consenting_party=old.consenting_party,
+        proxy_name=old.proxy_name,
+        proxy_relation=old.proxy_relation,
+        consented_on=consented_on,
+        taken_by=acting_user,
+        method=method,
+        categories=ordered,
+        purpose=old.purpose,
+        expires_on=expires_on,
+        document=document or "",
+        original=old.original or old,
+        version=old.version + 1,
+    )
     agencies = sorted(recipients, key=lambda a: a.pk)
     words = consent_changes(old, agencies, new.categories, new.expires_on)
     if not words:
@@ -301,15 +328,20 @@ def consent_amend(
         reason=f"第{new.version}版への変更により終了",
         update_fields=["superseded_at"],
     )
-    _save(new, acting_user=acting_user,
-          reason=f"本人同意の変更（第{new.version}版、{ConsentMethod(method).label}）: {words}"[:100])  # fmt: skip
+    _save(
+        new,
+        acting_user=acting_user,
+        reason=f"本人同意の変更（第{new.version}版、{ConsentMethod(method).label}）: {words}"[:100],
+    )
     new.recipients.set(agencies)
     consent_access_sync(case=old.case, acting_user=acting_user, reason=f"本人同意の変更（第{new.version}版）")
     _consent_notify(
-        new, acting_user=acting_user, kind="consent_amended",
+        new,
+        acting_user=acting_user,
+        kind="consent_amended",
         title=f"本人同意が変更されました（{old.case.number}、第{new.version}版）",
         dedupe_key=f"consent-amended:{new.pk}",
-    )  # fmt: skip
+    )
     return new
 
 
@@ -328,10 +360,16 @@ def _consent_notify(consent: Consent, *, acting_user: User, kind: str, title: st
         .filter(agency_id__in=plan_agencies_, role__in=[Role.WORKER, Role.COORDINATOR])
         .values("user_id")
     )
-    assigned = AccessGrant.objects.valid().filter(
-        content_type=ContentType.objects.get_for_model(Case), object_id=case.pk,
-        basis=AccessBasis.ASSIGNMENT, user__isnull=False,
-    ).values("user_id")  # fmt: skip
+    assigned = (
+        AccessGrant.objects.valid()
+        .filter(
+            content_type=ContentType.objects.get_for_model(Case),
+            object_id=case.pk,
+            basis=AccessBasis.ASSIGNMENT,
+            user__isnull=False,
+        )
+        .values("user_id")
+    )
     coordinating = StaffMembership.objects.active().filter(role=Role.COORDINATOR, user_id__in=assigned)
     takers = Consent.objects.filter(
         pk__in=[consent.pk, consent.original_id or consent.pk]
@@ -523,8 +561,16 @@ def consent_gaps(plan: SupportPlan, on=None, *, agencies=None, relationships=Non
         named = covered.get(person.pk)
         missing = [agency for agency in agencies if agency.pk not in (named or ())]
         if missing or named is None:
-            gaps.append(ConsentGap(person, relationships.get(person.pk, ""), missing, named is not None, agencies,
-                                   newest.get(person.pk)))  # fmt: skip
+            gaps.append(
+                ConsentGap(
+                    person,
+                    relationships.get(person.pk, ""),
+                    missing,
+                    named is not None,
+                    agencies,
+                    newest.get(person.pk),
+                )
+            )
     return gaps
 
 
@@ -540,8 +586,15 @@ def conference_create(
 
 
 def _agenda(conference, plan, kind, acting_user, notes) -> AgendaItem:
-    item = AgendaItem(conference=conference, case=plan.case, plan=plan, kind=kind, notes=notes,
-                      decided_by=acting_user, decided_at=timezone.now())  # fmt: skip
+    item = AgendaItem(
+        conference=conference,
+        case=plan.case,
+        plan=plan,
+        kind=kind,
+        notes=notes,
+        decided_by=acting_user,
+        decided_at=timezone.now(),
+    )
     return _save(item, acting_user=acting_user)
 
 
@@ -590,10 +643,13 @@ def _tell_plan_agencies(plan: SupportPlan, acting_user: User) -> None:
     link = reverse("meetings:plan_detail", args=[plan.pk])
     for agency in plan_agencies(plan):
         case_services.notify_once(
-            case_services.agency_staff(agency, case_services.HANDOVER_TAKERS), kind="plan_task", link=link,
+            case_services.agency_staff(agency, case_services.HANDOVER_TAKERS),
+            kind="plan_task",
+            link=link,
             title=f"支援プランが承認され、{agency}に役割分担があります（{plan.case.number} 第{plan.version}版）",
-            dedupe_key=f"plan-approved:{plan.pk}:{agency.pk}", skip=acting_user,
-        )  # fmt: skip
+            dedupe_key=f"plan-approved:{plan.pk}:{agency.pk}",
+            skip=acting_user,
+        )
 
 
 @transaction.atomic
@@ -649,26 +705,51 @@ def plan_evaluate(
     item = _agenda(conference, plan, kind, acting_user, notes)
     item.outcome = next_step
     _save(item, acting_user=acting_user, update_fields=["outcome"])
-    evaluation = _save(Evaluation(plan=plan, item=item, person_change=person_change, next_step=next_step,
-                                  evaluated_by=acting_user, next_lead_agency=next_lead_agency), acting_user=acting_user)  # fmt: skip
-    GoalEvaluation.objects.bulk_create([
-        GoalEvaluation(evaluation=evaluation, goal_id=goal_id, result=result, comment=comment)
-        for goal_id, (result, comment) in goal_results.items()
-    ])  # fmt: skip
+    evaluation = _save(
+        Evaluation(
+            plan=plan,
+            item=item,
+            person_change=person_change,
+            next_step=next_step,
+            evaluated_by=acting_user,
+            next_lead_agency=next_lead_agency,
+        ),
+        acting_user=acting_user,
+    )
+    GoalEvaluation.objects.bulk_create(
+        [
+            GoalEvaluation(evaluation=evaluation, goal_id=goal_id, result=result, comment=comment)
+            for goal_id, (result, comment) in goal_results.items()
+        ]
+    )
     held = conference_words(conference)
     if next_step == NextStep.CLOSE:
         _end_plan(plan, PlanStatus.ENDED, acting_user, "終結")
-        case_services.case_transition(case=case, to_status=CaseStatus.CLOSED, acting_user=acting_user,
-                                      reason=f"{held}で終結", close_reason=close_reason,
-                                      next_lead_agency=next_lead_agency)  # fmt: skip
+        case_services.case_transition(
+            case=case,
+            to_status=CaseStatus.CLOSED,
+            acting_user=acting_user,
+            reason=f"{held}で終結",
+            close_reason=close_reason,
+            next_lead_agency=next_lead_agency,
+        )
     elif next_step == NextStep.SUSPEND:
         _end_plan(plan, PlanStatus.ENDED, acting_user, "中断")
-        case_services.case_transition(case=case, to_status=CaseStatus.SUSPENDED, acting_user=acting_user,
-                                      reason=f"{held}で中断", suspend_reason=suspend_reason)  # fmt: skip
+        case_services.case_transition(
+            case=case,
+            to_status=CaseStatus.SUSPENDED,
+            acting_user=acting_user,
+            reason=f"{held}で中断",
+            suspend_reason=suspend_reason,
+        )
     elif next_step == NextStep.RETURN:
         _end_plan(plan, PlanStatus.ENDED, acting_user, "包括的相談支援へ戻す")
-        case_return(case=case, acting_user=acting_user, next_lead_agency=next_lead_agency,
-                    reason=f"{held}の評価により主担当機関が支援を継続")  # fmt: skip
+        case_return(
+            case=case,
+            acting_user=acting_user,
+            next_lead_agency=next_lead_agency,
+            reason=f"{held}の評価により主担当機関が支援を継続",
+        )
     return evaluation
 
 
@@ -688,9 +769,15 @@ def resource_gap_record(
     item = AgendaItem.objects.filter(conference=conference, plan=plan, kind=AgendaKind.RESOURCES).first()
     if item is None:
         item = _agenda(conference, plan, AgendaKind.RESOURCES, acting_user, "")
-    gap = ResourceGap(category=category, area=area, description=description, recorded_by=acting_user,
-                      source_label=f"{conference.title}（{timezone.localtime(conference.held_at):%Y-%m-%d}）",
-                      source_type=ContentType.objects.get_for_model(AgendaItem), source_id=item.pk)  # fmt: skip
+    gap = ResourceGap(
+        category=category,
+        area=area,
+        description=description,
+        recorded_by=acting_user,
+        source_label=f"{conference.title}（{timezone.localtime(conference.held_at):%Y-%m-%d}）",
+        source_type=ContentType.objects.get_for_model(AgendaItem),
+        source_id=item.pk,
+    )
     return _save(gap, acting_user=acting_user, reason="重層的支援会議で把握")
 
 
@@ -754,16 +841,21 @@ def plan_review_reminders(on=None) -> int:
     for plan in plans:
         number, link, review_on = plan.case.number, plan.case.get_absolute_url(), plan.review_on
         sent += _remind(
-            staff, kind="plan_review", link=link, dedupe_key=f"plan-review:{plan.pk}:{review_on.isoformat()}",
+            staff,
+            kind="plan_review",
+            link=link,
+            dedupe_key=f"plan-review:{plan.pk}:{review_on.isoformat()}",
             title=f"支援プランの見直し期限（{number} 第{plan.version}版、{review_on:%Y-%m-%d}）",
-        )  # fmt: skip
+        )
         if review_on < day and not plan.evaluated:
             sent += _remind(
-                [*staff, plan.case.lead_worker], kind="plan_review_overdue", link=link,
+                [*staff, plan.case.lead_worker],
+                kind="plan_review_overdue",
+                link=link,
                 dedupe_key=f"plan-review-overdue:{plan.pk}:{review_on.isoformat()}",
                 title=f"支援プランの見直し期限を過ぎています（{number} 第{plan.version}版、{to_wareki(review_on)}）。"
                 "重層的支援会議で評価してください",
-            )  # fmt: skip
+            )
     return sent
 
 
@@ -785,10 +877,12 @@ def consent_expiry_reminders(on=None) -> int:
             threshold = str(CONSENT_AHEAD_DAYS)
             title = f"本人同意の有効期限が近づいています（{number}、{to_wareki(ends)}まで）"
         sent += _remind(
-            [*staff, consent.case.lead_worker], kind="consent_expiring", title=title,
+            [*staff, consent.case.lead_worker],
+            kind="consent_expiring",
+            title=title,
             link=consent.case.get_absolute_url(),
             dedupe_key=f"consent-expiring:{consent.pk}:{threshold}:{ends.isoformat()}",
-        )  # fmt: skip
+        )
     return sent
 
 
@@ -818,11 +912,13 @@ def meeting_window_reminders(now=None) -> int:
         meeting = member.meeting
         until = timezone.localtime(meeting.access_until)
         sent += _remind(
-            [member.user], kind="meeting_window", link=reverse("meetings:meeting_detail", args=[meeting.pk]),
+            [member.user],
+            kind="meeting_window",
+            link=reverse("meetings:meeting_detail", args=[meeting.pk]),
             dedupe_key=f"meeting-window:{meeting.pk}:{meeting.access_until.isoformat()}",
             title=f"支援会議（{to_wareki(meeting.held_at)}開催）の資料を閲覧できるのは"
             f"{to_wareki(until)} {until:%H:%M}までです",
-        )  # fmt: skip
+        )
     return sent
 
 
@@ -863,12 +959,24 @@ def meeting_convene(
         raise ValidationError(
             {"access_until": "閲覧期間がすべて過去です。終了日時を現在より後にしてください。"}
         )
-    meeting = SupportMeeting(held_at=held_at, title=title, acting_body=acting_body, host=acting_user,
-                             access_from=access_from, access_until=access_until)  # fmt: skip
+    meeting = SupportMeeting(
+        held_at=held_at,
+        title=title,
+        acting_body=acting_body,
+        host=acting_user,
+        access_from=access_from,
+        access_until=access_until,
+    )
     _save(meeting, acting_user=acting_user, reason="支援会議の招集")
-    access.access_grant(obj=meeting, user=acting_user, on_behalf_of=acting_user.agency_in_role(Role.COORDINATOR),
-                        basis=AccessBasis.ASSIGNMENT, permissions=("view", "change"), acting_user=acting_user,
-                        reason="主催")  # fmt: skip
+    access.access_grant(
+        obj=meeting,
+        user=acting_user,
+        on_behalf_of=acting_user.agency_in_role(Role.COORDINATOR),
+        basis=AccessBasis.ASSIGNMENT,
+        permissions=("view", "change"),
+        acting_user=acting_user,
+        reason="主催",
+    )
     for member in members:
         meeting_member_add(meeting=meeting, user=member, acting_user=acting_user)
     return meeting
@@ -895,12 +1003,18 @@ def meeting_window_change(
         raise ValidationError("閲覧期間が変わっていません。")
     meeting.access_from, meeting.access_until = access_from, access_until
     window = f"{_when(before[0])}〜{_when(before[1])} → {_when(access_from)}〜{_when(access_until)}"
-    _save(meeting, acting_user=acting_user, reason=f"閲覧期間の変更（{window}）: {reason}",
-          update_fields=["access_from", "access_until"])  # fmt: skip
+    _save(
+        meeting,
+        acting_user=acting_user,
+        reason=f"閲覧期間の変更（{window}）: {reason}",
+        update_fields=["access_from", "access_until"],
+    )
     grants = AccessGrant.objects.filter(
-        content_type__app_label="meetings", content_type__model="supportmeeting", object_id=meeting.pk,
+        content_type__app_label="meetings",
+        content_type__model="supportmeeting",
+        object_id=meeting.pk,
         basis=AccessBasis.SUPPORT_MEETING,
-    ).order_by("user_id", "-pk")  # fmt: skip
+    ).order_by("user_id", "-pk")
     latest = {}
     for grant in grants:
         latest.setdefault(grant.user_id, grant)
@@ -913,10 +1027,16 @@ def meeting_window_change(
         if grant is None or ended_otherwise:
             continue
         access.access_revoke(grant=grant, acting_user=acting_user, reason=f"閲覧期間の変更: {reason}")
-        access.access_grant(obj=meeting, user=member.user, on_behalf_of=grant.on_behalf_of,
-                            basis=AccessBasis.SUPPORT_MEETING, acting_user=acting_user,
-                            starts_at=access_from, ends_at=access_until,
-                            reason=f"社会福祉法第106条の6 支援会議の構成員（閲覧期間の変更: {reason}）")  # fmt: skip
+        access.access_grant(
+            obj=meeting,
+            user=member.user,
+            on_behalf_of=grant.on_behalf_of,
+            basis=AccessBasis.SUPPORT_MEETING,
+            acting_user=acting_user,
+            starts_at=access_from,
+            ends_at=access_until,
+            reason=f"社会福祉法第106条の6 支援会議の構成員（閲覧期間の変更: {reason}）",
+        )
     return meeting
 
 
@@ -943,20 +1063,29 @@ def meeting_member_add(*, meeting: SupportMeeting, user: User, acting_user: User
     if created:
         # Staff attend as staff of their agency (the first, if several): leaving it ends the grant. An
         # external member (民生委員 …) belongs to none; theirs is bounded by the access window alone.
-        access.access_grant(obj=meeting, user=user, on_behalf_of=user.agencies[0] if user.agencies else None,
-                            basis=AccessBasis.SUPPORT_MEETING, acting_user=acting_user,
-                            starts_at=meeting.access_from, ends_at=meeting.access_until,
-                            reason="社会福祉法第106条の6 支援会議の構成員")  # fmt: skip
+        access.access_grant(
+            obj=meeting,
+            user=user,
+            on_behalf_of=user.agencies[0] if user.agencies else None,
+            basis=AccessBasis.SUPPORT_MEETING,
+            acting_user=acting_user,
+            starts_at=meeting.access_from,
+            ends_at=meeting.access_until,
+            reason="社会福祉法第106条の6 支援会議の構成員",
+        )
         # The invitation carries the meeting's date and the way to the 守秘義務, not its title (hosts
         # sometimes name the household in it) and nothing of the agenda.
         opens = timezone.localtime(meeting.access_from)
         case_services.notify_once(
-            [user], kind="meeting_invite", link=reverse("meetings:meeting_pledge", args=[meeting.pk]), skip=acting_user,
+            [user],
+            kind="meeting_invite",
+            link=reverse("meetings:meeting_pledge", args=[meeting.pk]),
+            skip=acting_user,
             title=f"支援会議（{to_wareki(timezone.localtime(meeting.held_at))}開催）の構成員に選ばれました。"
             "守秘義務を確認してください",
             body=f"資料は守秘義務の確認の後、{to_wareki(opens)} {opens:%H:%M}から閲覧できます。",
             dedupe_key=f"meeting-invite:{meeting.pk}",
-        )  # fmt: skip
+        )
     return member
 
 
@@ -1016,10 +1145,11 @@ def briefing_share(
     else:
         chosen_members = {int(pk): frozenset(cats) for pk, cats in members.items()}
     choice = briefings.choice_clamp(
-        acting_user, case,
+        acting_user,
+        case,
         briefings.BriefingChoice(frozenset(wanted), chosen_members, external_named, pseudonymised),
         options,
-    )  # fmt: skip
+    )
     if not choice.categories:
         raise ValidationError({"categories": "共有する情報の範囲を選んでください。"})
     if MeetingBriefing.objects.filter(meeting=meeting, case=case).exists():
@@ -1030,9 +1160,14 @@ def briefing_share(
             "プレビューの後に共有する内容が変わりました。もう一度プレビューで確認してから共有してください。"
         )
     briefing = MeetingBriefing(
-        meeting=meeting, case=case, sections=rendering.staff, external_sections=rendering.external,
-        choice=choice.as_json(), pseudonymised=choice.pseudonymised, shared_by=acting_user,
-    )  # fmt: skip
+        meeting=meeting,
+        case=case,
+        sections=rendering.staff,
+        external_sections=rendering.external,
+        choice=choice.as_json(),
+        pseudonymised=choice.pseudonymised,
+        shared_by=acting_user,
+    )
     return _save(briefing, acting_user=acting_user, reason="支援会議への情報共有（本人同意なし・守秘義務）")
 
 
@@ -1076,8 +1211,11 @@ def consent_access_sync(*, case: Case, acting_user: User, reason: str) -> None:
         agency.pk: _coverage_end(case, agency) for agency in (plan_agencies(approved) if approved else [])
     }
     grants = AccessGrant.objects.valid().filter(
-        content_type__app_label="cases", content_type__model="case", object_id=case.pk, basis=AccessBasis.CONSENT,
-    )  # fmt: skip
+        content_type__app_label="cases",
+        content_type__model="case",
+        object_id=case.pk,
+        basis=AccessBasis.CONSENT,
+    )
     held = {}
     for grant in grants:
         end = wanted.get(grant.agency_id, False)
@@ -1087,6 +1225,11 @@ def consent_access_sync(*, case: Case, acting_user: User, reason: str) -> None:
             held[grant.agency_id] = grant
     for agency_id, end in wanted.items():
         if end is not False and agency_id not in held:
-            access.access_grant(obj=case, agency=Agency.objects.get(pk=agency_id), basis=AccessBasis.CONSENT,
-                                acting_user=acting_user, ends_at=end,
-                                reason=f"{reason}（本人同意の範囲内）")  # fmt: skip
+            access.access_grant(
+                obj=case,
+                agency=Agency.objects.get(pk=agency_id),
+                basis=AccessBasis.CONSENT,
+                acting_user=acting_user,
+                ends_at=end,
+                reason=f"{reason}（本人同意の範囲内）",
+            )

@@ -75,20 +75,24 @@ def inbox(request):
 def case_accept(request, pk):
     case = case_get_for_user(request.user, pk, for_change=True)
     return post_action(
-        request, CaseAcceptForm(request.POST),
+        request,
+        CaseAcceptForm(request.POST),
         lambda data: services.case_accept(case=case, acting_user=request.user, reason=data["reason"]),
-        f"{case.number} を多機関協働として受理しました。", case,
-    )  # fmt: skip
+        f"{case.number} を多機関協働として受理しました。",
+        case,
+    )
 
 
 @require_POST
 def case_return(request, pk):
     case = case_get_for_user(request.user, pk, for_change=True)
     return post_action(
-        request, CaseReturnForm(request.POST),
+        request,
+        CaseReturnForm(request.POST),
         lambda data: services.case_return(case=case, acting_user=request.user, reason=data["reason"]),
-        f"{case.number} を主担当機関（{case.owning_agency}）へ戻しました。", "meetings:inbox",
-    )  # fmt: skip
+        f"{case.number} を主担当機関（{case.owning_agency}）へ戻しました。",
+        "meetings:inbox",
+    )
 
 
 def consent_new(request, pk):
@@ -119,8 +123,16 @@ def consent_print(request, pk):
     people = Person.objects.filter(pk__in=services.case_people(case))
     typed = request.POST if request.method == "POST" else {}
     context = documents.consent_form(case, **ConsentPrintForm(typed, people=people).prefill())
-    return pdf_response(request, "pdf/consent.html", context, obj=case, form_name="同意書",
-                        case_number=case.number, filename=f"同意書_{case.number}.pdf", detail="署名用")  # fmt: skip
+    return pdf_response(
+        request,
+        "pdf/consent.html",
+        context,
+        obj=case,
+        form_name="同意書",
+        case_number=case.number,
+        filename=f"同意書_{case.number}.pdf",
+        detail="署名用",
+    )
 
 
 @require_GET
@@ -129,9 +141,15 @@ def consent_record_print(request, pk):
     who may read the case's consents (its decision opens 支援プラン, as on the case page)."""
     consent = selectors.consent_get_for_user(request.user, pk)
     selectors.require_case_section(request.user, consent.case, "plan")
-    return pdf_response(request, "pdf/consent.html", documents.consent_record_form(consent), obj=consent,
-                        form_name="同意書", case_number=consent.case.number,
-                        filename=f"同意書_{consent.case.number}_{consent.pk}.pdf")  # fmt: skip
+    return pdf_response(
+        request,
+        "pdf/consent.html",
+        documents.consent_record_form(consent),
+        obj=consent,
+        form_name="同意書",
+        case_number=consent.case.number,
+        filename=f"同意書_{consent.case.number}_{consent.pk}.pdf",
+    )
 
 
 def consent_amend(request, pk):
@@ -160,20 +178,24 @@ def consent_withdraw(request, pk):
     consent = selectors.consent_get_for_user(request.user, pk)
     case = case_get_for_user(request.user, consent.case_id, for_change=True)
     return post_action(
-        request, ConsentWithdrawForm(request.POST),
+        request,
+        ConsentWithdrawForm(request.POST),
         lambda data: services.consent_withdraw(consent=consent, acting_user=request.user, **data),
-        "本人同意の撤回を記録しました。この同意による情報共有は直ちに停止しました。", case,
-    )  # fmt: skip
+        "本人同意の撤回を記録しました。この同意による情報共有は直ちに停止しました。",
+        case,
+    )
 
 
 @require_POST
 def decision_new(request, pk):
     case = case_get_for_user(request.user, pk, for_change=True)
     return post_action(
-        request, SupportDecisionForm(request.POST),
+        request,
+        SupportDecisionForm(request.POST),
         lambda data: services.support_decision_record(case=case, acting_user=request.user, **data),
-        "支援決定を記録しました。", case,
-    )  # fmt: skip
+        "支援決定を記録しました。",
+        case,
+    )
 
 
 # --- 支援プラン ----------------------------------------------------------------------------------
@@ -195,8 +217,12 @@ def plan_new(request, pk):
         task_initial = [{f: getattr(t, f) for f in PlanTaskForm.base_fields} for t in plan.tasks.all()]
     initial["based_on"] = latest[0].version if latest else 0
     household = Person.objects.filter(pk__in=services.case_people(case) - {case.person_id}).order_by("pk")
-    form = PlanForm(request.POST or None, initial=initial, members=household,
-                    relationships=selectors.household_relationships(case))  # fmt: skip
+    form = PlanForm(
+        request.POST or None,
+        initial=initial,
+        members=household,
+        relationships=selectors.household_relationships(case),
+    )
     tasks = PlanTaskFormSet(request.POST or None, initial=task_initial, prefix="tasks")
     if request.method == "POST" and form.is_valid() and tasks.is_valid():
         data = dict(form.cleaned_data)
@@ -211,11 +237,19 @@ def plan_new(request, pk):
             newest = plans[0]
             older = next((p for p in plans if p.version == data["based_on"]), None)
             fields = [f for f in form.fields if f not in ("goals", "members", "based_on")]
-            changes = versions.differences(SupportPlan, older, newest, fields, who=versions.who(newest.author),
-                                           when=newest.created_at)  # fmt: skip
-            return versions.refuse(request, form, "meetings/plan_form.html", {"case": case, "tasks": tasks},
-                                   changes=changes, current_version=newest.version, version_field="based_on",
-                                   message=stale.messages[0])  # fmt: skip
+            changes = versions.differences(
+                SupportPlan, older, newest, fields, who=versions.who(newest.author), when=newest.created_at
+            )
+            return versions.refuse(
+                request,
+                form,
+                "meetings/plan_form.html",
+                {"case": case, "tasks": tasks},
+                changes=changes,
+                current_version=newest.version,
+                version_field="based_on",
+                message=stale.messages[0],
+            )
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -231,8 +265,12 @@ def plan_detail(request, pk):
     prefetch_related_objects([plan], "members")
     printing = request.GET.get("print") == "1"
     # Printing confidential material is a disclosure (DOMAIN.md §8): logged.
-    read_log(user=request.user, action=ReadLog.Action.PRINT if printing else ReadLog.Action.VIEW, obj=plan,
-             detail=f"支援プラン {plan.case.number} 第{plan.version}版")  # fmt: skip
+    read_log(
+        user=request.user,
+        action=ReadLog.Action.PRINT if printing else ReadLog.Action.VIEW,
+        obj=plan,
+        detail=f"支援プラン {plan.case.number} 第{plan.version}版",
+    )
     context = selectors.plan_detail(plan)
     agencies = {a.pk for a in request.user.agencies}
     context["my_task_ids"] = {t.pk for t in context["tasks"] if t.agency_id in agencies}
@@ -261,9 +299,16 @@ def plan_document(request, pk, sheet):
         raise Http404("書式が見つかりません。")
     name, template, build = PLAN_DOCUMENTS[sheet]
     plan = selectors.plan_get_for_user(request.user, pk)
-    return pdf_response(request, template, build(request.user, plan), obj=plan, form_name=name,
-                        case_number=plan.case.number, detail=f"第{plan.version}版",
-                        filename=f"{name}_{plan.case.number}_第{plan.version}版.pdf")  # fmt: skip
+    return pdf_response(
+        request,
+        template,
+        build(request.user, plan),
+        obj=plan,
+        form_name=name,
+        case_number=plan.case.number,
+        detail=f"第{plan.version}版",
+        filename=f"{name}_{plan.case.number}_第{plan.version}版.pdf",
+    )
 
 
 @require_POST
@@ -271,12 +316,16 @@ def task_status(request, pk):
     task = selectors.task_get_for_user(request.user, pk)
     plan = task.plan
     return post_action(
-        request, TaskStatusForm(request.POST),
-        lambda data: services.task_update_status(task=task, acting_user=request.user, status=data["status"],
-                                                 expected_version=data["version"]),
-        "役割分担の状況を更新しました。", reverse("meetings:plan_detail", args=[plan.pk]),
-        record=task, title=f"役割分担の状況の更新（{task.agency}）",
-    )  # fmt: skip
+        request,
+        TaskStatusForm(request.POST),
+        lambda data: services.task_update_status(
+            task=task, acting_user=request.user, status=data["status"], expected_version=data["version"]
+        ),
+        "役割分担の状況を更新しました。",
+        reverse("meetings:plan_detail", args=[plan.pk]),
+        record=task,
+        title=f"役割分担の状況の更新（{task.agency}）",
+    )
 
 
 # --- 重層的支援会議 ------------------------------------------------------------------------------
@@ -289,16 +338,23 @@ def conference_list(request):
         conference = services.conference_create(acting_user=request.user, **form.cleaned_data)
         messages.success(request, "重層的支援会議を登録しました。")
         return redirect("meetings:conference_detail", conference.pk)
-    return render(request, "meetings/conference_list.html",
-                  {"conferences": selectors.conferences_for(request.user)[:50], "form": form})  # fmt: skip
+    return render(
+        request,
+        "meetings/conference_list.html",
+        {"conferences": selectors.conferences_for(request.user)[:50], "form": form},
+    )
 
 
 def conference_detail(request, pk):
     _require_coordinator(request)
     conference = selectors.conference_get_for_user(request.user, pk)
     printing = request.GET.get("print") == "1"
-    read_log(user=request.user, action=ReadLog.Action.PRINT if printing else ReadLog.Action.VIEW, obj=conference,
-             detail=f"重層的支援会議の記録 {conference}")  # fmt: skip
+    read_log(
+        user=request.user,
+        action=ReadLog.Action.PRINT if printing else ReadLog.Action.VIEW,
+        obj=conference,
+        detail=f"重層的支援会議の記録 {conference}",
+    )
     open_plans = selectors.conference_open_plans(request.user)
     return render(
         request,
@@ -307,11 +363,20 @@ def conference_detail(request, pk):
             "conference": conference,
             "printing": printing,
             "items": selectors.conference_items_for(request.user, conference),
-            "drafts": [(plan, PlanDecisionForm(initial={"plan": plan.pk}, prefix=f"p{plan.pk}")) for plan in open_plans["drafts"]],
-            "approved": [(plan, EvaluationForm(goals=plan.goals.all(), initial={"plan": plan.pk}, prefix=f"e{plan.pk}"),
-                          ResourceGapForm(initial={"plan": plan.pk}, prefix=f"g{plan.pk}")) for plan in open_plans["approved"]],
+            "drafts": [
+                (plan, PlanDecisionForm(initial={"plan": plan.pk}, prefix=f"p{plan.pk}"))
+                for plan in open_plans["drafts"]
+            ],
+            "approved": [
+                (
+                    plan,
+                    EvaluationForm(goals=plan.goals.all(), initial={"plan": plan.pk}, prefix=f"e{plan.pk}"),
+                    ResourceGapForm(initial={"plan": plan.pk}, prefix=f"g{plan.pk}"),
+                )
+                for plan in open_plans["approved"]
+            ],
         },
-    )  # fmt: skip
+    )
 
 
 @require_GET
@@ -319,9 +384,15 @@ def conference_document(request, pk):
     """会議録（重層的支援会議） as a PDF: the agenda items of the cases the reader may see."""
     _require_coordinator(request)
     conference = selectors.conference_get_for_user(request.user, pk)
-    return pdf_response(request, "pdf/conference_minutes.html", documents.conference_minutes(request.user, conference),
-                        obj=conference, form_name="会議録（重層的支援会議）", detail=str(conference),
-                        filename=f"会議録_{conference.title}.pdf")  # fmt: skip
+    return pdf_response(
+        request,
+        "pdf/conference_minutes.html",
+        documents.conference_minutes(request.user, conference),
+        obj=conference,
+        form_name="会議録（重層的支援会議）",
+        detail=str(conference),
+        filename=f"会議録_{conference.title}.pdf",
+    )
 
 
 def _conference_plan(request, conference_pk, prefix):
@@ -350,9 +421,15 @@ def conference_plan_decision(request, pk, plan_pk):
                 conference=conference, plan=plan, acting_user=request.user, notes=data["notes"]
             )
 
-    return post_action(request, PlanDecisionForm(request.POST, prefix=f"p{plan_pk}"), decide,
-                       lambda data: "プランを承認しました。" if data["decision"] == "approve" else "プランを差し戻しました。",
-                       reverse("meetings:conference_detail", args=[conference.pk]))  # fmt: skip
+    return post_action(
+        request,
+        PlanDecisionForm(request.POST, prefix=f"p{plan_pk}"),
+        decide,
+        lambda data: (
+            "プランを承認しました。" if data["decision"] == "approve" else "プランを差し戻しました。"
+        ),
+        reverse("meetings:conference_detail", args=[conference.pk]),
+    )
 
 
 def _consent_gap_message(plan, gap):
@@ -374,27 +451,42 @@ def conference_evaluation(request, pk, plan_pk):
     conference, plan = _conference_plan(request, pk, f"e{plan_pk}")
     form = EvaluationForm(request.POST, goals=plan.goals.all(), prefix=f"e{plan_pk}")
     return post_action(
-        request, form,
+        request,
+        form,
         lambda data: services.plan_evaluate(
-            conference=conference, plan=plan, acting_user=request.user, goal_results=form.goal_results(),
-            person_change=data["person_change"], next_step=data["next_step"], notes=data["notes"],
+            conference=conference,
+            plan=plan,
+            acting_user=request.user,
+            goal_results=form.goal_results(),
+            person_change=data["person_change"],
+            next_step=data["next_step"],
+            notes=data["notes"],
             close_reason=data["close_reason"],
-            next_lead_agency=data["next_lead_agency"], suspend_reason=data["suspend_reason"],
+            next_lead_agency=data["next_lead_agency"],
+            suspend_reason=data["suspend_reason"],
         ),
-        "評価を記録しました。", reverse("meetings:conference_detail", args=[conference.pk]),
-    )  # fmt: skip
+        "評価を記録しました。",
+        reverse("meetings:conference_detail", args=[conference.pk]),
+    )
 
 
 @require_POST
 def conference_resource_gap(request, pk, plan_pk):
     conference, plan = _conference_plan(request, pk, f"g{plan_pk}")
     return post_action(
-        request, ResourceGapForm(request.POST, prefix=f"g{plan_pk}"),
-        lambda data: services.resource_gap_record(conference=conference, plan=plan, acting_user=request.user,
-                                                  category=data["category"], area=data["area"],
-                                                  description=data["description"]),
-        "不足する社会資源を記録しました。", reverse("meetings:conference_detail", args=[conference.pk]),
-    )  # fmt: skip
+        request,
+        ResourceGapForm(request.POST, prefix=f"g{plan_pk}"),
+        lambda data: services.resource_gap_record(
+            conference=conference,
+            plan=plan,
+            acting_user=request.user,
+            category=data["category"],
+            area=data["area"],
+            description=data["description"],
+        ),
+        "不足する社会資源を記録しました。",
+        reverse("meetings:conference_detail", args=[conference.pk]),
+    )
 
 
 # --- 支援会議 ----------------------------------------------------------------------------------
@@ -402,11 +494,15 @@ def conference_resource_gap(request, pk, plan_pk):
 
 def meeting_list(request):
     """Members find their meetings (and the 守秘義務 still to acknowledge); hosts convene from here."""
-    return render(request, "meetings/meeting_list.html", {
-        "awaiting": selectors.meetings_awaiting_pledge(request.user),
-        "page": selectors.meeting_list_page(request.user, request.GET.get("page")),
-        "can_convene": request.user.has_role(Role.COORDINATOR),
-    })  # fmt: skip
+    return render(
+        request,
+        "meetings/meeting_list.html",
+        {
+            "awaiting": selectors.meetings_awaiting_pledge(request.user),
+            "page": selectors.meeting_list_page(request.user, request.GET.get("page")),
+            "can_convene": request.user.has_role(Role.COORDINATOR),
+        },
+    )
 
 
 def meeting_new(request):
@@ -430,22 +526,31 @@ def meeting_detail(request, pk):
     """Briefings and minutes: 404 until the member has acknowledged 守秘義務 (see meeting_pledge)."""
     meeting = selectors.meeting_get_for_user(request.user, pk)
     printing = request.GET.get("print") == "1"
-    read_log(user=request.user, action=ReadLog.Action.PRINT if printing else ReadLog.Action.VIEW, obj=meeting,
-             detail=f"支援会議 {meeting}")  # fmt: skip
+    read_log(
+        user=request.user,
+        action=ReadLog.Action.PRINT if printing else ReadLog.Action.VIEW,
+        obj=meeting,
+        detail=f"支援会議 {meeting}",
+    )
     context = selectors.meeting_detail(meeting)
     briefings.attach_contents(context["briefings"], meeting, request.user)
     context["printing"] = printing
     if meeting.host_id == request.user.pk:
-        window = {"access_from": timezone.localtime(meeting.access_from),
-                  "access_until": timezone.localtime(meeting.access_until)}  # fmt: skip
+        window = {
+            "access_from": timezone.localtime(meeting.access_from),
+            "access_until": timezone.localtime(meeting.access_until),
+        }
         decision_form = MeetingDecisionForm()
         # The same two fields under every agenda item: rendered once for the page, not once per item.
         decision_fields = render_to_string("meetings/_decision_fields.html", {"decision_form": decision_form})
-        context |= {"briefing_form": BriefingCaseForm(user=request.user), "decision_form": decision_form,
-                    "decision_fields": decision_fields,
-                    "minutes_form": MinutesForm(initial={"minutes": meeting.minutes}),
-                    "window_form": MeetingWindowForm(initial=window),
-                    "window_changes": selectors.meeting_window_changes(meeting)}  # fmt: skip
+        context |= {
+            "briefing_form": BriefingCaseForm(user=request.user),
+            "decision_form": decision_form,
+            "decision_fields": decision_fields,
+            "minutes_form": MinutesForm(initial={"minutes": meeting.minutes}),
+            "window_form": MeetingWindowForm(initial=window),
+            "window_changes": selectors.meeting_window_changes(meeting),
+        }
     return render(request, "meetings/meeting_detail.html", context)
 
 
@@ -454,9 +559,15 @@ def meeting_document(request, pk):
     """会議録（支援会議） as a PDF, for the host and the members who acknowledged 守秘義務 (as the page),
     each with the briefings in the rendering they read."""
     meeting = selectors.meeting_get_for_user(request.user, pk)
-    return pdf_response(request, "pdf/meeting_minutes.html", documents.meeting_minutes(request.user, meeting),
-                        obj=meeting, form_name="会議録（支援会議）", detail=str(meeting),
-                        filename=f"会議録_{meeting.title}.pdf")  # fmt: skip
+    return pdf_response(
+        request,
+        "pdf/meeting_minutes.html",
+        documents.meeting_minutes(request.user, meeting),
+        obj=meeting,
+        form_name="会議録（支援会議）",
+        detail=str(meeting),
+        filename=f"会議録_{meeting.title}.pdf",
+    )
 
 
 def meeting_pledge(request, pk):
@@ -504,10 +615,15 @@ def meeting_briefing(request, pk):
         if "share" in request.POST:
             try:
                 services.briefing_share(
-                    meeting=meeting, case=case, acting_user=request.user, categories=choice.categories,
-                    members=choice.members, external_named=choice.external_named,
-                    pseudonymised=choice.pseudonymised, previewed=form.cleaned_data["previewed"],
-                )  # fmt: skip
+                    meeting=meeting,
+                    case=case,
+                    acting_user=request.user,
+                    categories=choice.categories,
+                    members=choice.members,
+                    external_named=choice.external_named,
+                    pseudonymised=choice.pseudonymised,
+                    previewed=form.cleaned_data["previewed"],
+                )
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
@@ -516,8 +632,9 @@ def meeting_briefing(request, pk):
     else:
         choice = briefings.default_choice(options)
         form.initial_from(choice)
-    choice, rendering = briefings.briefing_preview(meeting=meeting, case=case, acting_user=request.user,
-                                                   choice=choice)  # fmt: skip
+    choice, rendering = briefings.briefing_preview(
+        meeting=meeting, case=case, acting_user=request.user, choice=choice
+    )
     # The host reads the case to choose from it: logged like the case page, on the host's own basis.
     read_log(
         user=request.user, action=ReadLog.Action.VIEW, obj=case, detail=f"支援会議の資料の準備 {case.number}"
@@ -527,21 +644,33 @@ def meeting_briefing(request, pk):
         form.data["previewed"] = rendering.digest
     else:
         form.initial["previewed"] = rendering.digest
-    return render(request, "meetings/briefing_form.html", {
-        "meeting": meeting, "case": case, "form": form, "case_form": case_form, "choice": choice,
-        "preview": [(briefings.AUDIENCE_LABELS[briefings.STAFF], rendering.staff),
-                    (briefings.AUDIENCE_LABELS[briefings.EXTERNAL], rendering.external)],
-    })  # fmt: skip
+    return render(
+        request,
+        "meetings/briefing_form.html",
+        {
+            "meeting": meeting,
+            "case": case,
+            "form": form,
+            "case_form": case_form,
+            "choice": choice,
+            "preview": [
+                (briefings.AUDIENCE_LABELS[briefings.STAFF], rendering.staff),
+                (briefings.AUDIENCE_LABELS[briefings.EXTERNAL], rendering.external),
+            ],
+        },
+    )
 
 
 @require_POST
 def meeting_window(request, pk):
     meeting = _hosted(request, pk)
     return post_action(
-        request, MeetingWindowForm(request.POST),
+        request,
+        MeetingWindowForm(request.POST),
         lambda data: services.meeting_window_change(meeting=meeting, acting_user=request.user, **data),
-        "閲覧期間を変更しました。", reverse("meetings:meeting_detail", args=[meeting.pk]),
-    )  # fmt: skip
+        "閲覧期間を変更しました。",
+        reverse("meetings:meeting_detail", args=[meeting.pk]),
+    )
 
 
 @require_POST
@@ -549,20 +678,24 @@ def meeting_decision(request, pk, briefing_pk):
     meeting = _hosted(request, pk)
     briefing = get_object_or_404(meeting.briefings, pk=briefing_pk)
     return post_action(
-        request, MeetingDecisionForm(request.POST),
+        request,
+        MeetingDecisionForm(request.POST),
         lambda data: services.meeting_decision_record(briefing=briefing, acting_user=request.user, **data),
-        "決定を記録しました。", reverse("meetings:meeting_detail", args=[meeting.pk]),
-    )  # fmt: skip
+        "決定を記録しました。",
+        reverse("meetings:meeting_detail", args=[meeting.pk]),
+    )
 
 
 @require_POST
 def meeting_minutes(request, pk):
     meeting = _hosted(request, pk)
     return post_action(
-        request, MinutesForm(request.POST),
+        request,
+        MinutesForm(request.POST),
         lambda data: services.meeting_minutes_update(meeting=meeting, acting_user=request.user, **data),
-        "議事録を保存しました。", reverse("meetings:meeting_detail", args=[meeting.pk]),
-    )  # fmt: skip
+        "議事録を保存しました。",
+        reverse("meetings:meeting_detail", args=[meeting.pk]),
+    )
 
 
 @require_GET
@@ -577,5 +710,8 @@ def consent_document(request, pk):
         obj=consent,
         detail=f"同意書のダウンロード {case.number}",
     )
-    return FileResponse(consent.document.open("rb"), as_attachment=True,
-                        filename=f"consent-{case.number}-{consent.pk}{Path(consent.document.name).suffix}")  # fmt: skip
+    return FileResponse(
+        consent.document.open("rb"),
+        as_attachment=True,
+        filename=f"consent-{case.number}-{consent.pk}{Path(consent.document.name).suffix}",
+    )

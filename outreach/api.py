@@ -44,10 +44,29 @@ class EngagementSerializer(PolicySerializer):
 
     class Meta:
         model = OutreachEngagement
-        fields = ["id", "number", "provisional_name", "approximate_location", "person", "case", "how_known",
-                  "background", "purpose", "plan_frequency", "plan_visitors", "meeting_decision", "stage",
-                  "owning_agency", "lead_worker", "next_contact_on", "started_at", "ended_at", "connected_agency",
-                  "end_note", "can_record_contact"]  # fmt: skip
+        fields = [
+            "id",
+            "number",
+            "provisional_name",
+            "approximate_location",
+            "person",
+            "case",
+            "how_known",
+            "background",
+            "purpose",
+            "plan_frequency",
+            "plan_visitors",
+            "meeting_decision",
+            "stage",
+            "owning_agency",
+            "lead_worker",
+            "next_contact_on",
+            "started_at",
+            "ended_at",
+            "connected_agency",
+            "end_note",
+            "can_record_contact",
+        ]
 
     def get_can_record_contact(self, engagement) -> bool | None:
         return getattr(engagement, "can_record_contact", None)
@@ -58,8 +77,17 @@ class ContactSerializer(PolicySerializer):
 
     class Meta:
         model = OutreachContact
-        fields = ["id", "engagement", "contacted_at", "kind", "met_whom", "response", "safety_confirmed",
-                  "next_planned_on", "recorded_by"]  # fmt: skip
+        fields = [
+            "id",
+            "engagement",
+            "contacted_at",
+            "kind",
+            "met_whom",
+            "response",
+            "safety_confirmed",
+            "next_planned_on",
+            "recorded_by",
+        ]
         read_only_fields = fields
 
 
@@ -128,8 +156,12 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
         return Response(EngagementSerializer(engagement).data)
 
     @extend_schema(methods=["GET"], responses=ContactSerializer(many=True))
-    @extend_schema(methods=["POST"], request=ContactCreateSerializer, responses={201: ContactSerializer},
-                   parameters=[IDEMPOTENCY_KEY, REPLAYED])  # fmt: skip
+    @extend_schema(
+        methods=["POST"],
+        request=ContactCreateSerializer,
+        responses={201: ContactSerializer},
+        parameters=[IDEMPOTENCY_KEY, REPLAYED],
+    )
     @action(detail=True, methods=["get", "post"], pagination_class=ContactCursor, filter_backends=[])
     def contacts(self, request, pk=None):
         """接触記録 of the engagement (newest first), or log one — from a phone during a visit. A

@@ -18,10 +18,15 @@ def load_outreach_demo() -> None:
     worker = User.objects.get(username="intake_a")
     now = timezone.now()
     engagement = services.engagement_start(
-        acting_user=worker, provisional_name=NAME, how_known="minsei", purpose="relationship",
+        acting_user=worker,
+        provisional_name=NAME,
+        how_known="minsei",
+        purpose="relationship",
         background="民生委員より。庭にごみが積まれ、本人の姿をしばらく見ていない。声をかけても応じない。",
-        approximate_location="中央二丁目の角の一軒家", plan_frequency="週1回", plan_visitors="青木、民生委員",
-    )  # fmt: skip
+        approximate_location="中央二丁目の角の一軒家",
+        plan_frequency="週1回",
+        plan_visitors="青木、民生委員",
+    )
     OutreachEngagement.objects.filter(pk=engagement.pk).update(started_at=now - timedelta(days=60))
     contacts = [
         (56, "visit_absent", "", "呼び鈴に応答なし。郵便受けに手紙を入れた。", None),
@@ -31,13 +36,21 @@ def load_outreach_demo() -> None:
         (14, "accompany", "本人", "整形外科の受診に同行。帰りに地域包括の相談員を紹介した。", True),
     ]
     for days, kind, whom, response, safety in contacts:
-        services.contact_record(engagement=engagement, acting_user=worker, kind=kind, met_whom=whom, response=response,
-                                safety_confirmed=safety, contacted_at=now - timedelta(days=days))  # fmt: skip
+        services.contact_record(
+            engagement=engagement,
+            acting_user=worker,
+            kind=kind,
+            met_whom=whom,
+            response=response,
+            safety_confirmed=safety,
+            contacted_at=now - timedelta(days=days),
+        )
     services.stage_set(
         engagement=engagement, acting_user=worker, stage="trust", reason="受診同行で信頼関係ができた"
     )
     case = Case.objects.filter(person__name="木村 勇").first()
     if case is not None:
         services.engagement_link(engagement=engagement, acting_user=worker, case=case)
-    services.engagement_end(engagement=engagement, acting_user=worker,
-                            connected_agency=Agency.objects.get(code="chuo-houkatsu"))  # fmt: skip
+    services.engagement_end(
+        engagement=engagement, acting_user=worker, connected_agency=Agency.objects.get(code="chuo-houkatsu")
+    )

@@ -11,8 +11,17 @@ class EngagementForm(forms.ModelForm):
     class Meta:
         formfield_callback = date_formfield  # 和暦 input for every date
         model = OutreachEngagement
-        fields = ["provisional_name", "approximate_location", "how_known", "background", "purpose", "plan_frequency",
-                  "plan_visitors", "meeting_decision", "next_contact_on"]  # fmt: skip
+        fields = [
+            "provisional_name",
+            "approximate_location",
+            "how_known",
+            "background",
+            "purpose",
+            "plan_frequency",
+            "plan_visitors",
+            "meeting_decision",
+            "next_contact_on",
+        ]
         widgets = {"background": forms.Textarea(attrs={"rows": 3}), "next_contact_on": DateInput()}
 
 
@@ -53,7 +62,9 @@ class LinkForm(PickerFormMixin, forms.Form):
 
 
 class EndForm(forms.Form):
-    connected_agency = forms.ModelChoiceField(label="つなぎ先（つなぎ成立の場合）",
-                                              queryset=Agency.objects.filter(is_active=True).order_by("name"),
-                                              required=False)  # fmt: skip
+    connected_agency = forms.ModelChoiceField(
+        label="つなぎ先（つなぎ成立の場合）",
+        queryset=Agency.objects.filter(is_active=True).order_by("name"),
+        required=False,
+    )
     note = forms.CharField(label="終了の理由（つなぎ以外の場合）", max_length=300, required=False)

@@ -24,17 +24,34 @@ BACKGROUND = [
     "支援会議で、関係づくりから始める方針となった。",
     "学校より。不登校が続き、家庭訪問にも応じない。",
 ]
-EARLY = [(ContactKind.VISIT_ABSENT, 5), (ContactKind.LETTER, 3), (ContactKind.VISIT_REFUSED, 2),
-         (ContactKind.INFORMATION, 2), (ContactKind.FAMILY, 1)]  # fmt: skip
-LATER = [(ContactKind.VISIT_MET, 5), (ContactKind.PHONE, 3), (ContactKind.ACCOMPANY, 1), (ContactKind.MESSAGE, 1),
-         (ContactKind.VISIT_ABSENT, 2), (ContactKind.FAMILY, 1), (ContactKind.WATCH_REQUEST, 1)]  # fmt: skip
+EARLY = [
+    (ContactKind.VISIT_ABSENT, 5),
+    (ContactKind.LETTER, 3),
+    (ContactKind.VISIT_REFUSED, 2),
+    (ContactKind.INFORMATION, 2),
+    (ContactKind.FAMILY, 1),
+]
+LATER = [
+    (ContactKind.VISIT_MET, 5),
+    (ContactKind.PHONE, 3),
+    (ContactKind.ACCOMPANY, 1),
+    (ContactKind.MESSAGE, 1),
+    (ContactKind.VISIT_ABSENT, 2),
+    (ContactKind.FAMILY, 1),
+    (ContactKind.WATCH_REQUEST, 1),
+]
 RESPONSES = {
-    ContactKind.VISIT_MET: "玄関先で少し話せた。表情は落ち着いていた。", ContactKind.VISIT_ABSENT: "応答なし。郵便受けに手紙を入れた。",
-    ContactKind.VISIT_REFUSED: "「構わないでくれ」と言われた。声に張りはある。", ContactKind.LETTER: "相談窓口の案内を手紙で届けた。",
-    ContactKind.PHONE: "電話で短く話せた。体調は変わりないとのこと。", ContactKind.MESSAGE: "メッセージに短い返信があった。",
-    ContactKind.ACCOMPANY: "受診に同行した。帰りに次の予定を一緒に決めた。", ContactKind.FAMILY: "家族と面談し、家での様子を聞いた。",
-    ContactKind.INFORMATION: "民生委員から最近の様子を聞いた。", ContactKind.WATCH_REQUEST: "新聞販売店に見守りを依頼した。",
-}  # fmt: skip
+    ContactKind.VISIT_MET: "玄関先で少し話せた。表情は落ち着いていた。",
+    ContactKind.VISIT_ABSENT: "応答なし。郵便受けに手紙を入れた。",
+    ContactKind.VISIT_REFUSED: "「構わないでくれ」と言われた。声に張りはある。",
+    ContactKind.LETTER: "相談窓口の案内を手紙で届けた。",
+    ContactKind.PHONE: "電話で短く話せた。体調は変わりないとのこと。",
+    ContactKind.MESSAGE: "メッセージに短い返信があった。",
+    ContactKind.ACCOMPANY: "受診に同行した。帰りに次の予定を一緒に決めた。",
+    ContactKind.FAMILY: "家族と面談し、家での様子を聞いた。",
+    ContactKind.INFORMATION: "民生委員から最近の様子を聞いた。",
+    ContactKind.WATCH_REQUEST: "新聞販売店に見守りを依頼した。",
+}
 END_NOTES = [
     "本人が市外へ転居した",
     "家族が支援を断った",
@@ -63,9 +80,17 @@ class _OutreachGenerator:
         cases = ctx.store["cases"]["cases"]
         # People who do not come in: ひきこもり, ごみ屋敷, 孤立, 8050.
         withdrawn = [c for c in cases if {"hikikomori", "hoarding", "isolation", "8050"} & set(c.issues)]
-        agencies = [a for a in ctx.agencies if a.kind in (
-            AgencyKind.COMMUNITY_GENERAL_SUPPORT, AgencyKind.SOCIAL_WELFARE_COUNCIL, AgencyKind.SELF_RELIANCE,
-            AgencyKind.DISABILITY_CONSULTATION)]  # fmt: skip
+        agencies = [
+            a
+            for a in ctx.agencies
+            if a.kind
+            in (
+                AgencyKind.COMMUNITY_GENERAL_SUPPORT,
+                AgencyKind.SOCIAL_WELFARE_COUNCIL,
+                AgencyKind.SELF_RELIANCE,
+                AgencyKind.DISABILITY_CONSULTATION,
+            )
+        ]
         span = (ctx.anchor - timedelta(days=3) - ctx.start).total_seconds()
         engagements, plans = [], []
         for _ in range(total):
@@ -90,15 +115,33 @@ class _OutreachGenerator:
                 approximate_location=f"{rng.choice(ctx.areas_small).name}付近",
                 person_id=case.person if case else None,
                 case_id=case.id if case and case.opened_at <= (ended or ctx.anchor) else None,
-                how_known=ctx.pick([("neighbour", 3), ("minsei", 4), ("support_meeting", 1), ("agency", 2), ("family", 2),
-                                    ("lifeline", 1), ("other", 1)]),
-                background=rng.choice(BACKGROUND), purpose=ctx.pick([("relationship", 5), ("situation", 3), ("connection", 2)]),
-                plan_frequency=rng.choice(["週1回", "2週に1回", "月1回"]), plan_visitors=f"{lead.last_name}、民生委員",
-                stage=stage, owning_agency_id=agency, lead_worker_id=lead.pk, started_at=started, ended_at=ended,
-                next_contact_on=None if ended else (contacts[-1][0] if contacts else started).astimezone(TOKYO).date()
+                how_known=ctx.pick(
+                    [
+                        ("neighbour", 3),
+                        ("minsei", 4),
+                        ("support_meeting", 1),
+                        ("agency", 2),
+                        ("family", 2),
+                        ("lifeline", 1),
+                        ("other", 1),
+                    ]
+                ),
+                background=rng.choice(BACKGROUND),
+                purpose=ctx.pick([("relationship", 5), ("situation", 3), ("connection", 2)]),
+                plan_frequency=rng.choice(["週1回", "2週に1回", "月1回"]),
+                plan_visitors=f"{lead.last_name}、民生委員",
+                stage=stage,
+                owning_agency_id=agency,
+                lead_worker_id=lead.pk,
+                started_at=started,
+                ended_at=ended,
+                next_contact_on=None
+                if ended
+                else (contacts[-1][0] if contacts else started).astimezone(TOKYO).date()
                 + timedelta(days=rng.randint(7, 21)),
-                connected_agency_id=connected, end_note=note,
-            )  # fmt: skip
+                connected_agency_id=connected,
+                end_note=note,
+            )
             if engagement.case_id is None:
                 engagement.person_id = engagement.person_id if case and rng.random() < 0.5 else None
             engagements.append(engagement)
@@ -107,23 +150,53 @@ class _OutreachGenerator:
         history, rows = [], []
         for engagement, (lead, contacts, changes) in zip(engagements, plans, strict=True):
             # engagement_start, then contact_record (each saves the engagement), stage_set, engagement_end.
-            history.append(history_row(engagement, at=engagement.started_at, user_id=lead.pk, reason="アウトリーチ開始",
-                                       stage=Stage.NOT_CONTACTED, ended_at=None, connected_agency_id=None, end_note="",
-                                       person_id=None, case_id=None))  # fmt: skip
+            history.append(
+                history_row(
+                    engagement,
+                    at=engagement.started_at,
+                    user_id=lead.pk,
+                    reason="アウトリーチ開始",
+                    stage=Stage.NOT_CONTACTED,
+                    ended_at=None,
+                    connected_agency_id=None,
+                    end_note="",
+                    person_id=None,
+                    case_id=None,
+                )
+            )
             for at, stage, reason in changes:
                 ending = reason.startswith(("つなぎ", "終了"))
-                history.append(history_row(
-                    engagement, at=at, user_id=lead.pk, reason=reason, kind="~", stage=stage,
-                    ended_at=engagement.ended_at if ending else None, end_note=engagement.end_note if ending else "",
-                    connected_agency_id=engagement.connected_agency_id if ending else None,
-                ))  # fmt: skip
+                history.append(
+                    history_row(
+                        engagement,
+                        at=at,
+                        user_id=lead.pk,
+                        reason=reason,
+                        kind="~",
+                        stage=stage,
+                        ended_at=engagement.ended_at if ending else None,
+                        end_note=engagement.end_note if ending else "",
+                        connected_agency_id=engagement.connected_agency_id if ending else None,
+                    )
+                )
             for at, kind in contacts:
                 met = kind not in NO_CONTACT_KINDS and kind != ContactKind.INFORMATION
-                rows.append(stamp(OutreachContact(
-                    engagement_id=engagement.pk, contacted_at=at, kind=kind, met_whom="本人" if met else "",
-                    response=RESPONSES[kind], safety_confirmed=True if met else (None if self.rng.random() < 0.7 else False),
-                    next_planned_on=(at + timedelta(days=14)).astimezone(TOKYO).date(), recorded_by_id=lead.pk,
-                ), at=at, user=lead))  # fmt: skip
+                rows.append(
+                    stamp(
+                        OutreachContact(
+                            engagement_id=engagement.pk,
+                            contacted_at=at,
+                            kind=kind,
+                            met_whom="本人" if met else "",
+                            response=RESPONSES[kind],
+                            safety_confirmed=True if met else (None if self.rng.random() < 0.7 else False),
+                            next_planned_on=(at + timedelta(days=14)).astimezone(TOKYO).date(),
+                            recorded_by_id=lead.pk,
+                        ),
+                        at=at,
+                        user=lead,
+                    )
+                )
             # engagement_start: the owning agency and the lead (担当), and each coordinator.
             for grantee in (
                 {"agency_id": engagement.owning_agency_id, "reason": "担当"},
@@ -134,8 +207,15 @@ class _OutreachGenerator:
                     if c.pk != lead.pk
                 ),
             ):
-                self.grants.add(OutreachEngagement, engagement.pk, basis=AccessBasis.ASSIGNMENT, permissions=("view", "change"),
-                                granted_by=lead.pk, starts_at=engagement.started_at, **grantee)  # fmt: skip
+                self.grants.add(
+                    OutreachEngagement,
+                    engagement.pk,
+                    basis=AccessBasis.ASSIGNMENT,
+                    permissions=("view", "change"),
+                    granted_by=lead.pk,
+                    starts_at=engagement.started_at,
+                    **grantee,
+                )
         ctx.create_history(history)
         ctx.create(OutreachContact, rows, label="接触記録")
         self.grants.flush()

@@ -47,10 +47,22 @@ class OutreachEngagement(FieldPolicyModel):
         "呼び名（分かる範囲）", max_length=100, help_text="例: 山田さん（60代男性）"
     )
     approximate_location = models.CharField("おおよその所在", max_length=200, blank=True)
-    person = models.ForeignKey(Person, verbose_name="本人", on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="outreach_engagements")  # fmt: skip
-    case = models.ForeignKey(Case, verbose_name="支援ケース", on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="outreach_engagements")  # fmt: skip
+    person = models.ForeignKey(
+        Person,
+        verbose_name="本人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outreach_engagements",
+    )
+    case = models.ForeignKey(
+        Case,
+        verbose_name="支援ケース",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outreach_engagements",
+    )
     how_known = models.CharField("把握経路", max_length=20, choices=HowKnown.choices)
     background = models.TextField("把握の経緯・状況")
     purpose = models.CharField("目的", max_length=20, choices=Purpose.choices)
@@ -69,8 +81,9 @@ class OutreachEngagement(FieldPolicyModel):
     )
     started_at = models.DateTimeField("開始日時", default=timezone.now)
     ended_at = models.DateTimeField("終了日時", null=True, blank=True)
-    connected_agency = models.ForeignKey(Agency, verbose_name="つなぎ先", on_delete=models.PROTECT, null=True,
-                                         blank=True, related_name="+")  # fmt: skip
+    connected_agency = models.ForeignKey(
+        Agency, verbose_name="つなぎ先", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     end_note = models.CharField("終了の理由", max_length=300, blank=True)
 
     history = HistoricalRecords()

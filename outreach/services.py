@@ -32,9 +32,19 @@ def _require_change(engagement: OutreachEngagement, user: User) -> None:
 
 
 @transaction.atomic
-def engagement_start(*, acting_user: User, provisional_name: str, how_known: str, background: str, purpose: str,
-                     approximate_location: str = "", plan_frequency: str = "", plan_visitors: str = "",
-                     meeting_decision: str = "", next_contact_on: date | None = None) -> OutreachEngagement:  # fmt: skip
+def engagement_start(
+    *,
+    acting_user: User,
+    provisional_name: str,
+    how_known: str,
+    background: str,
+    purpose: str,
+    approximate_location: str = "",
+    plan_frequency: str = "",
+    plan_visitors: str = "",
+    meeting_decision: str = "",
+    next_contact_on: date | None = None,
+) -> OutreachEngagement:
     """Start an engagement, possibly before any person or case is known."""
     if not acting_user.roles & {Role.WORKER, Role.COORDINATOR}:
         raise PermissionDenied("アウトリーチを始められるのは相談員または相談支援包括化推進員です。")
@@ -42,19 +52,38 @@ def engagement_start(*, acting_user: User, provisional_name: str, how_known: str
     if agency is None:
         raise PermissionDenied("所属機関がないため記録できません。")
     engagement = OutreachEngagement(
-        provisional_name=provisional_name, how_known=how_known, background=background, purpose=purpose,
-        approximate_location=approximate_location, plan_frequency=plan_frequency, plan_visitors=plan_visitors,
-        meeting_decision=meeting_decision, next_contact_on=next_contact_on, owning_agency=agency,
+        provisional_name=provisional_name,
+        how_known=how_known,
+        background=background,
+        purpose=purpose,
+        approximate_location=approximate_location,
+        plan_frequency=plan_frequency,
+        plan_visitors=plan_visitors,
+        meeting_decision=meeting_decision,
+        next_contact_on=next_contact_on,
+        owning_agency=agency,
         lead_worker=acting_user,
-    )  # fmt: skip
+    )
     _save(engagement, acting_user=acting_user, reason="アウトリーチ開始")
     for grantee in ({"agency": agency}, {"user": acting_user, "on_behalf_of": agency}):
-        access.access_grant(obj=engagement, basis=AccessBasis.ASSIGNMENT, permissions=("view", "change"),
-                            acting_user=acting_user, reason="担当", **grantee)  # fmt: skip
+        access.access_grant(
+            obj=engagement,
+            basis=AccessBasis.ASSIGNMENT,
+            permissions=("view", "change"),
+            acting_user=acting_user,
+            reason="担当",
+            **grantee,
+        )
     for coordinator in coordinators().exclude(pk=acting_user.pk):
-        access.access_grant(obj=engagement, user=coordinator, on_behalf_of=coordinator.agency_in_role(Role.COORDINATOR),
-                            basis=AccessBasis.ASSIGNMENT, permissions=("view", "change"), acting_user=acting_user,
-                            reason=COORDINATION_REASON)  # fmt: skip
+        access.access_grant(
+            obj=engagement,
+            user=coordinator,
+            on_behalf_of=coordinator.agency_in_role(Role.COORDINATOR),
+            basis=AccessBasis.ASSIGNMENT,
+            permissions=("view", "change"),
+            acting_user=acting_user,
+            reason=COORDINATION_REASON,
+        )
     return engagement
 
 
@@ -63,9 +92,17 @@ COORDINATION_REASON = "アウトリーチの統括（相談支援包括化推進
 
 
 @transaction.atomic
-def contact_record(*, engagement: OutreachEngagement, acting_user: User, kind: str, contacted_at: datetime | None = None,
-                   met_whom: str = "", response: str = "", safety_confirmed: bool | None = None,
-                   next_planned_on: date | None = None) -> OutreachContact:  # fmt: skip
+def contact_record(
+    *,
+    engagement: OutreachEngagement,
+    acting_user: User,
+    kind: str,
+    contacted_at: datetime | None = None,
+    met_whom: str = "",
+    response: str = "",
+    safety_confirmed: bool | None = None,
+    next_planned_on: date | None = None,
+) -> OutreachContact:
     """Log a contact (quickly, also from a phone during a visit). A safety concern, or repeated visits
     without meeting anyone, is flagged to the coordinators."""
     _require_change(engagement, acting_user)
@@ -74,9 +111,16 @@ def contact_record(*, engagement: OutreachEngagement, acting_user: User, kind: s
     contacted_at = contacted_at or timezone.now()
     if contacted_at > timezone.now() + timedelta(minutes=5):
         raise ValidationError({"contacted_at": "未来の日時は入力できません。"})
-    contact = OutreachContact(engagement=engagement, kind=kind, contacted_at=contacted_at, met_whom=met_whom,
-                              response=response, safety_confirmed=safety_confirmed, next_planned_on=next_planned_on,
-                              recorded_by=acting_user)  # fmt: skip
+    contact = OutreachContact(
+        engagement=engagement,
+        kind=kind,
+        contacted_at=contacted_at,
+        met_whom=met_whom,
+        response=response,
+        safety_confirmed=safety_confirmed,
+        next_planned_on=next_planned_on,
+        recorded_by=acting_user,
+    )
     _save(contact, acting_user=acting_user)
     engagement = OutreachEngagement.objects.select_for_update().get(pk=engagement.pk)
     if next_planned_on:
@@ -100,9 +144,12 @@ def _flag(engagement: OutreachEngagement, contact: OutreachContact) -> None:
     for reason in reasons:
         for coordinator in coordinators():
             core_services.notification_send(
-                recipient=coordinator, kind="outreach_alert", title=f"アウトリーチ {engagement.number}: {reason}",
-                link=engagement.get_absolute_url(), dedupe_key=f"outreach-alert:{engagement.pk}:{reason}:{today}",
-            )  # fmt: skip
+                recipient=coordinator,
+                kind="outreach_alert",
+                title=f"アウトリーチ {engagement.number}: {reason}",
+                link=engagement.get_absolute_url(),
+                dedupe_key=f"outreach-alert:{engagement.pk}:{reason}:{today}",
+            )
 
 
 @transaction.atomic
@@ -112,13 +159,22 @@ def stage_set(
     _require_change(engagement, acting_user)
     engagement = OutreachEngagement.objects.select_for_update().get(pk=engagement.pk)
     engagement.stage = stage
-    return _save(engagement, acting_user=acting_user, reason=reason or f"段階: {Stage(stage).label}",
-                 update_fields=["stage"])  # fmt: skip
+    return _save(
+        engagement,
+        acting_user=acting_user,
+        reason=reason or f"段階: {Stage(stage).label}",
+        update_fields=["stage"],
+    )
 
 
 @transaction.atomic
-def engagement_link(*, engagement: OutreachEngagement, acting_user: User, person: Person | None = None,
-                    case: Case | None = None) -> OutreachEngagement:  # fmt: skip
+def engagement_link(
+    *,
+    engagement: OutreachEngagement,
+    acting_user: User,
+    person: Person | None = None,
+    case: Case | None = None,
+) -> OutreachEngagement:
     """Link to the person and case once known (or opened later); the engagement keeps its history."""
     _require_change(engagement, acting_user)
     if person is not None:
@@ -136,8 +192,13 @@ def engagement_link(*, engagement: OutreachEngagement, acting_user: User, person
 
 
 @transaction.atomic
-def engagement_end(*, engagement: OutreachEngagement, acting_user: User, connected_agency: Agency | None = None,
-                   note: str = "") -> OutreachEngagement:  # fmt: skip
+def engagement_end(
+    *,
+    engagement: OutreachEngagement,
+    acting_user: User,
+    connected_agency: Agency | None = None,
+    note: str = "",
+) -> OutreachEngagement:
     """End with つなぎ成立 (to which agency) or a recorded reason."""
     _require_change(engagement, acting_user)
     if connected_agency is None and not note.strip():
@@ -169,10 +230,11 @@ def overdue_reminders(on=None) -> int:
         if engagement.contacts.filter(contacted_at__date__gte=engagement.next_contact_on).exists():
             continue
         note = core_services.notification_send(
-            recipient=engagement.lead_worker, kind="outreach_due",
+            recipient=engagement.lead_worker,
+            kind="outreach_due",
             title=f"アウトリーチ {engagement.number} の接触予定日（{engagement.next_contact_on:%Y-%m-%d}）を過ぎています",
             link=engagement.get_absolute_url(),
             dedupe_key=f"outreach-due:{engagement.pk}:{engagement.next_contact_on.isoformat()}",
-        )  # fmt: skip
+        )
         sent += note is not None
     return sent

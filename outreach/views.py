@@ -52,15 +52,19 @@ def engagement_detail(request, pk):
     selectors.engagement_location_policy(request.user, [engagement])
     read_log(user=request.user, action=ReadLog.Action.VIEW, obj=engagement)
     can_change = selectors.engagement_can_change(request.user, engagement) and engagement.is_open
-    return render(request, "outreach/engagement_detail.html", {
-        "engagement": engagement,
-        "contacts": list(engagement.contacts.select_related("recorded_by")),
-        "can_change": can_change,
-        "contact_form": ContactForm() if can_change else None,
-        "stage_form": StageForm(initial={"stage": engagement.stage}) if can_change else None,
-        "link_form": LinkForm(user=request.user) if can_change else None,
-        "end_form": EndForm() if can_change else None,
-    })  # fmt: skip
+    return render(
+        request,
+        "outreach/engagement_detail.html",
+        {
+            "engagement": engagement,
+            "contacts": list(engagement.contacts.select_related("recorded_by")),
+            "can_change": can_change,
+            "contact_form": ContactForm() if can_change else None,
+            "stage_form": StageForm(initial={"stage": engagement.stage}) if can_change else None,
+            "link_form": LinkForm(user=request.user) if can_change else None,
+            "end_form": EndForm() if can_change else None,
+        },
+    )
 
 
 def _writable(request, pk):
@@ -74,17 +78,27 @@ def _writable(request, pk):
 def contact_add(request, pk):
     engagement = _writable(request, pk)
     form = ContactForm(request.POST)
-    return post_action(request, form, lambda data: services.contact_record(engagement=engagement, acting_user=request.user,
-                                                                           **form.service_kwargs()),
-                       "接触記録を追加しました。", engagement)  # fmt: skip
+    return post_action(
+        request,
+        form,
+        lambda data: services.contact_record(
+            engagement=engagement, acting_user=request.user, **form.service_kwargs()
+        ),
+        "接触記録を追加しました。",
+        engagement,
+    )
 
 
 @require_POST
 def stage_change(request, pk):
     engagement = _writable(request, pk)
-    return post_action(request, StageForm(request.POST),
-                       lambda data: services.stage_set(engagement=engagement, acting_user=request.user, **data),
-                       "関係の段階を更新しました。", engagement)  # fmt: skip
+    return post_action(
+        request,
+        StageForm(request.POST),
+        lambda data: services.stage_set(engagement=engagement, acting_user=request.user, **data),
+        "関係の段階を更新しました。",
+        engagement,
+    )
 
 
 @require_POST
@@ -111,6 +125,10 @@ def link(request, pk):
 @require_POST
 def end(request, pk):
     engagement = _writable(request, pk)
-    return post_action(request, EndForm(request.POST),
-                       lambda data: services.engagement_end(engagement=engagement, acting_user=request.user, **data),
-                       "アウトリーチを終了しました。", engagement)  # fmt: skip
+    return post_action(
+        request,
+        EndForm(request.POST),
+        lambda data: services.engagement_end(engagement=engagement, acting_user=request.user, **data),
+        "アウトリーチを終了しました。",
+        engagement,
+    )

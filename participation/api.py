@@ -87,8 +87,23 @@ class PlanSerializer(PolicySerializer):
 
     class Meta:
         model = ParticipationPlan
-        fields = ["id", "case", "person", "wishes", "strengths", "weaknesses", "health", "mobility", "kinds",
-                  "goals", "review_on", "created_by", "created_at", "proposals", "placements"]  # fmt: skip
+        fields = [
+            "id",
+            "case",
+            "person",
+            "wishes",
+            "strengths",
+            "weaknesses",
+            "health",
+            "mobility",
+            "kinds",
+            "goals",
+            "review_on",
+            "created_by",
+            "created_at",
+            "proposals",
+            "placements",
+        ]
 
 
 class PlanFilter(filters.FilterSet):

@@ -19,25 +19,52 @@ def load_participation_demo() -> None:
     worker = User.objects.get(username="intake_b")
     today = timezone.localdate()
     plan = services.plan_create(
-        case=case, acting_user=worker, kinds=["volunteer", "ibasho"], wishes="体調の良い日に、誰かの役に立ちたい",
-        strengths="料理、子どもの相手", weaknesses="朝が苦手、大人数の場", health="通院中。午後は安定している",
-        mobility="徒歩・自転車", goals="週1回、家の外で役割を持つ", review_on=today + timedelta(days=60),
-    )  # fmt: skip
+        case=case,
+        acting_user=worker,
+        kinds=["volunteer", "ibasho"],
+        wishes="体調の良い日に、誰かの役に立ちたい",
+        strengths="料理、子どもの相手",
+        weaknesses="朝が苦手、大人数の場",
+        health="通院中。午後は安定している",
+        mobility="徒歩・自転車",
+        goals="週1回、家の外で役割を持つ",
+        review_on=today + timedelta(days=60),
+    )
     host = CommunityResource.objects.get(name="みどり中央子ども食堂")
     proposal = services.proposal_record(plan=plan, host=host, acting_user=worker)
     services.proposal_answer(
         proposal=proposal, acting_user=worker, person_choice="wants", host_agreement="agreed"
     )
-    placement = services.placement_start(proposal=proposal, acting_user=worker, starts_on=today - timedelta(days=42),
-                                         frequency="毎週水曜の午後", host_contact="代表の森さん")  # fmt: skip
+    placement = services.placement_start(
+        proposal=proposal,
+        acting_user=worker,
+        starts_on=today - timedelta(days=42),
+        frequency="毎週水曜の午後",
+        host_contact="代表の森さん",
+    )
     services.placement_move(
         placement=placement, acting_user=worker, to_status="trial", reason="見学のあと体験開始"
     )
-    services.follow_up_record(placement=placement, acting_user=worker, done_on=today - timedelta(days=28),
-                              with_whom="person", content="調理の下ごしらえを担当。「ありがとう」と言われてうれしかった")  # fmt: skip
-    services.follow_up_record(placement=placement, acting_user=worker, done_on=today - timedelta(days=14),
-                              with_whom="host", content="毎週来てくれて助かっている。無理のない範囲で続けてほしい")  # fmt: skip
+    services.follow_up_record(
+        placement=placement,
+        acting_user=worker,
+        done_on=today - timedelta(days=28),
+        with_whom="person",
+        content="調理の下ごしらえを担当。「ありがとう」と言われてうれしかった",
+    )
+    services.follow_up_record(
+        placement=placement,
+        acting_user=worker,
+        done_on=today - timedelta(days=14),
+        with_whom="host",
+        content="毎週来てくれて助かっている。無理のない範囲で続けてほしい",
+    )
     services.placement_move(placement=placement, acting_user=worker, to_status="settled", reason="1か月継続")
-    services.candidate_record(acting_user=worker, name="みどり商店街の八百屋", kind="work_experience",
-                              area=Area.objects.get(code="chuo"), approached_on=today - timedelta(days=7),
-                              note="店主が就労体験の受け入れに前向き。条件を相談中")  # fmt: skip
+    services.candidate_record(
+        acting_user=worker,
+        name="みどり商店街の八百屋",
+        kind="work_experience",
+        area=Area.objects.get(code="chuo"),
+        approached_on=today - timedelta(days=7),
+        note="店主が就労体験の受け入れに前向き。条件を相談中",
+    )

@@ -21,16 +21,18 @@ class PlanForm(forms.Form):
     weaknesses = forms.CharField(label="苦手なこと", widget=forms.Textarea(attrs={"rows": 2}), required=False)
     health = forms.CharField(label="体調", widget=forms.Textarea(attrs={"rows": 2}), required=False)
     mobility = forms.CharField(label="移動手段", max_length=100, required=False)
-    kinds = forms.MultipleChoiceField(label="希望する参加の種類", choices=ParticipationKind.choices,
-                                      widget=forms.CheckboxSelectMultiple)  # fmt: skip
+    kinds = forms.MultipleChoiceField(
+        label="希望する参加の種類", choices=ParticipationKind.choices, widget=forms.CheckboxSelectMultiple
+    )
     goals = forms.CharField(label="目標", widget=forms.Textarea(attrs={"rows": 2}))
     review_on = DateField(label="見直し予定日", widget=DateInput())
 
 
 class MatchForm(forms.Form):
     area = forms.ModelChoiceField(label="圏域", queryset=Area.objects.order_by("code"), required=False)
-    day = forms.TypedChoiceField(label="曜日", choices=[("", "指定なし"), *WEEKDAYS], coerce=int, empty_value=None,
-                                 required=False)  # fmt: skip
+    day = forms.TypedChoiceField(
+        label="曜日", choices=[("", "指定なし"), *WEEKDAYS], coerce=int, empty_value=None, required=False
+    )
 
 
 class AnswerForm(forms.Form):
@@ -56,18 +58,38 @@ class FollowUpForm(forms.Form):
 
 
 class CandidateForm(NoPersonalInfo, forms.ModelForm):
-    days = forms.TypedMultipleChoiceField(label="曜日", choices=WEEKDAYS, coerce=int, required=False,
-                                          widget=forms.CheckboxSelectMultiple)  # fmt: skip
-    participation_kinds = forms.MultipleChoiceField(label="受け入れできる参加支援の種類", choices=ParticipationKind.choices,
-                                                    required=False, widget=forms.CheckboxSelectMultiple)  # fmt: skip
+    days = forms.TypedMultipleChoiceField(
+        label="曜日", choices=WEEKDAYS, coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    participation_kinds = forms.MultipleChoiceField(
+        label="受け入れできる参加支援の種類",
+        choices=ParticipationKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     class Meta:
         formfield_callback = date_formfield  # 和暦 input for every date
         model = HostCandidate
-        fields = ["name", "kind", "area", "operator", "schedule", "days", "contact", "participation_kinds",
-                  "acceptance_conditions", "capacity", "approached_on", "note"]  # fmt: skip
-        widgets = {"approached_on": DateInput(), "note": forms.Textarea(attrs={"rows": 2}),
-                   "acceptance_conditions": forms.Textarea(attrs={"rows": 2})}  # fmt: skip
+        fields = [
+            "name",
+            "kind",
+            "area",
+            "operator",
+            "schedule",
+            "days",
+            "contact",
+            "participation_kinds",
+            "acceptance_conditions",
+            "capacity",
+            "approached_on",
+            "note",
+        ]
+        widgets = {
+            "approached_on": DateInput(),
+            "note": forms.Textarea(attrs={"rows": 2}),
+            "acceptance_conditions": forms.Textarea(attrs={"rows": 2}),
+        }
         help_texts = {"capacity": "0 にすると「受け入れ停止」。空欄は上限なし。"}
 
 
@@ -88,8 +110,18 @@ class JoinForm(CandidateForm):
     close_gap = forms.BooleanField(label="きっかけの不足する社会資源を「開発済」にする", required=False)
 
     class Meta(CandidateForm.Meta):
-        fields = ["name", "kind", "area", "operator", "schedule", "days", "contact", "participation_kinds",
-                  "acceptance_conditions", "capacity"]  # fmt: skip
+        fields = [
+            "name",
+            "kind",
+            "area",
+            "operator",
+            "schedule",
+            "days",
+            "contact",
+            "participation_kinds",
+            "acceptance_conditions",
+            "capacity",
+        ]
 
     def __init__(self, *args, candidate=None, closes_gaps: bool = False, **kwargs):
         super().__init__(

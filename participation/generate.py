@@ -68,13 +68,25 @@ class _ParticipationGenerator:
             author = case.lead
             kinds = rng.sample(ParticipationKind.values, rng.randint(1, 2))
             plan = ParticipationPlan(
-                case_id=case.id, wishes=rng.choice(["体調の良い日に、誰かの役に立ちたい", "少しずつ外に出られるようになりたい",
-                                                     "働く練習をしたい", "同じ悩みの人と話したい"]),
-                strengths=rng.choice(["料理", "パソコン", "庭仕事", "子どもの相手", ""]), weaknesses=rng.choice(["朝が苦手", "大人数の場", ""]),
-                health=rng.choice(["通院中。午後は安定している", "", "腰痛がある"]), mobility=rng.choice(["徒歩", "自転車", "バス"]),
-                kinds=kinds, goals="週1回、家の外で役割を持つ", review_on=self.day(created + timedelta(days=90)),
-                created_by_id=author, created_at=created,
-            )  # fmt: skip
+                case_id=case.id,
+                wishes=rng.choice(
+                    [
+                        "体調の良い日に、誰かの役に立ちたい",
+                        "少しずつ外に出られるようになりたい",
+                        "働く練習をしたい",
+                        "同じ悩みの人と話したい",
+                    ]
+                ),
+                strengths=rng.choice(["料理", "パソコン", "庭仕事", "子どもの相手", ""]),
+                weaknesses=rng.choice(["朝が苦手", "大人数の場", ""]),
+                health=rng.choice(["通院中。午後は安定している", "", "腰痛がある"]),
+                mobility=rng.choice(["徒歩", "自転車", "バス"]),
+                kinds=kinds,
+                goals="週1回、家の外で役割を持つ",
+                review_on=self.day(created + timedelta(days=90)),
+                created_by_id=author,
+                created_at=created,
+            )
             plans.append(stamp(plan, at=created, user=ctx.users[author], reason="参加支援プランの作成"))
             matching = [h for h in self.hosts if set(kinds) & set(h.participation_kinds)] or self.hosts
             offered = rng.sample(matching, min(len(matching), rng.randint(1, 3)))
@@ -128,8 +140,15 @@ class _ParticipationGenerator:
                 steps.append((at, PlacementStatus.SETTLED, "継続して参加"))
                 at += timedelta(days=rng.uniform(60, 720))
             if at < anchor and (at > until or rng.random() < 0.5):
-                steps.append((at, PlacementStatus.ENDED, rng.choice(["一般就労へ移行", "本人の体調不良", "ケースの終結に伴い終了",
-                                                                     "本人の希望で終了"])))  # fmt: skip
+                steps.append(
+                    (
+                        at,
+                        PlacementStatus.ENDED,
+                        rng.choice(
+                            ["一般就労へ移行", "本人の体調不良", "ケースの終結に伴い終了", "本人の希望で終了"]
+                        ),
+                    )
+                )
         return [(min(s, anchor - timedelta(hours=1)), status, reason) for s, status, reason in steps]
 
     def placements(self, placements) -> None:
@@ -137,17 +156,32 @@ class _ParticipationGenerator:
         rows = []
         for plan, host, course, author in placements:
             first, last = course[0], course[-1]
-            row = Placement(plan_id=plan.pk, host_id=host.pk, starts_on=self.day(first[0]), status=last[1],
-                            frequency=rng.choice(["週1回", "週2回", "月2回"]), host_contact=f"代表の{rng.choice(ctx.family_names)[0]}さん",
-                            end_reason=last[2] if last[1] == PlacementStatus.ENDED else "")  # fmt: skip
+            row = Placement(
+                plan_id=plan.pk,
+                host_id=host.pk,
+                starts_on=self.day(first[0]),
+                status=last[1],
+                frequency=rng.choice(["週1回", "週2回", "月2回"]),
+                host_contact=f"代表の{rng.choice(ctx.family_names)[0]}さん",
+                end_reason=last[2] if last[1] == PlacementStatus.ENDED else "",
+            )
             row._course, row._author = course, author
             rows.append(row)
         rows = ctx.create_plain(Placement, rows, label="参加先")
         history, follow_ups = [], []
         for row in rows:
             for index, (at, status, reason) in enumerate(row._course):
-                history.append(history_row(row, at=at, user_id=row._author, reason=reason, kind="~" if index else "+",
-                                           status=status, end_reason=reason if status == PlacementStatus.ENDED else ""))  # fmt: skip
+                history.append(
+                    history_row(
+                        row,
+                        at=at,
+                        user_id=row._author,
+                        reason=reason,
+                        kind="~" if index else "+",
+                        status=status,
+                        end_reason=reason if status == PlacementStatus.ENDED else "",
+                    )
+                )
             start, end = (
                 row._course[0][0],
                 row._course[-1][0] if row.status == PlacementStatus.ENDED else ctx.anchor,
@@ -157,10 +191,21 @@ class _ParticipationGenerator:
                 if at >= end:
                     break
                 with_whom = "person" if rng.random() < 0.6 else "host"
-                follow_ups.append(stamp(FollowUp(placement_id=row.pk, done_on=self.day(at), with_whom=with_whom,
-                                                 content="参加の様子を確認した。無理なく続けられている" if with_whom == "person"
-                                                 else "受け入れ先から、来てくれて助かっているとの声", recorded_by_id=row._author),
-                                        at=at, user=ctx.users[row._author]))  # fmt: skip
+                follow_ups.append(
+                    stamp(
+                        FollowUp(
+                            placement_id=row.pk,
+                            done_on=self.day(at),
+                            with_whom=with_whom,
+                            content="参加の様子を確認した。無理なく続けられている"
+                            if with_whom == "person"
+                            else "受け入れ先から、来てくれて助かっているとの声",
+                            recorded_by_id=row._author,
+                        ),
+                        at=at,
+                        user=ctx.users[row._author],
+                    )
+                )
                 at += timedelta(days=rng.uniform(25, 60))
         ctx.create_history(history)
         ctx.create(FollowUp, follow_ups, label="定着支援の記録")
@@ -193,19 +238,41 @@ class _ParticipationGenerator:
                 )
             name = f"{area.name[:2]}{rng.choice(['商店街の八百屋', 'パン工房', '農園', '福祉作業所', '書店', 'カフェ'])}"
             days = sorted(rng.sample(range(6), rng.randint(1, 3)))
-            complete = {"operator": f"{name}（店主）", "days": days, "schedule": "・".join("月火水木金土"[d] for d in days) + "曜 午前",
-                        "contact": f"{area.name[:2]}商店会 事務局", "participation_kinds": [ParticipationKind.WORK_TRIAL],
-                        "acceptance_conditions": "事前に見学してください", "capacity": rng.randint(1, 3)}  # fmt: skip
-            candidate = HostCandidate(name=name, kind=kind, area_id=area.pk, approached_by_id=user.pk, approached_on=self.day(at),
-                                      outcome=outcome, note="店主が受け入れに前向き" if outcome != CandidateOutcome.DECLINED else "人手が足りず見送り",
-                                      **complete)  # fmt: skip
+            complete = {
+                "operator": f"{name}（店主）",
+                "days": days,
+                "schedule": "・".join("月火水木金土"[d] for d in days) + "曜 午前",
+                "contact": f"{area.name[:2]}商店会 事務局",
+                "participation_kinds": [ParticipationKind.WORK_TRIAL],
+                "acceptance_conditions": "事前に見学してください",
+                "capacity": rng.randint(1, 3),
+            }
+            candidate = HostCandidate(
+                name=name,
+                kind=kind,
+                area_id=area.pk,
+                approached_by_id=user.pk,
+                approached_on=self.day(at),
+                outcome=outcome,
+                note="店主が受け入れに前向き"
+                if outcome != CandidateOutcome.DECLINED
+                else "人手が足りず見送り",
+                **complete,
+            )
             candidate._at, candidate._user = at, user
             rows.append(candidate)
             if outcome == CandidateOutcome.ACCEPTED:
                 joined_at = min(at + timedelta(days=30), ctx.anchor - timedelta(hours=3))
                 # candidate_join: the register gets every field the candidate holds
-                resource = CommunityResource(name=name, kind=kind, area_id=area.pk, accepts_participants=True, is_partner=True,
-                                             created_at=joined_at, **complete)  # fmt: skip
+                resource = CommunityResource(
+                    name=name,
+                    kind=kind,
+                    area_id=area.pk,
+                    accepts_participants=True,
+                    is_partner=True,
+                    created_at=joined_at,
+                    **complete,
+                )
                 joined.append(
                     (candidate, stamp(resource, at=joined_at, user=user, reason="参加支援先の開拓から登録"))
                 )
@@ -215,10 +282,25 @@ class _ParticipationGenerator:
         rows = ctx.create_plain(HostCandidate, rows, label="参加支援先の開拓")
         history = []
         for row in rows:
-            history.append(history_row(row, at=row._at, user_id=row._user.pk, reason="開拓の記録",
-                                       outcome=CandidateOutcome.NEGOTIATING, resource_id=None))  # fmt: skip
+            history.append(
+                history_row(
+                    row,
+                    at=row._at,
+                    user_id=row._user.pk,
+                    reason="開拓の記録",
+                    outcome=CandidateOutcome.NEGOTIATING,
+                    resource_id=None,
+                )
+            )
             if row.outcome != CandidateOutcome.NEGOTIATING:
                 at = min(row._at + timedelta(days=30), ctx.anchor - timedelta(hours=2))
-                history.append(history_row(row, at=at, user_id=row._user.pk, kind="~",
-                                           reason="地域資源に登録" if row.resource_id else "受け入れ不可"))  # fmt: skip
+                history.append(
+                    history_row(
+                        row,
+                        at=at,
+                        user_id=row._user.pk,
+                        kind="~",
+                        reason="地域資源に登録" if row.resource_id else "受け入れ不可",
+                    )
+                )
         ctx.create_history(history)

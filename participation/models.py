@@ -88,8 +88,9 @@ class Proposal(models.Model):
     person_choice = models.CharField(
         "本人の選択", max_length=20, choices=PersonChoice.choices, default=PersonChoice.PENDING
     )
-    host_agreement = models.CharField("受け入れ先の了承", max_length=20, choices=HostAgreement.choices,
-                                      default=HostAgreement.PENDING)  # fmt: skip
+    host_agreement = models.CharField(
+        "受け入れ先の了承", max_length=20, choices=HostAgreement.choices, default=HostAgreement.PENDING
+    )
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="提案した職員", on_delete=models.PROTECT, related_name="+"
     )
@@ -234,8 +235,14 @@ class HostCandidate(models.Model):
     )
     acceptance_conditions = models.TextField("受け入れ条件", blank=True)
     capacity = models.PositiveSmallIntegerField("受け入れ人数の上限", null=True, blank=True)
-    gap = models.ForeignKey(ResourceGap, verbose_name="きっかけの不足する社会資源", on_delete=models.PROTECT, null=True,
-                            blank=True, related_name="host_candidates")  # fmt: skip
+    gap = models.ForeignKey(
+        ResourceGap,
+        verbose_name="きっかけの不足する社会資源",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="host_candidates",
+    )
     approached_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="開拓した職員", on_delete=models.PROTECT, related_name="+"
     )
@@ -244,8 +251,14 @@ class HostCandidate(models.Model):
         "結果", max_length=20, choices=CandidateOutcome.choices, default=CandidateOutcome.NEGOTIATING
     )
     note = models.TextField("内容", blank=True)
-    resource = models.OneToOneField(CommunityResource, verbose_name="登録した地域資源", on_delete=models.PROTECT,
-                                    null=True, blank=True, related_name="candidate")  # fmt: skip
+    resource = models.OneToOneField(
+        CommunityResource,
+        verbose_name="登録した地域資源",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="candidate",
+    )
 
     history = HistoricalRecords()
 

@@ -84,15 +84,21 @@ def proposal_answer(
 
 
 @transaction.atomic
-def placement_start(*, proposal: Proposal, acting_user: User, starts_on: date, frequency: str = "",
-                    host_contact: str = "") -> Placement:  # fmt: skip
+def placement_start(
+    *, proposal: Proposal, acting_user: User, starts_on: date, frequency: str = "", host_contact: str = ""
+) -> Placement:
     """Start a placement once the person wants it and the host has agreed."""
     _require_case_writer(proposal.plan.case, acting_user)
     proposal = Proposal.objects.select_for_update().select_related("plan", "host").get(pk=proposal.pk)
     if proposal.person_choice != "wants" or proposal.host_agreement != "agreed":
         raise ValidationError("本人が希望し、受け入れ先が了承した提案から参加先を決めてください。")
-    placement = Placement(plan=proposal.plan, host=proposal.host, starts_on=starts_on, frequency=frequency,
-                          host_contact=host_contact)  # fmt: skip
+    placement = Placement(
+        plan=proposal.plan,
+        host=proposal.host,
+        starts_on=starts_on,
+        frequency=frequency,
+        host_contact=host_contact,
+    )
     return _save(placement, acting_user=acting_user, reason="参加先の決定（調整中）")
 
 
@@ -124,8 +130,20 @@ def follow_up_record(
     return _save(follow_up, acting_user=acting_user)
 
 
-CANDIDATE_FIELDS = ("name", "kind", "area", "operator", "schedule", "days", "contact", "participation_kinds",
-                    "acceptance_conditions", "capacity", "approached_on", "note")  # fmt: skip
+CANDIDATE_FIELDS = (
+    "name",
+    "kind",
+    "area",
+    "operator",
+    "schedule",
+    "days",
+    "contact",
+    "participation_kinds",
+    "acceptance_conditions",
+    "capacity",
+    "approached_on",
+    "note",
+)
 
 
 @transaction.atomic
@@ -146,8 +164,9 @@ def candidate_record(*, acting_user: User, gap: ResourceGap | None = None, **fie
     candidate.outcome = outcome
     _save(candidate, acting_user=acting_user, reason="開拓の記録")
     if gap is not None:
-        community_services.gap_development_begun(gap=gap, acting_user=acting_user,
-                                                 reason=f"参加支援先の開拓を開始（{candidate.name}）")  # fmt: skip
+        community_services.gap_development_begun(
+            gap=gap, acting_user=acting_user, reason=f"参加支援先の開拓を開始（{candidate.name}）"
+        )
     return candidate
 
 
@@ -192,8 +211,9 @@ def candidate_move(
 
 
 @transaction.atomic
-def candidate_join(*, candidate: HostCandidate, acting_user: User, close_gap: bool = False,
-                   **fields) -> CommunityResource:  # fmt: skip
+def candidate_join(
+    *, candidate: HostCandidate, acting_user: User, close_gap: bool = False, **fields
+) -> CommunityResource:
     """A candidate that accepts participants joins the community register with every field it holds
     (名称, 種別, 圏域, 運営主体, 曜日・時間帯, 連絡先, 受け入れ条件・種類, 上限); `fields` given at joining
     (the join form, prefilled from the candidate) complete or correct them on both. With `close_gap` the
@@ -217,18 +237,38 @@ def candidate_join(*, candidate: HostCandidate, acting_user: User, close_gap: bo
         raise ValidationError({"participation_kinds": "受け入れできる参加支援の種類を選んでください。"})
     resource = community_services.resource_save(
         # run by the host itself, not by the staff member's agency: the register's keepers maintain it
-        acting_user=acting_user, reason="参加支援先の開拓から登録", operating_agency=None, name=candidate.name, kind=candidate.kind,
-        area=candidate.area, operator=candidate.operator, schedule=candidate.schedule, days=list(candidate.days),
-        contact=candidate.contact, accepts_participants=True, participation_kinds=list(candidate.participation_kinds),
-        acceptance_conditions=candidate.acceptance_conditions, capacity=candidate.capacity, is_partner=True,
-    )  # fmt: skip
+        acting_user=acting_user,
+        reason="参加支援先の開拓から登録",
+        operating_agency=None,
+        name=candidate.name,
+        kind=candidate.kind,
+        area=candidate.area,
+        operator=candidate.operator,
+        schedule=candidate.schedule,
+        days=list(candidate.days),
+        contact=candidate.contact,
+        accepts_participants=True,
+        participation_kinds=list(candidate.participation_kinds),
+        acceptance_conditions=candidate.acceptance_conditions,
+        capacity=candidate.capacity,
+        is_partner=True,
+    )
     candidate.outcome, candidate.resource = CandidateOutcome.ACCEPTED, resource
     _save(candidate, acting_user=acting_user, reason="地域資源に登録")
     gap = candidate.gap
     if close_gap and gap is not None and gap.status != ResourceGapStatus.DEVELOPED:
         if gap.status == ResourceGapStatus.NOTED:
-            community_services.gap_advance(gap=gap, to_status=ResourceGapStatus.CONSIDERING, acting_user=acting_user,
-                                           reason="参加支援先の開拓")  # fmt: skip
-        community_services.gap_advance(gap=gap, to_status=ResourceGapStatus.DEVELOPED, acting_user=acting_user,
-                                       reason=f"参加支援先の開拓で{resource.name}が受け入れ", resources=[resource])  # fmt: skip
+            community_services.gap_advance(
+                gap=gap,
+                to_status=ResourceGapStatus.CONSIDERING,
+                acting_user=acting_user,
+                reason="参加支援先の開拓",
+            )
+        community_services.gap_advance(
+            gap=gap,
+            to_status=ResourceGapStatus.DEVELOPED,
+            acting_user=acting_user,
+            reason=f"参加支援先の開拓で{resource.name}が受け入れ",
+            resources=[resource],
+        )
     return resource

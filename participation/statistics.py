@@ -56,9 +56,11 @@ def participation_statistics(scope: StatisticsScope) -> tuple[str, list[Table]]:
     )
     wants, agreed = Q(person_choice=PersonChoice.WANTS), Q(host_agreement=HostAgreement.AGREED)
     matches = proposals.aggregate(
-        n=Count("pk"), wants=Count("pk", filter=wants), agreed=Count("pk", filter=agreed),
+        n=Count("pk"),
+        wants=Count("pk", filter=wants),
+        agreed=Count("pk", filter=agreed),
         matched=Count("pk", filter=wants & agreed),
-    )  # fmt: skip
+    )
     placement_scope = scope.agencies("plan__case__owning_agency")
     started = Placement.objects.filter(scope.during_days("starts_on"), placement_scope).count()
     settled = _reached(PlacementStatus.SETTLED).filter(scope.during("history_date"), placement_scope).count()

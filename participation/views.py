@@ -53,11 +53,21 @@ def plan_detail(request, pk):
         matches = services.match_hosts(
             plan, area=match_form.cleaned_data["area"], day=match_form.cleaned_data["day"]
         )
-    return render(request, "participation/plan_detail.html", {
-        "plan": plan, "can_change": can_change, "match_form": match_form, "matches": matches,
-        "answer_form": AnswerForm(), "placement_form": PlacementForm(), "move_form": PlacementMoveForm(),
-        "follow_up_form": FollowUpForm(), **selectors.plan_detail(plan),
-    })  # fmt: skip
+    return render(
+        request,
+        "participation/plan_detail.html",
+        {
+            "plan": plan,
+            "can_change": can_change,
+            "match_form": match_form,
+            "matches": matches,
+            "answer_form": AnswerForm(),
+            "placement_form": PlacementForm(),
+            "move_form": PlacementMoveForm(),
+            "follow_up_form": FollowUpForm(),
+            **selectors.plan_detail(plan),
+        },
+    )
 
 
 @require_POST
@@ -83,18 +93,26 @@ def _proposal(request, pk):
 @require_POST
 def answer(request, pk):
     proposal = _proposal(request, pk)
-    return post_action(request, AnswerForm(request.POST),
-                       lambda data: services.proposal_answer(proposal=proposal, acting_user=request.user, **data),
-                       "本人の選択と受け入れ先の了承を記録しました。", proposal.plan)  # fmt: skip
+    return post_action(
+        request,
+        AnswerForm(request.POST),
+        lambda data: services.proposal_answer(proposal=proposal, acting_user=request.user, **data),
+        "本人の選択と受け入れ先の了承を記録しました。",
+        proposal.plan,
+    )
 
 
 @require_POST
 def placement_start(request, pk):
     proposal = _proposal(request, pk)
-    return post_action(request, PlacementForm(request.POST),
-                       lambda data: services.placement_start(proposal=proposal, acting_user=request.user, **data),
-                       f"{proposal.host.name} を参加先に決めました（調整中）。", proposal.plan,
-                       title=f"参加先に決める（{proposal.host.name}）")  # fmt: skip
+    return post_action(
+        request,
+        PlacementForm(request.POST),
+        lambda data: services.placement_start(proposal=proposal, acting_user=request.user, **data),
+        f"{proposal.host.name} を参加先に決めました（調整中）。",
+        proposal.plan,
+        title=f"参加先に決める（{proposal.host.name}）",
+    )
 
 
 def _placement(request, pk):
@@ -106,17 +124,26 @@ def _placement(request, pk):
 @require_POST
 def placement_move(request, pk):
     placement = _placement(request, pk)
-    return post_action(request, PlacementMoveForm(request.POST),
-                       lambda data: services.placement_move(placement=placement, acting_user=request.user, **data),
-                       "参加先の状況を更新しました。", placement.plan)  # fmt: skip
+    return post_action(
+        request,
+        PlacementMoveForm(request.POST),
+        lambda data: services.placement_move(placement=placement, acting_user=request.user, **data),
+        "参加先の状況を更新しました。",
+        placement.plan,
+    )
 
 
 @require_POST
 def follow_up(request, pk):
     placement = _placement(request, pk)
-    return post_action(request, FollowUpForm(request.POST),
-                       lambda data: services.follow_up_record(placement=placement, acting_user=request.user, **data),
-                       "定着支援の記録を追加しました。", placement.plan, title="定着支援の記録")  # fmt: skip
+    return post_action(
+        request,
+        FollowUpForm(request.POST),
+        lambda data: services.follow_up_record(placement=placement, acting_user=request.user, **data),
+        "定着支援の記録を追加しました。",
+        placement.plan,
+        title="定着支援の記録",
+    )
 
 
 def _development_gap(request):
@@ -179,8 +206,11 @@ def development(request):
                 if value in candidate.allowed_outcomes()
             ]
         candidates.append((candidate, forms))
-    return render(request, "participation/development.html",
-                  {"form": form, "gap": gap, "candidates": candidates, "gaps": backlog["gaps"], "editor": editor})  # fmt: skip
+    return render(
+        request,
+        "participation/development.html",
+        {"form": form, "gap": gap, "candidates": candidates, "gaps": backlog["gaps"], "editor": editor},
+    )
 
 
 def _candidate(pk):
@@ -190,30 +220,51 @@ def _candidate(pk):
 @require_POST
 def candidate_edit(request, pk):
     candidate = _candidate(pk)
-    return post_action(request, CandidateEditForm(request.POST, instance=candidate, prefix=f"edit-{pk}"),
-                       lambda data: services.candidate_update(candidate=HostCandidate(pk=pk), acting_user=request.user,
-                                                              expected_version=data["version"],
-                                                              **{k: v for k, v in data.items() if k != "version"}),
-                       f"{candidate.name} の記録を更新しました。", "participation:development",
-                       record=candidate, title=f"開拓の記録の更新（{candidate.name}）")  # fmt: skip
+    return post_action(
+        request,
+        CandidateEditForm(request.POST, instance=candidate, prefix=f"edit-{pk}"),
+        lambda data: services.candidate_update(
+            candidate=HostCandidate(pk=pk),
+            acting_user=request.user,
+            expected_version=data["version"],
+            **{k: v for k, v in data.items() if k != "version"},
+        ),
+        f"{candidate.name} の記録を更新しました。",
+        "participation:development",
+        record=candidate,
+        title=f"開拓の記録の更新（{candidate.name}）",
+    )
 
 
 @require_POST
 def candidate_move(request, pk):
     candidate = _candidate(pk)
-    return post_action(request, CandidateMoveForm(request.POST, prefix=f"move-{pk}"),
-                       lambda data: services.candidate_move(candidate=candidate, acting_user=request.user, **data),
-                       f"{candidate.name} の結果を更新しました。", "participation:development",
-                       title=f"開拓の結果の更新（{candidate.name}）")  # fmt: skip
+    return post_action(
+        request,
+        CandidateMoveForm(request.POST, prefix=f"move-{pk}"),
+        lambda data: services.candidate_move(candidate=candidate, acting_user=request.user, **data),
+        f"{candidate.name} の結果を更新しました。",
+        "participation:development",
+        title=f"開拓の結果の更新（{candidate.name}）",
+    )
 
 
 @require_POST
 def candidate_join(request, pk):
     candidate = _candidate(pk)
     name = candidate.name
-    return post_action(request, JoinForm(request.POST, candidate=candidate,
-                                                    closes_gaps=community_selectors.gap_can_move(request.user)),
-                       lambda data: services.candidate_join(candidate=HostCandidate(pk=pk), acting_user=request.user, **data),
-                       lambda data: f"{data.get('name') or name} を地域資源（参加支援の受け入れ先）に登録しました。"
-                       + ("きっかけの不足する社会資源を「開発済」にしました。" if data.get("close_gap") else ""),
-                       "participation:development", title=f"{name} を地域資源（参加支援の受け入れ先）に登録")  # fmt: skip
+    return post_action(
+        request,
+        JoinForm(
+            request.POST, candidate=candidate, closes_gaps=community_selectors.gap_can_move(request.user)
+        ),
+        lambda data: services.candidate_join(
+            candidate=HostCandidate(pk=pk), acting_user=request.user, **data
+        ),
+        lambda data: (
+            f"{data.get('name') or name} を地域資源（参加支援の受け入れ先）に登録しました。"
+            + ("きっかけの不足する社会資源を「開発済」にしました。" if data.get("close_gap") else "")
+        ),
+        "participation:development",
+        title=f"{name} を地域資源（参加支援の受け入れ先）に登録",
+    )

@@ -209,8 +209,11 @@ def fill(route: Route, records: dict[str, dict[str, int]], history_labels: list[
             options = [(label, None) for label in history_labels]
         else:
             options = [(pk, (model, record)) for record, pk in records[model].items()]
-        combos = [({**v, name: value}, recs + ((rec,) if rec else ())) for v, recs in combos
-                  for value, rec in options]  # fmt: skip
+        combos = [
+            ({**v, name: value}, recs + ((rec,) if rec else ()))
+            for v, recs in combos
+            for value, rec in options
+        ]
     filled = []
     for values, recs in combos:
         if route.pattern.startswith("audit/history/<str:label>/"):
@@ -220,8 +223,14 @@ def fill(route: Route, records: dict[str, dict[str, int]], history_labels: list[
                 continue
             for record, pk in records[label].items():
                 v = {**values, "pk": pk}
-                filled.append(Filled(route, _substitute(route, v), ((label, record),),
-                                     _substitute(route, {**v, "pk": MISSING_ID})))  # fmt: skip
+                filled.append(
+                    Filled(
+                        route,
+                        _substitute(route, v),
+                        ((label, record),),
+                        _substitute(route, {**v, "pk": MISSING_ID}),
+                    )
+                )
             continue
         missing = None
         if recs:

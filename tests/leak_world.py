@@ -143,28 +143,58 @@ def build() -> LeakWorld:
         w.agencies = {"own": own, "plan": plan_agency, "health": health, "npo": npo}
 
         mother = case_services.person_register(
-            acting_user=owner, name="山田 花子", kana="やまだ はなこ", birth_date=date(1948, 5, 1),
-            address=M["mother_address"], phone=M["mother_phone"], email=M["mother_email"],
-            atena_number=M["mother_atena"], notes=M["mother_notes"],
-        )  # fmt: skip
+            acting_user=owner,
+            name="山田 花子",
+            kana="やまだ はなこ",
+            birth_date=date(1948, 5, 1),
+            address=M["mother_address"],
+            phone=M["mother_phone"],
+            email=M["mother_email"],
+            atena_number=M["mother_atena"],
+            notes=M["mother_notes"],
+        )
         son = case_services.person_register(
-            acting_user=owner, name="山田 一郎", kana="やまだ いちろう", birth_date=date(1975, 1, 2),
-            address=M["son_address"], phone=M["son_phone"], atena_number=M["son_atena"], notes=M["son_notes"],
-        )  # fmt: skip
+            acting_user=owner,
+            name="山田 一郎",
+            kana="やまだ いちろう",
+            birth_date=date(1975, 1, 2),
+            address=M["son_address"],
+            phone=M["son_phone"],
+            atena_number=M["son_atena"],
+            notes=M["son_notes"],
+        )
         household = case_services.household_register(
             acting_user=owner, name="山田さん世帯", address=M["household_address"]
         )
-        case_services.household_member_add(acting_user=owner, household=household, person=mother,
-                                           relationship="本人", own_issues=M["mother_own_issues"])  # fmt: skip
-        case_services.household_member_add(acting_user=owner, household=household, person=son, relationship="長男",
-                                           is_main_carer=True, own_issues=M["son_own_issues"])  # fmt: skip
+        case_services.household_member_add(
+            acting_user=owner,
+            household=household,
+            person=mother,
+            relationship="本人",
+            own_issues=M["mother_own_issues"],
+        )
+        case_services.household_member_add(
+            acting_user=owner,
+            household=household,
+            person=son,
+            relationship="長男",
+            is_main_carer=True,
+            own_issues=M["son_own_issues"],
+        )
         consultation = case_services.consultation_record(
-            acting_user=owner, received_at=timezone.now() - timedelta(hours=2),
-            channel=code(CodeKind.CHANNEL, "phone"), route=code(CodeKind.ROUTE, "family"),
-            issues=[code(CodeKind.ISSUE, "care"), code(CodeKind.ISSUE, "8050")], main_issue=code(CodeKind.ISSUE, "care"),
-            summary=M["consultation_summary"], action_taken=M["consultation_action"],
-            consulter_name=M["consultation_consulter"], outcome="case", person=mother, household=household,
-        )  # fmt: skip
+            acting_user=owner,
+            received_at=timezone.now() - timedelta(hours=2),
+            channel=code(CodeKind.CHANNEL, "phone"),
+            route=code(CodeKind.ROUTE, "family"),
+            issues=[code(CodeKind.ISSUE, "care"), code(CodeKind.ISSUE, "8050")],
+            main_issue=code(CodeKind.ISSUE, "care"),
+            summary=M["consultation_summary"],
+            action_taken=M["consultation_action"],
+            consulter_name=M["consultation_consulter"],
+            outcome="case",
+            person=mother,
+            household=household,
+        )
         case = consultation.case
         w.add("mother", mother)
         w.add("son", son)
@@ -174,13 +204,24 @@ def build() -> LeakWorld:
         for member in HouseholdMember.objects.filter(household=household):
             w.add("son_member" if member.person_id == son.pk else "mother_member", member)
 
-        w.add("assessment", case_services.assessment_record(
-            case=case, acting_user=owner, issues=[code(CodeKind.ISSUE, "care")], issues_detail=M["assessment_detail"],
-            formulation=M["assessment_formulation"], life_history=M["assessment_life_history"],
-            risks=M["assessment_risks"],
-        ))  # fmt: skip
-        w.add("note", case_services.progress_note_add(case=case, acting_user=owner, kind="phone",
-                                                      content=M["note_content"]))  # fmt: skip
+        w.add(
+            "assessment",
+            case_services.assessment_record(
+                case=case,
+                acting_user=owner,
+                issues=[code(CodeKind.ISSUE, "care")],
+                issues_detail=M["assessment_detail"],
+                formulation=M["assessment_formulation"],
+                life_history=M["assessment_life_history"],
+                risks=M["assessment_risks"],
+            ),
+        )
+        w.add(
+            "note",
+            case_services.progress_note_add(
+                case=case, acting_user=owner, kind="phone", content=M["note_content"]
+            ),
+        )
         case_services.case_transition(
             case=case, to_status=CaseStatus.REFERRED, acting_user=owner, reason="複合課題"
         )
@@ -191,46 +232,90 @@ def build() -> LeakWorld:
         case.refresh_from_db()
 
         plan = meeting_services.plan_create(
-            case=case, acting_user=host, goals=[M["plan_goal"]],
-            tasks=[{"agency": plan_agency, "role": "障害福祉サービスの調整", "content": M["plan_task"]},
-                   {"agency": own, "role": "母の介護サービス調整", "content": "ケアプランの見直し"}],
-            person_wishes=M["plan_wishes"], issues_summary=M["plan_issues"], long_term_goal=M["plan_long_term_goal"],
+            case=case,
+            acting_user=host,
+            goals=[M["plan_goal"]],
+            tasks=[
+                {"agency": plan_agency, "role": "障害福祉サービスの調整", "content": M["plan_task"]},
+                {"agency": own, "role": "母の介護サービス調整", "content": "ケアプランの見直し"},
+            ],
+            person_wishes=M["plan_wishes"],
+            issues_summary=M["plan_issues"],
+            long_term_goal=M["plan_long_term_goal"],
             review_on=timezone.localdate() + timedelta(days=90),
-        )  # fmt: skip
+        )
         w.add("plan", plan)
         w.add("task", plan.tasks.get(agency=plan_agency))
         conference = meeting_services.conference_create(acting_user=host, held_at=timezone.now())
         w.add("conference", conference)
-        w.add("mother_consent", meeting_services.consent_record(
-            case=case, person=mother, acting_user=host, consenting_party="self", consented_on=timezone.localdate(),
-            method="written", recipients=[plan_agency, own], categories=["basic", "plan"],
-            purpose=M["mother_consent_purpose"],
-        ))  # fmt: skip
-        w.add("son_consent", meeting_services.consent_record(
-            case=case, person=son, acting_user=host, consenting_party="self", consented_on=timezone.localdate(),
-            method="oral", recipients=[health], categories=["basic", "health"], purpose=M["son_consent_purpose"],
-        ))  # fmt: skip
+        w.add(
+            "mother_consent",
+            meeting_services.consent_record(
+                case=case,
+                person=mother,
+                acting_user=host,
+                consenting_party="self",
+                consented_on=timezone.localdate(),
+                method="written",
+                recipients=[plan_agency, own],
+                categories=["basic", "plan"],
+                purpose=M["mother_consent_purpose"],
+            ),
+        )
+        w.add(
+            "son_consent",
+            meeting_services.consent_record(
+                case=case,
+                person=son,
+                acting_user=host,
+                consenting_party="self",
+                consented_on=timezone.localdate(),
+                method="oral",
+                recipients=[health],
+                categories=["basic", "health"],
+                purpose=M["son_consent_purpose"],
+            ),
+        )
         meeting_services.support_decision_record(case=case, acting_user=host, decided_on=timezone.localdate())
-        w.add("agenda_item", meeting_services.plan_approve(conference=conference, plan=plan, acting_user=host,
-                                                           notes=M["agenda_notes"]))  # fmt: skip
+        w.add(
+            "agenda_item",
+            meeting_services.plan_approve(
+                conference=conference, plan=plan, acting_user=host, notes=M["agenda_notes"]
+            ),
+        )
 
-        w.add("participation_plan", participation_services.plan_create(
-            case=case, acting_user=owner, kinds=["work_trial"], wishes=M["participation_wishes"],
-            strengths=M["participation_strengths"], health=M["participation_health"], goals="週1回の就労体験",
-            review_on=timezone.localdate() + timedelta(days=60),
-        ))  # fmt: skip
+        w.add(
+            "participation_plan",
+            participation_services.plan_create(
+                case=case,
+                acting_user=owner,
+                kinds=["work_trial"],
+                wishes=M["participation_wishes"],
+                strengths=M["participation_strengths"],
+                health=M["participation_health"],
+                goals="週1回の就労体験",
+                review_on=timezone.localdate() + timedelta(days=60),
+            ),
+        )
 
         now_then = timezone.now()
         closed = meeting_services.meeting_convene(
-            acting_user=host, held_at=now_then, access_from=now_then - timedelta(hours=1),
-            access_until=now_then + timedelta(days=14), members=[u["member_after_window"]], title="支援会議（終了）",
-        )  # fmt: skip
-        closed_briefing = meeting_services.briefing_share(meeting=closed, case=case, acting_user=host,
-                                                          sections=["summary", "household", "issues", "risks"])  # fmt: skip
-        meeting_services.meeting_decision_record(briefing=closed_briefing, acting_user=host, kind="watch",
-                                                 text=M["closed_meeting_decision"])  # fmt: skip
-        meeting_services.meeting_minutes_update(meeting=closed, acting_user=host,
-                                                minutes=M["closed_meeting_minutes"])  # fmt: skip
+            acting_user=host,
+            held_at=now_then,
+            access_from=now_then - timedelta(hours=1),
+            access_until=now_then + timedelta(days=14),
+            members=[u["member_after_window"]],
+            title="支援会議（終了）",
+        )
+        closed_briefing = meeting_services.briefing_share(
+            meeting=closed, case=case, acting_user=host, sections=["summary", "household", "issues", "risks"]
+        )
+        meeting_services.meeting_decision_record(
+            briefing=closed_briefing, acting_user=host, kind="watch", text=M["closed_meeting_decision"]
+        )
+        meeting_services.meeting_minutes_update(
+            meeting=closed, acting_user=host, minutes=M["closed_meeting_minutes"]
+        )
         meeting_services.pledge_acknowledge(meeting=closed, acting_user=u["member_after_window"])
         w.add("closed_meeting", closed)
         w.add("closed_briefing", closed_briefing)
@@ -238,67 +323,123 @@ def build() -> LeakWorld:
     # 支援会議: the open one (briefing frozen with every section) and one whose window has closed.
     now = real_now
     meeting = meeting_services.meeting_convene(
-        acting_user=host, held_at=now, access_from=now - timedelta(hours=1), access_until=now + timedelta(days=14),
+        acting_user=host,
+        held_at=now,
+        access_from=now - timedelta(hours=1),
+        access_until=now + timedelta(days=14),
         members=[u["member_before_pledge"], u["member_after_pledge"], external],
-    )  # fmt: skip
-    briefing = meeting_services.briefing_share(meeting=meeting, case=case, acting_user=host,
-                                               sections=["summary", "household", "issues", "risks"])  # fmt: skip
-    meeting_services.meeting_decision_record(briefing=briefing, acting_user=host, kind="direction",
-                                             text=M["meeting_decision"])  # fmt: skip
+    )
+    briefing = meeting_services.briefing_share(
+        meeting=meeting, case=case, acting_user=host, sections=["summary", "household", "issues", "risks"]
+    )
+    meeting_services.meeting_decision_record(
+        briefing=briefing, acting_user=host, kind="direction", text=M["meeting_decision"]
+    )
     meeting_services.meeting_minutes_update(meeting=meeting, acting_user=host, minutes=M["meeting_minutes"])
     for member in (u["member_after_pledge"], external):
         meeting_services.pledge_acknowledge(meeting=meeting, acting_user=member)
     w.add("meeting", meeting)
     w.add("briefing", briefing)
     engagement = outreach_services.engagement_start(
-        acting_user=owner, provisional_name="公園の男性（50代）", how_known="neighbour",
-        background=M["outreach_background"], purpose="situation", approximate_location=M["outreach_location"],
-    )  # fmt: skip
-    outreach_services.contact_record(engagement=engagement, acting_user=owner, kind="visit_met",
-                                     response=M["outreach_response"])  # fmt: skip
+        acting_user=owner,
+        provisional_name="公園の男性（50代）",
+        how_known="neighbour",
+        background=M["outreach_background"],
+        purpose="situation",
+        approximate_location=M["outreach_location"],
+    )
+    outreach_services.contact_record(
+        engagement=engagement, acting_user=owner, kind="visit_met", response=M["outreach_response"]
+    )
     w.add("engagement", engagement)
 
     # 参加支援: a host from the community register, a placement and its 定着支援 record (支援プラン)
     area = AreaFactory(code="leak-area", name="みどり中央圏域")
     resource = community_services.resource_save(
-        acting_user=owner, name="みどりカフェ", kind="ibasho", area=area, accepts_participants=True,
+        acting_user=owner,
+        name="みどりカフェ",
+        kind="ibasho",
+        area=area,
+        accepts_participants=True,
         participation_kinds=["work_trial"],
-    )  # fmt: skip
+    )
     w.add("resource", resource)
-    proposal = participation_services.proposal_record(plan=w.objects["participation_plan"], host=resource,
-                                                      acting_user=owner)  # fmt: skip
-    proposal = participation_services.proposal_answer(proposal=proposal, acting_user=owner, person_choice="wants",
-                                                      host_agreement="agreed")  # fmt: skip
+    proposal = participation_services.proposal_record(
+        plan=w.objects["participation_plan"], host=resource, acting_user=owner
+    )
+    proposal = participation_services.proposal_answer(
+        proposal=proposal, acting_user=owner, person_choice="wants", host_agreement="agreed"
+    )
     w.add("proposal", proposal)
-    placement = participation_services.placement_start(proposal=proposal, acting_user=owner,
-                                                       starts_on=timezone.localdate())  # fmt: skip
+    placement = participation_services.placement_start(
+        proposal=proposal, acting_user=owner, starts_on=timezone.localdate()
+    )
     w.add("placement", placement)
-    participation_services.follow_up_record(placement=placement, acting_user=owner, done_on=timezone.localdate(),
-                                            with_whom="person", content=M["follow_up_content"])  # fmt: skip
-    w.add("candidate", participation_services.candidate_record(
-        acting_user=owner, name="みどり農園", kind="ibasho", area=area, approached_on=timezone.localdate(),
-    ))  # fmt: skip
-    w.add("gap", community_services.gap_record(acting_user=owner, category="居場所",
-                                               description="若者の居場所が足りない"))  # fmt: skip
+    participation_services.follow_up_record(
+        placement=placement,
+        acting_user=owner,
+        done_on=timezone.localdate(),
+        with_whom="person",
+        content=M["follow_up_content"],
+    )
+    w.add(
+        "candidate",
+        participation_services.candidate_record(
+            acting_user=owner,
+            name="みどり農園",
+            kind="ibasho",
+            area=area,
+            approached_on=timezone.localdate(),
+        ),
+    )
+    w.add(
+        "gap",
+        community_services.gap_record(
+            acting_user=owner, category="居場所", description="若者の居場所が足りない"
+        ),
+    )
     for name, agency in w.agencies.items():
         w.add(f"agency_{name}", agency)
-    w.add("export", export_jobs.export_request(acting_user=fresh(u["supervisor"]), kind="statistics",
-                                               params={}, fmt="csv"))  # fmt: skip
+    w.add(
+        "export",
+        export_jobs.export_request(
+            acting_user=fresh(u["supervisor"]), kind="statistics", params={}, fmt="csv"
+        ),
+    )
 
     # 主担当機関の移行: another person's case at the 地域包括, handed over to the 障害相談 and waiting for it
     # (its routes are walked; it carries none of the markers, which are the 山田 household's)
     other = case_services.person_register(acting_user=owner, name="川口 次郎", kana="かわぐち じろう")
     other_case = case_services.case_open(acting_user=owner, person=other)
-    case_services.assessment_record(case=other_case, acting_user=owner, issues=[code(CodeKind.ISSUE, "care")],
-                                    issues_detail="介護", formulation="見立て")  # fmt: skip
+    case_services.assessment_record(
+        case=other_case,
+        acting_user=owner,
+        issues=[code(CodeKind.ISSUE, "care")],
+        issues_detail="介護",
+        formulation="見立て",
+    )
     case_services.case_transition(case=other_case, to_status=CaseStatus.SUPPORTING, acting_user=owner)
-    w.add("handover", case_services.case_handover_start(case=other_case, acting_user=fresh(owner),
-                                                        to_agency=w.agencies["plan"], reason="障害福祉サービスへ"))  # fmt: skip
+    w.add(
+        "handover",
+        case_services.case_handover_start(
+            case=other_case,
+            acting_user=fresh(owner),
+            to_agency=w.agencies["plan"],
+            reason="障害福祉サービスへ",
+        ),
+    )
 
     # 住所秘匿 last, so that the records above were written as the staff knew them.
     case_services.address_confidentiality_set(person=mother, acting_user=owner, reason="DV等支援措置")
 
     w.markers = {**MARKERS, "case_number": case.number}
-    w.add("notification", core_services.notification_send(recipient=owner, title=f"{case.number} 次回対応予定日です",
-                                    link=case.get_absolute_url(), kind="follow_up"))  # fmt: skip
+    w.add(
+        "notification",
+        core_services.notification_send(
+            recipient=owner,
+            title=f"{case.number} 次回対応予定日です",
+            link=case.get_absolute_url(),
+            kind="follow_up",
+        ),
+    )
     return w

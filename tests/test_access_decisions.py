@@ -77,9 +77,16 @@ def test_household_panel_shows_an_uncovered_member_by_name_and_relationship_only
     html = client.get(reverse("cases:case_detail", args=[w.case.pk])).content.decode()
     assert "山田 一郎" not in html  # the mother's consent does not cover 世帯の状況
     services.consent_record(
-        case=w.case, person=w.person, acting_user=w.coord, consenting_party="self", consented_on=timezone.localdate(),
-        method="written", recipients=[w.other_agency], categories=["household"], purpose="世帯の支援",
-    )  # fmt: skip
+        case=w.case,
+        person=w.person,
+        acting_user=w.coord,
+        consenting_party="self",
+        consented_on=timezone.localdate(),
+        method="written",
+        recipients=[w.other_agency],
+        categories=["household"],
+        purpose="世帯の支援",
+    )
     html = client.get(reverse("cases:case_detail", args=[w.case.pk])).content.decode()
     assert "山田 一郎" in html and "長男" in html
     assert SON_ISSUES not in html
@@ -91,9 +98,16 @@ def test_household_panel_shows_an_uncovered_member_by_name_and_relationship_only
 def test_the_sons_own_consent_opens_his_record_to_the_agency_it_names(client, approved):
     w = approved
     services.consent_record(
-        case=w.case, person=w.son, acting_user=w.coord, consenting_party="self", consented_on=timezone.localdate(),
-        method="written", recipients=[w.other_agency], categories=["basic"], purpose="支援プランの実施",
-    )  # fmt: skip
+        case=w.case,
+        person=w.son,
+        acting_user=w.coord,
+        consenting_party="self",
+        consented_on=timezone.localdate(),
+        method="written",
+        recipients=[w.other_agency],
+        categories=["basic"],
+        purpose="支援プランの実施",
+    )
     client.force_login(w.reader)
     assert client.get(reverse("cases:person_detail", args=[w.son.pk])).status_code == 200
     assert last_read(w.reader).basis == AccessBasis.CONSENT
@@ -157,8 +171,11 @@ def test_consent_document_goes_to_its_recipients_and_the_owning_agency_only(clie
     w = approved
     url = reverse("meetings:consent_document", args=[w.consent.pk])
     emergency_reader = staff_user(Role.WORKER, AgencyFactory(name="みどり市 保健センター"), username="nurse")
-    case_services.emergency_access_open(acting_user=emergency_reader, case_pk=w.case.pk,
-                                        justification="本人の安否が確認できず、生命の危険があるため")  # fmt: skip
+    case_services.emergency_access_open(
+        acting_user=emergency_reader,
+        case_pk=w.case.pk,
+        justification="本人の安否が確認できず、生命の危険があるため",
+    )
     client.force_login(emergency_reader)
     assert client.get(reverse("cases:case_detail", args=[w.case.pk])).status_code == 200
     assert client.get(url).status_code == 404
@@ -206,8 +223,9 @@ def test_the_audit_shows_a_consent_reads_scope_in_words_on_the_page_and_in_the_e
 def test_emergency_reads_are_logged_as_emergency_for_the_case_and_the_household(client, approved):
     w = approved
     nurse = staff_user(Role.WORKER, AgencyFactory(name="みどり市 保健センター"), username="nurse")
-    case_services.emergency_access_open(acting_user=nurse, case_pk=w.case.pk,
-                                        justification="本人の安否が確認できず、生命の危険があるため")  # fmt: skip
+    case_services.emergency_access_open(
+        acting_user=nurse, case_pk=w.case.pk, justification="本人の安否が確認できず、生命の危険があるため"
+    )
     client.force_login(nurse)
     client.get(reverse("cases:case_detail", args=[w.case.pk]))
     assert last_read(nurse).basis == AccessBasis.EMERGENCY
@@ -237,8 +255,11 @@ def test_coordinator_conference_page_and_participation_plan_reads_are_logged(cli
 def test_an_unreviewed_emergency_access_is_listed_first_however_many_were_reviewed(client, world):
     nurse = staff_user(Role.WORKER, AgencyFactory(name="みどり市 保健センター"), username="nurse")
     for _ in range(55):
-        record = case_services.emergency_access_open(acting_user=nurse, case_pk=world.case.pk,
-                                                     justification="本人の安否が確認できず、生命の危険があるため")  # fmt: skip
+        record = case_services.emergency_access_open(
+            acting_user=nurse,
+            case_pk=world.case.pk,
+            justification="本人の安否が確認できず、生命の危険があるため",
+        )
         EmergencyAccess.objects.filter(pk=record.pk).update(
             reviewed_at=timezone.now(), reviewed_by=world.supervisor
         )
@@ -256,8 +277,13 @@ def test_an_unreviewed_emergency_access_is_listed_first_however_many_were_review
 
 
 def test_forms_prefilled_from_a_record_log_the_read(client, world):
-    case_services.assessment_record(case=world.case, acting_user=world.assigned, issues=[code(CodeKind.ISSUE, "care")],
-                                    issues_detail="介護", formulation="見立て")  # fmt: skip
+    case_services.assessment_record(
+        case=world.case,
+        acting_user=world.assigned,
+        issues=[code(CodeKind.ISSUE, "care")],
+        issues_detail="介護",
+        formulation="見立て",
+    )
     note = case_services.progress_note_add(
         case=world.case, acting_user=world.assigned, kind="phone", content="電話"
     )
@@ -318,8 +344,12 @@ def test_who_set_address_confidentiality_shows_only_to_the_lead_worker_and_super
     client.force_login(world.colleague)
     html = client.get(reverse("cases:person_detail", args=[world.son.pk])).content.decode()
     assert "住所秘匿の対象です" in html and "設定:" not in html
-    access.access_grant(obj=case_services.case_open(acting_user=world.assigned, person=world.son),
-                        user=world.assigned, basis=AccessBasis.ASSIGNMENT, acting_user=world.assigned)  # fmt: skip
+    access.access_grant(
+        obj=case_services.case_open(acting_user=world.assigned, person=world.son),
+        user=world.assigned,
+        basis=AccessBasis.ASSIGNMENT,
+        acting_user=world.assigned,
+    )
     client.force_login(world.assigned)
     assert "設定:" in client.get(reverse("cases:person_detail", args=[world.son.pk])).content.decode()
 

@@ -70,55 +70,94 @@ def seed(data):
     readers = [staff_user(Role.WORKER, agency) for agency in agencies]
     people = [
         case_services.person_register(
-            acting_user=owner, name=f"試験 {i}郎", birth_date=date(1950 + i, 1, 1), phone=phone(i),
+            acting_user=owner,
+            name=f"試験 {i}郎",
+            birth_date=date(1950 + i, 1, 1),
+            phone=phone(i),
             notes=marker(i, "健康"),
         )
         for i in range(data["size"])
-    ]  # fmt: skip
+    ]
     household = case_services.household_register(acting_user=owner, name="試験さん世帯")
     for i, person in enumerate(people):
-        case_services.household_member_add(acting_user=owner, household=household, person=person,
-                                           relationship="本人" if i == 0 else "家族", own_issues=marker(i, "課題"))  # fmt: skip
+        case_services.household_member_add(
+            acting_user=owner,
+            household=household,
+            person=person,
+            relationship="本人" if i == 0 else "家族",
+            own_issues=marker(i, "課題"),
+        )
     consultation = case_services.consultation_record(
-        acting_user=owner, received_at=timezone.now() - timedelta(hours=1), channel=code(CodeKind.CHANNEL, "phone"),
-        route=code(CodeKind.ROUTE, "family"), issues=[code(CodeKind.ISSUE, "care")],
-        main_issue=code(CodeKind.ISSUE, "care"), summary=marker(0, "主訴"), outcome="case", person=people[0],
+        acting_user=owner,
+        received_at=timezone.now() - timedelta(hours=1),
+        channel=code(CodeKind.CHANNEL, "phone"),
+        route=code(CodeKind.ROUTE, "family"),
+        issues=[code(CodeKind.ISSUE, "care")],
+        main_issue=code(CodeKind.ISSUE, "care"),
+        summary=marker(0, "主訴"),
+        outcome="case",
+        person=people[0],
         household=household,
-    )  # fmt: skip
+    )
     case = consultation.case
-    case_services.assessment_record(case=case, acting_user=owner, issues=[code(CodeKind.ISSUE, "care")],
-                                    issues_detail="課題", formulation=marker(0, "見立て"))  # fmt: skip
+    case_services.assessment_record(
+        case=case,
+        acting_user=owner,
+        issues=[code(CodeKind.ISSUE, "care")],
+        issues_detail="課題",
+        formulation=marker(0, "見立て"),
+    )
     case_services.progress_note_add(case=case, acting_user=owner, kind="phone", content=marker(0, "経過"))
     case_services.case_transition(case=case, to_status=CaseStatus.REFERRED, acting_user=owner, reason="複合")
     coordinator = fresh(coordinator)
     meeting_services.case_accept(case=case, acting_user=coordinator)
     case.refresh_from_db()
     plan = meeting_services.plan_create(
-        case=case, acting_user=coordinator, goals=["目標"], tasks=[{"agency": agencies[0], "role": "調整", "content": "面談"}],
-        person_wishes="意向", issues_summary="整理", long_term_goal="長期", review_on=timezone.localdate() + timedelta(days=90),
-    )  # fmt: skip
+        case=case,
+        acting_user=coordinator,
+        goals=["目標"],
+        tasks=[{"agency": agencies[0], "role": "調整", "content": "面談"}],
+        person_wishes="意向",
+        issues_summary="整理",
+        long_term_goal="長期",
+        review_on=timezone.localdate() + timedelta(days=90),
+    )
     today = timezone.localdate()
 
     def consent(person, recipients, categories, *, expired=False):
         return meeting_services.consent_record(
-            case=case, person=person, acting_user=coordinator, consenting_party="self",
-            consented_on=today - timedelta(days=60), method="written", recipients=recipients,
-            categories=sorted(categories), purpose="支援", expires_on=today - timedelta(days=1) if expired else None,
-        )  # fmt: skip
+            case=case,
+            person=person,
+            acting_user=coordinator,
+            consenting_party="self",
+            consented_on=today - timedelta(days=60),
+            method="written",
+            recipients=recipients,
+            categories=sorted(categories),
+            purpose="支援",
+            expires_on=today - timedelta(days=1) if expired else None,
+        )
 
     valid = []  # (person index, agency index, categories) of the consents in force
     first = consent(people[0], [agencies[0]], data["first"])
     meeting_services.support_decision_record(case=case, acting_user=coordinator, decided_on=today)
-    meeting_services.plan_approve(conference=meeting_services.conference_create(acting_user=coordinator,
-                                  held_at=timezone.now()), plan=plan, acting_user=coordinator)  # fmt: skip
+    meeting_services.plan_approve(
+        conference=meeting_services.conference_create(acting_user=coordinator, held_at=timezone.now()),
+        plan=plan,
+        acting_user=coordinator,
+    )
     if data["first_withdrawn"]:
         meeting_services.consent_withdraw(consent=first, acting_user=coordinator, method="oral", note="撤回")
     else:
         valid.append((0, 0, set(data["first"])))
     for c in data["consents"]:
         giver = c["giver"] % data["size"]
-        made = consent(people[giver], [agencies[i] for i in sorted(c["recipients"])], c["categories"],
-                       expired=c["expired"])  # fmt: skip
+        made = consent(
+            people[giver],
+            [agencies[i] for i in sorted(c["recipients"])],
+            c["categories"],
+            expired=c["expired"],
+        )
         if c["withdrawn"]:
             meeting_services.consent_withdraw(
                 consent=made, acting_user=coordinator, method="oral", note="撤回"
@@ -158,10 +197,16 @@ def test_a_recipient_agency_receives_only_what_valid_consents_open(db, data):
             forbidden = forbidden_values(len(people), valid, agency)
             page, api = Client(), api_as(reader)
             page.force_login(reader)
-            urls = [(api, f"/api/v1/cases/{case.pk}/"), (page, f"/cases/{case.pk}/"), (api, "/api/v1/people/"),
-                    (page, f"/households/{household.pk}/"), (api, f"/api/v1/households/{household.pk}/"),
-                    (api, f"/api/v1/consultations/{consultation.pk}/"), (api, "/api/v1/consultations/"),
-                    (api, "/api/v1/households/")]  # fmt: skip
+            urls = [
+                (api, f"/api/v1/cases/{case.pk}/"),
+                (page, f"/cases/{case.pk}/"),
+                (api, "/api/v1/people/"),
+                (page, f"/households/{household.pk}/"),
+                (api, f"/api/v1/households/{household.pk}/"),
+                (api, f"/api/v1/consultations/{consultation.pk}/"),
+                (api, "/api/v1/consultations/"),
+                (api, "/api/v1/households/"),
+            ]
             for person in people:
                 urls += [(page, f"/persons/{person.pk}/"), (api, f"/api/v1/people/{person.pk}/")]
             for client, url in urls:

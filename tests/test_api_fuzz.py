@@ -51,12 +51,14 @@ STATEFUL_STEPS = 8
 DEPTH = 1000
 NUL = "a\x00b"
 
-CONFIG = schemathesis.Config.from_dict({
-    # The caller's token is set by the test client; generated Authorization values would only be dropped.
-    "generation": {"with-security-parameters": False},
-    # Stateful sequences follow the links the schema declares, no guessed ones.
-    "phases": {"stateful": {"inference": {"algorithms": []}}},
-})  # fmt: skip
+CONFIG = schemathesis.Config.from_dict(
+    {
+        # The caller's token is set by the test client; generated Authorization values would only be dropped.
+        "generation": {"with-security-parameters": False},
+        # Stateful sequences follow the links the schema declares, no guessed ones.
+        "phases": {"stateful": {"inference": {"algorithms": []}}},
+    }
+)
 
 CHECKS = [
     not_a_server_error,
@@ -94,21 +96,33 @@ def _send(client: APIClient, case, *, raw_body: bytes | None = None) -> tuple[sc
         kwargs["data"] = raw_body
         kwargs["headers"] = {**(kwargs.get("headers") or {}), "Content-Type": "application/json"}
     prepared = requests.Request(
-        method=kwargs["method"], url=kwargs["url"], headers=kwargs.get("headers"), params=kwargs.get("params"),
-        json=kwargs.get("json"), data=kwargs.get("data"), cookies=kwargs.get("cookies"),
-    ).prepare()  # fmt: skip
+        method=kwargs["method"],
+        url=kwargs["url"],
+        headers=kwargs.get("headers"),
+        params=kwargs.get("params"),
+        json=kwargs.get("json"),
+        data=kwargs.get("data"),
+        cookies=kwargs.get("cookies"),
+    ).prepare()
     body = prepared.body or b""
     response = client.generic(
-        prepared.method, prepared.path_url, data=body.encode() if isinstance(body, str) else body,
+        prepared.method,
+        prepared.path_url,
+        data=body.encode() if isinstance(body, str) else body,
         content_type=prepared.headers.get("Content-Type", "application/json"),
         headers={k: v for k, v in prepared.headers.items() if k.lower() not in SKIPPED_HEADERS},
-    )  # fmt: skip
+    )
     exc_info = getattr(response, "exc_info", None)
     crash = f"{type(exc_info[1]).__name__}: {exc_info[1]}"[:200] if exc_info else ""
     answer = schemathesis.Response(
-        status_code=response.status_code, headers={k: [v] for k, v in response.headers.items()},
-        content=response.content, request=prepared, elapsed=0.0, verify=False, message=response.reason_phrase,
-    )  # fmt: skip
+        status_code=response.status_code,
+        headers={k: [v] for k, v in response.headers.items()},
+        content=response.content,
+        request=prepared,
+        elapsed=0.0,
+        verify=False,
+        message=response.reason_phrase,
+    )
     return answer, crash
 
 
@@ -205,8 +219,13 @@ def _nul_case(case):
     body = _with_nul(case.body) if isinstance(case.body, dict | list) else case.body
     if query == (case.query or {}) and path == (case.path_parameters or {}) and body == case.body:
         return None
-    return operation.Case(path_parameters=path, query=query, headers=dict(case.headers or {}), body=body,
-                          media_type=case.media_type)  # fmt: skip
+    return operation.Case(
+        path_parameters=path,
+        query=query,
+        headers=dict(case.headers or {}),
+        body=body,
+        media_type=case.media_type,
+    )
 
 
 def _deep_body(case) -> bytes:
@@ -229,8 +248,14 @@ def _fuzz(run: Run, operation, mode: GenerationMode, examples: int) -> list:
     sent = []
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @hypothesis_settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-                         phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))  # fmt: skip
+    @hypothesis_settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def fuzz(case):
         run.record(mode.value, case, run.send(case))
         sent.append(case)
@@ -271,10 +296,17 @@ def _run_stateful(run: Run, schema) -> None:
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             run.record("stateful", case, response)
 
-    Machine.run(settings=hypothesis_settings(
-        max_examples=STATEFUL_SCENARIOS, stateful_step_count=STATEFUL_STEPS, deadline=None, database=None,
-        derandomize=True, phases=[Phase.generate], suppress_health_check=list(HealthCheck),
-    ))  # fmt: skip
+    Machine.run(
+        settings=hypothesis_settings(
+            max_examples=STATEFUL_SCENARIOS,
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -315,8 +347,10 @@ def test_schema_is_true_for_every_operation(personas, document, persona, setting
     with capsys.disabled():
         kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(run.requests.items()))
         answers = ", ".join(f"{count} × {status}" for status, count in sorted(run.answers.items()))
-        print(f"\nschemathesis [{persona}]: {sum(run.requests.values())} requests ({kinds}): {answers}; "
-              f"{len(failing)} failures, {len(pending)} pending merge")  # fmt: skip
+        print(
+            f"\nschemathesis [{persona}]: {sum(run.requests.values())} requests ({kinds}): {answers}; "
+            f"{len(failing)} failures, {len(pending)} pending merge"
+        )
         for line in pending:
             print(f"  pending merge: {line}")
     assert run.requests["stateful"] > 0

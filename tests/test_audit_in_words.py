@@ -248,11 +248,24 @@ def test_a_case_history_holds_the_changes_and_reads_of_every_record_kind(client,
                 model=audit.audited_models()[label],
                 object_id=min(ids),
             )
-    expected = {"cases.case", "cases.consultation", "cases.assessment", "cases.progressnote", "meetings.consent",
-                "meetings.supportdecision", "meetings.supportplan", "meetings.plantask", "meetings.agendaitem",
-                "meetings.planconference", "meetings.meetingbriefing", "meetings.supportmeeting",
-                "participation.participationplan", "participation.proposal", "participation.placement",
-                "participation.followup"}  # fmt: skip
+    expected = {
+        "cases.case",
+        "cases.consultation",
+        "cases.assessment",
+        "cases.progressnote",
+        "meetings.consent",
+        "meetings.supportdecision",
+        "meetings.supportplan",
+        "meetings.plantask",
+        "meetings.agendaitem",
+        "meetings.planconference",
+        "meetings.meetingbriefing",
+        "meetings.supportmeeting",
+        "participation.participationplan",
+        "participation.proposal",
+        "participation.placement",
+        "participation.followup",
+    }
     assert expected <= set(kinds), expected - set(kinds)
     client.force_login(world.users["supervisor"])
     models = audit.audited_models()

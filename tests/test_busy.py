@@ -34,16 +34,28 @@ def test_a_locked_database_answers_the_api_503_busy_with_retry_after(worker, mon
     for kind, value in [(CodeKind.CHANNEL, "phone"), (CodeKind.ROUTE, "self"), (CodeKind.ISSUE, "care")]:
         code(kind, value)
     monkeypatch.setattr(case_services, "intake_record", _locked)
-    response = api_as(worker).post("/api/v1/consultations/", {
-        "received_at": (timezone.now() - timedelta(hours=1)).isoformat(), "channel": "phone", "route": "self",
-        "issues": ["care"], "main_issue": "care", "summary": "相談", "outcome": "advice",
-    }, format="json")  # fmt: skip
+    response = api_as(worker).post(
+        "/api/v1/consultations/",
+        {
+            "received_at": (timezone.now() - timedelta(hours=1)).isoformat(),
+            "channel": "phone",
+            "route": "self",
+            "issues": ["care"],
+            "main_issue": "care",
+            "summary": "相談",
+            "outcome": "advice",
+        },
+        format="json",
+    )
     assert response.status_code == 503, response.content
     assert response["Content-Type"] == "application/json"
     assert response["Retry-After"] == "2"
     assert response.json() == {
-        "status": 503, "code": "busy", "message": "混み合っています。少し待ってからもう一度お試しください。", "errors": [],
-    }  # fmt: skip
+        "status": 503,
+        "code": "busy",
+        "message": "混み合っています。少し待ってからもう一度お試しください。",
+        "errors": [],
+    }
 
 
 def test_a_locked_database_answers_a_page_503_in_japanese(worker, client, monkeypatch):

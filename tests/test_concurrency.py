@@ -89,9 +89,16 @@ def _serve(tmp_path: Path, how: str):
     database_url, sqlite_file = _test_database_url(tmp_path)
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(DATABASE_URL=database_url, DEBUG="true", TWO_FACTOR_REQUIRED="false",
-               DJANGO_SETTINGS_MODULE="jusou.settings", PYTHONUNBUFFERED="1",
-               GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2", GUNICORN_THREADS="8")  # fmt: skip
+    env.update(
+        DATABASE_URL=database_url,
+        DEBUG="true",
+        TWO_FACTOR_REQUIRED="false",
+        DJANGO_SETTINGS_MODULE="jusou.settings",
+        PYTHONUNBUFFERED="1",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_WORKERS="2",
+        GUNICORN_THREADS="8",
+    )
     log = (tmp_path / "server.log").open("w")
     arguments = SERVE[how] + ([f"127.0.0.1:{port}"] if how == "runserver" else [])
     process = subprocess.Popen(  # noqa: S603 - our own server with fixed arguments
@@ -116,8 +123,12 @@ def world(db):
     agency = AgencyFactory(name="みどり中央地域包括支援センター")
     worker = staff_user(Role.WORKER, agency, username="assigned")
     case = record_case(worker)
-    for kind, value in [(CodeKind.CHANNEL, "phone"), (CodeKind.ROUTE, "self"), (CodeKind.ISSUE, "care"),
-                        (CodeKind.CLOSE_REASON, "goal_achieved")]:  # fmt: skip
+    for kind, value in [
+        (CodeKind.CHANNEL, "phone"),
+        (CodeKind.ROUTE, "self"),
+        (CodeKind.ISSUE, "care"),
+        (CodeKind.CLOSE_REASON, "goal_achieved"),
+    ]:
         code(kind, value)
     _, token = token_issue(user=worker)
     return {"case": case, "person": case.person, "token": token}
@@ -169,10 +180,15 @@ def _auth(world, **headers):
 
 def _consultation(world, summary="介護の相談"):
     return {
-        "received_at": (timezone.now() - timedelta(minutes=5)).isoformat(), "channel": "phone",
-        "route": "self", "issues": ["care"], "main_issue": "care", "summary": summary, "outcome": "advice",
+        "received_at": (timezone.now() - timedelta(minutes=5)).isoformat(),
+        "channel": "phone",
+        "route": "self",
+        "issues": ["care"],
+        "main_issue": "care",
+        "summary": summary,
+        "outcome": "advice",
         "person": world["person"].pk,
-    }  # fmt: skip
+    }
 
 
 def test_twenty_parallel_retries_with_one_key_all_get_the_first_answer_and_one_record(world, server):
@@ -180,10 +196,15 @@ def test_twenty_parallel_retries_with_one_key_all_get_the_first_answer_and_one_r
 
     before = server.count(Consultation)
     body = _consultation(world)
-    responses = in_parallel(20, lambda i: requests.post(
-        f"{server.url}/api/v1/consultations/", json=body, timeout=60,
-        headers=_auth(world, **{"Idempotency-Key": "push-retry-0001"}),
-    ))  # fmt: skip
+    responses = in_parallel(
+        20,
+        lambda i: requests.post(
+            f"{server.url}/api/v1/consultations/",
+            json=body,
+            timeout=60,
+            headers=_auth(world, **{"Idempotency-Key": "push-retry-0001"}),
+        ),
+    )
     assert statuses(responses) == {201: 20}, [r.text[:300] for r in responses if r.status_code != 201]
     assert server.count(Consultation) == before + 1
     assert server.count(IdempotencyKey) == 1
@@ -196,9 +217,15 @@ def test_twenty_parallel_retries_with_one_key_all_get_the_first_answer_and_one_r
 def test_fifty_parallel_patches_with_one_etag_one_wins_and_the_rest_are_stale(world, server):
     url = f"{server.url}/api/v1/cases/{world['case'].pk}/"
     etag = requests.get(url, headers=_auth(world), timeout=30).headers["ETag"]
-    responses = in_parallel(50, lambda i: requests.patch(
-        url, json={"risk_life": True}, headers=_auth(world, **{"If-Match": etag}), timeout=60,
-    ))  # fmt: skip
+    responses = in_parallel(
+        50,
+        lambda i: requests.patch(
+            url,
+            json={"risk_life": True},
+            headers=_auth(world, **{"If-Match": etag}),
+            timeout=60,
+        ),
+    )
     assert statuses(responses) == {200: 1, 412: 49}, [r.text[:300] for r in responses if r.status_code >= 500]
     assert {r.json()["code"] for r in responses if r.status_code == 412} == {"stale_version"}
     assert requests.get(url, headers=_auth(world), timeout=30).json()["version"] == world["case"].version + 1
@@ -218,9 +245,15 @@ def test_concurrent_transitions_without_if_match_one_moves_the_rest_are_invalid_
 def test_concurrent_transitions_with_one_etag_one_moves_and_the_rest_are_stale(world, server):
     case_url = f"{server.url}/api/v1/cases/{world['case'].pk}/"
     etag = requests.get(case_url, headers=_auth(world), timeout=30).headers["ETag"]
-    responses = in_parallel(10, lambda i: requests.post(
-        f"{case_url}assess/", json={}, headers=_auth(world, **{"If-Match": etag}), timeout=60,
-    ))  # fmt: skip
+    responses = in_parallel(
+        10,
+        lambda i: requests.post(
+            f"{case_url}assess/",
+            json={},
+            headers=_auth(world, **{"If-Match": etag}),
+            timeout=60,
+        ),
+    )
     assert statuses(responses) == {200: 1, 412: 9}, [r.text[:300] for r in responses]
     assert {r.json()["code"] for r in responses if r.status_code == 412} == {"stale_version"}
 
@@ -231,10 +264,15 @@ def test_twenty_parallel_posts_are_all_recorded_none_answers_500(world, serving,
 
     server = request.getfixturevalue(serving)
     before = server.count(Consultation)
-    responses = in_parallel(20, lambda i: requests.post(
-        f"{server.url}/api/v1/consultations/", json=_consultation(world, summary=f"相談 {i}"),
-        headers=_auth(world), timeout=60,
-    ))  # fmt: skip
+    responses = in_parallel(
+        20,
+        lambda i: requests.post(
+            f"{server.url}/api/v1/consultations/",
+            json=_consultation(world, summary=f"相談 {i}"),
+            headers=_auth(world),
+            timeout=60,
+        ),
+    )
     assert statuses(responses) == {201: 20}, [r.text[:300] for r in responses if r.status_code != 201]
     assert server.count(Consultation) == before + 20
 
@@ -248,8 +286,12 @@ def test_the_schema_documents_how_lost_races_are_answered():
         responses = paths[path]["patch"]["responses"]
         assert responses["412"]["content"]["application/json"]["schema"] == error
         assert "stale_version" in responses["412"]["description"] and "428" in responses
-    moves = [p for p in paths if p.startswith("/api/v1/cases/{id}/") and p.split("/")[-2] in
-             ("assess", "support", "refer", "close", "suspend", "resume")]  # fmt: skip
+    moves = [
+        p
+        for p in paths
+        if p.startswith("/api/v1/cases/{id}/")
+        and p.split("/")[-2] in ("assess", "support", "refer", "close", "suspend", "resume")
+    ]
     moves += ["/api/v1/referrals/{id}/accept/", "/api/v1/referrals/{id}/return/"]
     assert len(moves) == 8
     for path in moves:

@@ -46,9 +46,15 @@ def test_every_date_field_of_every_page_form_reads_wareki():
                 assert isinstance(field.widget, DateInput), f"{form.__module__}.{form.__name__}.{name}"
                 dated.append(f"{form.__name__}.{name}")
     # the walk did find the forms (a rename would otherwise let it pass on nothing)
-    assert {"PersonForm.birth_date", "IntakeForm.birth_date", "ConsentForm.consented_on",
-            "ActivityForm.held_on", "CandidateForm.approached_on", "EngagementForm.next_contact_on",
-            "KeepForm.until"} <= set(dated)  # fmt: skip
+    assert {
+        "PersonForm.birth_date",
+        "IntakeForm.birth_date",
+        "ConsentForm.consented_on",
+        "ActivityForm.held_on",
+        "CandidateForm.approached_on",
+        "EngagementForm.next_contact_on",
+        "KeepForm.until",
+    } <= set(dated)
 
 
 def test_every_datetime_field_of_every_page_form_reads_wareki():
@@ -59,9 +65,16 @@ def test_every_datetime_field_of_every_page_form_reads_wareki():
                 assert isinstance(field, DateTimeField), f"{form.__module__}.{form.__name__}.{name}"
                 assert isinstance(field.widget, DateTimeInput), f"{form.__module__}.{form.__name__}.{name}"
                 timed.append(f"{form.__name__}.{name}")
-    assert {"IntakeForm.received_at", "ProgressNoteForm.occurred_at", "ContactForm.contacted_at",
-            "MeetingForm.held_at", "MeetingForm.access_from", "MeetingForm.access_until",
-            "ConferenceForm.held_at", "MeetingWindowForm.access_until"} <= set(timed)  # fmt: skip
+    assert {
+        "IntakeForm.received_at",
+        "ProgressNoteForm.occurred_at",
+        "ContactForm.contacted_at",
+        "MeetingForm.held_at",
+        "MeetingForm.access_from",
+        "MeetingForm.access_until",
+        "ConferenceForm.held_at",
+        "MeetingWindowForm.access_until",
+    } <= set(timed)
 
 
 class BirthForm(forms.Form):

@@ -109,8 +109,13 @@ def unit(case: Case) -> list[tuple[type[models.Model], models.QuerySet]]:
         (ParticipationPlan, ParticipationPlan.objects.filter(case=case)),
         (Placement, Placement.objects.filter(plan__case=case)),
         (FollowUp, FollowUp.objects.filter(placement__plan__case=case)),
-        (AccessGrant, AccessGrant.objects.filter(content_type=ContentType.objects.get_for_model(Case), object_id=case.pk)),
-    ]  # fmt: skip
+        (
+            AccessGrant,
+            AccessGrant.objects.filter(
+                content_type=ContentType.objects.get_for_model(Case), object_id=case.pk
+            ),
+        ),
+    ]
 
 
 class Markers:
@@ -188,21 +193,33 @@ def scene(coordinating, hosts, settings, tmp_path, django_capture_on_commit_call
         justification="二日前から電話がつながらず安否が確認できないため",
     )
     _plan, placement = placed(w, hosts)
-    participation_services.placement_move(placement=placement, acting_user=w.assigned,
-                                          to_status=PlacementStatus.ENDED, reason="入院")  # fmt: skip
+    participation_services.placement_move(
+        placement=placement, acting_user=w.assigned, to_status=PlacementStatus.ENDED, reason="入院"
+    )
     engagement = outreach_services.engagement_start(
-        acting_user=w.assigned, provisional_name="長男", how_known="minsei", background="閉じこもり",
-        purpose="relationship", approximate_location="自宅",
-    )  # fmt: skip
+        acting_user=w.assigned,
+        provisional_name="長男",
+        how_known="minsei",
+        background="閉じこもり",
+        purpose="relationship",
+        approximate_location="自宅",
+    )
     outreach_services.engagement_link(engagement=engagement, acting_user=w.assigned, case=case)
-    outreach_services.contact_record(engagement=engagement, acting_user=w.assigned, kind="visit_met",
-                                     met_whom="長男", response="会えた", safety_confirmed=True)  # fmt: skip
+    outreach_services.contact_record(
+        engagement=engagement,
+        acting_user=w.assigned,
+        kind="visit_met",
+        met_whom="長男",
+        response="会えた",
+        safety_confirmed=True,
+    )
     outreach_services.engagement_end(engagement=engagement, acting_user=w.assigned, note="ケースで支援")
     item = AgendaItem.objects.create(
         conference=w.conference, case=case, plan=w.plan, kind=AgendaKind.EVALUATION
     )
-    evaluation = Evaluation.objects.create(plan=w.plan, item=item, person_change="変化あり",
-                                           next_step=NextStep.values[0], evaluated_by=w.coord)  # fmt: skip
+    evaluation = Evaluation.objects.create(
+        plan=w.plan, item=item, person_change="変化あり", next_step=NextStep.values[0], evaluated_by=w.coord
+    )
     for goal in PlanGoal.objects.filter(plan=w.plan):
         GoalEvaluation.objects.create(
             evaluation=evaluation, goal=goal, result=GoalResult.values[0], comment="達成"
@@ -210,18 +227,29 @@ def scene(coordinating, hosts, settings, tmp_path, django_capture_on_commit_call
     SupportPlan.objects.filter(case=case).update(status=PlanStatus.ENDED)
     # a handover the next agency declined earlier: its 経緯 and its reason are free text of the case
     CaseHandover.objects.create(
-        case=case, from_agency=case.owning_agency, to_agency=Agency.objects.exclude(pk=case.owning_agency_id).first(),
-        status="declined", reason="引き継ぎたい", decline_reason="人手が足りない", requested_by=w.coord,
-        read_until=timezone.now(), decided_by=w.coord, decided_at=timezone.now(),
-    )  # fmt: skip
+        case=case,
+        from_agency=case.owning_agency,
+        to_agency=Agency.objects.exclude(pk=case.owning_agency_id).first(),
+        status="declined",
+        reason="引き継ぎたい",
+        decline_reason="人手が足りない",
+        requested_by=w.coord,
+        read_until=timezone.now(),
+        decided_by=w.coord,
+        decided_at=timezone.now(),
+    )
 
     w.markers = Markers()
     w.quoted = mark_everything(case, w.markers)
     name, note, justification = w.quoted["name"], w.quoted["note"], w.quoted["justification"]
     # What the record left elsewhere: notices quoting it, searches naming the person (whole, a part,
     # the 重複確認 with the birth date), the minutes of the meetings it was discussed at.
-    core_services.notification_send(recipient=w.supervisor, kind="emergency_access",
-                                    title=f"緊急閲覧がありました（{name}）", body=f"理由: {justification}")  # fmt: skip
+    core_services.notification_send(
+        recipient=w.supervisor,
+        kind="emergency_access",
+        title=f"緊急閲覧がありました（{name}）",
+        body=f"理由: {justification}",
+    )
     read_log(user=w.assigned, action=ReadLog.Action.SEARCH, detail=f"本人検索: {name}（1件）")
     read_log(user=w.assigned, action=ReadLog.Action.SEARCH, detail=f"本人検索: {name[:4]}（1件）")
     read_log(user=w.assigned, action=ReadLog.Action.SEARCH, detail=f"重複確認: {name} 1950-04-01（1件該当）")
@@ -242,8 +270,14 @@ def scene(coordinating, hosts, settings, tmp_path, django_capture_on_commit_call
     export = tmp_path / "exports" / "1.csv"
     export.parent.mkdir()
     export.write_text("表,件数\n新規受付,12\n", encoding="utf-8")
-    ExportJob.objects.create(owner=w.supervisor, kind=ExportJob.Kind.STATISTICS, format=ExportFormat.CSV,
-                             status=ExportStatus.DONE, progress=100, file_path="exports/1.csv")  # fmt: skip
+    ExportJob.objects.create(
+        owner=w.supervisor,
+        kind=ExportJob.Kind.STATISTICS,
+        format=ExportFormat.CSV,
+        status=ExportStatus.DONE,
+        progress=100,
+        file_path="exports/1.csv",
+    )
 
     w.case = close_after_evaluation(w)
     with django_capture_on_commit_callbacks(execute=True):
@@ -310,11 +344,33 @@ def test_the_unit_covers_every_model_that_hangs_off_a_case_or_person(db):
     """A model added later with a key to a case, a person or a row of the unit, and free text of its
     own, must be added to the disposal (and to `unit` above)."""
     covered = {
-        Person, Household, HouseholdMember, Consultation, CaseTransition, Assessment, ProgressNote,
-        AddressConfidentiality, EmergencyAccess, CaseHandover, Consent, SupportDecision, SupportPlan, PlanGoal, PlanTask,
-        AgendaItem, Evaluation, GoalEvaluation, MeetingBriefing, MeetingDecision, OutreachEngagement,
-        OutreachContact, ParticipationPlan, Placement, FollowUp, Case,
-    }  # fmt: skip
+        Person,
+        Household,
+        HouseholdMember,
+        Consultation,
+        CaseTransition,
+        Assessment,
+        ProgressNote,
+        AddressConfidentiality,
+        EmergencyAccess,
+        CaseHandover,
+        Consent,
+        SupportDecision,
+        SupportPlan,
+        PlanGoal,
+        PlanTask,
+        AgendaItem,
+        Evaluation,
+        GoalEvaluation,
+        MeetingBriefing,
+        MeetingDecision,
+        OutreachEngagement,
+        OutreachContact,
+        ParticipationPlan,
+        Placement,
+        FollowUp,
+        Case,
+    }
     from django.apps import apps
 
     reached = {Case, Person, Household}
@@ -323,8 +379,11 @@ def test_the_unit_covers_every_model_that_hangs_off_a_case_or_person(db):
             model
             for model in apps.get_models()
             if not hasattr(model, "instance_type")  # history models follow their model
-            and any(f.is_relation and f.many_to_one and f.related_model in reached for f in model._meta.concrete_fields)
-        } - reached  # fmt: skip
+            and any(
+                f.is_relation and f.many_to_one and f.related_model in reached
+                for f in model._meta.concrete_fields
+            )
+        } - reached
         if not more:
             break
         reached |= more

@@ -22,14 +22,25 @@ def _client(user) -> Client:
 
 def test_joining_a_candidate_without_its_kind_keeps_the_conditions_and_the_capacity(world):  # noqa: F811
     area = AreaFactory(code="chuo")
-    candidate = participation_services.candidate_record(acting_user=world.assigned, approached_on=timezone.localdate(), name="みどり商店街の八百屋",
-                                                        kind="work_experience", area=area)  # fmt: skip
+    candidate = participation_services.candidate_record(
+        acting_user=world.assigned,
+        approached_on=timezone.localdate(),
+        name="みどり商店街の八百屋",
+        kind="work_experience",
+        area=area,
+    )
     prefix = f"join-{candidate.pk}"
-    response = _client(world.assigned).post(reverse("participation:candidate_join", args=[candidate.pk]), {
-        f"{prefix}-name": "みどり商店街の八百屋", f"{prefix}-kind": "", f"{prefix}-area": area.pk,
-        f"{prefix}-participation_kinds": ["work_trial"], f"{prefix}-acceptance_conditions": "事前に見学してから",
-        f"{prefix}-capacity": "3",
-    })  # fmt: skip
+    response = _client(world.assigned).post(
+        reverse("participation:candidate_join", args=[candidate.pk]),
+        {
+            f"{prefix}-name": "みどり商店街の八百屋",
+            f"{prefix}-kind": "",
+            f"{prefix}-area": area.pk,
+            f"{prefix}-participation_kinds": ["work_trial"],
+            f"{prefix}-acceptance_conditions": "事前に見学してから",
+            f"{prefix}-capacity": "3",
+        },
+    )
 
     assert response.status_code == 200
     body = response.content.decode()
@@ -45,11 +56,21 @@ def test_joining_a_candidate_without_its_kind_keeps_the_conditions_and_the_capac
 
 def test_the_form_shown_again_is_sent_again_corrected(world):  # noqa: F811
     area = AreaFactory(code="chuo")
-    candidate = participation_services.candidate_record(acting_user=world.assigned, approached_on=timezone.localdate(), name="八百屋",
-                                                        kind="work_experience", area=area)  # fmt: skip
+    candidate = participation_services.candidate_record(
+        acting_user=world.assigned,
+        approached_on=timezone.localdate(),
+        name="八百屋",
+        kind="work_experience",
+        area=area,
+    )
     prefix = f"join-{candidate.pk}"
-    data = {f"{prefix}-name": "八百屋", f"{prefix}-area": area.pk, f"{prefix}-participation_kinds": ["work_trial"],
-            f"{prefix}-acceptance_conditions": "事前に見学", f"{prefix}-capacity": "3"}  # fmt: skip
+    data = {
+        f"{prefix}-name": "八百屋",
+        f"{prefix}-area": area.pk,
+        f"{prefix}-participation_kinds": ["work_trial"],
+        f"{prefix}-acceptance_conditions": "事前に見学",
+        f"{prefix}-capacity": "3",
+    }
     url = reverse("participation:candidate_join", args=[candidate.pk])
     client = _client(world.assigned)
     assert client.post(url, data | {f"{prefix}-kind": ""}).status_code == 200
@@ -59,8 +80,12 @@ def test_the_form_shown_again_is_sent_again_corrected(world):  # noqa: F811
 
 
 def test_a_refused_gap_move_keeps_its_memo(world):  # noqa: F811
-    gap = community_services.gap_record(acting_user=world.coordinator, category="居場所", description="昼の居場所",
-                                        area=AreaFactory(code="chuo"))  # fmt: skip
+    gap = community_services.gap_record(
+        acting_user=world.coordinator,
+        category="居場所",
+        description="昼の居場所",
+        area=AreaFactory(code="chuo"),
+    )
     # 把握 → 開発済 is not a move the gaps make: refused by the service
     response = _client(world.coordinator).post(
         reverse("community:gap_advance", args=[gap.pk]),

@@ -146,8 +146,13 @@ def test_an_assessment_sent_twice_is_one_version(world, writer):  # noqa: F811
 
 def test_a_household_member_sent_twice_is_added_once(world, writer):  # noqa: F811
     url = reverse("cases:household_detail", args=[world.household.pk])
-    data = {"name": "山田 次郎", "kana": "やまだ じろう", "sex": "male", "relationship": "次男",
-            "lives_together": "on"}  # fmt: skip
+    data = {
+        "name": "山田 次郎",
+        "kana": "やまだ じろう",
+        "sex": "male",
+        "relationship": "次男",
+        "lives_together": "on",
+    }
     first, second = _twice(writer, url, data, _page_token(writer, url))
     _assert_replayed(first, second)
     assert HouseholdMember.objects.filter(household=world.household, person__name="山田 次郎").count() == 1

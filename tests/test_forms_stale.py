@@ -25,9 +25,19 @@ def _hidden(body: str, name: str) -> str:
 
 
 def _person_form(person, **changes) -> dict:
-    data = {"name": person.name, "kana": person.kana, "birth_date": person.birth_date.isoformat(),
-            "birth_date_precision": person.birth_date_precision, "sex": person.sex, "address": person.address,
-            "phone": person.phone, "email": person.email, "atena_number": "", "notes": "", "reason": ""}  # fmt: skip
+    data = {
+        "name": person.name,
+        "kana": person.kana,
+        "birth_date": person.birth_date.isoformat(),
+        "birth_date_precision": person.birth_date_precision,
+        "sex": person.sex,
+        "address": person.address,
+        "phone": person.phone,
+        "email": person.email,
+        "atena_number": "",
+        "notes": "",
+        "reason": "",
+    }
     return data | changes
 
 
@@ -79,17 +89,28 @@ def test_the_person_version_is_the_apis_etag(world):  # noqa: F811
 
 
 def _case_form(case, **changes) -> dict:
-    return {"lead_worker": case.lead_worker_id, "next_follow_up_on": "", "version": case.version,
-            "issues": [i.pk for i in case.issues.all()]} | changes  # fmt: skip
+    return {
+        "lead_worker": case.lead_worker_id,
+        "next_follow_up_on": "",
+        "version": case.version,
+        "issues": [i.pk for i in case.issues.all()],
+    } | changes
 
 
 def test_a_stale_case_update_is_refused_with_the_input_kept_and_the_other_change_shown(world):  # noqa: F811
     case = world.case
     url = reverse("cases:case_update", args=[case.pk])
     stale_form = _case_form(case, risk_suicide="on", next_follow_up_on="2030-01-15")
-    services.case_update(case=case, acting_user=world.colleague, expected_version=case.version, risk_abuse=True,
-                         risk_suicide=False, risk_life=False, next_follow_up_on=None,
-                         issues=list(case.issues.all()))  # fmt: skip
+    services.case_update(
+        case=case,
+        acting_user=world.colleague,
+        expected_version=case.version,
+        risk_abuse=True,
+        risk_suicide=False,
+        risk_life=False,
+        next_follow_up_on=None,
+        issues=list(case.issues.all()),
+    )
 
     refused = _client(world.assigned).post(url, stale_form)
 
@@ -109,11 +130,23 @@ def test_an_assessment_from_a_stale_page_does_not_silently_become_the_next_versi
     mine = _client(world.assigned)
     based_on = _hidden(mine.get(url).content.decode(), "based_on")
     assert based_on == "0"
-    services.assessment_record(case=case, acting_user=world.colleague, issues=[code(CodeKind.ISSUE, "care")],
-                               issues_detail="同僚の整理", formulation="同僚の見立て")  # fmt: skip
+    services.assessment_record(
+        case=case,
+        acting_user=world.colleague,
+        issues=[code(CodeKind.ISSUE, "care")],
+        issues_detail="同僚の整理",
+        formulation="同僚の見立て",
+    )
 
-    refused = mine.post(url, {"issues": [code(CodeKind.ISSUE, "8050").pk], "issues_detail": "私の整理",
-                              "formulation": "私の見立て", "based_on": based_on})  # fmt: skip
+    refused = mine.post(
+        url,
+        {
+            "issues": [code(CodeKind.ISSUE, "8050").pk],
+            "issues_detail": "私の整理",
+            "formulation": "私の見立て",
+            "based_on": based_on,
+        },
+    )
 
     assert refused.status_code == 409
     body = refused.content.decode()
@@ -123,24 +156,43 @@ def test_an_assessment_from_a_stale_page_does_not_silently_become_the_next_versi
     assert "同僚の見立て" in notice and "見立て" in notice
     assert Assessment.objects.filter(case=case).count() == 1
     # Sent again from the refused page it becomes 第2版, knowingly.
-    again = mine.post(url, {"issues": [code(CodeKind.ISSUE, "8050").pk], "issues_detail": "私の整理",
-                            "formulation": "私の見立て", "based_on": _hidden(body, "based_on")})  # fmt: skip
+    again = mine.post(
+        url,
+        {
+            "issues": [code(CodeKind.ISSUE, "8050").pk],
+            "issues_detail": "私の整理",
+            "formulation": "私の見立て",
+            "based_on": _hidden(body, "based_on"),
+        },
+    )
     assert again.status_code == 302
     assert Assessment.objects.get(case=case, version=2).formulation == "私の見立て"
 
 
 @pytest.mark.parametrize("based_on", [None, 0])
 def test_an_assessment_service_call_without_a_page_still_writes_the_next_version(world, based_on):  # noqa: F811
-    services.assessment_record(case=world.case, acting_user=world.assigned, issues=[code(CodeKind.ISSUE, "care")],
-                               issues_detail="a", formulation="b")  # fmt: skip
+    services.assessment_record(
+        case=world.case,
+        acting_user=world.assigned,
+        issues=[code(CodeKind.ISSUE, "care")],
+        issues_detail="a",
+        formulation="b",
+    )
     if based_on is None:
-        services.assessment_record(case=world.case, acting_user=world.assigned, issues=[], issues_detail="c",
-                                   formulation="d")  # fmt: skip
+        services.assessment_record(
+            case=world.case, acting_user=world.assigned, issues=[], issues_detail="c", formulation="d"
+        )
         assert world.case.assessments.count() == 2
     else:
         with pytest.raises(services.versions.StaleEdit):
-            services.assessment_record(case=world.case, acting_user=world.assigned, issues=[], issues_detail="c",
-                                       formulation="d", based_on=based_on)  # fmt: skip
+            services.assessment_record(
+                case=world.case,
+                acting_user=world.assigned,
+                issues=[],
+                issues_detail="c",
+                formulation="d",
+                based_on=based_on,
+            )
 
 
 def test_a_stale_candidate_edit_is_refused_with_the_input_kept(world):  # noqa: F811
@@ -149,19 +201,31 @@ def test_a_stale_candidate_edit_is_refused_with_the_input_kept(world):  # noqa: 
     from participation.models import HostCandidate
 
     area = AreaFactory(code="chuo")
-    candidate = participation_services.candidate_record(acting_user=world.assigned, approached_on=timezone.localdate(), name="八百屋",
-                                                        kind="work_experience", area=area)  # fmt: skip
+    candidate = participation_services.candidate_record(
+        acting_user=world.assigned,
+        approached_on=timezone.localdate(),
+        name="八百屋",
+        kind="work_experience",
+        area=area,
+    )
     page = _client(world.assigned).get(reverse("participation:development")).content.decode()
     prefix = f"edit-{candidate.pk}"
     version = _hidden(page, f"{prefix}-version")
-    participation_services.candidate_update(candidate=candidate, acting_user=world.coordinator,
-                                            contact="商店街事務所 03-0000-0000")  # fmt: skip
+    participation_services.candidate_update(
+        candidate=candidate, acting_user=world.coordinator, contact="商店街事務所 03-0000-0000"
+    )
 
-    refused = _client(world.assigned).post(reverse("participation:candidate_edit", args=[candidate.pk]), {
-        f"{prefix}-name": "八百屋", f"{prefix}-kind": "work_experience", f"{prefix}-area": area.pk,
-        f"{prefix}-acceptance_conditions": "見学してから", f"{prefix}-version": version,
-        f"{prefix}-approached_on": timezone.localdate().isoformat(),
-    })  # fmt: skip
+    refused = _client(world.assigned).post(
+        reverse("participation:candidate_edit", args=[candidate.pk]),
+        {
+            f"{prefix}-name": "八百屋",
+            f"{prefix}-kind": "work_experience",
+            f"{prefix}-area": area.pk,
+            f"{prefix}-acceptance_conditions": "見学してから",
+            f"{prefix}-version": version,
+            f"{prefix}-approached_on": timezone.localdate().isoformat(),
+        },
+    )
 
     assert refused.status_code == 409
     body = refused.content.decode()

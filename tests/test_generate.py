@@ -39,29 +39,60 @@ POPULATION = 900
 
 def _generate(seed: int = 1) -> str:
     out = io.StringIO()
-    call_command("generate_municipality", population=POPULATION, seed=seed, as_of=timezone.localdate().isoformat(),
-                 force=True, stdout=out)  # fmt: skip
+    call_command(
+        "generate_municipality",
+        population=POPULATION,
+        seed=seed,
+        as_of=timezone.localdate().isoformat(),
+        force=True,
+        stdout=out,
+    )
     return out.getvalue()
 
 
 def _fingerprint() -> str:
     """Values that do not depend on primary keys, in creation order."""
-    return digest([
-        Person.objects.order_by("pk").values_list("name", "kana", "birth_date", "sex", "address", "atena_number"),
-        Household.objects.order_by("pk").values_list("name", "address", "created_at"),
-        Case.objects.order_by("pk").values_list("person__name", "owning_agency__code", "lead_worker__username", "status",
-                                                "opened_at", "closed_at", "close_reason__code", "version"),
-        CaseTransition.objects.order_by("pk").values_list("case__person__name", "from_status", "to_status",
-                                                          "actor__username", "at"),
-        Consultation.objects.order_by("pk").values_list("agency__code", "received_at", "outcome", "summary"),
-        AccessGrant.objects.order_by("pk").values_list("basis", "permission", "user__username", "agency__code",
-                                                       "starts_at", "ends_at", "revoked_at", "reason"),
-        SupportPlan.objects.order_by("pk").values_list("case__person__name", "version", "status", "review_on"),
-        SupportMeeting.objects.order_by("pk").values_list("title", "held_at", "host__username"),
-        OutreachContact.objects.order_by("pk").values_list("contacted_at", "kind"),
-        CommunityResource.objects.order_by("pk").values_list("name", "kind", "area__code"),
-        ParticipationPlan.objects.order_by("pk").values_list("case__person__name", "created_at"),
-    ])  # fmt: skip
+    return digest(
+        [
+            Person.objects.order_by("pk").values_list(
+                "name", "kana", "birth_date", "sex", "address", "atena_number"
+            ),
+            Household.objects.order_by("pk").values_list("name", "address", "created_at"),
+            Case.objects.order_by("pk").values_list(
+                "person__name",
+                "owning_agency__code",
+                "lead_worker__username",
+                "status",
+                "opened_at",
+                "closed_at",
+                "close_reason__code",
+                "version",
+            ),
+            CaseTransition.objects.order_by("pk").values_list(
+                "case__person__name", "from_status", "to_status", "actor__username", "at"
+            ),
+            Consultation.objects.order_by("pk").values_list(
+                "agency__code", "received_at", "outcome", "summary"
+            ),
+            AccessGrant.objects.order_by("pk").values_list(
+                "basis",
+                "permission",
+                "user__username",
+                "agency__code",
+                "starts_at",
+                "ends_at",
+                "revoked_at",
+                "reason",
+            ),
+            SupportPlan.objects.order_by("pk").values_list(
+                "case__person__name", "version", "status", "review_on"
+            ),
+            SupportMeeting.objects.order_by("pk").values_list("title", "held_at", "host__username"),
+            OutreachContact.objects.order_by("pk").values_list("contacted_at", "kind"),
+            CommunityResource.objects.order_by("pk").values_list("name", "kind", "area__code"),
+            ParticipationPlan.objects.order_by("pk").values_list("case__person__name", "created_at"),
+        ]
+    )
 
 
 @pytest.fixture(scope="module")

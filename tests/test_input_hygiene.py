@@ -134,8 +134,16 @@ def test_people_attributes_with_a_nul_are_refused(api, personas):
 
 def test_consent_recipients_with_a_nul_are_refused(personas):
     api = api_as(personas["coord"])
-    body = {"case": 1, "person": 1, "consenting_party": "self", "consented_on": "2025-04-01",
-            "method": "written", "recipients": [NUL], "categories": ["basic"], "purpose": "協議"}  # fmt: skip
+    body = {
+        "case": 1,
+        "person": 1,
+        "consenting_party": "self",
+        "consented_on": "2025-04-01",
+        "method": "written",
+        "recipients": [NUL],
+        "categories": ["basic"],
+        "purpose": "協議",
+    }
     assert_refused(send(api, "POST", "/api/v1/consents/", body), "recipients[0]")
 
 

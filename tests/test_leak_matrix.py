@@ -36,17 +36,31 @@ if _briefings_by_member():
     # member with their place in the household only (never their own 課題: DOMAIN.md §4); whereabouts
     # never. External members read it pseudonymised: no names, no case number.
     _ISSUES = frozenset(
-        {"consultation_summary", "consultation_action", "consultation_consulter", "assessment_detail",
-         "assessment_formulation", "assessment_life_history", "assessment_risks"}
-    )  # fmt: skip
+        {
+            "consultation_summary",
+            "consultation_action",
+            "consultation_consulter",
+            "assessment_detail",
+            "assessment_formulation",
+            "assessment_life_history",
+            "assessment_risks",
+        }
+    )
     BRIEFING_STAFF = _ISSUES | {"mother_name", "son_name", "case_number"}
     BRIEFING_EXTERNAL = _ISSUES
 else:
     # the first format: 主訴 and 見立て, and each member's 続柄, 年齢, 氏名, 役割 and 本人の課題
     BRIEFING_STAFF = BRIEFING_EXTERNAL = frozenset(
-        {"consultation_summary", "assessment_formulation", "mother_own_issues", "son_own_issues", "mother_name",
-         "son_name", "case_number"}
-    )  # fmt: skip
+        {
+            "consultation_summary",
+            "assessment_formulation",
+            "mother_own_issues",
+            "son_own_issues",
+            "mother_name",
+            "son_name",
+            "case_number",
+        }
+    )
 
 PLAN = frozenset({"plan_wishes", "plan_issues", "plan_long_term_goal", "plan_goal", "plan_task"})
 
@@ -248,8 +262,10 @@ def test_every_route_is_walked_or_allow_listed_with_a_reason(world, all_routes):
         for route in all_routes
         if routes.allow_listed(route) is None and routes.unfillable(route, world.records, labels)
     ]
-    assert unknown == [], "routes whose parameters cannot be filled: fill them in tests/leak_routes.py " \
-                          "or allow-list them there with a reason"  # fmt: skip
+    assert unknown == [], (
+        "routes whose parameters cannot be filled: fill them in tests/leak_routes.py "
+        "or allow-list them there with a reason"
+    )
     stale = [p for p in routes.UNFILLABLE if not any(r.pattern.startswith(p) for r in all_routes)]
     assert stale == [], "allow-listed routes that no longer exist"
     walked = [r for r in all_routes if routes.allow_listed(r) is None]
@@ -268,9 +284,11 @@ def test_no_read_path_carries_what_the_basis_does_not_open(world, all_routes, pe
 
 @pytest.mark.parametrize(
     ("persona", "pattern", "marker"),
-    [pytest.param(*key, marks=pytest.mark.xfail(strict=True, reason=f"leak: {reason}"), id="-".join(key))
-     for key, reason in KNOWN_LEAKS.items()],
-)  # fmt: skip
+    [
+        pytest.param(*key, marks=pytest.mark.xfail(strict=True, reason=f"leak: {reason}"), id="-".join(key))
+        for key, reason in KNOWN_LEAKS.items()
+    ],
+)
 def test_known_leak(world, all_routes, persona, pattern, marker):
     """A leak the matrix found, asserted the right way round (xfail until fixed; strict, so that the
     fix removes it from KNOWN_LEAKS and the matrix covers the route again)."""

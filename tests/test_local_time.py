@@ -178,18 +178,23 @@ def test_no_page_or_api_answer_shows_a_utc_reading_and_every_time_template_is_re
         world = build()
         # What the seeded world lacks and a time-showing page lists: a break-glass record, a notification.
         case_services.emergency_access_open(
-            acting_user=world.users["outsider"], case_pk=world.objects["case"].pk,
+            acting_user=world.users["outsider"],
+            case_pk=world.objects["case"].pk,
             justification="本人が自宅で倒れていると近隣から通報があり、確認が必要なため",
-        )  # fmt: skip
+        )
         with django_capture_on_commit_callbacks(execute=True):  # delivered (the bell lists delivered ones)
             core_services.notification_send(recipient=world.users["owner"], title="時刻の確認")
         referred = cases_conftest.record_case(world.users["owner"], name="佐藤 次郎", kana="さとう じろう")
-        case_services.assessment_record(case=referred, acting_user=world.users["owner"],
-                                        issues=[cases_conftest.code(CodeKind.ISSUE, "care")],
-                                        issues_detail="介護", formulation="見立て")  # fmt: skip
+        case_services.assessment_record(
+            case=referred,
+            acting_user=world.users["owner"],
+            issues=[cases_conftest.code(CodeKind.ISSUE, "care")],
+            issues_detail="介護",
+            formulation="見立て",
+        )
         case_services.case_transition(
             case=referred, to_status=CaseStatus.REFERRED, acting_user=world.users["owner"], reason="複合課題"
-        )  # fmt: skip — waits in the coordinators' 受付箱
+        )  # waits in the coordinators' 受付箱
         values = stored_datetimes()
         japan = set().union(*(readings(v, tokyo) for v in values))
         # A UTC reading that is also the Tokyo reading of another value cannot be told apart: left out.

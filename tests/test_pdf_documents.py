@@ -67,12 +67,33 @@ def yamamoto(personas):
 @pytest.mark.parametrize(
     ("form", "form_name", "sections"),
     [
-        ("intake", "相談受付・申込票", ["A票受付", "本人", "来談者", "相談内容", "主訴", "B票生活の状況", "署名欄", "本人署名"]),
-        ("assessment", "インテーク・アセスメントシート", ["基本情報", "相談に至った経緯", "生活歴", "家族状況",
-                                                         "領域ごとの状況と課題", "本人の強み", "見立て", "作成者", "承認者"]),
-        ("progress", "支援経過記録シート", ["経過一覧", "日時", "手段", "対応者", "内容", "次回予定", "記録者", "確認者"]),
+        (
+            "intake",
+            "相談受付・申込票",
+            ["A票受付", "本人", "来談者", "相談内容", "主訴", "B票生活の状況", "署名欄", "本人署名"],
+        ),
+        (
+            "assessment",
+            "インテーク・アセスメントシート",
+            [
+                "基本情報",
+                "相談に至った経緯",
+                "生活歴",
+                "家族状況",
+                "領域ごとの状況と課題",
+                "本人の強み",
+                "見立て",
+                "作成者",
+                "承認者",
+            ],
+        ),
+        (
+            "progress",
+            "支援経過記録シート",
+            ["経過一覧", "日時", "手段", "対応者", "内容", "次回予定", "記録者", "確認者"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_case_forms_for_the_assigned_worker(client, personas, yamamoto, form, form_name, sections):
     client.force_login(personas["intake_a"])
     response = client.get(reverse("cases:case_document", args=[yamamoto.pk, form]))
@@ -98,25 +119,66 @@ def evaluate(plan, coord):
     from meetings import services
     from meetings.models import GoalResult, NextStep
 
-    conference = services.conference_create(acting_user=coord, held_at=timezone.now() - timedelta(hours=1),
-                                            title="第2回 重層的支援会議", agencies=[])  # fmt: skip
+    conference = services.conference_create(
+        acting_user=coord,
+        held_at=timezone.now() - timedelta(hours=1),
+        title="第2回 重層的支援会議",
+        agencies=[],
+    )
     results = {goal.pk: (GoalResult.PARTLY, "週1回は利用できた") for goal in plan.goals.all()}
-    services.plan_evaluate(conference=conference, plan=plan, acting_user=coord, goal_results=results,
-                           person_change="母の表情が明るくなった", next_step=NextStep.CONTINUE,
-                           notes="目標は継続")  # fmt: skip
+    services.plan_evaluate(
+        conference=conference,
+        plan=plan,
+        acting_user=coord,
+        goal_results=results,
+        person_change="母の表情が明るくなった",
+        next_step=NextStep.CONTINUE,
+        notes="目標は継続",
+    )
     return conference
 
 
 @pytest.mark.parametrize(
     ("form", "form_name", "sections"),
     [
-        ("plan", "プラン兼事業等利用申込書", ["本人の意向・課題", "本人の目標", "長期目標", "短期目標1", "支援内容・役割分担",
-                                             "利用する事業", "■多機関協働", "■参加支援", "□アウトリーチ", "プラン期間・評価予定日",
-                                             "承認日", "本人署名", "作成者", "承認者"]),
-        ("evaluation", "評価シート", ["目標ごとの評価", "達成度", "■一部達成", "状況の変化", "週1回は利用できた",
-                                     "今後の方針", "■継続", "評価日", "第2回重層的支援会議", "承認者"]),
+        (
+            "plan",
+            "プラン兼事業等利用申込書",
+            [
+                "本人の意向・課題",
+                "本人の目標",
+                "長期目標",
+                "短期目標1",
+                "支援内容・役割分担",
+                "利用する事業",
+                "■多機関協働",
+                "■参加支援",
+                "□アウトリーチ",
+                "プラン期間・評価予定日",
+                "承認日",
+                "本人署名",
+                "作成者",
+                "承認者",
+            ],
+        ),
+        (
+            "evaluation",
+            "評価シート",
+            [
+                "目標ごとの評価",
+                "達成度",
+                "■一部達成",
+                "状況の変化",
+                "週1回は利用できた",
+                "今後の方針",
+                "■継続",
+                "評価日",
+                "第2回重層的支援会議",
+                "承認者",
+            ],
+        ),
     ],
-)  # fmt: skip
+)
 def test_plan_forms_for_the_coordinator(client, personas, plan, form, form_name, sections):
     evaluate(plan, personas["coord"])
     client.force_login(personas["coord"])
@@ -155,9 +217,21 @@ def test_support_meeting_minutes_with_attendance_pledge_times_and_minutes_text(c
     whole = "".join(pages)
     pledged = ConfidentialityPledge.objects.get(meeting=meeting, user=intake_a)
     local = timezone.localtime(pledged.acknowledged_at)
-    for expected in ("非公開", "第106条の6", "出席者（構成員）と守秘義務の確認", "青木春香", "上田真理", "未確認",
-                     f"{to_wareki(local)}{local:%H:%M}", "検討ケース", "中村", "議事録",
-                     "ヤングケアラーの負担軽減を検討した", "記録者", "確認者"):  # fmt: skip
+    for expected in (
+        "非公開",
+        "第106条の6",
+        "出席者（構成員）と守秘義務の確認",
+        "青木春香",
+        "上田真理",
+        "未確認",
+        f"{to_wareki(local)}{local:%H:%M}",
+        "検討ケース",
+        "中村",
+        "議事録",
+        "ヤングケアラーの負担軽減を検討した",
+        "記録者",
+        "確認者",
+    ):
         assert expected in whole, expected
     [row] = print_rows(meeting)
     assert row.basis == AccessBasis.ASSIGNMENT
@@ -193,8 +267,18 @@ def test_conference_minutes_in_words(client, personas, yamamoto):
     keep_first_page(response, "conference-minutes")
     assert_every_page_has_header(pages, form_name="会議録（重層的支援会議）")
     whole = "".join(pages)
-    for expected in ("出席機関", "みどり障害者相談支援センター", "議題と結果", yamamoto.number, "プランの適切性の協議",
-                     "承認", "役割分担と目標は適切", "不足する社会資源", "議事録", "記録者"):  # fmt: skip
+    for expected in (
+        "出席機関",
+        "みどり障害者相談支援センター",
+        "議題と結果",
+        yamamoto.number,
+        "プランの適切性の協議",
+        "承認",
+        "役割分担と目標は適切",
+        "不足する社会資源",
+        "議事録",
+        "記録者",
+    ):
         assert expected in whole, expected
     assert "approved" not in whole
     assert len(print_rows(conference)) == 1
@@ -208,15 +292,33 @@ def test_consent_form_prefilled_for_signature_before_the_consent_is_recorded(cli
     npo = Agency.objects.get(code="npo-midori-no-ie")
     client.force_login(personas["coord"])
     url = reverse("meetings:consent_print", args=[yamamoto.pk])
-    response = client.post(url, {"person": yamamoto.person_id, "recipients": [npo.pk], "categories": ["basic", "plan"],
-                                "purpose": "参加支援先との調整のため", "expires_on": "2027-03-31"})  # fmt: skip
+    response = client.post(
+        url,
+        {
+            "person": yamamoto.person_id,
+            "recipients": [npo.pk],
+            "categories": ["basic", "plan"],
+            "purpose": "参加支援先との調整のため",
+            "expires_on": "2027-03-31",
+        },
+    )
     pages = pdf_pages(response)
     keep_first_page(response, "consent")
     assert_every_page_has_header(pages, form_name="同意書", case_number=yamamoto.number)
     whole = "".join(pages)
-    for expected in ("個人情報の共有に関する同意書", "山本トシ子", npo.name.replace(" ", ""), "■基本情報", "□世帯の状況",
-                     "■支援プラン", "参加支援先との調整のため", "令和9年3月31日まで", "本人署名", "代理人署名",
-                     "スキャン"):  # fmt: skip
+    for expected in (
+        "個人情報の共有に関する同意書",
+        "山本トシ子",
+        npo.name.replace(" ", ""),
+        "■基本情報",
+        "□世帯の状況",
+        "■支援プラン",
+        "参加支援先との調整のため",
+        "令和9年3月31日まで",
+        "本人署名",
+        "代理人署名",
+        "スキャン",
+    ):
         assert expected in whole, expected
     [row] = print_rows(yamamoto)
     assert row.basis == AccessBasis.ASSIGNMENT
@@ -254,13 +356,25 @@ def plan_only_reader(personas, yamamoto):
     from meetings.models import Consent
 
     coord = personas["coord"]
-    services.consent_withdraw(consent=Consent.objects.valid().get(case=yamamoto), acting_user=coord,
-                              method="written", note="範囲を見直すため")  # fmt: skip
+    services.consent_withdraw(
+        consent=Consent.objects.valid().get(case=yamamoto),
+        acting_user=coord,
+        method="written",
+        note="範囲を見直すため",
+    )
     case = case_get_for_user(coord, yamamoto.pk)
-    services.consent_record(case=case, person=case.person, acting_user=coord, consenting_party="self",
-                            consented_on=timezone.localdate(), method="written",
-                            recipients=[Agency.objects.get(code="shogai-soudan")], categories=["plan"],
-                            purpose="支援プランの実施のため", expires_on=timezone.localdate() + timedelta(days=90))  # fmt: skip
+    services.consent_record(
+        case=case,
+        person=case.person,
+        acting_user=coord,
+        consenting_party="self",
+        consented_on=timezone.localdate(),
+        method="written",
+        recipients=[Agency.objects.get(code="shogai-soudan")],
+        categories=["plan"],
+        purpose="支援プランの実施のため",
+        expires_on=timezone.localdate() + timedelta(days=90),
+    )
     return personas["intake_b"]
 
 
@@ -291,8 +405,9 @@ def test_consent_scoped_reader_prints_only_what_the_consent_covers(client, plan_
 def test_the_intake_forms_b_sheet_ticks_what_is_recorded_within_the_readers_scope(client, personas, yamamoto):
     """B票 (生活の状況) prints the person's recorded answers (■ 持家, ■ 要介護2), not blank boxes; a reader
     whose consent leaves out 病歴・障害の状況 gets （共有範囲外） for 要介護度・障害支援区分・手帳 (issue 18 walk)."""
-    Person.objects.filter(pk=yamamoto.person_id).update(care_level="care2", housing="owned", pension="old_age",
-                                                        handbook_physical=True)  # fmt: skip
+    Person.objects.filter(pk=yamamoto.person_id).update(
+        care_level="care2", housing="owned", pension="old_age", handbook_physical=True
+    )
     url = reverse("cases:case_document", args=[yamamoto.pk, "intake"])
     client.force_login(personas["intake_a"])
     owner = "".join(pdf_pages(client.get(url)))
@@ -307,9 +422,11 @@ def test_the_intake_forms_b_sheet_ticks_what_is_recorded_within_the_readers_scop
 
 def test_outsider_without_a_basis_gets_404_and_nothing_is_printed(client, personas, yamamoto, plan):
     client.force_login(personas["outsider"])
-    for url in (reverse("cases:case_document", args=[yamamoto.pk, "intake"]),
-                reverse("cases:case_document", args=[yamamoto.pk, "progress"]),
-                reverse("meetings:plan_document", args=[plan.pk, "plan"])):  # fmt: skip
+    for url in (
+        reverse("cases:case_document", args=[yamamoto.pk, "intake"]),
+        reverse("cases:case_document", args=[yamamoto.pk, "progress"]),
+        reverse("meetings:plan_document", args=[plan.pk, "plan"]),
+    ):
         assert client.get(url).status_code == 404
     assert client.get(reverse("cases:case_document", args=[yamamoto.pk, "nothing"])).status_code == 404
     assert not print_rows()
@@ -381,9 +498,13 @@ def test_a_case_form_reads_the_case_in_a_bounded_number_of_queries(client, perso
         pdf_pages(client.get(url))
     case = case_get_for_user(personas["intake_a"], yamamoto.pk)
     for day in range(1, 9):
-        services.progress_note_add(case=case, acting_user=personas["intake_a"], kind=NoteKind.PHONE,
-                                   content=f"電話で様子を確認（{day}回目）",
-                                   occurred_at=timezone.now() - timedelta(days=day))  # fmt: skip
+        services.progress_note_add(
+            case=case,
+            acting_user=personas["intake_a"],
+            kind=NoteKind.PHONE,
+            content=f"電話で様子を確認（{day}回目）",
+            occurred_at=timezone.now() - timedelta(days=day),
+        )
     with CaptureQueriesContext(connection) as after:
         pdf_pages(client.get(url))
     assert len(after) == len(before)

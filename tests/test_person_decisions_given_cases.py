@@ -30,10 +30,16 @@ def test_handing_in_the_visible_cases_changes_no_decision(approved, sons_own_con
     w = approved
     if sons_own_consent:
         services.consent_record(
-            case=w.case, person=w.son, acting_user=w.coord, consenting_party="self",
-            consented_on=timezone.localdate(), method="written", recipients=[w.other_agency],
-            categories=["basic"], purpose="支援プランの実施",
-        )  # fmt: skip
+            case=w.case,
+            person=w.son,
+            acting_user=w.coord,
+            consenting_party="self",
+            consented_on=timezone.localdate(),
+            method="written",
+            recipients=[w.other_agency],
+            categories=["basic"],
+            purpose="支援プランの実施",
+        )
     people = [w.person.pk, w.son.pk]
     decided = 0
     for name in PERSONAS:

@@ -63,9 +63,16 @@ def test_a_consent_for_basic_and_plan_withholds_them_on_the_page_and_in_the_api(
 def test_a_consent_covering_health_and_issues_opens_them(client, described):
     w = described
     services.consent_record(
-        case=w.case, person=w.person, acting_user=w.coord, consenting_party="self", consented_on=timezone.localdate(),
-        method="written", recipients=[w.other_agency], categories=["basic", "health"], purpose="支援プランの実施",
-    )  # fmt: skip
+        case=w.case,
+        person=w.person,
+        acting_user=w.coord,
+        consenting_party="self",
+        consented_on=timezone.localdate(),
+        method="written",
+        recipients=[w.other_agency],
+        categories=["basic", "health"],
+        purpose="支援プランの実施",
+    )
     data = api_as(w.reader).get(f"/api/v1/people/{w.person.pk}/").json()
     assert data["care_level"] == "care3" and data["handbook_physical"] is True
     assert not set(LIVING) & set(data)  # 生活の状況 is 課題: not consented
@@ -84,25 +91,45 @@ def test_the_owning_worker_reads_and_changes_them_in_the_api_and_on_the_form(cli
         "receiving",
         "old_age",
     )
-    changed = api.patch(f"/api/v1/people/{w.person.pk}/", {"care_level": "care4", "employment": "retired"},
-                        format="json", HTTP_IF_MATCH=response["ETag"])  # fmt: skip
+    changed = api.patch(
+        f"/api/v1/people/{w.person.pk}/",
+        {"care_level": "care4", "employment": "retired"},
+        format="json",
+        HTTP_IF_MATCH=response["ETag"],
+    )
     assert changed.status_code == 200, changed.content
     assert changed.json()["care_level"] == "care4" and changed.json()["employment"] == "retired"
-    refused = api.patch(f"/api/v1/people/{w.person.pk}/", {"care_level": "care9"}, format="json",
-                        HTTP_IF_MATCH=changed["ETag"])  # fmt: skip
+    refused = api.patch(
+        f"/api/v1/people/{w.person.pk}/",
+        {"care_level": "care9"},
+        format="json",
+        HTTP_IF_MATCH=changed["ETag"],
+    )
     assert refused.status_code == 400 and "care_level" in refused.content.decode()
     client.force_login(w.assigned)
     url = reverse("cases:person_edit", args=[w.person.pk])
     form = client.get(url).content.decode()
     assert 'name="care_level"' in form and 'name="handbook_mental"' in form
     person = Person.objects.get(pk=w.person.pk)
-    post = {"name": person.name, "kana": person.kana, "birth_date": person.birth_date.isoformat(),
-            "birth_date_precision": person.birth_date_precision, "sex": person.sex, "care_level": "care5",
-            "handbook_mental": "on", "housing": "facility", "reason": "施設入所"}  # fmt: skip
+    post = {
+        "name": person.name,
+        "kana": person.kana,
+        "birth_date": person.birth_date.isoformat(),
+        "birth_date_precision": person.birth_date_precision,
+        "sex": person.sex,
+        "care_level": "care5",
+        "handbook_mental": "on",
+        "housing": "facility",
+        "reason": "施設入所",
+    }
     assert client.post(url, post).status_code == 302
     person.refresh_from_db()
     assert (person.care_level, person.handbook_mental, person.handbook_physical, person.housing) == (
-        "care5", True, False, "facility")  # fmt: skip
+        "care5",
+        True,
+        False,
+        "facility",
+    )
 
 
 def test_lists_and_search_do_not_carry_them(client, described):

@@ -26,10 +26,16 @@ def test_the_bases_read_with_the_rows_change_no_decision(approved, sons_own_cons
     w = approved
     if sons_own_consent:
         services.consent_record(
-            case=w.case, person=w.son, acting_user=w.coord, consenting_party="self",
-            consented_on=timezone.localdate(), method="written", recipients=[w.other_agency],
-            categories=["basic"], purpose="支援プランの実施",
-        )  # fmt: skip
+            case=w.case,
+            person=w.son,
+            acting_user=w.coord,
+            consenting_party="self",
+            consented_on=timezone.localdate(),
+            method="written",
+            recipients=[w.other_agency],
+            categories=["basic"],
+            purpose="支援プランの実施",
+        )
     people = [w.person.pk, w.son.pk]
     decided = 0
     for name in PERSONAS:

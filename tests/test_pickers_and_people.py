@@ -107,9 +107,14 @@ def test_the_picker_is_for_staff_and_known_kinds(client, world):
 @pytest.fixture
 def engagement(world):
     return outreach_services.engagement_start(
-        acting_user=world.assigned, provisional_name="70代の女性", how_known="minsei", background="民生委員より",
-        purpose="relationship", approximate_location="中央", next_contact_on=timezone.localdate() + timedelta(days=3),
-    )  # fmt: skip
+        acting_user=world.assigned,
+        provisional_name="70代の女性",
+        how_known="minsei",
+        background="民生委員より",
+        purpose="relationship",
+        approximate_location="中央",
+        next_contact_on=timezone.localdate() + timedelta(days=3),
+    )
 
 
 def test_outreach_link_takes_a_case_number_as_shown(client, world, engagement):
@@ -143,12 +148,18 @@ def test_outreach_link_with_an_ambiguous_name_lists_the_candidates_and_links_not
 def test_outreach_link_to_a_case_outside_the_basis_is_not_found(client, world):
     """The outsider's own engagement; the case number of another agency's case links nothing."""
     mine = outreach_services.engagement_start(
-        acting_user=world.outsider, provisional_name="50代の男性", how_known="minsei", background="近所から",
-        purpose="relationship", approximate_location="東", next_contact_on=timezone.localdate() + timedelta(days=3),
-    )  # fmt: skip
+        acting_user=world.outsider,
+        provisional_name="50代の男性",
+        how_known="minsei",
+        background="近所から",
+        purpose="relationship",
+        approximate_location="東",
+        next_contact_on=timezone.localdate() + timedelta(days=3),
+    )
     client.force_login(world.outsider)
-    response = client.post(reverse("outreach:link", args=[mine.pk]), {"case": world.case.number, "person": ""},
-                           follow=True)  # fmt: skip
+    response = client.post(
+        reverse("outreach:link", args=[mine.pk]), {"case": world.case.number, "person": ""}, follow=True
+    )
     assert "見つかりません" in response.content.decode() and "山田" not in response.content.decode()
     mine.refresh_from_db()
     assert mine.case is None
@@ -163,9 +174,12 @@ def test_the_briefing_case_form_takes_a_case_number_or_a_name(client, referred):
     w = referred
     now = timezone.now()
     meeting = meeting_services.meeting_convene(
-        acting_user=fresh(w.coordinator), held_at=now, access_from=now, access_until=now + timedelta(days=7),
+        acting_user=fresh(w.coordinator),
+        held_at=now,
+        access_from=now,
+        access_until=now + timedelta(days=7),
         members=[w.other_worker],
-    )  # fmt: skip
+    )
     client.force_login(w.coordinator)
     detail = client.get(reverse("meetings:meeting_detail", args=[meeting.pk])).content.decode()
     assert 'data-picker="case"' in detail and "ケース番号（数字）" not in detail
@@ -179,9 +193,13 @@ def test_the_briefing_case_form_takes_a_case_number_or_a_name(client, referred):
 
 def test_emergency_access_takes_the_case_number_as_written(client, world):
     client.force_login(world.outsider)
-    response = client.post(reverse("cases:emergency_access"), {
-        "case_pk": world.case.number, "justification": "本人が倒れているとの通報があり、緊急に連絡先を確認する必要がある",
-    })  # fmt: skip
+    response = client.post(
+        reverse("cases:emergency_access"),
+        {
+            "case_pk": world.case.number,
+            "justification": "本人が倒れているとの通報があり、緊急に連絡先を確認する必要がある",
+        },
+    )
     assert response.status_code == 302 and response.url == world.case.get_absolute_url()
     client.force_login(world.other_worker)
     refused = client.post(reverse("cases:emergency_access"), {"case_pk": "山田", "justification": "x" * 30})
@@ -193,8 +211,9 @@ def test_emergency_access_takes_the_case_number_as_written(client, world):
 
 @pytest.fixture
 def system(world):
-    registered, api = machine_client(world.case.owning_agency, ["consultations:write", "cases:read"],
-                                     name="福祉総合システム")  # fmt: skip
+    registered, api = machine_client(
+        world.case.owning_agency, ["consultations:write", "cases:read"], name="福祉総合システム"
+    )
     return registered.user, api
 
 
@@ -205,18 +224,29 @@ def test_a_machine_client_is_never_offered_as_a_meeting_member(referred, system)
     now = timezone.now()
     with pytest.raises(ValidationError, match="外部システム"):
         meeting_services.meeting_convene(
-            acting_user=fresh(referred.coordinator), held_at=now, access_from=now,
-            access_until=now + timedelta(days=7), members=[machine],
-        )  # fmt: skip
+            acting_user=fresh(referred.coordinator),
+            held_at=now,
+            access_from=now,
+            access_until=now + timedelta(days=7),
+            members=[machine],
+        )
 
 
 def test_a_machine_client_is_never_a_lead_worker(client, world, system):
     machine, _api = system
     assert machine not in CaseUpdateForm(case=world.case).fields["lead_worker"].queryset
     with pytest.raises(ValidationError, match="主担当者は主担当機関の職員"):
-        case_services.case_update(case=world.case, acting_user=world.assigned, expected_version=world.case.version,
-                                  risk_abuse=False, risk_suicide=False, risk_life=False, next_follow_up_on=None,
-                                  issues=[], lead_worker=fresh(machine))  # fmt: skip
+        case_services.case_update(
+            case=world.case,
+            acting_user=world.assigned,
+            expected_version=world.case.version,
+            risk_abuse=False,
+            risk_suicide=False,
+            risk_life=False,
+            next_follow_up_on=None,
+            issues=[],
+            lead_worker=fresh(machine),
+        )
     client.force_login(world.assigned)
     case_list = client.get(reverse("cases:case_list")).content.decode()
     assert "福祉総合システム" not in case_list
@@ -224,17 +254,34 @@ def test_a_machine_client_is_never_a_lead_worker(client, world, system):
 
 def test_a_case_pushed_by_the_api_has_no_lead_worker_until_the_agency_names_one(world, system):
     _machine, api = system
-    response = api.post("/api/v1/consultations/", {
-        "received_at": (timezone.now() - timedelta(hours=1)).isoformat(), "channel": "phone", "route": "family",
-        "issues": ["care"], "main_issue": "care", "summary": "福祉総合システムからのつなぎ", "outcome": "case",
-        "new_person": {"name": "川口 茂", "kana": "かわぐち しげる"},
-    }, format="json")  # fmt: skip
+    response = api.post(
+        "/api/v1/consultations/",
+        {
+            "received_at": (timezone.now() - timedelta(hours=1)).isoformat(),
+            "channel": "phone",
+            "route": "family",
+            "issues": ["care"],
+            "main_issue": "care",
+            "summary": "福祉総合システムからのつなぎ",
+            "outcome": "case",
+            "new_person": {"name": "川口 茂", "kana": "かわぐち しげる"},
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     case = Case.objects.get(person__name="川口 茂")
     assert case.lead_worker is None and case.owning_agency == world.case.owning_agency
-    updated = case_services.case_update(case=case, acting_user=fresh(world.assigned), expected_version=case.version,
-                                        risk_abuse=False, risk_suicide=False, risk_life=False, next_follow_up_on=None,
-                                        issues=[code("issue", "care")], lead_worker=fresh(world.colleague))  # fmt: skip
+    updated = case_services.case_update(
+        case=case,
+        acting_user=fresh(world.assigned),
+        expected_version=case.version,
+        risk_abuse=False,
+        risk_suicide=False,
+        risk_life=False,
+        next_follow_up_on=None,
+        issues=[code("issue", "care")],
+        lead_worker=fresh(world.colleague),
+    )
     assert updated.lead_worker == world.colleague
 
 
@@ -251,8 +298,13 @@ def test_an_external_member_needs_a_name(referred):
     StaffMembership.objects.create(user=nameless, agency=None, role=Role.MEETING_MEMBER)
     now = timezone.now()
     with pytest.raises(ValidationError, match="氏名が登録されていない"):
-        meeting_services.meeting_convene(acting_user=fresh(referred.coordinator), held_at=now, access_from=now,
-                                         access_until=now + timedelta(days=7), members=[fresh(nameless)])  # fmt: skip
+        meeting_services.meeting_convene(
+            acting_user=fresh(referred.coordinator),
+            held_at=now,
+            access_from=now,
+            access_until=now + timedelta(days=7),
+            members=[fresh(nameless)],
+        )
 
 
 @pytest.fixture
@@ -268,8 +320,16 @@ def test_an_external_member_is_registered_on_one_admin_page(client, admin_user, 
     changelist = client.get(reverse("admin:jusou_user_changelist")).content.decode()
     assert ADD_EXTERNAL in changelist and "外部の構成員を登録" in changelist
     assert client.get(ADD_EXTERNAL).status_code == 200
-    response = client.post(ADD_EXTERNAL, {"username": "minsei_sato", "last_name": "佐藤", "first_name": "民子",
-                                          "password1": "Kawa-zoi-2025!x", "password2": "Kawa-zoi-2025!x"})  # fmt: skip
+    response = client.post(
+        ADD_EXTERNAL,
+        {
+            "username": "minsei_sato",
+            "last_name": "佐藤",
+            "first_name": "民子",
+            "password1": "Kawa-zoi-2025!x",
+            "password2": "Kawa-zoi-2025!x",
+        },
+    )
     assert response.status_code == 302
     user = User.objects.get(username="minsei_sato")
     assert user.get_full_name() == "佐藤 民子" and user.check_password("Kawa-zoi-2025!x")
@@ -279,8 +339,15 @@ def test_an_external_member_is_registered_on_one_admin_page(client, admin_user, 
 
 def test_the_external_member_page_refuses_a_missing_name_and_creates_nothing(client, admin_user):
     client.force_login(admin_user)
-    response = client.post(ADD_EXTERNAL, {"username": "minsei_x", "last_name": "", "password1": "Kawa-zoi-2025!x",
-                                          "password2": "Kawa-zoi-2025!x"})  # fmt: skip
+    response = client.post(
+        ADD_EXTERNAL,
+        {
+            "username": "minsei_x",
+            "last_name": "",
+            "password1": "Kawa-zoi-2025!x",
+            "password2": "Kawa-zoi-2025!x",
+        },
+    )
     assert response.status_code == 200 and "この項目は必須です" in response.content.decode()
     assert not User.objects.filter(username="minsei_x").exists()
 
@@ -301,8 +368,14 @@ def test_the_convene_page_filters_members_by_name_and_offers_no_machine(client, 
 def test_the_membership_admin_refuses_an_external_membership_for_a_nameless_account(client, admin_user):
     nameless = UserFactory(username="minsei_blank", last_name="", first_name="")
     client.force_login(admin_user)
-    response = client.post(reverse("admin:jusou_staffmembership_add"), {
-        "user": nameless.pk, "agency": "", "role": Role.MEETING_MEMBER, "started_on": timezone.localdate().isoformat(),
-    })  # fmt: skip
+    response = client.post(
+        reverse("admin:jusou_staffmembership_add"),
+        {
+            "user": nameless.pk,
+            "agency": "",
+            "role": Role.MEETING_MEMBER,
+            "started_on": timezone.localdate().isoformat(),
+        },
+    )
     assert response.status_code == 200 and "外部の構成員には氏名が必要です" in response.content.decode()
     assert not StaffMembership.objects.filter(user=nameless).exists()

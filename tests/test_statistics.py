@@ -102,12 +102,16 @@ def town(db) -> Town:
             code="t-office", name="福祉総合相談課", kind=AgencyKind.MUNICIPAL_OFFICE
         )
         town = Town(
-            a=a, b=b, office=office, chuo=chuo, higashi=higashi,
+            a=a,
+            b=b,
+            office=office,
+            chuo=chuo,
+            higashi=higashi,
             worker_a=staff_user(Role.WORKER, a, username="worker_a"),
             worker_b=staff_user(Role.WORKER, b, username="worker_b"),
             coordinator=staff_user(Role.COORDINATOR, office, username="coordinator"),
             supervisor=staff_user(Role.SUPERVISOR, office, username="supervisor"),
-        )  # fmt: skip
+        )
         code(CodeKind.ROUTE, "minsei")
         yamada = case_services.person_register(
             acting_user=town.worker_a, name="山田 花子", attributes=[code(CodeKind.ATTRIBUTE, "elderly")]
@@ -130,9 +134,12 @@ def town(db) -> Town:
         case_services.progress_note_add(case=k1, acting_user=town.worker_a, kind="record", content="記録")
     with travel(jst(2026, 4, 5, 10)):
         engagement = outreach_services.engagement_start(
-            acting_user=town.worker_a, provisional_name="Aさん", how_known="minsei", background="近所から",
+            acting_user=town.worker_a,
+            provisional_name="Aさん",
+            how_known="minsei",
+            background="近所から",
             purpose="relationship",
-        )  # fmt: skip
+        )
     with travel(jst(2026, 4, 6, 10)):
         outreach_services.contact_record(
             engagement=engagement, acting_user=town.worker_a, kind="visit_met", safety_confirmed=True
@@ -140,24 +147,40 @@ def town(db) -> Town:
     with travel(jst(2026, 4, 7, 10)):
         outreach_services.contact_record(engagement=engagement, acting_user=town.worker_a, kind="phone")
     with travel(jst(2026, 4, 10, 10)):
-        community_services.activity_record(acting_user=town.worker_a, resource=salon, held_on=date(2026, 4, 10),
-                                           participants=5, participant_visits=10, organisations="町会、民生委員")  # fmt: skip
+        community_services.activity_record(
+            acting_user=town.worker_a,
+            resource=salon,
+            held_on=date(2026, 4, 10),
+            participants=5,
+            participant_visits=10,
+            organisations="町会、民生委員",
+        )
     with travel(jst(2026, 4, 15, 10)):
         consult(town.worker_b, person=sato, issues=["abuse", "income"])
     with travel(jst(2026, 4, 20, 10)):
         k1 = case_services.case_transition(case=k1, to_status=CaseStatus.ASSESSING, acting_user=town.worker_a)
-        case_services.case_transition(case=k1, to_status=CaseStatus.CLOSED, acting_user=town.worker_a,
-                                      close_reason=code(CodeKind.CLOSE_REASON, "goal_achieved"))  # fmt: skip
+        case_services.case_transition(
+            case=k1,
+            to_status=CaseStatus.CLOSED,
+            acting_user=town.worker_a,
+            close_reason=code(CodeKind.CLOSE_REASON, "goal_achieved"),
+        )
     with travel(jst(2026, 4, 25, 10)):
         outreach_services.engagement_end(
             engagement=engagement, acting_user=town.worker_a, connected_agency=town.b
         )
     with travel(jst(2026, 5, 10, 10)):
         k2 = consult(town.worker_a, person=suzuki, issues=["income"], route="family", outcome="case").case
-        case_services.assessment_record(case=k2, acting_user=town.worker_a, issues=[code(CodeKind.ISSUE, "income")],
-                                        issues_detail="収入", formulation="見立て")  # fmt: skip
-        case_services.case_transition(case=k2, to_status=CaseStatus.REFERRED, acting_user=town.worker_a,
-                                      reason="複合的な課題")  # fmt: skip
+        case_services.assessment_record(
+            case=k2,
+            acting_user=town.worker_a,
+            issues=[code(CodeKind.ISSUE, "income")],
+            issues_detail="収入",
+            formulation="見立て",
+        )
+        case_services.case_transition(
+            case=k2, to_status=CaseStatus.REFERRED, acting_user=town.worker_a, reason="複合的な課題"
+        )
     with travel(jst(2026, 5, 12, 10)):
         coordinator = User.objects.get(pk=town.coordinator.pk)
         k2.refresh_from_db()
@@ -166,9 +189,12 @@ def town(db) -> Town:
             case=k2, acting_user=coordinator, decided_on=date(2026, 5, 12)
         )
         meeting = meeting_services.meeting_convene(
-            acting_user=coordinator, held_at=jst(2026, 5, 12, 14), access_from=jst(2026, 5, 12, 9),
-            access_until=jst(2026, 5, 13, 9), members=[town.worker_a],
-        )  # fmt: skip
+            acting_user=coordinator,
+            held_at=jst(2026, 5, 12, 14),
+            access_from=jst(2026, 5, 12, 9),
+            access_until=jst(2026, 5, 13, 9),
+            members=[town.worker_a],
+        )
         meeting_services.briefing_share(
             meeting=meeting, case=k2, acting_user=coordinator, sections=["issues"]
         )
@@ -380,8 +406,10 @@ def test_breakdown_by_area_and_by_agency_one_column_each(town):
     assert by_area.rows[0].values == [3, 1, 0]
     by_agency = table(fiscal(town.supervisor, 2026, by="agency"), "相談受付 機関別")
     assert dict(zip(by_agency.columns, by_agency.rows[0].values, strict=True)) == {
-        "中央包括": 3, "東包括": 1, "福祉総合相談課": 0,
-    }  # fmt: skip
+        "中央包括": 3,
+        "東包括": 1,
+        "福祉総合相談課": 0,
+    }
 
 
 def test_a_breakdown_by_area_inside_a_small_area_counts_in_its_middle_area_column(town):

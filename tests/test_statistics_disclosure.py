@@ -217,13 +217,21 @@ RESPONSES = [
     ("supervisor", {"period": "month", "month": "2026-04"}),
     ("supervisor", {"period": "month", "month": "2026-05", "by": "agency"}),
     ("supervisor", {"period": "fiscal", "fiscal_year": "2026", "by": "area"}),
-    ("supervisor", {"period": "range", "date_from": "2026-03-01", "date_to": "2026-07-31", "by": "area",
-                    "area": "t-chuo-1"}),
+    (
+        "supervisor",
+        {
+            "period": "range",
+            "date_from": "2026-03-01",
+            "date_to": "2026-07-31",
+            "by": "area",
+            "area": "t-chuo-1",
+        },
+    ),
     ("coordinator", {**JULY, "by": "area"}),
     ("coordinator", {"period": "fiscal", "fiscal_year": "2026", "agency": "t-a"}),
     ("worker_a", {**JULY, "by": "agency"}),
     ("worker_b", {"period": "fiscal", "fiscal_year": "2026", "by": "area"}),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("persona", "query"), RESPONSES)
@@ -275,11 +283,18 @@ def test_the_july_report_hides_the_second_cell_and_keeps_what_gives_nothing_away
     data = api_as(fresh(july.supervisor)).get(API, JULY).json()
     tables = api_tables(data)
     assert [api_value(tables, INTAKE, label) for label in (NEW, CONTINUING, TOTAL_CONTACTS)] == [
-        SUPPRESSED, SUPPRESSED, 12,
-    ]  # fmt: skip
-    assert [api_value(tables, "相談経路別 件数", label) for label in ("本人", "家族・親族", "知人・近隣", "合計")] == [
-        7, SUPPRESSED, 0, SUPPRESSED,
-    ]  # fmt: skip
+        SUPPRESSED,
+        SUPPRESSED,
+        12,
+    ]
+    assert [
+        api_value(tables, "相談経路別 件数", label) for label in ("本人", "家族・親族", "知人・近隣", "合計")
+    ] == [
+        7,
+        SUPPRESSED,
+        0,
+        SUPPRESSED,
+    ]
     issues = {r["label"]: r["values"] for r in tables["課題分類別 相談件数"]["rows"]}
     assert issues["収入・生活費"] == [6, 6] and issues["介護"] == [4, SUPPRESSED]
 
@@ -317,8 +332,10 @@ def test_ties_go_to_the_earliest_cell():
 
 
 def test_zeros_are_never_taken_and_two_stars_with_room_between_them_are_enough():
-    report = one_table([("a", [0]), ("b", [2]), ("c", [0]), ("d", [6]), ("合計", [8])],
-                       [adds_up("合計", ["a", "b", "c", "d"])])  # fmt: skip
+    report = one_table(
+        [("a", [0]), ("b", [2]), ("c", [0]), ("d", [6]), ("合計", [8])],
+        [adds_up("合計", ["a", "b", "c", "d"])],
+    )
     assert shown(report) == [[0], [SUPPRESSED], [0], [SUPPRESSED], [8]]
     report = one_table(
         [("a", [1]), ("b", [2]), ("c", [0]), ("合計", [3])], [adds_up("合計", ["a", "b", "c"])]
@@ -346,17 +363,28 @@ def test_a_bound_met_exactly_is_suppressed_too():
 
 def test_suppression_follows_relations_across_tables_to_a_fixpoint():
     """延べ 12 = 新規 10 + 継続 ＊ hides 新規; 新規 is also the 合計 of the routes, so a route goes too."""
-    intake = Table("受付", ["件数"], [Row("新規", [10]), Row("継続", [2]), Row("延べ", [12])],
-                   relations=[adds_up("延べ", ["新規", "継続"])])  # fmt: skip
-    routes = Table("経路", ["件数"], [Row("本人", [7]), Row("家族", [3]), Row("合計", [10])],
-                   relations=[adds_up(2, [0, 1]), adds_up(2, [Ref("新規", table="受付")])])  # fmt: skip
+    intake = Table(
+        "受付",
+        ["件数"],
+        [Row("新規", [10]), Row("継続", [2]), Row("延べ", [12])],
+        relations=[adds_up("延べ", ["新規", "継続"])],
+    )
+    routes = Table(
+        "経路",
+        ["件数"],
+        [Row("本人", [7]), Row("家族", [3]), Row("合計", [10])],
+        relations=[adds_up(2, [0, 1]), adds_up(2, [Ref("新規", table="受付")])],
+    )
     report = Report("統計", JULY_DAY, JULY_DAY, "市", [("事業", [intake, routes])])
     assert shown(report) == [[SUPPRESSED], [SUPPRESSED], [12], [7], [SUPPRESSED], [SUPPRESSED]]
 
 
 def test_a_rate_beside_a_star_is_a_star_and_nothing_is_hidden_under_a_threshold_of_one():
-    report = one_table([("新規", [10, 5.0]), ("継続", [2, None]), ("延べ", [12, 6.0])],
-                       [adds_up("延べ", ["新規", "継続"])], columns=("件数", "率"))  # fmt: skip
+    report = one_table(
+        [("新規", [10, 5.0]), ("継続", [2, None]), ("延べ", [12, 6.0])],
+        [adds_up("延べ", ["新規", "継続"])],
+        columns=("件数", "率"),
+    )
     assert shown(report) == [[SUPPRESSED, SUPPRESSED], [SUPPRESSED, None], [12, 6.0]]
     assert shown(report, threshold=1) == [[10, 5.0], [2, None], [12, 6.0]]
 

@@ -39,7 +39,7 @@ CODES = {
         ("hospital_facility", "入院・入所"), ("death", "死亡"),
     ],
     "suspend_reason": [("lost_contact", "連絡途絶"), ("refused", "支援拒否"), ("whereabouts_unknown", "所在不明")],
-}  # fmt: skip
+}
 
 
 def seed(apps, schema_editor):

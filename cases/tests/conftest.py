@@ -15,12 +15,18 @@ from jusou.tests.factories import AgencyFactory, staff_user
 SEED = {
     CodeKind.CHANNEL: [("phone", "電話"), ("visit_office", "来所")],
     CodeKind.ROUTE: [("self", "本人"), ("family", "家族・親族"), ("minsei", "民生委員・児童委員")],
-    CodeKind.ISSUE: [("care", "介護"), ("8050", "8050"), ("abuse", "DV・虐待"), ("hikikomori", "ひきこもり・不登校"),
-                     ("suicide_risk", "自殺リスク"), ("income", "収入・生活費")],
+    CodeKind.ISSUE: [
+        ("care", "介護"),
+        ("8050", "8050"),
+        ("abuse", "DV・虐待"),
+        ("hikikomori", "ひきこもり・不登校"),
+        ("suicide_risk", "自殺リスク"),
+        ("income", "収入・生活費"),
+    ],
     CodeKind.CLOSE_REASON: [("goal_achieved", "目標達成")],
     CodeKind.SUSPEND_REASON: [("lost_contact", "連絡途絶")],
     CodeKind.ATTRIBUTE: [("elderly", "高齢")],
-}  # fmt: skip
+}
 
 
 def code(kind, value) -> Code:

@@ -108,8 +108,13 @@ def test_a_revoked_grant_ends_access_at_once(client, world):
 
 
 def test_an_expired_grant_gives_no_access_even_before_any_clean_up(client, world):
-    access.access_grant(obj=world.case, user=world.outsider, basis=AccessBasis.CONSENT, acting_user=world.assigned,
-                        ends_at=timezone.now() + timedelta(hours=1))  # fmt: skip
+    access.access_grant(
+        obj=world.case,
+        user=world.outsider,
+        basis=AccessBasis.CONSENT,
+        acting_user=world.assigned,
+        ends_at=timezone.now() + timedelta(hours=1),
+    )
     client.force_login(world.outsider)
     assert client.get(reverse("cases:case_detail", args=[world.case.pk])).status_code == 200
     grant = AccessGrant.objects.get(user=world.outsider)
@@ -134,8 +139,9 @@ def test_every_grant_records_basis_grantor_and_time(world):
     assert {g.basis for g in grants} == {AccessBasis.ASSIGNMENT}
     assert all(g.granted_by == world.assigned and g.starts_at for g in grants)
     assert {(g.user_id, g.agency_id, g.permission) for g in grants} >= {
-        (world.assigned.pk, None, "view"), (world.assigned.pk, None, "change"),
-    }  # fmt: skip
+        (world.assigned.pk, None, "view"),
+        (world.assigned.pk, None, "change"),
+    }
 
 
 def test_reads_and_searches_are_logged_with_their_basis(client, world):

@@ -57,8 +57,13 @@ def test_strangers_get_404_and_empty_lists_for_everything(clients, world, name):
     pk = world.case.pk
     assert ids(api.get("/api/v1/cases/")) == []
     assert ids(api.get(f"/api/v1/cases/?q=やまだ&status={CaseStatus.RECEIVED}")) == []
-    for url in (f"/api/v1/cases/{pk}/", f"/api/v1/cases/{pk}/notes/", f"/api/v1/cases/{pk}/assessments/",
-                f"/api/v1/people/{world.person.pk}/", f"/api/v1/households/{world.household.pk}/"):  # fmt: skip
+    for url in (
+        f"/api/v1/cases/{pk}/",
+        f"/api/v1/cases/{pk}/notes/",
+        f"/api/v1/cases/{pk}/assessments/",
+        f"/api/v1/people/{world.person.pk}/",
+        f"/api/v1/households/{world.household.pk}/",
+    ):
         response = api.get(url)
         assert response.status_code == 404, url
         assert response.json()["message"] == "見つかりません。"  # same words as a missing record
@@ -188,15 +193,22 @@ def test_transitions_run_the_same_rules_as_the_page(clients, world):
     assert api.post(f"/api/v1/cases/{pk}/assess/", {}, format="json").json()["status"] == "assessing"
     no_assessment = api.post(f"/api/v1/cases/{pk}/support/", {}, format="json")
     assert no_assessment.status_code == 400
-    created = api.post(f"/api/v1/cases/{pk}/assessments/", {
-        "issues": ["care", "8050"], "issues_detail": "介護負担", "formulation": "世帯全体の支援が必要",
-    }, format="json")  # fmt: skip
+    created = api.post(
+        f"/api/v1/cases/{pk}/assessments/",
+        {
+            "issues": ["care", "8050"],
+            "issues_detail": "介護負担",
+            "formulation": "世帯全体の支援が必要",
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.content
     etag = api.get(f"/api/v1/cases/{pk}/")["ETag"]
     supported = api.post(f"/api/v1/cases/{pk}/support/", {}, format="json", HTTP_IF_MATCH=etag)
     assert supported.json()["status"] == "supporting"
-    stale = api.post(f"/api/v1/cases/{pk}/close/", {"close_reason": "goal_achieved"}, format="json",
-                     HTTP_IF_MATCH=etag)  # fmt: skip
+    stale = api.post(
+        f"/api/v1/cases/{pk}/close/", {"close_reason": "goal_achieved"}, format="json", HTTP_IF_MATCH=etag
+    )
     assert stale.status_code == 412
     bad_reason = api.post(f"/api/v1/cases/{pk}/close/", {"close_reason": "nonsense"}, format="json")
     assert bad_reason.status_code == 400 and bad_reason.json()["errors"][0]["field"] == "close_reason"
@@ -209,10 +221,16 @@ def _consultation(person_id=None, **extra):
     code(CodeKind.CHANNEL, "phone")
     code(CodeKind.ROUTE, "self")
     return {
-        "received_at": (timezone.now() - timedelta(minutes=5)).isoformat(), "channel": "phone", "route": "self",
-        "issues": ["care"], "main_issue": "care", "summary": "介護の相談", "outcome": "advice",
-        **({"person": person_id} if person_id else {}), **extra,
-    }  # fmt: skip
+        "received_at": (timezone.now() - timedelta(minutes=5)).isoformat(),
+        "channel": "phone",
+        "route": "self",
+        "issues": ["care"],
+        "main_issue": "care",
+        "summary": "介護の相談",
+        "outcome": "advice",
+        **({"person": person_id} if person_id else {}),
+        **extra,
+    }
 
 
 def test_idempotent_retry_creates_one_consultation(world, same_agency_client):
@@ -225,28 +243,43 @@ def test_idempotent_retry_creates_one_consultation(world, same_agency_client):
     assert retry["Idempotent-Replayed"] == "true"
     assert retry.json() == first.json()
     assert Consultation.objects.count() == before + 1
-    other = pusher.post("/api/v1/consultations/", {**body, "summary": "別の内容"}, format="json",
-                        HTTP_IDEMPOTENCY_KEY="push-0001")  # fmt: skip
+    other = pusher.post(
+        "/api/v1/consultations/",
+        {**body, "summary": "別の内容"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="push-0001",
+    )
     assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
 
 
 def test_an_overlong_idempotency_key_is_refused_as_bad_input_and_creates_nothing(world):
     _, pusher = machine_client(world.case.owning_agency, [ApiScope.CONSULTATIONS_WRITE])
     before = Consultation.objects.count()
-    response = pusher.post("/api/v1/consultations/", _consultation(world.person.pk), format="json",
-                           HTTP_IDEMPOTENCY_KEY="k" * 201)  # fmt: skip
+    response = pusher.post(
+        "/api/v1/consultations/",
+        _consultation(world.person.pk),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k" * 201,
+    )
     assert response.status_code == 400
     assert response.json()["errors"] == [
-        {"field": "Idempotency-Key", "code": "idempotency_key_invalid",
-         "message": "Idempotency-Key は200文字以内にしてください。"}
-    ]  # fmt: skip
+        {
+            "field": "Idempotency-Key",
+            "code": "idempotency_key_invalid",
+            "message": "Idempotency-Key は200文字以内にしてください。",
+        }
+    ]
     assert Consultation.objects.count() == before
 
 
 def test_a_failed_push_stores_no_key_and_may_be_retried(world):
     _, pusher = machine_client(world.case.owning_agency, [ApiScope.CONSULTATIONS_WRITE])
-    bad = pusher.post("/api/v1/consultations/", {**_consultation(), "main_issue": "8050"}, format="json",
-                      HTTP_IDEMPOTENCY_KEY="k1")  # fmt: skip
+    bad = pusher.post(
+        "/api/v1/consultations/",
+        {**_consultation(), "main_issue": "8050"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k1",
+    )
     assert bad.status_code == 400
     code(CodeKind.ISSUE, "8050")
     good = pusher.post("/api/v1/consultations/", _consultation(), format="json", HTTP_IDEMPOTENCY_KEY="k1")
@@ -318,8 +351,9 @@ def _more_cases(user, n):
         record_case(user, name=f"佐藤 {i}号", kana=f"さとう {i}")
 
 
-@pytest.mark.parametrize("url", ["/api/v1/cases/", "/api/v1/people/", "/api/v1/consultations/",
-                                 "/api/v1/households/"])  # fmt: skip
+@pytest.mark.parametrize(
+    "url", ["/api/v1/cases/", "/api/v1/people/", "/api/v1/consultations/", "/api/v1/households/"]
+)
 def test_list_query_count_does_not_grow_with_the_page(world, django_assert_num_queries, url):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -63,9 +63,14 @@ def reads(client, world, day):
         (jst(day - timedelta(days=1), 23, 59), world.colleague, world.case.get_absolute_url(), {}),
         (jst(day, 0, 0), world.colleague, reverse("cases:person_search"), {"q": "やまだ"}),
         (jst(day + timedelta(days=1), 12, 0), world.assigned, world.person.get_absolute_url(), {}),
-        (jst(day + timedelta(days=2), 23, 59), world.other_worker, reverse("cases:person_search"), {"q": "すずき"}),
+        (
+            jst(day + timedelta(days=2), 23, 59),
+            world.other_worker,
+            reverse("cases:person_search"),
+            {"q": "すずき"},
+        ),
         (jst(day + timedelta(days=3), 0, 0), world.colleague, world.case.get_absolute_url(), {}),
-    ]  # fmt: skip
+    ]
     for moment, user, url, params in moments:
         with time_machine.travel(moment, tick=False):
             client.force_login(user)
@@ -86,7 +91,7 @@ def changes(world, day):
         (jst(day, 0, 0), world.colleague, "佐藤 二"),
         (jst(day + timedelta(days=2), 23, 59), world.other_worker, "佐藤 三"),
         (jst(day + timedelta(days=3), 0, 0), world.assigned, "佐藤 四"),
-    ]  # fmt: skip
+    ]
     people = {}
     for moment, user, name in moments:
         with time_machine.travel(moment, tick=False):
@@ -105,8 +110,18 @@ def test_access_log_csv_has_a_bom_a_japanese_header_and_the_rows(client, world, 
     assert response["Cache-Control"] == "no-store, private"
     assert rows_of(response) == [
         ["日時", "職員（ユーザー名）", "氏名", "操作", "記録の種類", "記録ID", "根拠", "内容", "記録"],
-        [f"{to_wareki(day)} 00:00", "colleague", world.colleague.get_full_name(), "検索", "", "", "", "本人検索: やまだ（2件）", ""],
-    ]  # fmt: skip
+        [
+            f"{to_wareki(day)} 00:00",
+            "colleague",
+            world.colleague.get_full_name(),
+            "検索",
+            "",
+            "",
+            "",
+            "本人検索: やまだ（2件）",
+            "",
+        ],
+    ]
 
 
 def test_access_log_xlsx_has_a_bold_frozen_header_and_local_datetimes(client, world, reads, day):
@@ -148,8 +163,13 @@ def test_history_export_lists_the_change_its_reason_and_the_diff_in_one_cell(cli
             fmt
         )
         newest, created = rows[1], rows[-1]
-        assert newest[1:6] == [f"{world.colleague.get_full_name()}（colleague）", Person._meta.verbose_name, str(world.son.pk), "変更",
-                               "連絡先の追加"], fmt  # fmt: skip
+        assert newest[1:6] == [
+            f"{world.colleague.get_full_name()}（colleague）",
+            Person._meta.verbose_name,
+            str(world.son.pk),
+            "変更",
+            "連絡先の追加",
+        ], fmt
         assert "電話: （空） → 090-0000-1111" in newest[6].split("\n"), fmt
         assert created[4] == "作成" and "氏名: （空） → 山田 一郎" in created[6], fmt
 
@@ -196,8 +216,10 @@ def test_text_that_looks_like_a_formula_stays_text(client, world):
 def page_reads(client, params) -> list[tuple]:
     response = client.get(reverse("audit_access_log"), params)
     assert response.status_code == 200
-    return [(r.user.username, r.get_action_display(), str(r.object_id or ""), r.detail)
-            for r in response.context["page"].object_list]  # fmt: skip
+    return [
+        (r.user.username, r.get_action_display(), str(r.object_id or ""), r.detail)
+        for r in response.context["page"].object_list
+    ]
 
 
 def export_reads(rows) -> list[tuple]:
@@ -222,8 +244,10 @@ def export_reads(rows) -> list[tuple]:
 def test_access_log_filters_narrow_the_page_and_the_export_alike(client, world, reads, day, params, expected):
     params = {k: str(v) for k, v in params(world, day).items()}
     on_page = page_reads(client, params)
-    by_moment = {r.at: (r.user.username, r.get_action_display(), str(r.object_id or ""), r.detail)
-                 for r in ReadLog.objects.filter(at__in=reads)}  # fmt: skip
+    by_moment = {
+        r.at: (r.user.username, r.get_action_display(), str(r.object_id or ""), r.detail)
+        for r in ReadLog.objects.filter(at__in=reads)
+    }
     assert on_page == [by_moment[reads[i]] for i in expected]
     for fmt in FORMATS:  # each export is logged, so the page is read again before the next one
         on_page = page_reads(client, params)
@@ -246,11 +270,13 @@ def page_changes(client, params) -> list[tuple]:
         (lambda w, d: {"from": d, "to": d + timedelta(days=2)}, ["佐藤 三", "佐藤 二"]),
         (lambda w, d: {"from": d - timedelta(days=1), "to": d - timedelta(days=1)}, ["佐藤 一"]),
         (lambda w, d: {"user": "assigned", "from": d - timedelta(days=1)}, ["佐藤 四", "佐藤 一"]),
-        (lambda w, d: {"agency": w.assigned.agencies[0].pk, "from": d - timedelta(days=1)},
-         ["佐藤 四", "佐藤 二", "佐藤 一"]),
+        (
+            lambda w, d: {"agency": w.assigned.agencies[0].pk, "from": d - timedelta(days=1)},
+            ["佐藤 四", "佐藤 二", "佐藤 一"],
+        ),
         (lambda w, d: {"agency": w.other_worker.agencies[0].pk}, ["佐藤 三"]),
     ],
-)  # fmt: skip
+)
 def test_history_filters_narrow_the_page_and_the_export_alike(client, world, changes, day, params, expected):
     params = {"type": "cases.person", **{k: str(v) for k, v in params(world, day).items()}}
     client.force_login(world.supervisor)
@@ -336,8 +362,10 @@ def test_an_access_log_export_is_logged_with_its_filters_and_row_count(client, w
 def test_a_history_export_is_logged_with_the_record_type_and_period(client, world, changes, day):
     client.force_login(world.supervisor)
     agency = world.assigned.agencies[0]
-    client.get(reverse("audit_history_export", args=["xlsx"]),
-               {"type": "cases.person", "agency": agency.pk, "from": str(day), "to": str(day)})  # fmt: skip
+    client.get(
+        reverse("audit_history_export", args=["xlsx"]),
+        {"type": "cases.person", "agency": agency.pk, "from": str(day), "to": str(day)},
+    )
     logged = ReadLog.objects.get(action=ReadLog.Action.EXPORT)
     assert logged.content_type == ContentType.objects.get_for_model(Person)
     assert (

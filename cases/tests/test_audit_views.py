@@ -10,10 +10,16 @@ from jusou.models import AccessBasis, ReadLog
 
 
 def test_history_shows_the_change_the_user_and_the_reason(client, world):
-    services.assessment_record(case=world.case, acting_user=world.assigned, issues=[code(CodeKind.ISSUE, "care")],
-                               issues_detail="介護", formulation="見立て")  # fmt: skip
-    services.case_transition(case=world.case, to_status=CaseStatus.REFERRED, acting_user=world.colleague,
-                             reason="複合課題のため")  # fmt: skip
+    services.assessment_record(
+        case=world.case,
+        acting_user=world.assigned,
+        issues=[code(CodeKind.ISSUE, "care")],
+        issues_detail="介護",
+        formulation="見立て",
+    )
+    services.case_transition(
+        case=world.case, to_status=CaseStatus.REFERRED, acting_user=world.colleague, reason="複合課題のため"
+    )
     client.force_login(world.supervisor)
     html = client.get(reverse("audit_record_history", args=["cases.case", world.case.pk])).content.decode()
     assert "アセスメント中→多機関協働へつなぎ依頼: 複合課題のため" in html

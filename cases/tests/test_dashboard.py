@@ -24,8 +24,11 @@ def svg_of(html: str, chart_id: str) -> ET.Element:
 
 
 def hidden_table(html: str, caption: str) -> dict[str, list[str]]:
-    match = re.search(rf'<div class="visually-hidden"><table class="chart__table"><caption>{caption}</caption>(.*?)</table>', html,
-                      re.S)  # fmt: skip
+    match = re.search(
+        rf'<div class="visually-hidden"><table class="chart__table"><caption>{caption}</caption>(.*?)</table>',
+        html,
+        re.S,
+    )
     assert match, caption
     rows = re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', match.group(1))
     return {label: re.findall(r"<td>(.*?)</td>", cells) for label, cells in rows}
@@ -91,8 +94,13 @@ def test_risk_list_rows_carry_no_sensitive_fields(client, world):
 
 def test_closed_cases_need_no_action(client, world):
     set_follow_up(world.case, timezone.localdate())
-    services.case_transition(case=world.case, to_status=CaseStatus.CLOSED, acting_user=world.assigned,
-                             reason="目標達成", close_reason=code(CodeKind.CLOSE_REASON, "goal_achieved"))  # fmt: skip
+    services.case_transition(
+        case=world.case,
+        to_status=CaseStatus.CLOSED,
+        acting_user=world.assigned,
+        reason="目標達成",
+        close_reason=code(CodeKind.CLOSE_REASON, "goal_achieved"),
+    )
     assert selectors.case_counts_for_dashboard(fresh(world.assigned)) == {
         "open": 0,
         "follow_up_due": 0,
@@ -105,10 +113,15 @@ def test_closed_cases_need_no_action(client, world):
 
 def consult(user, when, issues):
     services.consultation_record(
-        acting_user=user, received_at=when, channel=code(CodeKind.CHANNEL, "phone"),
-        route=code(CodeKind.ROUTE, "self"), issues=[code(CodeKind.ISSUE, i) for i in issues],
-        main_issue=code(CodeKind.ISSUE, issues[0]), summary="電話相談", outcome="advice",
-    )  # fmt: skip
+        acting_user=user,
+        received_at=when,
+        channel=code(CodeKind.CHANNEL, "phone"),
+        route=code(CodeKind.ROUTE, "self"),
+        issues=[code(CodeKind.ISSUE, i) for i in issues],
+        main_issue=code(CodeKind.ISSUE, issues[0]),
+        summary="電話相談",
+        outcome="advice",
+    )
 
 
 def months_ago(n: int):
@@ -140,8 +153,11 @@ def test_supervisor_sees_monthly_consultations_by_main_issue_top_five_and_other(
     assert svg.get("role") == "img"
     assert svg.find(f"{SVG}title").text == "月別の相談受付件数（主な課題分類別）"
     assert svg.find(f"{SVG}desc").text
-    bars = {(r.get("data-label"), r.get("data-series")): int(r.get("data-value"))
-            for r in svg.iter(f"{SVG}rect") if r.get("data-series")}  # fmt: skip
+    bars = {
+        (r.get("data-label"), r.get("data-series")): int(r.get("data-value"))
+        for r in svg.iter(f"{SVG}rect")
+        if r.get("data-series")
+    }
     # care 4 (3 here + the world's), income 2, then 8050, hikikomori, abuse, suicide_risk with 1 each:
     # top five by count then by the code list's order; the sixth folds into その他.
     assert bars[(month_name(two), "介護")] == 3
@@ -170,8 +186,15 @@ def test_supervisor_sees_cases_by_status(client, world):
         r.get("data-label"): int(r.get("data-value"))
         for r in svg_of(html, "chart-case-status").iter(f"{SVG}rect")
     }
-    assert bars == {"受付": 1, "アセスメント中": 1, "支援中": 0, "多機関協働へつなぎ依頼": 0, "多機関協働中": 0,
-                    "終結": 0, "中断": 0}  # fmt: skip
+    assert bars == {
+        "受付": 1,
+        "アセスメント中": 1,
+        "支援中": 0,
+        "多機関協働へつなぎ依頼": 0,
+        "多機関協働中": 0,
+        "終結": 0,
+        "中断": 0,
+    }
     assert hidden_table(html, "状態別の支援ケース数")["受付"] == ["1"]
 
 

@@ -16,8 +16,14 @@ pytestmark = pytest.mark.django_db
 
 
 def person_data(person, **overrides):
-    data = {"name": person.name, "kana": person.kana, "birth_date": "", "birth_date_precision": "exact",
-            "sex": "female", "reason": "生年月日の訂正"}  # fmt: skip
+    data = {
+        "name": person.name,
+        "kana": person.kana,
+        "birth_date": "",
+        "birth_date_precision": "exact",
+        "sex": "female",
+        "reason": "生年月日の訂正",
+    }
     return {**data, **overrides}
 
 
@@ -56,8 +62,9 @@ def test_a_birth_date_in_the_future_typed_in_wareki_is_refused(client, world):
     client.force_login(world.assigned)
     tomorrow = timezone.localdate() + timedelta(days=1)
     typed = to_wareki(tomorrow)
-    response = client.post(reverse("cases:person_edit", args=[world.person.pk]),
-                           person_data(world.person, birth_date=typed))  # fmt: skip
+    response = client.post(
+        reverse("cases:person_edit", args=[world.person.pk]), person_data(world.person, birth_date=typed)
+    )
     assert "生年月日に未来の日付は入力できません。" in response.content.decode()
 
 

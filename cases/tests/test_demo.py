@@ -5,8 +5,11 @@ from jusou.demo import load_demo
 
 def test_demo_households_belong_to_the_right_agencies_and_none_to_the_outsider(personas):
     load_demo()  # idempotent: a second run adds nothing
-    visible = {name: set(cases_visible_to(personas[name]).values_list("person__name", flat=True)) for name in personas
-               if name != "admin"}  # fmt: skip
+    visible = {
+        name: set(cases_visible_to(personas[name]).values_list("person__name", flat=True))
+        for name in personas
+        if name != "admin"
+    }
     assert visible["intake_a"] == {"山本 トシ子", "木村 勇", "佐藤 美咲"}
     # 8050: consent and the approved plan give 障害者相談支援センター the case; ヤングケアラー waits in the inbox.
     assert visible["intake_b"] == {"中村 由紀", "山本 トシ子"}

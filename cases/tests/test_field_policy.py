@@ -80,10 +80,16 @@ def test_a_worker_who_knows_a_household_member_elsewhere_sees_hidoku(client, hid
     services.address_confidentiality_set(person=hidden.son, acting_user=hidden.assigned, reason="同居のため")
     services.person_update(person=hidden.son, acting_user=hidden.assigned, address=ADDRESS)
     services.consultation_record(
-        acting_user=hidden.other_worker, received_at=hidden.case.opened_at, channel=code(CodeKind.CHANNEL, "phone"),
-        route=code(CodeKind.ROUTE, "self"), issues=[code(CodeKind.ISSUE, "income")],
-        main_issue=code(CodeKind.ISSUE, "income"), summary="本人から生活費の相談", outcome="advice", person=hidden.son,
-    )  # fmt: skip
+        acting_user=hidden.other_worker,
+        received_at=hidden.case.opened_at,
+        channel=code(CodeKind.CHANNEL, "phone"),
+        route=code(CodeKind.ROUTE, "self"),
+        issues=[code(CodeKind.ISSUE, "income")],
+        main_issue=code(CodeKind.ISSUE, "income"),
+        summary="本人から生活費の相談",
+        outcome="advice",
+        person=hidden.son,
+    )
     url = reverse("cases:person_detail", args=[hidden.son.pk])
     html = bodies(client, hidden.other_worker, [url])[url]
     assert ADDRESS not in html and MASK in html
@@ -164,8 +170,13 @@ def test_setting_from_the_person_page(client, world):
 
 
 def test_referral_makes_the_coordinator_assigned_and_so_allowed(hidden):
-    services.assessment_record(case=hidden.case, acting_user=hidden.assigned, issues=[code(CodeKind.ISSUE, "care")],
-                               issues_detail="介護", formulation="見立て")  # fmt: skip
+    services.assessment_record(
+        case=hidden.case,
+        acting_user=hidden.assigned,
+        issues=[code(CodeKind.ISSUE, "care")],
+        issues_detail="介護",
+        formulation="見立て",
+    )
     services.case_transition(
         case=hidden.case, to_status=CaseStatus.REFERRED, acting_user=hidden.assigned, reason="複合"
     )
@@ -190,16 +201,33 @@ def sensitive_text_values(*objects):
 def test_lists_search_and_autocomplete_carry_no_sensitive_fields(client, world):
     case = world.case
     consultation = Consultation.objects.get(case=case)
-    Consultation.objects.filter(pk=consultation.pk).update(summary=f"{SECRET}主訴", action_taken=f"{SECRET}対応",
-                                                           consulter_name=f"{SECRET}相談者")  # fmt: skip
+    Consultation.objects.filter(pk=consultation.pk).update(
+        summary=f"{SECRET}主訴", action_taken=f"{SECRET}対応", consulter_name=f"{SECRET}相談者"
+    )
     services.progress_note_add(case=case, acting_user=world.assigned, kind="phone", content=f"{SECRET}経過")
-    services.assessment_record(case=case, acting_user=world.assigned, issues=[code(CodeKind.ISSUE, "abuse")],
-                               issues_detail=f"{SECRET}課題", formulation=f"{SECRET}見立て")  # fmt: skip
-    services.person_update(person=world.person, acting_user=world.assigned, notes=f"{SECRET}備考",
-                           attributes=[code(CodeKind.ATTRIBUTE, "elderly")])  # fmt: skip
-    services.case_update(case=case, acting_user=world.assigned, expected_version=case.__class__.objects.get(pk=case.pk).version,
-                         risk_abuse=True, risk_suicide=True, risk_life=False, next_follow_up_on=None,
-                         issues=[code(CodeKind.ISSUE, "abuse")])  # fmt: skip
+    services.assessment_record(
+        case=case,
+        acting_user=world.assigned,
+        issues=[code(CodeKind.ISSUE, "abuse")],
+        issues_detail=f"{SECRET}課題",
+        formulation=f"{SECRET}見立て",
+    )
+    services.person_update(
+        person=world.person,
+        acting_user=world.assigned,
+        notes=f"{SECRET}備考",
+        attributes=[code(CodeKind.ATTRIBUTE, "elderly")],
+    )
+    services.case_update(
+        case=case,
+        acting_user=world.assigned,
+        expected_version=case.__class__.objects.get(pk=case.pk).version,
+        risk_abuse=True,
+        risk_suicide=True,
+        risk_life=False,
+        next_follow_up_on=None,
+        issues=[code(CodeKind.ISSUE, "abuse")],
+    )
     member = world.household.members.get(person=world.son)
     member.own_issues = f"{SECRET}世帯員の課題"
     member.save()
@@ -208,8 +236,15 @@ def test_lists_search_and_autocomplete_carry_no_sensitive_fields(client, world):
         consultation, world.person.__class__.objects.get(pk=world.person.pk), member
     )
     assert len(values) >= 5
-    list_pages = [u for u in pages(world) if "detail" not in u and "edit" not in u and "/cases/" + str(case.pk) not in u
-                  and "/persons/" + str(world.person.pk) not in u and "/households/" not in u]  # fmt: skip
+    list_pages = [
+        u
+        for u in pages(world)
+        if "detail" not in u
+        and "edit" not in u
+        and "/cases/" + str(case.pk) not in u
+        and "/persons/" + str(world.person.pk) not in u
+        and "/households/" not in u
+    ]
     for persona in ("assigned", "colleague", "supervisor"):
         for url, html in bodies(client, world.persona(persona), list_pages).items():
             assert SECRET not in html, (persona, url)

@@ -18,17 +18,32 @@ URL = reverse("cases:intake")
 def household_8050(**overrides):
     """The 8050 call: the mother (82) is the 本人, her son (52) a member; four issues, one risk."""
     data = post_data(
-        name="佐藤 キヨ", kana="さとう きよ", birth_date=(timezone.localdate() - timedelta(days=82 * 366)).isoformat(),
-        sex="female", household_name="", care_level="care2", public_assistance="none", housing="owned",
-        subject_own_issues="歩行が不安定、通院が途絶えている", subject_lives_together="on",
+        name="佐藤 キヨ",
+        kana="さとう きよ",
+        birth_date=(timezone.localdate() - timedelta(days=82 * 366)).isoformat(),
+        sex="female",
+        household_name="",
+        care_level="care2",
+        public_assistance="none",
+        housing="owned",
+        subject_own_issues="歩行が不安定、通院が途絶えている",
+        subject_lives_together="on",
         issues=[code(CodeKind.ISSUE, c).pk for c in ("care", "8050", "hikikomori", "income")],
-        main_issue=code(CodeKind.ISSUE, "8050").pk, risk_life="on",
-        **{"members-TOTAL_FORMS": "1", "members-INITIAL_FORMS": "0",
-           "members-0-name": "佐藤 健一", "members-0-kana": "さとう けんいち",
-           "members-0-birth_date": (timezone.localdate() - timedelta(days=52 * 366)).isoformat(),
-           "members-0-sex": "male", "members-0-relationship": "長男", "members-0-lives_together": "on",
-           "members-0-is_main_carer": "on", "members-0-own_issues": "20年ほど自宅にひきこもり、収入なし"},
-    )  # fmt: skip
+        main_issue=code(CodeKind.ISSUE, "8050").pk,
+        risk_life="on",
+        **{
+            "members-TOTAL_FORMS": "1",
+            "members-INITIAL_FORMS": "0",
+            "members-0-name": "佐藤 健一",
+            "members-0-kana": "さとう けんいち",
+            "members-0-birth_date": (timezone.localdate() - timedelta(days=52 * 366)).isoformat(),
+            "members-0-sex": "male",
+            "members-0-relationship": "長男",
+            "members-0-lives_together": "on",
+            "members-0-is_main_carer": "on",
+            "members-0-own_issues": "20年ほど自宅にひきこもり、収入なし",
+        },
+    )
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -67,8 +82,13 @@ def test_an_error_in_a_member_row_creates_nothing_and_keeps_everything_typed(cli
     assert response.status_code == 200
     assert counts() == before
     assert "生年月日に未来の日付は入力できません。" in html
-    for typed in ("佐藤 キヨ", "佐藤 健一", "20年ほど自宅にひきこもり、収入なし", "歩行が不安定、通院が途絶えている",
-                  'name="risk_life" id="id_risk_life" checked'):  # fmt: skip
+    for typed in (
+        "佐藤 キヨ",
+        "佐藤 健一",
+        "20年ほど自宅にひきこもり、収入なし",
+        "歩行が不安定、通院が途絶えている",
+        'name="risk_life" id="id_risk_life" checked',
+    ):
         assert typed in html, typed
 
 
@@ -103,8 +123,9 @@ def test_an_existing_member_found_by_search_joins_the_new_household(client, worl
     """The colleague sees the son (registered by their agency); he has a household already, so the
     new 本人 joins it."""
     client.force_login(world.colleague)
-    data = household_8050(**{"members-0-person": str(world.son.pk), "members-0-name": "",
-                             "members-0-relationship": "長男"})  # fmt: skip
+    data = household_8050(
+        **{"members-0-person": str(world.son.pk), "members-0-name": "", "members-0-relationship": "長男"}
+    )
     response = client.post(URL, data)
     assert response.status_code == 302
     case = Case.objects.get(person__name="佐藤 キヨ")
@@ -149,8 +170,13 @@ def test_member_search_finds_people_with_basis_by_kana(client, world):
 
 def test_a_new_member_who_may_be_known_is_offered_as_a_candidate_on_their_row(client, world):
     client.force_login(world.colleague)
-    data = household_8050(**{"members-0-name": "山田 一郎", "members-0-kana": "ヤマダ イチロウ",
-                             "members-0-birth_date": "1975-01-02"})  # fmt: skip
+    data = household_8050(
+        **{
+            "members-0-name": "山田 一郎",
+            "members-0-kana": "ヤマダ イチロウ",
+            "members-0-birth_date": "1975-01-02",
+        }
+    )
     before = counts()
     html = client.post(URL, data).content.decode()
     assert counts() == before
@@ -179,12 +205,20 @@ def test_the_intake_page_shows_one_member_row_and_the_risk_flags(client, world):
 
 def api_body(**extra):
     return {
-        "received_at": (timezone.now() - timedelta(minutes=5)).isoformat(), "channel": "phone", "route": "family",
-        "issues": ["care", "8050"], "main_issue": "8050", "summary": "8050の相談", "outcome": "case",
-        "new_person": {"name": "佐藤 キヨ", "kana": "さとう きよ", "care_level": "care2"}, "risk_life": True,
-        "members": [{"new_person": {"name": "佐藤 健一"}, "relationship": "長男", "own_issues": "ひきこもり"}],
+        "received_at": (timezone.now() - timedelta(minutes=5)).isoformat(),
+        "channel": "phone",
+        "route": "family",
+        "issues": ["care", "8050"],
+        "main_issue": "8050",
+        "summary": "8050の相談",
+        "outcome": "case",
+        "new_person": {"name": "佐藤 キヨ", "kana": "さとう きよ", "care_level": "care2"},
+        "risk_life": True,
+        "members": [
+            {"new_person": {"name": "佐藤 健一"}, "relationship": "長男", "own_issues": "ひきこもり"}
+        ],
         **extra,
-    }  # fmt: skip
+    }
 
 
 def test_the_api_records_the_household_intake_in_one_request(world):
@@ -235,8 +269,15 @@ def test_the_page_costs_the_same_queries_however_many_member_rows(client, world)
     client.force_login(world.colleague)
     client.get(URL)
     one = household_8050(add_member="1", **{"members-0-person": str(world.son.pk), "members-0-name": ""})
-    many = dict(one, **{"members-TOTAL_FORMS": "6", "members-1-person": str(world.person.pk),
-                        "members-2-name": "佐藤 次郎", "members-2-relationship": "次男"})  # fmt: skip
+    many = dict(
+        one,
+        **{
+            "members-TOTAL_FORMS": "6",
+            "members-1-person": str(world.person.pk),
+            "members-2-name": "佐藤 次郎",
+            "members-2-relationship": "次男",
+        },
+    )
     with CaptureQueriesContext(connection) as few:
         client.post(URL, one)
     with CaptureQueriesContext(connection) as more:

@@ -77,14 +77,19 @@ def test_a_person_the_user_cannot_see_cannot_be_picked_by_id(client, world):
         ({"summary": ""}, "この項目は必須です。"),
         ({"channel": ""}, "この項目は必須です。"),
         ({"person_choice": "new", "name": ""}, "新しく登録する方の氏名を入力してください。"),
-        ({"received_at": (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")},
-         "受付日時に未来の日時は入力できません。"),
-        ({"birth_date": (timezone.localdate() + timedelta(days=30)).isoformat()}, "生年月日に未来の日付は入力できません。"),
+        (
+            {"received_at": (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")},
+            "受付日時に未来の日時は入力できません。",
+        ),
+        (
+            {"birth_date": (timezone.localdate() + timedelta(days=30)).isoformat()},
+            "生年月日に未来の日付は入力できません。",
+        ),
         ({"main_issue": None}, "この項目は必須です。"),
         ({"person_choice": "anonymous", "name": "", "outcome": "case"}, "匿名の相談はケース化できません"),
         ({"outcome": "referred_elsewhere"}, "つなぎ先機関を選んでください。"),
     ],
-)  # fmt: skip
+)
 def test_bad_input_gets_japanese_field_errors_and_saves_nothing(client, world, overrides, field_message):
     before = (
         Person.objects.count(),

@@ -9,9 +9,18 @@ def test_person_details_are_updated_with_history(client, world):
     client.force_login(world.colleague)
     url = reverse("cases:person_edit", args=[world.person.pk])
     assert client.get(url).status_code == 200
-    response = client.post(url, {"name": "山田 花子", "kana": "やまだ はなこ", "birth_date": "1948-05-01",
-                                 "birth_date_precision": "exact", "sex": "female", "address": "みどり市東一丁目",
-                                 "reason": "転居"})  # fmt: skip
+    response = client.post(
+        url,
+        {
+            "name": "山田 花子",
+            "kana": "やまだ はなこ",
+            "birth_date": "1948-05-01",
+            "birth_date_precision": "exact",
+            "sex": "female",
+            "address": "みどり市東一丁目",
+            "reason": "転居",
+        },
+    )
     assert response.status_code == 302
     person = Person.objects.get(pk=world.person.pk)
     assert person.address == "みどり市東一丁目"
@@ -29,8 +38,10 @@ def test_others_cannot_edit_a_person(client, world, persona, status):
 
 def test_a_future_birth_date_is_refused_on_edit(client, world):
     client.force_login(world.assigned)
-    response = client.post(reverse("cases:person_edit", args=[world.person.pk]),
-                           {"name": "山田 花子", "birth_date": "2999-01-01", "birth_date_precision": "exact", "sex": "female"})  # fmt: skip
+    response = client.post(
+        reverse("cases:person_edit", args=[world.person.pk]),
+        {"name": "山田 花子", "birth_date": "2999-01-01", "birth_date_precision": "exact", "sex": "female"},
+    )
     assert "生年月日に未来の日付は入力できません。" in response.content.decode()
 
 
@@ -38,8 +49,18 @@ def test_a_member_is_added_and_removed_from_the_household_page(client, world):
     client.force_login(world.assigned)
     url = reverse("cases:household_detail", args=[world.household.pk])
     son = HouseholdMember.objects.get(person=world.son)
-    response = client.post(url, {"name": "山田 さくら", "kana": "やまだ さくら", "sex": "female", "relationship": "孫",
-                                 "lives_together": "on", "is_main_carer": "on", "cares_for": [son.pk]})  # fmt: skip
+    response = client.post(
+        url,
+        {
+            "name": "山田 さくら",
+            "kana": "やまだ さくら",
+            "sex": "female",
+            "relationship": "孫",
+            "lives_together": "on",
+            "is_main_carer": "on",
+            "cares_for": [son.pk],
+        },
+    )
     assert response.status_code == 302
     granddaughter = HouseholdMember.objects.get(person__name="山田 さくら")
     assert granddaughter.is_main_carer and list(granddaughter.cares_for.all()) == [son]

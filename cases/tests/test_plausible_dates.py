@@ -39,14 +39,28 @@ def field_errors(response):
     [
         (plausible.birth_date(), date(1899, 12, 31), TOO_OLD_BIRTH),
         (plausible.birth_date(), date(1800, 1, 1), TOO_OLD_BIRTH),
-        (plausible.birth_date(), timezone.localdate() + timedelta(days=1), "生年月日に未来の日付は入力できません。"),
-        (plausible.happened("受付日時"), datetime(1999, 12, 31, 23, 59, tzinfo=timezone.get_current_timezone()),
-         TOO_OLD_RECEIVED),
-        (plausible.happened("受付日時"), lambda: timezone.now() + timedelta(minutes=6), "受付日時に未来の日時は入力できません。"),
-        (plausible.planned("次回対応予定日"), timezone.localdate() + timedelta(days=3660),
-         "次回対応予定日は10年後までの日付を入力してください。"),
+        (
+            plausible.birth_date(),
+            timezone.localdate() + timedelta(days=1),
+            "生年月日に未来の日付は入力できません。",
+        ),
+        (
+            plausible.happened("受付日時"),
+            datetime(1999, 12, 31, 23, 59, tzinfo=timezone.get_current_timezone()),
+            TOO_OLD_RECEIVED,
+        ),
+        (
+            plausible.happened("受付日時"),
+            lambda: timezone.now() + timedelta(minutes=6),
+            "受付日時に未来の日時は入力できません。",
+        ),
+        (
+            plausible.planned("次回対応予定日"),
+            timezone.localdate() + timedelta(days=3660),
+            "次回対応予定日は10年後までの日付を入力してください。",
+        ),
     ],
-)  # fmt: skip
+)
 def test_implausible_dates_are_refused_in_japanese(validator, value, message):
     with pytest.raises(ValidationError) as refused:
         validator(value() if callable(value) else value)  # times relative to now: taken when the test runs
@@ -219,8 +233,14 @@ def test_intake_page_shows_the_birth_date_and_the_received_at_errors_at_once(cli
 def test_person_edit_page_refuses_a_birth_date_before_1900(client, world):
     client.force_login(world.assigned)
     url = reverse("cases:person_edit", args=[world.person.pk])
-    data = {"name": world.person.name, "kana": world.person.kana, "birth_date": "1800-01-01",
-            "birth_date_precision": "exact", "sex": "female", "reason": "訂正"}  # fmt: skip
+    data = {
+        "name": world.person.name,
+        "kana": world.person.kana,
+        "birth_date": "1800-01-01",
+        "birth_date_precision": "exact",
+        "sex": "female",
+        "reason": "訂正",
+    }
     response = client.post(url, data)
     assert response.status_code == 200
     assert TOO_OLD_BIRTH in response.content.decode()

@@ -15,13 +15,22 @@ from jusou.models import AccessGrant
 
 
 def test_assessment_versions_are_kept_and_the_first_starts_the_assessment(world):
-    first = services.assessment_record(case=world.case, acting_user=world.assigned, issues=[code(CodeKind.ISSUE, "care")],
-                                       issues_detail="介護", formulation="第1版の見立て")  # fmt: skip
+    first = services.assessment_record(
+        case=world.case,
+        acting_user=world.assigned,
+        issues=[code(CodeKind.ISSUE, "care")],
+        issues_detail="介護",
+        formulation="第1版の見立て",
+    )
     world.case.refresh_from_db()
     assert world.case.status == CaseStatus.ASSESSING
-    second = services.assessment_record(case=world.case, acting_user=world.colleague,
-                                        issues=[code(CodeKind.ISSUE, "8050")], issues_detail="8050",
-                                        formulation="第2版の見立て")  # fmt: skip
+    second = services.assessment_record(
+        case=world.case,
+        acting_user=world.colleague,
+        issues=[code(CodeKind.ISSUE, "8050")],
+        issues_detail="8050",
+        formulation="第2版の見立て",
+    )
     assert (first.version, second.version) == (1, 2)
     assert world.case.assessments.get(version=1).formulation == "第1版の見立て"
 
@@ -76,10 +85,16 @@ def test_a_person_has_one_current_household(world):
 
 
 def test_transition_history_names_actor_and_reason(world):
-    services.assessment_record(case=world.case, acting_user=world.assigned, issues=[code(CodeKind.ISSUE, "care")],
-                               issues_detail="介護", formulation="見立て")  # fmt: skip
-    services.case_transition(case=world.case, to_status=CaseStatus.REFERRED, acting_user=world.colleague,
-                             reason="複合課題のため")  # fmt: skip
+    services.assessment_record(
+        case=world.case,
+        acting_user=world.assigned,
+        issues=[code(CodeKind.ISSUE, "care")],
+        issues_detail="介護",
+        formulation="見立て",
+    )
+    services.case_transition(
+        case=world.case, to_status=CaseStatus.REFERRED, acting_user=world.colleague, reason="複合課題のため"
+    )
     latest = world.case.history.latest()
     assert latest.history_user == world.colleague
     assert latest.history_change_reason == "アセスメント中→多機関協働へつなぎ依頼: 複合課題のため"
@@ -88,8 +103,12 @@ def test_transition_history_names_actor_and_reason(world):
 def test_lead_worker_is_reassigned_within_the_agency_and_grants_follow(client, world):
     client.force_login(world.assigned)
     url = reverse("cases:case_update", args=[world.case.pk])
-    data = {"lead_worker": world.colleague.pk, "version": world.case.version, "issues": [code(CodeKind.ISSUE, "care").pk],
-            "risk_suicide": "on"}  # fmt: skip
+    data = {
+        "lead_worker": world.colleague.pk,
+        "version": world.case.version,
+        "issues": [code(CodeKind.ISSUE, "care").pk],
+        "risk_suicide": "on",
+    }
     assert client.post(url, data).status_code == 302
     world.case.refresh_from_db()
     assert world.case.lead_worker == world.colleague and world.case.risk_suicide
@@ -106,8 +125,13 @@ def test_lead_worker_is_reassigned_within_the_agency_and_grants_follow(client, w
 def test_the_case_page_shows_the_newest_50_timeline_entries_and_the_rest_on_request(client, world):
     start = timezone.now() - timedelta(days=100)
     for i in range(60):
-        services.progress_note_add(case=world.case, acting_user=world.assigned, kind="visit",
-                                   content=f"記録{i:02d}", occurred_at=start + timedelta(days=i))  # fmt: skip
+        services.progress_note_add(
+            case=world.case,
+            acting_user=world.assigned,
+            kind="visit",
+            content=f"記録{i:02d}",
+            occurred_at=start + timedelta(days=i),
+        )
     client.force_login(world.assigned)
     page = client.get(world.case.get_absolute_url()).content.decode()
     assert page.count('class="timeline__item') == TIMELINE_PAGE

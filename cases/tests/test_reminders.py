@@ -55,8 +55,13 @@ def test_overdue_is_reminded_and_a_new_date_is_a_new_reminder(world):
 def test_future_dates_closed_cases_and_other_workers_get_nothing(world):
     Case.objects.filter(pk=world.case.pk).update(next_follow_up_on=timezone.localdate() + timedelta(days=1))
     closed = record_case(world.assigned, name="川口 次郎", kana="かわぐち じろう")
-    services.case_transition(case=closed, to_status=CaseStatus.CLOSED, acting_user=world.assigned, reason="達成",
-                             close_reason=code(CodeKind.CLOSE_REASON, "goal_achieved"))  # fmt: skip
+    services.case_transition(
+        case=closed,
+        to_status=CaseStatus.CLOSED,
+        acting_user=world.assigned,
+        reason="達成",
+        close_reason=code(CodeKind.CLOSE_REASON, "goal_achieved"),
+    )
     due(closed)
     assert services.follow_up_reminders() == 0
     assert reminders() == []

@@ -36,8 +36,13 @@ ELEVEN_YEARS_AGO = TODAY.replace(year=TODAY.year - 11, day=1)
 
 
 def close(case, user, *, on: date = ELEVEN_YEARS_AGO):
-    services.case_transition(case=case, to_status=CaseStatus.CLOSED, acting_user=user, reason="目標を達成（山田さん）",
-                             close_reason=code(CodeKind.CLOSE_REASON, "goal_achieved"))  # fmt: skip
+    services.case_transition(
+        case=case,
+        to_status=CaseStatus.CLOSED,
+        acting_user=user,
+        reason="目標を達成（山田さん）",
+        close_reason=code(CodeKind.CLOSE_REASON, "goal_achieved"),
+    )
     moment = timezone.make_aware(timezone.datetime.combine(on, timezone.datetime.min.time())) + timedelta(
         hours=12
     )
@@ -59,13 +64,25 @@ def dispose(case_or_consultation, supervisor, record_type="cases.case"):
 def fill_case(world):
     """A case with everything that can hold personal data, edited once so the history has old values."""
     case = world.case
-    services.person_update(person=world.person, acting_user=world.assigned, address="みどり市中央1-2-3",
-                           phone="090-1111-2222", email="hanako@example.jp", notes="難聴あり", reason="転居")  # fmt: skip
+    services.person_update(
+        person=world.person,
+        acting_user=world.assigned,
+        address="みどり市中央1-2-3",
+        phone="090-1111-2222",
+        email="hanako@example.jp",
+        notes="難聴あり",
+        reason="転居",
+    )
     Person.objects.filter(pk=world.person.pk).update(atena_number="1234567890")
     services.case_transition(case=case, to_status=CaseStatus.ASSESSING, acting_user=world.assigned)
-    services.assessment_record(case=case, acting_user=world.assigned, issues=[code(CodeKind.ISSUE, "care")],
-                               issues_detail="山田 花子さんの介護負担", formulation="長男の一郎さんが孤立",
-                               life_history="みどり市で生まれ育つ")  # fmt: skip
+    services.assessment_record(
+        case=case,
+        acting_user=world.assigned,
+        issues=[code(CodeKind.ISSUE, "care")],
+        issues_detail="山田 花子さんの介護負担",
+        formulation="長男の一郎さんが孤立",
+        life_history="みどり市で生まれ育つ",
+    )
     services.progress_note_add(
         case=case, acting_user=world.assigned, kind="visit", content="花子さん宅を訪問した"
     )
@@ -123,8 +140,13 @@ def test_case_disposal_removes_personal_data_and_keeps_the_statistics(world):
 
     person = Person.objects.get(pk=world.person.pk)
     assert (person.name, person.kana, person.address, person.phone, person.email, person.notes) == (
-        DISPOSED, "", DISPOSED, DISPOSED, "", DISPOSED,
-    )  # fmt: skip
+        DISPOSED,
+        "",
+        DISPOSED,
+        DISPOSED,
+        "",
+        DISPOSED,
+    )
     assert person.atena_number is None
     assert (person.birth_date, person.birth_date_precision) == (date(1948, 1, 1), BirthDatePrecision.YEAR)
     for row in person.history.all():  # the history tables too
@@ -148,8 +170,11 @@ def test_case_disposal_removes_personal_data_and_keeps_the_statistics(world):
 
     # What the statistics count is the same.
     case.refresh_from_db()
-    assert (case.status, case.owning_agency_id, case.person_id) == (CaseStatus.CLOSED, world.case.owning_agency_id,
-                                                                    person.pk)  # fmt: skip
+    assert (case.status, case.owning_agency_id, case.person_id) == (
+        CaseStatus.CLOSED,
+        world.case.owning_agency_id,
+        person.pk,
+    )
     assert (
         consultations.filter(received_at__year=(case.closed_at - timedelta(days=90)).year).count()
         == before["by_route_and_year"]
@@ -209,14 +234,22 @@ def test_people_already_anonymised_are_left_alone(world):
 def test_a_reopened_case_is_not_disposed(world):
     case = world.case
     services.case_transition(case=case, to_status=CaseStatus.ASSESSING, acting_user=world.assigned)
-    services.case_transition(case=case, to_status=CaseStatus.SUSPENDED, acting_user=world.assigned,
-                             suspend_reason=code(CodeKind.SUSPEND_REASON, "lost_contact"))  # fmt: skip
+    services.case_transition(
+        case=case,
+        to_status=CaseStatus.SUSPENDED,
+        acting_user=world.assigned,
+        suspend_reason=code(CodeKind.SUSPEND_REASON, "lost_contact"),
+    )
     Case.objects.filter(pk=case.pk).update(closed_at=timezone.now() - timedelta(days=11 * 366))
     retention.retention_scan(today=TODAY)
     candidate = DisposalCandidate.objects.get(record_type="cases.case", object_id=case.pk)
     retention.disposal_approve(candidate_ids=[candidate.pk], acting_user=world.supervisor)
-    services.case_transition(case=Case.objects.get(pk=case.pk), to_status=CaseStatus.SUPPORTING,
-                             acting_user=world.assigned, reason="本人から連絡があり再開")  # fmt: skip
+    services.case_transition(
+        case=Case.objects.get(pk=case.pk),
+        to_status=CaseStatus.SUPPORTING,
+        acting_user=world.assigned,
+        reason="本人から連絡があり再開",
+    )
     with pytest.raises(ValidationError, match="保存期間内に戻った"):
         retention.disposal_execute(candidate_id=candidate.pk, acting_user=world.supervisor)
     assert Person.objects.get(pk=world.person.pk).name == "山田 花子"
@@ -230,13 +263,19 @@ def test_a_one_off_consultation_is_its_own_unit_after_five_years(world):
     caller = services.person_register(acting_user=world.assigned, name="鈴木 三郎", kana="すずき さぶろう")
     old, recent, anonymous = (
         services.consultation_record(
-            acting_user=world.assigned, received_at=timezone.now() - timedelta(days=days), person=person,
-            channel=code(CodeKind.CHANNEL, "phone"), route=code(CodeKind.ROUTE, "self"),
-            issues=[code(CodeKind.ISSUE, "income")], main_issue=code(CodeKind.ISSUE, "income"),
-            summary="家賃の相談（鈴木さん）", consulter_name="鈴木", outcome="advice",
+            acting_user=world.assigned,
+            received_at=timezone.now() - timedelta(days=days),
+            person=person,
+            channel=code(CodeKind.CHANNEL, "phone"),
+            route=code(CodeKind.ROUTE, "self"),
+            issues=[code(CodeKind.ISSUE, "income")],
+            main_issue=code(CodeKind.ISSUE, "income"),
+            summary="家賃の相談（鈴木さん）",
+            consulter_name="鈴木",
+            outcome="advice",
         )
         for days, person in ((6 * 366, caller), (4 * 365, None), (6 * 366, None))
-    )  # fmt: skip
+    )
     retention.retention_scan(today=TODAY)
     listed = DisposalCandidate.objects.filter(record_type="cases.consultation")
     assert set(listed.values_list("object_id", flat=True)) == {old.pk, anonymous.pk}
@@ -283,8 +322,12 @@ def test_case_disposal_removes_what_a_handover_says(world):
 
     case = fill_case(world)
     services.case_transition(case=case, to_status=CaseStatus.SUPPORTING, acting_user=world.assigned)
-    handover = services.case_handover_start(case=case, acting_user=fresh(world.assigned),
-                                            to_agency=fresh(world.other_worker).agencies[0], reason="花子さんの障害")  # fmt: skip
+    handover = services.case_handover_start(
+        case=case,
+        acting_user=fresh(world.assigned),
+        to_agency=fresh(world.other_worker).agencies[0],
+        reason="花子さんの障害",
+    )
     services.case_handover_decline(
         handover=handover, acting_user=fresh(world.other_worker), reason="一郎さんは対象外"
     )

@@ -14,8 +14,9 @@ from cases.tests.conftest import code, fresh, record_case
     "query", ["やまだ たろう", "ヤマダタロウ", "ﾔﾏﾀﾞﾀﾛｳ", "山田太郎", "山田　太郎", "やまだ"]
 )
 def test_kana_search_finds_the_same_person_in_every_script_and_width(world, query):
-    taro = services.person_register(acting_user=world.assigned, name="山田 太郎", kana="ヤマダ タロウ",
-                                    birth_date=date(1960, 4, 1))  # fmt: skip
+    taro = services.person_register(
+        acting_user=world.assigned, name="山田 太郎", kana="ヤマダ タロウ", birth_date=date(1960, 4, 1)
+    )
     assert taro in selectors.person_search(fresh(world.assigned), query)
 
 
@@ -64,8 +65,13 @@ def test_consultation_list_queries_do_not_grow_with_the_rows(client, world):
 def test_case_detail_queries_do_not_grow_with_notes_members_or_versions(client, world):
     client.force_login(world.assigned)
     url = reverse("cases:case_detail", args=[world.case.pk])
-    services.assessment_record(case=world.case, acting_user=world.assigned, issues=[code(CodeKind.ISSUE, "care")],
-                               issues_detail="介護", formulation="見立て")  # fmt: skip
+    services.assessment_record(
+        case=world.case,
+        acting_user=world.assigned,
+        issues=[code(CodeKind.ISSUE, "care")],
+        issues_detail="介護",
+        formulation="見立て",
+    )
     few = count_queries(client, url)
     for i in range(15):
         services.progress_note_add(
@@ -73,11 +79,17 @@ def test_case_detail_queries_do_not_grow_with_notes_members_or_versions(client, 
         )
     for i in range(4):
         member = services.person_register(acting_user=world.assigned, name=f"山田 {i}子", kana=f"やまだ {i}")
-        services.household_member_add(acting_user=world.assigned, household=world.household, person=member,
-                                      relationship="孫")  # fmt: skip
+        services.household_member_add(
+            acting_user=world.assigned, household=world.household, person=member, relationship="孫"
+        )
         services.case_open(acting_user=world.assigned, person=member)
-    services.assessment_record(case=world.case, acting_user=world.assigned, issues=[code(CodeKind.ISSUE, "care")],
-                               issues_detail="介護", formulation="見立て 第2版")  # fmt: skip
+    services.assessment_record(
+        case=world.case,
+        acting_user=world.assigned,
+        issues=[code(CodeKind.ISSUE, "care")],
+        issues_detail="介護",
+        formulation="見立て 第2版",
+    )
     many = count_queries(client, url)
     assert few == many
     assert many <= 40  # the case page, its access decision (grants, each member's own basis) and the panels

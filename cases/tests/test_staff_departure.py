@@ -52,9 +52,12 @@ def _reads(client, api, world, note_pk=None) -> dict[str, int]:
 
 def _note(world):
     return services.progress_note_add(
-        case=world.case, acting_user=world.assigned, occurred_at=timezone.now(), kind="phone",
+        case=world.case,
+        acting_user=world.assigned,
+        occurred_at=timezone.now(),
+        kind="phone",
         content="電話で状況確認",
-    )  # fmt: skip
+    )
 
 
 # --- The regression -------------------------------------------------------------------------------------
@@ -149,8 +152,12 @@ def test_another_role_at_the_same_agency_keeps_the_grants(world):
 
 def test_an_end_dated_ahead_stops_access_on_that_day_and_beat_tidies_the_ledger(client, world):
     today = timezone.localdate()
-    _move(world.assigned, to=fresh(world.other_worker).agencies[0], acting_user=world.supervisor,
-          ended_on=today + timedelta(days=2))  # fmt: skip
+    _move(
+        world.assigned,
+        to=fresh(world.other_worker).agencies[0],
+        acting_user=world.supervisor,
+        ended_on=today + timedelta(days=2),
+    )
     client.force_login(world.assigned)
     assert client.get(reverse("cases:case_detail", args=[world.case.pk])).status_code == 200
     assert tasks.expire_access_grants() == 0
@@ -214,18 +221,25 @@ def test_a_personal_grant_is_given_on_behalf_of_the_owning_agency_or_the_users_o
 def test_a_grant_to_someone_with_several_agencies_must_name_one(world):
     core.membership_grant(user=world.outsider, agency=AgencyFactory(), role=Role.WORKER, acting_user=None)
     with pytest.raises(ValueError, match="several agencies"):
-        access.access_grant(obj=world.case, user=fresh(world.outsider), basis=AccessBasis.CONSENT,
-                            acting_user=world.assigned)  # fmt: skip
+        access.access_grant(
+            obj=world.case, user=fresh(world.outsider), basis=AccessBasis.CONSENT, acting_user=world.assigned
+        )
 
 
 def test_a_grant_cannot_be_given_on_behalf_of_an_agency_the_user_does_not_work_for(world):
     with pytest.raises(ValidationError, match="所属していない"):
-        access.access_grant(obj=world.case, user=world.outsider, on_behalf_of=_own_agency(world),
-                            basis=AccessBasis.CONSENT, acting_user=world.assigned)  # fmt: skip
+        access.access_grant(
+            obj=world.case,
+            user=world.outsider,
+            on_behalf_of=_own_agency(world),
+            basis=AccessBasis.CONSENT,
+            acting_user=world.assigned,
+        )
     core.membership_end(membership=world.outsider.memberships.get(), acting_user=None)
     with pytest.raises(ValidationError, match="有効な所属がない"):
-        access.access_grant(obj=world.case, user=fresh(world.outsider), basis=AccessBasis.CONSENT,
-                            acting_user=world.assigned)  # fmt: skip
+        access.access_grant(
+            obj=world.case, user=fresh(world.outsider), basis=AccessBasis.CONSENT, acting_user=world.assigned
+        )
 
 
 def test_the_lead_worker_of_a_new_case_works_for_the_owning_agency(world):
@@ -240,8 +254,13 @@ def test_the_database_refuses_an_agency_grant_on_behalf_of_an_agency(world):
 
 
 def test_referral_grants_are_given_on_behalf_of_the_coordinators_agency(world):
-    services.assessment_record(case=world.case, acting_user=world.assigned, issues=[], issues_detail="介護と就労",
-                               formulation="複合課題")  # fmt: skip
+    services.assessment_record(
+        case=world.case,
+        acting_user=world.assigned,
+        issues=[],
+        issues_detail="介護と就労",
+        formulation="複合課題",
+    )
     services.case_transition(
         case=world.case, to_status="referred", acting_user=world.assigned, reason="複合課題"
     )
@@ -266,8 +285,9 @@ def test_the_migration_ties_existing_personal_grants_to_the_agency_of_the_time(w
     # finding), the colleague left.
     today = timezone.localdate()
     StaffMembership.objects.filter(user__in=[world.assigned, world.colleague]).update(ended_on=today)
-    StaffMembership.objects.create(user=world.assigned, agency=fresh(world.other_worker).agencies[0],
-                                   role=Role.WORKER, started_on=today)  # fmt: skip
+    StaffMembership.objects.create(
+        user=world.assigned, agency=fresh(world.other_worker).agencies[0], role=Role.WORKER, started_on=today
+    )
     AccessGrant.objects.update(on_behalf_of=None)
     assert selectors.cases_visible_to(fresh(world.assigned)).exists()  # what the finding saw
 

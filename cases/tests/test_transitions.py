@@ -17,9 +17,12 @@ S = CaseStatus
 
 def assess(case, user):
     return services.assessment_record(
-        case=case, acting_user=user, issues=[code(CodeKind.ISSUE, "care")],
-        issues_detail="介護負担", formulation="母の介護負担が大きい",
-    )  # fmt: skip
+        case=case,
+        acting_user=user,
+        issues=[code(CodeKind.ISSUE, "care")],
+        issues_detail="介護負担",
+        formulation="母の介護負担が大きい",
+    )
 
 
 def move(case, to, user, **kwargs):
@@ -117,8 +120,12 @@ def test_preconditions_are_refused_with_their_message(world, start, to, kwargs, 
 
 def test_support_and_referral_need_an_assessment(world):
     case = world.case
-    services.case_transition(case=case, to_status=S.CLOSED, acting_user=world.assigned,
-                             close_reason=code(CodeKind.CLOSE_REASON, "goal_achieved"))  # fmt: skip
+    services.case_transition(
+        case=case,
+        to_status=S.CLOSED,
+        acting_user=world.assigned,
+        close_reason=code(CodeKind.CLOSE_REASON, "goal_achieved"),
+    )
     other = record_case(world.assigned, name="川口 次郎", kana="かわぐち じろう")
     move(other, S.ASSESSING, world.assigned)
     with pytest.raises(services.CaseError, match="支援を開始する前にアセスメントを記録してください"):
@@ -189,8 +196,13 @@ def test_two_concurrent_transitions_exactly_one_wins(world):
 
         try:
             barrier.wait()
-            services.case_transition(case=case, to_status=to, acting_user=fresh(world.assigned),
-                                     expected_version=case.version, **kwargs)  # fmt: skip
+            services.case_transition(
+                case=case,
+                to_status=to,
+                acting_user=fresh(world.assigned),
+                expected_version=case.version,
+                **kwargs,
+            )
             outcomes.append("ok")
         except services.CaseError as error:
             outcomes.append(error.messages[0])
@@ -243,8 +255,10 @@ def test_a_handover_accepted_and_declined_at_once_is_decided_once(world):
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=attempt, args=(world.other_worker, False)),
-               threading.Thread(target=attempt, args=(second, True))]  # fmt: skip
+    threads = [
+        threading.Thread(target=attempt, args=(world.other_worker, False)),
+        threading.Thread(target=attempt, args=(second, True)),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

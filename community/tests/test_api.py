@@ -32,18 +32,28 @@ def world():
         return services.resource_save(acting_user=worker, name=name, **{**defaults, **fields})
 
     return {
-        "areas": {"middle": middle, "small": small, "east": east}, "agency": agency, "other": other,
-        "worker": worker, "colleague": staff_user(Role.WORKER, agency, username="colleague"),
+        "areas": {"middle": middle, "small": small, "east": east},
+        "agency": agency,
+        "other": other,
+        "worker": worker,
+        "colleague": staff_user(Role.WORKER, agency, username="colleague"),
         "other_worker": staff_user(Role.WORKER, other, username="other_worker"),
         "coordinator": staff_user(Role.COORDINATOR, username="coordinator"),
         "supervisor": staff_user(Role.SUPERVISOR, username="supervisor"),
         "admin": staff_user(Role.SYSTEM_ADMIN, username="admin"),
-        "shokudo": add("みどり子ども食堂", internal_notes="代表者の体調に配慮", accepts_participants=True,
-                       participation_kinds=["volunteer"], capacity=2, days=[2], contact="0120-000-000"),
+        "shokudo": add(
+            "みどり子ども食堂",
+            internal_notes="代表者の体調に配慮",
+            accepts_participants=True,
+            participation_kinds=["volunteer"],
+            capacity=2,
+            days=[2],
+            contact="0120-000-000",
+        ),
         "salon": add("東ふれあいサロン", kind="salon", area=east),
         "closed": add("休止中の居場所", kind="ibasho", area=middle, is_active=False),
         "add": add,
-    }  # fmt: skip
+    }
 
 
 def _url(resource):
@@ -55,8 +65,14 @@ def _url(resource):
 
 @pytest.mark.parametrize(
     ("name", "reads_notes"),
-    [("worker", True), ("colleague", True), ("coordinator", True), ("other_worker", False), ("supervisor", False)],
-)  # fmt: skip
+    [
+        ("worker", True),
+        ("colleague", True),
+        ("coordinator", True),
+        ("other_worker", False),
+        ("supervisor", False),
+    ],
+)
 def test_all_staff_read_the_public_fields_and_the_internal_notes_only_who_may_change_the_place(
     world, name, reads_notes
 ):
@@ -76,8 +92,12 @@ def test_all_staff_read_the_public_fields_and_the_internal_notes_only_who_may_ch
 
 @pytest.mark.parametrize("name", STAFF)
 def test_all_staff_read_the_resource_gaps(world, name):
-    gap = services.gap_record(acting_user=world["worker"], category="居場所", description="中高年の居場所がない",
-                              area=world["areas"]["middle"])  # fmt: skip
+    gap = services.gap_record(
+        acting_user=world["worker"],
+        category="居場所",
+        description="中高年の居場所がない",
+        area=world["areas"]["middle"],
+    )
     assert ids(api_as(world[name]).get(GAPS)) == [gap.pk]
 
 
@@ -132,8 +152,9 @@ def test_filters_by_kind_area_with_sub_areas_and_accepting(world):
     assert ids(api.get(f"{RESOURCES}?q=サロン")) == [salon]
 
 
-@pytest.mark.parametrize(("query", "field"), [("kind=spaceport", "kind"), ("area=nowhere", "area"),
-                                              ("q=" + "あ" * 101, "q")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("query", "field"), [("kind=spaceport", "kind"), ("area=nowhere", "area"), ("q=" + "あ" * 101, "q")]
+)
 def test_bad_filters_get_400_naming_the_field(world, query, field):
     response = api_as(world["worker"]).get(f"{RESOURCES}?{query}")
     assert response.status_code == 400
@@ -175,13 +196,18 @@ def test_list_query_count_does_not_grow_with_the_page(world, url):
     def more(n):
         for i in range(n):
             resource = world["add"](f"サロン{i}", kind="salon")
-            gap = services.gap_record(acting_user=world["worker"], category=f"分野{i}", description="不足",
-                                      area=world["areas"]["east"])  # fmt: skip
+            gap = services.gap_record(
+                acting_user=world["worker"],
+                category=f"分野{i}",
+                description="不足",
+                area=world["areas"]["east"],
+            )
             services.gap_advance(
                 gap=gap, to_status="considering", acting_user=world["coordinator"], reason=""
             )
-            services.gap_advance(gap=gap, to_status="developed", acting_user=world["coordinator"], reason="",
-                                 resource=resource)  # fmt: skip
+            services.gap_advance(
+                gap=gap, to_status="developed", acting_user=world["coordinator"], reason="", resource=resource
+            )
 
     more(1)
     with CaptureQueriesContext(connection) as small:

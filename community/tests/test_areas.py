@@ -34,22 +34,40 @@ def populate(tree, user, scale=1):
     the period, platforms, coordinator entries, gaps in each state."""
     for code, area in tree.items():
         for i in range(scale):
-            shokudo = services.resource_save(acting_user=user, name=f"{code}食堂{i}", kind="kodomo_shokudo", area=area,
-                                             accepts_participants=True, participation_kinds=["volunteer"], capacity=2)  # fmt: skip
-            services.resource_save(acting_user=user, name=f"{code}サロン{i}", kind="salon", area=area,
-                                   accepts_participants=True, participation_kinds=["ibasho"], capacity=0)  # fmt: skip
+            shokudo = services.resource_save(
+                acting_user=user,
+                name=f"{code}食堂{i}",
+                kind="kodomo_shokudo",
+                area=area,
+                accepts_participants=True,
+                participation_kinds=["volunteer"],
+                capacity=2,
+            )
+            services.resource_save(
+                acting_user=user,
+                name=f"{code}サロン{i}",
+                kind="salon",
+                area=area,
+                accepts_participants=True,
+                participation_kinds=["ibasho"],
+                capacity=0,
+            )
             services.resource_save(
                 acting_user=user, name=f"{code}休止{i}", kind="salon", area=area, is_active=False
             )
             for held in (date(2026, 5, 1), date(2026, 6, 1), date(2025, 6, 1)):
-                services.activity_record(acting_user=user, resource=shokudo, held_on=held, participants=4,
-                                         participant_visits=6)  # fmt: skip
-            services.platform_record(acting_user=user, held_on=date(2026, 7, 1), name=f"{code}会議", area=area,
-                                     participants=10)  # fmt: skip
-            services.coordinator_activity_record(acting_user=user, done_on=date(2026, 8, 1), area=area, kind="connect",
-                                                 content="つないだ")  # fmt: skip
-            services.coordinator_activity_record(acting_user=user, done_on=date(2026, 8, 2), area=area, kind="gather",
-                                                 content="集めた")  # fmt: skip
+                services.activity_record(
+                    acting_user=user, resource=shokudo, held_on=held, participants=4, participant_visits=6
+                )
+            services.platform_record(
+                acting_user=user, held_on=date(2026, 7, 1), name=f"{code}会議", area=area, participants=10
+            )
+            services.coordinator_activity_record(
+                acting_user=user, done_on=date(2026, 8, 1), area=area, kind="connect", content="つないだ"
+            )
+            services.coordinator_activity_record(
+                acting_user=user, done_on=date(2026, 8, 2), area=area, kind="gather", content="集めた"
+            )
             noted = services.gap_record(acting_user=user, category="居場所", description="不足", area=area)
             considering = services.gap_record(
                 acting_user=user, category="移動", description="不足", area=area
@@ -60,8 +78,10 @@ def populate(tree, user, scale=1):
 
 def figure_links(html):
     """(data-figure, href, shown number) of each linked figure on the page."""
-    return [(name, href.replace("&amp;", "&"), int(n))
-            for name, href, n in re.findall(r'data-figure="([^"]+)" href="([^"]+)">(\d+)</a>', html)]  # fmt: skip
+    return [
+        (name, href.replace("&amp;", "&"), int(n))
+        for name, href, n in re.findall(r'data-figure="([^"]+)" href="([^"]+)">(\d+)</a>', html)
+    ]
 
 
 def rows_behind(client, href):
@@ -82,8 +102,18 @@ def test_each_figure_equals_the_rows_it_links_to(client, tree, where):
     )
     html = client.get(f"{url}?{PERIOD}").content.decode()
     links = figure_links(html)
-    assert {name for name, _, _ in links} >= {"places", "hosts", "hosts-open", "hosts-stopped", "sessions", "platforms",
-                                              "coordinator", "gaps", "gaps-noted", "gaps-considering"}  # fmt: skip
+    assert {name for name, _, _ in links} >= {
+        "places",
+        "hosts",
+        "hosts-open",
+        "hosts-stopped",
+        "sessions",
+        "platforms",
+        "coordinator",
+        "gaps",
+        "gaps-noted",
+        "gaps-considering",
+    }
     for name, href, shown in links:
         assert rows_behind(client, href) == shown, (name, href)
     # the roll-up itself: the city holds all five 圏域, 中央圏域 itself and its two 町会, a 小圏域 only itself
@@ -137,8 +167,14 @@ def test_the_statistics_export_gives_the_same_figures_per_area(tree):
     populate(tree, coordinator)
     period = Period(date(2026, 4, 1), date(2027, 3, 31))
     ids = AreaTree.load().subtree_ids(tree["chuo"].pk)
-    scope = StatisticsScope(date_from=period.date_from, date_to=period.date_to, agency_ids=None,
-                            area_ids=frozenset(ids), by="area", population=0)  # fmt: skip
+    scope = StatisticsScope(
+        date_from=period.date_from,
+        date_to=period.date_to,
+        agency_ids=None,
+        area_ids=frozenset(ids),
+        by="area",
+        population=0,
+    )
     _, tables = community_statistics(scope)
     cells = {(t.title, r.label): r.values[0] for t in tables for r in t.rows}
     figures = area_figures(tree["chuo"], period)

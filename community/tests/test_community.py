@@ -18,8 +18,14 @@ def world():
     small = AreaFactory(code="chuo-1", name="中央一丁目町会", level="small", parent=middle)
     other = AreaFactory(code="higashi", name="東圏域", level="middle")
     worker = staff_user(Role.WORKER)
-    return {"middle": middle, "small": small, "other": other, "worker": worker,
-            "supervisor": staff_user(Role.SUPERVISOR), "admin": staff_user(Role.SYSTEM_ADMIN)}  # fmt: skip
+    return {
+        "middle": middle,
+        "small": small,
+        "other": other,
+        "worker": worker,
+        "supervisor": staff_user(Role.SUPERVISOR),
+        "admin": staff_user(Role.SYSTEM_ADMIN),
+    }
 
 
 def add(world, name, **fields):
@@ -44,14 +50,28 @@ def test_the_register_is_readable_by_all_staff_and_written_by_workers(client, wo
 
 def test_a_resource_is_registered_and_updated_with_history(client, world):
     client.force_login(world["worker"])
-    response = client.post(reverse("community:resource_list"), {
-        "name": "ふれあいサロン", "kind": "salon", "area": world["small"].pk, "days": ["1", "3"], "is_active": "on",
-    })  # fmt: skip
+    response = client.post(
+        reverse("community:resource_list"),
+        {
+            "name": "ふれあいサロン",
+            "kind": "salon",
+            "area": world["small"].pk,
+            "days": ["1", "3"],
+            "is_active": "on",
+        },
+    )
     resource = CommunityResource.objects.get(name="ふれあいサロン")
     assert response.status_code == 302 and resource.days == [1, 3] and resource.day_labels == "火・木"
-    client.post(reverse("community:resource_detail", args=[resource.pk]), {
-        "form": "edit", "name": "ふれあいサロン中央", "kind": "salon", "area": world["small"].pk, "is_active": "on",
-    })  # fmt: skip
+    client.post(
+        reverse("community:resource_detail", args=[resource.pk]),
+        {
+            "form": "edit",
+            "name": "ふれあいサロン中央",
+            "kind": "salon",
+            "area": world["small"].pk,
+            "is_active": "on",
+        },
+    )
     resource.refresh_from_db()
     assert resource.name == "ふれあいサロン中央"
     assert [h.history_user for h in resource.history.all()] == [world["worker"], world["worker"]]
@@ -65,13 +85,25 @@ def test_accepting_participants_needs_the_kinds_it_accepts(world):
 def test_activity_visits_cannot_be_fewer_than_people(client, world):
     resource = add(world, "みどり子ども食堂")
     client.force_login(world["worker"])
-    response = client.post(reverse("community:resource_detail", args=[resource.pk]), {
-        "form": "activity", "held_on": "2026-11-01", "participants": 20, "participant_visits": 5,
-    })  # fmt: skip
+    response = client.post(
+        reverse("community:resource_detail", args=[resource.pk]),
+        {
+            "form": "activity",
+            "held_on": "2026-11-01",
+            "participants": 20,
+            "participant_visits": 5,
+        },
+    )
     assert "延べ人数は実人数以上にしてください。" in response.content.decode()
-    client.post(reverse("community:resource_detail", args=[resource.pk]), {
-        "form": "activity", "held_on": "2026-11-01", "participants": 20, "participant_visits": 25,
-    })  # fmt: skip
+    client.post(
+        reverse("community:resource_detail", args=[resource.pk]),
+        {
+            "form": "activity",
+            "held_on": "2026-11-01",
+            "participants": 20,
+            "participant_visits": 25,
+        },
+    )
     assert resource.activities.get().participant_visits == 25
 
 
@@ -86,8 +118,12 @@ def test_area_view_rolls_resources_up_the_tree(client, world):
 
 
 def test_resource_gap_runs_noted_considering_developed_with_the_new_resource(client, world):
-    gap = services.gap_record(acting_user=world["worker"], category="居場所", description="中高年の居場所がない",
-                              area=world["middle"])  # fmt: skip
+    gap = services.gap_record(
+        acting_user=world["worker"],
+        category="居場所",
+        description="中高年の居場所がない",
+        area=world["middle"],
+    )
     keeper = staff_user(Role.COMMUNITY_WELFARE)
     with pytest.raises(PermissionDenied):  # a 相談員 notes a gap; the register's keepers move it
         services.gap_advance(gap=gap, to_status="considering", acting_user=world["worker"], reason="")
@@ -115,8 +151,17 @@ def test_supervisors_cannot_write(world):
         )
 
 
-@pytest.mark.parametrize("url", ["community:resource_list", "community:gap_list", "community:platform_list", "community:activity_list",
-                                 "community:coordinator_log", "community:area_view"])  # fmt: skip
+@pytest.mark.parametrize(
+    "url",
+    [
+        "community:resource_list",
+        "community:gap_list",
+        "community:platform_list",
+        "community:activity_list",
+        "community:coordinator_log",
+        "community:area_view",
+    ],
+)
 def test_list_queries_do_not_grow_with_rows(client, world, url, django_assert_max_num_queries):
     for i in range(15):
         add(world, f"資源{i}", kind="salon" if i % 2 else "kodomo_shokudo")
@@ -126,8 +171,13 @@ def test_list_queries_do_not_grow_with_rows(client, world, url, django_assert_ma
         services.platform_record(
             acting_user=world["worker"], held_on=date(2026, 11, 1), name=f"会議{i}", area=world["middle"]
         )
-        services.coordinator_activity_record(acting_user=world["worker"], done_on=date(2026, 11, 1), area=world["small"],
-                                             kind="connect", content="つなぎ")  # fmt: skip
+        services.coordinator_activity_record(
+            acting_user=world["worker"],
+            done_on=date(2026, 11, 1),
+            area=world["small"],
+            kind="connect",
+            content="つなぎ",
+        )
     client.force_login(world["worker"])
     # the 圏域 page counts every figure of the city and of each 圏域 (constant, see test_areas.py)
     with django_assert_max_num_queries(20 if url == "community:area_view" else 15):
@@ -136,8 +186,10 @@ def test_list_queries_do_not_grow_with_rows(client, world, url, django_assert_ma
 
 
 def test_demo_register_spans_three_areas_and_develops_the_gap(personas):
-    areas = {r.area.parent.code if r.area.parent and r.area.level == "small" else r.area.code
-             for r in CommunityResource.objects.select_related("area__parent")}  # fmt: skip
+    areas = {
+        r.area.parent.code if r.area.parent and r.area.level == "small" else r.area.code
+        for r in CommunityResource.objects.select_related("area__parent")
+    }
     assert {"chuo", "higashi", "nishi"} <= areas
     assert CommunityResource.objects.count() >= 12
     gap = ResourceGap.objects.get(category="居場所")

@@ -84,9 +84,16 @@ def test_the_gap_list_offers_each_user_only_what_they_may_do(client, personas):
 def test_a_refused_deactivation_shows_the_place_as_saved(client, personas):
     place = _place("オレンジカフェ中央")
     client.force_login(personas["intake_a"])
-    response = client.post(reverse("community:resource_detail", args=[place.pk]), {
-        "form": "edit", "name": place.name, "kind": place.kind, "area": place.area_id, "inactive_reason": "",
-    })  # fmt: skip
+    response = client.post(
+        reverse("community:resource_detail", args=[place.pk]),
+        {
+            "form": "edit",
+            "name": place.name,
+            "kind": place.kind,
+            "area": place.area_id,
+            "inactive_reason": "",
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 200 and "休止・終了にする理由を入力してください。" in html
     header = html.split("<h1>", 1)[1].split("</h1>", 1)[0]

@@ -37,8 +37,16 @@ def test_the_old_gap_link_and_the_recording_time_are_carried_over():
     Resource.objects.create(name="サロン", kind="salon", area=area)
     activity = Activity.objects.create(resource=resource, held_on="2026-11-01", recorded_by=user)
     long_ago = timezone.now() - timedelta(days=90)
-    HistoricalActivity.objects.create(id=activity.pk, resource=resource, held_on="2026-11-01", recorded_by=user,
-                                      participants=0, participant_visits=0, history_date=long_ago, history_type="+")  # fmt: skip
+    HistoricalActivity.objects.create(
+        id=activity.pk,
+        resource=resource,
+        held_on="2026-11-01",
+        recorded_by=user,
+        participants=0,
+        participant_visits=0,
+        history_date=long_ago,
+        history_type="+",
+    )
 
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()

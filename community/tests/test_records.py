@@ -27,23 +27,40 @@ def world():
         acting_user=author, name="みどり子ども食堂", kind="kodomo_shokudo", area=area
     )
     return {
-        "area": area, "author": author, "place": place,
+        "area": area,
+        "author": author,
+        "place": place,
         "colleague": staff_user(Role.WORKER, author.agencies[0], username="colleague"),
         "coordinator": staff_user(Role.COORDINATOR, username="coordinator"),
         "supervisor": staff_user(Role.SUPERVISOR, username="supervisor"),
-    }  # fmt: skip
+    }
 
 
 def records(world):
     author = world["author"]
     return {
-        "activity": services.activity_record(acting_user=author, resource=world["place"], held_on=date(2026, 11, 1),
-                                             participants=20, participant_visits=25),
-        "platform": services.platform_record(acting_user=author, held_on=date(2026, 11, 1), name="中央会議",
-                                             area=world["area"], participants=12),
-        "coordinator": services.coordinator_activity_record(acting_user=author, done_on=date(2026, 11, 1),
-                                                            area=world["area"], kind="connect", content="つないだ"),
-    }  # fmt: skip
+        "activity": services.activity_record(
+            acting_user=author,
+            resource=world["place"],
+            held_on=date(2026, 11, 1),
+            participants=20,
+            participant_visits=25,
+        ),
+        "platform": services.platform_record(
+            acting_user=author,
+            held_on=date(2026, 11, 1),
+            name="中央会議",
+            area=world["area"],
+            participants=12,
+        ),
+        "coordinator": services.coordinator_activity_record(
+            acting_user=author,
+            done_on=date(2026, 11, 1),
+            area=world["area"],
+            kind="connect",
+            content="つないだ",
+        ),
+    }
 
 
 CHANGES = {
@@ -54,8 +71,10 @@ CHANGES = {
 
 
 @pytest.mark.parametrize("kind", CHANGES)
-@pytest.mark.parametrize(("persona", "allowed"), [("author", True), ("coordinator", True), ("colleague", False),
-                                                  ("supervisor", False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("persona", "allowed"),
+    [("author", True), ("coordinator", True), ("colleague", False), ("supervisor", False)],
+)
 def test_who_corrects_and_removes_a_record(world, kind, persona, allowed):
     record = records(world)[kind]
     user = world[persona]
@@ -114,8 +133,14 @@ def test_correcting_on_the_page(client, world):
     assert CoordinatorActivity.objects.count() == 1
 
 
-FORMS = [community_forms.ResourceForm, community_forms.ActivityForm, community_forms.PlatformForm,
-         community_forms.CoordinatorActivityForm, community_forms.GapForm, participation_forms.CandidateForm]  # fmt: skip
+FORMS = [
+    community_forms.ResourceForm,
+    community_forms.ActivityForm,
+    community_forms.PlatformForm,
+    community_forms.CoordinatorActivityForm,
+    community_forms.GapForm,
+    participation_forms.CandidateForm,
+]
 
 
 @pytest.mark.parametrize("form_class", FORMS)
@@ -130,8 +155,13 @@ def test_every_free_text_field_published_to_staff_warns_against_personal_informa
 
 def test_the_pages_show_the_warning(client, world):
     client.force_login(world["author"])
-    for url in ("community:resource_list", "community:platform_list", "community:coordinator_log", "community:gap_list",
-                "participation:development"):  # fmt: skip
+    for url in (
+        "community:resource_list",
+        "community:platform_list",
+        "community:coordinator_log",
+        "community:gap_list",
+        "participation:development",
+    ):
         assert "個人が特定できる情報" in client.get(reverse(url)).content.decode(), url
 
 

@@ -35,14 +35,26 @@ def world():
         "community_welfare": staff_user(Role.COMMUNITY_WELFARE, username="community_welfare"),
         "supervisor": staff_user(Role.SUPERVISOR, runs_it, username="supervisor"),
     }
-    place = services.resource_save(acting_user=people["coordinator"], name="みどり子ども食堂", kind="kodomo_shokudo",
-                                   area=area, operating_agency=runs_it, internal_notes=NOTE)  # fmt: skip
+    place = services.resource_save(
+        acting_user=people["coordinator"],
+        name="みどり子ども食堂",
+        kind="kodomo_shokudo",
+        area=area,
+        operating_agency=runs_it,
+        internal_notes=NOTE,
+    )
     return {"area": area, "runs_it": runs_it, "npo": npo, "place": place, **people}
 
 
 def _edit(client, world, **changes):
-    data = {"form": "edit", "name": "みどり子ども食堂", "kind": "kodomo_shokudo", "area": world["area"].pk,
-            "is_active": "on", **changes}  # fmt: skip
+    data = {
+        "form": "edit",
+        "name": "みどり子ども食堂",
+        "kind": "kodomo_shokudo",
+        "area": world["area"].pk,
+        "is_active": "on",
+        **changes,
+    }
     return client.post(reverse("community:resource_detail", args=[world["place"].pk]), data)
 
 
@@ -110,8 +122,13 @@ def test_only_a_keeper_of_the_register_changes_who_runs_a_place(world):
             acting_user=world["own_staff"], resource=world["place"], operating_agency=world["npo"]
         )
     with pytest.raises(ValidationError, match="運営する機関を変えられるのは"):
-        services.resource_save(acting_user=world["npo_worker"], name="x", kind="salon", area=world["area"],
-                               operating_agency=world["runs_it"])  # fmt: skip
+        services.resource_save(
+            acting_user=world["npo_worker"],
+            name="x",
+            kind="salon",
+            area=world["area"],
+            operating_agency=world["runs_it"],
+        )
 
 
 def test_a_worker_registers_a_place_for_their_own_agency_and_may_keep_it(world):
@@ -127,8 +144,13 @@ def test_the_list_marks_the_places_a_worker_may_change_in_one_query(
     client, world, django_assert_max_num_queries
 ):
     for i in range(10):
-        services.resource_save(acting_user=world["coordinator"], name=f"サロン{i}", kind="salon", area=world["area"],
-                               operating_agency=world["npo"] if i % 2 else None)  # fmt: skip
+        services.resource_save(
+            acting_user=world["coordinator"],
+            name=f"サロン{i}",
+            kind="salon",
+            area=world["area"],
+            operating_agency=world["npo"] if i % 2 else None,
+        )
     client.force_login(world["npo_worker"])
     with django_assert_max_num_queries(14):
         response = client.get(reverse("community:resource_list"))
@@ -137,11 +159,21 @@ def test_the_list_marks_the_places_a_worker_may_change_in_one_query(
 
 
 def test_sessions_of_a_place_are_recorded_by_those_who_may_change_it(world):
-    services.activity_record(acting_user=world["own_staff"], resource=world["place"], held_on="2026-11-01",
-                             participants=3, participant_visits=3)  # fmt: skip
+    services.activity_record(
+        acting_user=world["own_staff"],
+        resource=world["place"],
+        held_on="2026-11-01",
+        participants=3,
+        participant_visits=3,
+    )
     with pytest.raises(PermissionDenied):
-        services.activity_record(acting_user=world["npo_worker"], resource=world["place"], held_on="2026-11-01",
-                                 participants=3, participant_visits=3)  # fmt: skip
+        services.activity_record(
+            acting_user=world["npo_worker"],
+            resource=world["place"],
+            held_on="2026-11-01",
+            participants=3,
+            participant_visits=3,
+        )
     assert CommunityResource.objects.get().activities.count() == 1
 
 

@@ -27,9 +27,13 @@ class StrictSerializer(serializers.Serializer):
             unknown = sorted(set(data) - {name for name, f in self.fields.items() if not f.read_only})
             if unknown:
                 raise serializers.ValidationError(
-                    {name: [serializers.ErrorDetail("この項目は受け付けていません。", code="unknown_field")]
-                     for name in unknown}
-                )  # fmt: skip
+                    {
+                        name: [
+                            serializers.ErrorDetail("この項目は受け付けていません。", code="unknown_field")
+                        ]
+                        for name in unknown
+                    }
+                )
         return super().to_internal_value(data)
 
 
@@ -78,8 +82,14 @@ def api_read_log(request, *, obj=None, model=None, decision=None, detail=""):
     selector attached to `obj`, or `decision`)."""
     client = api_client_of(request.user)
     via = f"API（{client.name}）" if client else "API"
-    read_log(user=request.user, action=ReadLog.Action.API, obj=obj, model=model, decision=decision,
-             detail=f"{via} {request.method} {request.path} {detail}".strip())  # fmt: skip
+    read_log(
+        user=request.user,
+        action=ReadLog.Action.API,
+        obj=obj,
+        model=model,
+        decision=decision,
+        detail=f"{via} {request.method} {request.path} {detail}".strip(),
+    )
 
 
 class ApiViewSet(viewsets.GenericViewSet):
@@ -189,8 +199,15 @@ def idempotent(create):
         if not key:
             return create(self, request, *args, **kwargs)
         if len(key) > 200:
-            raise serializers.ValidationError({"Idempotency-Key": [serializers.ErrorDetail(
-                "Idempotency-Key は200文字以内にしてください。", code="idempotency_key_invalid")]})  # fmt: skip
+            raise serializers.ValidationError(
+                {
+                    "Idempotency-Key": [
+                        serializers.ErrorDetail(
+                            "Idempotency-Key は200文字以内にしてください。", code="idempotency_key_invalid"
+                        )
+                    ]
+                }
+            )
         digest = _request_hash(request)
         with transaction.atomic():
             stored = IdempotencyKey.objects.filter(user=request.user, key=key).first()
@@ -198,9 +215,14 @@ def idempotent(create):
                 try:
                     with transaction.atomic():  # a savepoint: losing the claim leaves the transaction usable
                         claim = IdempotencyKey.objects.create(
-                            user=request.user, key=key, method=request.method, path=request.path[:300],
-                            request_hash=digest, status_code=0, response={},
-                        )  # fmt: skip
+                            user=request.user,
+                            key=key,
+                            method=request.method,
+                            path=request.path[:300],
+                            request_hash=digest,
+                            status_code=0,
+                            response={},
+                        )
                 except IntegrityError:
                     # The same key committed by a concurrent request (our insert waited for it): its
                     # answer is now visible to this transaction's next statement (read committed).

@@ -15,9 +15,12 @@ def load_demo_api_client() -> str:
     client = ApiClient.objects.filter(name=DEMO_CLIENT).select_related("user").first()
     if client is None:
         client = services.api_client_register(
-            name=DEMO_CLIENT, department="福祉部 福祉総務課", agency=Agency.objects.get(code="chuo-houkatsu"),
-            scopes=[ApiScope.CONSULTATIONS_WRITE], acting_user=None,
-        )  # fmt: skip
+            name=DEMO_CLIENT,
+            department="福祉部 福祉総務課",
+            agency=Agency.objects.get(code="chuo-houkatsu"),
+            scopes=[ApiScope.CONSULTATIONS_WRITE],
+            acting_user=None,
+        )
     AuthToken.objects.filter(user=client.user).delete()
     _, token = token_issue(user=client.user)
     return token

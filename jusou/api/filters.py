@@ -37,10 +37,14 @@ def unknown_parameters_error(request, allowed) -> ValidationError | None:
     unknown = sorted(set(request.query_params) - set(allowed))
     if not unknown:
         return None
-    return ValidationError({
-        name: [ErrorDetail("この一覧では使えない条件です（綴りを確認してください）。", code="unknown_field")]
-        for name in unknown
-    })  # fmt: skip
+    return ValidationError(
+        {
+            name: [
+                ErrorDetail("この一覧では使えない条件です（綴りを確認してください）。", code="unknown_field")
+            ]
+            for name in unknown
+        }
+    )
 
 
 def refuse_unknown_parameters(request, allowed) -> None:

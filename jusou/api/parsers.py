@@ -36,9 +36,13 @@ def body_problems(data) -> ValidationError | None:
         value, depth, path = stack.pop()
         count += 1
         if count > max_elements:
-            return ValidationError([ErrorDetail(
-                f"JSON の要素が多すぎます（{max_elements:,}個まで）。", code="too_many_elements"
-            )])  # fmt: skip
+            return ValidationError(
+                [
+                    ErrorDetail(
+                        f"JSON の要素が多すぎます（{max_elements:,}個まで）。", code="too_many_elements"
+                    )
+                ]
+            )
         if isinstance(value, dict | list):
             if depth > max_depth:
                 return _too_deep()

@@ -25,22 +25,35 @@ from jusou.fieldpolicy import MASK
 # --- The headers of conditional updates and idempotent creation (jusou.api.base), for the views' extend_schema
 
 IF_MATCH = OpenApiParameter(
-    "If-Match", str, OpenApiParameter.HEADER, required=True,
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
     description="取得した版（ETag）。ないと 428、古い版なら 412 stale_version",
-)  # fmt: skip
+)
 IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", str, OpenApiParameter.HEADER,
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
     description="再送しても1件だけ記録されるためのキー（200文字以内）。同じキーの再送には最初の応答をそのまま返し"
     "（Idempotent-Replayed: true）、同じキーで内容の違う要求は 409 idempotency_key_reused",
-)  # fmt: skip
+)
 REPLAYED = OpenApiParameter(
-    "Idempotent-Replayed", str, OpenApiParameter.HEADER, response=[201], enum=["true"],
+    "Idempotent-Replayed",
+    str,
+    OpenApiParameter.HEADER,
+    response=[201],
+    enum=["true"],
     description="Idempotency-Key の再送に、最初の応答を返したとき",
-)  # fmt: skip
+)
 ETAG = OpenApiParameter(
-    "ETag", str, OpenApiParameter.HEADER, response=[200, 201], required=True,  # the record's answers, not refusals
+    "ETag",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
+    required=True,  # the record's answers, not refusals
     description="この記録の版。更新・状態変更のとき If-Match で送ります",
-)  # fmt: skip
+)
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
@@ -236,69 +249,107 @@ CASE_ACTIONS = ["assess", "support", "refer", "close", "suspend", "resume"]
 LINKS: dict[str, dict[str, dict[str, tuple[str, dict]]]] = {
     "agencies_list": {"200": {"agency": ("agencies_retrieve", {"id": FIRST})}},
     "people_list": {"200": {"person": ("people_retrieve", {"id": FIRST})}},
-    "people_create": {"201": {
-        "read": ("people_retrieve", {"id": ID}),
-        "update": ("people_partial_update", {"id": ID, "header.If-Match": ETAG_READ}),
-    }},
-    "people_retrieve": {"200": {"update": ("people_partial_update", {"id": ID, "header.If-Match": ETAG_READ})}},
+    "people_create": {
+        "201": {
+            "read": ("people_retrieve", {"id": ID}),
+            "update": ("people_partial_update", {"id": ID, "header.If-Match": ETAG_READ}),
+        }
+    },
+    "people_retrieve": {
+        "200": {"update": ("people_partial_update", {"id": ID, "header.If-Match": ETAG_READ})}
+    },
     "people_partial_update": {"200": {"read": ("people_retrieve", {"id": ID})}},
     "households_list": {"200": {"household": ("households_retrieve", {"id": FIRST})}},
     "consultations_list": {"200": {"consultation": ("consultations_retrieve", {"id": FIRST})}},
     "consultations_create": {"201": {"read": ("consultations_retrieve", {"id": ID})}},
     "cases_list": {"200": {"case": ("cases_retrieve", {"id": FIRST})}},
-    "cases_retrieve": {"200": {
-        "update": ("cases_partial_update", {"id": ID, "header.If-Match": ETAG_READ}),
-        **{action: (f"cases_{action}_create", {"id": ID, "header.If-Match": ETAG_READ}) for action in CASE_ACTIONS},
-        "notes": ("cases_notes_list", {"id": ID}),
-        "add_note": ("cases_notes_create", {"id": ID}),
-        "assessments": ("cases_assessments_list", {"id": ID}),
-        "add_assessment": ("cases_assessments_create", {"id": ID}),
-        "consents": ("consents_list", {"query.case": ID}),
-        "plans": ("plans_list", {"query.case": ID}),
-        "participation_plans": ("participation_plans_list", {"query.case": ID}),
-        "engagements": ("outreach_engagements_list", {"query.case": ID}),
-    }},
+    "cases_retrieve": {
+        "200": {
+            "update": ("cases_partial_update", {"id": ID, "header.If-Match": ETAG_READ}),
+            **{
+                action: (f"cases_{action}_create", {"id": ID, "header.If-Match": ETAG_READ})
+                for action in CASE_ACTIONS
+            },
+            "notes": ("cases_notes_list", {"id": ID}),
+            "add_note": ("cases_notes_create", {"id": ID}),
+            "assessments": ("cases_assessments_list", {"id": ID}),
+            "add_assessment": ("cases_assessments_create", {"id": ID}),
+            "consents": ("consents_list", {"query.case": ID}),
+            "plans": ("plans_list", {"query.case": ID}),
+            "participation_plans": ("participation_plans_list", {"query.case": ID}),
+            "engagements": ("outreach_engagements_list", {"query.case": ID}),
+        }
+    },
     "cases_partial_update": {"200": {"read": ("cases_retrieve", {"id": ID})}},
-    **{f"cases_{action}_create": {"200": {"read": ("cases_retrieve", {"id": ID})}} for action in CASE_ACTIONS},
+    **{
+        f"cases_{action}_create": {"200": {"read": ("cases_retrieve", {"id": ID})}} for action in CASE_ACTIONS
+    },
     "cases_notes_create": {"201": {"notes": ("cases_notes_list", {"id": "$response.body#/case"})}},
-    "cases_assessments_create": {"201": {"assessments": ("cases_assessments_list", {"id": "$response.body#/case"})}},
-    "consents_list": {"200": {
-        "consent": ("consents_retrieve", {"id": FIRST}),
-        "withdraw": ("consents_withdraw_create", {"id": FIRST}),
-    }},
-    "consents_create": {"201": {
-        "read": ("consents_retrieve", {"id": ID}),
-        "withdraw": ("consents_withdraw_create", {"id": ID}),
-    }},
+    "cases_assessments_create": {
+        "201": {"assessments": ("cases_assessments_list", {"id": "$response.body#/case"})}
+    },
+    "consents_list": {
+        "200": {
+            "consent": ("consents_retrieve", {"id": FIRST}),
+            "withdraw": ("consents_withdraw_create", {"id": FIRST}),
+        }
+    },
+    "consents_create": {
+        "201": {
+            "read": ("consents_retrieve", {"id": ID}),
+            "withdraw": ("consents_withdraw_create", {"id": ID}),
+        }
+    },
     "plans_list": {"200": {"plan": ("plans_retrieve", {"id": FIRST})}},
-    "plans_retrieve": {"200": {"task_status": ("plans_tasks_status_create", {
-        "id": ID, "task_id": "$response.body#/tasks/0/id", "header.If-Match": "$response.body#/tasks/0/etag",
-    })}},
-    "referrals_list": {"200": {
-        "case": ("cases_retrieve", {"id": "$response.body#/0/id"}),
-        "accept": ("referrals_accept_create", {"id": "$response.body#/0/id"}),
-        "return": ("referrals_return_create", {"id": "$response.body#/0/id"}),
-    }},
-    "referrals_accept_create": {"200": {"return": ("referrals_return_create", {"id": ID, "header.If-Match": ETAG_READ})}},
-    "support_meetings_list": {"200": {
-        "meeting": ("support_meetings_retrieve", {"id": FIRST}),
-        "pledge": ("support_meetings_pledge_retrieve", {"id": FIRST}),
-    }},
-    "support_meetings_awaiting_pledge_list": {"200": {
-        "pledge": ("support_meetings_pledge_retrieve", {"id": "$response.body#/0/id"}),
-        "acknowledge": ("support_meetings_pledge_create", {"id": "$response.body#/0/id"}),
-    }},
-    "support_meetings_pledge_create": {"200": {"meeting": ("support_meetings_retrieve", {"id": "$response.body#/meeting/id"})}},
+    "plans_retrieve": {
+        "200": {
+            "task_status": (
+                "plans_tasks_status_create",
+                {
+                    "id": ID,
+                    "task_id": "$response.body#/tasks/0/id",
+                    "header.If-Match": "$response.body#/tasks/0/etag",
+                },
+            )
+        }
+    },
+    "referrals_list": {
+        "200": {
+            "case": ("cases_retrieve", {"id": "$response.body#/0/id"}),
+            "accept": ("referrals_accept_create", {"id": "$response.body#/0/id"}),
+            "return": ("referrals_return_create", {"id": "$response.body#/0/id"}),
+        }
+    },
+    "referrals_accept_create": {
+        "200": {"return": ("referrals_return_create", {"id": ID, "header.If-Match": ETAG_READ})}
+    },
+    "support_meetings_list": {
+        "200": {
+            "meeting": ("support_meetings_retrieve", {"id": FIRST}),
+            "pledge": ("support_meetings_pledge_retrieve", {"id": FIRST}),
+        }
+    },
+    "support_meetings_awaiting_pledge_list": {
+        "200": {
+            "pledge": ("support_meetings_pledge_retrieve", {"id": "$response.body#/0/id"}),
+            "acknowledge": ("support_meetings_pledge_create", {"id": "$response.body#/0/id"}),
+        }
+    },
+    "support_meetings_pledge_create": {
+        "200": {"meeting": ("support_meetings_retrieve", {"id": "$response.body#/meeting/id"})}
+    },
     "support_meetings_retrieve": {"200": {"window": ("support_meetings_window_create", {"id": ID})}},
     "conferences_list": {"200": {"conference": ("conferences_retrieve", {"id": FIRST})}},
     "outreach_engagements_list": {"200": {"engagement": ("outreach_engagements_retrieve", {"id": FIRST})}},
-    "outreach_engagements_retrieve": {"200": {
-        "contacts": ("outreach_engagements_contacts_list", {"id": ID}),
-        "add_contact": ("outreach_engagements_contacts_create", {"id": ID}),
-    }},
+    "outreach_engagements_retrieve": {
+        "200": {
+            "contacts": ("outreach_engagements_contacts_list", {"id": ID}),
+            "add_contact": ("outreach_engagements_contacts_create", {"id": ID}),
+        }
+    },
     "participation_plans_list": {"200": {"plan": ("participation_plans_retrieve", {"id": FIRST})}},
     "community_resources_list": {"200": {"resource": ("community_resources_retrieve", {"id": FIRST})}},
-}  # fmt: skip
+}
 
 
 def _empty_means_not_given(operation: dict) -> None:

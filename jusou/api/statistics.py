@@ -108,19 +108,33 @@ class StatisticsReportView(APIView):
         operation_id="statistics_report",
         tags=["statistics"],
         parameters=[
-            OpenApiParameter("period", str, enum=[value for value, _ in PERIOD_CHOICES],
-                             description="month（月）・fiscal（年度、4月〜翌3月）・range（期間）。省略時は今月"),
+            OpenApiParameter(
+                "period",
+                str,
+                enum=[value for value, _ in PERIOD_CHOICES],
+                description="month（月）・fiscal（年度、4月〜翌3月）・range（期間）。省略時は今月",
+            ),
             OpenApiParameter("month", str, description="period=month のとき YYYY-MM"),
-            OpenApiParameter("fiscal_year", OpenApiTypes.INT, description="period=fiscal のとき年度（西暦4桁）"),
-            OpenApiParameter("date_from", OpenApiTypes.DATE, description="period=range のとき開始日（その日を含む）"),
-            OpenApiParameter("date_to", OpenApiTypes.DATE, description="period=range のとき終了日（その日を含む）"),
+            OpenApiParameter(
+                "fiscal_year", OpenApiTypes.INT, description="period=fiscal のとき年度（西暦4桁）"
+            ),
+            OpenApiParameter(
+                "date_from", OpenApiTypes.DATE, description="period=range のとき開始日（その日を含む）"
+            ),
+            OpenApiParameter(
+                "date_to", OpenApiTypes.DATE, description="period=range のとき終了日（その日を含む）"
+            ),
             OpenApiParameter("agency", str, description="機関コード（自分が集計できる範囲の中で絞り込む）"),
             OpenApiParameter("area", str, description="圏域コード（その下の圏域を含む）"),
-            OpenApiParameter("by", str, enum=[value for value, _ in BY_CHOICES if value],
-                             description="area: 中圏域別、agency: 機関別の内訳の表を加える"),
+            OpenApiParameter(
+                "by",
+                str,
+                enum=[value for value, _ in BY_CHOICES if value],
+                description="area: 中圏域別、agency: 機関別の内訳の表を加える",
+            ),
         ],
         responses=StatisticsReportSerializer,
-    )  # fmt: skip
+    )
     def get(self, request):
         refuse_unknown_parameters(request, REPORT_PARAMETERS)
         params = StatisticsParams.from_query(request.query_params)
@@ -169,6 +183,11 @@ class RetiredConsultationStatisticsView(APIView):
         responses={410: GoneSerializer},
     )
     def get(self, request):
-        body = {"status": 410, "code": "gone", "message": RETIRED_MESSAGE, "errors": [],
-                "replacement": REPORT_PATH}  # fmt: skip
+        body = {
+            "status": 410,
+            "code": "gone",
+            "message": RETIRED_MESSAGE,
+            "errors": [],
+            "replacement": REPORT_PATH,
+        }
         return Response(body, status=410, headers={"Link": f'<{REPORT_PATH}>; rel="successor-version"'})

@@ -42,8 +42,11 @@ class TokenObtainView(APIView):
         data = TokenRequest(data=request.data)
         data.is_valid(raise_exception=True)
         # django-axes counts failures through the request, exactly like the login page.
-        user = authenticate(request._request, username=data.validated_data["username"],
-                            password=data.validated_data["password"])  # fmt: skip
+        user = authenticate(
+            request._request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
         refused = "ユーザー名またはパスワードが正しくありません。"
         if user is None or not user.is_active:
             raise AuthenticationFailed(refused, code="invalid_credentials")

@@ -212,7 +212,11 @@ def scrub(
     if history is not None:
         history_model = history.model
         for start in range(0, len(ids), BATCH):
-            rows = [row for row in history_model.objects.filter(id__in=ids[start : start + BATCH]) if _apply_history(row, apply)]  # fmt: skip
+            rows = [
+                row
+                for row in history_model.objects.filter(id__in=ids[start : start + BATCH])
+                if _apply_history(row, apply)
+            ]
             if rows:
                 history_model.objects.bulk_update(rows, [*names, "history_change_reason"], batch_size=BATCH)
     changed = []
@@ -226,8 +230,14 @@ def scrub(
             continue
         if history is not None:
             last = history.model.objects.aggregate(last=models.Max("history_id"))["last"] or 0
-            bulk_update_with_history(objects, model, names, batch_size=BATCH, default_user=acting_user,
-                                     default_change_reason=DISPOSAL_REASON)  # fmt: skip
+            bulk_update_with_history(
+                objects,
+                model,
+                names,
+                batch_size=BATCH,
+                default_user=acting_user,
+                default_change_reason=DISPOSAL_REASON,
+            )
             _snapshot_many_to_many(model, [obj.pk for obj in objects], after=last)
         else:
             model._default_manager.bulk_update(objects, names, batch_size=BATCH)

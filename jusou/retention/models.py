@@ -147,18 +147,36 @@ class DisposalCandidate(models.Model):
     status = models.CharField(
         "状態", max_length=20, choices=DisposalStatus.choices, default=DisposalStatus.LISTED
     )
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="承認した管理者", on_delete=models.PROTECT,
-                                    null=True, blank=True, related_name="+")  # fmt: skip
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="承認した管理者",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     approved_at = models.DateTimeField("承認日時", null=True, blank=True)
-    kept_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="保存延長した管理者", on_delete=models.PROTECT,
-                                null=True, blank=True, related_name="+")  # fmt: skip
+    kept_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="保存延長した管理者",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     kept_at = models.DateTimeField("保存延長の日時", null=True, blank=True)
     keep_reason = models.TextField(
         "保存延長の理由", blank=True, help_text="例: 訴訟対応のため（個人名は書かないでください）"
     )
     keep_until = models.DateField("保存延長の期限", null=True, blank=True, help_text="空欄: 解除するまで")
-    disposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="廃棄を実行した職員",
-                                    on_delete=models.PROTECT, null=True, blank=True, related_name="+")  # fmt: skip
+    disposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="廃棄を実行した職員",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     disposed_at = models.DateTimeField("廃棄日時", null=True, blank=True)
     # {model label: [ids]} of the rows anonymised (ids only, no content).
     disposed_rows = described(

@@ -135,10 +135,21 @@ def candidate_record_url(candidate: DisposalCandidate) -> str | None:
 # --- 廃棄簿 (the disposal register) --------------------------------------------------------------------
 
 REGISTER_COLUMNS = [
-    ("廃棄番号", 10), ("廃棄日時", 22), ("記録の種類", 24), ("記録番号", 12), ("担当機関", 28), ("終結日", 16),
-    ("保存期間満了日", 16), ("保存年限", 10), ("根拠条項", 48), ("承認者", 18), ("承認日時", 22), ("実行者", 18),
-    ("匿名化した記録", 60), ("匿名化した件数", 14),
-]  # fmt: skip
+    ("廃棄番号", 10),
+    ("廃棄日時", 22),
+    ("記録の種類", 24),
+    ("記録番号", 12),
+    ("担当機関", 28),
+    ("終結日", 16),
+    ("保存期間満了日", 16),
+    ("保存年限", 10),
+    ("根拠条項", 48),
+    ("承認者", 18),
+    ("承認日時", 22),
+    ("実行者", 18),
+    ("匿名化した記録", 60),
+    ("匿名化した件数", 14),
+]
 
 
 def disposal_register(*, disposed_from: date | None = None, disposed_until: date | None = None) -> QuerySet:
@@ -179,15 +190,21 @@ def register_lines(rows) -> Iterator[list]:
     for candidate in rows.iterator(chunk_size=500):
         counts = disposed_counts(candidate)
         yield [
-            candidate.pk, wareki_datetime_text(candidate.disposed_at),
-            labels.get(candidate.record_type, candidate.record_type), candidate.number,
-            candidate.agency.name if candidate.agency else "", to_wareki(candidate.closed_on),
+            candidate.pk,
+            wareki_datetime_text(candidate.disposed_at),
+            labels.get(candidate.record_type, candidate.record_type),
+            candidate.number,
+            candidate.agency.name if candidate.agency else "",
+            to_wareki(candidate.closed_on),
             to_wareki(candidate.expires_on),
-            f"{candidate.retention_years}年" if candidate.retention_years else "", candidate.basis,
-            _person_name(candidate.approved_by), wareki_datetime_text(candidate.approved_at),
-            _person_name(candidate.disposed_by), "、".join(f"{name} {n}件" for name, n in counts),
+            f"{candidate.retention_years}年" if candidate.retention_years else "",
+            candidate.basis,
+            _person_name(candidate.approved_by),
+            wareki_datetime_text(candidate.approved_at),
+            _person_name(candidate.disposed_by),
+            "、".join(f"{name} {n}件" for name, n in counts),
             sum(n for _, n in counts),
-        ]  # fmt: skip
+        ]
 
 
 def wareki_datetime_text(value: datetime | None) -> str:

@@ -99,8 +99,13 @@ def retention_scan(*, today: date | None = None) -> ScanResult:
         _notify_supervisors(today, len(result.listed) + len(result.relisted))
     result.upcoming = _notify_upcoming(policies, today)
     if result.listed or result.withdrawn or result.relisted:
-        log.info("retention: scan %s listed=%d withdrawn=%d relisted=%d", today, len(result.listed),
-                 len(result.withdrawn), len(result.relisted))  # fmt: skip
+        log.info(
+            "retention: scan %s listed=%d withdrawn=%d relisted=%d",
+            today,
+            len(result.listed),
+            len(result.withdrawn),
+            len(result.relisted),
+        )
     return result
 
 
@@ -126,11 +131,17 @@ def _list_new(kind, policy, today: date) -> list[int]:
             if pk in held:
                 continue
             closed_on = timezone.localdate(closed_at)
-            candidates.append(DisposalCandidate(
-                record_type=kind.code, content_type=content_type, object_id=pk, number=provider.number(pk),
-                agency_id=agency_id if provider.agency_field else None, closed_on=closed_on,
-                expires_on=policy.expires_on(closed_on),
-            ))  # fmt: skip
+            candidates.append(
+                DisposalCandidate(
+                    record_type=kind.code,
+                    content_type=content_type,
+                    object_id=pk,
+                    number=provider.number(pk),
+                    agency_id=agency_id if provider.agency_field else None,
+                    closed_on=closed_on,
+                    expires_on=policy.expires_on(closed_on),
+                )
+            )
         created = bulk_create_with_history(
             candidates,
             DisposalCandidate,
@@ -173,8 +184,11 @@ def _withdraw_stale(policies, today: date) -> list[int]:
             for candidate in chunk:
                 if candidate.object_id not in still:
                     _move(candidate, DisposalStatus.WITHDRAWN)
-                    save_with_history(candidate, acting_user=None,
-                                      reason="保存期間内に戻ったか、ほかの事業で使われているため対象外")  # fmt: skip
+                    save_with_history(
+                        candidate,
+                        acting_user=None,
+                        reason="保存期間内に戻ったか、ほかの事業で使われているため対象外",
+                    )
                     withdrawn.append(candidate.pk)
     return withdrawn
 
@@ -354,9 +368,13 @@ def disposal_execute(*, candidate_id: int, acting_user: User) -> DisposalCandida
         save_with_history(candidate, acting_user=acting_user, reason="保存年限の経過による廃棄（匿名化）")
     log.info(
         "retention: disposed %s (%s #%s) approved by %s, executed by %s: %s",
-        candidate.number, kind.code, candidate.object_id, candidate.approved_by.username, acting_user.username,
+        candidate.number,
+        kind.code,
+        candidate.object_id,
+        candidate.approved_by.username,
+        acting_user.username,
         {label: len(ids) for label, ids in rows.items()},
-    )  # fmt: skip
+    )
     return candidate
 
 

@@ -47,10 +47,18 @@ def _require_supervisor(request):
 
 
 class KeepForm(forms.Form):
-    reason = forms.CharField(label="保存延長の理由", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
-                             help_text="例: 訴訟対応のため。個人が特定できることは書かないでください。")  # fmt: skip
-    until = DateField(label="保存延長の期限", required=False, widget=DateInput(),
-                            help_text="空欄のときは解除するまで保存します。期限の翌日に廃棄候補へ戻ります。")  # fmt: skip
+    reason = forms.CharField(
+        label="保存延長の理由",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="例: 訴訟対応のため。個人が特定できることは書かないでください。",
+    )
+    until = DateField(
+        label="保存延長の期限",
+        required=False,
+        widget=DateInput(),
+        help_text="空欄のときは解除するまで保存します。期限の翌日に廃棄候補へ戻ります。",
+    )
 
 
 def _type_labels() -> dict[str, str]:
@@ -70,14 +78,24 @@ def retention_list(request):
     counts = dict(DisposalCandidate.objects.values_list("status").annotate(n=Count("pk")).order_by())
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "jusou/retention_list.html", {
-        "page": page, "filters": filters, "errors": filters.errors, "querystring": query.urlencode(),
-        "statuses": [(value, label, counts.get(value, 0)) for value, label in DisposalStatus.choices],
-        "types": list(labels.items()),
-        "policies": [(labels[code], policy) for code, policy in sorted(policies.items()) if code in labels],
-        "agencies": Agency.objects.order_by("name").values_list("pk", "name"),
-        "approvable": filters.status == DisposalStatus.LISTED, "notice_days": settings.RETENTION_NOTICE_DAYS,
-    })  # fmt: skip
+    return render(
+        request,
+        "jusou/retention_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "errors": filters.errors,
+            "querystring": query.urlencode(),
+            "statuses": [(value, label, counts.get(value, 0)) for value, label in DisposalStatus.choices],
+            "types": list(labels.items()),
+            "policies": [
+                (labels[code], policy) for code, policy in sorted(policies.items()) if code in labels
+            ],
+            "agencies": Agency.objects.order_by("name").values_list("pk", "name"),
+            "approvable": filters.status == DisposalStatus.LISTED,
+            "notice_days": settings.RETENTION_NOTICE_DAYS,
+        },
+    )
 
 
 @require_POST
@@ -162,13 +180,22 @@ def retention_detail(request, pk):
         except LookupError:
             name = label
         disposed.append((name, len(ids)))
-    return render(request, "jusou/retention_detail.html", {
-        "candidate": candidate, "type_label": kind.label if kind else candidate.record_type,
-        "record_url": candidate_record_url(candidate) if candidate.status != DisposalStatus.WITHDRAWN else None,
-        "steps": steps, "disposed": disposed, "keep_form": KeepForm(),
-        "can_keep": candidate.status in (DisposalStatus.LISTED, DisposalStatus.APPROVED),
-        "can_relist": candidate.status == DisposalStatus.KEPT,
-    })  # fmt: skip
+    return render(
+        request,
+        "jusou/retention_detail.html",
+        {
+            "candidate": candidate,
+            "type_label": kind.label if kind else candidate.record_type,
+            "record_url": candidate_record_url(candidate)
+            if candidate.status != DisposalStatus.WITHDRAWN
+            else None,
+            "steps": steps,
+            "disposed": disposed,
+            "keep_form": KeepForm(),
+            "can_keep": candidate.status in (DisposalStatus.LISTED, DisposalStatus.APPROVED),
+            "can_relist": candidate.status == DisposalStatus.KEPT,
+        },
+    )
 
 
 @require_POST
@@ -213,10 +240,18 @@ def retention_register(request):
     lines = list(register_lines(rows.filter(pk__in=[c.pk for c in page.object_list])))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "jusou/retention_register.html", {
-        "form": form, "page": page, "lines": lines, "columns": [name for name, _ in REGISTER_COLUMNS],
-        "querystring": query.urlencode(), "formats": REGISTER_FORMATS,
-    })  # fmt: skip
+    return render(
+        request,
+        "jusou/retention_register.html",
+        {
+            "form": form,
+            "page": page,
+            "lines": lines,
+            "columns": [name for name, _ in REGISTER_COLUMNS],
+            "querystring": query.urlencode(),
+            "formats": REGISTER_FORMATS,
+        },
+    )
 
 
 @require_GET
@@ -234,8 +269,12 @@ def retention_register_export(request, fmt):
     if fmt == "pdf":
         return _register_pdf(request, filters)
     response, written = _export(fmt, "廃棄簿", REGISTER_COLUMNS, register_lines(disposal_register(**filters)))
-    read_log(user=request.user, action=ReadLog.Action.EXPORT, model=DisposalCandidate,
-             detail=f"廃棄簿（{FORMATS[fmt]}） {written}件")  # fmt: skip
+    read_log(
+        user=request.user,
+        action=ReadLog.Action.EXPORT,
+        model=DisposalCandidate,
+        detail=f"廃棄簿（{FORMATS[fmt]}） {written}件",
+    )
     return _attach(response, fmt, "廃棄簿")
 
 
@@ -244,7 +283,11 @@ def _register_pdf(request, filters):
     period = f"{to_wareki(start) if start else '最初'} 〜 {to_wareki(end) if end else '現在'}"
     lines = list(register_lines(disposal_register(**filters)))
     return pdf_response(
-        request, "jusou/retention_register_pdf.html", {"lines": lines, "period": period}, form_name="廃棄簿",
-        filename=f"廃棄簿_{to_wareki(timezone.localdate())}.pdf", model=DisposalCandidate,
+        request,
+        "jusou/retention_register_pdf.html",
+        {"lines": lines, "period": period},
+        form_name="廃棄簿",
+        filename=f"廃棄簿_{to_wareki(timezone.localdate())}.pdf",
+        model=DisposalCandidate,
         detail=f"廃棄簿（PDF） {len(lines)}件",
-    )  # fmt: skip
+    )

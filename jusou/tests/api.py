@@ -17,9 +17,12 @@ def api_as(user, *, scheme="Bearer") -> APIClient:
 def machine_client(agency, scopes, name=None) -> tuple[ApiClient, APIClient]:
     """A registered 外部システム acting for `agency`, and an API client holding its token."""
     registered = services.api_client_register(
-        name=name or f"連携システム-{agency.code}-{len(scopes)}", department="情報政策課",
-        agency=agency, scopes=list(scopes), acting_user=None,
-    )  # fmt: skip
+        name=name or f"連携システム-{agency.code}-{len(scopes)}",
+        department="情報政策課",
+        agency=agency,
+        scopes=list(scopes),
+        acting_user=None,
+    )
     return registered, api_as(registered.user)
 
 

@@ -16,8 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _token_request(username, password=TEST_PASSWORD, **extra):
-    return APIClient().post("/api/v1/auth/token/", {"username": username, "password": password, **extra},
-                            format="json")  # fmt: skip
+    return APIClient().post(
+        "/api/v1/auth/token/", {"username": username, "password": password, **extra}, format="json"
+    )
 
 
 def test_staff_obtain_a_token_and_use_it_as_bearer_or_token():
@@ -99,8 +100,9 @@ def test_unknown_scopes_are_refused_at_registration():
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        services.api_client_register(name="x", department="y", agency=AgencyFactory(), scopes=["cases:delete"],
-                                     acting_user=None)  # fmt: skip
+        services.api_client_register(
+            name="x", department="y", agency=AgencyFactory(), scopes=["cases:delete"], acting_user=None
+        )
 
 
 def test_api_client_token_command_prints_a_working_token(capsys):

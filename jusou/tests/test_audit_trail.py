@@ -16,8 +16,13 @@ pytestmark = pytest.mark.django_db
 
 def test_every_app_has_its_history_tables_guarded():
     tables = history_tables()
-    for expected in ("cases_historicalcase", "cases_historicalperson", "meetings_historicalconsent",
-                     "jusou_historicaluser", "outreach_historicaloutreachengagement"):  # fmt: skip
+    for expected in (
+        "cases_historicalcase",
+        "cases_historicalperson",
+        "meetings_historicalconsent",
+        "jusou_historicaluser",
+        "outreach_historicaloutreachengagement",
+    ):
         assert expected in tables
 
 

@@ -53,8 +53,11 @@ def test_bar_values_and_labels_are_carried_on_the_bars():
 
 def test_stacked_columns_skip_zero_segments_and_show_totals():
     svg = parse(CHARTS[1]())
-    segments = [(r.get("data-label"), r.get("data-series"), r.get("data-value"))
-                for r in svg.iter(f"{SVG}rect") if r.get("data-series")]  # fmt: skip
+    segments = [
+        (r.get("data-label"), r.get("data-series"), r.get("data-value"))
+        for r in svg.iter(f"{SVG}rect")
+        if r.get("data-series")
+    ]
     assert segments == [("2025年4月", "介護", "1"), ("2025年5月", "介護", "2"), ("2025年5月", "その他", "4")]
     texts = [t.text for t in svg.iter(f"{SVG}text")]
     assert "6" in texts and "介護" in texts  # the May total, the legend
@@ -83,8 +86,14 @@ def test_no_data_says_so():
 
 
 def test_data_table_is_hidden_by_a_wrapper_and_lists_the_figures():
-    markup = str(charts.data_table(caption="件数", header="月", columns=["介護", "合計"],
-                                   rows=[("2025年4月", [1, 1]), ("2025年5月", [None, 0])]))  # fmt: skip
+    markup = str(
+        charts.data_table(
+            caption="件数",
+            header="月",
+            columns=["介護", "合計"],
+            rows=[("2025年4月", [1, 1]), ("2025年5月", [None, 0])],
+        )
+    )
     assert markup.startswith(
         '<div class="visually-hidden"><table class="chart__table"><caption>件数</caption>'
     )
@@ -104,7 +113,8 @@ def test_month_axis_labels_are_in_wareki_and_mark_the_change_of_era():
     assert charts.month_name(date(2019, 5, 1)) == "令和元年5月"
 
 
-@pytest.mark.parametrize(("maximum", "ticks"), [(0, [0, 1]), (3, [0, 1, 2, 3]), (12, [0, 5, 10, 15]),
-                                                (70, [0, 20, 40, 60, 80])])  # fmt: skip
+@pytest.mark.parametrize(
+    ("maximum", "ticks"), [(0, [0, 1]), (3, [0, 1, 2, 3]), (12, [0, 5, 10, 15]), (70, [0, 20, 40, 60, 80])]
+)
 def test_axis_ticks_are_round(maximum, ticks):
     assert charts._nice_ticks(maximum) == ticks

@@ -31,11 +31,20 @@ def test_history_records_who_changed_an_account_through_a_request(client):
     client.force_login(admin_user)
     response = client.post(
         f"/admin/jusou/user/{target.pk}/change/",
-        {"username": target.username, "last_name": "新姓", "first_name": target.first_name, "email": target.email,
-         "is_active": "on", "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "1",
-         "memberships-MIN_NUM_FORMS": "0", "memberships-MAX_NUM_FORMS": "1000",
-         "memberships-0-id": str(target.memberships.get().pk), "memberships-0-user": str(target.pk)},
-    )  # fmt: skip
+        {
+            "username": target.username,
+            "last_name": "新姓",
+            "first_name": target.first_name,
+            "email": target.email,
+            "is_active": "on",
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "1",
+            "memberships-MIN_NUM_FORMS": "0",
+            "memberships-MAX_NUM_FORMS": "1000",
+            "memberships-0-id": str(target.memberships.get().pk),
+            "memberships-0-user": str(target.pk),
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     latest = target.history.latest()
     assert latest.last_name == "新姓"
@@ -55,8 +64,11 @@ def test_the_system_admin_group_maintains_code_lists_and_accounts_but_no_case_re
     from jusou.roles import SYSTEM_ADMIN_GROUP, ensure_system_admin_group
 
     ensure_system_admin_group()
-    granted = set(Group.objects.get(name=SYSTEM_ADMIN_GROUP).permissions.values_list(
-        "content_type__app_label", "codename"))  # fmt: skip
+    granted = set(
+        Group.objects.get(name=SYSTEM_ADMIN_GROUP).permissions.values_list(
+            "content_type__app_label", "codename"
+        )
+    )
     assert {("cases", "view_code"), ("cases", "change_code"), ("jusou", "add_user")} <= granted
     assert not {("cases", "view_case"), ("cases", "view_person"), ("cases", "delete_code")} & granted
 

@@ -18,8 +18,11 @@ def test_loaddemo_is_idempotent(settings):
     )
     call_command("loaddemo")
     assert snapshot == (
-        Agency.objects.count(), User.objects.count(), StaffMembership.objects.count(), Notification.objects.count(),
-    )  # fmt: skip
+        Agency.objects.count(),
+        User.objects.count(),
+        StaffMembership.objects.count(),
+        Notification.objects.count(),
+    )
     assert snapshot[1] == 9  # the eight staff of README, and the 福祉総合システム service account
 
 

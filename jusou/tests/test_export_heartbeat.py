@@ -38,9 +38,17 @@ def export_files(media: Path) -> list[str]:
 def running_job(owner, *, beat_at, attempts=1, **fields) -> ExportJob:
     """A job as a worker leaves it when it is killed mid-way: running, its last heartbeat at beat_at."""
     return ExportJob.objects.create(
-        owner=owner, kind="statistics", params=MONTH, format="csv", status=ExportStatus.RUNNING,
-        progress=40, attempts=attempts, heartbeat_at=beat_at, updated_at=beat_at, **fields,
-    )  # fmt: skip
+        owner=owner,
+        kind="statistics",
+        params=MONTH,
+        format="csv",
+        status=ExportStatus.RUNNING,
+        progress=40,
+        attempts=attempts,
+        heartbeat_at=beat_at,
+        updated_at=beat_at,
+        **fields,
+    )
 
 
 # --- The sweep, with time moved -----------------------------------------------------------------------
@@ -180,8 +188,16 @@ class Celery:
         return process
 
     def worker(self, name):
-        return self.start("worker", "--pool", "solo", "--hostname", f"{name}@%h", "--without-mingle",
-                          "--without-gossip", name=name)  # fmt: skip
+        return self.start(
+            "worker",
+            "--pool",
+            "solo",
+            "--hostname",
+            f"{name}@%h",
+            "--without-mingle",
+            "--without-gossip",
+            name=name,
+        )
 
     def beat(self):
         return self.start("beat", "--schedule", str(self.tmp_path / "beat-schedule"), name="beat")

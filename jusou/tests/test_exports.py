@@ -47,25 +47,41 @@ def sample_report() -> Report:
         date_to=date(2025, 4, 30),
         coverage="みどり市",
         sections=[
-            ("包括的相談支援", [
-                Table("新規受付", ["件数", "人口10万人あたり（月平均）"], [
-                    Row("新規受付（件数）", [1234, 15.25]),
-                    Row("うち匿名", [2, 0.16]),
-                    Row("うち再掲", [5, None]),
-                    Row("再相談", [0, 0.0]),
-                ]),
-                Table("課題（複数回答）", ["件数"], [
-                    Row('=HYPERLINK("http://example.com")', [1]),
-                    Row("経済的困窮", [3]),
-                    Row("ひきこもり・社会的孤立の状態にある世帯", [7]),
-                ], multiple_answers=True, note="主な課題を3つまで"),
-            ]),
-            ("会議/支援会議:[重層的]*支援会議?とても長い名前の事業がここに入りますので切ります", [
-                Table("開催回数", ["支援会議", "重層的支援会議"], [Row("開催回数", [4, 1])]),
-            ]),
+            (
+                "包括的相談支援",
+                [
+                    Table(
+                        "新規受付",
+                        ["件数", "人口10万人あたり（月平均）"],
+                        [
+                            Row("新規受付（件数）", [1234, 15.25]),
+                            Row("うち匿名", [2, 0.16]),
+                            Row("うち再掲", [5, None]),
+                            Row("再相談", [0, 0.0]),
+                        ],
+                    ),
+                    Table(
+                        "課題（複数回答）",
+                        ["件数"],
+                        [
+                            Row('=HYPERLINK("http://example.com")', [1]),
+                            Row("経済的困窮", [3]),
+                            Row("ひきこもり・社会的孤立の状態にある世帯", [7]),
+                        ],
+                        multiple_answers=True,
+                        note="主な課題を3つまで",
+                    ),
+                ],
+            ),
+            (
+                "会議/支援会議:[重層的]*支援会議?とても長い名前の事業がここに入りますので切ります",
+                [
+                    Table("開催回数", ["支援会議", "重層的支援会議"], [Row("開催回数", [4, 1])]),
+                ],
+            ),
             ("包括的相談支援", []),
         ],
-    )  # fmt: skip
+    )
 
 
 # --- Renderers -------------------------------------------------------------------------------------------
@@ -165,13 +181,16 @@ def test_suppression_threshold_is_the_callers():
     assert ["経済的困窮", "＊"] in rows and ["新規受付（件数）", "1234", "15.2"] in rows
 
 
-@pytest.mark.parametrize(("start", "end", "label"), [
-    (date(2025, 4, 1), date(2025, 4, 30), "令和7年4月（2025年4月1日〜2025年4月30日）"),
-    (date(2025, 4, 1), date(2026, 3, 31), "令和7年度（2025年4月1日〜2026年3月31日）"),
-    (date(2019, 4, 1), date(2020, 3, 31), "令和元年度（2019年4月1日〜2020年3月31日）"),
-    (date(1988, 4, 1), date(1989, 3, 31), "昭和63年度（1988年4月1日〜1989年3月31日）"),
-    (date(2025, 4, 1), date(2025, 6, 30), "令和7年4月1日〜令和7年6月30日（2025年4月1日〜2025年6月30日）"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("start", "end", "label"),
+    [
+        (date(2025, 4, 1), date(2025, 4, 30), "令和7年4月（2025年4月1日〜2025年4月30日）"),
+        (date(2025, 4, 1), date(2026, 3, 31), "令和7年度（2025年4月1日〜2026年3月31日）"),
+        (date(2019, 4, 1), date(2020, 3, 31), "令和元年度（2019年4月1日〜2020年3月31日）"),
+        (date(1988, 4, 1), date(1989, 3, 31), "昭和63年度（1988年4月1日〜1989年3月31日）"),
+        (date(2025, 4, 1), date(2025, 6, 30), "令和7年4月1日〜令和7年6月30日（2025年4月1日〜2025年6月30日）"),
+    ],
+)
 def test_period_label_in_wareki_and_western(start, end, label):
     assert period_label(start, end) == label
 
@@ -190,9 +209,10 @@ def test_every_module_that_writes_a_workbook_sets_it_to_print_one_page_wide():
     """Whoever adds an xlsx (a 廃棄簿, a new export) goes through exports.fit_to_page_width."""
     root = Path(__file__).resolve().parents[2]
     writers = [
-        path for path in root.glob("*/**/*.py")
+        path
+        for path in root.glob("*/**/*.py")
         if ".venv" not in path.parts and "tests" not in path.parts and "Workbook(" in path.read_text("utf-8")
-    ]  # fmt: skip
+    ]
     assert {p.relative_to(root).as_posix() for p in writers} >= {"jusou/exports.py", "jusou/audit.py"}
     for path in writers:
         assert "fit_to_page_width(" in path.read_text("utf-8"), path
@@ -243,8 +263,14 @@ def test_supervisor_exports_xlsx_sees_it_done_and_downloads_it(
     assert export_files(media) == [f"{job.pk}.xlsx"]
 
     status = client.get(reverse("export_status", args=[job.pk])).json()
-    assert status == {"status": "done", "status_label": "完了", "progress": 100, "message": "出力が完了しました。",
-                      "download_url": f"/exports/{job.pk}/download/", "filename": job.filename}  # fmt: skip
+    assert status == {
+        "status": "done",
+        "status_label": "完了",
+        "progress": 100,
+        "message": "出力が完了しました。",
+        "download_url": f"/exports/{job.pk}/download/",
+        "filename": job.filename,
+    }
 
     download = client.get(status["download_url"])
     assert download.status_code == 200
@@ -358,8 +384,9 @@ def test_bad_params_are_refused_in_japanese(client, personas, django_capture_on_
     assert "YYYY-MM の形で指定してください" in page
     assert not ExportJob.objects.exists()
     with pytest.raises(ValidationError) as error:
-        export_jobs.export_request(acting_user=personas["supervisor"], kind="statistics",
-                                   params={"period": "fiscal"}, fmt="xlsx")  # fmt: skip
+        export_jobs.export_request(
+            acting_user=personas["supervisor"], kind="statistics", params={"period": "fiscal"}, fmt="xlsx"
+        )
     assert error.value.messages == ["年度を指定してください（例: 2025）。"]
     with pytest.raises(ValidationError, match="「Excel（xlsx）」か「CSV」"):
         export_jobs.export_request(
@@ -382,8 +409,14 @@ def test_statistics_page_offers_both_formats_with_its_parameters(client, persona
 
 def test_progress_page_refreshes_without_javascript_only_while_unfinished(client, personas):
     supervisor = personas["supervisor"]
-    job = ExportJob.objects.create(owner=supervisor, kind="statistics", params=MONTH, format=ExportFormat.XLSX,
-                                   description="令和7年4月", message="順番を待っています。")  # fmt: skip
+    job = ExportJob.objects.create(
+        owner=supervisor,
+        kind="statistics",
+        params=MONTH,
+        format=ExportFormat.XLSX,
+        description="令和7年4月",
+        message="順番を待っています。",
+    )
     client.force_login(supervisor)
     html = client.get(job.get_absolute_url()).content.decode()
     assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in html
@@ -436,16 +469,18 @@ def test_progress_moves_with_each_section_computed(personas, media, monkeypatch)
     sections = len(statistics_providers())
     percents = [percent for percent, _ in recorded]
     assert percents == sorted(percents) and percents[0] == 10 and percents[-2:] == [80, 90]
-    assert [m for _, m in recorded][1 : 1 + sections] == [f"集計しています（{n}/{sections}）。" for n in
-                                                          range(1, sections + 1)]  # fmt: skip
+    assert [m for _, m in recorded][1 : 1 + sections] == [
+        f"集計しています（{n}/{sections}）。" for n in range(1, sections + 1)
+    ]
     job.refresh_from_db()
     assert job.progress == 100
 
 
 def test_run_export_leaves_a_done_job_alone(personas, media, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        job = export_jobs.export_request(acting_user=personas["supervisor"], kind="statistics", params=MONTH,
-                                         fmt="xlsx")  # fmt: skip
+        job = export_jobs.export_request(
+            acting_user=personas["supervisor"], kind="statistics", params=MONTH, fmt="xlsx"
+        )
     written = (media / "exports" / f"{job.pk}.xlsx").stat().st_mtime_ns
     assert run_export.delay(job.pk).get() == "skipped"
     job.refresh_from_db()
@@ -532,14 +567,29 @@ def test_beat_requeues_a_job_lost_with_its_worker_once(personas, media, django_c
     re-run replaces the leftovers, and a second beat run sends nothing."""
     supervisor = personas["supervisor"]
     long_ago = timezone.now() - timedelta(minutes=11)
-    lost = ExportJob.objects.create(owner=supervisor, kind="statistics", params=MONTH, format="xlsx",
-                                    status=ExportStatus.RUNNING, progress=40, attempts=1, updated_at=long_ago)  # fmt: skip
+    lost = ExportJob.objects.create(
+        owner=supervisor,
+        kind="statistics",
+        params=MONTH,
+        format="xlsx",
+        status=ExportStatus.RUNNING,
+        progress=40,
+        attempts=1,
+        updated_at=long_ago,
+    )
     leftover = media / "exports" / f".{lost.pk}.xlsx.abc123.tmp"
     leftover.parent.mkdir(parents=True)
     leftover.write_bytes(b"half a file")
     os.utime(leftover, (time.time() - 3600, time.time() - 3600))
-    busy = ExportJob.objects.create(owner=supervisor, kind="statistics", params=MONTH, format="csv",
-                                    status=ExportStatus.RUNNING, progress=40, attempts=1)  # fmt: skip
+    busy = ExportJob.objects.create(
+        owner=supervisor,
+        kind="statistics",
+        params=MONTH,
+        format="csv",
+        status=ExportStatus.RUNNING,
+        progress=40,
+        attempts=1,
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert requeue_stale_exports.delay().get() == 1
     lost.refresh_from_db()
@@ -553,9 +603,15 @@ def test_beat_requeues_a_job_lost_with_its_worker_once(personas, media, django_c
 
 
 def test_beat_gives_up_on_a_job_tried_too_often(personas):
-    job = ExportJob.objects.create(owner=personas["supervisor"], kind="statistics", params=MONTH, format="csv",
-                                   status=ExportStatus.QUEUED, attempts=export_jobs.MAX_ATTEMPTS,
-                                   updated_at=timezone.now() - timedelta(minutes=30))  # fmt: skip
+    job = ExportJob.objects.create(
+        owner=personas["supervisor"],
+        kind="statistics",
+        params=MONTH,
+        format="csv",
+        status=ExportStatus.QUEUED,
+        attempts=export_jobs.MAX_ATTEMPTS,
+        updated_at=timezone.now() - timedelta(minutes=30),
+    )
     assert export_jobs.exports_requeue_stale() == 0
     job.refresh_from_db()
     assert job.status == ExportStatus.FAILED and job.finished_at is not None
@@ -565,8 +621,13 @@ def test_database_refuses_a_done_job_without_a_file(personas):
     from django.db import IntegrityError, transaction
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        ExportJob.objects.create(owner=personas["supervisor"], kind="statistics", format="csv",
-                                 status=ExportStatus.DONE, progress=100)  # fmt: skip
+        ExportJob.objects.create(
+            owner=personas["supervisor"],
+            kind="statistics",
+            format="csv",
+            status=ExportStatus.DONE,
+            progress=100,
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
         ExportJob.objects.create(owner=personas["supervisor"], kind="statistics", format="csv", progress=101)
 

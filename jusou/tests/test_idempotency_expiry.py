@@ -15,9 +15,15 @@ pytestmark = pytest.mark.django_db
 
 def key(user, name, age_days):
     return IdempotencyKey.objects.create(
-        user=user, key=name, method="POST", path="/x/", request_hash="h", status_code=302,
-        response={"location": "/"}, created_at=timezone.now() - timedelta(days=age_days),
-    )  # fmt: skip
+        user=user,
+        key=name,
+        method="POST",
+        path="/x/",
+        request_hash="h",
+        status_code=302,
+        response={"location": "/"},
+        created_at=timezone.now() - timedelta(days=age_days),
+    )
 
 
 def test_old_keys_are_forgotten_recent_ones_kept(settings):

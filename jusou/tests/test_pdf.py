@@ -34,9 +34,14 @@ def test_pdf_has_header_notice_and_page_numbers_on_every_page_and_is_logged_with
     user = staff_user(agency=agency, username="printer")
     agency.decision = AccessDecision.own_agency()
     response = pdf_response(
-        request_for(user), "pdf/base.html", {}, obj=agency, form_name="試験票", case_number="R7-0001",
+        request_for(user),
+        "pdf/base.html",
+        {},
+        obj=agency,
+        form_name="試験票",
+        case_number="R7-0001",
         filename="試験票.pdf",
-    )  # fmt: skip
+    )
     assert response["Content-Type"] == "application/pdf"
     assert "filename*=utf-8''" in response["Content-Disposition"]
     texts = pages_text(response)

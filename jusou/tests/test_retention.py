@@ -82,8 +82,13 @@ def on(day: date, hour: int = 12) -> datetime:
 def closed_gap(
     user, closed_on: date, description="山田さん宅の近くに居場所がない（山田 太郎・090-1234-5678）"
 ):
-    gap = ResourceGap.objects.create(category="居場所", description=description, status=ResourceGapStatus.NOTED,
-                                     source_label="支援会議（山田さんの件）", recorded_by=user)  # fmt: skip
+    gap = ResourceGap.objects.create(
+        category="居場所",
+        description=description,
+        status=ResourceGapStatus.NOTED,
+        source_label="支援会議（山田さんの件）",
+        recorded_by=user,
+    )
     gap.description = description + "。追記"
     gap.save()  # a second history row with the personal text
     ResourceGap.objects.filter(pk=gap.pk).update(
@@ -154,8 +159,10 @@ def test_a_record_closed_ten_years_and_a_day_ago_is_listed_and_one_a_day_younger
     assert result.listed == [candidates.get().pk]
     candidate = candidates.get()
     assert (candidate.number, candidate.closed_on, candidate.expires_on) == (
-        f"G-{old.pk:06d}", date(2015, 6, 14), date(2025, 6, 14),
-    )  # fmt: skip
+        f"G-{old.pk:06d}",
+        date(2015, 6, 14),
+        date(2025, 6, 14),
+    )
     assert candidate.status == DisposalStatus.LISTED
     assert not DisposalCandidate.objects.filter(object_id__in=[exactly.pk, younger.pk]).exists()
     # The next day the one closed exactly ten years ago is past its 満了日 too.
@@ -264,8 +271,12 @@ def test_a_kept_record_is_not_disposed_and_returns_when_the_extension_ends(gap_t
     candidate = listed(gap)
     with pytest.raises(ValidationError, match="理由"):
         services.disposal_keep(candidate=candidate, acting_user=people["supervisor"], reason="  ")
-    services.disposal_keep(candidate=candidate, acting_user=people["supervisor"], reason="訴訟対応のため",
-                           until=timezone.localdate() + timedelta(days=30))  # fmt: skip
+    services.disposal_keep(
+        candidate=candidate,
+        acting_user=people["supervisor"],
+        reason="訴訟対応のため",
+        until=timezone.localdate() + timedelta(days=30),
+    )
     candidate.refresh_from_db()
     assert candidate.status == DisposalStatus.KEPT and candidate.kept_by == people["supervisor"]
     with pytest.raises(ValidationError):

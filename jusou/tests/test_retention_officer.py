@@ -85,8 +85,11 @@ def test_the_register_names_approver_executor_when_what_how_many_and_the_basis(c
     local = timezone.localtime(disposed.disposed_at)
     assert row["廃棄日時"] == f"{to_wareki(local)} {local:%H:%M}"
     assert (row["記録の種類"], row["記録番号"], row["承認者"], row["実行者"]) == (
-        "テスト記録", disposed.number, supervisor, supervisor,
-    )  # fmt: skip
+        "テスト記録",
+        disposed.number,
+        supervisor,
+        supervisor,
+    )
     assert row["根拠条項"] == "文書管理規程第8条・別表第1（10年）" and row["保存年限"] == "10年"
     assert row["匿名化した記録"] == "不足する社会資源 1件" and row["匿名化した件数"] == "1"
     assert row["終結日"] == to_wareki(disposed.closed_on)
@@ -124,8 +127,16 @@ def test_the_register_as_pdf_with_the_header_on_every_page_logged_as_a_print(cli
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     reader = PdfReader(io.BytesIO(response.content))
     text = "".join("".join(page.extract_text().split()) for page in reader.pages)
-    for expected in ("みどり市", "廃棄簿", "要配慮個人情報・取扱注意", f"1/{len(reader.pages)}", disposed.number,
-                     "文書管理規程第8条・別表第1（10年）", to_wareki(timezone.localdate()), "文書管理担当者"):  # fmt: skip
+    for expected in (
+        "みどり市",
+        "廃棄簿",
+        "要配慮個人情報・取扱注意",
+        f"1/{len(reader.pages)}",
+        disposed.number,
+        "文書管理規程第8条・別表第1（10年）",
+        to_wareki(timezone.localdate()),
+        "文書管理担当者",
+    ):
         assert expected in text, expected
     assert ReadLog.objects.filter(action=ReadLog.Action.PRINT, detail__contains="廃棄簿（PDF） 1件").exists()
 
@@ -244,8 +255,14 @@ def test_the_notice_window_is_a_setting(gap_type, people, settings):
 def _job(owner, tmp_path, days_ago: int, name: str) -> ExportJob:
     (tmp_path / "exports").mkdir(exist_ok=True)
     (tmp_path / "exports" / name).write_bytes(b"x")
-    job = ExportJob.objects.create(owner=owner, kind=ExportJob.Kind.STATISTICS, format=ExportFormat.CSV,
-                                   status=ExportStatus.DONE, progress=100, file_path=f"exports/{name}")  # fmt: skip
+    job = ExportJob.objects.create(
+        owner=owner,
+        kind=ExportJob.Kind.STATISTICS,
+        format=ExportFormat.CSV,
+        status=ExportStatus.DONE,
+        progress=100,
+        file_path=f"exports/{name}",
+    )
     ExportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(days=days_ago))
     return job
 
@@ -326,8 +343,9 @@ def test_any_other_change_to_the_read_log_breaks_or_is_refused(people):
     row = read_log(user=people["worker"], action=ReadLog.Action.SEARCH, detail="本人検索: 川村（2件）")
     with pytest.raises(DatabaseError), transaction.atomic():  # who read cannot change, even in a disposal
         with history_scrub():
-            ReadLog.objects.filter(pk=row.pk).update(user=people["supervisor"], detail="x", detail_digest="0" * 64,
-                                                     redacted_at=timezone.now())  # fmt: skip
+            ReadLog.objects.filter(pk=row.pk).update(
+                user=people["supervisor"], detail="x", detail_digest="0" * 64, redacted_at=timezone.now()
+            )
     with pytest.raises(DatabaseError), transaction.atomic():  # a plain edit of the text
         ReadLog.objects.filter(pk=row.pk).update(detail="書き換え")
     if connection.vendor == "postgresql":

@@ -17,10 +17,18 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "jusou.city.midori.lg.jp",
 }
 VARIABLES = {
-    "DEBUG", "SECRET_KEY", "SECRET_KEY_FILE", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL",
-    "SESSION_IDLE_MINUTES", "LOG_LEVEL", "LOGIN_FAILURE_LIMIT", "OUTREACH_NO_CONTACT_ALERT",
+    "DEBUG",
+    "SECRET_KEY",
+    "SECRET_KEY_FILE",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SESSION_IDLE_MINUTES",
+    "LOG_LEVEL",
+    "LOGIN_FAILURE_LIMIT",
+    "OUTREACH_NO_CONTACT_ALERT",
     "CONSENT_SCAN_REQUIRED",
-}  # fmt: skip
+}
 
 
 def load(monkeypatch, **environ):
@@ -48,11 +56,18 @@ def test_database_url_selects_postgresql_through_psycopg(monkeypatch):
     db = s["DATABASES"]["default"]
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
-        "jusou_prod", "jusou", "p@ss", "db.internal", "6543",
-    )  # fmt: skip
+        "jusou_prod",
+        "jusou",
+        "p@ss",
+        "db.internal",
+        "6543",
+    )
     assert db["OPTIONS"] == {
-        "sslmode": "require", "options": "-c jit=off", "server_side_binding": True, "prepare_threshold": 5,
-    }  # fmt: skip
+        "sslmode": "require",
+        "options": "-c jit=off",
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+    }
     assert db["CONN_MAX_AGE"] > 0  # prepared statements live as long as the connection
 
 
@@ -137,7 +152,12 @@ def test_check_deploy_reports_no_warnings_in_production_configuration():
     environ["DJANGO_SETTINGS_MODULE"] = "jusou.settings"
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

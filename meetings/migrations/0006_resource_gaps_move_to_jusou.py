@@ -45,7 +45,7 @@ def copy_gaps(apps, schema_editor):
         recorders[gap.pk] = recorder
         New.objects.create(id=gap.pk, category=gap.category, area_id=gap.area_id, description=gap.description,
                            status="noted", source_label=label, source_type=item_type, source_id=gap.item_id,
-                           recorded_by_id=recorder, recorded_at=at)  # fmt: skip
+                           recorded_by_id=recorder, recorded_at=at)
     for row in OldHistory.objects.order_by("history_id"):
         label, item = source(row.item_id)
         recorder, at = recorded(row.id, item)
@@ -55,7 +55,7 @@ def copy_gaps(apps, schema_editor):
             recorded_by_id=recorders.get(row.id, recorder), recorded_at=at, history_date=row.history_date,
             history_change_reason=row.history_change_reason, history_type=row.history_type,
             history_user_id=row.history_user_id,
-        )  # fmt: skip
+        )
     # Rows went in with their own ids: new gaps must get ids past every copied one, a deleted gap's
     # included (its history keeps its id), or a new gap's history would join an old one's.
     top = max([*Old.objects.values_list("pk", flat=True), *first])

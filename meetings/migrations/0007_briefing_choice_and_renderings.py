@@ -16,7 +16,7 @@ OLD_SECTIONS = {"summary": "issues", "household": "household", "issues": "issues
 
 def _redactor(pseudonymised, names):
     parts = sorted({p for n in names for p in [n, n.replace(" ", ""), *n.split()] if len(p) >= 2}, key=len,
-                   reverse=True)  # fmt: skip
+                   reverse=True)
 
     def redact(text):
         if not pseudonymised:
@@ -48,7 +48,7 @@ def _convert(old, pseudonymised):
         age = row.get("年齢")
         if age is not None:
             rows.append({"label": "年代", "value": f"{age // 10 * 10}歳代"} if pseudonymised
-                        else {"label": "年齢", "value": f"{age}歳"})  # fmt: skip
+                        else {"label": "年齢", "value": f"{age}歳"})
         for role in filter(None, (row.get("役割") or "").split("、")):
             rows.append({"label": role, "value": "はい"})
         if row.get("続柄") == "本人" and row.get("本人の課題"):
@@ -58,12 +58,12 @@ def _convert(old, pseudonymised):
     sections = []
     if issues:
         sections.append({"category": "issues", "title": "課題・アセスメント",
-                         "groups": [{"title": "支援ケース", "rows": issues}]})  # fmt: skip
+                         "groups": [{"title": "支援ケース", "rows": issues}]})
     if members:
         sections.append({"category": "household", "title": "世帯の状況", "groups": members})
     return {"format": 2, "case_number": "" if pseudonymised else old.get("case_number", ""),
             "person": PSEUDONYM if pseudonymised else old.get("person", ""), "pseudonymised": pseudonymised,
-            "sections": sections}  # fmt: skip
+            "sections": sections}
 
 
 def forwards(apps, schema_editor):
@@ -74,7 +74,7 @@ def forwards(apps, schema_editor):
             continue
         categories = sorted({OLD_SECTIONS[key] for key in old if key in OLD_SECTIONS})
         briefing.choice = {"categories": categories, "members": {}, "external_named": False,
-                           "pseudonymised": briefing.pseudonymised, "migrated": True}  # fmt: skip
+                           "pseudonymised": briefing.pseudonymised, "migrated": True}
         briefing.sections = _convert(old, briefing.pseudonymised)
         briefing.external_sections = _convert(old, True)
         briefing.save(update_fields=["choice", "sections", "external_sections"])

@@ -13,8 +13,13 @@ from jusou.tests.factories import staff_user
 @pytest.fixture
 def referred(world: World) -> World:  # noqa: F811
     """The world's case, assessed and referred to 多機関協働 by its worker."""
-    assessment_record(case=world.case, acting_user=world.assigned, issues=[code(CodeKind.ISSUE, "care")],
-                      issues_detail="介護と就労", formulation="複合課題")  # fmt: skip
+    assessment_record(
+        case=world.case,
+        acting_user=world.assigned,
+        issues=[code(CodeKind.ISSUE, "care")],
+        issues_detail="介護と就労",
+        formulation="複合課題",
+    )
     case_transition(
         case=world.case, to_status=CaseStatus.REFERRED, acting_user=world.assigned, reason="複合課題"
     )
@@ -45,17 +50,29 @@ def approved(coordinating):
     today = timezone.localdate()
     services.support_decision_record(case=w.case, acting_user=w.coord, decided_on=today)
     services.consent_record(
-        case=w.case, person=w.person, acting_user=w.coord, consenting_party="self", consented_on=today,
-        method="written", recipients=[w.next_agency, w.own_agency], categories=["basic", "plan"],
+        case=w.case,
+        person=w.person,
+        acting_user=w.coord,
+        consenting_party="self",
+        consented_on=today,
+        method="written",
+        recipients=[w.next_agency, w.own_agency],
+        categories=["basic", "plan"],
         purpose="支援プランの協議と実施",
-    )  # fmt: skip
+    )
     w.plan = services.plan_create(
-        case=w.case, acting_user=w.coord, goals=["長男が相談窓口につながる"],
-        tasks=[{"agency": w.next_agency, "role": "障害福祉サービスの調整", "content": "長男の面談"},
-               {"agency": w.own_agency, "role": "母の介護サービス調整", "content": "ケアプランの見直し"}],
-        person_wishes="家で暮らしたい", issues_summary="介護と長男のひきこもり", long_term_goal="世帯が安定して暮らせる",
+        case=w.case,
+        acting_user=w.coord,
+        goals=["長男が相談窓口につながる"],
+        tasks=[
+            {"agency": w.next_agency, "role": "障害福祉サービスの調整", "content": "長男の面談"},
+            {"agency": w.own_agency, "role": "母の介護サービス調整", "content": "ケアプランの見直し"},
+        ],
+        person_wishes="家で暮らしたい",
+        issues_summary="介護と長男のひきこもり",
+        long_term_goal="世帯が安定して暮らせる",
         review_on=today + timedelta(days=90),
-    )  # fmt: skip
+    )
     w.conference = services.conference_create(acting_user=w.coord, held_at=timezone.now())
     services.plan_approve(conference=w.conference, plan=w.plan, acting_user=w.coord)
     return w

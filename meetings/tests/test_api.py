@@ -36,17 +36,29 @@ def build(w, *, categories=("basic", "plan")):
     today = timezone.localdate()
     services.support_decision_record(case=w.case, acting_user=w.coord, decided_on=today)
     w.consent = services.consent_record(
-        case=w.case, person=w.person, acting_user=w.coord, consenting_party="self", consented_on=today,
-        method="written", recipients=[w.plan_agency, w.own_agency], categories=list(categories),
+        case=w.case,
+        person=w.person,
+        acting_user=w.coord,
+        consenting_party="self",
+        consented_on=today,
+        method="written",
+        recipients=[w.plan_agency, w.own_agency],
+        categories=list(categories),
         purpose="支援プランの協議と実施",
-    )  # fmt: skip
+    )
     w.plan = services.plan_create(
-        case=w.case, acting_user=w.coord, goals=["通院を再開する", "長男が相談窓口につながる"],
-        tasks=[{"agency": w.plan_agency, "role": "障害福祉サービスの調整", "content": "長男の面談"},
-               {"agency": w.own_agency, "role": "母の介護サービス調整", "content": "ケアプランの見直し"}],
-        person_wishes="家で暮らしたい", issues_summary="介護と長男のひきこもり", long_term_goal="世帯が安定して暮らせる",
+        case=w.case,
+        acting_user=w.coord,
+        goals=["通院を再開する", "長男が相談窓口につながる"],
+        tasks=[
+            {"agency": w.plan_agency, "role": "障害福祉サービスの調整", "content": "長男の面談"},
+            {"agency": w.own_agency, "role": "母の介護サービス調整", "content": "ケアプランの見直し"},
+        ],
+        person_wishes="家で暮らしたい",
+        issues_summary="介護と長男のひきこもり",
+        long_term_goal="世帯が安定して暮らせる",
         review_on=today + timedelta(days=90),
-    )  # fmt: skip
+    )
     w.conference = services.conference_create(
         acting_user=w.coord, held_at=timezone.now(), agencies=[w.plan_agency, w.own_agency], minutes="協議"
     )
@@ -55,11 +67,15 @@ def build(w, *, categories=("basic", "plan")):
     w.our_task = PlanTask.objects.get(plan=w.plan, agency=w.own_agency)
     now = timezone.now()
     w.meeting = services.meeting_convene(
-        acting_user=w.coord, held_at=now, access_from=now - timedelta(hours=1),
-        access_until=now + timedelta(days=14), members=[w.member],
-    )  # fmt: skip
-    w.briefing = services.briefing_share(meeting=w.meeting, case=w.case, acting_user=w.coord,
-                                         categories=["household", "issues"])  # fmt: skip
+        acting_user=w.coord,
+        held_at=now,
+        access_from=now - timedelta(hours=1),
+        access_until=now + timedelta(days=14),
+        members=[w.member],
+    )
+    w.briefing = services.briefing_share(
+        meeting=w.meeting, case=w.case, acting_user=w.coord, categories=["household", "issues"]
+    )
     services.meeting_decision_record(
         briefing=w.briefing, acting_user=w.coord, kind="outreach", text="長男へのアウトリーチを開始"
     )
@@ -89,13 +105,40 @@ def urls(s) -> dict[str, str]:
 
 
 # A list endpoint expects the ids it lists ("case", "consent" … name the scene's record), or a status.
-SEES_THE_CASE = {"referrals": 403, "consents": ["consent"], "consent": 200, "plans": ["plan"], "plan": 200,
-                 "meetings": [], "meeting": 404, "conferences": 403, "conference": 403}  # fmt: skip
-NOTHING = {"referrals": 403, "consents": [], "consent": 404, "plans": [], "plan": 404, "meetings": [],
-           "meeting": 404, "conferences": 403, "conference": 403}  # fmt: skip
+SEES_THE_CASE = {
+    "referrals": 403,
+    "consents": ["consent"],
+    "consent": 200,
+    "plans": ["plan"],
+    "plan": 200,
+    "meetings": [],
+    "meeting": 404,
+    "conferences": 403,
+    "conference": 403,
+}
+NOTHING = {
+    "referrals": 403,
+    "consents": [],
+    "consent": 404,
+    "plans": [],
+    "plan": 404,
+    "meetings": [],
+    "meeting": 404,
+    "conferences": 403,
+    "conference": 403,
+}
 MATRIX = {
-    "coordinator": {"referrals": ["case"], "consents": ["consent"], "consent": 200, "plans": ["plan"], "plan": 200,
-                    "meetings": ["meeting"], "meeting": 200, "conferences": ["conference"], "conference": 200},
+    "coordinator": {
+        "referrals": ["case"],
+        "consents": ["consent"],
+        "consent": 200,
+        "plans": ["plan"],
+        "plan": 200,
+        "meetings": ["meeting"],
+        "meeting": 200,
+        "conferences": ["conference"],
+        "conference": 200,
+    },
     "assigned": SEES_THE_CASE,
     "colleague": SEES_THE_CASE,
     "plan_agency": SEES_THE_CASE,
@@ -108,7 +151,7 @@ MATRIX = {
     "client_for_the_plan_agency": SEES_THE_CASE,
     "client_for_another_agency": NOTHING,
     "client_without_the_scope": dict.fromkeys(NOTHING, 403),
-}  # fmt: skip
+}
 
 
 def persona_client(s, name):
@@ -135,8 +178,13 @@ def persona_client(s, name):
 
 
 def check(api, s, expected):
-    records = {"case": s.case, "consent": s.consent, "plan": s.plan, "meeting": s.meeting,
-               "conference": s.conference}  # fmt: skip
+    records = {
+        "case": s.case,
+        "consent": s.consent,
+        "plan": s.plan,
+        "meeting": s.meeting,
+        "conference": s.conference,
+    }
     for key, url in urls(s).items():
         response = api.get(url)
         want = expected[key]
@@ -211,8 +259,11 @@ def test_refusals_have_the_api_error_body_and_hidden_equals_missing(scene):
     hidden = outsider.get(f"/api/v1/plans/{scene.plan.pk}/")
     missing = outsider.get("/api/v1/plans/999999/")
     assert hidden.status_code == missing.status_code == 404
-    assert hidden.json() == missing.json() == {"status": 404, "code": "not_found", "message": "見つかりません。",
-                                               "errors": []}  # fmt: skip
+    assert (
+        hidden.json()
+        == missing.json()
+        == {"status": 404, "code": "not_found", "message": "見つかりません。", "errors": []}
+    )
     refused = api_as(scene.assigned).get("/api/v1/referrals/")
     assert refused.status_code == 403 and refused.json()["code"] == "role_missing"
     no_scope = persona_client(scene, "client_without_the_scope").get("/api/v1/plans/")
@@ -300,11 +351,16 @@ def test_a_case_with_an_approved_plan_is_not_returned_without_an_evaluation(scen
 
 def consent_body(w, **overrides):
     return {
-        "case": w.case.pk, "person": w.person.pk, "consenting_party": "self",
-        "consented_on": timezone.localdate().isoformat(), "method": "written",
-        "recipients": [fresh(w.other_worker).agencies[0].code], "categories": ["basic", "plan"],
-        "purpose": "重層的支援会議での協議のため", **overrides,
-    }  # fmt: skip
+        "case": w.case.pk,
+        "person": w.person.pk,
+        "consenting_party": "self",
+        "consented_on": timezone.localdate().isoformat(),
+        "method": "written",
+        "recipients": [fresh(w.other_worker).agencies[0].code],
+        "categories": ["basic", "plan"],
+        "purpose": "重層的支援会議での協議のため",
+        **overrides,
+    }
 
 
 def test_recording_a_consent_retried_with_the_same_key_makes_one_record(coordinating):
@@ -328,16 +384,23 @@ def test_recording_a_consent_retried_with_the_same_key_makes_one_record(coordina
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"consented_on": (timezone.localdate() + timedelta(days=1)).isoformat()}, "consented_on",
-         "同意日に未来の日付は入力できません。"),
-        ({"consenting_party": "proxy"}, "proxy_name", "代理人が同意した場合は、代理人の氏名を入力してください。"),
+        (
+            {"consented_on": (timezone.localdate() + timedelta(days=1)).isoformat()},
+            "consented_on",
+            "同意日に未来の日付は入力できません。",
+        ),
+        (
+            {"consenting_party": "proxy"},
+            "proxy_name",
+            "代理人が同意した場合は、代理人の氏名を入力してください。",
+        ),
         ({"recipients": []}, "recipients", None),
         ({"categories": ["everything"]}, "categories.0", None),
         ({"person": 999999}, "person", "このケースの本人または世帯員を選んでください。"),
         ({"case": 10**30}, "case", None),
         ({"secret": 1}, "secret", "この項目は受け付けていません。"),
     ],
-)  # fmt: skip
+)
 def test_bad_consents_are_refused_with_400_in_japanese(coordinating, overrides, field, message):
     response = api_as(coordinating.coordinator).post(
         "/api/v1/consents/", consent_body(coordinating, **overrides), format="json"
@@ -385,8 +448,11 @@ def test_withdrawal_stops_the_plan_agencys_access_at_once(scene):
 def test_an_agency_updates_its_own_task_and_a_stale_update_is_refused(scene):
     api = api_as(scene.other_worker)
     url = f"/api/v1/plans/{scene.plan.pk}/tasks/{scene.their_task.pk}/status/"
-    etag = next(t["etag"] for t in api.get(f"/api/v1/plans/{scene.plan.pk}/").json()["tasks"]
-                if t["id"] == scene.their_task.pk)  # fmt: skip
+    etag = next(
+        t["etag"]
+        for t in api.get(f"/api/v1/plans/{scene.plan.pk}/").json()["tasks"]
+        if t["id"] == scene.their_task.pk
+    )
     done = api.post(url, {"status": "in_progress"}, format="json", HTTP_IF_MATCH=etag)
     assert done.status_code == 200, done.content
     assert done.json()["status"] == "in_progress" and done["ETag"] != etag
@@ -414,9 +480,16 @@ def test_task_updates_outside_ones_own_agency_or_basis_are_refused(scene):
 def test_tasks_of_a_plan_not_yet_approved_are_not_updated(coordinating):
     w = coordinating
     agency = fresh(w.assigned).agencies[0]
-    plan = services.plan_create(case=w.case, acting_user=fresh(w.coordinator), goals=["通院"],
-                                tasks=[{"agency": agency, "role": "調整", "content": "調整"}], person_wishes="在宅",
-                                issues_summary="介護", long_term_goal="安定", review_on=timezone.localdate())  # fmt: skip
+    plan = services.plan_create(
+        case=w.case,
+        acting_user=fresh(w.coordinator),
+        goals=["通院"],
+        tasks=[{"agency": agency, "role": "調整", "content": "調整"}],
+        person_wishes="在宅",
+        issues_summary="介護",
+        long_term_goal="安定",
+        review_on=timezone.localdate(),
+    )
     task = plan.tasks.get()
     refused = api_as(w.assigned).post(
         f"/api/v1/plans/{plan.pk}/tasks/{task.pk}/status/", {"status": "done"}, format="json"
@@ -433,8 +506,9 @@ def test_a_member_acknowledges_the_pledge_and_then_reads_the_frozen_briefing(sce
     detail_url = f"/api/v1/support-meetings/{scene.meeting.pk}/"
     pledge_url = f"/api/v1/support-meetings/{scene.meeting.pk}/pledge/"
     waiting = api.get("/api/v1/support-meetings/awaiting-pledge/").json()
-    assert waiting == [{"id": scene.meeting.pk, "held_at": waiting[0]["held_at"],
-                        "host": scene.coord.get_full_name()}]  # date and host only, no title  # fmt: skip
+    assert waiting == [
+        {"id": scene.meeting.pk, "held_at": waiting[0]["held_at"], "host": scene.coord.get_full_name()}
+    ]  # date and host only, no title
     statement = api.get(pledge_url).json()
     assert "第106条の6" in statement["statement"] and statement["acknowledged_at"] is None
     assert "山田" not in str(statement)
@@ -446,8 +520,12 @@ def test_a_member_acknowledges_the_pledge_and_then_reads_the_frozen_briefing(sce
     detail = api.get(detail_url).json()
     briefing = detail["briefings"][0]
     assert briefing["sections"]["person"] == "山田 花子" and briefing["audience"] == "staff"
-    assessment = next(g for section in briefing["sections"]["sections"] for g in section["groups"]
-                      if g["title"] == "アセスメント 第1版")  # fmt: skip
+    assessment = next(
+        g
+        for section in briefing["sections"]["sections"]
+        for g in section["groups"]
+        if g["title"] == "アセスメント 第1版"
+    )
     assert {"label": "見立て", "value": "複合課題"} in assessment["rows"]
     assert briefing["external_sections"] is None  # the host's preview of the external version only
     assert briefing["decisions"][0]["text"] == "長男へのアウトリーチを開始"
@@ -475,11 +553,21 @@ def test_the_pledge_is_only_for_members_inside_the_window(scene):
 
 def test_a_pseudonymised_briefing_carries_no_names(scene):
     other = record_case(scene.assigned, name="川口 次郎", kana="かわぐち じろう")
-    assessment_record(case=other, acting_user=scene.assigned, issues=[code(CodeKind.ISSUE, "care")],
-                      issues_detail="x", formulation="y")  # fmt: skip
+    assessment_record(
+        case=other,
+        acting_user=scene.assigned,
+        issues=[code(CodeKind.ISSUE, "care")],
+        issues_detail="x",
+        formulation="y",
+    )
     case_transition(case=other, to_status="referred", acting_user=scene.assigned, reason="複合")
-    services.briefing_share(meeting=scene.meeting, case=other, acting_user=fresh(scene.coordinator),
-                            categories=["household"], pseudonymised=True)  # fmt: skip
+    services.briefing_share(
+        meeting=scene.meeting,
+        case=other,
+        acting_user=fresh(scene.coordinator),
+        categories=["household"],
+        pseudonymised=True,
+    )
     services.pledge_acknowledge(meeting=scene.meeting, acting_user=scene.member)
     response = api_as(scene.member).get(f"/api/v1/support-meetings/{scene.meeting.pk}/")
     assert "川口" not in response.content.decode()
@@ -518,8 +606,11 @@ def test_a_conference_shows_its_agenda_without_names(scene):
     assert sorted(detail["agencies"]) == sorted([scene.plan_agency.code, scene.own_agency.code])
     item = detail["items"][0]
     assert (item["kind"], item["outcome"], item["plan"], item["case_number"]) == (
-        "plan", "approved", scene.plan.pk, scene.case.number,
-    )  # fmt: skip
+        "plan",
+        "approved",
+        scene.plan.pk,
+        scene.case.number,
+    )
     assert "山田" not in str(detail)
 
 
@@ -551,26 +642,61 @@ def _more(w, n):
     coord = fresh(w.coordinator)
     for i in range(n):
         case = record_case(w.assigned, name=f"川口 {i}号", kana=f"かわぐち {i}")
-        assessment_record(case=case, acting_user=w.assigned, issues=[code(CodeKind.ISSUE, "care")],
-                          issues_detail="介護", formulation="見立て")  # fmt: skip
+        assessment_record(
+            case=case,
+            acting_user=w.assigned,
+            issues=[code(CodeKind.ISSUE, "care")],
+            issues_detail="介護",
+            formulation="見立て",
+        )
         case_transition(case=case, to_status=CaseStatus.REFERRED, acting_user=w.assigned, reason="複合")
         case = services.case_accept(case=case, acting_user=coord)
-        services.consent_record(case=case, person=case.person, acting_user=coord, consenting_party="self",
-                                consented_on=timezone.localdate(), method="oral", recipients=[w.plan_agency],
-                                categories=["basic", "plan"], purpose="協議")  # fmt: skip
-        services.plan_create(case=case, acting_user=coord, goals=["目標A", "目標B"],
-                             tasks=[{"agency": w.plan_agency, "role": "調整", "content": "面談"},
-                                    {"agency": w.own_agency, "role": "介護", "content": "調整"}],
-                             person_wishes="在宅", issues_summary="介護", long_term_goal="安定", review_on=timezone.localdate())  # fmt: skip
+        services.consent_record(
+            case=case,
+            person=case.person,
+            acting_user=coord,
+            consenting_party="self",
+            consented_on=timezone.localdate(),
+            method="oral",
+            recipients=[w.plan_agency],
+            categories=["basic", "plan"],
+            purpose="協議",
+        )
+        services.plan_create(
+            case=case,
+            acting_user=coord,
+            goals=["目標A", "目標B"],
+            tasks=[
+                {"agency": w.plan_agency, "role": "調整", "content": "面談"},
+                {"agency": w.own_agency, "role": "介護", "content": "調整"},
+            ],
+            person_wishes="在宅",
+            issues_summary="介護",
+            long_term_goal="安定",
+            review_on=timezone.localdate(),
+        )
         services.conference_create(acting_user=coord, held_at=timezone.now(), agencies=[w.plan_agency])
         now = timezone.now()
-        meeting = services.meeting_convene(acting_user=coord, held_at=now, access_from=now,
-                                           access_until=now + timedelta(days=1), members=[w.member])  # fmt: skip
+        meeting = services.meeting_convene(
+            acting_user=coord,
+            held_at=now,
+            access_from=now,
+            access_until=now + timedelta(days=1),
+            members=[w.member],
+        )
         services.briefing_share(meeting=meeting, case=case, acting_user=coord, categories=["issues"])
 
 
-@pytest.mark.parametrize("url", ["/api/v1/referrals/?status=coordinating", "/api/v1/consents/", "/api/v1/plans/",
-                                 "/api/v1/support-meetings/", "/api/v1/conferences/"])  # fmt: skip
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/referrals/?status=coordinating",
+        "/api/v1/consents/",
+        "/api/v1/plans/",
+        "/api/v1/support-meetings/",
+        "/api/v1/conferences/",
+    ],
+)
 def test_list_query_count_does_not_grow_with_the_page(scene, url):
     api = api_as(scene.coordinator)
     api.get(url)  # warm the per-process caches (content types) so that both counts are steady state
@@ -585,12 +711,20 @@ def test_list_query_count_does_not_grow_with_the_page(scene, url):
     assert len(large) <= 20
 
 
-@pytest.mark.parametrize("url", ["/api/v1/plans/{plan}/", "/api/v1/support-meetings/{meeting}/",
-                                 "/api/v1/conferences/{conference}/", "/api/v1/consents/{consent}/"])  # fmt: skip
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/plans/{plan}/",
+        "/api/v1/support-meetings/{meeting}/",
+        "/api/v1/conferences/{conference}/",
+        "/api/v1/consents/{consent}/",
+    ],
+)
 def test_detail_query_counts_are_bounded(scene, url, django_assert_max_num_queries):
     api = api_as(scene.coordinator)
-    url = url.format(plan=scene.plan.pk, meeting=scene.meeting.pk, conference=scene.conference.pk,
-                     consent=scene.consent.pk)  # fmt: skip
+    url = url.format(
+        plan=scene.plan.pk, meeting=scene.meeting.pk, conference=scene.conference.pk, consent=scene.consent.pk
+    )
     with django_assert_max_num_queries(30):
         assert api.get(url).status_code == 200
 

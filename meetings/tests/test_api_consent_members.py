@@ -27,22 +27,34 @@ def draft(coordinating):
     services.support_decision_record(case=w.case, acting_user=w.coord, decided_on=today)
     w.consent = _consent(w, w.person, [w.plan_agency, w.own_agency])
     w.plan = services.plan_create(
-        case=w.case, acting_user=w.coord, goals=["通院を再開する"],
-        tasks=[{"agency": w.plan_agency, "role": "長男への相談支援", "content": "面談"},
-               {"agency": w.own_agency, "role": "母の介護サービス調整", "content": "ケアプランの見直し"}],
-        person_wishes="家で暮らしたい", issues_summary="介護と長男のひきこもり", long_term_goal="世帯が安定して暮らせる",
+        case=w.case,
+        acting_user=w.coord,
+        goals=["通院を再開する"],
+        tasks=[
+            {"agency": w.plan_agency, "role": "長男への相談支援", "content": "面談"},
+            {"agency": w.own_agency, "role": "母の介護サービス調整", "content": "ケアプランの見直し"},
+        ],
+        person_wishes="家で暮らしたい",
+        issues_summary="介護と長男のひきこもり",
+        long_term_goal="世帯が安定して暮らせる",
         review_on=today + timedelta(days=90),
-    )  # fmt: skip
+    )
     w.conference = services.conference_create(acting_user=w.coord, held_at=timezone.now())
     return w
 
 
 def _consent(w, person, agencies):
     return services.consent_record(
-        case=w.case, person=person, acting_user=w.coord, consenting_party="self",
-        consented_on=timezone.localdate(), method="oral", recipients=agencies, categories=["basic", "plan"],
+        case=w.case,
+        person=person,
+        acting_user=w.coord,
+        consenting_party="self",
+        consented_on=timezone.localdate(),
+        method="oral",
+        recipients=agencies,
+        categories=["basic", "plan"],
         purpose="支援プランの協議と実施",
-    )  # fmt: skip
+    )
 
 
 def _members(w):
@@ -71,8 +83,10 @@ def test_someone_outside_the_household_is_refused_with_a_code(draft):
         response = api_as(draft.coordinator).post(_members(draft), {"members": members}, format="json")
         assert response.status_code == 400
         assert response.json()["errors"][0] | {"message": ""} == {
-            "field": "members", "code": "not_in_household", "message": "",
-        }  # fmt: skip
+            "field": "members",
+            "code": "not_in_household",
+            "message": "",
+        }
 
 
 @pytest.mark.parametrize(("persona", "status"), [("assigned", 403), ("other_worker", 404), ("outsider", 404)])
@@ -94,17 +108,25 @@ def test_approval_refused_for_the_missing_agency_of_a_member_then_approved_after
     assert body["code"] == "consent_missing" and body["status"] == 409
     (gap,) = body["missing"]
     assert gap == {
-        "person": draft.son.pk, "relationship": "長男", "has_consent": True,
+        "person": draft.son.pk,
+        "relationship": "長男",
+        "has_consent": True,
         "missing_agencies": [draft.plan_agency.code],
         "consent_form": reverse("meetings:consent_amend", args=[son_consent.pk]),
-    }  # fmt: skip
+    }
     assert "長男 山田 一郎さん" in body["errors"][0]["message"]
     assert "みどり障害者相談支援センター" in body["errors"][0]["message"]
 
-    amended = api.post(f"/api/v1/consents/{son_consent.pk}/amend/", {
-        "consented_on": timezone.localdate().isoformat(), "method": "oral",
-        "recipients": [draft.own_agency.code, draft.plan_agency.code], "categories": ["basic", "plan"],
-    }, format="json")  # fmt: skip
+    amended = api.post(
+        f"/api/v1/consents/{son_consent.pk}/amend/",
+        {
+            "consented_on": timezone.localdate().isoformat(),
+            "method": "oral",
+            "recipients": [draft.own_agency.code, draft.plan_agency.code],
+            "categories": ["basic", "plan"],
+        },
+        format="json",
+    )
     assert amended.status_code == 201, amended.content
     new = amended.json()
     assert (new["version"], new["original"], new["state"]) == (2, son_consent.pk, "valid")
@@ -157,16 +179,19 @@ def _amend_url(consent):
 
 def _amendment(w, **changes):
     return {
-        "consented_on": timezone.localdate().isoformat(), "method": "oral",
-        "recipients": [w.plan_agency.code, w.own_agency.code], "categories": ["basic", "plan", "health"],
-    } | changes  # fmt: skip
+        "consented_on": timezone.localdate().isoformat(),
+        "method": "oral",
+        "recipients": [w.plan_agency.code, w.own_agency.code],
+        "categories": ["basic", "plan", "health"],
+    } | changes
 
 
 def test_an_amendment_that_takes_something_away_is_refused_field_by_field(draft):
     response = api_as(draft.coordinator).post(
-        _amend_url(draft.consent), _amendment(draft, recipients=[draft.own_agency.code], categories=["basic"]),
+        _amend_url(draft.consent),
+        _amendment(draft, recipients=[draft.own_agency.code], categories=["basic"]),
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 400
     fields = {e["field"] for e in response.json()["errors"]}
     assert fields == {"recipients", "categories"}
@@ -176,8 +201,11 @@ def test_an_amendment_that_takes_something_away_is_refused_field_by_field(draft)
 def test_a_superseded_version_answers_409(draft):
     api = api_as(draft.coordinator)
     assert api.post(_amend_url(draft.consent), _amendment(draft), format="json").status_code == 201
-    response = api.post(_amend_url(draft.consent), _amendment(draft, categories=["basic", "plan", "health", "progress"]),
-                        format="json")  # fmt: skip
+    response = api.post(
+        _amend_url(draft.consent),
+        _amendment(draft, categories=["basic", "plan", "health", "progress"]),
+        format="json",
+    )
     assert response.status_code == 409 and response.json()["code"] == "invalid_transition"
 
 
@@ -207,8 +235,9 @@ def test_the_scan_rule_refuses_a_written_amendment_by_api_only_when_the_municipa
     )
 
 
-@pytest.mark.parametrize(("persona", "status"), [("assigned", 201), ("other_worker", 404), ("outsider", 404),
-                                                 ("supervisor", 403)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("persona", "status"), [("assigned", 201), ("other_worker", 404), ("outsider", 404), ("supervisor", 403)]
+)
 def test_only_those_who_may_change_the_case_amend(draft, persona, status):
     response = api_as(draft.persona(persona)).post(
         _amend_url(draft.consent), _amendment(draft), format="json"

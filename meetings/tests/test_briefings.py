@@ -38,17 +38,29 @@ def tanaka(world):
     w.coord = fresh(w.coordinator)
     w.case = record_case(w.assigned, name="田中 健太", kana="たなか けんた", birth=date(2009, 4, 10))
     w.mother = case_services.person_register(
-        acting_user=w.coord, name="田中 洋子", kana="たなか ようこ", birth_date=date(1978, 6, 3), sex="female",
-        phone="090-1111-2222", atena_number="1234567890", notes=f"{DIAGNOSIS}。服薬の管理が難しい。",
-    )  # fmt: skip
+        acting_user=w.coord,
+        name="田中 洋子",
+        kana="たなか ようこ",
+        birth_date=date(1978, 6, 3),
+        sex="female",
+        phone="090-1111-2222",
+        atena_number="1234567890",
+        notes=f"{DIAGNOSIS}。服薬の管理が難しい。",
+    )
     w.mother_row = case_services.household_member_add(
-        acting_user=w.assigned, household=w.case.household, person=w.mother, relationship="母",
+        acting_user=w.assigned,
+        household=w.case.household,
+        person=w.mother,
+        relationship="母",
         own_issues=f"{DIAGNOSIS}（月2回）",
-    )  # fmt: skip
+    )
     case_services.assessment_record(
-        case=w.case, acting_user=w.assigned, issues=[code(CodeKind.ISSUE, "care")], issues_detail="家事と通院の付き添い",
+        case=w.case,
+        acting_user=w.assigned,
+        issues=[code(CodeKind.ISSUE, "care")],
+        issues_detail="家事と通院の付き添い",
         formulation="田中 洋子さんの通院に健太さんが付き添い、登校できない日がある",
-    )  # fmt: skip
+    )
     case_services.case_transition(
         case=w.case, to_status=CaseStatus.REFERRED, acting_user=w.assigned, reason="ヤングケアラー"
     )
@@ -56,9 +68,13 @@ def tanaka(world):
     core_services.membership_grant(user=w.ssw, agency=None, role=Role.MEETING_MEMBER, acting_user=w.coord)
     now = timezone.now()
     w.meeting = services.meeting_convene(
-        acting_user=w.coord, held_at=now + timedelta(days=1), title="田中さん世帯", access_from=now - timedelta(hours=1),
-        access_until=now + timedelta(days=14), members=[w.other_worker, w.ssw],
-    )  # fmt: skip
+        acting_user=w.coord,
+        held_at=now + timedelta(days=1),
+        title="田中さん世帯",
+        access_from=now - timedelta(hours=1),
+        access_until=now + timedelta(days=14),
+        members=[w.other_worker, w.ssw],
+    )
     w.url = reverse("meetings:meeting_detail", args=[w.meeting.pk])
     w.api_url = f"/api/v1/support-meetings/{w.meeting.pk}/"
     return w
@@ -115,10 +131,12 @@ def test_a_member_left_out_does_not_appear_and_the_host_shares_only_what_they_ma
     briefing = _share(tanaka, categories=["household"], members={})
     assert "田中 洋子" not in json.dumps(briefing.sections, ensure_ascii=False)
     # the host has no basis of their own on the other member registered by the worker's agency
-    brother = case_services.person_register(acting_user=tanaka.assigned, name="田中 翔", birth_date=date(2012, 1, 5),
-                                            notes="発達障害の診断あり")  # fmt: skip
-    case_services.household_member_add(acting_user=tanaka.assigned, household=tanaka.case.household,
-                                       person=brother, relationship="弟")  # fmt: skip
+    brother = case_services.person_register(
+        acting_user=tanaka.assigned, name="田中 翔", birth_date=date(2012, 1, 5), notes="発達障害の診断あり"
+    )
+    case_services.household_member_add(
+        acting_user=tanaka.assigned, household=tanaka.case.household, person=brother, relationship="弟"
+    )
     options = {o.person_id: o for o in briefings.member_options(fresh(tanaka.coordinator), tanaka.case)}
     assert options[brother.pk].available == frozenset()
     assert options[tanaka.mother.pk].available == {"basic", "issues", "health"}
@@ -135,16 +153,22 @@ def test_a_member_left_out_does_not_appear_and_the_host_shares_only_what_they_ma
 def test_the_preview_shows_both_versions_and_they_are_what_is_frozen_and_served(client, tanaka):
     mother = tanaka.mother.pk
     url = reverse("meetings:meeting_briefing", args=[tanaka.meeting.pk])
-    form = {"case": tanaka.case.pk, "categories": ["basic", "household", "issues"], f"member_{mother}": "on",
-            f"member_{mother}_categories": ["basic"]}  # fmt: skip
+    form = {
+        "case": tanaka.case.pk,
+        "categories": ["basic", "household", "issues"],
+        f"member_{mother}": "on",
+        f"member_{mother}_categories": ["basic"],
+    }
     client.force_login(tanaka.coordinator)
     page = client.post(url, {**form, "preview": "1"}).content.decode()
     assert "職員の構成員" in page and "外部の構成員" in page
     digest = re.search(r'name="previewed" value="([0-9a-f]+)"', page).group(1)
     _, rendering = briefings.briefing_preview(
-        meeting=tanaka.meeting, case=case_services_get(tanaka), acting_user=fresh(tanaka.coordinator),
+        meeting=tanaka.meeting,
+        case=case_services_get(tanaka),
+        acting_user=fresh(tanaka.coordinator),
         choice=briefings.BriefingChoice(frozenset(form["categories"]), {mother: frozenset({"basic"})}),
-    )  # fmt: skip
+    )
     assert rendering.digest == digest
     assert "年齢" in page and "年代" in page  # the staff and the external version side by side
     assert client.post(url, {**form, "previewed": digest, "share": "1"}).status_code == 302
@@ -166,15 +190,24 @@ def case_services_get(w):
 
 def test_content_changed_since_the_preview_is_not_shared(tanaka):
     choice = briefings.BriefingChoice(frozenset({"progress"}))
-    _, rendering = briefings.briefing_preview(meeting=tanaka.meeting, case=case_services_get(tanaka),
-                                              acting_user=fresh(tanaka.coordinator), choice=choice)  # fmt: skip
-    case_services.progress_note_add(case=tanaka.case, acting_user=tanaka.assigned, kind="phone",
-                                    content="プレビューの後に書いた経過")  # fmt: skip
+    _, rendering = briefings.briefing_preview(
+        meeting=tanaka.meeting,
+        case=case_services_get(tanaka),
+        acting_user=fresh(tanaka.coordinator),
+        choice=choice,
+    )
+    case_services.progress_note_add(
+        case=tanaka.case, acting_user=tanaka.assigned, kind="phone", content="プレビューの後に書いた経過"
+    )
     with pytest.raises(ValidationError, match="プレビューの後に共有する内容が変わりました"):
         _share(tanaka, categories=["progress"], previewed=rendering.digest)
     assert not tanaka.meeting.briefings.exists()
-    _, rendering = briefings.briefing_preview(meeting=tanaka.meeting, case=case_services_get(tanaka),
-                                              acting_user=fresh(tanaka.coordinator), choice=choice)  # fmt: skip
+    _, rendering = briefings.briefing_preview(
+        meeting=tanaka.meeting,
+        case=case_services_get(tanaka),
+        acting_user=fresh(tanaka.coordinator),
+        choice=choice,
+    )
     briefing = _share(tanaka, categories=["progress"], previewed=rendering.digest)
     assert "プレビューの後に書いた経過" in json.dumps(briefing.sections, ensure_ascii=False)
 
@@ -231,16 +264,26 @@ def test_before_the_pledge_a_member_sees_the_date_and_host_only(client, tanaka):
 def test_a_window_wholly_in_the_past_is_refused_when_convening(client, tanaka):
     now = timezone.now()
     with pytest.raises(ValidationError) as refused:
-        services.meeting_convene(acting_user=tanaka.coord, held_at=now - timedelta(days=3),
-                                 access_from=now - timedelta(days=3), access_until=now - timedelta(minutes=1),
-                                 members=[])  # fmt: skip
+        services.meeting_convene(
+            acting_user=tanaka.coord,
+            held_at=now - timedelta(days=3),
+            access_from=now - timedelta(days=3),
+            access_until=now - timedelta(minutes=1),
+            members=[],
+        )
     assert "access_until" in refused.value.message_dict
     client.force_login(tanaka.coordinator)
     past = timezone.localtime() - timedelta(days=2)
-    page = client.post(reverse("meetings:meeting_new"), {
-        "held_at": past.strftime("%Y-%m-%dT%H:%M"), "title": "第4回", "access_from": past.strftime("%Y-%m-%dT%H:%M"),
-        "access_until": (past + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"), "members": [tanaka.other_worker.pk],
-    })  # fmt: skip
+    page = client.post(
+        reverse("meetings:meeting_new"),
+        {
+            "held_at": past.strftime("%Y-%m-%dT%H:%M"),
+            "title": "第4回",
+            "access_from": past.strftime("%Y-%m-%dT%H:%M"),
+            "access_until": (past + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+            "members": [tanaka.other_worker.pk],
+        },
+    )
     assert page.status_code == 200 and "閲覧期間がすべて過去です" in page.content.decode()
 
 
@@ -249,37 +292,57 @@ def test_the_host_shortens_and_extends_the_window_with_the_reason_in_history(cli
     _pledged(tanaka, tanaka.other_worker)
     meeting = tanaka.meeting
     new_end = timezone.now() + timedelta(days=2)
-    services.meeting_window_change(meeting=meeting, acting_user=fresh(tanaka.coordinator),
-                                   access_from=meeting.access_from, access_until=new_end, reason="会議が前倒しになった")  # fmt: skip
+    services.meeting_window_change(
+        meeting=meeting,
+        acting_user=fresh(tanaka.coordinator),
+        access_from=meeting.access_from,
+        access_until=new_end,
+        reason="会議が前倒しになった",
+    )
     meeting.refresh_from_db()
     assert meeting.access_until == new_end
     change = meeting.history.first()
     assert change.history_user == tanaka.coordinator and change.history_change_reason.endswith(
         "会議が前倒しになった"
     )
-    grants = AccessGrant.objects.filter(object_id=meeting.pk, content_type__model="supportmeeting",
-                                        user=tanaka.other_worker)  # fmt: skip
+    grants = AccessGrant.objects.filter(
+        object_id=meeting.pk, content_type__model="supportmeeting", user=tanaka.other_worker
+    )
     assert [g.ends_at for g in grants.valid()] == [new_end] and grants.count() == 2
     with time_machine.travel(new_end + timedelta(minutes=1)):
         client.force_login(tanaka.other_worker)
         assert client.get(tanaka.url).status_code == 404
         later = new_end + timedelta(days=7)
-        services.meeting_window_change(meeting=meeting, acting_user=fresh(tanaka.coordinator),
-                                       access_from=meeting.access_from, access_until=later, reason="続きの協議")  # fmt: skip
+        services.meeting_window_change(
+            meeting=meeting,
+            acting_user=fresh(tanaka.coordinator),
+            access_from=meeting.access_from,
+            access_until=later,
+            reason="続きの協議",
+        )
         assert client.get(tanaka.url).status_code == 200  # extended after it had ended: open again
     client.force_login(tanaka.coordinator)
     page = client.get(tanaka.url).content.decode()
     assert "会議が前倒しになった" in page and "続きの協議" in page
     with pytest.raises(ValidationError, match="理由"):
-        services.meeting_window_change(meeting=meeting, acting_user=fresh(tanaka.coordinator),
-                                       access_from=meeting.access_from, access_until=later, reason=" ")  # fmt: skip
+        services.meeting_window_change(
+            meeting=meeting,
+            acting_user=fresh(tanaka.coordinator),
+            access_from=meeting.access_from,
+            access_until=later,
+            reason=" ",
+        )
 
 
 def test_a_member_who_left_their_agency_does_not_get_the_meeting_back_with_a_new_window(tanaka):
     core_services.membership_end(membership=tanaka.other_worker.memberships.get(), acting_user=None)
-    services.meeting_window_change(meeting=tanaka.meeting, acting_user=fresh(tanaka.coordinator),
-                                   access_from=tanaka.meeting.access_from,
-                                   access_until=tanaka.meeting.access_until + timedelta(days=3), reason="延長")  # fmt: skip
+    services.meeting_window_change(
+        meeting=tanaka.meeting,
+        acting_user=fresh(tanaka.coordinator),
+        access_from=tanaka.meeting.access_from,
+        access_until=tanaka.meeting.access_until + timedelta(days=3),
+        reason="延長",
+    )
     valid = AccessGrant.objects.valid().filter(
         object_id=tanaka.meeting.pk, content_type__model="supportmeeting"
     )
@@ -289,8 +352,11 @@ def test_a_member_who_left_their_agency_does_not_get_the_meeting_back_with_a_new
 def test_the_window_through_the_api_is_the_hosts_alone(tanaka):
     _pledged(tanaka, tanaka.other_worker)
     url = f"{tanaka.api_url}window/"
-    body = {"access_from": tanaka.meeting.access_from.isoformat(),
-            "access_until": (tanaka.meeting.access_until + timedelta(days=1)).isoformat(), "reason": "延長"}  # fmt: skip
+    body = {
+        "access_from": tanaka.meeting.access_from.isoformat(),
+        "access_until": (tanaka.meeting.access_until + timedelta(days=1)).isoformat(),
+        "reason": "延長",
+    }
     assert api_as(tanaka.other_worker).post(url, body, format="json").status_code == 403
     assert api_as(tanaka.outsider).post(url, body, format="json").status_code == 404
     assert api_as(tanaka.ssw).post(url, body, format="json").status_code == 404  # not pledged: nothing
@@ -314,11 +380,17 @@ def test_the_window_through_the_api_is_the_hosts_alone(tanaka):
         ("outsider", 404, 404, 404),
     ],
 )
-def test_who_reads_the_meeting_and_who_shares_or_moves_its_window(client, tanaka, persona, meeting_page,
-                                                                   briefing_page, window):  # fmt: skip
+def test_who_reads_the_meeting_and_who_shares_or_moves_its_window(
+    client, tanaka, persona, meeting_page, briefing_page, window
+):
     _share(tanaka, categories=["household"])
-    user = {"host": tanaka.coordinator, "pledged_member": tanaka.other_worker, "unpledged_member": tanaka.ssw,
-            "member_after_window": tanaka.other_worker, "outsider": tanaka.outsider}[persona]  # fmt: skip
+    user = {
+        "host": tanaka.coordinator,
+        "pledged_member": tanaka.other_worker,
+        "unpledged_member": tanaka.ssw,
+        "member_after_window": tanaka.other_worker,
+        "outsider": tanaka.outsider,
+    }[persona]
     _pledged(tanaka, tanaka.other_worker)
     moment = tanaka.meeting.access_until + timedelta(minutes=1) if persona == "member_after_window" else None
     with time_machine.travel(moment or timezone.now()):
@@ -326,24 +398,31 @@ def test_who_reads_the_meeting_and_who_shares_or_moves_its_window(client, tanaka
         assert client.get(tanaka.url).status_code == meeting_page
         briefing_url = reverse("meetings:meeting_briefing", args=[tanaka.meeting.pk])
         assert client.get(briefing_url, {"case": tanaka.case.pk}).status_code == briefing_page
-        moved = client.post(reverse("meetings:meeting_window", args=[tanaka.meeting.pk]), {
-            "access_from": "2026-01-01T09:00", "access_until": "2030-01-01T09:00", "reason": "延長"})  # fmt: skip
+        moved = client.post(
+            reverse("meetings:meeting_window", args=[tanaka.meeting.pk]),
+            {"access_from": "2026-01-01T09:00", "access_until": "2030-01-01T09:00", "reason": "延長"},
+        )
         assert moved.status_code == window
     if persona != "host":
         with pytest.raises(PermissionDenied):
-            services.briefing_share(meeting=tanaka.meeting, case=tanaka.case, acting_user=fresh(user),
-                                    categories=["issues"])  # fmt: skip
+            services.briefing_share(
+                meeting=tanaka.meeting, case=tanaka.case, acting_user=fresh(user), categories=["issues"]
+            )
 
 
 # --- Briefings frozen before --------------------------------------------------------------------------
 
 FIRST_FORMAT = {
-    "case_number": "C-000007", "person": "田中 健太",
+    "case_number": "C-000007",
+    "person": "田中 健太",
     "summary": {"主訴": "母の通院", "見立て": "田中 洋子さんの通院に付き添う"},
-    "household": [{"続柄": "本人", "年齢": 16, "氏名": "田中 健太", "役割": "", "本人の課題": "不登校気味"},
-                  {"続柄": "母", "年齢": 47, "氏名": "田中 洋子", "役割": "キーパーソン", "本人の課題": DIAGNOSIS}],
-    "issues": ["介護"], "risks": [],
-}  # fmt: skip
+    "household": [
+        {"続柄": "本人", "年齢": 16, "氏名": "田中 健太", "役割": "", "本人の課題": "不登校気味"},
+        {"続柄": "母", "年齢": 47, "氏名": "田中 洋子", "役割": "キーパーソン", "本人の課題": DIAGNOSIS},
+    ],
+    "issues": ["介護"],
+    "risks": [],
+}
 
 
 def test_briefings_frozen_in_the_first_format_stay_readable_without_another_members_health():

@@ -100,9 +100,13 @@ def test_approval_refused_for_the_missing_agency_of_a_member_then_approved_after
     w.plan.refresh_from_db()
     assert w.plan.status == PlanStatus.DRAFT
     services.consent_amend(
-        consent=son_consent, acting_user=w.coord, consented_on=timezone.localdate(), method="oral",
-        recipients=[w.own_agency, w.other_agency], categories=["basic", "plan"],
-    )  # fmt: skip
+        consent=son_consent,
+        acting_user=w.coord,
+        consented_on=timezone.localdate(),
+        method="oral",
+        recipients=[w.own_agency, w.other_agency],
+        categories=["basic", "plan"],
+    )
     approve(w)
     w.plan.refresh_from_db()
     assert w.plan.status == PlanStatus.APPROVED
@@ -185,8 +189,13 @@ def test_the_plan_form_offers_the_household_members(client, planned):
 
 
 def _amend(w, consent, **changes):
-    data = {"consented_on": timezone.localdate(), "method": "oral", "recipients": list(consent.recipients.all()),
-            "categories": list(consent.categories), "expires_on": consent.expires_on} | changes  # fmt: skip
+    data = {
+        "consented_on": timezone.localdate(),
+        "method": "oral",
+        "recipients": list(consent.recipients.all()),
+        "categories": list(consent.categories),
+        "expires_on": consent.expires_on,
+    } | changes
     return services.consent_amend(consent=consent, acting_user=w.coord, **data)
 
 
@@ -255,8 +264,14 @@ def test_only_those_who_may_change_the_case_amend(planned):
     w = planned
     consent = give_consent(w, [w.own_agency])
     with pytest.raises(PermissionDenied):
-        services.consent_amend(consent=consent, acting_user=fresh(w.outsider), consented_on=timezone.localdate(),
-                               method="oral", recipients=[w.own_agency, w.other_agency], categories=["basic", "plan"])  # fmt: skip
+        services.consent_amend(
+            consent=consent,
+            acting_user=fresh(w.outsider),
+            consented_on=timezone.localdate(),
+            method="oral",
+            recipients=[w.own_agency, w.other_agency],
+            categories=["basic", "plan"],
+        )
 
 
 def test_grants_follow_the_new_version_and_nothing_is_lost_in_between(client, planned):
@@ -317,10 +332,16 @@ def test_scan_required_for_written_consents_when_the_municipality_asks(planned, 
     second = _amend(planned, consent, method="oral", recipients=[planned.own_agency, planned.other_agency])
     assert not second.document
     oral = services.consent_record(
-        case=planned.case, person=planned.son, acting_user=planned.coord, consenting_party="self",
-        consented_on=timezone.localdate(), method="oral", recipients=[planned.own_agency], categories=["basic"],
+        case=planned.case,
+        person=planned.son,
+        acting_user=planned.coord,
+        consenting_party="self",
+        consented_on=timezone.localdate(),
+        method="oral",
+        recipients=[planned.own_agency],
+        categories=["basic"],
         purpose="支援プランの協議",
-    )  # fmt: skip
+    )
     assert not oral.document
 
 
@@ -333,10 +354,15 @@ def test_the_amendment_page_records_a_new_version_and_the_case_page_shows_it_in_
     client.force_login(w.coordinator)
     url = reverse("meetings:consent_amend", args=[consent.pk])
     assert client.get(url).status_code == 200
-    response = client.post(url, {
-        "consented_on": timezone.localdate().isoformat(), "method": "oral",
-        "recipients": [w.own_agency.pk, w.other_agency.pk], "categories": ["basic", "plan"],
-    })  # fmt: skip
+    response = client.post(
+        url,
+        {
+            "consented_on": timezone.localdate().isoformat(),
+            "method": "oral",
+            "recipients": [w.own_agency.pk, w.other_agency.pk],
+            "categories": ["basic", "plan"],
+        },
+    )
     assert response.status_code == 302, response.context["form"].errors
     page = client.get(w.case.get_absolute_url()).content.decode()
     assert "第2版" in page and "共有先に追加: みどり障害者相談支援センター" in page
@@ -346,17 +372,24 @@ def test_the_amendment_page_keeps_the_input_on_a_refusal(client, planned):
     w = planned
     consent = give_consent(w, [w.own_agency, w.other_agency])
     client.force_login(w.coordinator)
-    response = client.post(reverse("meetings:consent_amend", args=[consent.pk]), {
-        "consented_on": timezone.localdate().isoformat(), "method": "oral",
-        "recipients": [w.own_agency.pk], "categories": ["basic", "plan", "health"],
-    })  # fmt: skip
+    response = client.post(
+        reverse("meetings:consent_amend", args=[consent.pk]),
+        {
+            "consented_on": timezone.localdate().isoformat(),
+            "method": "oral",
+            "recipients": [w.own_agency.pk],
+            "categories": ["basic", "plan", "health"],
+        },
+    )
     assert response.status_code == 200
     assert "共有先を減らせません" in response.content.decode()
     assert response.context["form"]["categories"].value() == ["basic", "plan", "health"]
 
 
-@pytest.mark.parametrize(("persona", "status"), [("coordinator", 200), ("assigned", 200), ("colleague", 200),
-                                                 ("outsider", 404), ("supervisor", 403)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("coordinator", 200), ("assigned", 200), ("colleague", 200), ("outsider", 404), ("supervisor", 403)],
+)
 def test_amendment_page_permissions(client, planned, persona, status):
     consent = give_consent(planned, [planned.own_agency])
     client.force_login(planned.persona(persona))
@@ -396,10 +429,16 @@ def test_withdrawal_tells_the_plan_agencies_staff_and_the_taker_not_others(plann
 def test_withdrawal_tells_the_coordinator_holding_the_case_when_someone_else_took_it(planned):
     w = planned
     consent = services.consent_record(
-        case=w.case, person=w.son, acting_user=fresh(w.assigned), consenting_party="self",
-        consented_on=timezone.localdate(), method="oral", recipients=[w.own_agency], categories=["basic"],
+        case=w.case,
+        person=w.son,
+        acting_user=fresh(w.assigned),
+        consenting_party="self",
+        consented_on=timezone.localdate(),
+        method="oral",
+        recipients=[w.own_agency],
+        categories=["basic"],
         purpose="支援プランの協議",
-    )  # fmt: skip
+    )
     services.consent_withdraw(consent=consent, acting_user=fresh(w.colleague), method="oral")
     # the coordinator holds the case under 担当; the taker; the plan (draft) agencies' staff
     assert _noticed("consent_withdrawn") == {"coordinator", "assigned", "other_worker"}
@@ -440,13 +479,24 @@ def test_the_plan_form_records_the_chosen_members(client, coordinating):
     w = coordinating
     agency = fresh(w.other_worker).agencies[0]
     client.force_login(w.coordinator)
-    response = client.post(reverse("meetings:plan_new", args=[w.case.pk]), {
-        "person_wishes": "家で暮らしたい", "issues_summary": "介護とひきこもり", "long_term_goal": "安定",
-        "goals": "通院を再開する", "review_on": (timezone.localdate() + timedelta(days=60)).isoformat(),
-        "members": [w.son.pk],
-        "tasks-TOTAL_FORMS": "1", "tasks-INITIAL_FORMS": "0", "tasks-MIN_NUM_FORMS": "1", "tasks-MAX_NUM_FORMS": "1000",
-        "tasks-0-agency": agency.pk, "tasks-0-role": "長男への相談支援", "tasks-0-content": "面談",
-    })  # fmt: skip
+    response = client.post(
+        reverse("meetings:plan_new", args=[w.case.pk]),
+        {
+            "person_wishes": "家で暮らしたい",
+            "issues_summary": "介護とひきこもり",
+            "long_term_goal": "安定",
+            "goals": "通院を再開する",
+            "review_on": (timezone.localdate() + timedelta(days=60)).isoformat(),
+            "members": [w.son.pk],
+            "tasks-TOTAL_FORMS": "1",
+            "tasks-INITIAL_FORMS": "0",
+            "tasks-MIN_NUM_FORMS": "1",
+            "tasks-MAX_NUM_FORMS": "1000",
+            "tasks-0-agency": agency.pk,
+            "tasks-0-role": "長男への相談支援",
+            "tasks-0-content": "面談",
+        },
+    )
     assert response.status_code == 302, response.context["form"].errors
     plan = w.case.plans.get()
     assert services.plan_members(plan) == [w.person, w.son]

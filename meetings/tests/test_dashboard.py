@@ -85,8 +85,14 @@ def test_coordinator_sees_meetings_of_the_next_30_days(client, referred):
     coord = fresh(referred.coordinator)
     now = timezone.now()
     for days, title in ((5, "第2回 支援会議"), (40, "第3回 支援会議")):
-        services.meeting_convene(acting_user=coord, held_at=now + timedelta(days=days), title=title,
-                                 access_from=now, access_until=now + timedelta(days=days + 7), members=[])  # fmt: skip
+        services.meeting_convene(
+            acting_user=coord,
+            held_at=now + timedelta(days=days),
+            title=title,
+            access_from=now,
+            access_until=now + timedelta(days=days + 7),
+            members=[],
+        )
     services.conference_create(
         acting_user=coord, held_at=now + timedelta(days=3), title="第5回 重層的支援会議"
     )
@@ -107,10 +113,14 @@ def test_coordinator_sees_overdue_tasks_grouped_by_agency(client, planned):  # n
     theirs, ours = list(PlanTask.objects.filter(plan=w.plan).order_by("pk"))
     PlanTask.objects.filter(pk=theirs.pk).update(ends_on=yesterday, status=TaskStatus.IN_PROGRESS)
     PlanTask.objects.filter(pk=ours.pk).update(ends_on=yesterday, status=TaskStatus.DONE)  # done: not overdue
-    for status, ends_on in ((TaskStatus.NOT_STARTED, yesterday), (TaskStatus.STOPPED, yesterday),
-                            (TaskStatus.NOT_STARTED, timezone.localdate())):  # fmt: skip
-        PlanTask.objects.create(plan=w.plan, agency=w.other_agency, role="見守り", content="訪問", status=status,
-                                ends_on=ends_on)  # fmt: skip
+    for status, ends_on in (
+        (TaskStatus.NOT_STARTED, yesterday),
+        (TaskStatus.STOPPED, yesterday),
+        (TaskStatus.NOT_STARTED, timezone.localdate()),
+    ):
+        PlanTask.objects.create(
+            plan=w.plan, agency=w.other_agency, role="見守り", content="訪問", status=status, ends_on=ends_on
+        )
     data = selectors.coordinator_dashboard(fresh(w.coordinator))
     assert data["overdue_tasks"] == [
         {"agency_id": w.other_agency.pk, "agency__name": w.other_agency.name, "n": 2}
@@ -126,9 +136,16 @@ def plan_approved(world, case, *, intake, days, version=1, status=PlanStatus.APP
     """A plan approved `days` after the case's first consultation (set to `intake`)."""
     Consultation.objects.filter(case=case).update(received_at=intake)
     return SupportPlan.objects.create(
-        case=case, version=version, status=status, person_wishes="-", issues_summary="-", long_term_goal="-",
-        review_on=timezone.localdate(), author=world.coordinator, approved_at=intake + timedelta(days=days),
-    )  # fmt: skip
+        case=case,
+        version=version,
+        status=status,
+        person_wishes="-",
+        issues_summary="-",
+        long_term_goal="-",
+        review_on=timezone.localdate(),
+        author=world.coordinator,
+        approved_at=intake + timedelta(days=days),
+    )
 
 
 def test_supervisor_sees_median_days_from_intake_to_first_plan_approval(client, world):
@@ -143,9 +160,17 @@ def test_supervisor_sees_median_days_from_intake_to_first_plan_approval(client, 
     # A revision approved later is not a first approval: it changes nothing.
     first = SupportPlan.objects.filter(case=case).get()
     SupportPlan.objects.filter(pk=first.pk).update(status=PlanStatus.SUPERSEDED)
-    SupportPlan.objects.create(case=case, version=2, status=PlanStatus.APPROVED, person_wishes="-",
-                               issues_summary="-", long_term_goal="-", review_on=timezone.localdate(),
-                               author=world.coordinator, approved_at=one + timedelta(hours=1))  # fmt: skip
+    SupportPlan.objects.create(
+        case=case,
+        version=2,
+        status=PlanStatus.APPROVED,
+        person_wishes="-",
+        issues_summary="-",
+        long_term_goal="-",
+        review_on=timezone.localdate(),
+        author=world.coordinator,
+        approved_at=one + timedelta(hours=1),
+    )
 
     html = dashboard(client, world.supervisor)
     svg = svg_of(html, "chart-plan-lead-time")
@@ -167,16 +192,25 @@ def populate(world, n):
     for i in range(n):
         case = record_case(world.assigned, name=f"森 {i}子", kana=f"もり {i}", issues=("abuse", "care"))
         Case.objects.filter(pk=case.pk).update(next_follow_up_on=today)
-        assessment_record(case=case, acting_user=world.assigned, issues=[code(CodeKind.ISSUE, "care")],
-                          issues_detail="-", formulation="-")  # fmt: skip
+        assessment_record(
+            case=case,
+            acting_user=world.assigned,
+            issues=[code(CodeKind.ISSUE, "care")],
+            issues_detail="-",
+            formulation="-",
+        )
         case_transition(case=case, to_status=CaseStatus.REFERRED, acting_user=world.assigned, reason="複合")
         for days in (-5, 40):
             Consultation.objects.create(
-                agency=case.owning_agency, received_at=timezone.now() + timedelta(days=days) - timedelta(days=60),
-                recorded_by=world.assigned, channel=code(CodeKind.CHANNEL, "phone"),
-                route=code(CodeKind.ROUTE, "self"), main_issue=code(CodeKind.ISSUE, ("care", "income")[i % 2]),
-                summary="-", outcome="advice",
-            )  # fmt: skip
+                agency=case.owning_agency,
+                received_at=timezone.now() + timedelta(days=days) - timedelta(days=60),
+                recorded_by=world.assigned,
+                channel=code(CodeKind.CHANNEL, "phone"),
+                route=code(CodeKind.ROUTE, "self"),
+                main_issue=code(CodeKind.ISSUE, ("care", "income")[i % 2]),
+                summary="-",
+                outcome="advice",
+            )
 
 
 def queries(client, user) -> int:
@@ -190,8 +224,14 @@ def queries(client, user) -> int:
 # each, and the consent check of the tasks' cases); +1 for a worker since the ids of the cases they lead
 # are read once and the two panels' five counts and lists filter on them (cases.selectors.cases_led_by)
 @pytest.mark.parametrize(("persona", "ceiling"), [("assigned", 25), ("coordinator", 24), ("supervisor", 21)])
-def test_dashboard_queries_are_the_same_with_3_and_30_cases(client, planned, persona, ceiling,  # noqa: F811
-                                                            django_assert_max_num_queries, settings):  # fmt: skip
+def test_dashboard_queries_are_the_same_with_3_and_30_cases(
+    client,
+    planned,  # noqa: F811
+    persona,
+    ceiling,
+    django_assert_max_num_queries,
+    settings,
+):
     settings.DASHBOARD_FIGURES_SECONDS = 0  # counted on every visit: the counting itself is measured
     w = planned
     decide(w)

@@ -45,10 +45,15 @@ def close_to_next_agency(w, **extra):
     """評価 at the 重層的支援会議: 終結, 主担当機関へ移行, the next lead agency named."""
     goal = w.plan.goals.get()
     return services.plan_evaluate(
-        conference=w.conference, plan=w.plan, acting_user=w.coord, goal_results={goal.pk: (GoalResult.PARTLY, "")},
-        person_change="長男が障害相談につながった", next_step=NextStep.CLOSE,
-        close_reason=code(CodeKind.CLOSE_REASON, "lead_agency"), **{"next_lead_agency": w.next_agency, **extra},
-    )  # fmt: skip
+        conference=w.conference,
+        plan=w.plan,
+        acting_user=w.coord,
+        goal_results={goal.pk: (GoalResult.PARTLY, "")},
+        person_change="長男が障害相談につながった",
+        next_step=NextStep.CLOSE,
+        close_reason=code(CodeKind.CLOSE_REASON, "lead_agency"),
+        **{"next_lead_agency": w.next_agency, **extra},
+    )
 
 
 @pytest.fixture
@@ -143,8 +148,9 @@ def test_the_read_period_is_a_setting(approved, settings):
 
 def test_accepting_names_the_lead_worker_and_tells_who_handed_it_over(handed):
     w = handed
-    case_services.case_handover_accept(handover=w.handover, acting_user=fresh(w.other_worker),
-                                       lead_worker=fresh(w.next_colleague))  # fmt: skip
+    case_services.case_handover_accept(
+        handover=w.handover, acting_user=fresh(w.other_worker), lead_worker=fresh(w.next_colleague)
+    )
     case = Case.objects.get(pk=w.case.pk)
     assert case.lead_worker == w.next_colleague and case.owning_agency == w.next_agency
     w.handover.refresh_from_db()
@@ -189,8 +195,11 @@ def test_outsider_cannot_find_the_handover(client, handed):
 
 def test_the_lead_worker_named_must_work_at_the_next_agency(handed):
     with pytest.raises(ValidationError, match="引継ぎ先の機関の職員"):
-        case_services.case_handover_accept(handover=handed.handover, acting_user=fresh(handed.other_worker),
-                                           lead_worker=fresh(handed.assigned))  # fmt: skip
+        case_services.case_handover_accept(
+            handover=handed.handover,
+            acting_user=fresh(handed.other_worker),
+            lead_worker=fresh(handed.assigned),
+        )
 
 
 def test_a_handover_is_decided_once(handed):
@@ -211,8 +220,9 @@ def test_declining_returns_the_case_with_the_reason_and_tells_the_coordinator(cl
         case_services.case_handover_decline(
             handover=w.handover, acting_user=fresh(w.other_worker), reason=" "
         )
-    case_services.case_handover_decline(handover=w.handover, acting_user=fresh(w.other_worker),
-                                        reason="計画相談の空きがないため")  # fmt: skip
+    case_services.case_handover_decline(
+        handover=w.handover, acting_user=fresh(w.other_worker), reason="計画相談の空きがないため"
+    )
     case = Case.objects.get(pk=w.case.pk)
     assert case.owning_agency == w.own_agency and case.lead_worker == w.assigned
     for user in (w.coordinator, w.assigned, w.colleague):
@@ -237,8 +247,10 @@ def test_decline_page_flow_and_handing_over_again(client, handed):
     assert response.status_code == 302 and response.url == reverse("dashboard")
     third = staff_user(Role.WORKER, username="third_worker")
     client.force_login(fresh(w.coordinator))
-    response = client.post(reverse("cases:case_handover", args=[w.case.pk]),
-                           {"to_agency": fresh(third).agencies[0].pk, "reason": "生活困窮の支援へ"})  # fmt: skip
+    response = client.post(
+        reverse("cases:case_handover", args=[w.case.pk]),
+        {"to_agency": fresh(third).agencies[0].pk, "reason": "生活困窮の支援へ"},
+    )
     assert response.status_code == 302
     case = Case.objects.get(pk=w.case.pk)
     assert case.owning_agency == fresh(third).agencies[0]
@@ -253,9 +265,14 @@ def test_return_to_comprehensive_support_naming_another_agency_hands_it_over(app
     w = approved
     goal = w.plan.goals.get()
     services.plan_evaluate(
-        conference=w.conference, plan=w.plan, acting_user=w.coord, goal_results={goal.pk: (GoalResult.ACHIEVED, "")},
-        person_change="安定", next_step=NextStep.RETURN, next_lead_agency=w.next_agency,
-    )  # fmt: skip
+        conference=w.conference,
+        plan=w.plan,
+        acting_user=w.coord,
+        goal_results={goal.pk: (GoalResult.ACHIEVED, "")},
+        person_change="安定",
+        next_step=NextStep.RETURN,
+        next_lead_agency=w.next_agency,
+    )
     case = Case.objects.get(pk=w.case.pk)
     assert case.status == CaseStatus.SUPPORTING and case.owning_agency == w.next_agency
     assert CaseHandover.objects.get(case=case).is_pending
@@ -267,9 +284,14 @@ def test_return_to_the_same_agency_is_no_handover(approved):
     w = approved
     goal = w.plan.goals.get()
     services.plan_evaluate(
-        conference=w.conference, plan=w.plan, acting_user=w.coord, goal_results={goal.pk: (GoalResult.ACHIEVED, "")},
-        person_change="安定", next_step=NextStep.RETURN, next_lead_agency=w.own_agency,
-    )  # fmt: skip
+        conference=w.conference,
+        plan=w.plan,
+        acting_user=w.coord,
+        goal_results={goal.pk: (GoalResult.ACHIEVED, "")},
+        person_change="安定",
+        next_step=NextStep.RETURN,
+        next_lead_agency=w.own_agency,
+    )
     assert not CaseHandover.objects.exists()
     assert Case.objects.get(pk=w.case.pk).owning_agency == w.own_agency
 
@@ -283,8 +305,13 @@ def test_closure_for_the_next_agency_must_name_it(approved):
 
 
 def test_a_worker_closes_their_own_case_to_the_next_agency_from_the_case_page(client, world):
-    case_services.assessment_record(case=world.case, acting_user=world.assigned, issues=[code(CodeKind.ISSUE, "care")],
-                                    issues_detail="介護", formulation="見立て")  # fmt: skip
+    case_services.assessment_record(
+        case=world.case,
+        acting_user=world.assigned,
+        issues=[code(CodeKind.ISSUE, "care")],
+        issues_detail="介護",
+        formulation="見立て",
+    )
     case_services.case_transition(
         case=world.case, to_status=CaseStatus.SUPPORTING, acting_user=world.assigned
     )
@@ -315,14 +342,21 @@ def test_a_worker_closes_their_own_case_to_the_next_agency_from_the_case_page(cl
 )
 def test_a_next_agency_cannot_be_named_for_other_moves(world, to_status):
     with pytest.raises(ValidationError, match="引継ぎ先の主担当機関を選べるのは"):
-        case_services.case_transition(case=world.case, to_status=to_status, acting_user=world.assigned,
-                                      next_lead_agency=fresh(world.other_worker).agencies[0])  # fmt: skip
+        case_services.case_transition(
+            case=world.case,
+            to_status=to_status,
+            acting_user=world.assigned,
+            next_lead_agency=fresh(world.other_worker).agencies[0],
+        )
 
 
 def test_no_handover_of_a_case_in_multi_agency_work(coordinating):
     with pytest.raises(InvalidTransition, match="引き継げません"):
-        case_services.case_handover_start(case=coordinating.case, acting_user=fresh(coordinating.coordinator),
-                                          to_agency=fresh(coordinating.other_worker).agencies[0])  # fmt: skip
+        case_services.case_handover_start(
+            case=coordinating.case,
+            acting_user=fresh(coordinating.coordinator),
+            to_agency=fresh(coordinating.other_worker).agencies[0],
+        )
 
 
 # --- The API --------------------------------------------------------------------------------------
@@ -331,14 +365,23 @@ def test_no_handover_of_a_case_in_multi_agency_work(coordinating):
 def test_api_close_to_the_next_agency_then_accept(approved):
     w = approved
     goal = w.plan.goals.get()
-    services.plan_evaluate(conference=w.conference, plan=w.plan, acting_user=w.coord,
-                           goal_results={goal.pk: (GoalResult.ACHIEVED, "")}, person_change="安定",
-                           next_step=NextStep.CONTINUE)  # fmt: skip
+    services.plan_evaluate(
+        conference=w.conference,
+        plan=w.plan,
+        acting_user=w.coord,
+        goal_results={goal.pk: (GoalResult.ACHIEVED, "")},
+        person_change="安定",
+        next_step=NextStep.CONTINUE,
+    )
     api = api_as(w.coordinator)
     close = f"/api/v1/cases/{w.case.pk}/close/"
     # the plan is still in force after 継続: a 終結 goes through the conference (400 from the guard)
-    assert api.post(close, {"close_reason": "lead_agency", "next_lead_agency": w.next_agency.code},
-                    format="json").status_code == 400  # fmt: skip
+    assert (
+        api.post(
+            close, {"close_reason": "lead_agency", "next_lead_agency": w.next_agency.code}, format="json"
+        ).status_code
+        == 400
+    )
     end_plan(w)
     missing = api.post(close, {"close_reason": "lead_agency"}, format="json")
     assert missing.status_code == 400 and "next_lead_agency" in str(missing.json())
@@ -369,8 +412,12 @@ def test_api_close_to_the_next_agency_then_accept(approved):
     assert accepted.status_code == 200 and accepted.json()["status"] == "accepted"
     again = api_as(w.other_worker).post(f"/api/v1/handovers/{handover.pk}/accept/", {}, format="json")
     assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
-    assert api.post(f"/api/v1/cases/{w.case.pk}/handover/", {"to_agency": w.own_agency.code},
-                    format="json").status_code == 403  # the coordinator only reads it now  # fmt: skip
+    assert (
+        api.post(
+            f"/api/v1/cases/{w.case.pk}/handover/", {"to_agency": w.own_agency.code}, format="json"
+        ).status_code
+        == 403
+    )  # the coordinator only reads it now
 
 
 def end_plan(w):
@@ -382,8 +429,11 @@ def end_plan(w):
 
 def test_api_handover_of_a_case_in_the_wrong_state_is_409(coordinating):
     api = api_as(coordinating.coordinator)
-    response = api.post(f"/api/v1/cases/{coordinating.case.pk}/handover/",
-                        {"to_agency": fresh(coordinating.other_worker).agencies[0].code}, format="json")  # fmt: skip
+    response = api.post(
+        f"/api/v1/cases/{coordinating.case.pk}/handover/",
+        {"to_agency": fresh(coordinating.other_worker).agencies[0].code},
+        format="json",
+    )
     assert response.status_code == 409 and response.json()["code"] == "invalid_transition"
     bad = api.post(
         f"/api/v1/cases/{coordinating.case.pk}/handover/", {"to_agency": "x", "extra": 1}, format="json"
@@ -429,15 +479,21 @@ def test_accepting_a_closed_case_continues_it_as_supporting_at_the_next_agency(c
 
 
 def test_accepting_a_supporting_case_keeps_it_supporting_with_no_move(world):
-    case_services.assessment_record(case=world.case, acting_user=world.assigned, issues=[code(CodeKind.ISSUE, "care")],
-                                    issues_detail="介護", formulation="見立て")  # fmt: skip
+    case_services.assessment_record(
+        case=world.case,
+        acting_user=world.assigned,
+        issues=[code(CodeKind.ISSUE, "care")],
+        issues_detail="介護",
+        formulation="見立て",
+    )
     case_services.case_transition(
         case=world.case, to_status=CaseStatus.SUPPORTING, acting_user=world.assigned
     )
     handover = case_services.case_handover_start(
-        case=Case.objects.get(pk=world.case.pk), to_agency=fresh(world.other_worker).agencies[0],
+        case=Case.objects.get(pk=world.case.pk),
+        to_agency=fresh(world.other_worker).agencies[0],
         acting_user=fresh(world.assigned),
-    )  # fmt: skip
+    )
     moves = Case.objects.get(pk=world.case.pk).transitions.count()
     case_services.case_handover_accept(handover=handover, acting_user=fresh(world.other_worker))
     case = Case.objects.get(pk=world.case.pk)
@@ -445,7 +501,8 @@ def test_accepting_a_supporting_case_keeps_it_supporting_with_no_move(world):
 
 
 def test_declining_a_closed_case_leaves_it_closed(handed):
-    case_services.case_handover_decline(handover=handed.handover, acting_user=fresh(handed.other_worker),
-                                        reason="対象外")  # fmt: skip
+    case_services.case_handover_decline(
+        handover=handed.handover, acting_user=fresh(handed.other_worker), reason="対象外"
+    )
     case = Case.objects.get(pk=handed.case.pk)
     assert case.status == CaseStatus.CLOSED and case.closed_at is not None

@@ -27,10 +27,24 @@ def test_gaps_noted_at_a_conference_and_their_history_survive_the_move_to_jusou(
         item = AgendaItem.objects.select_related("conference").get(conference=approved.conference)
         noted_at = timezone.now() - timezone.timedelta(days=30)
         kept = Old.objects.create(category="居場所", description="夜に通える場がない", item_id=item.pk)
-        OldHistory.objects.create(id=kept.pk, category="居場所", description="夜に通える場がない", item_id=item.pk,
-                                  history_date=noted_at, history_type="+", history_user_id=approved.coord.pk)  # fmt: skip
-        OldHistory.objects.create(id=kept.pk + 1, category="就労", description="短時間の職場", item_id=item.pk,
-                                  history_date=noted_at, history_type="-", history_user_id=approved.coord.pk)  # fmt: skip
+        OldHistory.objects.create(
+            id=kept.pk,
+            category="居場所",
+            description="夜に通える場がない",
+            item_id=item.pk,
+            history_date=noted_at,
+            history_type="+",
+            history_user_id=approved.coord.pk,
+        )
+        OldHistory.objects.create(
+            id=kept.pk + 1,
+            category="就労",
+            description="短時間の職場",
+            item_id=item.pk,
+            history_date=noted_at,
+            history_type="-",
+            history_user_id=approved.coord.pk,
+        )
         migration = importlib.import_module("meetings.migrations.0006_resource_gaps_move_to_jusou")
         with connection.schema_editor() as editor:
             migration.copy_gaps(old_apps, editor)
@@ -41,10 +55,12 @@ def test_gaps_noted_at_a_conference_and_their_history_survive_the_move_to_jusou(
         assert gap.source_label.startswith(item.conference.title)
         history = ResourceGap.history.model.objects.order_by("history_id")
         assert [(h.id, h.history_type, h.history_user_id) for h in history] == [
-            (kept.pk, "+", approved.coord.pk), (kept.pk + 1, "-", approved.coord.pk),
-        ]  # fmt: skip
-        later = ResourceGap.objects.create(category="移動", description="通院の足", source_label="地域づくり",
-                                           recorded_by=approved.coord)  # fmt: skip
+            (kept.pk, "+", approved.coord.pk),
+            (kept.pk + 1, "-", approved.coord.pk),
+        ]
+        later = ResourceGap.objects.create(
+            category="移動", description="通院の足", source_label="地域づくり", recorded_by=approved.coord
+        )
         assert later.pk > kept.pk + 1  # past every copied id, the deleted gap's too
     finally:
         with connection.schema_editor() as editor:

@@ -60,10 +60,14 @@ def test_returning_hands_the_case_back_and_ends_the_coordinators_access(client, 
 
 def consent_data(world, **overrides):
     data = {
-        "person": world.person.pk, "consenting_party": "self", "consented_on": timezone.localdate().isoformat(),
-        "method": "written", "recipients": [fresh(world.other_worker).agencies[0].pk],
-        "categories": ["basic", "issues"], "purpose": "重層的支援会議での協議のため",
-    }  # fmt: skip
+        "person": world.person.pk,
+        "consenting_party": "self",
+        "consented_on": timezone.localdate().isoformat(),
+        "method": "written",
+        "recipients": [fresh(world.other_worker).agencies[0].pk],
+        "categories": ["basic", "issues"],
+        "purpose": "重層的支援会議での協議のため",
+    }
     data.update(overrides)
     return data
 
@@ -73,8 +77,19 @@ def test_consent_is_recorded_per_household_member(client, coordinating):
     url = reverse("meetings:consent_new", args=[coordinating.case.pk])
     assert client.get(url).status_code == 200
     assert client.post(url, consent_data(coordinating)).status_code == 302
-    assert client.post(url, consent_data(coordinating, person=coordinating.son.pk, consenting_party="proxy",
-                                         proxy_name="山田 花子", proxy_relation="母")).status_code == 302  # fmt: skip
+    assert (
+        client.post(
+            url,
+            consent_data(
+                coordinating,
+                person=coordinating.son.pk,
+                consenting_party="proxy",
+                proxy_name="山田 花子",
+                proxy_relation="母",
+            ),
+        ).status_code
+        == 302
+    )
     consents = Consent.objects.filter(case=coordinating.case).order_by("pk")
     assert [(c.person, c.consenting_party) for c in consents] == [
         (coordinating.person, "self"),
@@ -88,12 +103,21 @@ def test_consent_is_recorded_per_household_member(client, coordinating):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"consented_on": (timezone.localdate() + timedelta(days=1)).isoformat()}, "同意日に未来の日付は入力できません。"),
-        ({"consenting_party": "proxy", "proxy_name": ""}, "代理人が同意した場合は、代理人の氏名を入力してください。"),
+        (
+            {"consented_on": (timezone.localdate() + timedelta(days=1)).isoformat()},
+            "同意日に未来の日付は入力できません。",
+        ),
+        (
+            {"consenting_party": "proxy", "proxy_name": ""},
+            "代理人が同意した場合は、代理人の氏名を入力してください。",
+        ),
         ({"recipients": []}, "この項目は必須です。"),
-        ({"expires_on": (timezone.localdate() - timedelta(days=1)).isoformat()}, "有効期限は同意日以降の日付にしてください。"),
+        (
+            {"expires_on": (timezone.localdate() - timedelta(days=1)).isoformat()},
+            "有効期限は同意日以降の日付にしてください。",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_consent_input_is_refused_in_japanese(client, coordinating, overrides, message):
     client.force_login(coordinating.coordinator)
     response = client.post(
@@ -108,21 +132,39 @@ def test_someone_outside_the_household_cannot_be_the_consenting_person(coordinat
 
     stranger = case_services.person_register(acting_user=coordinating.assigned, name="他人 一郎")
     with pytest.raises(ValidationError, match="このケースの本人または世帯員を選んでください"):
-        services.consent_record(case=coordinating.case, person=stranger, acting_user=fresh(coordinating.coordinator),
-                                consenting_party="self", consented_on=timezone.localdate(), method="oral",
-                                recipients=[fresh(coordinating.other_worker).agencies[0]], categories=["basic"],
-                                purpose="協議")  # fmt: skip
+        services.consent_record(
+            case=coordinating.case,
+            person=stranger,
+            acting_user=fresh(coordinating.coordinator),
+            consenting_party="self",
+            consented_on=timezone.localdate(),
+            method="oral",
+            recipients=[fresh(coordinating.other_worker).agencies[0]],
+            categories=["basic"],
+            purpose="協議",
+        )
 
 
 def test_withdrawal_ends_consent_based_access_at_once_and_is_in_history(client, coordinating):
     other_agency = fresh(coordinating.other_worker).agencies[0]
     consent = services.consent_record(
-        case=coordinating.case, person=coordinating.person, acting_user=fresh(coordinating.coordinator),
-        consenting_party="self", consented_on=timezone.localdate(), method="written", recipients=[other_agency],
-        categories=["basic", "plan"], purpose="支援の実施",
-    )  # fmt: skip
-    access.access_grant(obj=coordinating.case, agency=other_agency, basis=AccessBasis.CONSENT,
-                        acting_user=coordinating.coordinator, reason="支援プランの役割分担")  # fmt: skip
+        case=coordinating.case,
+        person=coordinating.person,
+        acting_user=fresh(coordinating.coordinator),
+        consenting_party="self",
+        consented_on=timezone.localdate(),
+        method="written",
+        recipients=[other_agency],
+        categories=["basic", "plan"],
+        purpose="支援の実施",
+    )
+    access.access_grant(
+        obj=coordinating.case,
+        agency=other_agency,
+        basis=AccessBasis.CONSENT,
+        acting_user=coordinating.coordinator,
+        reason="支援プランの役割分担",
+    )
     client.force_login(coordinating.other_worker)
     assert client.get(coordinating.case.get_absolute_url()).status_code == 200
 
@@ -146,10 +188,17 @@ def test_withdrawal_ends_consent_based_access_at_once_and_is_in_history(client, 
 def test_an_expired_consent_no_longer_covers_an_agency(coordinating):
     other_agency = fresh(coordinating.other_worker).agencies[0]
     services.consent_record(
-        case=coordinating.case, person=coordinating.person, acting_user=fresh(coordinating.coordinator),
-        consenting_party="self", consented_on=timezone.localdate() - timedelta(days=30), method="written",
-        recipients=[other_agency], categories=["basic"], purpose="協議", expires_on=timezone.localdate() - timedelta(days=1),
-    )  # fmt: skip
+        case=coordinating.case,
+        person=coordinating.person,
+        acting_user=fresh(coordinating.coordinator),
+        consenting_party="self",
+        consented_on=timezone.localdate() - timedelta(days=30),
+        method="written",
+        recipients=[other_agency],
+        categories=["basic"],
+        purpose="協議",
+        expires_on=timezone.localdate() - timedelta(days=1),
+    )
     assert services.agencies_without_consent(coordinating.case, [other_agency]) == [other_agency]
 
 
@@ -162,15 +211,19 @@ def test_outsiders_cannot_reach_consents(client, coordinating):
 
 def test_support_decision_by_the_coordinator_for_a_case_in_multi_agency_work(client, referred):
     with pytest.raises(ValidationError, match="多機関協働中のケースに記録します"):
-        services.support_decision_record(case=referred.case, acting_user=fresh(referred.coordinator),
-                                         decided_on=timezone.localdate())  # fmt: skip
+        services.support_decision_record(
+            case=referred.case, acting_user=fresh(referred.coordinator), decided_on=timezone.localdate()
+        )
     services.case_accept(case=referred.case, acting_user=fresh(referred.coordinator))
     with pytest.raises(PermissionDenied):
-        services.support_decision_record(case=referred.case, acting_user=fresh(referred.assigned),
-                                         decided_on=timezone.localdate())  # fmt: skip
+        services.support_decision_record(
+            case=referred.case, acting_user=fresh(referred.assigned), decided_on=timezone.localdate()
+        )
     client.force_login(referred.coordinator)
-    response = client.post(reverse("meetings:decision_new", args=[referred.case.pk]),
-                           {"decided_on": timezone.localdate().isoformat(), "decision_number": "R8-12"})  # fmt: skip
+    response = client.post(
+        reverse("meetings:decision_new", args=[referred.case.pk]),
+        {"decided_on": timezone.localdate().isoformat(), "decision_number": "R8-12"},
+    )
     assert response.status_code == 302
     decision = SupportDecision.objects.get(case=referred.case)
     assert (
@@ -187,8 +240,13 @@ def test_inbox_queries_do_not_grow_with_the_referrals(client, referred, django_a
     client.force_login(referred.coordinator)
     for i in range(6):
         case = record_case(referred.assigned, name=f"川口 {i}", kana=f"かわぐち {i}")
-        assessment_record(case=case, acting_user=referred.assigned, issues=[code("issue", "care")],
-                          issues_detail="介護", formulation="見立て")  # fmt: skip
+        assessment_record(
+            case=case,
+            acting_user=referred.assigned,
+            issues=[code("issue", "care")],
+            issues_detail="介護",
+            formulation="見立て",
+        )
         case_transition(
             case=case, to_status=CaseStatus.REFERRED, acting_user=referred.assigned, reason="複合"
         )
@@ -272,12 +330,29 @@ def test_the_case_pages_consents_are_the_consent_lists_rows_of_that_case(coordin
     today = timezone.localdate()
     other_agency = fresh(world.other_worker).agencies[0]
     outsider_agency = fresh(world.outsider).agencies[0]
-    common = {"case": world.case, "acting_user": fresh(world.coordinator), "consented_on": today,
-              "method": "written", "purpose": "重層的支援会議での協議のため"}  # fmt: skip
-    services.consent_record(**common, person=world.person, consenting_party="self",
-                            recipients=[other_agency], categories=["basic", "plan"])  # fmt: skip
-    services.consent_record(**common, person=world.son, consenting_party="proxy", proxy_name="山田 花子",
-                            proxy_relation="母", recipients=[outsider_agency], categories=["basic"])  # fmt: skip
+    common = {
+        "case": world.case,
+        "acting_user": fresh(world.coordinator),
+        "consented_on": today,
+        "method": "written",
+        "purpose": "重層的支援会議での協議のため",
+    }
+    services.consent_record(
+        **common,
+        person=world.person,
+        consenting_party="self",
+        recipients=[other_agency],
+        categories=["basic", "plan"],
+    )
+    services.consent_record(
+        **common,
+        person=world.son,
+        consenting_party="proxy",
+        proxy_name="山田 花子",
+        proxy_relation="母",
+        recipients=[outsider_agency],
+        categories=["basic"],
+    )
     shown = 0
     for name in ("assigned", "colleague", "other_worker", "outsider", "coordinator", "supervisor"):
         user = fresh(world.persona(name))

@@ -36,9 +36,13 @@ def convened(world):
     StaffMembership.objects.create(user=world.external, agency=None, role=Role.MEETING_MEMBER)
     now = timezone.now()
     world.meeting = services.meeting_convene(
-        acting_user=world.coord, held_at=now + timedelta(days=2), title="山田さん世帯の件",
-        access_from=now, access_until=now + timedelta(days=14), members=[world.member, fresh(world.external)],
-    )  # fmt: skip
+        acting_user=world.coord,
+        held_at=now + timedelta(days=2),
+        title="山田さん世帯の件",
+        access_from=now,
+        access_until=now + timedelta(days=14),
+        members=[world.member, fresh(world.external)],
+    )
     return world
 
 

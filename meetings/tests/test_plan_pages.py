@@ -14,11 +14,19 @@ from meetings.models import PlanConference, PlanStatus, SupportPlan
 
 def plan_post(world, agency):
     data = {
-        "person_wishes": "家で暮らしたい", "issues_summary": "介護と長男のひきこもり", "long_term_goal": "世帯の安定",
-        "goals": "通院を再開する\n長男が相談窓口につながる", "review_on": (timezone.localdate() + timedelta(days=90)).isoformat(),
-        "tasks-TOTAL_FORMS": "3", "tasks-INITIAL_FORMS": "0", "tasks-MIN_NUM_FORMS": "1", "tasks-MAX_NUM_FORMS": "1000",
-        "tasks-0-agency": agency.pk, "tasks-0-role": "障害福祉サービスの調整", "tasks-0-content": "長男の面談",
-    }  # fmt: skip
+        "person_wishes": "家で暮らしたい",
+        "issues_summary": "介護と長男のひきこもり",
+        "long_term_goal": "世帯の安定",
+        "goals": "通院を再開する\n長男が相談窓口につながる",
+        "review_on": (timezone.localdate() + timedelta(days=90)).isoformat(),
+        "tasks-TOTAL_FORMS": "3",
+        "tasks-INITIAL_FORMS": "0",
+        "tasks-MIN_NUM_FORMS": "1",
+        "tasks-MAX_NUM_FORMS": "1000",
+        "tasks-0-agency": agency.pk,
+        "tasks-0-role": "障害福祉サービスの調整",
+        "tasks-0-content": "長男の面談",
+    }
     return data
 
 
@@ -57,8 +65,14 @@ def test_conference_approves_evaluates_and_closes_in_the_browser(client, coordin
     client.force_login(w.coordinator)
     client.post(reverse("meetings:plan_new", args=[w.case.pk]), plan_post(w, other))
     plan = SupportPlan.objects.get(case=w.case)
-    client.post(reverse("meetings:conference_list"), {"held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-                                                      "title": "第1回 重層的支援会議", "agencies": [other.pk]})  # fmt: skip
+    client.post(
+        reverse("meetings:conference_list"),
+        {
+            "held_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "title": "第1回 重層的支援会議",
+            "agencies": [other.pk],
+        },
+    )
     conference = PlanConference.objects.get()
     decision_url = reverse("meetings:conference_plan_decision", args=[conference.pk, plan.pk])
     refused = client.post(
@@ -66,9 +80,17 @@ def test_conference_approves_evaluates_and_closes_in_the_browser(client, coordin
     )
     assert "支援決定がないため" in refused.content.decode()
     services.support_decision_record(case=w.case, acting_user=coord, decided_on=timezone.localdate())
-    services.consent_record(case=w.case, person=w.person, acting_user=coord, consenting_party="self",
-                            consented_on=timezone.localdate(), method="written", recipients=[other],
-                            categories=["basic", "plan"], purpose="協議")  # fmt: skip
+    services.consent_record(
+        case=w.case,
+        person=w.person,
+        acting_user=coord,
+        consenting_party="self",
+        consented_on=timezone.localdate(),
+        method="written",
+        recipients=[other],
+        categories=["basic", "plan"],
+        purpose="協議",
+    )
     client.post(
         decision_url,
         {f"p{plan.pk}-plan": plan.pk, f"p{plan.pk}-decision": "approve", f"p{plan.pk}-notes": "適切"},
@@ -88,10 +110,16 @@ def test_conference_approves_evaluates_and_closes_in_the_browser(client, coordin
     goal_fields = {f"e{plan.pk}-goal_{g.pk}": "achieved" for g in plan.goals.all()}
     from cases.tests.conftest import code
 
-    client.post(reverse("meetings:conference_evaluation", args=[conference.pk, plan.pk]), {
-        f"e{plan.pk}-plan": plan.pk, f"e{plan.pk}-person_change": "通院が再開した", f"e{plan.pk}-next_step": "close",
-        f"e{plan.pk}-close_reason": code("close_reason", "goal_achieved").pk, **goal_fields,
-    })  # fmt: skip
+    client.post(
+        reverse("meetings:conference_evaluation", args=[conference.pk, plan.pk]),
+        {
+            f"e{plan.pk}-plan": plan.pk,
+            f"e{plan.pk}-person_change": "通院が再開した",
+            f"e{plan.pk}-next_step": "close",
+            f"e{plan.pk}-close_reason": code("close_reason", "goal_achieved").pk,
+            **goal_fields,
+        },
+    )
     w.case.refresh_from_db()
     assert w.case.status == CaseStatus.CLOSED
     html = client.get(reverse("meetings:plan_detail", args=[plan.pk])).content.decode()
@@ -111,9 +139,17 @@ def test_plan_page_queries_do_not_grow_with_goals_tasks_or_versions(
     other = fresh(coordinating.other_worker).agencies[0]
     client.force_login(coordinating.coordinator)
     data = plan_post(coordinating, other)
-    data.update({"goals": "\n".join(f"目標{i}" for i in range(8)), "tasks-1-agency": other.pk, "tasks-1-role": "追加",
-                 "tasks-1-content": "追加の内容", "tasks-2-agency": other.pk, "tasks-2-role": "追加2",
-                 "tasks-2-content": "追加の内容2"})  # fmt: skip
+    data.update(
+        {
+            "goals": "\n".join(f"目標{i}" for i in range(8)),
+            "tasks-1-agency": other.pk,
+            "tasks-1-role": "追加",
+            "tasks-1-content": "追加の内容",
+            "tasks-2-agency": other.pk,
+            "tasks-2-role": "追加2",
+            "tasks-2-content": "追加の内容2",
+        }
+    )
     client.post(reverse("meetings:plan_new", args=[coordinating.case.pk]), data)
     plan = SupportPlan.objects.get(case=coordinating.case)
     # 18 before issue 17; +4 constant: whom it concerns (members, 続柄) and, for a draft the coordinator may

@@ -22,22 +22,40 @@ def planned(coordinating):
     w.other_agency = fresh(w.other_worker).agencies[0]
     w.own_agency = fresh(w.assigned).agencies[0]
     w.plan = services.plan_create(
-        case=w.case, acting_user=w.coord, goals=["通院を再開する", "長男が相談窓口につながる"],
-        tasks=[{"agency": w.other_agency, "role": "障害福祉サービスの調整", "content": "長男の面談", "frequency": "月1回"},
-               {"agency": w.own_agency, "role": "母の介護サービス調整", "content": "ケアプランの見直し"}],
-        person_wishes="家で暮らしたい", issues_summary="介護と長男のひきこもり", long_term_goal="世帯が安定して暮らせる",
+        case=w.case,
+        acting_user=w.coord,
+        goals=["通院を再開する", "長男が相談窓口につながる"],
+        tasks=[
+            {
+                "agency": w.other_agency,
+                "role": "障害福祉サービスの調整",
+                "content": "長男の面談",
+                "frequency": "月1回",
+            },
+            {"agency": w.own_agency, "role": "母の介護サービス調整", "content": "ケアプランの見直し"},
+        ],
+        person_wishes="家で暮らしたい",
+        issues_summary="介護と長男のひきこもり",
+        long_term_goal="世帯が安定して暮らせる",
         review_on=timezone.localdate() + timedelta(days=90),
-    )  # fmt: skip
+    )
     w.conference = services.conference_create(acting_user=w.coord, held_at=timezone.now())
     return w
 
 
 def give_consent(w, agencies, person=None, **extra):
     return services.consent_record(
-        case=w.case, person=person or w.person, acting_user=w.coord, consenting_party="self",
-        consented_on=timezone.localdate(), method="written", recipients=agencies, categories=["basic", "plan"],
-        purpose="支援プランの協議と実施", **extra,
-    )  # fmt: skip
+        case=w.case,
+        person=person or w.person,
+        acting_user=w.coord,
+        consenting_party="self",
+        consented_on=timezone.localdate(),
+        method="written",
+        recipients=agencies,
+        categories=["basic", "plan"],
+        purpose="支援プランの協議と実施",
+        **extra,
+    )
 
 
 def decide(w):
@@ -104,8 +122,12 @@ def test_send_back_needs_a_reason_and_marks_the_plan(planned):
         services.plan_send_back(
             conference=planned.conference, plan=planned.plan, acting_user=planned.coord, notes=" "
         )
-    services.plan_send_back(conference=planned.conference, plan=planned.plan, acting_user=planned.coord,
-                            notes="目標が具体的でない")  # fmt: skip
+    services.plan_send_back(
+        conference=planned.conference,
+        plan=planned.plan,
+        acting_user=planned.coord,
+        notes="目標が具体的でない",
+    )
     planned.plan.refresh_from_db()
     assert planned.plan.status == PlanStatus.SENT_BACK
 
@@ -125,19 +147,34 @@ def results(plan, result=GoalResult.ACHIEVED):
 def test_closing_a_case_with_an_approved_plan_needs_an_evaluation(planned):
     w = approved(planned)
     with pytest.raises(ValidationError, match="重層的支援会議で評価してから"):
-        case_transition(case=w.case, to_status=CaseStatus.CLOSED, acting_user=w.coord,
-                        close_reason=code(CodeKind.CLOSE_REASON, "goal_achieved"))  # fmt: skip
+        case_transition(
+            case=w.case,
+            to_status=CaseStatus.CLOSED,
+            acting_user=w.coord,
+            close_reason=code(CodeKind.CLOSE_REASON, "goal_achieved"),
+        )
 
 
 def test_evaluation_goal_by_goal_then_closure_ends_access(client, planned):
     w = approved(planned)
     with pytest.raises(ValidationError, match="すべての短期目標"):
-        services.plan_evaluate(conference=w.conference, plan=w.plan, acting_user=w.coord, goal_results={},
-                               person_change="", next_step=NextStep.CLOSE)  # fmt: skip
+        services.plan_evaluate(
+            conference=w.conference,
+            plan=w.plan,
+            acting_user=w.coord,
+            goal_results={},
+            person_change="",
+            next_step=NextStep.CLOSE,
+        )
     evaluation = services.plan_evaluate(
-        conference=w.conference, plan=w.plan, acting_user=w.coord, goal_results=results(w.plan),
-        person_change="通院が再開した", next_step=NextStep.CLOSE, close_reason=code(CodeKind.CLOSE_REASON, "goal_achieved"),
-    )  # fmt: skip
+        conference=w.conference,
+        plan=w.plan,
+        acting_user=w.coord,
+        goal_results=results(w.plan),
+        person_change="通院が再開した",
+        next_step=NextStep.CLOSE,
+        close_reason=code(CodeKind.CLOSE_REASON, "goal_achieved"),
+    )
     assert {r.result for r in evaluation.goal_results.all()} == {GoalResult.ACHIEVED}
     w.case.refresh_from_db()
     w.plan.refresh_from_db()
@@ -148,13 +185,24 @@ def test_evaluation_goal_by_goal_then_closure_ends_access(client, planned):
 
 def test_revision_keeps_the_approved_version_until_the_new_one_is_approved(planned):
     w = approved(planned)
-    services.plan_evaluate(conference=w.conference, plan=w.plan, acting_user=w.coord,
-                           goal_results=results(w.plan, GoalResult.PARTLY), person_change="一部前進",
-                           next_step=NextStep.REVISE)  # fmt: skip
-    second = services.plan_create(case=w.case, acting_user=w.coord, goals=["就労体験に参加する"],
-                                  tasks=[{"agency": w.other_agency, "role": "就労体験先の調整", "content": "見学同行"}],
-                                  person_wishes="働きたい", issues_summary="就労", long_term_goal="自立",
-                                  review_on=timezone.localdate() + timedelta(days=60))  # fmt: skip
+    services.plan_evaluate(
+        conference=w.conference,
+        plan=w.plan,
+        acting_user=w.coord,
+        goal_results=results(w.plan, GoalResult.PARTLY),
+        person_change="一部前進",
+        next_step=NextStep.REVISE,
+    )
+    second = services.plan_create(
+        case=w.case,
+        acting_user=w.coord,
+        goals=["就労体験に参加する"],
+        tasks=[{"agency": w.other_agency, "role": "就労体験先の調整", "content": "見学同行"}],
+        person_wishes="働きたい",
+        issues_summary="就労",
+        long_term_goal="自立",
+        review_on=timezone.localdate() + timedelta(days=60),
+    )
     services.plan_approve(conference=w.conference, plan=second, acting_user=w.coord)
     w.plan.refresh_from_db()
     assert (w.plan.status, second.version) == (PlanStatus.SUPERSEDED, 2)
@@ -164,8 +212,14 @@ def test_revision_keeps_the_approved_version_until_the_new_one_is_approved(plann
 
 def test_return_to_the_original_agency_after_evaluation(planned):
     w = approved(planned)
-    services.plan_evaluate(conference=w.conference, plan=w.plan, acting_user=w.coord, goal_results=results(w.plan),
-                           person_change="安定", next_step=NextStep.RETURN)  # fmt: skip
+    services.plan_evaluate(
+        conference=w.conference,
+        plan=w.plan,
+        acting_user=w.coord,
+        goal_results=results(w.plan),
+        person_change="安定",
+        next_step=NextStep.RETURN,
+    )
     w.case.refresh_from_db()
     assert w.case.status == CaseStatus.SUPPORTING and w.case.owning_agency == w.own_agency
 
@@ -196,8 +250,13 @@ def test_review_reminder_run_twice_sends_one_notification(planned, django_captur
 
 
 def test_resource_gaps_are_recorded_for_community_work(planned):
-    gap = services.resource_gap_record(conference=planned.conference, plan=planned.plan, acting_user=planned.coord,
-                                       category="居場所", description="若年のひきこもり当事者が通える居場所がない")  # fmt: skip
+    gap = services.resource_gap_record(
+        conference=planned.conference,
+        plan=planned.plan,
+        acting_user=planned.coord,
+        category="居場所",
+        description="若年のひきこもり当事者が通える居場所がない",
+    )
     from meetings.models import AgendaItem
 
     assert AgendaItem.objects.get(pk=gap.source_id).kind == "resources"
@@ -206,16 +265,27 @@ def test_resource_gaps_are_recorded_for_community_work(planned):
 
 def test_only_cases_in_multi_agency_work_get_plans(referred):
     with pytest.raises(ValidationError, match="多機関協働中のケースについて作成します"):
-        services.plan_create(case=referred.case, acting_user=fresh(referred.coordinator), goals=["通院"],
-                             tasks=[{"agency": fresh(referred.assigned).agencies[0], "role": "調整", "content": "調整"}],
-                             person_wishes="", issues_summary="", long_term_goal="", review_on=timezone.localdate())  # fmt: skip
+        services.plan_create(
+            case=referred.case,
+            acting_user=fresh(referred.coordinator),
+            goals=["通院"],
+            tasks=[{"agency": fresh(referred.assigned).agencies[0], "role": "調整", "content": "調整"}],
+            person_wishes="",
+            issues_summary="",
+            long_term_goal="",
+            review_on=timezone.localdate(),
+        )
 
 
 def test_a_plan_agency_sees_only_what_the_consent_covers(client, planned):
     from cases import services as case_services
 
-    case_services.progress_note_add(case=planned.case, acting_user=fresh(planned.coordinator), kind="phone",
-                                    content="同意の範囲外の経過記録")  # fmt: skip
+    case_services.progress_note_add(
+        case=planned.case,
+        acting_user=fresh(planned.coordinator),
+        kind="phone",
+        content="同意の範囲外の経過記録",
+    )
     decide(planned)
     give_consent(planned, [planned.other_agency, planned.own_agency])  # categories: basic, plan
     approve(planned)

@@ -54,8 +54,14 @@ def test_review_due_today_is_not_yet_overdue(planned):  # noqa: F811
 
 def test_an_evaluated_plan_is_not_overdue(planned):  # noqa: F811
     w = approved(planned)
-    services.plan_evaluate(conference=w.conference, plan=w.plan, acting_user=fresh(w.coordinator),
-                           goal_results=results(w.plan), person_change="通院を再開", next_step=NextStep.CONTINUE)  # fmt: skip
+    services.plan_evaluate(
+        conference=w.conference,
+        plan=w.plan,
+        acting_user=fresh(w.coordinator),
+        goal_results=results(w.plan),
+        person_change="通院を再開",
+        next_step=NextStep.CONTINUE,
+    )
     SupportPlan.objects.filter(pk=w.plan.pk).update(review_on=timezone.localdate() - timedelta(days=1))
     services.plan_review_reminders()
     assert notes("plan_review_overdue") == []
@@ -114,8 +120,14 @@ def test_an_interrupted_consent_reminder_retried_sends_one_to_each(expiring, int
 
 def convene(w, *, closes_in, members):
     now = timezone.now()
-    return services.meeting_convene(acting_user=fresh(w.coordinator), held_at=now, access_from=now - timedelta(hours=1),
-                                    access_until=now + closes_in, members=members, title="第9回 中央圏域支援会議")  # fmt: skip
+    return services.meeting_convene(
+        acting_user=fresh(w.coordinator),
+        held_at=now,
+        access_from=now - timedelta(hours=1),
+        access_until=now + closes_in,
+        members=members,
+        title="第9回 中央圏域支援会議",
+    )
 
 
 def test_members_who_pledged_hear_before_the_window_closes_once(referred):

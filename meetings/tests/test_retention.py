@@ -45,9 +45,10 @@ def close_after_evaluation(w):
 
 def test_an_approved_plan_holds_its_case(scene):
     Case.objects.filter(pk=scene.case.pk).update(
-        status=CaseStatus.CLOSED, close_reason=code(CodeKind.CLOSE_REASON, "goal_achieved"),
+        status=CaseStatus.CLOSED,
+        close_reason=code(CodeKind.CLOSE_REASON, "goal_achieved"),
         closed_at=Case.objects.get(pk=scene.case.pk).opened_at.replace(year=ELEVEN_YEARS_AGO.year),
-    )  # fmt: skip
+    )
     retention.retention_scan(today=TODAY)
     assert not DisposalCandidate.objects.filter(object_id=scene.case.pk, record_type="cases.case").exists()
 
@@ -63,12 +64,17 @@ def test_the_cases_consent_plan_and_briefings_are_anonymised_and_the_scan_remove
     assert not scene.document.exists()  # the scanned form is gone from storage
     consent = Consent.objects.get(pk=scene.consent.pk)
     assert (consent.purpose, consent.proxy_name, consent.withdrawal_note, consent.document.name) == (
-        DISPOSED, DISPOSED, DISPOSED, "",
-    )  # fmt: skip
+        DISPOSED,
+        DISPOSED,
+        DISPOSED,
+        "",
+    )
     assert all(row.document == "" and row.proxy_name in ("", DISPOSED) for row in consent.history.all())
     assert (consent.categories, consent.method, consent.consented_on) == (
-        scene.consent.categories, "written", scene.consent.consented_on,
-    )  # fmt: skip
+        scene.consent.categories,
+        "written",
+        scene.consent.consented_on,
+    )
     plan = SupportPlan.objects.get(pk=scene.plan.pk)
     assert (plan.person_wishes, plan.issues_summary, plan.long_term_goal) == (DISPOSED,) * 3
     assert all("長男" not in row.issues_summary for row in plan.history.all())

@@ -66,15 +66,31 @@ def test_a_plan_written_from_a_stale_page_does_not_silently_become_the_next_vers
     page = _client(w.coordinator).get(url).content.decode()
     assert 'name="based_on" value="0"' in page
     today = timezone.localdate()
-    data = {"person_wishes": "家で暮らしたい", "issues_summary": "私の整理", "long_term_goal": "安定",
-            "goals": "相談につながる", "review_on": (today + timedelta(days=60)).isoformat(), "based_on": "0",
-            "tasks-TOTAL_FORMS": "1", "tasks-INITIAL_FORMS": "0", "tasks-MIN_NUM_FORMS": "1",
-            "tasks-MAX_NUM_FORMS": "1000", "tasks-0-agency": w.assigned.agencies[0].pk, "tasks-0-role": "調整",
-            "tasks-0-content": "面談"}  # fmt: skip
-    other = services.plan_create(case=w.case, acting_user=w.coordinator, goals=["別の目標"],
-                                 tasks=[{"agency": w.assigned.agencies[0], "role": "r", "content": "c"}],
-                                 person_wishes="別の意向", issues_summary="同僚の整理", long_term_goal="x",
-                                 review_on=today + timedelta(days=30))  # fmt: skip
+    data = {
+        "person_wishes": "家で暮らしたい",
+        "issues_summary": "私の整理",
+        "long_term_goal": "安定",
+        "goals": "相談につながる",
+        "review_on": (today + timedelta(days=60)).isoformat(),
+        "based_on": "0",
+        "tasks-TOTAL_FORMS": "1",
+        "tasks-INITIAL_FORMS": "0",
+        "tasks-MIN_NUM_FORMS": "1",
+        "tasks-MAX_NUM_FORMS": "1000",
+        "tasks-0-agency": w.assigned.agencies[0].pk,
+        "tasks-0-role": "調整",
+        "tasks-0-content": "面談",
+    }
+    other = services.plan_create(
+        case=w.case,
+        acting_user=w.coordinator,
+        goals=["別の目標"],
+        tasks=[{"agency": w.assigned.agencies[0], "role": "r", "content": "c"}],
+        person_wishes="別の意向",
+        issues_summary="同僚の整理",
+        long_term_goal="x",
+        review_on=today + timedelta(days=30),
+    )
     SupportPlan.objects.filter(pk=other.pk).update(
         status="approved"
     )  # no draft in the way: only the 版 differs

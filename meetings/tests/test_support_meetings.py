@@ -25,11 +25,15 @@ def meeting(referred):
     w = referred
     now = timezone.now()
     w.meeting = services.meeting_convene(
-        acting_user=fresh(w.coordinator), held_at=now, access_from=now - timedelta(hours=1),
-        access_until=now + timedelta(days=14), members=[w.other_worker],
-    )  # fmt: skip
-    w.briefing = services.briefing_share(meeting=w.meeting, case=w.case, acting_user=fresh(w.coordinator),
-                                         categories=["household", "issues"])  # fmt: skip
+        acting_user=fresh(w.coordinator),
+        held_at=now,
+        access_from=now - timedelta(hours=1),
+        access_until=now + timedelta(days=14),
+        members=[w.other_worker],
+    )
+    w.briefing = services.briefing_share(
+        meeting=w.meeting, case=w.case, acting_user=fresh(w.coordinator), categories=["household", "issues"]
+    )
     w.url = reverse("meetings:meeting_detail", args=[w.meeting.pk])
     return w
 
@@ -60,8 +64,13 @@ def test_a_member_never_reaches_the_live_case(client, meeting):
 def test_the_briefing_is_frozen_as_shared(client, meeting):
     from cases import services as case_services
 
-    case_services.assessment_record(case=meeting.case, acting_user=fresh(meeting.coordinator), issues=[],
-                                    issues_detail="新しい課題", formulation="共有後に書いた見立て")  # fmt: skip
+    case_services.assessment_record(
+        case=meeting.case,
+        acting_user=fresh(meeting.coordinator),
+        issues=[],
+        issues_detail="新しい課題",
+        formulation="共有後に書いた見立て",
+    )
     services.pledge_acknowledge(meeting=meeting.meeting, acting_user=meeting.other_worker)
     client.force_login(meeting.other_worker)
     html = client.get(meeting.url).content.decode()
@@ -88,8 +97,13 @@ def test_a_colleague_of_a_member_gets_404_everywhere(client, meeting):
 
 def test_another_meetings_member_sees_nothing_of_this_one(client, meeting):
     now = timezone.now()
-    other_meeting = services.meeting_convene(acting_user=fresh(meeting.coordinator), held_at=now, access_from=now,
-                                             access_until=now + timedelta(days=1), members=[meeting.outsider])  # fmt: skip
+    other_meeting = services.meeting_convene(
+        acting_user=fresh(meeting.coordinator),
+        held_at=now,
+        access_from=now,
+        access_until=now + timedelta(days=1),
+        members=[meeting.outsider],
+    )
     services.pledge_acknowledge(meeting=other_meeting, acting_user=meeting.outsider)
     client.force_login(meeting.outsider)
     assert client.get(reverse("meetings:meeting_detail", args=[other_meeting.pk])).status_code == 200
@@ -115,13 +129,19 @@ def test_pseudonymised_briefing_hides_names(client, meeting):
     other = record_case(meeting.assigned, name="川口 次郎", kana="かわぐち じろう")
     from cases import services as case_services
 
-    case_services.assessment_record(case=other, acting_user=meeting.assigned, issues=[], issues_detail="x",
-                                    formulation="y")  # fmt: skip
+    case_services.assessment_record(
+        case=other, acting_user=meeting.assigned, issues=[], issues_detail="x", formulation="y"
+    )
     case_services.case_transition(
         case=other, to_status="referred", acting_user=meeting.assigned, reason="複合"
     )
-    services.briefing_share(meeting=meeting.meeting, case=other, acting_user=fresh(meeting.coordinator),
-                            categories=["household"], pseudonymised=True)  # fmt: skip
+    services.briefing_share(
+        meeting=meeting.meeting,
+        case=other,
+        acting_user=fresh(meeting.coordinator),
+        categories=["household"],
+        pseudonymised=True,
+    )
     services.pledge_acknowledge(meeting=meeting.meeting, acting_user=meeting.other_worker)
     client.force_login(meeting.other_worker)
     assert "川口" not in client.get(meeting.url).content.decode()
@@ -132,19 +152,29 @@ def test_only_the_host_shares_and_records_decisions(meeting):
         services.meeting_decision_record(
             briefing=meeting.briefing, acting_user=meeting.other_worker, kind="watch", text="x"
         )
-    services.meeting_decision_record(briefing=meeting.briefing, acting_user=fresh(meeting.coordinator),
-                                     kind="outreach", text="長男へのアウトリーチを開始")  # fmt: skip
+    services.meeting_decision_record(
+        briefing=meeting.briefing,
+        acting_user=fresh(meeting.coordinator),
+        kind="outreach",
+        text="長男へのアウトリーチを開始",
+    )
     assert meeting.briefing.decisions.get().get_kind_display() == "アウトリーチ開始"
 
 
 def test_host_convenes_and_shares_in_the_browser(client, referred):
     client.force_login(referred.coordinator)
     now = timezone.localtime()
-    response = client.post(reverse("meetings:meeting_new"), {
-        "held_at": now.strftime("%Y-%m-%dT%H:%M"), "title": "第3回 支援会議", "acting_body": "community_care",
-        "access_from": now.strftime("%Y-%m-%dT%H:%M"), "access_until": (now + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"),
-        "members": [referred.other_worker.pk],
-    })  # fmt: skip
+    response = client.post(
+        reverse("meetings:meeting_new"),
+        {
+            "held_at": now.strftime("%Y-%m-%dT%H:%M"),
+            "title": "第3回 支援会議",
+            "acting_body": "community_care",
+            "access_from": now.strftime("%Y-%m-%dT%H:%M"),
+            "access_until": (now + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"),
+            "members": [referred.other_worker.pk],
+        },
+    )
     assert response.status_code == 302
     url = response.url
     pk = int(url.rstrip("/").split("/")[-1])
@@ -152,8 +182,9 @@ def test_host_convenes_and_shares_in_the_browser(client, referred):
     choice = {"case": referred.case.pk, "categories": ["issues"]}
     preview = client.post(briefing_url, {**choice, "preview": "1"}).content.decode()
     digest = re.search(r'name="previewed" value="([0-9a-f]+)"', preview).group(1)
-    stale = client.post(briefing_url, {**choice, "categories": ["issues", "household"], "previewed": digest,
-                                       "share": "1"})  # fmt: skip
+    stale = client.post(
+        briefing_url, {**choice, "categories": ["issues", "household"], "previewed": digest, "share": "1"}
+    )
     assert "プレビューの後に共有する内容が変わりました" in stale.content.decode()
     assert not MeetingBriefing.objects.filter(meeting_id=pk).exists()
     client.post(briefing_url, {**choice, "previewed": digest, "share": "1"})
@@ -187,9 +218,13 @@ def test_the_meeting_list_is_paged_in_a_fixed_number_of_queries(
     now = timezone.now()
     for day in range(23):
         services.meeting_convene(
-            acting_user=fresh(referred.coordinator), held_at=now - timedelta(days=day), title=f"第{day}回",
-            access_from=now - timedelta(days=day), access_until=now + timedelta(days=7), members=[],
-        )  # fmt: skip
+            acting_user=fresh(referred.coordinator),
+            held_at=now - timedelta(days=day),
+            title=f"第{day}回",
+            access_from=now - timedelta(days=day),
+            access_until=now + timedelta(days=7),
+            members=[],
+        )
     client.force_login(referred.coordinator)
     with django_assert_max_num_queries(12):
         first = client.get(reverse("meetings:meeting_list")).content.decode()

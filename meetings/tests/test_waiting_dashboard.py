@@ -37,9 +37,14 @@ def meeting(approved):
     w = approved
     w.member = staff_user(Role.WORKER, AgencyFactory(name="みどり市社会福祉協議会"), username="member")
     now = timezone.now()
-    w.meeting = services.meeting_convene(acting_user=w.coord, held_at=now + timedelta(days=1), title="山田さん世帯",
-                                         access_from=now - timedelta(minutes=1), access_until=now + timedelta(days=7),
-                                         members=[w.member])  # fmt: skip
+    w.meeting = services.meeting_convene(
+        acting_user=w.coord,
+        held_at=now + timedelta(days=1),
+        title="山田さん世帯",
+        access_from=now - timedelta(minutes=1),
+        access_until=now + timedelta(days=7),
+        members=[w.member],
+    )
     return w
 
 
@@ -89,10 +94,16 @@ def test_a_done_task_is_no_longer_waiting(approved):
 
 def close_to_next_agency(w):
     goal = w.plan.goals.get()
-    services.plan_evaluate(conference=w.conference, plan=w.plan, acting_user=w.coord,
-                           goal_results={goal.pk: (GoalResult.ACHIEVED, "")}, person_change="安定",
-                           next_step=NextStep.CLOSE, close_reason=code(CodeKind.CLOSE_REASON, "lead_agency"),
-                           next_lead_agency=w.next_agency)  # fmt: skip
+    services.plan_evaluate(
+        conference=w.conference,
+        plan=w.plan,
+        acting_user=w.coord,
+        goal_results={goal.pk: (GoalResult.ACHIEVED, "")},
+        person_change="安定",
+        next_step=NextStep.CLOSE,
+        close_reason=code(CodeKind.CLOSE_REASON, "lead_agency"),
+        next_lead_agency=w.next_agency,
+    )
 
 
 def test_handovers_waiting_for_the_users_agency(client, approved):
@@ -122,16 +133,26 @@ def test_the_panel_costs_the_same_with_one_or_many_rows(client, meeting):
 
     def invite():
         now = timezone.now()
-        services.meeting_convene(acting_user=w.coord, held_at=now, access_from=now - timedelta(minutes=1),
-                                 access_until=now + timedelta(days=3), members=[fresh(w.other_worker)])  # fmt: skip
+        services.meeting_convene(
+            acting_user=w.coord,
+            held_at=now,
+            access_from=now - timedelta(minutes=1),
+            access_until=now + timedelta(days=3),
+            members=[fresh(w.other_worker)],
+        )
 
     invite()  # one of each waits: with none, the panel only probes that nothing does
     queries(client, w.other_worker)  # content types cached from the first visit
     few = queries(client, w.other_worker)
     for i in range(6):  # more handovers to the same agency, and more meetings waiting for a pledge
         case = record_case(w.assigned, name=f"森 {i}子", kana=f"もり {i}")
-        case_services.assessment_record(case=case, acting_user=w.assigned, issues=[code(CodeKind.ISSUE, "care")],
-                                        issues_detail="介護", formulation="見立て")  # fmt: skip
+        case_services.assessment_record(
+            case=case,
+            acting_user=w.assigned,
+            issues=[code(CodeKind.ISSUE, "care")],
+            issues_detail="介護",
+            formulation="見立て",
+        )
         case_services.case_transition(case=case, to_status="supporting", acting_user=w.assigned)
         case_services.case_handover_start(case=case, acting_user=fresh(w.assigned), to_agency=w.next_agency)
         invite()

@@ -55,9 +55,9 @@ def grant_coordinators(apps, schema_editor):
                     continue
                 grants.append(AccessGrant(content_type=content_type, object_id=engagement_id, user_id=user_id,
                                           on_behalf_of_id=agency_id, permission=permission, basis="assignment",
-                                          reason=REASON, starts_at=now))  # fmt: skip
+                                          reason=REASON, starts_at=now))
                 guardian.append(UserPermission(user_id=user_id, permission=permissions[permission],
-                                               content_object_id=engagement_id))  # fmt: skip
+                                               content_object_id=engagement_id))
         AccessGrant.objects.bulk_create(grants, batch_size=2000)
         UserPermission.objects.bulk_create(guardian, batch_size=2000, ignore_conflicts=True)
 

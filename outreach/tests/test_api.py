@@ -23,10 +23,14 @@ LIST = "/api/v1/outreach/engagements/"
 @pytest.fixture
 def engagement(world):
     return services.engagement_start(
-        acting_user=world.assigned, provisional_name="60代の男性（川沿いのアパート）", how_known="minsei",
-        background="民生委員より。新聞がたまり、夜も明かりがつかない。", purpose="relationship",
-        approximate_location="中央二丁目の川沿い", next_contact_on=timezone.localdate() + timedelta(days=3),
-    )  # fmt: skip
+        acting_user=world.assigned,
+        provisional_name="60代の男性（川沿いのアパート）",
+        how_known="minsei",
+        background="民生委員より。新聞がたまり、夜も明かりがつかない。",
+        purpose="relationship",
+        approximate_location="中央二丁目の川沿い",
+        next_contact_on=timezone.localdate() + timedelta(days=3),
+    )
 
 
 def _detail(engagement):
@@ -94,8 +98,17 @@ def test_machine_client_without_the_scope_is_refused_with_403(world, engagement)
         assert response.json()["code"] == "scope_missing"
 
 
-@pytest.mark.parametrize(("name", "status"), [("assigned", 201), ("colleague", 201), ("coordinator", 201),
-                                              ("supervisor", 403), ("other_worker", 404), ("outsider", 404)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [
+        ("assigned", 201),
+        ("colleague", 201),
+        ("coordinator", 201),
+        ("supervisor", 403),
+        ("other_worker", 404),
+        ("outsider", 404),
+    ],
+)
 def test_who_may_log_a_contact(world, engagement, name, status):
     api = api_as(world.persona(name))
     response = api.post(_contacts(engagement), {"kind": "phone", "met_whom": "本人"}, format="json")
@@ -117,10 +130,17 @@ def test_can_record_contact_tells_the_phone_whether_to_show_the_form(world, enga
 def test_a_contact_logged_from_a_phone_moves_the_engagement_on(world, engagement):
     api = api_as(world.assigned)
     next_visit = (timezone.localdate() + timedelta(days=7)).isoformat()
-    response = api.post(_contacts(engagement), {
-        "kind": "visit_met", "met_whom": "本人", "response": "玄関先で少し話せた", "safety_confirmed": True,
-        "next_planned_on": next_visit,
-    }, format="json")  # fmt: skip
+    response = api.post(
+        _contacts(engagement),
+        {
+            "kind": "visit_met",
+            "met_whom": "本人",
+            "response": "玄関先で少し話せた",
+            "safety_confirmed": True,
+            "next_planned_on": next_visit,
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["recorded_by"] == "assigned" and body["safety_confirmed"] is True
@@ -147,8 +167,12 @@ def test_a_retried_post_with_the_same_idempotency_key_logs_one_contact(world, en
     assert first.status_code == retry.status_code == 201
     assert retry["Idempotent-Replayed"] == "true" and retry.json() == first.json()
     assert OutreachContact.objects.count() == 1
-    other = api.post(_contacts(engagement), {**body, "kind": "letter"}, format="json",
-                     HTTP_IDEMPOTENCY_KEY="visit-2026-0001")  # fmt: skip
+    other = api.post(
+        _contacts(engagement),
+        {**body, "kind": "letter"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="visit-2026-0001",
+    )
     assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
     another = api.post(_contacts(engagement), body, format="json", HTTP_IDEMPOTENCY_KEY="visit-2026-0002")
     assert another.status_code == 201
@@ -158,8 +182,9 @@ def test_a_retried_post_with_the_same_idempotency_key_logs_one_contact(world, en
 def test_bad_input_gets_400_with_field_errors(world, engagement):
     api = api_as(world.assigned)
     url = _contacts(engagement)
-    wrong = api.post(url, {"kind": "teleport", "safety_confirmed": "maybe", "next_planned_on": "2026-13-01"},
-                     format="json")  # fmt: skip
+    wrong = api.post(
+        url, {"kind": "teleport", "safety_confirmed": "maybe", "next_planned_on": "2026-13-01"}, format="json"
+    )
     assert wrong.status_code == 400
     assert {e["field"] for e in wrong.json()["errors"]} == {"kind", "safety_confirmed", "next_planned_on"}
     assert api.post(url, {}, format="json").json()["errors"][0]["field"] == "kind"
@@ -167,8 +192,11 @@ def test_bad_input_gets_400_with_field_errors(world, engagement):
     assert unknown.json()["errors"] == [
         {"field": "stage", "code": "unknown_field", "message": "この項目は受け付けていません。"}
     ]
-    future = api.post(url, {"kind": "phone", "contacted_at": (timezone.now() + timedelta(days=1)).isoformat()},
-                      format="json")  # fmt: skip
+    future = api.post(
+        url,
+        {"kind": "phone", "contacted_at": (timezone.now() + timedelta(days=1)).isoformat()},
+        format="json",
+    )
     assert future.status_code == 400
     assert future.json()["errors"][0] == {
         "field": "contacted_at",
@@ -240,8 +268,13 @@ def test_list_query_count_does_not_grow_with_the_page(world, engagement, contact
             if contacts:
                 services.contact_record(engagement=engagement, acting_user=world.assigned, kind="phone")
             else:
-                services.engagement_start(acting_user=world.assigned, provisional_name=f"対象{i}",
-                                          how_known="neighbour", background="近隣から", purpose="situation")  # fmt: skip
+                services.engagement_start(
+                    acting_user=world.assigned,
+                    provisional_name=f"対象{i}",
+                    how_known="neighbour",
+                    background="近隣から",
+                    purpose="situation",
+                )
 
     more(1)
     with CaptureQueriesContext(connection) as small:

@@ -17,9 +17,12 @@ from outreach.selectors import engagement_can_change, engagements_visible_to
 @pytest.fixture
 def engagement(world):
     return services.engagement_start(
-        acting_user=world.assigned, provisional_name="山田さん（60代男性）", how_known="neighbour",
-        background="近所の方から", purpose="relationship",
-    )  # fmt: skip
+        acting_user=world.assigned,
+        provisional_name="山田さん（60代男性）",
+        how_known="neighbour",
+        background="近所の方から",
+        purpose="relationship",
+    )
 
 
 def test_a_coordinator_in_post_holds_a_personal_grant_and_reads_on_it(client, world, engagement):

@@ -15,18 +15,28 @@ from outreach.tasks import remind_overdue_outreach
 @pytest.fixture
 def engagement(world):
     return services.engagement_start(
-        acting_user=world.assigned, provisional_name="60代の男性（川沿いのアパート）", how_known="minsei",
-        background="民生委員より。新聞がたまり、夜も明かりがつかない。", purpose="relationship",
-        approximate_location="中央二丁目の川沿い", next_contact_on=timezone.localdate() + timedelta(days=3),
-    )  # fmt: skip
+        acting_user=world.assigned,
+        provisional_name="60代の男性（川沿いのアパート）",
+        how_known="minsei",
+        background="民生委員より。新聞がたまり、夜も明かりがつかない。",
+        purpose="relationship",
+        approximate_location="中央二丁目の川沿い",
+        next_contact_on=timezone.localdate() + timedelta(days=3),
+    )
 
 
 def test_outreach_starts_without_a_person_and_is_linked_to_a_new_case_later_with_history_intact(
     world, engagement
 ):
     services.contact_record(engagement=engagement, acting_user=world.assigned, kind="visit_absent")
-    services.contact_record(engagement=engagement, acting_user=world.assigned, kind="visit_met", met_whom="本人",
-                            response="玄関先で少し話せた", safety_confirmed=True)  # fmt: skip
+    services.contact_record(
+        engagement=engagement,
+        acting_user=world.assigned,
+        kind="visit_met",
+        met_whom="本人",
+        response="玄関先で少し話せた",
+        safety_confirmed=True,
+    )
     case = record_case(world.assigned, name="川村 正", kana="かわむら ただし")
     services.engagement_link(engagement=engagement, acting_user=world.assigned, case=case)
     engagement.refresh_from_db()
@@ -43,15 +53,18 @@ def test_safety_concern_and_repeated_absence_are_flagged_to_the_coordinator_once
     with django_capture_on_commit_callbacks(execute=True):
         for _ in range(3):
             services.contact_record(engagement=engagement, acting_user=world.assigned, kind="visit_absent")
-        services.contact_record(engagement=engagement, acting_user=world.assigned, kind="visit_absent",
-                                safety_confirmed=False)  # fmt: skip
+        services.contact_record(
+            engagement=engagement, acting_user=world.assigned, kind="visit_absent", safety_confirmed=False
+        )
     titles = set(
         Notification.objects.filter(recipient=world.coordinator, kind="outreach_alert").values_list(
             "title", flat=True
         )
     )
-    assert titles == {f"アウトリーチ {engagement.number}: 2回続けて会えていません",
-                      f"アウトリーチ {engagement.number}: 安否を確認できませんでした"}  # fmt: skip
+    assert titles == {
+        f"アウトリーチ {engagement.number}: 2回続けて会えていません",
+        f"アウトリーチ {engagement.number}: 安否を確認できませんでした",
+    }
 
 
 def _alerts(world, engagement):
@@ -114,8 +127,17 @@ def test_ending_needs_a_connection_or_a_reason(world, engagement):
     assert engagement.stage == Stage.CONNECTED and not engagement.is_open
 
 
-@pytest.mark.parametrize(("persona", "status"), [("assigned", 200), ("colleague", 200), ("coordinator", 200),
-                                                 ("supervisor", 200), ("other_worker", 404), ("outsider", 404)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("assigned", 200),
+        ("colleague", 200),
+        ("coordinator", 200),
+        ("supervisor", 200),
+        ("other_worker", 404),
+        ("outsider", 404),
+    ],
+)
 def test_who_sees_an_engagement(client, world, engagement, persona, status):
     client.force_login(world.persona(persona))
     assert client.get(engagement.get_absolute_url()).status_code == status
@@ -137,10 +159,16 @@ def test_list_carries_no_background_and_masks_whereabouts_under_jushohitoku(clie
 
 def test_contact_logged_in_the_browser(client, world, engagement):
     client.force_login(world.assigned)
-    response = client.post(reverse("outreach:contact_add", args=[engagement.pk]), {
-        "contacted_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "kind": "visit_met", "met_whom": "本人",
-        "response": "お茶を出してくれた", "safety": "yes",
-    })  # fmt: skip
+    response = client.post(
+        reverse("outreach:contact_add", args=[engagement.pk]),
+        {
+            "contacted_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "kind": "visit_met",
+            "met_whom": "本人",
+            "response": "お茶を出してくれた",
+            "safety": "yes",
+        },
+    )
     assert response.status_code == 302
     contact = engagement.contacts.get()
     assert contact.safety_confirmed is True and contact.recorded_by == world.assigned
@@ -153,8 +181,13 @@ def test_contact_logged_in_the_browser(client, world, engagement):
 
 def test_list_queries_are_bounded(client, world, django_assert_max_num_queries):
     for i in range(12):
-        services.engagement_start(acting_user=world.assigned, provisional_name=f"対象{i}", how_known="neighbour",
-                                  background="近隣から", purpose="situation")  # fmt: skip
+        services.engagement_start(
+            acting_user=world.assigned,
+            provisional_name=f"対象{i}",
+            how_known="neighbour",
+            background="近隣から",
+            purpose="situation",
+        )
     client.force_login(world.assigned)
     with django_assert_max_num_queries(15):
         assert client.get(reverse("outreach:engagement_list")).status_code == 200

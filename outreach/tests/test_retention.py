@@ -17,16 +17,26 @@ from outreach.models import OutreachContact, OutreachEngagement, Stage
 
 def start(world, **fields):
     return services.engagement_start(
-        acting_user=world.assigned, provisional_name="60代の男性（川沿いのアパート）", how_known="minsei",
-        background="民生委員より。新聞がたまっている。", purpose="relationship", approximate_location="中央二丁目の川沿い",
+        acting_user=world.assigned,
+        provisional_name="60代の男性（川沿いのアパート）",
+        how_known="minsei",
+        background="民生委員より。新聞がたまっている。",
+        purpose="relationship",
+        approximate_location="中央二丁目の川沿い",
         **fields,
-    )  # fmt: skip
+    )
 
 
 def test_an_ended_engagement_without_a_case_is_disposed_after_five_years(world):
     engagement = start(world)
-    services.contact_record(engagement=engagement, acting_user=world.assigned, kind="visit_met", met_whom="本人",
-                            response="玄関先で川村さんと少し話せた", safety_confirmed=True)  # fmt: skip
+    services.contact_record(
+        engagement=engagement,
+        acting_user=world.assigned,
+        kind="visit_met",
+        met_whom="本人",
+        response="玄関先で川村さんと少し話せた",
+        safety_confirmed=True,
+    )
     services.engagement_end(engagement=engagement, acting_user=world.assigned, note="転居のため（川村さん）")
     recent = start(world)
     services.engagement_end(engagement=recent, acting_user=world.assigned, note="連絡途絶")
@@ -37,8 +47,12 @@ def test_an_ended_engagement_without_a_case_is_disposed_after_five_years(world):
     candidate = dispose(engagement, world.supervisor, record_type="outreach.engagement")
     assert candidate.number == f"O-{engagement.pk:06d}"
     engagement.refresh_from_db()
-    assert (engagement.provisional_name, engagement.approximate_location, engagement.background, engagement.end_note) == (
-        DISPOSED,) * 4  # fmt: skip
+    assert (
+        engagement.provisional_name,
+        engagement.approximate_location,
+        engagement.background,
+        engagement.end_note,
+    ) == (DISPOSED,) * 4
     assert (engagement.how_known, engagement.stage) == ("minsei", Stage.CONTACTED)
     assert all(
         "川沿い" not in row.approximate_location and "川村" not in row.end_note
@@ -46,8 +60,11 @@ def test_an_ended_engagement_without_a_case_is_disposed_after_five_years(world):
     )
     contact = OutreachContact.objects.get(engagement=engagement)
     assert (contact.met_whom, contact.response, contact.kind, contact.safety_confirmed) == (
-        DISPOSED, DISPOSED, "visit_met", True,
-    )  # fmt: skip
+        DISPOSED,
+        DISPOSED,
+        "visit_met",
+        True,
+    )
     assert OutreachEngagement.objects.get(pk=recent.pk).background.startswith("民生委員")
     assert not DisposalCandidate.objects.filter(
         object_id=recent.pk, record_type="outreach.engagement"

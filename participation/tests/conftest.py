@@ -13,16 +13,24 @@ def hosts(world):  # noqa: F811
 
     def add(name, kinds, area, capacity=None, active=True, accepts=True, days=(2,)):
         return community_services.resource_save(
-            acting_user=world.assigned, name=name, kind="kodomo_shokudo", area=area, accepts_participants=accepts,
-            participation_kinds=list(kinds) if accepts else [], capacity=capacity, is_active=active, days=list(days),
-        )  # fmt: skip
+            acting_user=world.assigned,
+            name=name,
+            kind="kodomo_shokudo",
+            area=area,
+            accepts_participants=accepts,
+            participation_kinds=list(kinds) if accepts else [],
+            capacity=capacity,
+            is_active=active,
+            days=list(days),
+        )
 
     return {
-        "area": area, "other": other,
+        "area": area,
+        "other": other,
         "shokudo": add("みどり子ども食堂", ["volunteer"], sub, capacity=1),
         "farm": add("みどり農園", ["agriculture"], area),
         "east": add("東ボランティアセンター", ["volunteer"], other),
         "closed": add("休止中のサロン", ["volunteer"], area, active=False),
         "no_accept": add("受け入れなしのカフェ", [], area, accepts=False),
         "full": add("満員の居場所", ["volunteer"], area, capacity=0),
-    }  # fmt: skip
+    }

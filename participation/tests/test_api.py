@@ -23,10 +23,17 @@ STRANGERS = ["other_worker", "outsider", "coordinator"]
 
 def _plan(world):
     return services.plan_create(
-        case=world.case, acting_user=world.assigned, kinds=["volunteer"], wishes="人の役に立ちたい",
-        strengths="料理", weaknesses="大人数", health="腰痛あり", mobility="自転車", goals="週1回、家の外で役割を持つ",
+        case=world.case,
+        acting_user=world.assigned,
+        kinds=["volunteer"],
+        wishes="人の役に立ちたい",
+        strengths="料理",
+        weaknesses="大人数",
+        health="腰痛あり",
+        mobility="自転車",
+        goals="週1回、家の外で役割を持つ",
         review_on=timezone.localdate() + timedelta(days=90),
-    )  # fmt: skip
+    )
 
 
 def _placed(world, plan, host):
@@ -37,10 +44,20 @@ def _placed(world, plan, host):
     placement = services.placement_start(
         proposal=proposal, acting_user=world.assigned, starts_on=timezone.localdate(), frequency="週1回"
     )
-    services.follow_up_record(placement=placement, acting_user=world.assigned, done_on=timezone.localdate(),
-                              with_whom="person", content="楽しく通えている")  # fmt: skip
-    services.follow_up_record(placement=placement, acting_user=world.assigned, done_on=timezone.localdate(),
-                              with_whom="host", content="受け入れ先も助かっている")  # fmt: skip
+    services.follow_up_record(
+        placement=placement,
+        acting_user=world.assigned,
+        done_on=timezone.localdate(),
+        with_whom="person",
+        content="楽しく通えている",
+    )
+    services.follow_up_record(
+        placement=placement,
+        acting_user=world.assigned,
+        done_on=timezone.localdate(),
+        with_whom="host",
+        content="受け入れ先も助かっている",
+    )
     return placement
 
 
@@ -68,13 +85,15 @@ def test_readers_list_and_open_the_plan_with_its_parts(world, plan, name):
     assert body["person"]["name"] == "山田 花子" and body["health"] == "腰痛あり"
     assert body["kinds"] == ["volunteer"]
     assert [(p["host"]["name"], p["person_choice"]) for p in body["proposals"]] == [
-        ("東ボランティアセンター", "wants"), ("みどり子ども食堂", "pending")
-    ]  # fmt: skip
+        ("東ボランティアセンター", "wants"),
+        ("みどり子ども食堂", "pending"),
+    ]
     placement = body["placements"][0]
     assert placement["status"] == "arranging" and placement["frequency"] == "週1回"
     assert {f["with_whom"]: f["content"] for f in placement["follow_ups"]} == {
-        "person": "楽しく通えている", "host": "受け入れ先も助かっている"
-    }  # fmt: skip
+        "person": "楽しく通えている",
+        "host": "受け入れ先も助かっている",
+    }
 
 
 @pytest.mark.parametrize("name", STRANGERS)
@@ -109,8 +128,13 @@ def test_machine_client_without_the_scope_is_refused_with_403(world, plan):
 def test_consent_alone_without_the_plan_category_opens_no_plan(world, plan):
     """本人同意 as the only basis opens the categories the person consented to; no consent to share
     the plan category here, so the case is visible but its plan is not (and it is not listed)."""
-    access_grant(obj=world.case, basis=AccessBasis.CONSENT, agency=world.other_worker.agencies[0],
-                 acting_user=world.assigned, reason="本人同意")  # fmt: skip
+    access_grant(
+        obj=world.case,
+        basis=AccessBasis.CONSENT,
+        agency=world.other_worker.agencies[0],
+        acting_user=world.assigned,
+        reason="本人同意",
+    )
     api = api_as(world.other_worker)
     assert ids(api.get("/api/v1/cases/")) == [world.case.pk]
     assert ids(api.get(LIST)) == []

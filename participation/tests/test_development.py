@@ -18,14 +18,27 @@ from participation.models import HostCandidate, PlacementStatus
 
 @pytest.fixture
 def plan(world):
-    return services.plan_create(case=world.case, acting_user=world.assigned, kinds=["work_trial"], wishes="働いてみたい",
-                                goals="週1回の就労体験", review_on=timezone.localdate() + timedelta(days=90))  # fmt: skip
+    return services.plan_create(
+        case=world.case,
+        acting_user=world.assigned,
+        kinds=["work_trial"],
+        wishes="働いてみたい",
+        goals="週1回の就労体験",
+        review_on=timezone.localdate() + timedelta(days=90),
+    )
 
 
 def host(world, area, capacity, name="みどり商店", days=(0,)):
-    return community_services.resource_save(acting_user=world.coordinator, name=name, kind="work_experience", area=area,
-                                            accepts_participants=True, participation_kinds=["work_trial"],
-                                            capacity=capacity, days=list(days))  # fmt: skip
+    return community_services.resource_save(
+        acting_user=world.coordinator,
+        name=name,
+        kind="work_experience",
+        area=area,
+        accepts_participants=True,
+        participation_kinds=["work_trial"],
+        capacity=capacity,
+        days=list(days),
+    )
 
 
 def place(world, plan, resource, status=PlacementStatus.ARRANGING):
@@ -47,13 +60,16 @@ def listed(resource):
     return resources(ResourceFilters(accepting=True)).get(pk=resource.pk)
 
 
-@pytest.mark.parametrize(("capacity", "placed", "left", "label", "matched"), [
-    (2, 0, 2, "受け入れ可（残り2人／上限2人）", True),
-    (2, 1, 1, "受け入れ可（残り1人／上限2人）", True),
-    (2, 2, 0, "満員（上限2人）", False),
-    (0, 0, 0, "受け入れ停止", False),
-    (None, 2, None, "受け入れ可（上限なし）", True),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("capacity", "placed", "left", "label", "matched"),
+    [
+        (2, 0, 2, "受け入れ可（残り2人／上限2人）", True),
+        (2, 1, 1, "受け入れ可（残り1人／上限2人）", True),
+        (2, 2, 0, "満員（上限2人）", False),
+        (0, 0, 0, "受け入れ停止", False),
+        (None, 2, None, "受け入れ可（上限なし）", True),
+    ],
+)
 def test_places_left_with_none_one_and_capacity_placements(
     world, plan, capacity, placed, left, label, matched
 ):
@@ -62,12 +78,24 @@ def test_places_left_with_none_one_and_capacity_placements(
     resource = host(world, AreaFactory(code="chuo"), capacity=2 if capacity == 0 else capacity)
     others = []
     for i in range(placed):
-        other_plan = services.plan_create(case=world.case, acting_user=world.assigned, kinds=["work_trial"],
-                                          wishes=f"希望{i}", goals="目標", review_on=timezone.localdate())  # fmt: skip
+        other_plan = services.plan_create(
+            case=world.case,
+            acting_user=world.assigned,
+            kinds=["work_trial"],
+            wishes=f"希望{i}",
+            goals="目標",
+            review_on=timezone.localdate(),
+        )
         others.append(place(world, other_plan, resource))
     if capacity and placed < capacity:  # an ended placement frees its place
-        ended = services.plan_create(case=world.case, acting_user=world.assigned, kinds=["work_trial"], wishes="x",
-                                     goals="y", review_on=timezone.localdate())  # fmt: skip
+        ended = services.plan_create(
+            case=world.case,
+            acting_user=world.assigned,
+            kinds=["work_trial"],
+            wishes="x",
+            goals="y",
+            review_on=timezone.localdate(),
+        )
         place(world, ended, resource, status=PlacementStatus.ENDED)
     if capacity == 0:
         community_services.resource_save(acting_user=world.coordinator, resource=resource, capacity=0)
@@ -83,8 +111,14 @@ def test_the_plan_page_and_the_register_show_what_is_left(client, world, plan):
     from jusou.tests.factories import AreaFactory
 
     resource = host(world, AreaFactory(code="chuo"), capacity=3)
-    other = services.plan_create(case=world.case, acting_user=world.assigned, kinds=["work_trial"], wishes="a",
-                                 goals="b", review_on=timezone.localdate())  # fmt: skip
+    other = services.plan_create(
+        case=world.case,
+        acting_user=world.assigned,
+        kinds=["work_trial"],
+        wishes="a",
+        goals="b",
+        review_on=timezone.localdate(),
+    )
     place(world, other, resource)
     client.force_login(world.assigned)
     page = client.get(plan.get_absolute_url() + "?match=1").content.decode()
@@ -131,18 +165,33 @@ def test_a_candidate_opened_from_a_gap_joins_with_every_field_and_closes_the_gap
     from jusou.tests.factories import AreaFactory
 
     area = AreaFactory(code="chuo")
-    gap = community_services.gap_record(acting_user=world.assigned, category="就労体験先", area=area,
-                                        description="平日の午前に働ける体験先がない")  # fmt: skip
+    gap = community_services.gap_record(
+        acting_user=world.assigned,
+        category="就労体験先",
+        area=area,
+        description="平日の午前に働ける体験先がない",
+    )
     client.force_login(world.assigned)
     form = client.get(reverse("participation:development") + f"?gap={gap.pk}").content.decode()
     assert "就労体験先" in form and f'name="gap" value="{gap.pk}"' in form
-    client.post(reverse("participation:development"), {
-        "gap": gap.pk, "new-name": "みどり商店街の八百屋", "new-kind": "work_experience", "new-area": area.pk,
-        "new-operator": "八百屋みどり", "new-schedule": "平日 9時〜12時", "new-days": ["0", "2"],
-        "new-contact": "みどり商店街事務所", "new-participation_kinds": ["work_trial"],
-        "new-acceptance_conditions": "事前に見学", "new-capacity": "1", "new-approached_on": "2026-11-01",
-        "new-note": "店主が前向き",
-    })  # fmt: skip
+    client.post(
+        reverse("participation:development"),
+        {
+            "gap": gap.pk,
+            "new-name": "みどり商店街の八百屋",
+            "new-kind": "work_experience",
+            "new-area": area.pk,
+            "new-operator": "八百屋みどり",
+            "new-schedule": "平日 9時〜12時",
+            "new-days": ["0", "2"],
+            "new-contact": "みどり商店街事務所",
+            "new-participation_kinds": ["work_trial"],
+            "new-acceptance_conditions": "事前に見学",
+            "new-capacity": "1",
+            "new-approached_on": "2026-11-01",
+            "new-note": "店主が前向き",
+        },
+    )
     candidate = HostCandidate.objects.get()
     gap.refresh_from_db()
     assert candidate.gap == gap and gap.status == "considering"
@@ -156,21 +205,38 @@ def test_a_candidate_opened_from_a_gap_joins_with_every_field_and_closes_the_gap
     client.force_login(world.coordinator)
     join = client.get(reverse("participation:development")).content.decode()
     assert "きっかけの不足する社会資源を「開発済」にする" in join
-    response = client.post(reverse("participation:candidate_join", args=[candidate.pk]), {
-        f"join-{candidate.pk}-{k}": v for k, v in {
-            "name": "みどり商店街の八百屋", "kind": "work_experience", "area": area.pk, "operator": "八百屋みどり",
-            "schedule": "平日 9時〜12時", "days": ["0", "2"], "contact": "みどり商店街事務所",
-            "participation_kinds": ["work_trial"], "acceptance_conditions": "事前に見学", "capacity": "1",
-            "close_gap": "on",
-        }.items()
-    })  # fmt: skip
+    response = client.post(
+        reverse("participation:candidate_join", args=[candidate.pk]),
+        {
+            f"join-{candidate.pk}-{k}": v
+            for k, v in {
+                "name": "みどり商店街の八百屋",
+                "kind": "work_experience",
+                "area": area.pk,
+                "operator": "八百屋みどり",
+                "schedule": "平日 9時〜12時",
+                "days": ["0", "2"],
+                "contact": "みどり商店街事務所",
+                "participation_kinds": ["work_trial"],
+                "acceptance_conditions": "事前に見学",
+                "capacity": "1",
+                "close_gap": "on",
+            }.items()
+        },
+    )
     assert response.status_code == 302
     candidate.refresh_from_db()
     gap.refresh_from_db()
     resource = candidate.resource
-    assert (resource.operator, resource.schedule, resource.days, resource.contact, resource.acceptance_conditions,
-            resource.capacity, resource.participation_kinds) == ("八百屋みどり", "平日 9時〜12時", [0, 2],
-                                                                 "みどり商店街事務所", "事前に見学", 1, ["work_trial"])  # fmt: skip
+    assert (
+        resource.operator,
+        resource.schedule,
+        resource.days,
+        resource.contact,
+        resource.acceptance_conditions,
+        resource.capacity,
+        resource.participation_kinds,
+    ) == ("八百屋みどり", "平日 9時〜12時", [0, 2], "みどり商店街事務所", "事前に見学", 1, ["work_trial"])
     assert candidate.outcome == "accepted" and gap.status == "developed"
     assert list(gap.developed_resources.all()) == [resource]
     # the day-filtered match (月) now finds the weekday-morning host
@@ -180,8 +246,13 @@ def test_a_candidate_opened_from_a_gap_joins_with_every_field_and_closes_the_gap
 def test_candidates_move_through_every_status_and_back(world):
     from jusou.tests.factories import AreaFactory
 
-    candidate = services.candidate_record(acting_user=world.assigned, name="みどり農園", kind="work_experience",
-                                          area=AreaFactory(code="chuo"), approached_on=timezone.localdate())  # fmt: skip
+    candidate = services.candidate_record(
+        acting_user=world.assigned,
+        name="みどり農園",
+        kind="work_experience",
+        area=AreaFactory(code="chuo"),
+        approached_on=timezone.localdate(),
+    )
     for to in ("declined", "negotiating", "accepted", "declined", "accepted", "negotiating"):
         candidate = services.candidate_move(
             candidate=candidate, acting_user=world.assigned, to_outcome=to, reason=""
@@ -235,8 +306,14 @@ def test_the_development_page_queries_do_not_grow_with_candidates(
 
     def add(n):
         for i in range(n):
-            services.candidate_record(acting_user=world.assigned, name=f"候補{i}", kind="work_experience", area=area,
-                                      approached_on=timezone.localdate(), gap=gap)  # fmt: skip
+            services.candidate_record(
+                acting_user=world.assigned,
+                name=f"候補{i}",
+                kind="work_experience",
+                area=area,
+                approached_on=timezone.localdate(),
+                gap=gap,
+            )
 
     add(1)
     from django.db import connection

@@ -11,9 +11,18 @@ from participation.models import PlacementStatus
 
 @pytest.fixture
 def plan(world, hosts):
-    return services.plan_create(case=world.case, acting_user=world.assigned, kinds=["volunteer"], wishes="人の役に立ちたい",
-                                strengths="料理", weaknesses="大人数", health="腰痛あり", mobility="自転車",
-                                goals="週1回、家の外で役割を持つ", review_on=timezone.localdate() + timedelta(days=90))  # fmt: skip
+    return services.plan_create(
+        case=world.case,
+        acting_user=world.assigned,
+        kinds=["volunteer"],
+        wishes="人の役に立ちたい",
+        strengths="料理",
+        weaknesses="大人数",
+        health="腰痛あり",
+        mobility="自転車",
+        goals="週1回、家の外で役割を持つ",
+        review_on=timezone.localdate() + timedelta(days=90),
+    )
 
 
 def test_matching_proposes_only_active_accepting_hosts_that_fit(plan, hosts):
@@ -56,14 +65,22 @@ def placed(world, plan, hosts):
 
 @pytest.mark.parametrize(
     ("path", "refused"),
-    [(["trial", "settled", "ended"], None), (["settled"], "「調整中」から「定着」"), (["trial", "arranging"], "「体験中」から「調整中」")],
-)  # fmt: skip
+    [
+        (["trial", "settled", "ended"], None),
+        (["settled"], "「調整中」から「定着」"),
+        (["trial", "arranging"], "「体験中」から「調整中」"),
+    ],
+)
 def test_placement_transitions_allowed_and_refused(world, plan, hosts, path, refused):
     placement = placed(world, plan, hosts)
     try:
         for status in path:
-            placement = services.placement_move(placement=placement, acting_user=world.assigned, to_status=status,
-                                                reason="転居のため" if status == "ended" else "")  # fmt: skip
+            placement = services.placement_move(
+                placement=placement,
+                acting_user=world.assigned,
+                to_status=status,
+                reason="転居のため" if status == "ended" else "",
+            )
     except ValidationError as error:
         assert refused and refused in error.messages[0]
     else:
@@ -78,15 +95,27 @@ def test_ending_needs_a_reason_and_follow_ups_are_kept_with_both_sides(world, pl
     placement = placed(world, plan, hosts)
     with pytest.raises(ValidationError, match="終了の理由"):
         services.placement_move(placement=placement, acting_user=world.assigned, to_status="ended")
-    services.follow_up_record(placement=placement, acting_user=world.assigned, done_on=timezone.localdate(),
-                              with_whom="person", content="楽しく通えている")  # fmt: skip
-    services.follow_up_record(placement=placement, acting_user=world.assigned, done_on=timezone.localdate(),
-                              with_whom="host", content="受け入れ先も助かっている")  # fmt: skip
+    services.follow_up_record(
+        placement=placement,
+        acting_user=world.assigned,
+        done_on=timezone.localdate(),
+        with_whom="person",
+        content="楽しく通えている",
+    )
+    services.follow_up_record(
+        placement=placement,
+        acting_user=world.assigned,
+        done_on=timezone.localdate(),
+        with_whom="host",
+        content="受け入れ先も助かっている",
+    )
     assert {f.with_whom for f in placement.follow_ups.all()} == {"person", "host"}
 
 
-@pytest.mark.parametrize(("persona", "status"), [("assigned", 200), ("colleague", 200), ("supervisor", 200),
-                                                 ("other_worker", 404), ("outsider", 404)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("assigned", 200), ("colleague", 200), ("supervisor", 200), ("other_worker", 404), ("outsider", 404)],
+)
 def test_who_sees_a_participation_plan(client, world, plan, persona, status):
     client.force_login(world.persona(persona))
     assert client.get(plan.get_absolute_url()).status_code == status
@@ -108,17 +137,31 @@ def test_plan_page_queries_are_bounded(client, world, plan, hosts, django_assert
 
 def test_a_new_host_is_developed_and_joins_the_register(client, world, hosts):
     client.force_login(world.assigned)
-    client.post(reverse("participation:development"), {"new-name": "みどり商店街の八百屋", "new-kind": "work_experience",
-                                                       "new-area": hosts["area"].pk, "new-approached_on": "2026-11-01",
-                                                       "new-note": "店主が前向き"})  # fmt: skip
+    client.post(
+        reverse("participation:development"),
+        {
+            "new-name": "みどり商店街の八百屋",
+            "new-kind": "work_experience",
+            "new-area": hosts["area"].pk,
+            "new-approached_on": "2026-11-01",
+            "new-note": "店主が前向き",
+        },
+    )
     from participation.models import HostCandidate
 
     candidate = HostCandidate.objects.get()
     prefix = f"join-{candidate.pk}-"
-    client.post(reverse("participation:candidate_join", args=[candidate.pk]),
-                {f"{prefix}name": candidate.name, f"{prefix}kind": "work_experience", f"{prefix}area": hosts["area"].pk,
-                 f"{prefix}participation_kinds": ["work_trial"], f"{prefix}acceptance_conditions": "午前中のみ",
-                 f"{prefix}capacity": 1})  # fmt: skip
+    client.post(
+        reverse("participation:candidate_join", args=[candidate.pk]),
+        {
+            f"{prefix}name": candidate.name,
+            f"{prefix}kind": "work_experience",
+            f"{prefix}area": hosts["area"].pk,
+            f"{prefix}participation_kinds": ["work_trial"],
+            f"{prefix}acceptance_conditions": "午前中のみ",
+            f"{prefix}capacity": 1,
+        },
+    )
     candidate.refresh_from_db()
     assert candidate.resource.accepts_participants and candidate.resource.is_partner
     assert candidate.outcome == "accepted"

@@ -14,17 +14,35 @@ from participation.models import FollowUp, ParticipationPlan, Placement, Placeme
 
 
 def placed(world, hosts):
-    plan = services.plan_create(case=world.case, acting_user=world.assigned, kinds=["volunteer"], wishes="人の役に立ちたい",
-                                strengths="料理", weaknesses="大人数", health="腰痛あり", mobility="自転車",
-                                goals="週1回、家の外で役割を持つ", review_on=timezone.localdate() + timedelta(days=90))  # fmt: skip
+    plan = services.plan_create(
+        case=world.case,
+        acting_user=world.assigned,
+        kinds=["volunteer"],
+        wishes="人の役に立ちたい",
+        strengths="料理",
+        weaknesses="大人数",
+        health="腰痛あり",
+        mobility="自転車",
+        goals="週1回、家の外で役割を持つ",
+        review_on=timezone.localdate() + timedelta(days=90),
+    )
     proposal = services.proposal_record(plan=plan, host=hosts["shokudo"], acting_user=world.assigned)
     services.proposal_answer(
         proposal=proposal, acting_user=world.assigned, person_choice="wants", host_agreement="agreed"
     )
-    placement = services.placement_start(proposal=proposal, acting_user=world.assigned, starts_on=timezone.localdate(),
-                                         host_contact="食堂の田中さん")  # fmt: skip
-    services.follow_up_record(placement=placement, acting_user=world.assigned, done_on=timezone.localdate(),
-                              with_whom="person", content="花子さんは楽しく通えている")  # fmt: skip
+    placement = services.placement_start(
+        proposal=proposal,
+        acting_user=world.assigned,
+        starts_on=timezone.localdate(),
+        host_contact="食堂の田中さん",
+    )
+    services.follow_up_record(
+        placement=placement,
+        acting_user=world.assigned,
+        done_on=timezone.localdate(),
+        with_whom="person",
+        content="花子さんは楽しく通えている",
+    )
     return plan, placement
 
 
@@ -33,8 +51,12 @@ def test_an_active_placement_holds_the_case_and_the_plan_goes_with_it(world, hos
     case = close(world.case, world.assigned)
     retention.retention_scan(today=TODAY)
     assert not DisposalCandidate.objects.filter(object_id=case.pk, record_type="cases.case").exists()  # held
-    services.placement_move(placement=placement, acting_user=world.assigned, to_status=PlacementStatus.ENDED,
-                            reason="花子さんの入院のため")  # fmt: skip
+    services.placement_move(
+        placement=placement,
+        acting_user=world.assigned,
+        to_status=PlacementStatus.ENDED,
+        reason="花子さんの入院のため",
+    )
     dispose(Case.objects.get(pk=case.pk), world.supervisor)
     plan = ParticipationPlan.objects.get(pk=plan.pk)
     assert (plan.wishes, plan.strengths, plan.health, plan.mobility, plan.goals) == (DISPOSED,) * 5

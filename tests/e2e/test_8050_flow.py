@@ -105,9 +105,13 @@ def run_flow(browser, base, personas, *, check_mail):
     # Arranging the demo accounts: an external 支援会議 member (民生委員), addresses for the e-mails.
     if "minsei" not in personas:
         core_services.external_member_register(
-            username="minsei", last_name="佐藤", first_name="和子", email="minsei@example.jp",
-            password=DEMO_PASSWORD, acting_user=None,
-        )  # fmt: skip
+            username="minsei",
+            last_name="佐藤",
+            first_name="和子",
+            email="minsei@example.jp",
+            password=DEMO_PASSWORD,
+            acting_user=None,
+        )
     for username, user in personas.items():
         if not user.email:
             user.email = f"{username}@example.jp"
@@ -312,10 +316,12 @@ def run_flow(browser, base, personas, *, check_mail):
     page = desk.go("coord", conference_url)
     page.locator(".agenda-form", has_text=number).get_by_role("button", name="決定する").click()
     page.get_by_text("プランを承認しました。").wait_for()
-    desk.notices({
-        "intake_a": [rf"支援プランが承認され、{HOUKATSU}に役割分担があります（{number} 第1版）"],
-        "intake_b": [rf"支援プランが承認され、{SHOGAI}に役割分担があります（{number} 第1版）"],
-    })  # fmt: skip
+    desk.notices(
+        {
+            "intake_a": [rf"支援プランが承認され、{HOUKATSU}に役割分担があります（{number} 第1版）"],
+            "intake_b": [rf"支援プランが承認され、{SHOGAI}に役割分担があります（{number} 第1版）"],
+        }
+    )
     page = desk.go("intake_b", "/")
     tasks = page.get_by_role("list", name="所属機関の役割分担")
     expect(tasks.get_by_text("長男の障害福祉サービスの調整")).to_be_visible()
@@ -371,8 +377,15 @@ def run_flow(browser, base, personas, *, check_mail):
     assert case.status == CaseStatus.SUPPORTING and case.lead_worker.username == "intake_b"
     assert case.transitions.last().reason == "引継ぎの受入れ（主担当機関へ移行）"
 
-    assert desk.received == {"intake_a": 4, "intake_b": 4, "coord": 3, "minsei": 1,
-                             "member_c": 0, "outsider": 0, "chiiki": 0}, desk.received  # fmt: skip
+    assert desk.received == {
+        "intake_a": 4,
+        "intake_b": 4,
+        "coord": 3,
+        "minsei": 1,
+        "member_c": 0,
+        "outsider": 0,
+        "chiiki": 0,
+    }, desk.received
     if check_mail:  # one e-mail per notice, to the persona concerned, and nothing of the case in any
         sent = {username: 0 for username in PERSONAS}
         for message in mail.outbox:

@@ -18,14 +18,35 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PERSONAS = ["coord", "intake_a", "supervisor", "intake_b", "member_c", "chiiki", "outsider"]
 # Kinds of page every persona's walk must have reached (a walk that finds nothing passes on nothing).
 MUST_VISIT = {
-    "dashboard", "notification_list", "statistics", "cases:intake", "cases:case_list", "cases:case_detail",
-    "cases:consultation_list", "cases:person_detail", "cases:person_edit", "cases:household_detail",
-    "cases:assessment_new", "meetings:meeting_list", "meetings:meeting_new", "meetings:meeting_detail",
-    "meetings:inbox", "meetings:plan_detail", "meetings:consent_new", "meetings:conference_list",
-    "audit_history", "audit_access_log", "retention_list", "outreach:engagement_list",
-    "outreach:engagement_detail", "community:resource_list", "participation:development",
-    "cases:intake (入力エラー)", "cases:person_edit (入力エラー)", "meetings:meeting_new (入力エラー)",
-}  # fmt: skip
+    "dashboard",
+    "notification_list",
+    "statistics",
+    "cases:intake",
+    "cases:case_list",
+    "cases:case_detail",
+    "cases:consultation_list",
+    "cases:person_detail",
+    "cases:person_edit",
+    "cases:household_detail",
+    "cases:assessment_new",
+    "meetings:meeting_list",
+    "meetings:meeting_new",
+    "meetings:meeting_detail",
+    "meetings:inbox",
+    "meetings:plan_detail",
+    "meetings:consent_new",
+    "meetings:conference_list",
+    "audit_history",
+    "audit_access_log",
+    "retention_list",
+    "outreach:engagement_list",
+    "outreach:engagement_detail",
+    "community:resource_list",
+    "participation:development",
+    "cases:intake (入力エラー)",
+    "cases:person_edit (入力エラー)",
+    "meetings:meeting_new (入力エラー)",
+}
 
 
 def contrast(a, b) -> float:
@@ -80,8 +101,13 @@ class Checker:
 
 def test_no_page_has_an_axe_violation(browser, live_server, personas):
     # The demo has no アウトリーチ yet: one, so that its page is walked too.
-    outreach_services.engagement_start(acting_user=personas["intake_a"], provisional_name="川沿いの60代男性",
-                                       how_known="neighbour", background="近隣から", purpose="relationship")  # fmt: skip
+    outreach_services.engagement_start(
+        acting_user=personas["intake_a"],
+        provisional_name="川沿いの60代男性",
+        how_known="neighbour",
+        background="近隣から",
+        purpose="relationship",
+    )
     if not AXE_PATH.exists():
         message = f"{AXE_PATH} is missing: run `npm ci` at the repository's root (.ci/run does)"
         if os.environ.get("JUSOU_REQUIRE_BROWSER") == "1":

@@ -47,24 +47,43 @@ def a_year_of_consultations():
     for months in range(1, 12):
         for i, issue in enumerate(MONTHLY[: 3 + (months * 7) % 8]):
             services.consultation_record(
-                acting_user=intake_a, received_at=now - timedelta(days=30 * months + i), channel=channel,
-                route=route, issues=[code[issue]], main_issue=code[issue], summary="電話相談", outcome="advice",
-            )  # fmt: skip
+                acting_user=intake_a,
+                received_at=now - timedelta(days=30 * months + i),
+                channel=channel,
+                route=route,
+                issues=[code[issue]],
+                main_issue=code[issue],
+                summary="電話相談",
+                outcome="advice",
+            )
     coord = User.objects.get(username="coord")
     for months, days in ((2, 35), (2, 50), (4, 62), (6, 41), (6, 28), (6, 55), (9, 70)):
         person = services.person_register(acting_user=intake_a, name=f"試験 {months}-{days}", kana="しけん")
         consultation = services.consultation_record(
-            acting_user=intake_a, received_at=now - timedelta(days=30 * months + days), channel=channel,
-            route=route, issues=[code["care"]], main_issue=code["care"], summary="相談", outcome="case", person=person,
-        )  # fmt: skip
+            acting_user=intake_a,
+            received_at=now - timedelta(days=30 * months + days),
+            channel=channel,
+            route=route,
+            issues=[code["care"]],
+            main_issue=code["care"],
+            summary="相談",
+            outcome="case",
+            person=person,
+        )
         Consultation.objects.filter(pk=consultation.pk).update(
             received_at=now - timedelta(days=30 * months + days)
         )
         SupportPlan.objects.create(
-            case=Case.objects.get(pk=consultation.case_id), version=1, status=PlanStatus.APPROVED, person_wishes="-",
-            issues_summary="-", long_term_goal="-", review_on=timezone.localdate(), author=coord,
+            case=Case.objects.get(pk=consultation.case_id),
+            version=1,
+            status=PlanStatus.APPROVED,
+            person_wishes="-",
+            issues_summary="-",
+            long_term_goal="-",
+            review_on=timezone.localdate(),
+            author=coord,
             approved_at=now - timedelta(days=30 * months),
-        )  # fmt: skip
+        )
 
 
 def test_supervisor_dashboard_shows_the_charts_without_csp_violations(page, live_server, personas):

@@ -56,9 +56,13 @@ def test_supervisor_exports_statistics_to_excel_and_downloads_it(page, live_serv
 
     # A job still waiting (as when the worker is busy): the page's script follows it to the end.
     waiting = ExportJob.objects.create(
-        owner=personas["supervisor"], kind="statistics", params={"period": "month", "month": month},
-        format="csv", description="待っている出力", message="順番を待っています。",
-    )  # fmt: skip
+        owner=personas["supervisor"],
+        kind="statistics",
+        params={"period": "month", "month": month},
+        format="csv",
+        description="待っている出力",
+        message="順番を待っています。",
+    )
     page.goto(f"{base}/exports/{waiting.pk}/")
     assert page.locator("#export-status-label").inner_text() == "待機中"
     assert page.locator("#export-download").is_hidden()

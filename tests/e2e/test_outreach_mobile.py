@@ -11,8 +11,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_worker_logs_a_contact_on_a_narrow_viewport(page, live_server, personas):
-    engagement = services.engagement_start(acting_user=personas["intake_a"], provisional_name="川沿いの60代男性",
-                                           how_known="neighbour", background="近隣から", purpose="relationship")  # fmt: skip
+    engagement = services.engagement_start(
+        acting_user=personas["intake_a"],
+        provisional_name="川沿いの60代男性",
+        how_known="neighbour",
+        background="近隣から",
+        purpose="relationship",
+    )
     page.set_viewport_size({"width": 390, "height": 844})
     base = live_server.url
     page.goto(f"{base}/accounts/login/")

@@ -88,8 +88,10 @@ class Command(BaseCommand):
             "month": month,
             "fiscal_year": year,
         }
-        for key, query in (("month", {"period": "month", "month": month}),
-                           ("fiscal_year", {"period": "fiscal", "fiscal_year": str(year)})):  # fmt: skip
+        for key, query in (
+            ("month", {"period": "month", "month": month}),
+            ("fiscal_year", {"period": "fiscal", "fiscal_year": str(year)}),
+        ):
             try:
                 params = StatisticsParams.from_query(query)
             except ValidationError as error:
@@ -146,19 +148,29 @@ class Command(BaseCommand):
                 )
                 issues.append(chosen)
                 anonymous = rng.random() < ANONYMOUS_SHARE
-                rows.append(Consultation(
-                    agency_id=rng.choice(agencies), received_at=start + timedelta(seconds=rng.random() * span),
-                    recorded_by_id=recorder, channel_id=rng.choice(codes[CodeKind.CHANNEL]),
-                    route_id=rng.choice(codes[CodeKind.ROUTE]), person_id=None if anonymous else rng.choice(people),
-                    main_issue_id=chosen[0], summary=MARK, outcome=ConsultationOutcome.ADVICE,
-                ))  # fmt: skip
+                rows.append(
+                    Consultation(
+                        agency_id=rng.choice(agencies),
+                        received_at=start + timedelta(seconds=rng.random() * span),
+                        recorded_by_id=recorder,
+                        channel_id=rng.choice(codes[CodeKind.CHANNEL]),
+                        route_id=rng.choice(codes[CodeKind.ROUTE]),
+                        person_id=None if anonymous else rng.choice(people),
+                        main_issue_id=chosen[0],
+                        summary=MARK,
+                        outcome=ConsultationOutcome.ADVICE,
+                    )
+                )
             with transaction.atomic():
                 created = Consultation.objects.bulk_create(rows, batch_size=BATCH)
                 through.objects.bulk_create(
-                    [through(consultation_id=c.pk, code_id=code_id) for c, chosen in zip(created, issues, strict=True)
-                     for code_id in chosen],
+                    [
+                        through(consultation_id=c.pk, code_id=code_id)
+                        for c, chosen in zip(created, issues, strict=True)
+                        for code_id in chosen
+                    ],
                     batch_size=BATCH,
-                )  # fmt: skip
+                )
             made += size
             self.stdout.write(f"  {made:,} / {missing:,} 件を生成（{time.monotonic() - began:.1f} 秒）")
         if connection.vendor == "postgresql":
@@ -174,8 +186,14 @@ class Command(BaseCommand):
             batch = []
             for n in range(offset, min(offset + BATCH, missing)):
                 name = f"{MARK} {len(existing) + n + 1:07d}"
-                batch.append(Person(name=name, name_search=normalize_for_search(name), kana_search="",
-                                    registered_by_agency_id=rng.choice(agencies)))  # fmt: skip
+                batch.append(
+                    Person(
+                        name=name,
+                        name_search=normalize_for_search(name),
+                        kana_search="",
+                        registered_by_agency_id=rng.choice(agencies),
+                    )
+                )
             with transaction.atomic():
                 existing += [p.pk for p in Person.objects.bulk_create(batch, batch_size=BATCH)]
         return existing or [None]
