@@ -43,7 +43,7 @@ PORT = 8765
 def session_for(user) -> str:
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "jusou.auth.StaffBackend"
+    store[BACKEND_SESSION_KEY] = "jusou.staff.auth.StaffBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.set_expiry(3 * 3600)
     store.save()

@@ -61,8 +61,8 @@ from jusou.api.errors import STALE_WRITE_RESPONSES, TRANSITION_RESPONSES, Precon
 from jusou.api.filters import IdFilter, StrictFilterBackend
 from jusou.api.pagination import Cursor
 from jusou.api.schema import ETAG, IDEMPOTENCY_KEY, IF_MATCH, REPLAYED
+from jusou.ja.text import normalize_for_search
 from jusou.models import Agency, ApiScope, User
-from jusou.text import normalize_for_search
 
 
 def code_field(kind, **kwargs):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from cases.models import Case, Code, CodeKind, Consultation, Person, Sex
 from cases.policy import apply_location_policy
 from cases.selectors import case_latest_assessment, household_panel
-from jusou.fieldpolicy import project, withheld_fields
+from jusou.access.fieldpolicy import project, withheld_fields
 from jusou.models import User
 
 # B票 — 生活の状況, in the reference form's order: each row one of the person's fields (the three 手帳

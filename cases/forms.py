@@ -17,10 +17,10 @@ from cases.models import (
     Sex,
     Urgency,
 )
-from jusou.access import read_log
+from jusou.audit.readlog import read_log
 from jusou.forms import DateField, DateInput, DateTimeField
 from jusou.models import Agency, ReadLog, Role, StaffMembership, User
-from jusou.selectors import person_accounts
+from jusou.staff.selectors import person_accounts
 from jusou.versions import VersionField
 
 

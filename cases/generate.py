@@ -37,8 +37,8 @@ from jusou.generate import (
     person_name,
     stamp,
 )
+from jusou.ja.text import normalize_for_search
 from jusou.models import AccessBasis, AgencyKind, Notification, ReadLog
-from jusou.text import normalize_for_search
 
 S = CaseStatus
 HOUSEHOLDS = 150_000

@@ -12,10 +12,10 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from jusou import plausible
-from jusou.fieldpolicy import FieldPolicyModel
+from jusou.access.fieldpolicy import FieldPolicyModel
+from jusou.ja.text import normalize_for_search
+from jusou.ja.wareki import to_wareki, to_wareki_datetime
 from jusou.models import Agency
-from jusou.text import normalize_for_search
-from jusou.wareki import to_wareki, to_wareki_datetime
 
 
 class CodeKind(models.TextChoices):
@@ -205,7 +205,7 @@ class Person(FieldPolicyModel):
 
     name = models.CharField("氏名", max_length=100)
     kana = models.CharField("ふりがな", max_length=100, blank=True)
-    # Search keys: kanji, hiragana, katakana, half/full width and spaces folded (jusou.text).
+    # Search keys: kanji, hiragana, katakana, half/full width and spaces folded (jusou.ja.text).
     name_search = models.CharField("氏名（検索用）", max_length=100, editable=False, db_index=True)
     kana_search = models.CharField("ふりがな（検索用）", max_length=100, editable=False, db_index=True)
     birth_date = models.DateField("生年月日", null=True, blank=True, validators=[plausible.birth_date()])
@@ -279,7 +279,7 @@ class Person(FieldPolicyModel):
     def living_situation_rows(self) -> list[tuple[str, str]]:
         """The B票 (生活の状況) as (label, text) rows for the person page, as this instance is rendered:
         a field its reader's decision withholds reads （共有範囲外）, an empty one 不明・未確認."""
-        from jusou.fieldpolicy import NOT_SHARED
+        from jusou.access.fieldpolicy import NOT_SHARED
 
         hidden = self.masked_fields
         rows = []
@@ -295,7 +295,7 @@ class Person(FieldPolicyModel):
         return rows
 
     def _living_row(self, name: str, hidden) -> tuple[str, str]:
-        from jusou.fieldpolicy import NOT_SHARED
+        from jusou.access.fieldpolicy import NOT_SHARED
 
         field = self._meta.get_field(name)
         if name in hidden:
@@ -351,11 +351,11 @@ class HouseholdMember(FieldPolicyModel):
     """世帯員: a person's place in a household for a period. Moving to another household ends this
     row (left_on) and starts a new one, so the history of who lived with whom is kept."""
 
-    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    #: what __str__ reads besides the row (jusou.audit.words.Words.resolve)
     name_relations = ("household", "person")
 
     # The member's place in the household (続柄, 同居, roles) is the household's composition; what the
-    # member struggles with is theirs (a basis covering that member opens it, jusou.decision).
+    # member struggles with is theirs (a basis covering that member opens it, jusou.access.decision).
     FIELD_POLICY = {
         "sensitive": ("own_issues",),
         "categories": {
@@ -425,7 +425,7 @@ class ConsultationOutcome(models.TextChoices):
 class Consultation(FieldPolicyModel):
     """相談受付: every consultation is recorded, including anonymous and one-off calls (断らない相談)."""
 
-    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    #: what __str__ reads besides the row (jusou.audit.words.Words.resolve)
     name_relations = ("person",)
 
     FIELD_POLICY = {
@@ -588,7 +588,7 @@ MULTI_AGENCY_STATUSES = [CaseStatus.REFERRED, CaseStatus.COORDINATING]
 class Case(FieldPolicyModel):
     """支援ケース: continuing support for a person (and their household), owned by one agency."""
 
-    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    #: what __str__ reads besides the row (jusou.audit.words.Words.resolve)
     name_relations = ("person",)
 
     FIELD_POLICY = {
@@ -694,7 +694,7 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
 class CaseTransition(models.Model):
     """One move of the state machine: who, when, from what, to what, and why."""
 
-    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    #: what __str__ reads besides the row (jusou.audit.words.Words.resolve)
     name_relations = ("case__person",)
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="transitions")
@@ -732,7 +732,7 @@ class CaseHandover(models.Model):
     reason: the case goes back to those who held it before). Until `read_until` the previous lead
     (its agency, its lead worker, the coordinators) may still read the case, and nothing more."""
 
-    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    #: what __str__ reads besides the row (jusou.audit.words.Words.resolve)
     name_relations = ("case", "from_agency", "to_agency")
 
     case = models.ForeignKey(
@@ -819,7 +819,7 @@ class Assessment(FieldPolicyModel):
     """アセスメント: the person's and the household's situation. Versioned: a revision is a new row;
     earlier versions stay readable."""
 
-    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    #: what __str__ reads besides the row (jusou.audit.words.Words.resolve)
     name_relations = ("case__person",)
 
     FIELD_POLICY = {
@@ -895,7 +895,7 @@ class NoteKind(models.TextChoices):
 class ProgressNote(FieldPolicyModel):
     """支援経過記録. A correction changes the row with a reason; the previous text stays in history."""
 
-    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    #: what __str__ reads besides the row (jusou.audit.words.Words.resolve)
     name_relations = ("case__person",)
 
     FIELD_POLICY = {"sensitive": ("content",), "categories": {"progress": ("content",)}}
@@ -982,7 +982,7 @@ class EmergencyAccess(models.Model):
     """Break-glass: a worker opened a case outside their basis in an emergency (生命・身体の保護).
     Time-limited, flagged to supervisors at once, and acknowledged by one after review."""
 
-    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    #: what __str__ reads besides the row (jusou.audit.words.Words.resolve)
     name_relations = ("case",)
 
     case = models.ForeignKey(

@@ -3,7 +3,7 @@
 from django.conf import settings
 
 from cases import selectors
-from jusou import charts
+from jusou.reports import charts
 
 
 def worker(request):

@@ -1,4 +1,4 @@
-"""The cases app's application of the field policy (jusou.fieldpolicy): 住所秘匿 and the masking of
+"""The cases app's application of the field policy (jusou.access.fieldpolicy): 住所秘匿 and the masking of
 要配慮個人情報 in lists. Selectors call these before anything reaches a template or serializer.
 
 Who may see a 住所秘匿 person's whereabouts: staff holding a *personal* 担当 grant, valid now, on a
@@ -12,9 +12,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef
 
 from cases.models import AddressConfidentiality, Case, Household, HouseholdMember, Person
-from jusou.access import read_log
-from jusou.decision import AccessDecision
-from jusou.fieldpolicy import declared, mask, mask_sensitive
+from jusou.access.decision import AccessDecision
+from jusou.access.fieldpolicy import declared, mask, mask_sensitive
+from jusou.audit.readlog import read_log
 from jusou.models import AccessBasis, AccessGrant, ReadLog, User
 
 __all__ = [

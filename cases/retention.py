@@ -34,10 +34,10 @@ from cases.models import (
     Person,
     ProgressNote,
 )
+from jusou.ja.text import normalize_for_search
 from jusou.registry import person_retention_holds
 from jusou.retention.anonymise import DISPOSED, free_text_fields, merge, personal_fields, scrub
 from jusou.retention.selectors import disposed_ids
-from jusou.text import normalize_for_search
 
 CASE = "cases.case"
 CONSULTATION = "cases.consultation"

@@ -1,6 +1,6 @@
 """Permission-aware reads for 包括的相談支援. Every view, search, count and export starts here.
 
-A case is visible through a valid grant (jusou.access: 担当 by agency or person, and later 支援会議
+A case is visible through a valid grant (jusou.access.grants: 担当 by agency or person, and later 支援会議
 and 本人同意) or, read-only, to a supervisor. People, households and consultations are visible
 through a visible case, or because the user's agency registered or recorded them. Anything else
 answers 404, exactly like a record that does not exist.
@@ -46,20 +46,13 @@ from cases.models import (
     ProgressNote,
 )
 from cases.policy import apply_household_policy, apply_location_policy, confidential_today, mask_sensitive
-from jusou.access import (
-    DUPLICATE_CHECK,
-    access_decision,
-    duplicate_checks_within_hour,
-    per_request,
-    read_log,
-    visible_or_404,
-    visible_q,
-)
-from jusou.decision import AccessDecision, combine, decide
-from jusou.fieldpolicy import is_shared, project
+from jusou.access.decision import AccessDecision, combine, decide
+from jusou.access.fieldpolicy import is_shared, project
+from jusou.access.grants import access_decision, per_request, visible_or_404, visible_q
+from jusou.audit.readlog import DUPLICATE_CHECK, duplicate_checks_within_hour, read_log
+from jusou.ja.text import normalize_for_search
 from jusou.models import AccessBasis, AccessGrant, ReadLog, Role, User
 from jusou.registry import consent_cases_opening, consent_scope, person_consent_categories, person_consent_ids
-from jusou.text import normalize_for_search
 
 
 def is_supervisor(user: User) -> bool:
@@ -81,7 +74,7 @@ def coordinators() -> QuerySet[User]:
 
 def cases_visible_to(user: User, *, per_row: bool = False) -> QuerySet[Case]:
     """The cases the user may see. `per_row` when the caller's other filters leave only a few
-    candidates (see jusou.access.visible_q)."""
+    candidates (see jusou.access.grants.visible_q)."""
     if is_supervisor(user):
         return Case.objects.all()
     return Case.objects.filter(visible_q(user, Case, per_row=per_row))
@@ -140,7 +133,7 @@ def case_page_can_change(request, case: Case) -> bool:
 
 
 def _consent_only_case_ids(user: User) -> set[int]:
-    """Cases the user holds on 本人同意 alone (no 担当 or 緊急閲覧 grant besides: jusou.decision.decide),
+    """Cases the user holds on 本人同意 alone (no 担当 or 緊急閲覧 grant besides: jusou.access.decision.decide),
     in two queries whatever the number of cases."""
     case_grants = AccessGrant.objects.valid().filter(
         content_type=ContentType.objects.get_for_model(Case), permission="view"
@@ -948,7 +941,7 @@ def person_duplicates(
     known, so it is logged as a search about them: one row for the check, whatever it found (the
     question asked), and one naming each person it matched. Beyond DUPLICATE_CHECK_LIMIT checks in an
     hour it answers as if nobody matched — nothing to pick, nothing known elsewhere — and the
-    supervisors are told (jusou.access._flag_unusual); the coordinators still hear of a hidden match,
+    supervisors are told (jusou.audit.readlog._flag_unusual); the coordinators still hear of a hidden match,
     which tells the user nothing. The limit counts checks, not what they found.
     """
     conditions = Q()

@@ -47,13 +47,15 @@ from cases.selectors import (
     person_can_change,
     person_duplicates,
 )
-from jusou import access, versions
 from jusou import services as core_services
+from jusou import versions
+from jusou.access import grants as access
+from jusou.ja.wareki import to_wareki
 from jusou.models import AccessBasis, AccessGrant, Agency, Notification, Role, StaffMembership, User
+from jusou.notifications import services as notifications_services
 from jusou.registry import check_transition_guards
-from jusou.selectors import active_supervisors
 from jusou.services import save_with_history as _save
-from jusou.wareki import to_wareki
+from jusou.staff.selectors import active_supervisors
 
 
 class CaseError(ValidationError):
@@ -471,7 +473,7 @@ def _referral_open(case: Case, *, acting_user: User, reason: str) -> None:
             acting_user=acting_user,
             reason=f"多機関協働へのつなぎ: {reason}"[:500],
         )
-        core_services.notification_send(
+        notifications_services.notification_send(
             recipient=coordinator,
             kind="referral",
             title=f"多機関協働へのつなぎ依頼（{case.number}、{case.owning_agency}）",
@@ -579,7 +581,7 @@ def duplicate_hidden_match_report(*, acting_user: User, matches: list[Person]) -
     today = timezone.localdate().isoformat()
     for person in matches:
         for coordinator in coordinators():
-            core_services.notification_send(
+            notifications_services.notification_send(
                 recipient=coordinator,
                 kind="duplicate",
                 title="重複の可能性がある相談があります",
@@ -950,7 +952,7 @@ def emergency_access_open(*, acting_user: User, case_pk: int, justification: str
         reason=f"緊急閲覧: {justification}"[:500],
     )
     for supervisor in active_supervisors():
-        core_services.notification_send(
+        notifications_services.notification_send(
             recipient=supervisor,
             kind="emergency_access",
             title=f"緊急閲覧がありました（{acting_user.get_full_name()}、{case.number}）",
@@ -1024,7 +1026,7 @@ def follow_up_reminders(on: date | None = None) -> int:
     sent = 0
     for case in due:
         when = "は今日です" if case.next_follow_up_on == day else "を過ぎています"
-        note = core_services.notification_send(
+        note = notifications_services.notification_send(
             recipient=case.lead_worker,
             kind="follow_up_due",
             title=f"{case.number} の次回対応予定日（{to_wareki(case.next_follow_up_on)}）{when}",
@@ -1057,7 +1059,7 @@ def notify_once(
         if user is None or not user.is_active or user.pk in seen or (skip is not None and user.pk == skip.pk):
             continue
         seen.add(user.pk)
-        core_services.notification_send(
+        notifications_services.notification_send(
             recipient=user, kind=kind, title=title, body=body, link=link, dedupe_key=dedupe_key
         )
 

@@ -1,5 +1,5 @@
 """包括的相談支援 in the statistics (DOMAIN.md §7): consultations and cases, counted in the database over
-the records the scope allows (jusou.statistics). A fixed number of queries, whatever the data."""
+the records the scope allows (jusou.reports.statistics). A fixed number of queries, whatever the data."""
 
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -16,8 +16,8 @@ from cases.models import (
     Person,
     ProgressNote,
 )
-from jusou.reports import Ref, Relation, Row, Table, adds_up, at_most
-from jusou.statistics import RATE_COLUMN, StatisticsScope, count_table
+from jusou.reports.statistics import RATE_COLUMN, StatisticsScope, count_table
+from jusou.reports.tables import Ref, Relation, Row, Table, adds_up, at_most
 
 SECTION = "包括的相談支援"
 INTAKE = "相談受付"

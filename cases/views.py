@@ -40,16 +40,16 @@ from cases.models import (
     HandoverStatus,
 )
 from jusou import versions
-from jusou.access import read_log
-from jusou.audit import may_audit
-from jusou.decision import AccessDecision
+from jusou.access.decision import AccessDecision
+from jusou.audit.readlog import read_log
+from jusou.audit.selectors import may_audit
 from jusou.forms import apply_service_errors
+from jusou.ja.wareki import local_text
 from jusou.models import ReadLog, Role, User
 from jusou.pdf import pdf_response
 from jusou.registry import case_panels
-from jusou.selectors import person_accounts
+from jusou.staff.selectors import person_accounts
 from jusou.views import log_list, post_action
-from jusou.wareki import local_text
 
 CASE_PAGE_SIZE = 50
 NEW_PERSON_FIELDS = (

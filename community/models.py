@@ -3,7 +3,7 @@ activities, the platforms where local actors meet, coordinators' activity, and t
 resource gaps. Holds no personal case data; readable by all staff.
 
 Who may change a place in the register (community/selectors.py `resource_can_change`): the staff of
-the agency that runs it (a 担当 grant with permission "change" to that agency, through jusou.access like
+the agency that runs it (a 担当 grant with permission "change" to that agency, through jusou.access.grants like
 every other record), the 相談支援包括化推進員 and the municipality's 地域福祉担当 (by role). Only they read
 its 内部メモ."""
 
@@ -16,8 +16,8 @@ from simple_history.models import HistoricalRecords
 
 from jusou import plausible
 from jusou.fields import coded_list
+from jusou.ja.wareki import to_wareki
 from jusou.models import Agency, Area, ResourceGap
-from jusou.wareki import to_wareki
 
 #: the warning each free-text field that all staff read carries (the register holds no personal data)
 #: the register holds no personal case data, whoever reads a field

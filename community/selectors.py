@@ -21,9 +21,9 @@ from community.models import (
     ResourceKind,
 )
 from community.occupancy import with_places_left
-from jusou.access import grants_held, visible_q
+from jusou.access.grants import grants_held, visible_q
+from jusou.ja.wareki import fiscal_year
 from jusou.models import Area, ResourceGap, ResourceGapStatus, Role, User
-from jusou.wareki import fiscal_year
 
 #: who reads the register and its records (system administration and API clients are not programme work)
 READERS = frozenset({Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR, Role.COMMUNITY_WELFARE})

@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from community import selectors
 from community.models import Activity, CommunityResource, CoordinatorActivity, Platform
-from jusou import access, versions
+from jusou import versions
+from jusou.access import grants as access
 from jusou.models import AccessBasis, Agency, ResourceGap, ResourceGapStatus, Role, User
 from jusou.services import save_with_history as _save
 
@@ -121,7 +122,7 @@ def resource_save(
 def _operator_grant_sync(
     resource: CommunityResource, previous_agency_id: int | None, *, acting_user: User
 ) -> None:
-    """The 運営する機関 holds the "change" grant on its place (jusou.access, as every record's writers do)."""
+    """The 運営する機関 holds the "change" grant on its place (jusou.access.grants, as every record's writers do)."""
     if previous_agency_id is not None:
         access.access_revoke_for(
             obj=resource,

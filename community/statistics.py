@@ -18,8 +18,8 @@ from community.models import (
 from community.occupancy import with_places_left
 from community.selectors import OPEN_GAP_STATUSES, AreaTree
 from jusou.models import AreaLevel, ResourceGap, ResourceGapStatus
-from jusou.reports import Row, Table, at_most
-from jusou.statistics import StatisticsScope, count_table
+from jusou.reports.statistics import StatisticsScope, count_table
+from jusou.reports.tables import Row, Table, at_most
 
 SECTION = "地域づくり"
 SEPARATORS = ("、", ",", "，")

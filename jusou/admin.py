@@ -11,8 +11,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from jusou import services
 from jusou.api.auth import token_issue
+from jusou.forms import apply_service_errors
 from jusou.models import Agency, ApiClient, ApiScope, Area, ExportJob, StaffMembership, User
 from jusou.retention.models import RetentionPolicy
+from jusou.staff import services as staff_services
 
 
 class StaffMembershipInline(admin.TabularInline):
@@ -116,7 +118,7 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                user = services.external_member_register(
+                user = staff_services.external_member_register(
                     username=data["username"],
                     last_name=data["last_name"],
                     first_name=data["first_name"],
@@ -125,8 +127,6 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
                     acting_user=request.user,
                 )
             except ValidationError as error:
-                from jusou.forms import apply_service_errors
-
                 apply_service_errors(form, error)
             else:
                 self.message_user(
@@ -167,9 +167,9 @@ class StaffMembershipAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             if "ended_on" in form.changed_data and obj.ended_on:
-                services.membership_end(membership=obj, acting_user=request.user, ended_on=obj.ended_on)
+                staff_services.membership_end(membership=obj, acting_user=request.user, ended_on=obj.ended_on)
         else:
-            saved = services.membership_grant(
+            saved = staff_services.membership_grant(
                 user=obj.user,
                 agency=obj.agency,
                 role=obj.role,
@@ -225,7 +225,7 @@ class ApiClientAdmin(SimpleHistoryAdmin):
         if change:
             services.save_with_history(obj, acting_user=request.user, reason="API連携システムの変更")
         else:
-            saved = services.api_client_register(
+            saved = staff_services.api_client_register(
                 name=obj.name,
                 department=obj.department,
                 agency=obj.agency,
@@ -250,12 +250,12 @@ class ApiClientAdmin(SimpleHistoryAdmin):
     @admin.action(description="停止する（すべてのトークンが無効になります）")
     def suspend(self, request, queryset):
         for client in queryset:
-            services.api_client_set_active(client=client, active=False, acting_user=request.user)
+            staff_services.api_client_set_active(client=client, active=False, acting_user=request.user)
 
     @admin.action(description="再開する")
     def resume(self, request, queryset):
         for client in queryset:
-            services.api_client_set_active(client=client, active=True, acting_user=request.user)
+            staff_services.api_client_set_active(client=client, active=True, acting_user=request.user)
 
 
 @admin.register(RetentionPolicy)

@@ -7,12 +7,13 @@ class JusouConfig(AppConfig):
     verbose_name = "共通 (職員・機関・お知らせ)"
 
     def ready(self):
-        from jusou.audit_guard import install_history_guard
+        from jusou import tasks  # noqa: F401  (the services queue its tasks by name: jusou.later)
+        from jusou.audit.guard import install_history_guard
         from jusou.models import Role
         from jusou.registry import register_demo, register_nav
         from jusou.retention.selectors import retention_policies_ensure
-        from jusou.roles import ensure_system_admin_group
-        from jusou.twofactor import load_twofactor_demo
+        from jusou.staff.roles import ensure_system_admin_group
+        from jusou.staff.twofactor import load_twofactor_demo
 
         post_migrate.connect(ensure_system_admin_group, sender=self)
         post_migrate.connect(install_history_guard, sender=self)

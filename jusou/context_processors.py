@@ -1,8 +1,8 @@
 from django.utils.functional import SimpleLazyObject
 
 from jusou.models import Role
+from jusou.notifications.selectors import notification_unread_count
 from jusou.registry import nav_for
-from jusou.selectors import notification_unread_count
 
 
 def staff(request):

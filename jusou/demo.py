@@ -5,9 +5,10 @@ Later issues add households and cases to it; `loaddemo` applies it and stays ide
 
 from django.db import transaction
 
-from jusou import services
 from jusou.models import Agency, AgencyKind, Area, AreaLevel, Role, StaffMembership, User
+from jusou.notifications import services
 from jusou.registry import demo_loaders
+from jusou.staff import services as staff_services
 
 DEMO_PASSWORD = "midori-demo-2025"  # noqa: S105 - documented in README, refused with DEBUG off
 
@@ -74,8 +75,8 @@ def load_demo() -> dict[str, int]:
         user.save(update_fields=["password"])
         agency = agencies.get(agency_code)
         if not StaffMembership.objects.active().filter(user=user, agency=agency, role=role).exists():
-            services.membership_grant(user=user, agency=agency, role=role, acting_user=None)
-        services.admin_access_sync(user=user, acting_user=None)
+            staff_services.membership_grant(user=user, agency=agency, role=role, acting_user=None)
+        staff_services.admin_access_sync(user=user, acting_user=None)
         services.notification_send(
             recipient=user,
             title="jusou へようこそ（デモ環境）",

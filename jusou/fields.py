@@ -1,4 +1,4 @@
-"""Metadata on model fields that Django has no place for, read by the audit formatter (jusou.audit_words)."""
+"""Metadata on model fields that Django has no place for, read by the audit formatter (jusou.audit.words)."""
 
 from collections.abc import Callable, Iterable
 

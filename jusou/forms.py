@@ -1,15 +1,12 @@
 from datetime import date, datetime
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.db import models
 from django.forms.utils import from_current_timezone
 from django.utils import timezone
 from django.utils.html import format_html
 
-from jusou import wareki
-
-# Shared by every app's forms (the apps import them from here, never from each other).
+from jusou.ja import wareki
 
 
 class _ReadingBeside:
@@ -97,7 +94,7 @@ def _reading_of(value) -> str:
 
 
 class DateField(forms.DateField):
-    """A date field for every date the pages ask for: reads 西暦 and 和暦 (jusou.wareki.parse_date) and
+    """A date field for every date the pages ask for: reads 西暦 and 和暦 (jusou.ja.wareki.parse_date) and
     refuses, in Japanese, text that is not a date and a 和暦 day outside its era (平成31年5月1日). Whether
     the date is plausible (from 1900, not in the future for what has happened) is the model's rule
     (jusou.plausible), checked when the record is saved and shown on this field."""
@@ -119,7 +116,7 @@ class DateField(forms.DateField):
 
 class DateTimeField(forms.DateTimeField):
     """A date and time for every one the pages ask for (受付日時, 開催日時, 閲覧期間 …): reads 西暦 and 和暦
-    with the time after the date (jusou.wareki.parse_datetime) in the page's time zone (Asia/Tokyo), and
+    with the time after the date (jusou.ja.wareki.parse_datetime) in the page's time zone (Asia/Tokyo), and
     refuses in Japanese text that is not a date and time, a 和暦 day outside its era, a time that does not
     exist and a year before 1000. Whether the moment is plausible for what it records (not in the future
     for what has happened, from RECORDS_START_DATE) is the model's rule (jusou.plausible), as for DateField."""
@@ -157,31 +154,3 @@ def apply_service_errors(form: forms.Form, error) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
-
-
-class StaffLoginForm(AuthenticationForm):
-    error_messages = {
-        "invalid_login": "ユーザー名またはパスワードが正しくありません。続けて間違えると、しばらくログインできなくなります。",
-        "inactive": "このアカウントは利用停止されています。システム管理者に連絡してください。",
-        "no_membership": "有効な所属が登録されていません。システム管理者に連絡してください。",
-    }
-
-    username = forms.CharField(
-        label="ユーザー名",
-        max_length=150,
-        widget=forms.TextInput(
-            attrs={"autofocus": True, "autocomplete": "username", "autocapitalize": "none"}
-        ),
-    )
-    password = forms.CharField(
-        label="パスワード",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-    def confirm_login_allowed(self, user):
-        if not user.is_active:
-            raise forms.ValidationError(self.error_messages["inactive"], code="inactive")
-        # Someone whose every membership has ended works nowhere any more (退職・異動).
-        if not user.active_memberships and not user.is_superuser:
-            raise forms.ValidationError(self.error_messages["no_membership"], code="no_membership")

@@ -269,7 +269,7 @@ def stamp(obj: models.Model, *, at: datetime, user: User | None, reason: str = "
 
 class GrantWriter:
     """AccessGrant ledger rows and the guardian direct foreign-key rows that go with them, as
-    jusou.access.access_grant writes them (one ledger row per permission; the guardian row on the
+    jusou.access.grants.access_grant writes them (one ledger row per permission; the guardian row on the
     object for the user or the agency's group; a personal grant given on behalf of the user's one
     agency, none for an external member), in bulk. A grant whose period has run out is
     revoked as access_expire_due leaves it (期間満了, no guardian row); a revoked grant has no guardian
@@ -387,7 +387,7 @@ class GrantWriter:
 
 def read_log_write(ctx: GenerationContext) -> int:
     """Append the collected reads in time order, each chained to the previous row's hash exactly as
-    jusou.access.read_log chains them (so `verify_read_log` passes)."""
+    jusou.audit.readlog.read_log chains them (so `verify_read_log` passes)."""
     rows = sorted(ctx.read_logs, key=lambda r: (r[0], r[1]))
     ctx.read_logs = []
     previous = ReadLog.objects.order_by("-pk").values_list("chain_hash", flat=True).first() or ""
@@ -527,7 +527,7 @@ def _agencies(ctx: GenerationContext) -> None:
             code = f"g-{kind.replace('_', '-')}-{i + 1:02d}"
             rows.append(stamp(Agency(code=code, name=name, kind=kind, area=area), at=ctx.start, user=None))
     ctx.agencies = ctx.create(Agency, rows, label="支援関係機関")
-    from jusou.access import agency_group
+    from jusou.access.grants import agency_group
 
     for agency in ctx.agencies:
         agency.group_id = agency_group(agency).pk
@@ -681,8 +681,8 @@ def generate_finish(ctx: GenerationContext) -> None:
 
 
 def _api_client(ctx: GenerationContext) -> None:
-    from jusou import services
     from jusou.api.auth import token_issue
+    from jusou.staff import services
 
     client = services.api_client_register(
         name=BENCH_CLIENT,
@@ -701,7 +701,7 @@ def _supervisor_device(ctx: GenerationContext) -> None:
     """The benchmark supervisor must use 2FA (管理者): the demo's 認証アプリ secret, as loaddemo gives it."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from jusou.twofactor import DEMO_DEVICE_NAME, DEMO_TOTP_SECRET
+    from jusou.staff.twofactor import DEMO_DEVICE_NAME, DEMO_TOTP_SECRET
 
     TOTPDevice.objects.update_or_create(
         user=ctx.bench_supervisor,

@@ -23,6 +23,8 @@ import re
 from django.http import JsonResponse
 from django.shortcuts import render
 
+from jusou.api.errors import MESSAGES
+
 #: forbidden anywhere in a path or query string: C0, DEL, C1 and surrogates
 STRICT_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 #: forbidden in free text (form fields, JSON strings): the same but tab, line feed, carriage return
@@ -96,8 +98,6 @@ def drop_unreadable_cookies(request) -> None:
 
 def refusal(request, problems):
     if is_api(request):
-        from jusou.api.errors import MESSAGES  # imported late: the API's modules import this one
-
         return JsonResponse(
             {
                 "status": 400,

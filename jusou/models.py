@@ -1,7 +1,7 @@
 """What the five 事業 share: staff accounts, agencies, 圏域 and in-app notifications.
 
 Business rules that change these records live in jusou/services.py; reads that depend on who is
-asking live in jusou/selectors.py.
+asking live in jusou/staff/selectors.py.
 """
 
 import hashlib
@@ -19,7 +19,7 @@ from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 from jusou.fields import coded_list
-from jusou.wareki import local_text
+from jusou.ja.wareki import local_text
 
 
 class Role(models.TextChoices):
@@ -161,7 +161,7 @@ class Agency(models.Model):
     kind = models.CharField("種別", max_length=40, choices=AgencyKind.choices)
     area = models.ForeignKey(Area, verbose_name="圏域", on_delete=models.PROTECT, null=True, blank=True)
     is_active = models.BooleanField("有効", default=True)
-    # The guardian group through which agency-wide grants are held (jusou.access.agency_group).
+    # The guardian group through which agency-wide grants are held (jusou.access.grants.agency_group).
     group = models.OneToOneField(
         Group, verbose_name="権限グループ", on_delete=models.PROTECT, null=True, blank=True, editable=False
     )
@@ -351,7 +351,7 @@ class AccessGrant(models.Model):
 
     Every grant names its object, its grantee (a user, or every active staff member of an agency),
     the basis, who granted it, when, and until when. The effective permission is also held in the
-    object's django-guardian direct foreign-key tables (jusou/access.py keeps both in step);
+    object's django-guardian direct foreign-key tables (jusou/access/grants.py keeps both in step);
     selectors require both, so that time limits are enforced when the query runs. A personal grant
     given on behalf of an agency (`on_behalf_of`) also needs the grantee's membership there, today.
     """
@@ -510,7 +510,7 @@ class ReadLog(models.Model):
         return hashlib.sha256((previous + self.compute_hash_content()).encode("utf-8")).hexdigest()
 
     def compute_hash_content(self) -> str:
-        """What follows the previous row's hash in the hashed text (jusou.access._append_chained hashes
+        """What follows the previous row's hash in the hashed text (jusou.audit.readlog._append_chained hashes
         the previous hash and this in the database). Version 2 hashes the digest of `detail` (kept in
         `detail_digest` once a disposal has taken the text out)."""
         if self.chain_version == 1:
@@ -672,7 +672,7 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", "作成中"
     DONE = "done", "完了"
     FAILED = "failed", "失敗"
-    # The file was deleted EXPORT_FILE_KEEP_DAYS after it was made (jusou.export_jobs.exports_expire).
+    # The file was deleted EXPORT_FILE_KEEP_DAYS after it was made (jusou.exports.jobs.exports_expire).
     EXPIRED = "expired", "削除済み（保管期間経過）"
 
 

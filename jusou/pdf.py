@@ -2,9 +2,9 @@
 
 A print is a disclosure (DOMAIN.md §8): the record leaves the screen for paper. So every PDF
 - is rendered from what the selector returned — the record already projected through the reader's
-  access decision (`obj.decision`, jusou.decision / jusou.fieldpolicy.project), never re-decided here;
+  access decision (`obj.decision`, jusou.access.decision / jusou.access.fieldpolicy.project), never re-decided here;
 - is refused when the record carries no decision (PermissionDenied, 403);
-- is logged to the read log as 印刷 with that decision's basis (jusou.access.read_log), after it rendered;
+- is logged to the read log as 印刷 with that decision's basis (jusou.audit.readlog.read_log), after it rendered;
 - carries on every page, in the page margins (CSS @page margin boxes, so a long record's page 3 has
   them too): the municipality, the form's name, the case number, the print date in 和暦,
   「要配慮個人情報・取扱注意」 and 「n / m」.
@@ -21,9 +21,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
-from jusou.access import read_log
+from jusou.audit.readlog import read_log
+from jusou.ja.wareki import to_wareki
 from jusou.models import ReadLog
-from jusou.wareki import to_wareki
 
 CONFIDENTIAL_NOTICE = "要配慮個人情報・取扱注意"
 

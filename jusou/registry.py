@@ -185,9 +185,9 @@ _statistics: list[tuple[int, Any]] = []
 
 
 def register_statistics(order: int, provider) -> None:
-    """A programme app adds its 事業 to the statistics (jusou.statistics): provider(scope) ->
-    (事業 name, list of jusou.reports.Table), every figure an aggregate computed in the database over
-    the records `scope` (jusou.statistics.StatisticsScope) lets the reader count."""
+    """A programme app adds its 事業 to the statistics (jusou.reports.statistics): provider(scope) ->
+    (事業 name, list of jusou.reports.tables.Table), every figure an aggregate computed in the database over
+    the records `scope` (jusou.reports.statistics.StatisticsScope) lets the reader count."""
     _statistics.append((order, provider))
 
 
@@ -290,7 +290,7 @@ def person_retention_holds(person_ids) -> set:
     return held
 
 
-# --- A worker leaving an agency (jusou.services.membership_end) -----------------------------------------
+# --- A worker leaving an agency (jusou.staff.services.membership_end) -----------------------------------------
 
 _departure_handovers: list[Any] = []
 

@@ -76,7 +76,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "jusou.twofactor.TwoFactorMiddleware",
+    "jusou.staff.twofactor.TwoFactorMiddleware",
     # Every page needs a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -86,8 +86,8 @@ MIDDLEWARE = [
     # (inside CSP and X-Frame-Options, so the refusal page carries them; jusou.hygiene).
     "jusou.hygiene.InputHygieneMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    # A GET asks who may see what once, however many panels ask (jusou.access.visible_q).
-    "jusou.access.ReadRequestMemoMiddleware",
+    # A GET asks who may see what once, however many panels ask (jusou.access.grants.visible_q).
+    "jusou.access.grants.ReadRequestMemoMiddleware",
     # Last, so that it sees the outcome of authentication (django-axes requirement).
     "axes.middleware.AxesMiddleware",
     # Last: runs a POST's view once per form token (jusou.once), after every other check.
@@ -156,7 +156,7 @@ CELERY_TIMEZONE = "Asia/Tokyo"
 CELERY_TASK_ACKS_LATE = False  # set per task, only where the task is idempotent
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Exports (jusou.export_jobs): the worker running an export writes a heartbeat this often; beat looks
+# Exports (jusou.exports.jobs): the worker running an export writes a heartbeat this often; beat looks
 # every EXPORT_SWEEP_SECONDS for a running export whose heartbeat has been silent for
 # EXPORT_HEARTBEAT_TIMEOUT_SECONDS (its worker was killed) and sends it again: running again within
 # timeout + sweep (90 s by default; issue 15 asks for 2 minutes).
@@ -216,7 +216,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "jusou.tasks.retention_daily",
         "schedule": crontab(hour=2, minute=30),
     },
-    # Export files older than EXPORT_FILE_KEEP_DAYS are deleted (jusou.export_jobs.exports_expire).
+    # Export files older than EXPORT_FILE_KEEP_DAYS are deleted (jusou.exports.jobs.exports_expire).
     "expire-export-files": {
         "task": "jusou.tasks.expire_export_files",
         "schedule": crontab(hour=3, minute=0),
@@ -227,7 +227,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=15),
     },
     # Exports whose worker was killed (heartbeat stopped) or whose message was lost are sent again
-    # (jusou.export_jobs).
+    # (jusou.exports.jobs).
     "requeue-stale-exports": {
         "task": "jusou.tasks.requeue_stale_exports",
         "schedule": float(EXPORT_SWEEP_SECONDS),
@@ -238,7 +238,7 @@ CELERY_BEAT_SCHEDULE = {
 AUTH_USER_MODEL = "jusou.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "jusou.auth.StaffBackend",
+    "jusou.staff.auth.StaffBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -259,13 +259,13 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=1
 AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "jusou.auth.lockout_response"  # the page for the form, JSON for the API
+AXES_LOCKOUT_CALLABLE = "jusou.staff.auth.lockout_response"  # the page for the form, JSON for the API
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1, minimum=0, maximum=5)
 
 # 二要素認証 (総務省ガイドライン: 多要素認証): required for 管理者 and システム管理者; anyone who enrols is
-# asked too. false switches 2FA off for everyone (jusou/twofactor.py).
+# asked too. false switches 2FA off for everyone (jusou/staff/twofactor.py).
 TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=True)
 OTP_TOTP_ISSUER = "jusou"
 
@@ -355,7 +355,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # The municipality named in the header of every printed form (相談受付・申込票, 会議録 …).
 MUNICIPALITY_NAME = env.str("MUNICIPALITY_NAME", default="みどり市")
 
-# --- Statistics (jusou.statistics) -------------------------------------------------------------------
+# --- Statistics (jusou.reports.statistics) -------------------------------------------------------------------
 # The municipality's population, for rates per 10万人 per month; 0: not configured, no rates shown.
 STATISTICS_POPULATION = env.int("STATISTICS_POPULATION", default=0, minimum=0, maximum=50_000_000)
 # Counts from 1 to this minus one leave the system (exports, API) as ＊ so a small cell cannot identify a person.

@@ -7,8 +7,12 @@ from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 
-from jusou import access, export_jobs, services
-from jusou.models import Notification
+from jusou.access import grants as access
+from jusou.exports import jobs as export_jobs
+from jusou.models import IdempotencyKey, Notification
+from jusou.notifications import services
+from jusou.retention import services as retention
+from jusou.staff import services as staff_services
 
 # A task sent but not yet run is given this long before beat's sweep delivers it instead.
 PENDING_GRACE = timedelta(seconds=30)
@@ -50,7 +54,7 @@ def expire_access_grants() -> int:
     """Beat: tidy the guardian rows of grants whose period has ended, and the personal grants of
     memberships that have ended (access already stopped at the end time, because selectors check
     the period and the membership when they run)."""
-    return access.access_expire_due() + services.membership_grants_end_due()
+    return access.access_expire_due() + staff_services.membership_grants_end_due()
 
 
 @shared_task(
@@ -96,8 +100,6 @@ def expire_idempotency_keys() -> int:
     from django.conf import settings
     from django.utils import timezone
 
-    from jusou.models import IdempotencyKey
-
     cutoff = timezone.now() - timedelta(days=settings.IDEMPOTENCY_KEEP_DAYS)
     return IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()[0]
 
@@ -106,7 +108,6 @@ def expire_idempotency_keys() -> int:
 def retention_daily() -> dict:
     """Beat, daily: list the records past their 保存年限 for a 管理者 to approve, and dispose of what was
     approved but not yet disposed (a lost or failed task)."""
-    from jusou.retention import services as retention
 
     scan = retention.retention_scan()
     disposed = retention.dispose_approved()
@@ -122,6 +123,5 @@ def retention_daily() -> dict:
 )
 def retention_dispose(candidate_ids: list[int]) -> list[int]:
     """Dispose of the candidates a 管理者 has just approved (in the approver's name)."""
-    from jusou.retention import services as retention
 
     return retention.dispose_approved(candidate_ids=candidate_ids)

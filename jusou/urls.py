@@ -2,7 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from jusou import audit, export_views, statistics_views, twofactor_views, views
+from jusou import views
+from jusou.audit import views as audit
+from jusou.exports import views as export_views
+from jusou.notifications import views as notifications_views
+from jusou.reports import views as statistics_views
+from jusou.staff import views as staff_views
+from jusou.staff import views as twofactor_views
 
 admin.site.site_header = "jusou システム管理"
 admin.site.site_title = "jusou システム管理"
@@ -12,17 +18,17 @@ handler403 = "jusou.views.permission_denied"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/login/", staff_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/2fa/", twofactor_views.twofactor_settings, name="twofactor_settings"),
     path("accounts/2fa/enrol/", twofactor_views.twofactor_enrol, name="twofactor_enrol"),
     path("accounts/2fa/verify/", twofactor_views.twofactor_verify, name="twofactor_verify"),
-    path("accounts/tokens/", views.api_tokens, name="api_tokens"),
-    path("notifications/", views.notification_list, name="notification_list"),
-    path("notifications/<int:pk>/open/", views.notification_open, name="notification_open"),
-    path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),
+    path("accounts/tokens/", staff_views.api_tokens, name="api_tokens"),
+    path("notifications/", notifications_views.notification_list, name="notification_list"),
+    path("notifications/<int:pk>/open/", notifications_views.notification_open, name="notification_open"),
+    path("notifications/read-all/", notifications_views.notification_read_all, name="notification_read_all"),
     path("healthz", views.healthz, name="healthz"),
     path("statistics/", statistics_views.statistics_page, name="statistics"),
     path("audit/access-log/", audit.access_log, name="audit_access_log"),

@@ -16,7 +16,8 @@ from datetime import datetime
 from django import forms
 from django.shortcuts import render
 
-from jusou.audit_words import Words
+from jusou.audit.selectors import _diffs
+from jusou.audit.words import Words
 from jusou.services import EditConflict
 
 STALE = (
@@ -93,11 +94,10 @@ def who(user) -> str:
 
 def changes_since(obj, expected: int | None, fields) -> list[OtherChange]:
     """What was saved to `obj` after version `expected`, limited to `fields` (the form's own: what the
-    user may see and was about to change), in words from the history (jusou.audit): for each field only
+    user may see and was about to change), in words from the history (jusou.audit.views): for each field only
     its latest change — the value the record holds now, which the form shows anyway, with who saved it
     and when. Values since overwritten are never shown: the version comes from the page, and a page
     sent with an older one (by hand) must not read the record's history, which is for the 管理者."""
-    from jusou.audit import _diffs
 
     if expected is None:
         return []

@@ -1,29 +1,26 @@
-import logging
+"""What every app's pages share: the dashboard, the 403 page, posting a form through a service, logging
+the read of a list, the health check."""
+
 import re
 
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
-from jusou import services, versions
-from jusou.access import read_log
-from jusou.fieldpolicy import FieldPolicyModel
-from jusou.forms import StaffLoginForm, apply_service_errors
+from jusou import versions
+from jusou.access.fieldpolicy import FieldPolicyModel
+from jusou.audit.readlog import read_log
+from jusou.forms import apply_service_errors
 from jusou.models import ReadLog
+from jusou.notifications.selectors import notifications_for_user
 from jusou.registry import panels_for
-from jusou.selectors import notifications_for_user
 from jusou.services import EditConflict
-
-log = logging.getLogger(__name__)
 
 #: a refusal's message is shown on the 403 page when it is one of ours: a sentence in Japanese written
 #: for the user (kana or kanji). Django's, a library's or an empty one keeps the generic text. A record
@@ -105,14 +102,6 @@ def _log_dashboard(request, panels) -> None:
         log_list(request, model=model, rows=rows, what="ダッシュボード")
 
 
-class LoginView(auth_views.LoginView):
-    form_class = StaffLoginForm
-    redirect_authenticated_user = True
-
-    def get_default_redirect_url(self):
-        return self.request.user.home_url()
-
-
 def dashboard(request):
     """The start page, with the sections the user's roles call for."""
     panels = panels_for(request)
@@ -129,29 +118,6 @@ def dashboard(request):
     )
 
 
-@require_GET
-def notification_list(request):
-    page = Paginator(notifications_for_user(request.user), 30).get_page(request.GET.get("page"))
-    return render(request, "jusou/notification_list.html", {"page": page})
-
-
-@require_POST
-def notification_open(request, pk):
-    """Mark read and follow the notification's link (a local path only)."""
-    notification = get_object_or_404(notifications_for_user(request.user), pk=pk)
-    services.notification_mark_read(notification=notification, acting_user=request.user)
-    if notification.link and url_has_allowed_host_and_scheme(notification.link, allowed_hosts=None):
-        return redirect(notification.link)
-    return redirect("notification_list")
-
-
-@require_POST
-def notification_read_all(request):
-    count = services.notifications_mark_all_read(acting_user=request.user)
-    messages.success(request, f"{count}件のお知らせを既読にしました。")
-    return redirect("notification_list")
-
-
 @login_not_required
 @never_cache
 @require_GET
@@ -162,26 +128,3 @@ def healthz(request):
     except Exception:
         return JsonResponse({"status": "database unavailable"}, status=503)
     return HttpResponse("ok", content_type="text/plain")
-
-
-def api_tokens(request):
-    """APIトークン: staff see their own personal tokens, issue one (shown once) or revoke one."""
-    from knox.models import AuthToken
-
-    from jusou.api.auth import api_client_of, token_issue
-
-    if not request.user.roles or api_client_of(request.user) is not None:
-        raise PermissionDenied("この画面を使う権限がありません。")
-    tokens = AuthToken.objects.filter(user=request.user).order_by("-created")
-    issued = None
-    if request.method == "POST":
-        if request.POST.get("revoke"):
-            deleted, _ = tokens.filter(token_key=request.POST["revoke"][:20]).delete()
-            if deleted:
-                messages.success(request, "トークンを無効にしました。")
-            return redirect("api_tokens")
-        instance, issued = token_issue(user=request.user)
-        log.info("API token issued for %s (%s)", request.user.username, instance.token_key)
-    return render(
-        request, "jusou/api_tokens.html", {"tokens": list(tokens), "issued": issued, "now": timezone.now()}
-    )

@@ -6,7 +6,7 @@ them (DOMAIN.md §4: another member's information needs that member's own basis 
 explicit choice for that member; by default a member appears with their place in the household only,
 never their health, disability or abuse information).
 
-The content is what `jusou.fieldpolicy.project` leaves of the records under an AccessDecision whose
+The content is what `jusou.access.fieldpolicy.project` leaves of the records under an AccessDecision whose
 categories are the choice — the case's for the case and its 本人, each member's own for that member.
 No field is listed here: each record's FIELD_POLICY says which of its fields belong to which
 category, which reveal whereabouts ("location": never in a briefing) and which say who the person
@@ -30,10 +30,10 @@ from django.db import models
 from django.db.models import Prefetch
 
 from cases.models import BirthDatePrecision, Case, HouseholdMember, Person
-from jusou.decision import AccessDecision, InformationCategory
-from jusou.fieldpolicy import declared, is_shared, project
+from jusou.access.decision import AccessDecision, InformationCategory
+from jusou.access.fieldpolicy import declared, is_shared, project
+from jusou.ja.wareki import to_wareki
 from jusou.models import AccessBasis, User
-from jusou.wareki import to_wareki
 
 #: the categories a briefing may carry. 支援プラン is not among them: a plan is discussed at the
 #: 重層的支援会議, with the person's consent (DOMAIN.md §2 steps 5–7), not at a 支援会議.

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from cases.documents import Check
 from cases.models import Case
-from jusou.decision import InformationCategory
+from jusou.access.decision import InformationCategory
 from jusou.models import User
 from meetings import briefings, selectors
 from meetings.models import (

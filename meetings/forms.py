@@ -308,7 +308,7 @@ class MeetingForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         from jusou.models import Role, StaffMembership, User
-        from jusou.selectors import person_accounts
+        from jusou.staff.selectors import person_accounts
 
         # People only: neither システム管理者 nor an API client's service account (福祉総合システム …).
         staff = StaffMembership.objects.active().exclude(role__in=[Role.SYSTEM_ADMIN, Role.API_CLIENT])

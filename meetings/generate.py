@@ -24,8 +24,8 @@ from jusou.generate import (
     next_slot,
     stamp,
 )
+from jusou.ja.wareki import ERA_ABBREVIATIONS, era_year
 from jusou.models import AccessBasis, AgencyKind, ResourceGap, ResourceGapStatus
-from jusou.wareki import ERA_ABBREVIATIONS, era_year
 from meetings.briefings import from_v1
 from meetings.models import (
     ActingBody,
@@ -960,6 +960,6 @@ def _returned(case) -> bool:
 
 
 def _decision_number(day, number: int) -> str:
-    """決定番号 like R7-00012 (令和7年) or H31-00003 (平成31年): the era of the day (jusou.wareki)."""
+    """決定番号 like R7-00012 (令和7年) or H31-00003 (平成31年): the era of the day (jusou.ja.wareki)."""
     name, year = era_year(day)
     return f"{ERA_ABBREVIATIONS[name]}{year}-{number:05d}"

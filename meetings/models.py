@@ -14,11 +14,11 @@ from simple_history.models import HistoricalRecords
 
 from cases.models import Case, Person
 from jusou import plausible
-from jusou.audit_words import json_text
-from jusou.decision import InformationCategory
+from jusou.access.decision import InformationCategory
+from jusou.audit.words import json_text
 from jusou.fields import coded_list, described
+from jusou.ja.wareki import to_wareki, to_wareki_datetime
 from jusou.models import Agency
-from jusou.wareki import to_wareki, to_wareki_datetime
 
 
 class ConsentingParty(models.TextChoices):
@@ -56,7 +56,7 @@ class Consent(models.Model):
     version (`original`) with its own date, method and taker; the version it replaces is kept, marked
     `superseded_at`, and no longer counts."""
 
-    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    #: what __str__ reads besides the row (jusou.audit.words.Words.resolve)
     name_relations = ("person",)
 
     case = models.ForeignKey(
@@ -164,7 +164,7 @@ class Consent(models.Model):
 def consent_changes(before: Consent, recipients, categories, expires_on) -> str:
     """What a 変更 added to `before`, in words (共有先・範囲・有効期限), for the history and the case
     page: '' when nothing changed. `before.recipients` is read through .all() (prefetch it)."""
-    from jusou.wareki import to_wareki
+    from jusou.ja.wareki import to_wareki
 
     parts = []
     named = {agency.pk for agency in before.recipients.all()}
@@ -185,7 +185,7 @@ class SupportDecision(models.Model):
     """支援決定: the municipality decides to support the case under the programme (a precondition,
     with valid consent, for the 重層的支援会議)."""
 
-    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    #: what __str__ reads besides the row (jusou.audit.words.Words.resolve)
     name_relations = ("case",)
 
     case = models.ForeignKey(
@@ -221,7 +221,7 @@ class PlanStatus(models.TextChoices):
 class SupportPlan(models.Model):
     """支援プラン (第6号). Versioned: a revision is a new row; approved versions stay readable."""
 
-    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    #: what __str__ reads besides the row (jusou.audit.words.Words.resolve)
     name_relations = ("case",)
 
     case = models.ForeignKey(Case, verbose_name="支援ケース", on_delete=models.PROTECT, related_name="plans")
@@ -370,7 +370,7 @@ class AgendaKind(models.TextChoices):
 
 
 class AgendaItem(models.Model):
-    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    #: what __str__ reads besides the row (jusou.audit.words.Words.resolve)
     name_relations = ("case",)
 
     conference = models.ForeignKey(
@@ -421,7 +421,7 @@ class GoalResult(models.TextChoices):
 class Evaluation(models.Model):
     """評価 at the plan's review or end, goal by goal, and what happens next."""
 
-    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    #: what __str__ reads besides the row (jusou.audit.words.Words.resolve)
     name_relations = ("plan__case",)
 
     plan = models.ForeignKey(
@@ -534,7 +534,7 @@ class SupportMeetingGroupObjectPermission(GroupObjectPermissionBase):
 
 
 class MeetingMember(models.Model):
-    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    #: what __str__ reads besides the row (jusou.audit.words.Words.resolve)
     name_relations = ("meeting", "user")
 
     meeting = models.ForeignKey(SupportMeeting, on_delete=models.CASCADE, related_name="members")
@@ -612,7 +612,7 @@ class MeetingBriefing(models.Model):
     (meetings.briefings): `sections` for staff members, `external_sections` for external members —
     pseudonymised unless the host chose otherwise. Members never see the live case."""
 
-    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    #: what __str__ reads besides the row (jusou.audit.words.Words.resolve)
     name_relations = ("meeting",)
 
     meeting = models.ForeignKey(

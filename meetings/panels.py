@@ -37,7 +37,7 @@ def coordinator_dashboard(request):
 
 def supervisor_dashboard(request):
     """Time from intake to the first plan's approval: median days per month, as a line."""
-    from jusou import charts
+    from jusou.reports import charts
 
     data = charts.city_wide("plan_lead_times", lambda: selectors.plan_lead_times(request.user))
     months = data["months"]

@@ -31,8 +31,8 @@ from cases.selectors import (
     persons_visible_to,
     require_case_section,
 )
-from jusou.access import access_decision, visible_or_404, visible_q
-from jusou.decision import AccessDecision
+from jusou.access.decision import AccessDecision
+from jusou.access.grants import access_decision, visible_or_404, visible_q
 from jusou.models import AccessBasis, Role, User
 from meetings.models import (
     ConfidentialityPledge,

@@ -18,11 +18,12 @@ from django.utils import timezone
 from cases import services as case_services
 from cases.models import Case, CaseStatus, CaseTransition, HouseholdMember, Person
 from cases.selectors import case_can_change
-from jusou import access, versions
+from jusou import versions
+from jusou.access import grants as access
+from jusou.ja.wareki import to_wareki
 from jusou.models import AccessBasis, AccessGrant, Agency, ResourceGap, Role, StaffMembership, User
 from jusou.services import InvalidTransition
 from jusou.services import save_with_history as _save
-from jusou.wareki import to_wareki
 from meetings import briefings
 from meetings.models import (
     AgendaItem,
@@ -606,7 +607,7 @@ def plan_approve(
     (the case's 本人 and the household members chosen) — without their own valid consent naming
     every agency in the 役割分担 (ConsentMissing, naming the person and the agencies). On approval each
     of those agencies may read the case — within the 本人's consent, and only while the plan is in
-    force; a household member's own record follows that member's own consent (jusou.access)."""
+    force; a household member's own record follows that member's own consent (jusou.access.grants)."""
     case = plan.case
     _require_plan_writer(case, acting_user)
     plan = SupportPlan.objects.select_for_update().get(pk=plan.pk)
@@ -806,7 +807,7 @@ def _remind(recipients, *, kind: str, title: str, link: str, dedupe_key: str) ->
     """One notification to each recipient (each active user once), deduplicated per recipient by
     `dedupe_key`: what was sent before — by an earlier run, or by this task before it was
     interrupted and retried — is not sent again. Returns how many were sent now."""
-    from jusou import services as core_services
+    from jusou.notifications import services as core_services
 
     unique = {user.pk: user for user in recipients if user is not None and user.is_active}
     sent = 0
@@ -1130,7 +1131,7 @@ def briefing_share(
     categories; None: every member with their place in the household only) are narrowed to what the
     host may see; a member's 病歴・障害・虐待 goes only where it was chosen for that member; external
     members get the pseudonymised rendering unless `external_named`; both renderings come from
-    jusou.fieldpolicy.project. With `previewed` (the digest of the preview the host saw), content
+    jusou.access.fieldpolicy.project. With `previewed` (the digest of the preview the host saw), content
     that changed since is refused, so what is frozen is what was previewed. `sections` (the first
     format's names) is read as categories."""
     from cases.selectors import case_get_for_user

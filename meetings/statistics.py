@@ -6,8 +6,8 @@ from django.db.models import Count, Exists, OuterRef
 
 from cases.models import Case, CaseStatus, CaseTransition, Code, CodeKind
 from cases.statistics import CASES_AT_END, cases_by_status_at
-from jusou.reports import Ref, Row, Table, at_most, balances
-from jusou.statistics import StatisticsScope, count_table
+from jusou.reports.statistics import StatisticsScope, count_table
+from jusou.reports.tables import Ref, Row, Table, at_most, balances
 from meetings.models import (
     AgendaItem,
     Evaluation,

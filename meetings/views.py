@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cases.models import Case, CaseStatus, Person
 from cases.selectors import case_can_change, case_get_for_user
 from jusou import versions
-from jusou.access import read_log
+from jusou.audit.readlog import read_log
 from jusou.forms import apply_service_errors
 from jusou.models import ReadLog, Role
 from jusou.pdf import pdf_response

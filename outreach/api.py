@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from jusou.access.fieldpolicy import mask_sensitive
 from jusou.api.auth import api_client_of
 from jusou.api.base import (
     ApiViewSet,
@@ -27,7 +28,6 @@ from jusou.api.base import (
 from jusou.api.filters import IdFilter
 from jusou.api.pagination import Cursor
 from jusou.api.schema import IDEMPOTENCY_KEY, REPLAYED
-from jusou.fieldpolicy import mask_sensitive
 from jusou.models import ApiScope
 from outreach import selectors, services
 from outreach.models import ContactKind, OutreachContact, OutreachEngagement, Stage

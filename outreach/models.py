@@ -12,7 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from cases.models import Case, Person
 from jusou import plausible
-from jusou.fieldpolicy import FieldPolicyModel
+from jusou.access.fieldpolicy import FieldPolicyModel
 from jusou.models import Agency
 
 

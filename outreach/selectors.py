@@ -5,9 +5,9 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from cases.policy import confidential_ids, location_allowed_ids
-from jusou.access import access_decision, visible_or_404, visible_q
-from jusou.decision import AccessDecision, combine
-from jusou.fieldpolicy import declared, mask
+from jusou.access.decision import AccessDecision, combine
+from jusou.access.fieldpolicy import declared, mask
+from jusou.access.grants import access_decision, visible_or_404, visible_q
 from jusou.models import Role, User
 from outreach.models import OutreachEngagement
 

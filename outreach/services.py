@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from cases.models import Case, Person
 from cases.selectors import case_get_for_user, coordinators, person_get_for_user
-from jusou import access
-from jusou import services as core_services
+from jusou.access import grants as access
 from jusou.models import AccessBasis, Agency, Role, User
+from jusou.notifications import services as core_services
 from jusou.services import save_with_history as _save
 from outreach.models import NO_CONTACT_KINDS, OutreachContact, OutreachEngagement, Stage
 

@@ -3,8 +3,8 @@ agency that carries the engagement (担当機関). One engagement is one person,
 
 from django.db.models import Count, Q
 
-from jusou.reports import Ref, Row, Table, at_most
-from jusou.statistics import StatisticsScope, count_table
+from jusou.reports.statistics import StatisticsScope, count_table
+from jusou.reports.tables import Ref, Row, Table, at_most
 from outreach.models import ContactKind, HowKnown, OutreachContact, OutreachEngagement
 
 SECTION = "アウトリーチ等を通じた継続的支援"

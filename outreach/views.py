@@ -6,8 +6,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from cases.models import Case, Person
-from jusou.access import read_log
-from jusou.fieldpolicy import mask_sensitive
+from jusou.access.fieldpolicy import mask_sensitive
+from jusou.audit.readlog import read_log
 from jusou.forms import apply_service_errors
 from jusou.models import ReadLog, Role
 from jusou.views import post_action

@@ -17,10 +17,10 @@ from rest_framework.routers import SimpleRouter
 from cases.api import PersonRefSerializer
 from cases.models import Case
 from community.models import CommunityResource, ParticipationKind
+from jusou.access.fieldpolicy import mask_sensitive
 from jusou.api.base import ApiViewSet, PolicySerializer, url_pk
 from jusou.api.filters import IdFilter
 from jusou.api.pagination import Cursor
-from jusou.fieldpolicy import mask_sensitive
 from jusou.models import ApiScope
 from participation import selectors
 from participation.models import FollowUp, ParticipationPlan, Placement, Proposal

@@ -12,14 +12,14 @@ from simple_history.models import HistoricalRecords
 from cases.models import Case
 from community.models import WEEKDAYS, CommunityResource, ParticipationKind, ResourceKind
 from jusou import plausible
-from jusou.fieldpolicy import FieldPolicyModel
+from jusou.access.fieldpolicy import FieldPolicyModel
 from jusou.fields import coded_list
+from jusou.ja.wareki import to_wareki
 from jusou.models import Area, ResourceGap
-from jusou.wareki import to_wareki
 
 
 class ParticipationPlan(FieldPolicyModel):
-    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    #: what __str__ reads besides the row (jusou.audit.words.Words.resolve)
     name_relations = ("case",)
 
     FIELD_POLICY = {
@@ -76,7 +76,7 @@ class HostAgreement(models.TextChoices):
 class Proposal(models.Model):
     """A host proposed to the person: their choice and the host's agreement are recorded."""
 
-    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    #: what __str__ reads besides the row (jusou.audit.words.Words.resolve)
     name_relations = ("plan__case", "host")
 
     plan = models.ForeignKey(
@@ -177,7 +177,7 @@ class FollowUpWith(models.TextChoices):
 class FollowUp(FieldPolicyModel):
     """定着支援: a follow-up with the person or the host."""
 
-    #: what __str__ reads besides the row (jusou.audit_words.Words.resolve)
+    #: what __str__ reads besides the row (jusou.audit.words.Words.resolve)
     name_relations = ("placement__host",)
 
     FIELD_POLICY = {"sensitive": ("content",), "categories": {"plan": ("content",)}}

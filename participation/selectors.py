@@ -5,8 +5,8 @@ from django.db.models import QuerySet
 from cases.models import Case
 from cases.selectors import cases_opening, cases_visible_to, require_case_section
 from community.selectors import can_record, keeps_whole_register
-from jusou.access import visible_or_404
-from jusou.fieldpolicy import mask_sensitive, project
+from jusou.access.fieldpolicy import mask_sensitive, project
+from jusou.access.grants import visible_or_404
 from jusou.models import ResourceGap, ResourceGapStatus, User
 from participation.models import HostCandidate, ParticipationPlan
 

@@ -8,8 +8,8 @@ from django.db.models import Count, Exists, OuterRef, Q
 
 from community.models import CommunityResource
 from community.statistics import PLACES
-from jusou.reports import Ref, Relation, Row, Table, at_most
-from jusou.statistics import StatisticsScope
+from jusou.reports.statistics import StatisticsScope
+from jusou.reports.tables import Ref, Relation, Row, Table, at_most
 from participation.models import (
     CandidateOutcome,
     HostAgreement,

@@ -7,7 +7,7 @@ from cases.selectors import case_can_change, case_get_for_user
 from community import selectors as community_selectors
 from community.models import CommunityResource
 from jusou import versions
-from jusou.access import read_log
+from jusou.audit.readlog import read_log
 from jusou.forms import apply_service_errors
 from jusou.models import ReadLog, ResourceGap
 from jusou.views import post_action

@@ -18,9 +18,10 @@ from cases import services as case_services
 from cases.models import CaseStatus, CodeKind, HouseholdMember
 from cases.tests.conftest import code, fresh
 from community import services as community_services
-from jusou import export_jobs
-from jusou import services as core_services
+from jusou.exports import jobs as export_jobs
 from jusou.models import AgencyKind, Role, User
+from jusou.notifications import services as core_services
+from jusou.staff import services as staff_services
 from jusou.tests.factories import AgencyFactory, AreaFactory, UserFactory, staff_user
 from meetings import services as meeting_services
 from outreach import services as outreach_services
@@ -136,7 +137,9 @@ def build() -> LeakWorld:
             "host": staff_user(Role.COORDINATOR, office, username="host"),
         }
         external = UserFactory(username="minsei", last_name="民生", first_name="委員")
-        core_services.membership_grant(user=external, agency=None, role=Role.MEETING_MEMBER, acting_user=None)
+        staff_services.membership_grant(
+            user=external, agency=None, role=Role.MEETING_MEMBER, acting_user=None
+        )
         u["external_member"] = external
         owner = u["owner"]
         w = LeakWorld(users=u)

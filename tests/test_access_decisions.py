@@ -17,7 +17,7 @@ from django.utils import timezone
 from cases import services as case_services
 from cases.models import CodeKind, EmergencyAccess, HouseholdMember, ProgressNote
 from cases.tests.conftest import code, fresh, world  # noqa: F401  (fixture)
-from jusou import access
+from jusou.access import grants as access
 from jusou.models import AccessBasis, Notification, ReadLog, Role
 from jusou.tests.api import api_as
 from jusou.tests.factories import AgencyFactory, staff_user

@@ -1,5 +1,5 @@
 """The access log names what each read was about in one query per record type, whatever the number of
-rows (jusou.audit_words.describe_reads): a consultation's name includes its person, a nullable key, which
+rows (jusou.audit.words.describe_reads): a consultation's name includes its person, a nullable key, which
 select_related() alone does not follow — one more query per consultation read on the page (issue 14's
 benchmark: 11 → 67 queries)."""
 
@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 
 from cases.models import Consultation
 from cases.tests.conftest import record_case, world  # noqa: F401
-from jusou.access import read_log
-from jusou.audit_words import describe_reads
+from jusou.audit.readlog import read_log
+from jusou.audit.words import describe_reads
 from jusou.models import ReadLog
 
 
@@ -45,7 +45,7 @@ def test_every_record_type_is_named_in_one_query(personas):
     made PostgreSQL plan 15-table joins.)"""
     from django.apps import apps
 
-    from jusou.audit_words import Words
+    from jusou.audit.words import Words
 
     checked, failures = 0, []
     for model in apps.get_models():

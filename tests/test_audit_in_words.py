@@ -16,8 +16,8 @@ from django.db import IntegrityError, transaction
 from django.db import models as dj
 from django.urls import reverse
 
-from jusou import audit
-from jusou.audit_words import MISSING, generic_content_type_field
+from jusou.audit import selectors as audit
+from jusou.audit.words import MISSING, generic_content_type_field
 from jusou.models import ReadLog
 from tests.leak_world import build
 
@@ -215,7 +215,7 @@ def test_every_field_of_every_tracked_model_shows_in_words(client, world):
 
 def test_the_formatter_labels_codes_names_and_dates():
     from cases.models import Case, Person
-    from jusou.audit_words import Words
+    from jusou.audit.words import Words
     from meetings.models import AgendaItem, Consent
 
     words = Words()
@@ -235,7 +235,7 @@ def test_a_case_history_holds_the_changes_and_reads_of_every_record_kind(client,
     case = world.objects["case"]
     # Read every record of the case once, so each kind has a read.
     owner = world.users["owner"]
-    from jusou.access import read_log
+    from jusou.audit.readlog import read_log
 
     kinds = {}
     for label, rows in audit._case_histories(case).items():

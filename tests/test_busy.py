@@ -59,7 +59,7 @@ def test_a_locked_database_answers_the_api_503_busy_with_retry_after(worker, mon
 
 
 def test_a_locked_database_answers_a_page_503_in_japanese(worker, client, monkeypatch):
-    monkeypatch.setattr("jusou.views.notifications_for_user", _locked)
+    monkeypatch.setattr("jusou.notifications.views.notifications_for_user", _locked)
     client.force_login(worker)
     response = client.get("/notifications/")
     assert response.status_code == 503

@@ -7,9 +7,9 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.db import connections, transaction
 
-from jusou import services
 from jusou.celery import app as celery_app
 from jusou.models import Notification
+from jusou.notifications import services
 from jusou.tests.factories import staff_user
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]

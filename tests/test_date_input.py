@@ -10,7 +10,7 @@ import pytest
 from django import forms
 
 from jusou.forms import DateField, DateInput, DateTimeField, DateTimeInput
-from jusou.wareki import DateInputError, parse_date, parse_datetime
+from jusou.ja.wareki import DateInputError, parse_date, parse_datetime
 
 FORM_MODULES = [
     "cases.forms",
@@ -20,7 +20,7 @@ FORM_MODULES = [
     "community.forms",
     "jusou.forms",
     "jusou.retention.views",
-    "jusou.twofactor_views",
+    "jusou.staff.views",
 ]
 
 

@@ -36,11 +36,11 @@ from cases.models import (
 )
 from cases.tests.conftest import record_case, world  # noqa: F401
 from cases.tests.test_retention import dispose
-from jusou import services as core_services
-from jusou.access import read_log, read_log_verify
+from jusou.audit.readlog import read_log, read_log_verify
+from jusou.ja.text import normalize_for_search
 from jusou.models import AccessGrant, Agency, ExportFormat, ExportJob, ExportStatus, Notification, ReadLog
+from jusou.notifications import services as core_services
 from jusou.retention.anonymise import DISPOSED, free_text_fields
-from jusou.text import normalize_for_search
 from meetings import retention as meetings_retention
 from meetings.models import (
     AgendaItem,

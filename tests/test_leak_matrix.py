@@ -11,7 +11,7 @@ cannot be filled fails the walk until it is filled or allow-listed with a reason
 import pytest
 from django.test import Client
 
-from jusou.audit import audited_models
+from jusou.audit.selectors import audited_models
 from jusou.models import ApiScope
 from jusou.tests.api import api_as, machine_client
 from tests import leak_routes as routes

@@ -2,7 +2,7 @@
 
 Times are stored in UTC. The template engine converts them (wareki_datetime, wareki); what formats a
 datetime outside it — a message built with an f-string, a __str__ that lists and history reasons show,
-a CSV cell — must convert it itself (jusou.wareki.local_text). The walk below builds the seeded world
+a CSV cell — must convert it itself (jusou.ja.wareki.local_text). The walk below builds the seeded world
 at a moment whose UTC and JST readings differ in both the hour and the day (2026-11-30 20:34 UTC is
 2026-12-01 05:34 JST), renders every page and API read of it, and finds no UTC reading anywhere; every
 template that shows a time (found by grepping the templates, not listed by hand) is among those
@@ -24,12 +24,12 @@ from django.utils import timezone
 from cases import services as case_services
 from cases.models import CaseStatus, CodeKind, Consultation, EmergencyAccess, ProgressNote
 from cases.tests import conftest as cases_conftest
-from jusou import services as core_services
-from jusou.audit import audited_models
-from jusou.exports import csv_cell
+from jusou.audit.selectors import audited_models
+from jusou.exports.files import csv_cell
+from jusou.ja.wareki import local_text, to_wareki
 from jusou.models import ReadLog
+from jusou.notifications import services as core_services
 from jusou.tests.api import api_as
-from jusou.wareki import local_text, to_wareki
 from meetings.models import ConfidentialityPledge, PlanConference, SupportMeeting
 from tests import leak_routes as routes
 from tests.leak_world import build

@@ -18,8 +18,8 @@ from pypdf import PdfReader
 
 from cases.models import Case, Person
 from cases.selectors import case_get_for_user
+from jusou.ja.wareki import to_wareki
 from jusou.models import AccessBasis, ReadLog
-from jusou.wareki import to_wareki
 
 ARTIFACTS = Path(os.environ.get("JUSOU_TEST_ARTIFACTS", "test-artifacts")) / "pdf"
 

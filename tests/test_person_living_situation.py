@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from cases.models import LIVING_SITUATION_FIELDS, Person
 from cases.tests.conftest import world  # noqa: F401  (fixture)
-from jusou.fieldpolicy import NOT_SHARED
+from jusou.access.fieldpolicy import NOT_SHARED
 from jusou.tests.api import api_as
 from meetings import services
 from meetings.tests.conftest import coordinating, referred  # noqa: F401  (fixtures)

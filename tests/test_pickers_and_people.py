@@ -14,8 +14,8 @@ from cases import services as case_services
 from cases.forms import CaseUpdateForm
 from cases.models import Case
 from cases.tests.conftest import code, fresh, world  # noqa: F401  (fixture)
-from jusou import services as core_services
 from jusou.models import ReadLog, Role, StaffMembership, User
+from jusou.staff import services as core_services
 from jusou.tests.api import machine_client
 from jusou.tests.factories import UserFactory, staff_user
 from meetings import services as meeting_services

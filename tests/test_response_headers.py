@@ -18,7 +18,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
 
-from jusou.audit import audited_models
+from jusou.audit.selectors import audited_models
 from jusou.middleware import PERSONAL_DATA_CACHE_CONTROL
 from jusou.tests.api import api_as
 from jusou.tests.factories import TEST_PASSWORD, staff_user

@@ -33,13 +33,13 @@ from cases.models import CaseStatus, CodeKind, Consultation
 from cases.tests.conftest import code
 from community import services as community_services
 from jusou.models import Agency, AgencyKind, ApiScope, Area, AreaLevel, Role, User
-from jusou.reports import SUPPRESSED
-from jusou.statistics import (
+from jusou.reports.statistics import (
     NO_POPULATION_MESSAGE,
     StatisticsParams,
     statistics_agency_scope,
     statistics_report,
 )
+from jusou.reports.tables import SUPPRESSED
 from jusou.tests.api import api_as, machine_client
 from jusou.tests.factories import staff_user
 from meetings import services as meeting_services
@@ -649,7 +649,7 @@ def test_bench_statistics_writes_nothing_in_a_production_configuration_without_f
 def test_the_fiscal_year_picker_offers_every_year_the_report_accepts(town, client):
     """The picker stopped at 2016: it offered a fixed ten years back. It now runs from next 年度 down to
     the first the parameters accept (YEAR_MIN), and an old 年度 opens."""
-    from jusou.statistics import YEAR_MIN
+    from jusou.reports.statistics import YEAR_MIN
 
     client.force_login(town.supervisor)
     with travel(jst(2026, 12, 1, 10)):

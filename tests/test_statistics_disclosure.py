@@ -19,10 +19,10 @@ from django.urls import reverse
 
 from cases import services as case_services
 from cases.models import Case, CaseStatus
-from jusou.exports import report_csv, report_xlsx
+from jusou.exports.files import report_csv, report_xlsx
 from jusou.models import ApiScope, ExportJob
-from jusou.reports import SUPPRESSED, Ref, Relation, Report, Row, Table, adds_up, at_most, published
-from jusou.statistics import StatisticsParams, statistics_report
+from jusou.reports.statistics import StatisticsParams, statistics_report
+from jusou.reports.tables import SUPPRESSED, Ref, Relation, Report, Row, Table, adds_up, at_most, published
 from jusou.tests.api import api_as, machine_client
 from tests.disclosure import Problem, Unknown
 from tests.test_statistics import API, consult, fresh, jst, town, travel  # noqa: F401 - town is a fixture

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from cases import selectors, services
 from cases.tests.conftest import fresh
-from jusou import access, tasks
+from jusou import tasks
+from jusou.access import grants as access
 from jusou.models import AccessBasis, AccessGrant, ReadLog
 
 SEE = ["assigned", "colleague", "supervisor"]
@@ -125,7 +126,7 @@ def test_an_expired_grant_gives_no_access_even_before_any_clean_up(client, world
 
 
 def test_leaving_the_agency_ends_agency_wide_access(client, world):
-    from jusou import services as core
+    from jusou.staff import services as core
 
     client.force_login(world.colleague)
     core.membership_end(membership=world.colleague.memberships.get(), acting_user=world.supervisor)

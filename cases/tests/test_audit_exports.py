@@ -1,4 +1,4 @@
-"""The supervisors' audit exports (jusou.audit, part of #6): the history and the access log as CSV
+"""The supervisors' audit exports (jusou.audit.views, part of #6): the history and the access log as CSV
 (with BOM, for Excel) and xlsx, narrowed by exactly the filters of the pages, logged as exports, with
 住所秘匿 whereabouts masked and a query count that does not grow with the rows.
 
@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import Person
-from jusou import audit
+from jusou.audit import views as audit
+from jusou.ja.wareki import to_wareki, to_wareki_datetime
 from jusou.models import ReadLog, Role, StaffMembership
-from jusou.wareki import to_wareki, to_wareki_datetime
 
 FORMATS = ["csv", "xlsx"]
 

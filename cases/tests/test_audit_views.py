@@ -1,4 +1,4 @@
-"""The supervisors' history browser and access log (jusou.audit) over case records."""
+"""The supervisors' history browser and access log (jusou.audit.views) over case records."""
 
 import pytest
 from django.urls import reverse

@@ -132,8 +132,8 @@ def months_ago(n: int):
 
 
 def month_name(moment) -> str:
-    """令和7年4月: the charts name months in 和暦 (jusou.wareki.month_label)."""
-    from jusou.wareki import month_label
+    """令和7年4月: the charts name months in 和暦 (jusou.ja.wareki.month_label)."""
+    from jusou.ja.wareki import month_label
 
     return month_label(timezone.localtime(moment).date())
 

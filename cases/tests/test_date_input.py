@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from cases.models import Person
 from cases.tests.test_intake import post_data
-from jusou.wareki import to_wareki
+from jusou.ja.wareki import to_wareki
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import EmergencyAccess
-from jusou import access
-from jusou.decision import AccessDecision
+from jusou.access.decision import AccessDecision
+from jusou.audit import readlog as access
 from jusou.models import AccessBasis, Notification, ReadLog
 
 REASON = "本人が自宅で倒れていると近隣から通報があり、既往歴と緊急連絡先の確認が必要なため"

@@ -10,7 +10,7 @@ from django.urls import reverse
 from cases import selectors, services
 from cases.models import AddressConfidentiality, CaseStatus, CodeKind, Consultation, Person
 from cases.tests.conftest import code, fresh
-from jusou.fieldpolicy import MASK, declared
+from jusou.access.fieldpolicy import MASK, declared
 from jusou.models import ReadLog
 
 ADDRESS, PHONE, EMAIL = "みどり市秘密町1-2-3", "090-1111-2222", "hidden@example.jp"
@@ -113,7 +113,7 @@ def test_masked_fields_are_not_even_in_the_edit_form_and_cannot_be_changed(clien
 
 
 def test_a_masked_instance_cannot_be_saved():
-    from jusou.fieldpolicy import mask
+    from jusou.access.fieldpolicy import mask
 
     person = Person(name="試験", registered_by_agency_id=1)
     mask(person, declared(Person, "location"))

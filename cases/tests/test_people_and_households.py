@@ -93,7 +93,7 @@ def test_consultation_list_shows_the_agencys_own_and_nothing_else(client, world)
 
 def test_consultation_list_counts_the_agencys_own_and_those_of_granted_cases_once(client, world):
     from cases.tests.conftest import record_case
-    from jusou.access import access_grant
+    from jusou.access.grants import access_grant
     from jusou.models import AccessBasis
 
     record_case(world.other_worker, name="佐藤 次郎", kana="さとう じろう")

@@ -1,7 +1,7 @@
 import pytest
 from django.db import DatabaseError, transaction
 
-from jusou.access import read_log
+from jusou.audit.readlog import read_log
 from jusou.models import ReadLog
 from jusou.tests.factories import staff_user
 

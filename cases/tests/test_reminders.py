@@ -10,8 +10,8 @@ from cases import services
 from cases.models import Case, CaseStatus, CodeKind
 from cases.tasks import remind_follow_ups
 from cases.tests.conftest import code, record_case
-from jusou import services as core_services
 from jusou.models import Notification, StaffMembership
+from jusou.notifications import services as core_services
 
 
 def due(case, days=0):
@@ -37,7 +37,7 @@ def test_due_today_reminds_the_lead_worker_once(world, django_capture_on_commit_
 
 
 def _wareki(day):
-    from jusou.wareki import to_wareki
+    from jusou.ja.wareki import to_wareki
 
     return to_wareki(day)
 

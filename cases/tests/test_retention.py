@@ -300,7 +300,7 @@ def test_the_case_page_link_opens_for_the_supervisor(client, world):
 
 def test_the_statistics_report_is_the_same_after_disposal(world):
     from cases.tests.conftest import fresh
-    from jusou.statistics import StatisticsParams, statistics_report
+    from jusou.reports.statistics import StatisticsParams, statistics_report
 
     case = close(fill_case(world), world.assigned)
     start = ELEVEN_YEARS_AGO - timedelta(days=400)

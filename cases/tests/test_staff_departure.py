@@ -17,9 +17,10 @@ from django.utils import timezone
 from cases import selectors, services
 from cases.models import Case
 from cases.tests.conftest import fresh, record_case
-from jusou import access, tasks
-from jusou import services as core
+from jusou import tasks
+from jusou.access import grants as access
 from jusou.models import AccessBasis, AccessGrant, Notification, Role, StaffMembership
+from jusou.staff import services as core
 from jusou.tests.api import api_as
 from jusou.tests.factories import AgencyFactory, UserFactory, staff_user
 

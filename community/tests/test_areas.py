@@ -161,7 +161,7 @@ def test_the_statistics_export_gives_the_same_figures_per_area(tree):
     """The 統計 report's 地域づくり section (exports and API) counts what the 圏域 page shows."""
     from community.selectors import AreaTree, Period, area_figures
     from community.statistics import community_statistics
-    from jusou.statistics import StatisticsScope
+    from jusou.reports.statistics import StatisticsScope
 
     coordinator = staff_user(Role.COORDINATOR)
     populate(tree, coordinator)

@@ -20,6 +20,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from jusou.models import ApiClient, ApiScope, Role, User
+from jusou.staff.twofactor import otp_required
 
 STAFF_ROLES = frozenset({Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR})
 
@@ -79,7 +80,6 @@ class StaffSessionAuthentication(SessionAuthentication):
         result = super().authenticate(request)
         if result is None:
             return None
-        from jusou.twofactor import otp_required
 
         user = result[0]
         django_user = request._request.user

@@ -12,10 +12,10 @@ from rest_framework import serializers, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from jusou.access import read_log
+from jusou.access.fieldpolicy import MASK
 from jusou.api.auth import api_client_of
 from jusou.api.errors import Conflict, DatabaseBusy, PayloadTooLarge, PreconditionFailed, PreconditionRequired
-from jusou.fieldpolicy import MASK
+from jusou.audit.readlog import read_log
 from jusou.models import IdempotencyKey, ReadLog
 
 
@@ -38,7 +38,7 @@ class StrictSerializer(serializers.Serializer):
 
 
 class PolicySerializer(serializers.ModelSerializer):
-    """Output of a record that may be masked by the field policy (jusou.fieldpolicy): masked text
+    """Output of a record that may be masked by the field policy (jusou.access.fieldpolicy): masked text
     stays "秘匿", masked flags and relations come out as null, and masked many-to-many fields are
     neither loaded nor shown."""
 
@@ -46,7 +46,7 @@ class PolicySerializer(serializers.ModelSerializer):
         masked = getattr(instance, "_masked_fields", set())
         if not masked:
             return super().to_representation(instance)
-        # A field its access decision withholds is not in the response at all (jusou.fieldpolicy.project).
+        # A field its access decision withholds is not in the response at all (jusou.access.fieldpolicy.project).
         unshared = getattr(instance, "_unshared_fields", set())
         data = {}
         for field in self._readable_fields:

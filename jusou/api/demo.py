@@ -1,8 +1,8 @@
 """The demo world's machine client: 「福祉総合システム」, acting for intake_a's agency."""
 
-from jusou import services
 from jusou.api.auth import token_issue
 from jusou.models import Agency, ApiClient, ApiScope
+from jusou.staff import services
 
 DEMO_CLIENT = "福祉総合システム"
 

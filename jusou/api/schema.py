@@ -3,7 +3,7 @@ every answer the API gives (tests/test_api_fuzz.py proves it with schemathesis):
 
 - authentication: the bearer token and the staff session;
 - serializers: a field that can be null is nullable — a declared relation whose model field is
-  nullable, and under the field policy (jusou.fieldpolicy) every field a list or an access decision
+  nullable, and under the field policy (jusou.access.fieldpolicy) every field a list or an access decision
   may mask (null, or 「秘匿」 for text) or withhold (left out of the answer, so not required);
 - request bodies refuse unknown fields (StrictSerializer): `additionalProperties: false`;
 - every operation lists the refusals it can give, all with the one error body of jusou.api.errors
@@ -19,8 +19,9 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSe
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
+from jusou.access.fieldpolicy import MASK
+from jusou.api.base import PolicySerializer, StrictSerializer
 from jusou.api.errors import MESSAGES
-from jusou.fieldpolicy import MASK
 
 # --- The headers of conditional updates and idempotent creation (jusou.api.base), for the views' extend_schema
 
@@ -112,7 +113,6 @@ class SerializerScheme(OpenApiSerializerExtension):
     match_subclasses = True
 
     def map_serializer(self, auto_schema, direction):
-        from jusou.api.base import PolicySerializer, StrictSerializer
 
         schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
         if isinstance(self.target, StrictSerializer) and direction == "request":

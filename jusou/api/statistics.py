@@ -1,7 +1,7 @@
-"""GET /api/v1/statistics/report/: the statistics report (jusou.statistics) as JSON, for the same
+"""GET /api/v1/statistics/report/: the statistics report (jusou.reports.statistics) as JSON, for the same
 parameters as the page. The figures leave the system here, so small counts are suppressed
 (settings.STATISTICS_SUPPRESS_BELOW): a cell of 1 or 2 must not identify a person (DOMAIN.md §7), and
-neither may a total, a row or another table of the same response give one back (jusou.reports.published,
+neither may a total, a row or another table of the same response give one back (jusou.reports.tables.published,
 the same rule as the xlsx/CSV exports)."""
 
 from django.conf import settings
@@ -16,8 +16,12 @@ from jusou.api.auth import ApiAccess
 from jusou.api.base import api_read_log
 from jusou.api.filters import refuse_unknown_parameters
 from jusou.models import ApiScope
-from jusou.reports import SUPPRESSED, Report, published  # one rule for every way figures leave the system
-from jusou.statistics import BY_CHOICES, PERIOD_CHOICES, StatisticsParams, statistics_report
+from jusou.reports.statistics import BY_CHOICES, PERIOD_CHOICES, StatisticsParams, statistics_report
+from jusou.reports.tables import (  # one rule for every way figures leave the system
+    SUPPRESSED,
+    Report,
+    published,
+)
 
 
 def report_data(report: Report, params: StatisticsParams, threshold: int) -> dict:

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from jusou.api.auth import ApiAccess, TokenRequestThrottle, api_client_of, token_issue
 from jusou.api.base import ApiViewSet, StrictSerializer
 from jusou.models import Agency, ApiScope
+from jusou.staff.twofactor import otp_required, verify_code
 
 
 class TokenRequest(StrictSerializer):
@@ -37,7 +38,6 @@ class TokenObtainView(APIView):
 
     @extend_schema(request=TokenRequest, responses={201: TokenAnswer}, auth=[], tags=["auth"])
     def post(self, request):
-        from jusou.twofactor import otp_required, verify_code
 
         data = TokenRequest(data=request.data)
         data.is_valid(raise_exception=True)

@@ -36,7 +36,7 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 """
-# Keep in step with jusou.audit_guard.SQLITE_READ_LOG (restored after every migrate).
+# Keep in step with jusou.audit.guard.SQLITE_READ_LOG (restored after every migrate).
 SQLITE_TRIGGER = """
 CREATE TRIGGER jusou_readlog_no_update BEFORE UPDATE ON jusou_readlog
 WHEN NOT (OLD.chain_version >= 2 AND OLD.detail_digest = '' AND NEW.detail_digest != ''

@@ -8,7 +8,7 @@ register_person_retention_hold), since jusou imports no app.
 A daily job (jusou.tasks.retention_daily) lists the records past retention as DisposalCandidates; a
 管理者 approves their disposal or keeps them (保存延長, with a reason); only approved candidates are
 disposed. Disposal anonymises, it does not delete: the personal fields of the unit's rows — and of
-their history rows, through a narrow path in the PostgreSQL guard (jusou.audit_guard) — are replaced,
+their history rows, through a narrow path in the PostgreSQL guard (jusou.audit.guard) — are replaced,
 uploaded files are removed, and the rows with their codes, dates, agencies and statuses stay, so the
 statistics do not change. The candidate row, with its own history, is the record of the act.
 

@@ -9,7 +9,7 @@ takes the model's FIELD_POLICY "sensitive" and "location" text fields (its codes
 are statistics and stay) — and `custom` rules for fields that keep a coarse value (the birth year).
 
 History: django-simple-history keeps every earlier value, and on PostgreSQL its tables refuse UPDATE
-and DELETE by trigger (jusou.audit_guard). The trigger lets an UPDATE through only inside
+and DELETE by trigger (jusou.audit.guard). The trigger lets an UPDATE through only inside
 `history_scrub()`, which sets `jusou.disposal = 'on'` for the current transaction alone, and even then
 refuses a change to a history row's identity, time, type or author; DELETE stays refused. This is the
 only code that opens it, and only the disposal service (jusou.retention.services.disposal_execute)
@@ -33,7 +33,8 @@ from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, models, transaction
 from simple_history.utils import bulk_update_with_history
 
-from jusou.fieldpolicy import declared
+from jusou.access.fieldpolicy import declared
+from jusou.models import AccessGrant
 
 log = logging.getLogger("jusou.retention")
 
@@ -305,7 +306,6 @@ def _delete_files_on_commit(names: set[str]) -> None:
 def grants_scrub(model: type[models.Model], ids: Iterable[int], *, acting_user) -> Rows:
     """The reasons typed into the access-grant ledger for these records (a referral's reason, a
     revocation's) may describe the person: scrubbed too. Who, on what basis and when stay."""
-    from jusou.models import AccessGrant
 
     ids = list(ids)
     if not ids:

@@ -28,8 +28,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from jusou.ja.text import normalize_for_search
+from jusou.models import Notification, ReadLog
 from jusou.retention.anonymise import BATCH, DISPOSED, Removed, Rows
-from jusou.text import normalize_for_search
 
 log = logging.getLogger("jusou.retention")
 
@@ -106,7 +107,6 @@ def text_replace(model: type[models.Model], ids, fields: list[str], removed: Rem
 
 def notifications_scrub(removed: Removed) -> Rows:
     """お知らせ quoting a disposed text: the text goes from the title and the body."""
-    from jusou.models import Notification
 
     texts = terms(removed)
     changed = []
@@ -128,7 +128,6 @@ def _names_a_disposed_person(term: str, keys: set[str]) -> bool:
 
 
 def _redacted(detail: str, action: str, texts: list[str], keys: set[str]) -> str:
-    from jusou.models import ReadLog
 
     new = detail
     if action == ReadLog.Action.SEARCH and keys:
@@ -153,7 +152,6 @@ def read_log_redact(removed: Removed) -> Rows:
     """Take the disposed texts and the search terms naming the disposed people out of the read log,
     keeping each row (and its chain: the digest of the old text stays in `detail_digest`). Must run
     inside history_scrub() (on PostgreSQL the read log's trigger lets the change through only there)."""
-    from jusou.models import ReadLog
 
     # What a read-log row quotes is a search term (the search boxes take 100 characters): longer texts
     # (a note, an assessment) are not looked for there, which keeps the scans of a large log few.

@@ -14,8 +14,8 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from jusou.fields import described
+from jusou.ja.wareki import fiscal_year
 from jusou.registry import retention_type_choices
-from jusou.wareki import fiscal_year
 
 
 def add_years(day: date, years: int) -> date:

@@ -9,10 +9,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from jusou.ja.wareki import to_wareki
 from jusou.models import Agency, Role
 from jusou.registry import RetentionType, retention_type, retention_types
 from jusou.retention.models import DisposalCandidate, DisposalStatus, RetentionPolicy, RetentionStart
-from jusou.wareki import to_wareki
 
 
 def is_retention_supervisor(user) -> bool:

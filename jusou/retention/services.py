@@ -19,8 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from jusou.export_jobs import exports_naming_people_expire
+from jusou.exports.jobs import exports_naming_people_expire
+from jusou.ja.wareki import to_wareki
+from jusou.later import after_commit
 from jusou.models import User
+from jusou.notifications.services import notification_send
 from jusou.registry import retention_cascades, retention_type, retention_types
 from jusou.retention.anonymise import grants_scrub, history_scrub, merge
 from jusou.retention.leftovers import notifications_scrub, read_log_redact
@@ -31,9 +34,8 @@ from jusou.retention.selectors import (
     past_retention,
     retention_policies,
 )
-from jusou.selectors import active_supervisors
-from jusou.services import notification_send, save_with_history
-from jusou.wareki import to_wareki
+from jusou.services import save_with_history
+from jusou.staff.selectors import active_supervisors
 
 log = logging.getLogger("jusou.retention")
 
@@ -280,9 +282,7 @@ def disposal_approve(*, candidate_ids, acting_user: User) -> list[DisposalCandid
         save_with_history(candidate, acting_user=acting_user, reason="廃棄の承認")
     log.info("retention: approved %s by %s", [c.number for c in candidates], acting_user.username)
 
-    from jusou.tasks import retention_dispose  # tasks import this module
-
-    transaction.on_commit(lambda: retention_dispose.delay(ids))
+    after_commit("jusou.tasks.retention_dispose", ids)
     return candidates
 
 

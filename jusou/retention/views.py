@@ -16,9 +16,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jusou.access import read_log
-from jusou.audit import FORMATS, _attach, _export
+from jusou.audit.readlog import read_log
+from jusou.audit.views import FORMATS, _attach, _export
 from jusou.forms import DateField, DateInput
+from jusou.ja.wareki import to_wareki
 from jusou.models import Agency, ReadLog
 from jusou.pdf import pdf_response
 from jusou.registry import retention_type, retention_types
@@ -34,7 +35,6 @@ from jusou.retention.selectors import (
     register_lines,
     retention_policies,
 )
-from jusou.wareki import to_wareki
 
 PAGE = 50
 REGISTER_FORMATS = {**FORMATS, "pdf": "PDF"}  # the 廃棄簿's downloads

@@ -3,7 +3,7 @@ from django.forms.formsets import BaseFormSet
 from django.utils import timezone
 from django.utils.html import format_html
 
-from jusou.wareki import as_date, fiscal_year_choice_label, to_seireki, to_wareki, to_wareki_datetime
+from jusou.ja.wareki import as_date, fiscal_year_choice_label, to_seireki, to_wareki, to_wareki_datetime
 
 register = template.Library()
 
@@ -46,7 +46,7 @@ def wareki_datetime(value):
 
 @register.filter
 def fiscal_year_choice(year):
-    """A 年度 picker's option: 令和7年度（2025年度） (jusou.wareki.fiscal_year_label)."""
+    """A 年度 picker's option: 令和7年度（2025年度） (jusou.ja.wareki.fiscal_year_label)."""
     return fiscal_year_choice_label(int(year))
 
 

@@ -2,9 +2,9 @@
 
 from rest_framework.test import APIClient
 
-from jusou import services
 from jusou.api.auth import token_issue
 from jusou.models import ApiClient
+from jusou.staff import services
 
 
 def api_as(user, *, scheme="Bearer") -> APIClient:

@@ -2,8 +2,8 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from jusou import services
 from jusou.models import Agency, AgencyKind, Area, AreaLevel, Notification, Role, StaffMembership, User
+from jusou.staff import services
 
 TEST_PASSWORD = "correct horse battery staple"
 

@@ -7,8 +7,8 @@ from django_otp.oath import totp
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from jusou import services
 from jusou.models import ApiClient, ApiScope, Role
+from jusou.staff import services
 from jusou.tests.api import api_as, machine_client
 from jusou.tests.factories import TEST_PASSWORD, AgencyFactory, staff_user
 
@@ -45,7 +45,7 @@ def test_wrong_password_and_inactive_accounts_get_no_token():
 
 def test_token_request_needs_the_one_time_code_where_2fa_is_required(settings):
     settings.TWO_FACTOR_REQUIRED = True
-    from jusou import twofactor
+    from jusou.staff import twofactor
 
     supervisor = staff_user(Role.SUPERVISOR, username="boss")
     device = twofactor.totp_device_start(acting_user=supervisor)

@@ -6,8 +6,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
-from jusou.access import read_log, read_log_verify
-from jusou.audit_guard import history_tables
+from jusou.audit.guard import history_tables
+from jusou.audit.readlog import read_log, read_log_verify
 from jusou.models import ReadLog, User
 from jusou.tests.factories import AgencyFactory, staff_user
 
@@ -66,7 +66,7 @@ def test_the_hash_chain_detects_a_tampered_row():
 def test_concurrent_appends_keep_one_unbroken_chain():
     """read_log appends from several connections at once (threaded web workers): each row is chained to
     the one before it, none to the same predecessor (on PostgreSQL: the lock and the INSERT … SELECT in
-    one message, jusou.access._append_chained)."""
+    one message, jusou.audit.readlog._append_chained)."""
     import threading
 
     if connection.vendor != "postgresql":

@@ -1,11 +1,11 @@
-"""jusou.charts: SVG that is well-formed, accessible, escaped and free of style attributes and scripts."""
+"""jusou.reports.charts: SVG that is well-formed, accessible, escaped and free of style attributes and scripts."""
 
 import xml.etree.ElementTree as ET
 from datetime import date
 
 import pytest
 
-from jusou import charts
+from jusou.reports import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 

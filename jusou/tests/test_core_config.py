@@ -61,7 +61,7 @@ def test_celery_reads_its_configuration_from_django_settings():
 def test_the_system_admin_group_maintains_code_lists_and_accounts_but_no_case_records():
     from django.contrib.auth.models import Group
 
-    from jusou.roles import SYSTEM_ADMIN_GROUP, ensure_system_admin_group
+    from jusou.staff.roles import SYSTEM_ADMIN_GROUP, ensure_system_admin_group
 
     ensure_system_admin_group()
     granted = set(

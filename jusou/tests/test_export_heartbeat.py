@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from jusou import export_jobs
+from jusou.exports import jobs as export_jobs
 from jusou.models import ExportJob, ExportStatus, ReadLog
 
 MONTH = {"period": "month", "month": "2025-04"}

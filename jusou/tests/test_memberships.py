@@ -2,8 +2,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from jusou import services
 from jusou.models import Role, StaffMembership
+from jusou.staff import services
 from jusou.tests.factories import AgencyFactory, UserFactory, staff_user
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from jusou import services, tasks
+from jusou import tasks
 from jusou.models import Notification
+from jusou.notifications import services
 from jusou.tests.factories import NotificationFactory, staff_user
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
 from pypdf import PdfReader
 
-from jusou.decision import AccessDecision
+from jusou.access.decision import AccessDecision
 from jusou.models import AccessBasis, ReadLog
 from jusou.pdf import pdf_response
 from jusou.tests.factories import AgencyFactory, staff_user

@@ -1,4 +1,4 @@
-"""visible_q is asked once per GET request (jusou.access.per_request): the answer is each user's own,
+"""visible_q is asked once per GET request (jusou.access.grants.per_request): the answer is each user's own,
 and a request that may write keeps nothing."""
 
 from django.http import HttpResponse
@@ -7,7 +7,7 @@ from django.test import RequestFactory
 from cases.models import Case
 from cases.selectors import cases_visible_to
 from cases.tests.conftest import world  # noqa: F401
-from jusou.access import ReadRequestMemoMiddleware, _read_request_memo
+from jusou.access.grants import ReadRequestMemoMiddleware, _read_request_memo
 
 
 def _within(method: str, view):

@@ -12,8 +12,9 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from jusou.access import read_log, read_log_verify
-from jusou.export_jobs import exports_expire
+from jusou.audit.readlog import read_log, read_log_verify
+from jusou.exports.jobs import exports_expire
+from jusou.ja.wareki import to_wareki
 from jusou.models import ExportFormat, ExportJob, ExportStatus, Notification, ReadLog
 from jusou.retention import services
 from jusou.retention.anonymise import DISPOSED, Removed, history_scrub
@@ -22,7 +23,6 @@ from jusou.retention.models import DisposalCandidate, DisposalStatus, RetentionP
 from jusou.retention.selectors import retention_policies, retention_policies_ensure
 from jusou.tests import test_retention as base
 from jusou.tests.test_retention import GAP, TODAY, approve_and_dispose, closed_gap, listed
-from jusou.wareki import to_wareki
 
 pytestmark = pytest.mark.django_db
 gap_type, people = base.gap_type, base.people  # the fixtures

@@ -21,9 +21,9 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from jusou import twofactor
 from jusou.demo import DEMO_PASSWORD
 from jusou.models import Role
+from jusou.staff import twofactor
 from jusou.tests.factories import TEST_PASSWORD, staff_user
 
 ENROL = reverse("twofactor_enrol")
@@ -255,7 +255,7 @@ def test_supervisor_enrols_with_a_code_from_the_app_and_then_pages_open(client, 
     assert twofactor.base32_secret(device) in html
     assert client.get(ENROL).context["secret"] == twofactor.base32_secret(device)  # same secret on reload
 
-    with caplog.at_level("INFO", logger="jusou.twofactor"):
+    with caplog.at_level("INFO", logger="jusou.staff.twofactor"):
         response = client.post(ENROL, {"code": code_for(device), "next": "/cases/"})
     assert response.status_code == 200
     codes = response.context["codes"]
@@ -453,7 +453,7 @@ def test_regenerating_recovery_codes_replaces_the_old_ones(client, caplog):
     supervisor = staff_user(Role.SUPERVISOR)
     client.force_login(supervisor)
     old = enrol(client, supervisor)
-    with caplog.at_level("INFO", logger="jusou.twofactor"):
+    with caplog.at_level("INFO", logger="jusou.staff.twofactor"):
         response = client.post(SETTINGS_PAGE, {"action": "regenerate"})
     new = response.context["codes"]
     assert len(new) == 10 and not set(new) & set(old)
@@ -484,7 +484,7 @@ def test_a_worker_who_removes_the_app_is_no_longer_asked(client, caplog):
     client.force_login(worker)
     enrol(client, worker)
     device = TOTPDevice.objects.get(user=worker)
-    with caplog.at_level("INFO", logger="jusou.twofactor"):
+    with caplog.at_level("INFO", logger="jusou.staff.twofactor"):
         client.post(SETTINGS_PAGE, {"action": "remove", "device": device.pk})
     assert f"TOTP device {device.pk} removed for user {worker.pk}" in caplog.text
     assert not StaticDevice.objects.filter(user=worker).exists()

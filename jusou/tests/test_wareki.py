@@ -3,7 +3,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.template import Context, Template
 
-from jusou.wareki import (
+from jusou.ja.wareki import (
     DateInputError,
     eras_json,
     fiscal_year,
@@ -108,7 +108,7 @@ def test_period_name_is_the_same_words_whatever_asked_for_it():
 
 
 def test_every_fiscal_year_label_names_the_year_as_the_statistics_title_does():
-    from jusou.statistics import StatisticsParams
+    from jusou.reports.statistics import StatisticsParams
 
     for year in range(2000, 2031):
         params = StatisticsParams.from_query({"period": "fiscal", "fiscal_year": str(year)})

@@ -575,7 +575,7 @@ def test_a_pseudonymised_briefing_carries_no_names(scene):
 
 
 def test_an_external_member_uses_the_meeting_endpoints_only(scene):
-    from jusou import services as core_services
+    from jusou.staff import services as core_services
 
     minsei = UserFactory(username="minsei_d", last_name="民生", first_name="委員")
     core_services.membership_grant(

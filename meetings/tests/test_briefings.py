@@ -17,8 +17,8 @@ from django.utils import timezone
 from cases import services as case_services
 from cases.models import CaseStatus, CodeKind
 from cases.tests.conftest import code, fresh, record_case
-from jusou import services as core_services
 from jusou.models import AccessGrant, Notification, Role
+from jusou.staff import services as core_services
 from jusou.tests.api import api_as
 from jusou.tests.factories import UserFactory
 from meetings import briefings, services

@@ -445,7 +445,7 @@ def test_api_handover_of_a_case_in_the_wrong_state_is_409(coordinating):
 
 
 def _closed_this_month(user, case):
-    from jusou.statistics import StatisticsParams, statistics_report
+    from jusou.reports.statistics import StatisticsParams, statistics_report
 
     month = timezone.localdate().strftime("%Y-%m")
     report = statistics_report(fresh(user), StatisticsParams.from_query({"period": "month", "month": month}))

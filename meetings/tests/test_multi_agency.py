@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cases.models import Case, CaseStatus
 from cases.tests.conftest import fresh
-from jusou import access
+from jusou.access import grants as access
 from jusou.models import AccessBasis, AccessGrant
 from meetings import services
 from meetings.models import Consent, SupportDecision

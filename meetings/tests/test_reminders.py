@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from cases.tests.conftest import fresh
 from cases.tests.test_reminders import interrupted_once  # noqa: F401  (fixture)
+from jusou.ja.wareki import to_wareki
 from jusou.models import Notification
-from jusou.wareki import to_wareki
 from meetings import services
 from meetings.models import NextStep, SupportPlan
 from meetings.tasks import remind_closing_meeting_windows, remind_expiring_consents, remind_plan_reviews

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.tests.conftest import fresh
-from jusou import services as core_services
 from jusou.models import AccessGrant, ReadLog, Role
+from jusou.staff import services as core_services
 from jusou.tests.factories import UserFactory, staff_user
 from meetings import services
 from meetings.models import ConfidentialityPledge, MeetingBriefing

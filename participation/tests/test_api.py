@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from jusou.access import access_grant
+from jusou.access.grants import access_grant
 from jusou.models import AccessBasis, ApiScope, ReadLog
 from jusou.tests.api import api_as, ids, machine_client
 from participation import services

@@ -20,8 +20,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases.models import Case, CaseStatus
-from jusou import services as core_services
 from jusou.demo import DEMO_PASSWORD
+from jusou.staff import services as core_services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

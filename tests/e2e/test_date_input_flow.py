@@ -9,7 +9,7 @@ import pytest
 
 from cases.models import Person
 from jusou.demo import DEMO_PASSWORD
-from jusou.wareki import DateInputError, parse_date, reading
+from jusou.ja.wareki import DateInputError, parse_date, reading
 
 # What the script must read as the server does (jusou/tests/test_wareki.py has the full lists).
 SAMPLES = [

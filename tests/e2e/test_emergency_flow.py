@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from cases.models import Case, EmergencyAccess
 from jusou.demo import DEMO_PASSWORD
 from jusou.models import AccessBasis, Notification, ReadLog
-from jusou.twofactor import DEMO_TOTP_SECRET
+from jusou.staff.twofactor import DEMO_TOTP_SECRET
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from jusou import export_jobs
 from jusou.demo import DEMO_PASSWORD
+from jusou.exports import jobs as export_jobs
 from jusou.models import ExportJob, ExportStatus
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -10,7 +10,7 @@ from django_otp.oath import TOTP
 from playwright.sync_api import expect
 
 from jusou.demo import DEMO_PASSWORD
-from jusou.twofactor import DEMO_TOTP_SECRET
+from jusou.staff.twofactor import DEMO_TOTP_SECRET
 from tests.e2e.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -1,6 +1,6 @@
 """manage.py bench_statistics [--consultations N] [--generate] [--month YYYY-MM] [--fiscal-year YYYY]
 
-Times jusou.statistics.statistics_report over a generated municipality: with --generate, consultations
+Times jusou.reports.statistics.statistics_report over a generated municipality: with --generate, consultations
 (and their 課題 rows) are bulk-created until at least N exist, spread over the last 10 年度 across the
 agencies; then the report for one month and one 年度 is computed 5 times each as a supervisor, and the
 median time and the number of queries are printed as a table and as one JSON line.
@@ -27,10 +27,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.models import Code, CodeKind, Consultation, ConsultationOutcome, Person
+from jusou.ja.text import normalize_for_search
+from jusou.ja.wareki import fiscal_year
 from jusou.models import Agency, AgencyKind, Role, User
-from jusou.statistics import StatisticsParams, statistics_report
-from jusou.text import normalize_for_search
-from jusou.wareki import fiscal_year
+from jusou.reports.statistics import StatisticsParams, statistics_report
 
 MARK = "ベンチマーク用"
 BATCH = 10_000

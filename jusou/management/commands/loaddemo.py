@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from jusou.api.demo import DEMO_CLIENT, load_demo_api_client
 from jusou.demo import DEMO_PASSWORD, load_demo
-from jusou.twofactor import demo_announcement
+from jusou.staff.twofactor import demo_announcement
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from jusou.ja.wareki import to_wareki
 from jusou.retention import services
-from jusou.wareki import to_wareki
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from jusou.access import read_log_verify
-from jusou.wareki import local_text
+from jusou.audit.readlog import read_log_verify
+from jusou.ja.wareki import local_text
 
 
 class Command(BaseCommand):

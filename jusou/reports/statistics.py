@@ -19,10 +19,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from jusou.ja.wareki import fiscal_year, period_name
 from jusou.models import Agency, Area, AreaLevel, Role
 from jusou.registry import statistics_providers
-from jusou.reports import Ref, Relation, Report, Row, Table, adds_up
-from jusou.wareki import fiscal_year, period_name
+from jusou.reports.tables import Ref, Relation, Report, Row, Table, adds_up
 
 PERIOD_CHOICES = (("month", "月"), ("fiscal", "年度"), ("range", "期間"))
 BY_CHOICES = (("", "なし"), ("area", "圏域別"), ("agency", "機関別"))
@@ -380,9 +380,9 @@ def statistics_report(user, params: StatisticsParams, *, on_section=None) -> Rep
     coordinators count the whole municipality (narrowed by the agency / 圏域 filters), workers and API
     clients only their own agencies' records. Raises PermissionDenied (Japanese message) when the reader
     asks for an agency outside that scope. Figures are raw; renderings that leave the system pass the
-    report through `jusou.reports.published` with settings.STATISTICS_SUPPRESS_BELOW (small cells and
+    report through `jusou.reports.tables.published` with settings.STATISTICS_SUPPRESS_BELOW (small cells and
     those the tables' relations would give back). `on_section(done, total)` is called after each 事業
-    (the progress bar of an export, jusou.export_jobs)."""
+    (the progress bar of an export, jusou.exports.jobs)."""
     scope = statistics_scope(user, params)
     report = Report(
         title=f"重層的支援体制整備事業 実績統計（{params.label}）",

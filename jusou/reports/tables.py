@@ -1,4 +1,4 @@
-"""The shape of a statistics report, shared by what computes it (jusou.statistics and the apps'
+"""The shape of a statistics report, shared by what computes it (jusou.reports.statistics and the apps'
 providers) and what renders it (the page, xlsx/CSV exports, the API).
 
 A report holds only counts, never a person: each table is a title, column headings and labelled rows

@@ -1,11 +1,11 @@
-"""Renderings of a statistics report (jusou.reports.Report) as files that leave the system: xlsx laid out
+"""Renderings of a statistics report (jusou.reports.tables.Report) as files that leave the system: xlsx laid out
 to paste into the municipality's report, and CSV (UTF-8 with BOM, for Excel). Pure functions: a report
 in, bytes out; nothing here reads the database or knows who asked.
 
 Small counts are suppressed here, on the way out (DOMAIN.md §7: a small cell must not identify a
-person), with `jusou.reports.published`: the small cells and every cell the tables' totals and other
+person), with `jusou.reports.tables.published`: the small cells and every cell the tables' totals and other
 relations would give them back with. The formula-injection guard for CSV cells is shared with the
-audit exports (jusou.audit)."""
+audit exports (jusou.audit.views)."""
 
 import csv
 import io
@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 from django.utils import timezone
 
-from jusou.reports import SUPPRESSED, Report, Table, published
-from jusou.wareki import local_text, period_name, to_seireki, to_wareki
+from jusou.ja.wareki import local_text, period_name, to_seireki, to_wareki
+from jusou.reports.tables import SUPPRESSED, Report, Table, published
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"

@@ -18,8 +18,9 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from jusou.fieldpolicy import MASK
-from jusou.wareki import to_wareki, to_wareki_datetime
+from jusou.access.decision import InformationCategory
+from jusou.access.fieldpolicy import MASK
+from jusou.ja.wareki import to_wareki, to_wareki_datetime
 
 EMPTY = "（空）"
 MISSING = "（削除された記録）"
@@ -27,7 +28,7 @@ YES, NO = "はい", "いいえ"
 LIST_SEPARATOR = "、"
 # The ids a list read names in its detail (jusou.views.log_list: 「ケース一覧 50件 [1,2,3]」).
 LISTED_IDS = re.compile(r"\s*\[([\d,]*)\](.*)$")
-# The scope a partial read opened, as the read log keeps it (jusou.decision.AccessDecision.log_detail:
+# The scope a partial read opened, as the read log keeps it (jusou.access.decision.AccessDecision.log_detail:
 # 「範囲: basic・plan」): codes, shown as the categories' labels.
 READ_SCOPE = re.compile(r"範囲: ([a-z_]+(?:・[a-z_]+)*)")
 
@@ -198,7 +199,6 @@ def listed_ids(detail: str) -> tuple[str, list[int], str]:
 
 def scope_words(detail: str) -> str:
     """A read's detail with the scope it opened in words (「範囲: 基本情報（氏名・生年月日・連絡先）、支援プラン」)."""
-    from jusou.decision import InformationCategory
 
     labels = dict(InformationCategory.choices)
     return READ_SCOPE.sub(

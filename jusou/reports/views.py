@@ -10,8 +10,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from jusou.ja.wareki import fiscal_year
 from jusou.models import Area
-from jusou.statistics import (
+from jusou.reports.statistics import (
     BY_CHOICES,
     NO_POPULATION_MESSAGE,
     PERIOD_CHOICES,
@@ -21,7 +22,6 @@ from jusou.statistics import (
     statistics_agencies_for,
     statistics_report,
 )
-from jusou.wareki import fiscal_year
 
 
 @require_GET

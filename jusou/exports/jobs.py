@@ -32,10 +32,16 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from jusou.access import read_log
-from jusou.exports import report_csv, report_filename, report_xlsx
+from jusou.audit.readlog import read_log
+from jusou.exports.files import report_csv, report_filename, report_xlsx
+from jusou.later import after_commit
 from jusou.models import ExportFormat, ExportJob, ExportStatus, ReadLog, User
-from jusou.statistics import StatisticsParams, can_read_statistics, statistics_report, statistics_scope
+from jusou.reports.statistics import (
+    StatisticsParams,
+    can_read_statistics,
+    statistics_report,
+    statistics_scope,
+)
 
 log = logging.getLogger(__name__)
 
@@ -165,9 +171,7 @@ def export_request(*, acting_user: User, kind: str, params, fmt: str) -> ExportJ
 
 
 def _send(job_id: int) -> None:
-    from jusou.tasks import run_export  # the tasks module imports this one
-
-    transaction.on_commit(lambda: run_export.delay(job_id))
+    after_commit("jusou.tasks.run_export", job_id)
 
 
 def heartbeat_timeout() -> timedelta:

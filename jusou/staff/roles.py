@@ -6,6 +6,8 @@ Programme apps add their code lists (課題分類, 相談経路 …) with jusou.
 
 from django.contrib.auth.models import Group, Permission
 
+from jusou.registry import system_admin_models
+
 SYSTEM_ADMIN_GROUP = "システム管理者"
 SYSTEM_ADMIN_PERMISSIONS = {
     # app label: model names; each gets view, add and change (never delete: records are ended, not removed)
@@ -14,7 +16,6 @@ SYSTEM_ADMIN_PERMISSIONS = {
 
 
 def ensure_system_admin_group(**kwargs) -> Group:
-    from jusou.registry import system_admin_models
 
     group, _ = Group.objects.get_or_create(name=SYSTEM_ADMIN_GROUP)
     granted = {**system_admin_models(), **SYSTEM_ADMIN_PERMISSIONS}

@@ -7,7 +7,7 @@ else works out a basis or a scope again: no template, no view, no serializer.
 
 The scope is a set of information categories (the same codes a 本人同意 names, DOMAIN.md §8) and
 each protected model declares once which of its fields belong to which category (FIELD_POLICY
-"categories" in jusou.fieldpolicy). A consent covers the person who gave it: whether a household
+"categories" in jusou.access.fieldpolicy). A consent covers the person who gave it: whether a household
 member's own information is covered is a decision about that member (their own basis), never
 inherited from the case of another member.
 """

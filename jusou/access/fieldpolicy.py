@@ -6,7 +6,7 @@ Each protected model declares a FIELD_POLICY:
 - "sensitive": fields holding 要配慮個人情報 (個人情報保護法 第2条第3項: 病歴, 障害, 犯罪被害, 虐待 …).
   List views, search results, autocomplete and dashboards never carry them: their rows are masked.
 - "categories": {information category: fields} — which part of the record each field is
-  (jusou.decision.InformationCategory). `project(obj, decision)` withholds every field of a category
+  (jusou.access.decision.InformationCategory). `project(obj, decision)` withholds every field of a category
   the reader's access decision does not open: pages show NOT_SHARED, the API leaves the field out.
   Fields named in no category are the record's identity (number, dates, who recorded it) and go
   wherever the record goes.
@@ -42,7 +42,7 @@ class FieldPolicyModel(models.Model):
 
     @property
     def unshared_fields(self) -> frozenset[str]:
-        """The fields its access decision withholds (jusou.fieldpolicy.project)."""
+        """The fields its access decision withholds (jusou.access.fieldpolicy.project)."""
         return frozenset(getattr(self, "_unshared_fields", ()))
 
 

@@ -1,5 +1,6 @@
-"""二要素認証 pages: settings (status, recovery codes, removal), enrolment, and the code page after the
-password. The rules are in jusou/twofactor.py; TwoFactorMiddleware sends unverified sessions here."""
+"""Staff pages: the login page, personal API tokens, and 二要素認証 — settings (status, recovery codes,
+removal), enrolment, and the code page after the password. The rules are in jusou/staff/twofactor.py;
+TwoFactorMiddleware sends unverified sessions here."""
 
 import logging
 from urllib.parse import urlencode
@@ -9,7 +10,8 @@ import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,9 +20,40 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from jusou import twofactor
+from jusou.api.auth import api_client_of, token_issue
+from jusou.staff import twofactor
+from jusou.staff.forms import StaffLoginForm
 
 logger = logging.getLogger(__name__)
+
+
+class LoginView(auth_views.LoginView):
+    form_class = StaffLoginForm
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return self.request.user.home_url()
+
+
+def api_tokens(request):
+    """APIトークン: staff see their own personal tokens, issue one (shown once) or revoke one."""
+    from knox.models import AuthToken
+
+    if not request.user.roles or api_client_of(request.user) is not None:
+        raise PermissionDenied("この画面を使う権限がありません。")
+    tokens = AuthToken.objects.filter(user=request.user).order_by("-created")
+    issued = None
+    if request.method == "POST":
+        if request.POST.get("revoke"):
+            deleted, _ = tokens.filter(token_key=request.POST["revoke"][:20]).delete()
+            if deleted:
+                messages.success(request, "トークンを無効にしました。")
+            return redirect("api_tokens")
+        instance, issued = token_issue(user=request.user)
+        logger.info("API token issued for %s (%s)", request.user.username, instance.token_key)
+    return render(
+        request, "jusou/api_tokens.html", {"tokens": list(tokens), "issued": issued, "now": timezone.now()}
+    )
 
 
 class CodeForm(forms.Form):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from jusou.wareki import month_era, month_label, month_year_label
+from jusou.ja.wareki import month_era, month_label, month_year_label
 
 
 def city_wide(name: str, compute: Callable):

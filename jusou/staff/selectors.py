@@ -2,7 +2,7 @@
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from jusou.models import ApiClient, Notification, Role, StaffMembership, User
+from jusou.models import ApiClient, Role, StaffMembership, User
 
 
 def person_accounts(users: QuerySet[User] | None = None) -> QuerySet[User]:
@@ -22,12 +22,3 @@ def active_supervisors(*, agency=None) -> QuerySet[User]:
     if agency is not None:
         memberships = memberships.filter(agency=agency)
     return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by("pk")
-
-
-def notifications_for_user(user: User) -> QuerySet[Notification]:
-    """The user's own delivered notifications, newest first. Nobody reads another's."""
-    return Notification.objects.delivered().filter(recipient=user)
-
-
-def notification_unread_count(user: User) -> int:
-    return Notification.objects.unread().filter(recipient=user).count()

@@ -1,6 +1,6 @@
 """出力: ask for an export from the statistics page, watch its progress, download the file.
 
-Thin views over jusou.export_jobs. Only the job's owner sees it; anyone else gets 404, as for a job
+Thin views over jusou.exports.jobs. Only the job's owner sees it; anyone else gets 404, as for a job
 that does not exist."""
 
 from urllib.parse import urlencode
@@ -13,14 +13,14 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from jusou.export_jobs import (
+from jusou.exports.files import CONTENT_TYPES, attachment_header
+from jusou.exports.jobs import (
     export_file,
     export_get_for_user,
     export_mark_downloaded,
     export_request,
     exports_for_user,
 )
-from jusou.exports import CONTENT_TYPES, attachment_header
 from jusou.models import ExportJob, ExportStatus
 
 RECENT = 50

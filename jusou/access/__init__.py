@@ -1,0 +1,1 @@
+"""Who may see what: the grant ledger, visible_q, access decisions and field policies (docs/adr/0001)."""

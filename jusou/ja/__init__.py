@@ -1,0 +1,1 @@
+"""Japanese: 和暦 and text normalised for search."""

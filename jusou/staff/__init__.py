@@ -1,0 +1,1 @@
+"""Staff accounts: roles, login, two-factor authentication, memberships of agencies, API clients."""
