@@ -87,7 +87,7 @@ def personas(request, db):
     other test that asks for `personas` runs inside `_demo_world`, loaded once for its module: the test's
     own transaction is a savepoint in it, rolled back after the test as before, so each test still starts
     from the demo world as `loaddemo` leaves it."""
-    from jusou.demo import load_demo
+    from devdata.demo.world import load_demo
     from jusou.models import User
 
     if "_demo_world" not in request.fixturenames:
@@ -101,7 +101,7 @@ def _demo_world(django_db_setup, django_db_blocker):
     after the last of them (pytest_collection_modifyitems runs them last in their module)."""
     from django.db import transaction
 
-    from jusou.demo import load_demo
+    from devdata.demo.world import load_demo
 
     with django_db_blocker.unblock():
         world = transaction.atomic()

@@ -4,7 +4,7 @@ anonymises, and when the people and households themselves go.
 Units:
 - 支援ケース (cases.case): a case closed (終結) or suspended (中断), from `closed_at`; with it go its
   相談受付, アセスメント, 支援経過記録, the reasons typed into its state changes and its 緊急閲覧 reasons —
-  and, through the later apps' cascades (jusou.registry.register_retention_cascade), their rows of it.
+  and, through the later apps' cascades (jusou.registry.RetentionCascade), their rows of it.
 - 相談受付（ケース化なし） (cases.consultation): a one-off consultation never attached to a case, from
   `received_at`.
 
@@ -186,7 +186,7 @@ def people_dispose(*, person_ids, household_ids, acting_user) -> dict[str, list[
 
     The rule, deliberately conservative (a person's data is kept while any record about them is):
     - a person is held while a case, a consultation or another app's record about them (本人同意,
-      アウトリーチ …: jusou.registry.register_person_retention_hold) is not disposed;
+      アウトリーチ …: jusou.registry.PersonRetentionHold) is not disposed;
     - a household is held while a case or consultation of the household is not disposed, or while one
       of its members (past or present) is held by records of their own;
     - a person is also held while any household they belong or belonged to is held (its records

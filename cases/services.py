@@ -981,7 +981,7 @@ def emergency_access_review(*, record, acting_user: User, note: str):
 
 def lead_cases_handover(user: User, agency: Agency) -> tuple[str, str] | None:
     """What a worker leaves behind at `agency` when their membership there ends (registered with
-    jusou.registry.register_departure_handover): the open cases they lead there as 主担当者, for the
+    jusou.registry.DepartureHandover): the open cases they lead there as 主担当者, for the
     agency's 管理者, with the case list filtered to the worker. Their own grants end with the
     membership; the agency's go on, so colleagues keep the cases. The next 主担当者 is chosen by the
     agency (case_update), never silently here."""

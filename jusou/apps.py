@@ -9,15 +9,18 @@ class JusouConfig(AppConfig):
     def ready(self):
         from jusou import tasks  # noqa: F401  (the services queue its tasks by name: jusou.later)
         from jusou.audit.guard import install_history_guard
-        from jusou.models import Role
-        from jusou.registry import register_demo, register_nav
         from jusou.retention.selectors import retention_policies_ensure
         from jusou.staff.roles import ensure_system_admin_group
-        from jusou.staff.twofactor import load_twofactor_demo
 
         post_migrate.connect(ensure_system_admin_group, sender=self)
         post_migrate.connect(install_history_guard, sender=self)
         post_migrate.connect(retention_policies_ensure, sender=self)
-        register_demo(load_twofactor_demo, order=1)  # needs only the staff, created before the loaders
-        # The statistics page is the core's (each programme registers its sections with register_statistics).
-        register_nav("統計", "statistics", {Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR}, order=90)
+
+    def contributions(self):
+        from jusou import registry
+        from jusou.models import Role
+
+        # The statistics page is the core's; each programme declares its sections (registry.Statistics).
+        return [
+            registry.Nav("統計", "statistics", {Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR}, order=90)
+        ]

@@ -23,8 +23,6 @@ import re
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from jusou.api.errors import MESSAGES
-
 #: forbidden anywhere in a path or query string: C0, DEL, C1 and surrogates
 STRICT_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 #: forbidden in free text (form fields, JSON strings): the same but tab, line feed, carriage return
@@ -98,6 +96,10 @@ def drop_unreadable_cookies(request) -> None:
 
 def refusal(request, problems):
     if is_api(request):
+        # Imported here: the API's errors load DRF's views and settings, whose parser
+        # (jusou.api.parsers, named in REST_FRAMEWORK) imports this module.
+        from jusou.api.errors import MESSAGES
+
         return JsonResponse(
             {
                 "status": 400,

@@ -60,6 +60,11 @@ INSTALLED_APPS = [
     "participation",
     "community",
 ]
+# Development data (the demo world, the synthetic city, the benchmarks' commands): where DEBUG is on,
+# or where DEVDATA=true asks for it on a test system. Never needed in production.
+DEVDATA = env.bool("DEVDATA", default=DEBUG)
+if DEVDATA:
+    INSTALLED_APPS.append("devdata")
 
 MIDDLEWARE = [
     # First: a database too busy to answer (SQLite's lock, a PostgreSQL deadlock) answers 503, never 500.

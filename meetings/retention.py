@@ -1,4 +1,4 @@
-"""保存年限: what 多機関協働 keeps of a case goes with the case (jusou.registry.register_retention_cascade).
+"""保存年限: what 多機関協働 keeps of a case goes with the case (jusou.registry.RetentionCascade).
 
 Anonymised with a disposed case: the texts of its 本人同意 (代理人, 目的, 撤回の内容) and the scanned
 form itself (removed from storage), 支援決定 notes, 支援プラン texts, goals, 役割分担 contents, agenda

@@ -1,4 +1,4 @@
-"""保存年限: 参加支援's rows of a case go with the case (jusou.registry.register_retention_cascade).
+"""保存年限: 参加支援's rows of a case go with the case (jusou.registry.RetentionCascade).
 
 Anonymised: the plan's wishes, strengths, weaknesses, health, mobility and goals; why a placement
 ended; the follow-up contents. Kept: kinds, hosts, dates and statuses (matches, placements and 定着 are

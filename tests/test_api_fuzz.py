@@ -315,7 +315,7 @@ def document():
 
 
 def _caller(personas, persona):
-    from jusou.api.demo import DEMO_CLIENT, load_demo_api_client
+    from devdata.demo.api_client import DEMO_CLIENT, load_demo_api_client
     from jusou.models import ApiClient, ApiScope
 
     if persona == DEMO_CLIENT:

@@ -26,8 +26,8 @@ from cases.models import (
 )
 from cases.selectors import cases_visible_to
 from community.models import CommunityResource
+from devdata.generate.core import digest
 from jusou.audit.readlog import read_log_verify
-from jusou.generate import digest
 from jusou.models import AccessBasis, AccessGrant, AgencyKind, ApiClient, User
 from meetings.models import Consent, MeetingBriefing, PlanStatus, PlanTask, SupportMeeting, SupportPlan
 from meetings.selectors import inbox, meeting_get_for_user

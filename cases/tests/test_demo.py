@@ -1,6 +1,6 @@
 from cases.models import CaseStatus, Consultation
 from cases.selectors import cases_visible_to, person_search, persons_visible_to
-from jusou.demo import load_demo
+from devdata.demo.world import load_demo
 
 
 def test_demo_households_belong_to_the_right_agencies_and_none_to_the_outsider(personas):

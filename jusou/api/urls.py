@@ -5,7 +5,7 @@ from django.urls import URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from jusou.api import schema, statistics, views  # noqa: F401 - schema registers the authentication extensions
+from jusou.api import statistics, views
 
 router = SimpleRouter()
 router.register("agencies", views.AgencyViewSet, basename="agency")

@@ -1,8 +1,8 @@
 """Statistics the municipality reports (DOMAIN.md §7): one report for a period, composed of the sections
-each 事業 contributes through `jusou.registry.register_statistics`.
+each 事業 contributes (`jusou.registry.Statistics`).
 
-jusou imports no app: the cases, meetings, outreach, participation and community apps register a
-provider in their AppConfig.ready(); a provider takes a `StatisticsScope` (the period and the agencies
+jusou imports no app: the cases, meetings, outreach, participation and community apps declare a
+provider among their AppConfig's contributions(); a provider takes a `StatisticsScope` (the period and the agencies
 whose records the reader may count) and returns (事業 name, list of Tables). Every figure is an aggregate
 computed in the database, and the number of queries does not depend on the number of records.
 

@@ -2,8 +2,8 @@
 
 Each record type's retention is set by the municipality's 文書管理規程 (typically 5 or 10 years from
 closure): a RetentionPolicy row per type, edited by the システム管理者. The apps declare their types
-and what disposing a unit means through jusou.registry (register_retention, register_retention_cascade,
-register_person_retention_hold), since jusou imports no app.
+and what disposing a unit means among their AppConfig's contributions (jusou.registry.RetentionType,
+RetentionCascade, PersonRetentionHold), since jusou imports no app.
 
 A daily job (jusou.tasks.retention_daily) lists the records past retention as DisposalCandidates; a
 管理者 approves their disposal or keeps them (保存延長, with a reason); only approved candidates are

@@ -1,7 +1,7 @@
 """What the システム管理者 role may do in the Django admin: accounts, memberships, agencies, 圏域.
 
 Deliberately nothing about cases: administering the system gives no access to case records.
-Programme apps add their code lists (課題分類, 相談経路 …) with jusou.registry.register_system_admin_models.
+Programme apps add their code lists (課題分類, 相談経路 …) with a jusou.registry.SystemAdminModels contribution.
 """
 
 from django.contrib.auth.models import Group, Permission

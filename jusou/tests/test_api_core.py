@@ -115,7 +115,7 @@ def test_api_client_token_command_prints_a_working_token(capsys):
 
 
 def test_demo_registers_the_welfare_system_client(personas):
-    from jusou.api.demo import DEMO_CLIENT, load_demo_api_client
+    from devdata.demo.api_client import DEMO_CLIENT, load_demo_api_client
 
     token = load_demo_api_client()
     registered = ApiClient.objects.get(name=DEMO_CLIENT)

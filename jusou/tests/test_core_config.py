@@ -1,5 +1,8 @@
 """The shared machinery later issues rely on is in place: guardian, history, Celery, the apps."""
 
+import re
+from pathlib import Path
+
 import pytest
 from django.apps import apps
 from django.conf import settings
@@ -73,12 +76,50 @@ def test_the_system_admin_group_maintains_code_lists_and_accounts_but_no_case_re
     assert not {("cases", "view_case"), ("cases", "view_person"), ("cases", "delete_code")} & granted
 
 
-def test_an_app_registers_its_system_admin_models_once():
-    from jusou.registry import register_system_admin_models, system_admin_models
+def test_each_contribution_is_declared_once_and_collected_once():
+    """Every app declares what it adds in AppConfig.contributions(); the core asks each app once."""
+    from jusou import registry
 
-    assert system_admin_models()["cases"] == ("code",)
-    with pytest.raises(ValueError, match="already registered"):
-        register_system_admin_models("cases", ["code"])
+    declared = registry.declared()
+    assert registry.declared() is declared
+    assert registry._declared.cache_info().misses == 1
+    items = [d.item for d in declared]
+    assert [item for n, item in enumerate(items) if item in items[:n]] == []
+
+    def once(values):
+        values = list(values)
+        return [v for n, v in enumerate(values) if v in values[:n]]
+
+    assert once(i.url_name for i in registry.contributed(registry.Nav)) == []
+    assert once(i.label for i in registry.contributed(registry.Nav)) == []
+    assert once(i.template for i in registry.contributed(registry.DashboardPanel)) == []
+    assert once(i.template for i in registry.contributed(registry.CasePanel)) == []
+    assert once(i.code for i in registry.contributed(registry.RetentionType)) == []
+    assert once(i.provider for i in registry.contributed(registry.Statistics)) == []
+    assert once(d.app_label for d in declared if isinstance(d.item, registry.SystemAdminModels)) == []
+    assert len(registry.contributed(registry.ConsentRule)) == 1
+    assert registry.system_admin_models()["cases"] == ("code",)
+    assert {d.app_label for d in declared} == {
+        "jusou",
+        "cases",
+        "meetings",
+        "outreach",
+        "participation",
+        "community",
+    }
+
+
+def test_no_app_imports_the_development_data():
+    """devdata may import every app; nothing outside it (and the tests) imports devdata, so a deployment
+    without it (DEBUG off) loads every app."""
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        str(path.relative_to(root))
+        for app in ("jusou", "cases", "meetings", "outreach", "participation", "community")
+        for path in (root / app).rglob("*.py")
+        if "tests" not in path.parts and re.search(r"^\s*(from|import) devdata", path.read_text(), re.M)
+    ]
+    assert offenders == []
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from jusou.demo import DEMO_PASSWORD
+from devdata.demo.world import DEMO_PASSWORD
 from jusou.models import Role
 from jusou.staff import services
 from jusou.tests.factories import TEST_PASSWORD, staff_user

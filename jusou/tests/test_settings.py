@@ -28,6 +28,7 @@ VARIABLES = {
     "LOGIN_FAILURE_LIMIT",
     "OUTREACH_NO_CONTACT_ALERT",
     "CONSENT_SCAN_REQUIRED",
+    "DEVDATA",
 }
 
 
@@ -49,6 +50,13 @@ def test_nothing_configured_means_debug_sqlite_eager_celery_and_local_cache(monk
     assert s["LANGUAGE_CODE"] == "ja"
     assert s["TIME_ZONE"] == "Asia/Tokyo"
     assert s["USE_TZ"] is True
+
+
+def test_the_development_data_is_installed_with_debug_or_when_asked_for_and_never_else(monkeypatch):
+    assert "devdata" in load(monkeypatch)["INSTALLED_APPS"]
+    assert "devdata" not in load(monkeypatch, **PRODUCTION)["INSTALLED_APPS"]
+    assert "devdata" in load(monkeypatch, **PRODUCTION, DEVDATA="true")["INSTALLED_APPS"]
+    assert "devdata" not in load(monkeypatch, DEVDATA="false")["INSTALLED_APPS"]
 
 
 def test_database_url_selects_postgresql_through_psycopg(monkeypatch):

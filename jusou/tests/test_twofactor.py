@@ -21,7 +21,8 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from jusou.demo import DEMO_PASSWORD
+from devdata.demo.twofactor import DEMO_TOTP_SECRET
+from devdata.demo.world import DEMO_PASSWORD
 from jusou.models import Role
 from jusou.staff import twofactor
 from jusou.tests.factories import TEST_PASSWORD, staff_user
@@ -29,7 +30,7 @@ from jusou.tests.factories import TEST_PASSWORD, staff_user
 ENROL = reverse("twofactor_enrol")
 VERIFY = reverse("twofactor_verify")
 SETTINGS_PAGE = reverse("twofactor_settings")
-SETTINGS_FILE = Path(twofactor.__file__).resolve().parent / "settings.py"
+SETTINGS_FILE = Path(__file__).resolve().parents[1] / "settings.py"
 
 
 @pytest.fixture(autouse=True)
@@ -515,13 +516,13 @@ def test_a_worker_without_an_app_gets_no_recovery_codes(client):
 
 @pytest.mark.django_db
 def test_demo_supervisor_and_admin_have_the_documented_app(personas):
-    from jusou.demo import load_demo
+    from devdata.demo.world import load_demo
 
     load_demo()  # idempotent
     devices = TOTPDevice.objects.filter(confirmed=True).select_related("user")
     assert sorted(d.user.username for d in devices) == ["admin", "supervisor"]
     for device in devices:
-        assert device.bin_key == b32decode(twofactor.DEMO_TOTP_SECRET)
+        assert device.bin_key == b32decode(DEMO_TOTP_SECRET)
         assert twofactor.verify_code(device.user, code_for(device))
 
 
@@ -530,12 +531,12 @@ def test_loaddemo_prints_the_secret_only_with_debug_on(settings):
     settings.DEBUG = True
     out = StringIO()
     call_command("loaddemo", stdout=out)
-    assert twofactor.DEMO_TOTP_SECRET in out.getvalue()
-    assert "otpauth://totp/jusou%3Asupervisor?secret=" + twofactor.DEMO_TOTP_SECRET in out.getvalue()
+    assert DEMO_TOTP_SECRET in out.getvalue()
+    assert "otpauth://totp/jusou%3Asupervisor?secret=" + DEMO_TOTP_SECRET in out.getvalue()
 
     settings.DEBUG = False
     out = StringIO()
     call_command("loaddemo", "--force", stdout=out)
-    assert twofactor.DEMO_TOTP_SECRET not in out.getvalue()
+    assert DEMO_TOTP_SECRET not in out.getvalue()
     assert "otpauth" not in out.getvalue()
     assert TOTPDevice.objects.filter(user__username__in=["supervisor", "admin"], confirmed=True).count() == 2

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from jusou.demo import DEMO_PASSWORD
+from devdata.demo.world import DEMO_PASSWORD
 from outreach import services as outreach_services
 from tests.e2e.browser import AXE_PATH, add_axe, axe_violations, describe_violations
 from tests.e2e.site_walk import walk

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from cases.models import Case
 from community.models import Activity, CommunityResource
-from jusou.demo import DEMO_PASSWORD
+from devdata.demo.world import DEMO_PASSWORD
 from jusou.models import ResourceGap
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

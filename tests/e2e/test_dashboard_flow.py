@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from cases import services
 from cases.models import Case, Code, CodeKind, Consultation
-from jusou.demo import DEMO_PASSWORD
+from devdata.demo.world import DEMO_PASSWORD
 from jusou.models import User
 from meetings.models import PlanStatus, SupportPlan
 from tests.e2e.conftest import ARTIFACTS

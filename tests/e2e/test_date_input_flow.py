@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from cases.models import Person
-from jusou.demo import DEMO_PASSWORD
+from devdata.demo.world import DEMO_PASSWORD
 from jusou.ja.wareki import DateInputError, parse_date, reading
 
 # What the script must read as the server does (jusou/tests/test_wareki.py has the full lists).

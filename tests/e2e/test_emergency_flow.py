@@ -11,9 +11,9 @@ from django_otp.oath import TOTP
 from playwright.sync_api import expect
 
 from cases.models import Case, EmergencyAccess
-from jusou.demo import DEMO_PASSWORD
+from devdata.demo.twofactor import DEMO_TOTP_SECRET
+from devdata.demo.world import DEMO_PASSWORD
 from jusou.models import AccessBasis, Notification, ReadLog
-from jusou.staff.twofactor import DEMO_TOTP_SECRET
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

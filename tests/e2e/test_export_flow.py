@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from jusou.demo import DEMO_PASSWORD
+from devdata.demo.world import DEMO_PASSWORD
 from jusou.exports import jobs as export_jobs
 from jusou.models import ExportJob, ExportStatus
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cases.models import Case, HouseholdMember, Person
-from jusou.demo import DEMO_PASSWORD
+from devdata.demo.world import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from jusou.demo import DEMO_PASSWORD
+from devdata.demo.world import DEMO_PASSWORD
 from outreach import services
 from outreach.models import OutreachContact
 

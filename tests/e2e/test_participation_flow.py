@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cases.models import Case
-from jusou.demo import DEMO_PASSWORD
+from devdata.demo.world import DEMO_PASSWORD
 from participation.models import Placement, PlacementStatus
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

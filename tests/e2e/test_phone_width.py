@@ -5,7 +5,7 @@ column's header (static/js/tables.js, static/css/jusou.css), and nothing scrolls
 import pytest
 from playwright.sync_api import expect
 
-from jusou.demo import DEMO_PASSWORD
+from devdata.demo.world import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

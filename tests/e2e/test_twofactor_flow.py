@@ -9,8 +9,8 @@ import pytest
 from django_otp.oath import TOTP
 from playwright.sync_api import expect
 
-from jusou.demo import DEMO_PASSWORD
-from jusou.staff.twofactor import DEMO_TOTP_SECRET
+from devdata.demo.twofactor import DEMO_TOTP_SECRET
+from devdata.demo.world import DEMO_PASSWORD
 from tests.e2e.conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

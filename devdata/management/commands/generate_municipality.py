@@ -6,8 +6,17 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from jusou.generate import PASSWORD, GenerationContext, generate_core, generate_finish
-from jusou.registry import generators
+from devdata.generate import cases, community, meetings, outreach, participation
+from devdata.generate.core import PASSWORD, GenerationContext, generate_core, generate_finish
+
+# Each programme's part after the core's (圏域, agencies, staff), in the order they build on each other.
+GENERATORS = (
+    cases.generate_cases,
+    meetings.generate_meetings,
+    outreach.generate_outreach,
+    community.generate_community,
+    participation.generate_participation,
+)
 
 
 class Command(BaseCommand):
@@ -65,7 +74,7 @@ class Command(BaseCommand):
             f"みどり市（人口 {population:,}、シード {seed}、{today:%Y-%m-%d} まで）の合成データを作成します。"
         )
         generate_core(ctx)
-        for generator in generators():
+        for generator in GENERATORS:
             generator(ctx)
         generate_finish(ctx)
         if connection.vendor == "postgresql":

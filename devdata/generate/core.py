@@ -5,7 +5,7 @@ This module holds what every app's part shares: the GenerationContext (seeded ra
 the 圏域, agencies and staff made first, the calendar of 重層的支援会議, progress output), the bulk
 writers (rows with their history, access grants with their guardian rows, the read log's hash
 chain) and jusou's own part: 圏域, agencies, staff, the benchmark accounts and the API client. Each
-programme app registers its part with jusou.registry.register_generator.
+programme's part is a module beside this one, run in the order `generate_municipality` lists them.
 
 Everything is written through bulk paths (`bulk_create`, `bulk_create_with_history`, historical rows
 built like simple-history builds them), never through the services — but it writes exactly the rows
@@ -33,7 +33,7 @@ from django.urls import reverse
 from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 from simple_history.utils import bulk_create_with_history
 
-from jusou.generate_names import DISTRICTS, FAMILY_NAMES, GIVEN_NAMES, pairs
+from devdata.generate.names import DISTRICTS, FAMILY_NAMES, GIVEN_NAMES, pairs
 from jusou.models import (
     AccessGrant,
     Agency,
@@ -701,7 +701,7 @@ def _supervisor_device(ctx: GenerationContext) -> None:
     """The benchmark supervisor must use 2FA (管理者): the demo's 認証アプリ secret, as loaddemo gives it."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from jusou.staff.twofactor import DEMO_DEVICE_NAME, DEMO_TOTP_SECRET
+    from devdata.demo.twofactor import DEMO_DEVICE_NAME, DEMO_TOTP_SECRET
 
     TOTPDevice.objects.update_or_create(
         user=ctx.bench_supervisor,

@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from jusou.api.demo import DEMO_CLIENT, load_demo_api_client
-from jusou.demo import DEMO_PASSWORD, load_demo
-from jusou.staff.twofactor import demo_announcement
+from devdata.demo.api_client import DEMO_CLIENT, load_demo_api_client
+from devdata.demo.twofactor import demo_announcement
+from devdata.demo.world import DEMO_PASSWORD, load_demo
 
 
 class Command(BaseCommand):

@@ -1,14 +1,14 @@
 """アウトリーチ in the synthetic municipality (`generate_municipality`): engagements with people who
 will not come in — some before any case, some later linked to one — their contact logs, the slow
 move from 未接触 to 信頼関係 and つなぎ, and the 担当 grants engagement_start gives. Registered from
-OutreachConfig.ready; see jusou/generate.py.
+OutreachConfig.ready; see devdata/generate/core.py.
 
 At 900,000 people: about 5,000 engagements and 50,000 contacts over 10 年度.
 """
 
 from datetime import timedelta
 
-from jusou.generate import TOKYO, GenerationContext, GrantWriter, history_row, stamp
+from devdata.generate.core import TOKYO, GenerationContext, GrantWriter, history_row, stamp
 from jusou.models import AccessBasis, AgencyKind
 from outreach.models import NO_CONTACT_KINDS, ContactKind, OutreachContact, OutreachEngagement, Stage
 from outreach.services import COORDINATION_REASON

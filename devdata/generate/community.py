@@ -1,7 +1,7 @@
 """地域づくり in the synthetic municipality (`generate_municipality`): the register of local resources
 and places in every 圏域 (some of them hosts for 参加支援, some born of a gap a 重層的支援会議 noticed),
 their sessions, the platforms where local actors meet, coordinators' activity, and gaps noticed in
-地域づくり itself. No personal data. Registered from CommunityConfig.ready; see jusou/generate.py.
+地域づくり itself. No personal data. Registered from CommunityConfig.ready; see devdata/generate/core.py.
 
 At 900,000 people: about 2,000 resources.
 """
@@ -17,7 +17,7 @@ from community.models import (
     Platform,
     ResourceKind,
 )
-from jusou.generate import GAP_CATEGORIES, TOKYO, GenerationContext, history_row, stamp
+from devdata.generate.core import GAP_CATEGORIES, TOKYO, GenerationContext, history_row, stamp
 from jusou.models import ResourceGap, ResourceGapStatus
 
 RESOURCES = 2000

@@ -1,6 +1,6 @@
 """包括的相談支援 in the synthetic municipality (`generate_municipality`): people and households,
 consultations, cases moved along the state machine, assessments, progress notes, the 担当 grants and
-the reads of the last weeks. Registered from CasesConfig.ready; see jusou/generate.py.
+the reads of the last weeks. Registered from CasesConfig.ready; see devdata/generate/core.py.
 
 At 900,000 people: about 200,000 people in 150,000 households, 500,000 consultations and 100,000
 cases over 10 年度. Every case's history follows ALLOWED_TRANSITIONS with a CaseTransition row and a
@@ -27,7 +27,7 @@ from cases.models import (
     Person,
     ProgressNote,
 )
-from jusou.generate import (
+from devdata.generate.core import (
     CONSULTING_KINDS,
     TOKYO,
     GenerationContext,

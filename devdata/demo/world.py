@@ -5,9 +5,9 @@ Later issues add households and cases to it; `loaddemo` applies it and stays ide
 
 from django.db import transaction
 
+from devdata.demo import cases, community, meetings, outreach, participation, twofactor
 from jusou.models import Agency, AgencyKind, Area, AreaLevel, Role, StaffMembership, User
 from jusou.notifications import services
-from jusou.registry import demo_loaders
 from jusou.staff import services as staff_services
 
 DEMO_PASSWORD = "midori-demo-2025"  # noqa: S105 - documented in README, refused with DEBUG off
@@ -49,6 +49,18 @@ STAFF = [
 ]
 
 
+# Each programme's part, after the staff and in the order they build on each other: 2FA needs only
+# the staff; 多機関協働 works on the cases; 参加支援 places people at 地域づくり's resources.
+PARTS = (
+    twofactor.load_twofactor_demo,
+    cases.load_cases_demo,
+    meetings.load_meetings_demo,
+    outreach.load_outreach_demo,
+    community.load_community_demo,
+    participation.load_participation_demo,
+)
+
+
 @transaction.atomic
 def load_demo() -> dict[str, int]:
     areas = {}
@@ -84,6 +96,6 @@ def load_demo() -> dict[str, int]:
             kind="info",
             dedupe_key="demo-welcome",
         )
-    for loader in demo_loaders():
+    for loader in PARTS:
         loader()
     return {"areas": len(areas), "agencies": len(agencies), "staff": len(STAFF)}

@@ -15,7 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
 from cases.models import Case, CaseStatus, HouseholdMember, Person
-from jusou.generate import (
+from devdata.generate.core import (
     GAP_CATEGORIES,
     TOKYO,
     GenerationContext,
@@ -131,7 +131,7 @@ class Version:
 
 @dataclass
 class CasePlans:
-    case: object  # cases.generate.CaseInfo
+    case: object  # devdata.generate.cases.CaseInfo
     agencies: list
     versions: list = field(default_factory=list)
     consent_on: object = None
@@ -922,7 +922,7 @@ class _MeetingsGenerator:
         """A briefing in the first format's shape (meetings.briefings.from_v1 renders it as the host's
         choice of 世帯の状況 and 課題 would: each member with their place in the household, only the
         本人 with their 本人の課題): never whereabouts."""
-        from cases.generate import SUMMARIES
+        from devdata.generate.cases import SUMMARIES
 
         today = self.ctx.today
         content = {"case_number": f"C-{case.id:06d}", "person": details["names"].get(case.person, "")}

@@ -2,7 +2,7 @@
 support, hosts proposed from the community register (with the person's choice and the host's
 agreement), placements moving 調整中 → 体験中 → 定着 → 終了 within each host's capacity, follow-ups
 with both sides, and hosts being developed (参加支援先の開拓). Registered from
-ParticipationConfig.ready after community; see jusou/generate.py.
+ParticipationConfig.ready after community; see devdata/generate/core.py.
 
 At 900,000 people: about 3,000 plans.
 """
@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from cases.models import CaseStatus
 from community.models import CommunityResource, ParticipationKind, ResourceKind
-from jusou.generate import TOKYO, GenerationContext, history_row, stamp
+from devdata.generate.core import TOKYO, GenerationContext, history_row, stamp
 from participation.models import (
     CandidateOutcome,
     FollowUp,

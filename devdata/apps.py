@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DevdataConfig(AppConfig):
+    name = "devdata"
+    verbose_name = "開発用データ"
