@@ -16,7 +16,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
 from cases import selectors, services
 from cases.models import (
@@ -1000,12 +999,3 @@ class HandoverViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
             handover=handover, acting_user=request.user, reason=data["reason"]
         )
         return Response(HandoverSerializer(handover).data)
-
-
-router = SimpleRouter()
-router.register("people", PersonViewSet, basename="person")
-router.register("households", HouseholdViewSet, basename="household")
-router.register("consultations", ConsultationViewSet, basename="consultation")
-router.register("cases", CaseViewSet, basename="case")
-router.register("handovers", HandoverViewSet, basename="handover")
-urlpatterns = router.urls
