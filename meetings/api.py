@@ -20,7 +20,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from cases.api.cases import PersonRefSerializer, agency_field
+from cases.api.common import PersonRefSerializer, agency_field
 from cases.models import Case, CaseStatus, Person
 from cases.selectors import case_decision, case_get_for_user, cases_opening, cases_visible_to
 from jusou.api.auth import STAFF_ROLES, ApiAccess
