@@ -18,7 +18,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
 from cases.api.common import PersonRefSerializer, agency_field
 from cases.models import Case, CaseStatus, Person
@@ -970,12 +969,3 @@ class ConferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiVie
             return Response(body, status=409)
         item = conference.items.select_related("case", "plan", "decided_by").get(pk=item.pk)
         return Response(AgendaItemSerializer(item).data)
-
-
-router = SimpleRouter()
-router.register("referrals", ReferralViewSet, basename="referral")
-router.register("consents", ConsentViewSet, basename="consent")
-router.register("plans", PlanViewSet, basename="plan")
-router.register("support-meetings", SupportMeetingViewSet, basename="support-meeting")
-router.register("conferences", ConferenceViewSet, basename="conference")
-urlpatterns = router.urls
