@@ -14,7 +14,7 @@ from rest_framework import mixins, serializers
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from cases.api import PersonRefSerializer
+from cases.api.common import PersonRefSerializer
 from cases.models import Case
 from community.models import CommunityResource, ParticipationKind
 from jusou.access.fieldpolicy import mask_sensitive

@@ -1,6 +1,6 @@
 """What every API view shares: strict input, masked output, logged reads, conditional updates and
-idempotent creation. Each app's api.py builds on these; the rules themselves stay in the apps'
-selectors and services, exactly as for the pages."""
+idempotent creation. Each app's api module (in cases and meetings, a package) builds on these; the
+rules themselves stay in the apps' selectors and services, exactly as for the pages."""
 
 import hashlib
 import json

@@ -53,7 +53,7 @@ def test_a_stale_task_status_is_refused_with_the_choice_kept_and_the_other_chang
 
 def test_the_task_version_is_the_apis_etag(approved):  # noqa: F811
     from jusou.versions import version_of
-    from meetings.api import _task_etags
+    from meetings.api.plans import _task_etags
 
     task = approved.plan.tasks.first()
     _task_etags([task])
