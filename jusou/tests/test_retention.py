@@ -56,9 +56,9 @@ class GapRetention:
 @pytest.fixture
 def gap_type(monkeypatch):
     """A record type of the tests' own, with a 10-year policy from closure."""
-    monkeypatch.setitem(
-        registry._retention_types, GAP, registry.RetentionType(GAP, "テスト記録", GapRetention(), 10)
-    )
+    declared = registry.declared()
+    gap = registry.Declared("tests", registry.RetentionType(GAP, "テスト記録", GapRetention(), 10))
+    monkeypatch.setattr(registry, "_declared", lambda: (*declared, gap))
     RetentionPolicy.objects.update_or_create(record_type=GAP, defaults={"years": 10})
     return GAP
 
