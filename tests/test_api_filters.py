@@ -25,6 +25,7 @@ def apis(personas):
         ("intake_a", "/api/v1/consultations/?ordering=-summary", "ordering", "invalid_choice"),
         ("intake_a", "/api/v1/cases/?risk=yes", "risk", "invalid"),
         ("intake_a", "/api/v1/cases/?overdue=maybe", "overdue", "invalid"),
+        ("intake_a", "/api/v1/cases/?risk=", "risk", "invalid"),  # empty: neither true nor false
         ("intake_a", "/api/v1/cases/?stauts=closed", "stauts", "unknown_field"),
         ("intake_a", "/api/v1/cases/?page_size=abc", "page_size", "invalid"),
         ("intake_a", "/api/v1/cases/?page_size=0", "page_size", "invalid"),
@@ -59,7 +60,6 @@ def test_every_refusal_is_reported_at_once(apis):
     [
         "/api/v1/cases/?risk=true&overdue=false&scope=all",
         "/api/v1/cases/?risk=1&risk=0",
-        "/api/v1/cases/?risk=",  # empty: no filter, as before
         "/api/v1/people/?ordering=-created_at,id&page_size=5",
         "/api/v1/consultations/?ordering=received_at",
         "/api/v1/outreach/engagements/?open=False",

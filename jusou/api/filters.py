@@ -80,12 +80,13 @@ class StrictFilterBackend(DjangoFilterBackend):
 
     @staticmethod
     def _boolean_errors(request, filterset):
-        # django-filter reads anything but true/false as "no filter": refuse it instead.
+        # django-filter reads anything but true/false as "no filter": refuse it instead — an empty value
+        # too (`?risk=`), which is neither, and which the schema (type boolean) does not allow.
         return {
             name: [ErrorDetail("true または false を指定してください。", code="invalid")]
             for name, flt in filterset.filters.items()
             if isinstance(flt, django_filters.BooleanFilter)
-            and request.query_params.get(name, "").strip()
+            and name in request.query_params
             and request.query_params.get(name).strip().lower() not in BOOLEAN_VALUES
         }
 
