@@ -29,8 +29,10 @@ from community.models import CommunityResource
 from devdata.generate.core import digest
 from jusou.audit.readlog import read_log_verify
 from jusou.models import AccessBasis, AccessGrant, AgencyKind, ApiClient, User
+from meetings import services as meeting_services
 from meetings.models import Consent, MeetingBriefing, PlanStatus, PlanTask, SupportMeeting, SupportPlan
 from meetings.selectors import inbox, meeting_get_for_user
+from outreach import services as outreach_services
 from outreach.models import OutreachContact, OutreachEngagement
 from participation.models import ParticipationPlan
 
@@ -210,43 +212,131 @@ def test_coordinators_see_the_referred_cases_until_they_go_back(world):
     assert inbox(coordinator)
 
 
-def _grant_shape(case) -> list:
+def _grant_shape(obj, *, owner_id=None, live=True, bases=tuple(AccessBasis.values)) -> list:
+    """The grants on `obj` with what does not depend on ids or moments: basis, permission, grantee kind,
+    reason, on whose behalf (the record's owning agency, the grantee's own agency or none), whether the
+    grant ends with a window of the record, and — for revoked grants — why."""
     grants = AccessGrant.objects.filter(
-        content_type__model="case", object_id=case.pk, revoked_at__isnull=True
-    )
+        content_type__model=obj._meta.model_name,
+        object_id=obj.pk,
+        revoked_at__isnull=live,
+        basis__in=bases,
+    ).select_related("user")
 
     def on_behalf_of(grant):
         if grant.on_behalf_of_id is None:
             return ""
-        return "owning agency" if grant.on_behalf_of_id == case.owning_agency_id else "own agency"
+        if grant.on_behalf_of_id == owner_id:
+            return "owning agency"
+        assert grant.user is not None and grant.on_behalf_of_id in [a.pk for a in grant.user.agencies]
+        return "own agency"
+
+    def ends(grant):
+        if grant.ends_at is None:
+            return ""
+        return "window" if grant.ends_at == getattr(obj, "access_until", None) else "dated"
 
     return sorted(
-        (g.basis, g.permission, "user" if g.user_id else "agency", g.reason.split(":")[0], on_behalf_of(g))
+        (
+            g.basis,
+            g.permission,
+            "user" if g.user_id else "agency",
+            g.reason.split(":")[0],
+            on_behalf_of(g),
+            ends(g),
+            g.revoke_reason,
+        )
         for g in grants
     )
 
 
-def _guardian_shape(case) -> list:
-    users = case.caseuserobjectpermission_set.values_list("permission__codename", flat=True)
-    groups = case.casegroupobjectpermission_set.values_list("permission__codename", flat=True)
-    return sorted([("user", p) for p in users] + [("group", p) for p in groups])
+def _guardian_shape(obj, kinds=("user", "group")) -> list:
+    name = obj._meta.model_name
+    return sorted(
+        (kind, codename)
+        for kind in kinds
+        for codename in getattr(obj, f"{name}{kind}objectpermission_set").values_list(
+            "permission__codename", flat=True
+        )
+    )
+
+
+def _same_rows(made, generated, *, bases=tuple(AccessBasis.values), guardian=("user", "group")) -> None:
+    for live in (True, False):
+        assert _grant_shape(
+            made, owner_id=getattr(made, "owning_agency_id", None), live=live, bases=bases
+        ) == _grant_shape(
+            generated, owner_id=getattr(generated, "owning_agency_id", None), live=live, bases=bases
+        )
+    assert _guardian_shape(made, guardian) == _guardian_shape(generated, guardian)
 
 
 def test_generated_grants_are_the_rows_the_services_write(world):
     worker = world["bench_worker"]
     generated = Case.objects.filter(lead_worker=worker, status=CaseStatus.RECEIVED).first()
     person = Person.objects.filter(registered_by_agency__in=worker.agencies).first()
-    opened = case_services.case_open(acting_user=worker, person=person)
-    assert _grant_shape(opened) == _grant_shape(generated)
-    assert _guardian_shape(opened) == _guardian_shape(generated)
+    _same_rows(case_services.case_open(acting_user=worker, person=person), generated)
     # つなぎ依頼: every coordinator, view and change, as case_transition gives them.
     assessing = Case.objects.filter(lead_worker=worker, status=CaseStatus.ASSESSING).first()
     case_services.case_transition(
         case=assessing, to_status=CaseStatus.REFERRED, acting_user=worker, reason="複合的な課題"
     )
     referred = Case.objects.filter(status=CaseStatus.REFERRED).exclude(pk=assessing.pk).first()
-    assert _grant_shape(assessing) == _grant_shape(referred)
-    assert _guardian_shape(assessing) == _guardian_shape(referred)
+    _same_rows(assessing, referred)
+    # Back to the 主担当機関: the coordinators' grants revoked, as case_return leaves them.
+    # (Every generated case that went back had a plan in between, and 本人同意 grants from it: the
+    # comparison is of the 担当 grants and the personal guardian rows.)
+    returned = Case.objects.filter(
+        transitions__from_status__in=[CaseStatus.REFERRED, CaseStatus.COORDINATING],
+        transitions__to_status=CaseStatus.SUPPORTING,
+    ).first()
+    meeting_services.case_return(case=assessing, acting_user=world["bench_coordinator"], reason="戻す")
+    _same_rows(assessing, returned, bases=[AccessBasis.ASSIGNMENT], guardian=["user"])
+
+
+def test_generated_meeting_grants_are_the_rows_the_services_write(world):
+    generated = SupportMeeting.objects.filter(held_at__gt=timezone.now()).order_by("pk").first()
+    members = [m.user for m in generated.members.select_related("user")]
+    assert any(not m.agencies for m in members), "an external member (民生委員 …) is among them"
+    made = meeting_services.meeting_convene(
+        acting_user=generated.host,
+        held_at=generated.held_at,
+        access_from=generated.access_from,
+        access_until=generated.access_until,
+        members=members,
+    )
+    _same_rows(made, generated)
+
+
+def test_generated_outreach_grants_are_the_rows_the_services_write(world):
+    generated = OutreachEngagement.objects.filter(ended_at__isnull=True).order_by("pk").first()
+    made = outreach_services.engagement_start(
+        acting_user=generated.lead_worker,
+        provisional_name="仮名",
+        how_known=generated.how_known,
+        background="近所の方から",
+        purpose=generated.purpose,
+    )
+    _same_rows(made, generated)
+
+
+def test_generated_consent_grants_leave_the_service_nothing_to_change(world):
+    """consent_access_sync makes a case's 本人同意 grants match its approved plan and consents: on a
+    generated case it finds them already so, and neither grants nor revokes."""
+    coordinator = world["bench_coordinator"]
+    cases = Case.objects.filter(
+        pk__in=AccessGrant.objects.filter(content_type__model="case", basis=AccessBasis.CONSENT).values(
+            "object_id"
+        )
+    ).order_by("pk")[:20]
+    assert cases
+    before = AccessGrant.objects.count(), AccessGrant.objects.filter(revoked_at__isnull=False).count()
+    for case in cases:
+        meeting_services.consent_access_sync(case=case, acting_user=coordinator, reason="照合")
+    assert (
+        AccessGrant.objects.count(),
+        AccessGrant.objects.filter(revoked_at__isnull=False).count(),
+    ) == before
 
 
 def test_the_benchmark_fixtures_exist(world):

@@ -10,6 +10,10 @@ programme's part is a module beside this one, run in the order `generate_municip
 Everything is written through bulk paths (`bulk_create`, `bulk_create_with_history`, historical rows
 built like simple-history builds them), never through the services — but it writes exactly the rows
 the services would: the same grants on the same bases, the same guardian rows, the same transitions.
+tests/test_generate.py holds it to that: for each kind of grant it writes (case opened, つなぎ依頼 and
+its return, 支援会議 host and members, アウトリーチ, 本人同意 after a plan's approval) the service, run on
+the generated city, writes rows of the same shape or — consent_access_sync — finds nothing to change;
+the transitions follow the state machine and the read log's chain verifies.
 """
 
 import hashlib
