@@ -21,6 +21,7 @@ from django.utils import timezone
 from cases import services
 from cases.models import Person
 from jusou.audit import views as audit
+from jusou.exports.files import XLSX_WAREKI_DATETIME
 from jusou.ja.wareki import to_wareki, to_wareki_datetime
 from jusou.models import ReadLog, Role, StaffMembership
 
@@ -135,7 +136,7 @@ def test_access_log_xlsx_has_a_bold_frozen_header_and_local_datetimes(client, wo
     assert sheet.column_dimensions["H"].width == 60
     newest = sheet["A2"]
     assert newest.value == datetime.combine(day + timedelta(days=3), time(0, 0))  # naive, Asia/Tokyo
-    assert newest.number_format == audit.XLSX_WAREKI_DATETIME  # 令和… in a Japanese Excel
+    assert newest.number_format == XLSX_WAREKI_DATETIME  # 令和… in a Japanese Excel
     assert [sheet.cell(row=r, column=4).value for r in range(2, 5)] == ["閲覧", "検索", "閲覧"]
     assert sheet.max_row == 4
 

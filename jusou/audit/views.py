@@ -8,18 +8,15 @@ which both the pages and the exports use, so an export holds exactly the rows th
 is shown in words by one formatter (jusou.audit.words). `case_history` puts a case's changes and reads, and
 those of every record that belongs to it, on one page."""
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from jusou.access.decision import AccessDecision
@@ -40,8 +37,8 @@ from jusou.audit.selectors import (
     may_audit,
 )
 from jusou.audit.words import EMPTY, MISSING, Words, content_type_name, describe_reads
-from jusou.exports.files import XLSX_CONTENT_TYPE, csv_cell, fit_to_page_width  # shared: one formula guard
-from jusou.ja.wareki import to_wareki_datetime
+from jusou.exports.files import TABLE_FORMATS, table_file
+from jusou.exports.views import attachment
 from jusou.models import AccessBasis, Agency, ReadLog, User
 
 PAGE = 50
@@ -50,13 +47,6 @@ PAGE = 50
 # An export is refused above this many rows (400, asking to narrow the period): an audit of a bounded
 # period fits easily, and the response is built in memory, so it must not grow without limit.
 EXPORT_LIMIT = 50_000
-
-
-FORMATS = {"csv": "CSV", "xlsx": "Excel"}
-
-
-# 日時 cells stay dates Excel can sort and filter, shown in 和暦 (令和7年4月1日 14:05) in a Japanese Excel.
-XLSX_WAREKI_DATETIME = '[$-411]ggge"年"m"月"d"日" hh:mm'
 
 
 def _require_supervisor(request):
@@ -223,7 +213,7 @@ def _too_many(count: int) -> str | None:
 def access_log_export(request, fmt):
     """閲覧記録の出力: the rows the page lists for the same query string, as CSV or xlsx."""
     _require_supervisor(request)
-    if fmt not in FORMATS:
+    if fmt not in TABLE_FORMATS:
         raise Http404("出力の形式が見つかりません。")
     filters = audit_filters(request.GET, history=False)
     if filters.errors:
@@ -246,15 +236,15 @@ def access_log_export(request, fmt):
         ]
         for r in _described(rows.iterator(chunk_size=EXPORT_CHUNK))
     )
-    response, written = _export(fmt, "閲覧記録", ACCESS_LOG_COLUMNS, lines)
+    content, written = table_file(fmt, "閲覧記録", ACCESS_LOG_COLUMNS, lines)
     read_log(
         user=request.user,
         action=ReadLog.Action.EXPORT,
         model=ReadLog,
         decision=AccessDecision.supervisor(),
-        detail=f"閲覧記録の出力（{FORMATS[fmt]}）: {filters.summary()}、{written}件",
+        detail=f"閲覧記録の出力（{TABLE_FORMATS[fmt]}）: {filters.summary()}、{written}件",
     )
-    return _attach(response, fmt, "access-log")
+    return attachment(content, fmt, "access-log")
 
 
 @require_GET
@@ -262,7 +252,7 @@ def history_export(request, fmt):
     """変更履歴の出力: the entries the page lists for the same query string (one record's history:
     ?type=…&record=…), with their diffs masked as on the page."""
     _require_supervisor(request)
-    if fmt not in FORMATS:
+    if fmt not in TABLE_FORMATS:
         raise Http404("出力の形式が見つかりません。")
     filters = audit_filters(request.GET, history=True)
     if filters.errors:
@@ -286,15 +276,15 @@ def history_export(request, fmt):
         ]
         for e in _diffed(model, entries.iterator(chunk_size=EXPORT_CHUNK))
     )
-    response, written = _export(fmt, "変更履歴", HISTORY_COLUMNS, lines)
+    content, written = table_file(fmt, "変更履歴", HISTORY_COLUMNS, lines)
     read_log(
         user=request.user,
         action=ReadLog.Action.EXPORT,
         model=model,
         decision=AccessDecision.supervisor(),
-        detail=f"変更履歴の出力（{FORMATS[fmt]}）: {filters.summary()}、{written}件",
+        detail=f"変更履歴の出力（{TABLE_FORMATS[fmt]}）: {filters.summary()}、{written}件",
     )
-    return _attach(response, fmt, "history")
+    return attachment(content, fmt, "history")
 
 
 def _actor(user: User | None) -> str:
@@ -325,72 +315,6 @@ def _described(rows: Iterable) -> Iterator:
         yield from chunk
 
 
-def _export(fmt: str, title: str, columns, lines) -> tuple[HttpResponse, int]:
-    """The file and the number of rows written into it (for the read-log entry)."""
-    if fmt == "csv":
-        return _csv(columns, lines)
-    return _xlsx(title, columns, lines)
-
-
-def _csv(columns, lines) -> tuple[HttpResponse, int]:
-    out = io.StringIO()
-    out.write("\ufeff")  # BOM: Excel reads the file as UTF-8 only with it
-    writer = csv.writer(out)
-    writer.writerow([name for name, _ in columns])
-    written = 0
-    for line in lines:
-        writer.writerow([csv_cell(to_wareki_datetime(v) if isinstance(v, datetime) else v) for v in line])
-        written += 1
-    return HttpResponse(out.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8"), written
-
-
-def _xlsx(title: str, columns, lines) -> tuple[HttpResponse, int]:
-    # Imported here: only an export needs openpyxl, not every process that loads the URLconf.
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    # Write-only mode streams rows into the file instead of holding a cell object for each.
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title)
-    sheet.freeze_panes = "A2"
-    fit_to_page_width(sheet)
-    sheet.print_title_rows = "1:1"  # the column headings on every printed page
-    for index, (_, width) in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
-
-    def cell(value, **style):
-        c = WriteOnlyCell(sheet)
-        if isinstance(value, datetime):
-            c.value = value.replace(tzinfo=None)  # Excel has no time zones: Asia/Tokyo wall time
-            c.number_format = XLSX_WAREKI_DATETIME
-        elif isinstance(value, str):
-            c.value = ILLEGAL_CHARACTERS_RE.sub("", value)
-            c.data_type = "s"  # never a formula, whatever the text starts with
-        else:
-            c.value = value
-        for name, style_value in style.items():
-            setattr(c, name, style_value)
-        return c
-
-    sheet.append([cell(name, font=bold) for name, _ in columns])
-    written = 0
-    for line in lines:
-        written += 1
-        sheet.append(
-            [
-                cell(value, alignment=wrap) if isinstance(value, str) and "\n" in value else cell(value)
-                for value in line
-            ]
-        )
-    out = io.BytesIO()
-    book.save(out)
-    return HttpResponse(out.getvalue(), content_type=XLSX_CONTENT_TYPE), written
-
-
 def _user_choices() -> list[tuple[str, str]]:
     """The 職員 filter's options: the user name it filters by, shown with the person's name
     (「青木 春香（intake_a）」, an API client's service account by its system's name)."""
@@ -399,15 +323,6 @@ def _user_choices() -> list[tuple[str, str]]:
         (user.username, f"{user}（{user.username}）" if user.get_full_name() else user.username)
         for user in users
     ]
-
-
-def _attach(response: HttpResponse, fmt: str, name: str) -> HttpResponse:
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    # A Japanese name (廃棄簿) as RFC 6266 filename*: a raw non-ASCII header value would be MIME-encoded
-    # (=?utf-8?b?…?=), which no browser reads as a file name.
-    response["Content-Disposition"] = content_disposition_header(True, f"{name}-{stamp}.{fmt}")
-    response["Cache-Control"] = "no-store"  # personal data: not kept in any cache on the way
-    return response
 
 
 KIND_CHANGES, KIND_READS = "changes", "reads"

@@ -1,11 +1,13 @@
-"""Renderings of a statistics report (jusou.reports.tables.Report) as files that leave the system: xlsx laid out
-to paste into the municipality's report, and CSV (UTF-8 with BOM, for Excel). Pure functions: a report
-in, bytes out; nothing here reads the database or knows who asked.
+"""Every CSV and xlsx file that leaves the system is written here. A statistics report
+(jusou.reports.tables.Report) as xlsx laid out to paste into the municipality's report, and as CSV (UTF-8
+with BOM, for Excel); and a list — the audit's 閲覧記録 and 変更履歴, the 廃棄簿 — as one table with a
+heading row (`table_file`). Pure functions: rows in, bytes out; nothing here reads the database or knows
+who asked.
 
 Small counts are suppressed here, on the way out (DOMAIN.md §7: a small cell must not identify a
 person), with `jusou.reports.tables.published`: the small cells and every cell the tables' totals and other
-relations would give them back with. The formula-injection guard for CSV cells is shared with the
-audit exports (jusou.audit.views)."""
+relations would give them back with. Both kinds share the guards: a CSV cell Excel would run as a
+formula keeps it as text, and an xlsx text cell is a string cell without the characters XML forbids."""
 
 import csv
 import io
@@ -16,12 +18,16 @@ from urllib.parse import quote
 
 from django.utils import timezone
 
-from jusou.ja.wareki import local_text, period_name, to_seireki, to_wareki
+from jusou.ja.wareki import local_text, period_name, to_seireki, to_wareki, to_wareki_datetime
 from jusou.reports.tables import SUPPRESSED, Report, Table, published
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 CONTENT_TYPES = {"xlsx": XLSX_CONTENT_TYPE, "csv": CSV_CONTENT_TYPE}
+TABLE_FORMATS = {"csv": "CSV", "xlsx": "Excel"}  # what a list can be exported as, with its name on screen
+
+# 日時 cells stay dates Excel can sort and filter, shown in 和暦 (令和7年4月1日 14:05) in a Japanese Excel.
+XLSX_WAREKI_DATETIME = '[$-411]ggge"年"m"月"d"日" hh:mm'
 
 # A cell that starts with one of these is a formula to Excel; an export must show what was typed,
 # never run it (OWASP: CSV injection).
@@ -149,23 +155,32 @@ def fit_to_page_width(sheet, *, landscape: bool = True) -> None:
         sheet.page_setup.orientation = "landscape"
 
 
+def _xlsx_cell(cell, value, **style):
+    """Put `value` into an openpyxl cell: text as a string cell (never a formula, whatever it starts
+    with) without the control characters XML forbids; a datetime as Tokyo wall time shown in 和暦."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if isinstance(value, str):
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.data_type = "s"
+    elif isinstance(value, datetime):
+        cell.value = timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+        cell.number_format = XLSX_WAREKI_DATETIME
+    else:
+        cell.value = value
+    for name, style_value in style.items():
+        setattr(cell, name, style_value)
+    return cell
+
+
 class _SheetWriter:
     """Puts values into one worksheet and remembers the widest text of each column."""
 
     def __init__(self, sheet):
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-        self.sheet, self.widths, self._illegal = sheet, {}, ILLEGAL_CHARACTERS_RE
+        self.sheet, self.widths = sheet, {}
 
     def put(self, row: int, column: int, value, *, measure=True, **style):
-        cell = self.sheet.cell(row=row, column=column)
-        if isinstance(value, str):
-            cell.value = self._illegal.sub("", value)
-            cell.data_type = "s"  # never a formula, whatever the text starts with
-        else:
-            cell.value = value
-        for name, style_value in style.items():
-            setattr(cell, name, style_value)
+        cell = _xlsx_cell(self.sheet.cell(row=row, column=column), value, **style)
         if measure:
             self.widths[column] = max(self.widths.get(column, 0), _text_width(_shown(value)))
         return cell
@@ -288,3 +303,57 @@ def _csv_value(value) -> str:
     if isinstance(value, float):
         return f"{value:.1f}"
     return "" if value is None else str(value)
+
+
+# --- A list as one table -------------------------------------------------------------------------------------
+
+
+def table_file(fmt: str, title: str, columns, lines) -> tuple[bytes, int]:
+    """A list as a file in `fmt` (TABLE_FORMATS): a heading row from `columns` — (heading, xlsx column
+    width) pairs — then one row per line; the bytes and the number of rows written (for the read log)."""
+    if fmt == "csv":
+        return _table_csv(columns, lines)
+    return _table_xlsx(title, columns, lines)
+
+
+def _table_csv(columns, lines) -> tuple[bytes, int]:
+    out = io.StringIO()
+    out.write("\ufeff")  # BOM: Excel reads the file as UTF-8 only with it
+    writer = csv.writer(out)
+    writer.writerow([name for name, _ in columns])
+    written = 0
+    for line in lines:
+        writer.writerow([csv_cell(to_wareki_datetime(v) if isinstance(v, datetime) else v) for v in line])
+        written += 1
+    return out.getvalue().encode("utf-8"), written
+
+
+def _table_xlsx(title: str, columns, lines) -> tuple[bytes, int]:
+    # Imported here: only an export needs openpyxl, not every process that loads the URLconf.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    # Write-only mode streams rows into the file instead of holding a cell object for each.
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title)
+    sheet.freeze_panes = "A2"
+    fit_to_page_width(sheet)
+    sheet.print_title_rows = "1:1"  # the column headings on every printed page
+    for index, (_, width) in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+
+    def cell(value):
+        style = {"alignment": wrap} if isinstance(value, str) and "\n" in value else {}
+        return _xlsx_cell(WriteOnlyCell(sheet), value, **style)
+
+    sheet.append([_xlsx_cell(WriteOnlyCell(sheet), name, font=bold) for name, _ in columns])
+    written = 0
+    for line in lines:
+        written += 1
+        sheet.append([cell(value) for value in line])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue(), written

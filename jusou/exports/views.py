@@ -7,9 +7,11 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -92,3 +94,14 @@ def export_download(request, pk):
 
 def _download_url(job: ExportJob) -> str | None:
     return reverse("export_download", args=[job.pk]) if job.status == ExportStatus.DONE else None
+
+
+def attachment(content: bytes, fmt: str, name: str) -> HttpResponse:
+    """A file made on the spot (jusou.exports.files.table_file) as a download named 「name-YYYYmmdd-HHMM.fmt」."""
+    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    # A Japanese name (廃棄簿) as RFC 6266 filename*: a raw non-ASCII header value would be MIME-encoded
+    # (=?utf-8?b?…?=), which no browser reads as a file name.
+    response["Content-Disposition"] = content_disposition_header(True, f"{name}-{stamp}.{fmt}")
+    response["Cache-Control"] = "no-store"  # personal data: not kept in any cache on the way
+    return response

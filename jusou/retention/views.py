@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jusou.audit.readlog import read_log
-from jusou.audit.views import FORMATS, _attach, _export
+from jusou.exports.files import TABLE_FORMATS, table_file
+from jusou.exports.views import attachment
 from jusou.forms import DateField, DateInput
 from jusou.ja.wareki import to_wareki
 from jusou.models import Agency, ReadLog
@@ -37,7 +38,7 @@ from jusou.retention.selectors import (
 )
 
 PAGE = 50
-REGISTER_FORMATS = {**FORMATS, "pdf": "PDF"}  # the 廃棄簿's downloads
+REGISTER_FORMATS = {**TABLE_FORMATS, "pdf": "PDF"}  # the 廃棄簿's downloads
 CONFIRM_LIMIT = 500  # one approval covers at most this many records (the confirmation lists them all)
 
 
@@ -268,14 +269,16 @@ def retention_register_export(request, fmt):
     filters = form.cleaned_data if request.GET else {}
     if fmt == "pdf":
         return _register_pdf(request, filters)
-    response, written = _export(fmt, "廃棄簿", REGISTER_COLUMNS, register_lines(disposal_register(**filters)))
+    content, written = table_file(
+        fmt, "廃棄簿", REGISTER_COLUMNS, register_lines(disposal_register(**filters))
+    )
     read_log(
         user=request.user,
         action=ReadLog.Action.EXPORT,
         model=DisposalCandidate,
-        detail=f"廃棄簿（{FORMATS[fmt]}） {written}件",
+        detail=f"廃棄簿（{TABLE_FORMATS[fmt]}） {written}件",
     )
-    return _attach(response, fmt, "廃棄簿")
+    return attachment(content, fmt, "廃棄簿")
 
 
 def _register_pdf(request, filters):
