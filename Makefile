@@ -9,6 +9,9 @@ PORT   ?= 8000
 PYTEST_ARGS ?=
 # The suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= auto
+# On SQLite the migrated test database is kept in var/ and reused until a migration changes
+# (conftest.py django_db_setup); TEST_DB=--create-db builds it afresh, as CI does.
+TEST_DB ?= --reuse-db
 
 .PHONY: run test install install-test migrate demo worker beat lint format clean
 
@@ -16,7 +19,7 @@ run: install migrate demo  ## Start jusou on http://127.0.0.1:8000 (SQLite and e
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-test  ## Run the whole test suite
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(TEST_DB) $(PYTEST_ARGS)
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jusou needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'

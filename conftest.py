@@ -1,6 +1,11 @@
-"""Fixtures for every app's tests: personas, Celery mode, a clean cache."""
+"""Fixtures for every app's tests: the test database, personas, Celery mode, a clean cache."""
 
+import fcntl
+import hashlib
 import os
+import sqlite3
+from contextlib import closing, contextmanager
+from unittest import mock
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -9,6 +14,100 @@ from django.test import override_settings
 from jusou.celery import app as celery_app
 
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- The test database -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_createdb):
+    """The test database, migrated. On SQLite (`make test`) each worker's in-memory database is copied
+    from a migrated template file in var/ rather than migrated again (migrating takes half a minute a
+    worker): with --reuse-db (`make test` locally) the template is kept between runs for as long as no
+    migration changes; with --create-db (CI) it is built afresh once in the run and shared by the
+    workers. Without either, or on PostgreSQL, every run migrates its own — keeping a PostgreSQL test
+    database between runs would lose the rows data migrations wrote, which transactional tests flush.
+    Replaces pytest-django's fixture of the same name; the rest of its machinery is unchanged."""
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _get_databases_for_setup
+
+    reuse = request.config.getoption("reuse_db") or django_db_createdb
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    setup = {
+        "verbosity": request.config.option.verbose,
+        "interactive": False,
+        "aliases": aliases,
+        "serialized_aliases": serialized_aliases,
+    }
+    with django_db_blocker.unblock():
+        if connection.vendor == "sqlite" and reuse:
+            with _sqlite_template(request, rebuild=django_db_createdb) as migrate:
+                with mock.patch("django.core.management.call_command", migrate):
+                    config = setup_databases(**setup)
+        else:
+            config = setup_databases(**setup)
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(config, verbosity=request.config.option.verbose)
+
+
+def _migrations_key() -> str:
+    """What the migrated schema depends on: every installed app's migration files and Django's version."""
+    from pathlib import Path
+
+    import django
+    from django.apps import apps
+
+    digest = hashlib.sha256(django.get_version().encode())
+    for config in sorted(apps.get_app_configs(), key=lambda c: c.label):
+        for path in sorted((Path(config.path) / "migrations").glob("*.py")):
+            digest.update(f"{config.label}/{path.name}".encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@contextmanager
+def _sqlite_template(request, *, rebuild: bool):
+    """A stand-in for `call_command` during database set-up: `migrate` copies the template into the new
+    in-memory database — building the template first, under a lock the other workers wait on, where
+    there is none yet (or, rebuilding, none from this run)."""
+    from django.conf import settings
+    from django.core import management
+    from django.db import connections
+
+    run = getattr(request.config, "workerinput", {}).get("testrunuid", "")
+    template = settings.VAR_DIR / f"test-db-{_migrations_key()}.sqlite3"
+    built_by = template.with_suffix(".run")
+    real = management.call_command
+    settings.VAR_DIR.mkdir(exist_ok=True)
+    with open(settings.VAR_DIR / "test-db.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # held until this worker's database is set up
+        ours = run and built_by.exists() and built_by.read_text() == run
+        fresh = template.exists() and (ours or not rebuild)
+
+        def call_command(name, *args, **kwargs):
+            if name != "migrate":
+                return real(name, *args, **kwargs)
+            target = connections[kwargs.get("database", "default")]
+            target.ensure_connection()
+            if fresh:
+                with closing(sqlite3.connect(template)) as source:
+                    source.backup(target.connection)
+                return None
+            result = real(name, *args, **kwargs)
+            for old in settings.VAR_DIR.glob("test-db-*.sqlite3"):
+                old.unlink()
+            partial = template.with_suffix(".partial")
+            with closing(sqlite3.connect(partial)) as copy:
+                target.connection.backup(copy)
+            partial.replace(template)
+            built_by.write_text(run)
+            return result
+
+        yield call_command
+
+
+# --- Per worker -----------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session", autouse=True)
