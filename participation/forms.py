@@ -13,6 +13,7 @@ from participation.models import (
     PersonChoice,
     PlacementStatus,
 )
+from participation.services import CANDIDATE_FIELDS
 
 
 class PlanForm(forms.Form):
@@ -71,20 +72,7 @@ class CandidateForm(NoPersonalInfo, forms.ModelForm):
     class Meta:
         formfield_callback = date_formfield  # 和暦 input for every date
         model = HostCandidate
-        fields = [
-            "name",
-            "kind",
-            "area",
-            "operator",
-            "schedule",
-            "days",
-            "contact",
-            "participation_kinds",
-            "acceptance_conditions",
-            "capacity",
-            "approached_on",
-            "note",
-        ]
+        fields = list(CANDIDATE_FIELDS)  # what the services take
         widgets = {
             "approached_on": DateInput(),
             "note": forms.Textarea(attrs={"rows": 2}),
@@ -110,18 +98,7 @@ class JoinForm(CandidateForm):
     close_gap = forms.BooleanField(label="きっかけの不足する社会資源を「開発済」にする", required=False)
 
     class Meta(CandidateForm.Meta):
-        fields = [
-            "name",
-            "kind",
-            "area",
-            "operator",
-            "schedule",
-            "days",
-            "contact",
-            "participation_kinds",
-            "acceptance_conditions",
-            "capacity",
-        ]
+        fields = [name for name in CANDIDATE_FIELDS if name not in ("approached_on", "note")]
 
     def __init__(self, *args, candidate=None, closes_gaps: bool = False, **kwargs):
         super().__init__(
