@@ -53,6 +53,21 @@ def approved(planned):
     return w
 
 
+def consent_of(w, person, categories, purpose):
+    """`person`'s own written consent, given today, naming the 障害相談 agency for `categories`."""
+    return services.consent_record(
+        case=w.case,
+        person=person,
+        acting_user=w.coord,
+        consenting_party="self",
+        consented_on=timezone.localdate(),
+        method="written",
+        recipients=[w.other_agency],
+        categories=categories,
+        purpose=purpose,
+    )
+
+
 def last_read(user) -> ReadLog:
     return ReadLog.objects.filter(user=user).order_by("-pk").first()
 
@@ -76,17 +91,7 @@ def test_household_panel_shows_an_uncovered_member_by_name_and_relationship_only
     client.force_login(w.reader)
     html = client.get(reverse("cases:case_detail", args=[w.case.pk])).content.decode()
     assert "山田 一郎" not in html  # the mother's consent does not cover 世帯の状況
-    services.consent_record(
-        case=w.case,
-        person=w.person,
-        acting_user=w.coord,
-        consenting_party="self",
-        consented_on=timezone.localdate(),
-        method="written",
-        recipients=[w.other_agency],
-        categories=["household"],
-        purpose="世帯の支援",
-    )
+    consent_of(w, w.person, ["household"], "世帯の支援")
     html = client.get(reverse("cases:case_detail", args=[w.case.pk])).content.decode()
     assert "山田 一郎" in html and "長男" in html
     assert SON_ISSUES not in html
@@ -97,17 +102,7 @@ def test_household_panel_shows_an_uncovered_member_by_name_and_relationship_only
 
 def test_the_sons_own_consent_opens_his_record_to_the_agency_it_names(client, approved):
     w = approved
-    services.consent_record(
-        case=w.case,
-        person=w.son,
-        acting_user=w.coord,
-        consenting_party="self",
-        consented_on=timezone.localdate(),
-        method="written",
-        recipients=[w.other_agency],
-        categories=["basic"],
-        purpose="支援プランの実施",
-    )
+    consent_of(w, w.son, ["basic"], "支援プランの実施")
     client.force_login(w.reader)
     assert client.get(reverse("cases:person_detail", args=[w.son.pk])).status_code == 200
     assert last_read(w.reader).basis == AccessBasis.CONSENT

@@ -3,14 +3,12 @@
 them) decides exactly as when it works them out itself: same bases, scopes and grants, persona by persona."""
 
 import pytest
-from django.utils import timezone
 
 from cases.selectors import cases_visible_to, person_decisions
 from cases.tests.conftest import fresh, world  # noqa: F401  (fixture)
-from meetings import services
 from meetings.tests.conftest import coordinating, referred  # noqa: F401  (fixtures)
 from meetings.tests.test_plans import planned  # noqa: F401  (fixture)
-from tests.test_access_decisions import approved  # noqa: F401  (fixture)
+from tests.test_access_decisions import approved, consent_of  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,17 +27,7 @@ def given_cases(user, person_ids):
 def test_handing_in_the_visible_cases_changes_no_decision(approved, sons_own_consent):
     w = approved
     if sons_own_consent:
-        services.consent_record(
-            case=w.case,
-            person=w.son,
-            acting_user=w.coord,
-            consenting_party="self",
-            consented_on=timezone.localdate(),
-            method="written",
-            recipients=[w.other_agency],
-            categories=["basic"],
-            purpose="支援プランの実施",
-        )
+        consent_of(w, w.son, ["basic"], "支援プランの実施")
     people = [w.person.pk, w.son.pk]
     decided = 0
     for name in PERSONAS:

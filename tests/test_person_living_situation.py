@@ -6,16 +6,14 @@ and search never carry them."""
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from cases.models import LIVING_SITUATION_FIELDS, Person
 from cases.tests.conftest import world  # noqa: F401  (fixture)
 from jusou.access.fieldpolicy import NOT_SHARED
 from jusou.tests.api import api_as
-from meetings import services
 from meetings.tests.conftest import coordinating, referred  # noqa: F401  (fixtures)
 from meetings.tests.test_plans import planned  # noqa: F401  (fixture)
-from tests.test_access_decisions import approved  # noqa: F401  (fixture)
+from tests.test_access_decisions import approved, consent_of  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -62,17 +60,7 @@ def test_a_consent_for_basic_and_plan_withholds_them_on_the_page_and_in_the_api(
 
 def test_a_consent_covering_health_and_issues_opens_them(client, described):
     w = described
-    services.consent_record(
-        case=w.case,
-        person=w.person,
-        acting_user=w.coord,
-        consenting_party="self",
-        consented_on=timezone.localdate(),
-        method="written",
-        recipients=[w.other_agency],
-        categories=["basic", "health"],
-        purpose="支援プランの実施",
-    )
+    consent_of(w, w.person, ["basic", "health"], "支援プランの実施")
     data = api_as(w.reader).get(f"/api/v1/people/{w.person.pk}/").json()
     assert data["care_level"] == "care3" and data["handbook_physical"] is True
     assert not set(LIVING) & set(data)  # 生活の状況 is 課題: not consented

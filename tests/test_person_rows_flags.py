@@ -7,14 +7,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from cases.selectors import person_decisions, person_rows, person_search, persons_visible_to
 from cases.tests.conftest import fresh, world  # noqa: F401  (fixture)
-from meetings import services
 from meetings.tests.conftest import coordinating, referred  # noqa: F401  (fixtures)
 from meetings.tests.test_plans import planned  # noqa: F401  (fixture)
-from tests.test_access_decisions import approved  # noqa: F401  (fixture)
+from tests.test_access_decisions import approved, consent_of  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,17 +23,7 @@ PERSONAS = ("assigned", "colleague", "other_worker", "outsider", "coordinator", 
 def test_the_bases_read_with_the_rows_change_no_decision(approved, sons_own_consent):
     w = approved
     if sons_own_consent:
-        services.consent_record(
-            case=w.case,
-            person=w.son,
-            acting_user=w.coord,
-            consenting_party="self",
-            consented_on=timezone.localdate(),
-            method="written",
-            recipients=[w.other_agency],
-            categories=["basic"],
-            purpose="支援プランの実施",
-        )
+        consent_of(w, w.son, ["basic"], "支援プランの実施")
     people = [w.person.pk, w.son.pk]
     decided = 0
     for name in PERSONAS:
