@@ -76,3 +76,20 @@ def approved(coordinating):
     w.conference = services.conference_create(acting_user=w.coord, held_at=timezone.now())
     services.plan_approve(conference=w.conference, plan=w.plan, acting_user=w.coord)
     return w
+
+
+def evaluate(w, next_step, *, result=None, person_change="安定", **extra):
+    """評価 of the approved plan's one goal at the 重層的支援会議 (達成 unless `result` says otherwise)."""
+    from meetings import services
+    from meetings.models import GoalResult
+
+    goal = w.plan.goals.get()
+    return services.plan_evaluate(
+        conference=w.conference,
+        plan=w.plan,
+        acting_user=w.coord,
+        goal_results={goal.pk: (result or GoalResult.ACHIEVED, "")},
+        person_change=person_change,
+        next_step=next_step,
+        **extra,
+    )

@@ -22,8 +22,8 @@ from jusou.models import Notification, Role
 from jusou.services import InvalidTransition
 from jusou.tests.api import api_as
 from jusou.tests.factories import staff_user
-from meetings import services
 from meetings.models import GoalResult, NextStep, PlanStatus
+from meetings.tests.conftest import evaluate
 
 ISO_DATE = re.compile(r"\b20\d\d-\d\d-\d\d\b")
 
@@ -43,14 +43,11 @@ def notices(user, kind=None):
 
 def close_to_next_agency(w, **extra):
     """評価 at the 重層的支援会議: 終結, 主担当機関へ移行, the next lead agency named."""
-    goal = w.plan.goals.get()
-    return services.plan_evaluate(
-        conference=w.conference,
-        plan=w.plan,
-        acting_user=w.coord,
-        goal_results={goal.pk: (GoalResult.PARTLY, "")},
+    return evaluate(
+        w,
+        NextStep.CLOSE,
+        result=GoalResult.PARTLY,
         person_change="長男が障害相談につながった",
-        next_step=NextStep.CLOSE,
         close_reason=code(CodeKind.CLOSE_REASON, "lead_agency"),
         **{"next_lead_agency": w.next_agency, **extra},
     )
@@ -263,16 +260,7 @@ def test_decline_page_flow_and_handing_over_again(client, handed):
 
 def test_return_to_comprehensive_support_naming_another_agency_hands_it_over(approved):
     w = approved
-    goal = w.plan.goals.get()
-    services.plan_evaluate(
-        conference=w.conference,
-        plan=w.plan,
-        acting_user=w.coord,
-        goal_results={goal.pk: (GoalResult.ACHIEVED, "")},
-        person_change="安定",
-        next_step=NextStep.RETURN,
-        next_lead_agency=w.next_agency,
-    )
+    evaluate(w, NextStep.RETURN, next_lead_agency=w.next_agency)
     case = Case.objects.get(pk=w.case.pk)
     assert case.status == CaseStatus.SUPPORTING and case.owning_agency == w.next_agency
     assert CaseHandover.objects.get(case=case).is_pending
@@ -282,16 +270,7 @@ def test_return_to_comprehensive_support_naming_another_agency_hands_it_over(app
 
 def test_return_to_the_same_agency_is_no_handover(approved):
     w = approved
-    goal = w.plan.goals.get()
-    services.plan_evaluate(
-        conference=w.conference,
-        plan=w.plan,
-        acting_user=w.coord,
-        goal_results={goal.pk: (GoalResult.ACHIEVED, "")},
-        person_change="安定",
-        next_step=NextStep.RETURN,
-        next_lead_agency=w.own_agency,
-    )
+    evaluate(w, NextStep.RETURN, next_lead_agency=w.own_agency)
     assert not CaseHandover.objects.exists()
     assert Case.objects.get(pk=w.case.pk).owning_agency == w.own_agency
 
@@ -364,15 +343,7 @@ def test_no_handover_of_a_case_in_multi_agency_work(coordinating):
 
 def test_api_close_to_the_next_agency_then_accept(approved):
     w = approved
-    goal = w.plan.goals.get()
-    services.plan_evaluate(
-        conference=w.conference,
-        plan=w.plan,
-        acting_user=w.coord,
-        goal_results={goal.pk: (GoalResult.ACHIEVED, "")},
-        person_change="安定",
-        next_step=NextStep.CONTINUE,
-    )
+    evaluate(w, NextStep.CONTINUE)
     api = api_as(w.coordinator)
     close = f"/api/v1/cases/{w.case.pk}/close/"
     # the plan is still in force after 継続: a 終結 goes through the conference (400 from the guard)

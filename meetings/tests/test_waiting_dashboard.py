@@ -17,7 +17,8 @@ from cases.tests.conftest import code, fresh, record_case
 from jusou.models import Role
 from jusou.tests.factories import AgencyFactory, staff_user
 from meetings import selectors, services
-from meetings.models import GoalResult, NextStep, PlanTask
+from meetings.models import NextStep, PlanTask
+from meetings.tests.conftest import evaluate
 
 
 def panel(client, user) -> str:
@@ -93,14 +94,9 @@ def test_a_done_task_is_no_longer_waiting(approved):
 
 
 def close_to_next_agency(w):
-    goal = w.plan.goals.get()
-    services.plan_evaluate(
-        conference=w.conference,
-        plan=w.plan,
-        acting_user=w.coord,
-        goal_results={goal.pk: (GoalResult.ACHIEVED, "")},
-        person_change="安定",
-        next_step=NextStep.CLOSE,
+    evaluate(
+        w,
+        NextStep.CLOSE,
         close_reason=code(CodeKind.CLOSE_REASON, "lead_agency"),
         next_lead_agency=w.next_agency,
     )
