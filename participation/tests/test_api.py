@@ -2,17 +2,15 @@
 only when the plan category was consented to), lists carry no 要配慮個人情報, proposals, placements
 and follow-ups come nested, reads are logged, and list queries do not grow with the page."""
 
-from datetime import timedelta
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from jusou.access.grants import access_grant
 from jusou.models import AccessBasis, ApiScope, ReadLog
 from jusou.tests.api import api_as, ids, machine_client
 from participation import services
+from participation.tests.conftest import follow_up, new_plan, place
 
 pytestmark = pytest.mark.django_db
 
@@ -21,49 +19,16 @@ READERS = ["assigned", "colleague", "supervisor"]
 STRANGERS = ["other_worker", "outsider", "coordinator"]
 
 
-def _plan(world):
-    return services.plan_create(
-        case=world.case,
-        acting_user=world.assigned,
-        kinds=["volunteer"],
-        wishes="人の役に立ちたい",
-        strengths="料理",
-        weaknesses="大人数",
-        health="腰痛あり",
-        mobility="自転車",
-        goals="週1回、家の外で役割を持つ",
-        review_on=timezone.localdate() + timedelta(days=90),
-    )
-
-
 def _placed(world, plan, host):
-    proposal = services.proposal_record(plan=plan, host=host, acting_user=world.assigned)
-    services.proposal_answer(
-        proposal=proposal, acting_user=world.assigned, person_choice="wants", host_agreement="agreed"
-    )
-    placement = services.placement_start(
-        proposal=proposal, acting_user=world.assigned, starts_on=timezone.localdate(), frequency="週1回"
-    )
-    services.follow_up_record(
-        placement=placement,
-        acting_user=world.assigned,
-        done_on=timezone.localdate(),
-        with_whom="person",
-        content="楽しく通えている",
-    )
-    services.follow_up_record(
-        placement=placement,
-        acting_user=world.assigned,
-        done_on=timezone.localdate(),
-        with_whom="host",
-        content="受け入れ先も助かっている",
-    )
+    placement = place(world, plan, host, frequency="週1回")
+    follow_up(world, placement, "person", "楽しく通えている")
+    follow_up(world, placement, "host", "受け入れ先も助かっている")
     return placement
 
 
 @pytest.fixture
 def plan(world, hosts):
-    plan = _plan(world)
+    plan = new_plan(world)
     _placed(world, plan, hosts["east"])
     services.proposal_record(plan=plan, host=hosts["shokudo"], acting_user=world.assigned)
     return plan
@@ -188,11 +153,11 @@ def test_reads_are_written_to_the_read_log(world, plan):
 
 def test_list_query_count_does_not_grow_with_the_page(world, hosts):
     api = api_as(world.assigned)
-    _placed(world, _plan(world), hosts["east"])
+    _placed(world, new_plan(world), hosts["east"])
     with CaptureQueriesContext(connection) as small:
         api.get(LIST)
     for _ in range(5):
-        _placed(world, _plan(world), hosts["east"])
+        _placed(world, new_plan(world), hosts["east"])
     with CaptureQueriesContext(connection) as large:
         response = api.get(LIST)
     assert len(response.json()["results"]) == 6

@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -7,22 +5,7 @@ from django.utils import timezone
 
 from participation import services
 from participation.models import PlacementStatus
-
-
-@pytest.fixture
-def plan(world, hosts):
-    return services.plan_create(
-        case=world.case,
-        acting_user=world.assigned,
-        kinds=["volunteer"],
-        wishes="人の役に立ちたい",
-        strengths="料理",
-        weaknesses="大人数",
-        health="腰痛あり",
-        mobility="自転車",
-        goals="週1回、家の外で役割を持つ",
-        review_on=timezone.localdate() + timedelta(days=90),
-    )
+from participation.tests.conftest import follow_up, place
 
 
 def test_matching_proposes_only_active_accepting_hosts_that_fit(plan, hosts):
@@ -54,13 +37,7 @@ def test_placement_needs_the_persons_wish_and_the_hosts_agreement(world, plan, h
 
 
 def placed(world, plan, hosts):
-    proposal = services.proposal_record(plan=plan, host=hosts["east"], acting_user=world.assigned)
-    services.proposal_answer(
-        proposal=proposal, acting_user=world.assigned, person_choice="wants", host_agreement="agreed"
-    )
-    return services.placement_start(
-        proposal=proposal, acting_user=world.assigned, starts_on=timezone.localdate()
-    )
+    return place(world, plan, hosts["east"])
 
 
 @pytest.mark.parametrize(
@@ -95,20 +72,8 @@ def test_ending_needs_a_reason_and_follow_ups_are_kept_with_both_sides(world, pl
     placement = placed(world, plan, hosts)
     with pytest.raises(ValidationError, match="終了の理由"):
         services.placement_move(placement=placement, acting_user=world.assigned, to_status="ended")
-    services.follow_up_record(
-        placement=placement,
-        acting_user=world.assigned,
-        done_on=timezone.localdate(),
-        with_whom="person",
-        content="楽しく通えている",
-    )
-    services.follow_up_record(
-        placement=placement,
-        acting_user=world.assigned,
-        done_on=timezone.localdate(),
-        with_whom="host",
-        content="受け入れ先も助かっている",
-    )
+    follow_up(world, placement, "person", "楽しく通えている")
+    follow_up(world, placement, "host", "受け入れ先も助かっている")
     assert {f.with_whom for f in placement.follow_ups.all()} == {"person", "host"}
 
 

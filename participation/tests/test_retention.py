@@ -1,9 +1,5 @@
 """保存年限: 参加支援's records of a case go with the case (participation.retention)."""
 
-from datetime import timedelta
-
-from django.utils import timezone
-
 from cases.models import Case
 from cases.tests.test_retention import TODAY, close, dispose
 from jusou.retention import services as retention
@@ -11,38 +7,13 @@ from jusou.retention.anonymise import DISPOSED
 from jusou.retention.models import DisposalCandidate
 from participation import services
 from participation.models import FollowUp, ParticipationPlan, Placement, PlacementStatus
+from participation.tests.conftest import follow_up, new_plan, place
 
 
 def placed(world, hosts):
-    plan = services.plan_create(
-        case=world.case,
-        acting_user=world.assigned,
-        kinds=["volunteer"],
-        wishes="人の役に立ちたい",
-        strengths="料理",
-        weaknesses="大人数",
-        health="腰痛あり",
-        mobility="自転車",
-        goals="週1回、家の外で役割を持つ",
-        review_on=timezone.localdate() + timedelta(days=90),
-    )
-    proposal = services.proposal_record(plan=plan, host=hosts["shokudo"], acting_user=world.assigned)
-    services.proposal_answer(
-        proposal=proposal, acting_user=world.assigned, person_choice="wants", host_agreement="agreed"
-    )
-    placement = services.placement_start(
-        proposal=proposal,
-        acting_user=world.assigned,
-        starts_on=timezone.localdate(),
-        host_contact="食堂の田中さん",
-    )
-    services.follow_up_record(
-        placement=placement,
-        acting_user=world.assigned,
-        done_on=timezone.localdate(),
-        with_whom="person",
-        content="花子さんは楽しく通えている",
-    )
+    plan = new_plan(world)
+    placement = place(world, plan, hosts["shokudo"], host_contact="食堂の田中さん")
+    follow_up(world, placement, "person", "花子さんは楽しく通えている")
     return plan, placement
 
 
