@@ -20,19 +20,6 @@ pytestmark = pytest.mark.django_db
 LIST = "/api/v1/outreach/engagements/"
 
 
-@pytest.fixture
-def engagement(world):
-    return services.engagement_start(
-        acting_user=world.assigned,
-        provisional_name="60代の男性（川沿いのアパート）",
-        how_known="minsei",
-        background="民生委員より。新聞がたまり、夜も明かりがつかない。",
-        purpose="relationship",
-        approximate_location="中央二丁目の川沿い",
-        next_contact_on=timezone.localdate() + timedelta(days=3),
-    )
-
-
 def _detail(engagement):
     return f"{LIST}{engagement.pk}/"
 

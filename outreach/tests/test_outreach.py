@@ -12,19 +12,6 @@ from outreach.models import OutreachEngagement, Stage
 from outreach.tasks import remind_overdue_outreach
 
 
-@pytest.fixture
-def engagement(world):
-    return services.engagement_start(
-        acting_user=world.assigned,
-        provisional_name="60代の男性（川沿いのアパート）",
-        how_known="minsei",
-        background="民生委員より。新聞がたまり、夜も明かりがつかない。",
-        purpose="relationship",
-        approximate_location="中央二丁目の川沿い",
-        next_contact_on=timezone.localdate() + timedelta(days=3),
-    )
-
-
 def test_outreach_starts_without_a_person_and_is_linked_to_a_new_case_later_with_history_intact(
     world, engagement
 ):
