@@ -60,18 +60,13 @@ def approved(coordinating):
         categories=["basic", "plan"],
         purpose="支援プランの協議と実施",
     )
-    w.plan = services.plan_create(
-        case=w.case,
-        acting_user=w.coord,
-        goals=["長男が相談窓口につながる"],
-        tasks=[
+    w.plan = draft_plan(
+        w,
+        ["長男が相談窓口につながる"],
+        [
             {"agency": w.next_agency, "role": "障害福祉サービスの調整", "content": "長男の面談"},
             {"agency": w.own_agency, "role": "母の介護サービス調整", "content": "ケアプランの見直し"},
         ],
-        person_wishes="家で暮らしたい",
-        issues_summary="介護と長男のひきこもり",
-        long_term_goal="世帯が安定して暮らせる",
-        review_on=today + timedelta(days=90),
     )
     w.conference = services.conference_create(acting_user=w.coord, held_at=timezone.now())
     services.plan_approve(conference=w.conference, plan=w.plan, acting_user=w.coord)
@@ -92,4 +87,21 @@ def evaluate(w, next_step, *, result=None, person_change="安定", **extra):
         person_change=person_change,
         next_step=next_step,
         **extra,
+    )
+
+
+def draft_plan(w, goals, tasks):
+    """A 支援プラン drafted by the coordinator for the 8050 household: `goals` and `tasks` (role sharing),
+    to be reviewed in 90 days."""
+    from meetings import services
+
+    return services.plan_create(
+        case=w.case,
+        acting_user=w.coord,
+        goals=goals,
+        tasks=tasks,
+        person_wishes="家で暮らしたい",
+        issues_summary="介護と長男のひきこもり",
+        long_term_goal="世帯が安定して暮らせる",
+        review_on=timezone.localdate() + timedelta(days=90),
     )

@@ -19,6 +19,7 @@ from jusou.tests.api import api_as, ids, machine_client
 from jusou.tests.factories import AgencyFactory, UserFactory, staff_user
 from meetings import services
 from meetings.models import ConfidentialityPledge, Consent, PlanTask
+from meetings.tests.conftest import draft_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -46,18 +47,13 @@ def build(w, *, categories=("basic", "plan")):
         categories=list(categories),
         purpose="支援プランの協議と実施",
     )
-    w.plan = services.plan_create(
-        case=w.case,
-        acting_user=w.coord,
-        goals=["通院を再開する", "長男が相談窓口につながる"],
-        tasks=[
+    w.plan = draft_plan(
+        w,
+        ["通院を再開する", "長男が相談窓口につながる"],
+        [
             {"agency": w.plan_agency, "role": "障害福祉サービスの調整", "content": "長男の面談"},
             {"agency": w.own_agency, "role": "母の介護サービス調整", "content": "ケアプランの見直し"},
         ],
-        person_wishes="家で暮らしたい",
-        issues_summary="介護と長男のひきこもり",
-        long_term_goal="世帯が安定して暮らせる",
-        review_on=today + timedelta(days=90),
     )
     w.conference = services.conference_create(
         acting_user=w.coord, held_at=timezone.now(), agencies=[w.plan_agency, w.own_agency], minutes="協議"

@@ -1,8 +1,6 @@
 """Issue 17 through the API: whom a plan concerns, approval refused member by member with a
 machine-readable body, a consent amended as a new version."""
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -11,6 +9,7 @@ from cases.tests.conftest import fresh
 from jusou.tests.api import api_as
 from meetings import services
 from meetings.models import Consent, PlanStatus
+from meetings.tests.conftest import draft_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -26,18 +25,13 @@ def draft(coordinating):
     today = timezone.localdate()
     services.support_decision_record(case=w.case, acting_user=w.coord, decided_on=today)
     w.consent = _consent(w, w.person, [w.plan_agency, w.own_agency])
-    w.plan = services.plan_create(
-        case=w.case,
-        acting_user=w.coord,
-        goals=["通院を再開する"],
-        tasks=[
+    w.plan = draft_plan(
+        w,
+        ["通院を再開する"],
+        [
             {"agency": w.plan_agency, "role": "長男への相談支援", "content": "面談"},
             {"agency": w.own_agency, "role": "母の介護サービス調整", "content": "ケアプランの見直し"},
         ],
-        person_wishes="家で暮らしたい",
-        issues_summary="介護と長男のひきこもり",
-        long_term_goal="世帯が安定して暮らせる",
-        review_on=today + timedelta(days=90),
     )
     w.conference = services.conference_create(acting_user=w.coord, held_at=timezone.now())
     return w
