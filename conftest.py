@@ -20,7 +20,9 @@ FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(request, django_test_environment, django_db_blocker, django_db_createdb):
+def django_db_setup(
+    request, django_test_environment, django_db_blocker, django_db_createdb, django_db_modify_db_settings
+):
     """The test database, migrated. On SQLite (`make test`) each worker's in-memory database is copied
     from a migrated template file in var/ rather than migrated again (migrating takes half a minute a
     worker): with --reuse-db (`make test` locally) the template is kept between runs for as long as no
