@@ -75,11 +75,12 @@ class User(AbstractUser):
         return role in self.roles
 
     @staticmethod
-    def prefetch_active_memberships() -> models.Prefetch:
-        """For lists of staff (member pickers): each user's `active_memberships`, `roles` and
-        `agencies` from one query for the whole list instead of one per user."""
+    def prefetch_active_memberships(lookup: str = "memberships") -> models.Prefetch:
+        """For lists of staff (member pickers, a meeting's members: lookup "user__memberships"): each
+        user's `active_memberships`, `roles` and `agencies` from one query for the whole list instead of
+        one per user."""
         memberships = StaffMembership.objects.active().select_related("agency")
-        return models.Prefetch("memberships", queryset=memberships, to_attr="active_memberships")
+        return models.Prefetch(lookup, queryset=memberships, to_attr="active_memberships")
 
     @property
     def agencies(self) -> list["Agency"]:

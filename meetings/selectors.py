@@ -372,7 +372,12 @@ def meeting_detail(meeting: SupportMeeting) -> dict:
     return {
         "meeting": meeting,
         "briefings": list(meeting.briefings.prefetch_related("decisions").order_by("pk")),
-        "members": list(meeting.members.select_related("user").order_by("pk")),
+        # Each member shown with their agencies: the memberships of all of them in one query, not one each.
+        "members": list(
+            meeting.members.select_related("user")
+            .prefetch_related(User.prefetch_active_memberships("user__memberships"))
+            .order_by("pk")
+        ),
         "pledged_user_ids": set(meeting.pledges.values_list("user_id", flat=True)),
     }
 

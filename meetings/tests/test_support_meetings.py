@@ -199,6 +199,27 @@ def test_meeting_page_queries_do_not_grow_with_agenda_cases(client, meeting, dja
         assert client.get(meeting.url).status_code == 200
 
 
+def test_meeting_page_queries_do_not_grow_with_members(client, meeting):
+    """Each member is shown with their agencies: read for all members at once, not once per member."""
+    client.force_login(meeting.coordinator)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(meeting.url)
+        assert page.status_code == 200
+        return len(captured), page.content.decode()
+
+    one, _ = queries()
+    for number in range(3):
+        member = staff_user(first_name=f"構成員{number}", last_name="追加")
+        services.meeting_member_add(
+            meeting=meeting.meeting, user=member, acting_user=fresh(meeting.coordinator)
+        )
+    four, page = queries()
+    assert four == one
+    assert page.count("追加 構成員") == 3 and f"（{member.agencies[0].name}）" in page
+
+
 def test_only_a_coordinator_reaches_the_convene_page(client, referred):
     new = reverse("meetings:meeting_new")
     client.force_login(referred.other_worker)
