@@ -452,7 +452,7 @@ def worker_dashboard(user: User, *, limit: int = 5) -> dict:
     """For the worker's dashboard, among their own open cases (cases.selectors.cases_led_by, so the
     access model decides what is counted): approved plans whose review is due within
     REVIEW_AHEAD_DAYS or past, and consents ending within CONSENT_AHEAD_DAYS. Rows are case number
-    and name only. Four queries whatever the numbers."""
+    and name only. Two queries whatever the numbers (each list counted beside its rows)."""
     today = timezone.localdate()
     approved = SupportPlan.objects.filter(case=OuterRef("pk"), status=PlanStatus.APPROVED)
     expiring = consents_expiring(today).filter(case=OuterRef("pk")).order_by("expires_on")
@@ -467,12 +467,14 @@ def worker_dashboard(user: User, *, limit: int = 5) -> dict:
         .filter(consent_expires_on__isnull=False)
         .order_by("consent_expires_on", "pk")
     )
+    review_count, review = _counted(review, limit)
+    consent_count, consent = _counted(consent, limit)
     return {
         "today": today,
-        "review_count": review.count(),
-        "review": mask_sensitive(review[:limit]),
-        "consent_count": consent.count(),
-        "consent": mask_sensitive(consent[:limit]),
+        "review_count": review_count,
+        "review": mask_sensitive(review),
+        "consent_count": consent_count,
+        "consent": mask_sensitive(consent),
     }
 
 
@@ -539,8 +541,8 @@ def coordinator_dashboard(user: User, *, limit: int = 5) -> dict:
     now = timezone.now()
     today = timezone.localdate()
     until = now + timedelta(days=MEETINGS_AHEAD_DAYS)
-    waiting = _inbox_cases(user)
-    oldest = mask_sensitive(waiting[:limit])
+    inbox_count, oldest = _counted(_inbox_cases(user), limit)
+    oldest = mask_sensitive(oldest)
     for case in oldest:
         case.days_waiting = (
             (today - timezone.localtime(case.referred_at).date()).days if case.referred_at else None
@@ -558,7 +560,7 @@ def coordinator_dashboard(user: User, *, limit: int = 5) -> dict:
     )
     overdue = list(overdue)
     return {
-        "inbox_count": waiting.count(),
+        "inbox_count": inbox_count,
         "oldest": oldest,
         "meetings": list(
             meetings_visible_to(user)
