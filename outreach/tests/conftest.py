@@ -7,8 +7,7 @@ from cases.tests.conftest import World, code, fresh, world  # noqa: F401  (the c
 from outreach import services
 
 
-@pytest.fixture
-def engagement(world):  # noqa: F811
+def start(world, **fields):  # noqa: F811
     """An engagement started by the assigned worker on a 民生委員's word, before any person is known."""
     return services.engagement_start(
         acting_user=world.assigned,
@@ -17,5 +16,10 @@ def engagement(world):  # noqa: F811
         background="民生委員より。新聞がたまり、夜も明かりがつかない。",
         purpose="relationship",
         approximate_location="中央二丁目の川沿い",
-        next_contact_on=timezone.localdate() + timedelta(days=3),
+        **fields,
     )
+
+
+@pytest.fixture
+def engagement(world):  # noqa: F811
+    return start(world, next_contact_on=timezone.localdate() + timedelta(days=3))

@@ -13,18 +13,7 @@ from jusou.retention.anonymise import DISPOSED
 from jusou.retention.models import DisposalCandidate
 from outreach import services
 from outreach.models import OutreachContact, OutreachEngagement, Stage
-
-
-def start(world, **fields):
-    return services.engagement_start(
-        acting_user=world.assigned,
-        provisional_name="60代の男性（川沿いのアパート）",
-        how_known="minsei",
-        background="民生委員より。新聞がたまっている。",
-        purpose="relationship",
-        approximate_location="中央二丁目の川沿い",
-        **fields,
-    )
+from outreach.tests.conftest import start
 
 
 def test_an_ended_engagement_without_a_case_is_disposed_after_five_years(world):
