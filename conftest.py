@@ -13,6 +13,9 @@ from django.test import override_settings
 
 from jusou.celery import app as celery_app
 
+# The real OpenID Provider of the SSO tests (oidc_idp, sso), for tests/sso and the browser tests alike.
+pytest_plugins = ["tests.sso.idp"]
+
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

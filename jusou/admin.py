@@ -12,9 +12,30 @@ from simple_history.admin import SimpleHistoryAdmin
 from jusou import services
 from jusou.api.auth import token_issue
 from jusou.forms import apply_service_errors
-from jusou.models import Agency, ApiClient, ApiScope, Area, ExportJob, StaffMembership, User
+from jusou.models import (
+    Agency,
+    ApiClient,
+    ApiScope,
+    Area,
+    ExportJob,
+    SsoEvent,
+    SsoGroupMapping,
+    SsoIdentity,
+    StaffMembership,
+    User,
+)
 from jusou.retention.models import RetentionPolicy
 from jusou.staff import services as staff_services
+
+
+class SsoIdentityInline(admin.TabularInline):
+    """On the account page: the IdP subjects that log in as this account (registered here, by the
+    システム管理者, before the person's first SSO login)."""
+
+    model = SsoIdentity
+    extra = 0
+    fields = ("provider", "subject", "created_at", "last_login_at")
+    readonly_fields = ("created_at", "last_login_at")
 
 
 class StaffMembershipInline(admin.TabularInline):
@@ -76,7 +97,7 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
     list_display = ["username", "last_name", "first_name", "email", "is_active", "is_staff"]
     list_filter = ["is_active", "is_staff", "memberships__role", "memberships__agency"]
     readonly_fields = ["is_staff", "is_superuser", "last_login", "date_joined"]
-    inlines = [StaffMembershipInline]
+    inlines = [StaffMembershipInline, SsoIdentityInline]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("氏名・連絡先", {"fields": ("last_name", "first_name", "email")}),
@@ -299,6 +320,36 @@ class ExportJobAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in ExportJob._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Single sign-on (jusou.sso) --------------------------------------------------------------------
+
+
+@admin.register(SsoGroupMapping)
+class SsoGroupMappingAdmin(SimpleHistoryAdmin):
+    """IdP group → agency + role, applied at every login through that IdP (never システム管理者)."""
+
+    list_display = ("provider", "group", "agency", "role", "note")
+    list_filter = ("provider", "role", "agency")
+    search_fields = ("group", "note")
+
+
+@admin.register(SsoEvent)
+class SsoEventAdmin(admin.ModelAdmin):
+    """The sign-in log of SSO: read only."""
+
+    list_display = ("at", "provider", "kind", "user", "subject", "detail", "address")
+    list_filter = ("provider", "kind")
+    search_fields = ("subject", "user__username", "detail")
 
     def has_add_permission(self, request):
         return False

@@ -206,6 +206,9 @@ class StaffMembership(models.Model):
         related_name="memberships",
     )
     role = models.CharField("役割", max_length=20, choices=Role.choices)
+    # Who keeps it: empty when entered by hand; "sso:<IdP>" when an IdP group mapping made it, which
+    # then also ends it when the group no longer maps to it (jusou.sso.services.mapping_apply).
+    source = models.CharField("登録元", max_length=40, blank=True, default="")
     started_on = models.DateField("開始日", default=timezone.localdate)
     ended_on = models.DateField("終了日", null=True, blank=True, help_text="この日から所属は無効になります")
 
@@ -753,3 +756,6 @@ class ExportJob(models.Model):
 
 # 保存年限 and disposal: in their own module (jusou.retention), models of this app all the same.
 from jusou.retention.models import DisposalCandidate, RetentionPolicy  # noqa: E402, F401
+
+# Single sign-on: in their own module (jusou.sso), models of this app all the same.
+from jusou.sso.models import SsoEvent, SsoGroupMapping, SsoIdentity, SsoSession  # noqa: E402, F401

@@ -85,6 +85,8 @@ MIDDLEWARE = [
     # Every page needs a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A session whose IdP session ended (back-channel logout, beat's check) is logged out (jusou.sso).
+    "jusou.sso.middleware.SsoSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Control characters in the path, query, headers or form fields: 400 before any view or lookup
@@ -256,6 +258,23 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
+# Single sign-on (jusou.sso, README「統合認証（SSO）」): the OpenID Connect IdPs, each a button on the login
+# page. LOCAL_LOGIN_ENABLED=false leaves the password form to the システム管理者's break-glass account
+# (with its TOTP); every other account then logs in through an IdP.
+from jusou.sso.config import oidc_providers, sso_origin  # noqa: E402
+
+SSO_OIDC = oidc_providers(env)
+LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
+# How often beat asks each IdP whether the subjects of open SSO sessions may still sign in (a refresh
+# with the session's refresh token): a subject the IdP disabled loses its sessions within this time.
+SSO_SESSION_CHECK_SECONDS = env.int("SSO_SESSION_CHECK_SECONDS", default=300, minimum=10, maximum=86400)
+CELERY_BEAT_SCHEDULE["sso-sessions-check"] = {
+    "task": "jusou.tasks.sso_sessions_check",
+    "schedule": float(SSO_SESSION_CHECK_SECONDS),
+}
+# Seconds of clock difference allowed between jusou and an IdP when checking tokens' times.
+SSO_CLOCK_LEEWAY_SECONDS = env.int("SSO_CLOCK_LEEWAY_SECONDS", default=60, minimum=0, maximum=600)
+
 # Lockout after repeated failures (総務省ガイドライン: protect individual accounts).
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5, minimum=1, maximum=100)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15, minimum=1, maximum=1440))
@@ -404,7 +423,9 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        # The logout form's POST ends at the IdP's end-session page (RP-initiated logout): browsers apply
+        # form-action to the redirect too, so each IdP's origin is allowed.
+        "form-action": [SELF, *sorted({sso_origin(p.issuer) for p in SSO_OIDC.values()})],
         "frame-ancestors": [NONE],
     },
 }

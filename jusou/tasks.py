@@ -125,3 +125,12 @@ def retention_dispose(candidate_ids: list[int]) -> list[int]:
     """Dispose of the candidates a 管理者 has just approved (in the approver's name)."""
 
     return retention.dispose_approved(candidate_ids=candidate_ids)
+
+
+@shared_task(**REMINDER_TASK)
+def sso_sessions_check() -> dict:
+    """Beat: end the SSO sessions of subjects the IdP no longer lets sign in (jusou.sso.services);
+    an IdP out of reach ends nothing and is asked again at the next beat."""
+    from jusou.sso.services import sessions_check
+
+    return sessions_check()

@@ -7,6 +7,7 @@ from jusou.audit import views as audit
 from jusou.exports import views as export_views
 from jusou.notifications import views as notifications_views
 from jusou.reports import views as statistics_views
+from jusou.sso import views as sso_views
 from jusou.staff import views as staff_views
 from jusou.staff import views as twofactor_views
 
@@ -19,7 +20,8 @@ handler403 = "jusou.views.permission_denied"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("accounts/login/", staff_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", sso_views.logout, name="logout"),
+    path("sso/", include("jusou.sso.urls")),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/2fa/", twofactor_views.twofactor_settings, name="twofactor_settings"),

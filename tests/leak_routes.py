@@ -80,6 +80,10 @@ UNFILLABLE = {
     "community/areas/<int:pk>/": "a 圏域's 地域づくり figures: no personal data, readable by all staff",
     "community/records/<slug:kind>/<int:pk>/correct/": "地域づくり sessions, platforms, log entries: no personal data",
     "community/records/<slug:kind>/<int:pk>/remove/": "地域づくり sessions, platforms, log entries: no personal data (POST)",
+    # Single sign-on: the key names a configured IdP, not a record; tests/sso walk them against a real IdP
+    "sso/oidc/<slug:key>/login/": "starts a login at an IdP (no record; tests/sso/test_oidc.py)",
+    "sso/oidc/<slug:key>/callback/": "an IdP's answer to a login (no record; tests/sso/test_oidc.py)",
+    "sso/oidc/<slug:key>/backchannel-logout/": "the IdP's logout token (POST, no record; tests/sso/test_oidc.py)",
 }
 
 

@@ -5,7 +5,7 @@ Later issues add households and cases to it; `loaddemo` applies it and stays ide
 
 from django.db import transaction
 
-from devdata.demo import cases, community, meetings, outreach, participation, twofactor
+from devdata.demo import cases, community, meetings, outreach, participation, sso, twofactor
 from jusou.models import Agency, AgencyKind, Area, AreaLevel, Role, StaffMembership, User
 from jusou.notifications import services
 from jusou.staff import services as staff_services
@@ -53,6 +53,7 @@ STAFF = [
 # the staff; 多機関協働 works on the cases; 参加支援 places people at 地域づくり's resources.
 PARTS = (
     twofactor.load_twofactor_demo,
+    sso.load_sso_demo,
     cases.load_cases_demo,
     meetings.load_meetings_demo,
     outreach.load_outreach_demo,

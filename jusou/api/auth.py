@@ -20,7 +20,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from jusou.models import ApiClient, ApiScope, Role, User
-from jusou.staff.twofactor import otp_required
+from jusou.staff.twofactor import otp_required, session_verified
 
 STAFF_ROLES = frozenset({Role.WORKER, Role.COORDINATOR, Role.SUPERVISOR})
 
@@ -82,8 +82,7 @@ class StaffSessionAuthentication(SessionAuthentication):
             return None
 
         user = result[0]
-        django_user = request._request.user
-        if otp_required(user) and not getattr(django_user, "is_verified", lambda: False)():
+        if otp_required(user) and not session_verified(request._request):
             raise exceptions.AuthenticationFailed("二要素認証を完了してください。", code="otp_required")
         return result
 

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from jusou.api.auth import ApiAccess, TokenRequestThrottle, api_client_of, token_issue
 from jusou.api.base import ApiViewSet, StrictSerializer
 from jusou.models import Agency, ApiScope
+from jusou.staff.forms import local_login_allowed
 from jusou.staff.twofactor import otp_required, verify_code
 
 
@@ -52,6 +53,13 @@ class TokenObtainView(APIView):
             raise AuthenticationFailed(refused, code="invalid_credentials")
         if not user.roles or api_client_of(user) is not None:
             raise AuthenticationFailed("この アカウントではトークンを発行できません。", code="no_membership")
+        if not local_login_allowed(user):
+            # where passwords are off, a person logs in through the IdP and issues a token on the
+            # APIトークン page; the password path is the システム管理者's break-glass only
+            raise AuthenticationFailed(
+                "この環境ではパスワードでトークンを発行できません。統合認証でログインし、APIトークンの画面で発行してください。",
+                code="local_login_disabled",
+            )
         if otp_required(user):
             code = data.validated_data.get("otp_code", "")
             if not code:

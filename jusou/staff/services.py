@@ -19,7 +19,14 @@ from jusou.staff.selectors import active_supervisors
 
 @transaction.atomic
 def membership_grant(
-    *, user: User, agency: Agency | None, role: str, acting_user: User | None, started_on: date | None = None
+    *,
+    user: User,
+    agency: Agency | None,
+    role: str,
+    acting_user: User | None,
+    started_on: date | None = None,
+    source: str = "",
+    reason: str = "",
 ) -> StaffMembership:
     """Give `user` a role at `agency` from `started_on` (today by default).
 
@@ -27,10 +34,11 @@ def membership_grant(
     external 支援会議 member has a name (it is how the other members and the minutes know them).
     """
     membership = StaffMembership(
-        user=user, agency=agency, role=role, started_on=started_on or timezone.localdate()
+        user=user, agency=agency, role=role, started_on=started_on or timezone.localdate(), source=source
     )
     membership.full_clean()
     membership._history_user = acting_user
+    membership._change_reason = reason
     membership.save()
     admin_access_sync(user=user, acting_user=acting_user)
     return membership
@@ -69,7 +77,7 @@ MEMBERSHIP_ENDED = "所属終了"
 
 @transaction.atomic
 def membership_end(
-    *, membership: StaffMembership, acting_user: User | None, ended_on: date | None = None
+    *, membership: StaffMembership, acting_user: User | None, ended_on: date | None = None, reason: str = ""
 ) -> None:
     """End a membership from `ended_on` (today by default): from that day it grants nothing.
 
@@ -87,6 +95,7 @@ def membership_end(
     membership.ended_on = ended_on or timezone.localdate()
     membership.full_clean()
     membership._history_user = acting_user
+    membership._change_reason = reason
     membership.save(update_fields=["ended_on"])
     admin_access_sync(user=membership.user, acting_user=acting_user)
     if membership.agency is None:

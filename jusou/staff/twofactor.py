@@ -221,6 +221,14 @@ def totp_device_remove(*, device_id: int, acting_user: User) -> None:
 # --- Middleware ------------------------------------------------------------------------------------
 
 
+def session_verified(request) -> bool:
+    """The session has its second factor: a code given here (django_otp), or an IdP login whose
+    assertion the IdP's settings count as multi-factor (jusou.sso: its TOTP is not asked again)."""
+    from jusou.sso.services import MFA_KEY
+
+    return request.user.is_verified() or bool(request.session.get(MFA_KEY))
+
+
 class TwoFactorMiddleware:
     """Keeps a session that must be verified (otp_required) and is not on the 2FA pages: to
     enrolment when the user has no confirmed device yet, otherwise to the code page.
@@ -250,7 +258,7 @@ class TwoFactorMiddleware:
         if not settings.TWO_FACTOR_REQUIRED or self.exempt(request):
             return None
         user = request.user
-        if not user.is_authenticated or user.is_verified() or not otp_required(user):
+        if not user.is_authenticated or session_verified(request) or not otp_required(user):
             return None
         url = reverse("twofactor_verify" if has_confirmed_device(user) else "twofactor_enrol")
         if request.method == "GET":

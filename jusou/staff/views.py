@@ -34,6 +34,22 @@ class LoginView(auth_views.LoginView):
     def get_default_redirect_url(self):
         return self.request.user.home_url()
 
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **sso_buttons(self.request, self.get_redirect_url())}
+
+
+def sso_buttons(request, next_url: str = "") -> dict:
+    """The login page's IdP buttons (each starts that IdP's login, returning to `next_url`) and
+    whether the password form is for everyone or only the システム管理者's break-glass account."""
+    query = f"?{urlencode({'next': next_url})}" if next_url else ""
+    return {
+        "sso_providers": [
+            (provider.label, reverse("sso_oidc_login", args=[key]) + query)
+            for key, provider in settings.SSO_OIDC.items()
+        ],
+        "local_login": settings.LOCAL_LOGIN_ENABLED,
+    }
+
 
 def api_tokens(request):
     """APIトークン: staff see their own personal tokens, issue one (shown once) or revoke one."""
@@ -151,7 +167,7 @@ def twofactor_enrol(request):
     stolen password alone could add an attacker's app."""
     user = request.user
     next_url = _next_url(request)
-    if twofactor.has_confirmed_device(user) and not user.is_verified():
+    if twofactor.has_confirmed_device(user) and not twofactor.session_verified(request):
         return redirect(_with_next("twofactor_verify", next_url))
     device = twofactor.totp_device_start(acting_user=user)
     form = EnrolForm(request.POST or None)
@@ -185,7 +201,7 @@ def twofactor_verify(request):
     """The second step of login: a code from the app or one 回復コード."""
     user = request.user
     next_url = _next_url(request)
-    if user.is_verified() or not twofactor.otp_required(user):
+    if twofactor.session_verified(request) or not twofactor.otp_required(user):
         return redirect(next_url)
     if not twofactor.has_confirmed_device(user):
         return redirect(_with_next("twofactor_enrol", next_url))

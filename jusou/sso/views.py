@@ -1,0 +1,113 @@
+"""The SSO endpoints: start a login at an IdP, its callback, back-channel logout, and logout (which
+also ends the IdP session where the IdP offers RP-initiated logout). The rules are in services.py."""
+
+import logging
+
+import requests
+from authlib.common.errors import AuthlibBaseError
+from django.conf import settings
+from django.contrib import auth, messages
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from joserfc.errors import JoseError
+
+from jusou.models import SsoEvent, SsoSession
+from jusou.sso import services
+from jusou.staff.forms import StaffLoginForm
+
+logger = logging.getLogger(__name__)
+
+
+def _safe_next(request, target: str) -> str:
+    """A page of this site to go to after login; anything else (another host, a scheme) is dropped."""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
+def _login_page(request, message: str, status: int):
+    from jusou.staff.views import sso_buttons
+
+    context = {"form": StaffLoginForm(request), "sso_error": message, "next": "", **sso_buttons(request)}
+    return render(request, "registration/login.html", context, status=status)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def oidc_login(request, key):
+    provider = services.provider_get(key)
+    request.session[services.NEXT_KEY] = _safe_next(request, request.GET.get("next", ""))
+    try:
+        client = services.oidc_client(provider)
+        return client.authorize_redirect(
+            request, request.build_absolute_uri(reverse("sso_oidc_callback", args=[key]))
+        )
+    except (requests.RequestException, AuthlibBaseError, ValueError) as error:
+        refused = services.refusal_for(error)
+        services.refuse_log(key, refused, request.META.get("REMOTE_ADDR"))
+        return _login_page(request, refused.message, 503)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def oidc_callback(request, key):
+    provider = services.provider_get(key)
+    next_url = request.session.pop(services.NEXT_KEY, "")
+    try:
+        token = services.oidc_client(provider).authorize_access_token(
+            request, leeway=settings.SSO_CLOCK_LEEWAY_SECONDS
+        )
+        login = services.oidc_login_complete(request, provider, token)
+    except services.SsoRefused as refused:
+        services.refuse_log(key, refused, request.META.get("REMOTE_ADDR"))
+        return _login_page(request, refused.message, 403)
+    except (requests.RequestException, AuthlibBaseError, JoseError, ValueError, KeyError) as error:
+        refused = services.refusal_for(error)
+        services.refuse_log(key, refused, request.META.get("REMOTE_ADDR"))
+        return _login_page(request, refused.message, 400)
+    return redirect(_safe_next(request, next_url) or login.user.home_url())
+
+
+@login_not_required
+@csrf_exempt  # a server-to-server POST from the IdP, authenticated by the logout token's signature
+@require_POST
+def oidc_backchannel_logout(request, key):
+    provider = services.provider_get(key)
+    token = request.POST.get("logout_token", "")
+    try:
+        ended = services.backchannel_logout(provider, token)
+    except services.LogoutTokenRefused as error:
+        SsoEvent.objects.create(provider=key, kind=SsoEvent.Kind.REFUSED, detail=str(error)[:500])
+        logger.warning("SSO %s: %s", key, error)
+        return HttpResponse(status=400, headers={"Cache-Control": "no-store"})
+    logger.info("SSO %s: back-channel logout ended %d session(s)", key, ended)
+    return HttpResponse(status=200, headers={"Cache-Control": "no-store"})
+
+
+@require_POST
+def logout(request):
+    """ログアウト: the jusou session ends; an SSO session also ends at the IdP (RP-initiated logout),
+    which then returns to the login page."""
+    session = services.session_current(request)
+    auth.logout(request)
+    login_url = request.build_absolute_uri(reverse("login"))
+    if session is None:
+        return redirect("login")
+    services.sessions_end(
+        SsoSession.objects.filter(pk=session.pk), reason="ログアウト", kind=SsoEvent.Kind.LOGOUT
+    )
+    target = services.logout_url(request, session, login_url)
+    if target is None:
+        messages.info(request, "ログアウトしました。IdPのログアウトは IdP の画面で行ってください。")
+        return redirect("login")
+    return HttpResponseRedirect(target)
