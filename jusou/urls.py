@@ -36,6 +36,7 @@ urlpatterns = [
     path("audit/access-log/", audit.access_log, name="audit_access_log"),
     path("audit/access-log/export.<str:fmt>", audit.access_log_export, name="audit_access_log_export"),
     path("audit/history/", audit.history, name="audit_history"),
+    path("audit/sign-ins/", audit.sign_ins, name="audit_sign_ins"),
     path("audit/retention/", include("jusou.retention.urls")),
     path("audit/history/export.<str:fmt>", audit.history_export, name="audit_history_export"),
     path("audit/history/<str:label>/<int:pk>/", audit.history, name="audit_record_history"),

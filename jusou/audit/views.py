@@ -426,3 +426,30 @@ def _case_page_rows(keys, models) -> list[TimelineRow]:
         else:
             rows.append(TimelineRow(moment, read=reads[key]))
     return rows
+
+
+@require_GET
+def sign_ins(request):
+    """統合認証の記録: every SSO login, refusal (and why), logout, session ended by the IdP and mapping
+    change (jusou.sso), newest first, by kind. Logged as a 管理者 read: it names who signed in when."""
+    _require_supervisor(request)
+    from jusou.models import SsoEvent
+
+    kind = request.GET.get("kind", "")
+    events = SsoEvent.objects.select_related("user").order_by("-at", "-pk")
+    if kind in SsoEvent.Kind.values:
+        events = events.filter(kind=kind)
+    page = Paginator(events, PAGE).get_page(request.GET.get("page"))
+    read_log(
+        user=request.user,
+        action=ReadLog.Action.VIEW,
+        model=SsoEvent,
+        decision=AccessDecision.supervisor(),
+        detail=f"統合認証の記録の確認: {SsoEvent.Kind(kind).label if kind in SsoEvent.Kind.values else 'すべて'}、"
+        f"{len(page.object_list)}件",
+    )
+    return render(
+        request,
+        "jusou/audit_sign_ins.html",
+        {"page": page, "kind": kind, "kinds": SsoEvent.Kind.choices, "querystring": _querystring(request)},
+    )

@@ -321,3 +321,23 @@ def test_a_person_who_logged_in_through_the_idp_issues_a_personal_token(sso, liv
     from knox.models import AuthToken
 
     assert AuthToken.objects.filter(user=personas["intake_a"]).count() == 1
+
+
+def test_the_supervisors_read_the_sign_in_log_and_nobody_else(sso, live_server, personas, client):
+    idp_login(live_server.url, "h.aoki")
+    sso.tamper("audience")
+    idp_login(live_server.url, "h.aoki")
+    client.force_login(personas["supervisor"])
+    page = client.get("/audit/sign-ins/").content.decode()
+    assert (
+        "青木 春香（intake_a）" in page and "ログイン拒否" in page and "azp" in page
+    )  # why, as the log keeps it
+    refused_only = client.get("/audit/sign-ins/?kind=refused").content.decode()
+    assert "ログイン拒否" in refused_only and "IdPの多要素認証の表明なし" not in refused_only
+    from jusou.models import ReadLog
+
+    logged = ReadLog.objects.filter(user=personas["supervisor"], detail__startswith="統合認証の記録の確認")
+    assert [row.basis for row in logged] == ["supervisor", "supervisor"]
+    for name in ("intake_a", "coord"):
+        client.force_login(personas[name])
+        assert client.get("/audit/sign-ins/").status_code == 403
