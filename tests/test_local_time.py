@@ -27,7 +27,7 @@ from cases.tests import conftest as cases_conftest
 from jusou.audit.selectors import audited_models
 from jusou.exports.files import csv_cell
 from jusou.ja.wareki import local_text, to_wareki
-from jusou.models import ReadLog
+from jusou.models import ReadLog, SsoEvent
 from jusou.notifications import services as core_services
 from jusou.tests.api import api_as
 from meetings.models import ConfidentialityPledge, PlanConference, SupportMeeting
@@ -184,6 +184,10 @@ def test_no_page_or_api_answer_shows_a_utc_reading_and_every_time_template_is_re
         )
         with django_capture_on_commit_callbacks(execute=True):  # delivered (the bell lists delivered ones)
             core_services.notification_send(recipient=world.users["owner"], title="時刻の確認")
+        # an SSO login, for the 管理者's 統合認証の記録
+        SsoEvent.objects.create(
+            provider="city", subject="owner", user=world.users["owner"], kind=SsoEvent.Kind.LOGIN
+        )
         referred = cases_conftest.record_case(world.users["owner"], name="佐藤 次郎", kana="さとう じろう")
         case_services.assessment_record(
             case=referred,
