@@ -13,7 +13,7 @@ TEST_WORKERS ?= auto
 # (conftest.py django_db_setup); TEST_DB=--create-db builds it afresh, as CI does.
 TEST_DB ?= --reuse-db
 
-.PHONY: run test install install-test migrate demo idp worker beat lint format clean
+.PHONY: run test install install-test migrate demo idp idp-saml worker beat lint format clean
 
 run: install migrate demo  ## Start jusou on http://127.0.0.1:8000 (SQLite and eager Celery unless configured)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
@@ -47,6 +47,9 @@ demo: install
 idp:  ## The demo OpenID Provider on http://127.0.0.1:9011 (README「統合認証」; needs node and npm)
 	npm ci --no-audit --no-fund
 	node devdata/idp/oidc.mjs
+
+idp-saml: install  ## The demo SAML 2.0 IdP (pysaml2) on http://127.0.0.1:9012 (README「統合認証」; needs xmlsec1)
+	$(BIN)/python devdata/idp/saml.py
 
 worker: install  ## Celery worker (needs REDIS_URL)
 	$(BIN)/celery -A jusou worker --loglevel=info

@@ -258,12 +258,21 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-# Single sign-on (jusou.sso, README「統合認証（SSO）」): the OpenID Connect IdPs, each a button on the login
-# page. LOCAL_LOGIN_ENABLED=false leaves the password form to the システム管理者's break-glass account
-# (with its TOTP); every other account then logs in through an IdP.
-from jusou.sso.config import oidc_providers, sso_origin  # noqa: E402
+# Single sign-on (jusou.sso, README「統合認証（SSO）」): the OpenID Connect and SAML 2.0 IdPs, each a button
+# on the login page. LOCAL_LOGIN_ENABLED=false leaves the password form to the システム管理者's break-glass
+# account (with its TOTP); every other account then logs in through an IdP.
+from jusou.sso.config import oidc_providers, saml_providers, sso_origin  # noqa: E402
 
 SSO_OIDC = oidc_providers(env)
+SSO_SAML = saml_providers(env, taken=SSO_OIDC)
+# jusou's own SAML signing key and certificate (PEM; AuthnRequests, LogoutRequests, the SP metadata). Where
+# DEBUG is on and none is given, a pair is made once under var/saml-sp/ for the demo.
+SSO_SAML_SP_KEY_FILE = env.str("SSO_SAML_SP_KEY_FILE", "")
+SSO_SAML_SP_CERT_FILE = env.str("SSO_SAML_SP_CERT_FILE", "")
+if SSO_SAML and not DEBUG and not (SSO_SAML_SP_KEY_FILE and SSO_SAML_SP_CERT_FILE):
+    raise ImproperlyConfigured(
+        "SSO_SAML_PROVIDERS is set: SSO_SAML_SP_KEY_FILE and SSO_SAML_SP_CERT_FILE are needed."
+    )
 LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
 # How often beat asks each IdP whether the subjects of open SSO sessions may still sign in (a refresh
 # with the session's refresh token): a subject the IdP disabled loses its sessions within this time.
@@ -425,7 +434,13 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [SELF],
         # The logout form's POST ends at the IdP's end-session page (RP-initiated logout): browsers apply
         # form-action to the redirect too, so each IdP's origin is allowed.
-        "form-action": [SELF, *sorted({sso_origin(p.issuer) for p in SSO_OIDC.values()})],
+        "form-action": [
+            SELF,
+            *sorted(
+                {sso_origin(p.issuer) for p in SSO_OIDC.values()}
+                | {origin for p in SSO_SAML.values() for origin in p.origins}
+            ),
+        ],
         "frame-ancestors": [NONE],
     },
 }

@@ -84,6 +84,11 @@ UNFILLABLE = {
     "sso/oidc/<slug:key>/login/": "starts a login at an IdP (no record; tests/sso/test_oidc.py)",
     "sso/oidc/<slug:key>/callback/": "an IdP's answer to a login (no record; tests/sso/test_oidc.py)",
     "sso/oidc/<slug:key>/backchannel-logout/": "the IdP's logout token (POST, no record; tests/sso/test_oidc.py)",
+    "sso/saml/<slug:key>/login/": "starts a login at a SAML IdP (no record; tests/sso/test_saml.py)",
+    "sso/saml/<slug:key>/acs/": "a SAML IdP's Response (POST, no record; tests/sso/test_saml.py)",
+    "sso/saml/<slug:key>/sls/": "SAML single logout, front channel (no record; tests/sso/test_saml.py)",
+    "sso/saml/<slug:key>/slo/soap/": "SAML single logout over SOAP (POST, no record; tests/sso/test_saml.py)",
+    "sso/saml/<slug:key>/metadata/": "jusou's public SP metadata (no record; tests/sso/test_saml.py)",
 }
 
 

@@ -24,7 +24,8 @@ def _mappable_role_choices():
 
 
 class SsoIdentity(models.Model):
-    """A jusou account's stable subject at one IdP (OIDC `sub` of that issuer). Matched on this only,
+    """A jusou account's stable subject at one IdP (OIDC `sub` of that issuer; SAML persistent NameID or
+    the IdP's subject attribute). Matched on this only,
     never on an e-mail address: the システム管理者 registers it (or a mapping creates the account)."""
 
     user = models.ForeignKey(
@@ -88,14 +89,15 @@ class SsoGroupMapping(models.Model):
             raise ValidationError({"role": "この役割はIdPのグループからは割り当てられません。"})
         if self.role in AGENCY_ROLES and self.agency_id is None:
             raise ValidationError({"agency": "相談員・相談支援包括化推進員には所属機関が必要です。"})
-        if self.provider not in settings.SSO_OIDC:
+        if self.provider not in settings.SSO_OIDC and self.provider not in settings.SSO_SAML:
             raise ValidationError({"provider": "設定されていないIdPです。"})
 
 
 class SsoSession(models.Model):
-    """A jusou session that began with an IdP login: what ends it from the IdP's side (back-channel
-    logout naming its `sid` or subject; beat finding the subject disabled) and what RP-initiated logout
-    sends back (the ID token as hint). The session holds this row's id; jusou.sso.middleware logs it
+    """A jusou session that began with an IdP login: what ends it from the IdP's side (OIDC back-channel
+    logout naming its `sid` or subject, a SAML LogoutRequest naming its NameID and SessionIndex; beat
+    finding the subject disabled or the session past `expires_at`) and what logout at the IdP sends back
+    (the ID token as hint; the NameID and SessionIndex). The session holds this row's id; jusou.sso.middleware logs it
     out at its next request once `ended_at` is set."""
 
     identity = models.ForeignKey(
@@ -107,6 +109,11 @@ class SsoSession(models.Model):
     mfa = models.BooleanField("IdPが多要素認証を表明", default=False)
     id_token = models.TextField(blank=True)
     refresh_token = models.TextField(blank=True)
+    # SAML: the NameID as the IdP sent it (XML), named again in the LogoutRequest; idp_session holds the
+    # SessionIndex
+    name_id = models.TextField(blank=True)
+    # the latest the session may last (SAML: SessionNotOnOrAfter or the IdP's SESSION_HOURS)
+    expires_at = models.DateTimeField("有効期限", null=True, blank=True)
     started_at = models.DateTimeField("開始", default=timezone.now)
     checked_at = models.DateTimeField("IdPに確認", default=timezone.now)
     ended_at = models.DateTimeField("終了", null=True, blank=True)

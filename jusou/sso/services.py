@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 import requests
@@ -168,18 +168,36 @@ def _username_for(provider_key: str, subject: str) -> str:
     return username
 
 
-def _account_create(provider: OidcProvider, subject: str, claims) -> SsoIdentity:
+def _account_create(provider_key: str, asserted: IdpAssertion) -> SsoIdentity:
     user = User(
-        username=_username_for(provider.key, subject),
-        last_name=str(claims.get("family_name") or claims.get("name") or "")[:150],
-        first_name=str(claims.get("given_name") or "")[:150],
-        email=str(claims.get("email") or "")[:254],
+        username=_username_for(provider_key, asserted.subject),
+        last_name=asserted.family_name[:150],
+        first_name=asserted.given_name[:150],
+        email=asserted.email[:254],
         is_active=True,
     )
     user.set_unusable_password()
-    user._change_reason = f"統合認証（{provider.key}）で作成"
+    user._change_reason = f"統合認証（{provider_key}）で作成"
     user.save()
-    return SsoIdentity.objects.create(user=user, provider=provider.key, subject=subject)
+    return SsoIdentity.objects.create(user=user, provider=provider_key, subject=asserted.subject)
+
+
+@dataclass
+class IdpAssertion:
+    """What an IdP said about the person, once its protocol's checks all passed (OIDC: Authlib's ID token
+    checks; SAML: pysaml2's signature, audience, time and InResponseTo checks)."""
+
+    subject: str
+    groups: list[str]
+    mfa: bool
+    family_name: str = ""
+    given_name: str = ""
+    email: str = ""
+    idp_session: str = ""  # OIDC sid, SAML SessionIndex
+    id_token: str = ""
+    refresh_token: str = ""
+    name_id: str = ""  # SAML: the NameID (XML)
+    expires_at: datetime | None = None
 
 
 @dataclass
@@ -201,34 +219,53 @@ def refuse_log(provider_key: str, refused: SsoRefused, address=None) -> None:
     )
 
 
-@transaction.atomic
 def oidc_login_complete(request, provider: OidcProvider, token: dict) -> SsoLogin:
     """Log the person in from an IdP's validated token response (Authlib checked the ID token's
-    signature, issuer, audience, times and nonce, and the state): match, map, check, log in."""
+    signature, issuer, audience, times and nonce, and the state)."""
     claims = token.get("userinfo") or {}
     subject = str(claims.get("sub") or "")
-    address = request.META.get("REMOTE_ADDR")
     if not subject:
         raise SsoRefused("IdPの応答に利用者の識別子（sub）がありません。", "no sub claim")
-    groups = _groups(claims, provider)
+    asserted = IdpAssertion(
+        subject=subject,
+        groups=_groups(claims, provider),
+        mfa=mfa_asserted(claims, provider),
+        family_name=str(claims.get("family_name") or claims.get("name") or ""),
+        given_name=str(claims.get("given_name") or ""),
+        email=str(claims.get("email") or ""),
+        idp_session=str(claims.get("sid") or ""),
+        id_token=token.get("id_token") or "",
+        refresh_token=token.get("refresh_token") or "",
+    )
+    return login_complete(
+        request, provider_key=provider.key, create_accounts=provider.create_accounts, asserted=asserted
+    )
+
+
+@transaction.atomic
+def login_complete(request, *, provider_key: str, create_accounts: bool, asserted: IdpAssertion) -> SsoLogin:
+    """Every IdP kind's login, once the protocol's checks passed: match the subject, apply the group
+    mapping, check the account and its memberships, log in, open the SsoSession, log the event."""
+    subject, groups = asserted.subject, asserted.groups
+    address = request.META.get("REMOTE_ADDR")
     identity = (
-        SsoIdentity.objects.select_related("user").filter(provider=provider.key, subject=subject).first()
+        SsoIdentity.objects.select_related("user").filter(provider=provider_key, subject=subject).first()
     )
     if identity is None:
-        if not provider.create_accounts:
+        if not create_accounts:
             raise SsoRefused(
                 "このIdPのアカウントは jusou に登録されていません。システム管理者に登録を依頼してください。",
                 "unknown subject (CREATE_ACCOUNTS is off)",
                 subject=subject,
             )
-        if not mapped_roles(provider.key, groups):
+        if not mapped_roles(provider_key, groups):
             raise SsoRefused(
                 "このIdPのアカウントは jusou に登録されておらず、所属できるグループもありません。"
                 "システム管理者に連絡してください。",
                 f"unknown subject, no mapped group in {groups!r}",
                 subject=subject,
             )
-        identity = _account_create(provider, subject, claims)
+        identity = _account_create(provider_key, asserted)
     user = identity.user
     if not user.is_active:
         raise SsoRefused(
@@ -237,7 +274,7 @@ def oidc_login_complete(request, provider: OidcProvider, token: dict) -> SsoLogi
             subject=subject,
             user=user,
         )
-    mapping_apply(user=user, provider_key=provider.key, groups=groups, address=address)
+    mapping_apply(user=user, provider_key=provider_key, groups=groups, address=address)
     user = User.objects.get(pk=user.pk)  # memberships as the mapping left them
     if not user.active_memberships and not user.is_superuser:
         raise SsoRefused(
@@ -246,22 +283,24 @@ def oidc_login_complete(request, provider: OidcProvider, token: dict) -> SsoLogi
             subject=subject,
             user=user,
         )
-    mfa = mfa_asserted(claims, provider)
+    mfa = asserted.mfa
     auth.login(request, user, backend="jusou.staff.auth.StaffBackend")
     session = SsoSession.objects.create(
         identity=identity,
         session_key=request.session.session_key or "",
-        idp_session=str(claims.get("sid") or "")[:255],
+        idp_session=asserted.idp_session[:255],
         mfa=mfa,
-        id_token=token.get("id_token") or "",
-        refresh_token=token.get("refresh_token") or "",
+        id_token=asserted.id_token,
+        refresh_token=asserted.refresh_token,
+        name_id=asserted.name_id,
+        expires_at=asserted.expires_at,
     )
     request.session[SESSION_KEY] = session.pk
     request.session[MFA_KEY] = mfa
     identity.last_login_at = timezone.now()
     identity.save(update_fields=["last_login_at"])
     SsoEvent.objects.create(
-        provider=provider.key,
+        provider=provider_key,
         subject=subject,
         user=user,
         kind=SsoEvent.Kind.LOGIN,
@@ -303,7 +342,12 @@ def sessions_end(sessions, *, reason: str, kind=SsoEvent.Kind.ENDED) -> int:
 
 
 def logout_url(request, session: SsoSession, post_logout_redirect_uri: str) -> str | None:
-    """The IdP's end-session address for RP-initiated logout, or None when it has none."""
+    """The IdP's address that ends its session too (OIDC RP-initiated logout; SAML a signed
+    LogoutRequest), or None when it has none."""
+    if session.identity.provider in settings.SSO_SAML:
+        from jusou.sso import saml
+
+        return saml.logout_url(session)
     provider = settings.SSO_OIDC.get(session.identity.provider)
     if provider is None:
         return None
@@ -368,12 +412,18 @@ def sessions_check(*, now=None) -> dict:
     """Beat (SSO_SESSION_CHECK_SECONDS): for each open SSO session not checked for that long, end it if
     its jusou session has gone (logout, idle timeout); otherwise ask the IdP with its refresh token
     whether the subject may still sign in — refused (invalid_grant: disabled, deleted, signed out
-    everywhere) ends it. An IdP that cannot be reached ends nothing: it is asked again next time."""
+    everywhere) ends it. An IdP that cannot be reached ends nothing: it is asked again next time.
+    Sessions past `expires_at` (SAML, which has no refresh: SessionNotOnOrAfter or the IdP's
+    SESSION_HOURS) end, so the person signs in at the IdP again, where a disabled subject is refused."""
     now = now or timezone.now()
+    expired = sessions_end(
+        SsoSession.objects.filter(ended_at__isnull=True, expires_at__lte=now),
+        reason="統合認証のセッションの有効期限（IdPで再認証が必要）",
+    )
     due = SsoSession.objects.filter(
         ended_at__isnull=True, checked_at__lte=now - timedelta(seconds=settings.SSO_SESSION_CHECK_SECONDS)
     ).select_related("identity")
-    counts = {"checked": 0, "ended": 0, "unreachable": 0}
+    counts = {"checked": 0, "ended": expired, "unreachable": 0}
     for session in due[:500]:
         counts["checked"] += 1
         alive = Session.objects.filter(session_key=session.session_key, expire_date__gt=now).exists()

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from joserfc.errors import JoseError
 
 from jusou.models import SsoEvent, SsoSession
-from jusou.sso import services
+from jusou.sso import saml, services
 from jusou.staff.forms import StaffLoginForm
 
 logger = logging.getLogger(__name__)
@@ -92,6 +92,112 @@ def oidc_backchannel_logout(request, key):
         return HttpResponse(status=400, headers={"Cache-Control": "no-store"})
     logger.info("SSO %s: back-channel logout ended %d session(s)", key, ended)
     return HttpResponse(status=200, headers={"Cache-Control": "no-store"})
+
+
+@login_not_required
+@never_cache
+@require_GET
+def saml_login(request, key):
+    provider = saml.provider_get(key)
+    try:
+        target, request_id = saml.login_start(provider, _safe_next(request, request.GET.get("next", "")))
+    except Exception as error:  # metadata unreachable or unreadable
+        refused = saml.refusal_for(error)
+        services.refuse_log(key, refused, request.META.get("REMOTE_ADDR"))
+        return _login_page(request, refused.message, 503)
+    response = HttpResponseRedirect(target)
+    # the IdP POSTs its answer back from its own site: over HTTPS the cookie must be SameSite=None to
+    # come along; it holds only the request's id (the request itself is kept server-side)
+    response.set_cookie(
+        saml.cookie_name(key),
+        request_id,
+        max_age=saml.REQUEST_SECONDS,
+        path=reverse("sso_saml_acs", args=[key]),
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="None" if request.is_secure() else "Lax",
+    )
+    return response
+
+
+@login_not_required
+@csrf_exempt  # the IdP's Response, POSTed by the browser from the IdP's page; checked by its signature
+@never_cache
+@require_POST
+def saml_acs(request, key):
+    provider = saml.provider_get(key)
+    request_id = request.COOKIES.get(saml.cookie_name(key), "")
+    try:
+        answer = saml.login_response(provider, request.POST.get("SAMLResponse", ""), request_id)
+        login = services.login_complete(
+            request, provider_key=key, create_accounts=provider.create_accounts, asserted=answer.asserted
+        )
+    except services.SsoRefused as refused:
+        services.refuse_log(key, refused, request.META.get("REMOTE_ADDR"))
+        response = _login_page(request, refused.message, 403)
+    else:
+        response = redirect(_safe_next(request, answer.next_url) or login.user.home_url())
+    response.delete_cookie(saml.cookie_name(key), path=reverse("sso_saml_acs", args=[key]))
+    return response
+
+
+@login_not_required
+@never_cache
+@require_GET
+def saml_sls(request, key):
+    """Single logout over HTTP-Redirect: the IdP's answer to jusou's LogoutRequest, or the IdP's own
+    LogoutRequest (a logout at the IdP or another service), answered with a LogoutResponse."""
+    provider = saml.provider_get(key)
+    fields = request.GET.dict()
+    if "SAMLResponse" in fields:
+        if saml.logout_response_ok(provider, fields["SAMLResponse"], fields):
+            messages.info(request, "IdPからもログアウトしました。")
+        else:
+            messages.warning(
+                request, "IdPのログアウトを確認できませんでした。IdP の画面でログアウトしてください。"
+            )
+        return redirect("login")
+    try:
+        logout_request, ended = saml.logout_request(
+            provider, fields.get("SAMLRequest", ""), saml.BINDING_HTTP_REDIRECT, fields
+        )
+    except saml.LogoutRequestRefused as error:
+        SsoEvent.objects.create(provider=key, kind=SsoEvent.Kind.REFUSED, detail=str(error)[:500])
+        logger.warning("SSO %s: %s", key, error)
+        return _login_page(request, "IdPからのログアウト要求を確認できませんでした。", 400)
+    auth.logout(request)
+    logger.info("SSO %s: SAML logout request ended %d session(s)", key, ended)
+    info = saml.logout_answer(
+        provider, logout_request, saml.BINDING_HTTP_REDIRECT, fields.get("RelayState", "")
+    )
+    return HttpResponseRedirect(dict(info["headers"])["Location"])
+
+
+@login_not_required
+@csrf_exempt  # a server-to-server SOAP call from the IdP, authenticated by the request's signature
+@require_POST
+def saml_soap(request, key):
+    provider = saml.provider_get(key)
+    try:
+        logout_request, ended = saml.logout_request(
+            provider, request.body.decode("utf-8", "replace"), saml.BINDING_SOAP
+        )
+    except saml.LogoutRequestRefused as error:
+        SsoEvent.objects.create(provider=key, kind=SsoEvent.Kind.REFUSED, detail=str(error)[:500])
+        logger.warning("SSO %s: %s", key, error)
+        return HttpResponse(status=400, headers={"Cache-Control": "no-store"})
+    logger.info("SSO %s: SAML back-channel logout ended %d session(s)", key, ended)
+    info = saml.logout_answer(provider, logout_request, saml.BINDING_SOAP)
+    return HttpResponse(
+        info["data"], content_type="text/xml; charset=utf-8", headers={"Cache-Control": "no-store"}
+    )
+
+
+@login_not_required
+@require_GET
+def saml_metadata(request, key):
+    """jusou's SP metadata for this IdP: what its administrator registers (or the IdP reads)."""
+    return HttpResponse(saml.sp_metadata(saml.provider_get(key)), content_type="application/samlmetadata+xml")
 
 
 @require_POST

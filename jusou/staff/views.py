@@ -46,6 +46,10 @@ def sso_buttons(request, next_url: str = "") -> dict:
         "sso_providers": [
             (provider.label, reverse("sso_oidc_login", args=[key]) + query)
             for key, provider in settings.SSO_OIDC.items()
+        ]
+        + [
+            (provider.label, reverse("sso_saml_login", args=[key]) + query)
+            for key, provider in settings.SSO_SAML.items()
         ],
         "local_login": settings.LOCAL_LOGIN_ENABLED,
     }

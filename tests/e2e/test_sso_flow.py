@@ -75,3 +75,42 @@ def test_an_unregistered_subject_reads_why_in_japanese(page, live_server, person
         "このIdPのアカウントは jusou に登録されていません。システム管理者に登録を依頼してください。"
     )
     screenshot(page, "sso-refused.png")
+
+
+def sign_in_at_saml_idp(page, account, *, mfa=False):
+    page.get_by_label("利用者ID", exact=True).fill(account)
+    page.get_by_label("パスワード", exact=True).fill(IDP_PASSWORD)
+    if mfa:
+        page.get_by_label("二要素認証（ワンタイムコード）を使った").check()
+    page.get_by_role("button", name="ログイン", exact=True).click()
+
+
+def test_a_worker_logs_in_and_out_through_the_saml_idp(page, live_server, personas, saml_sso):
+    base = live_server.url
+    page.goto(f"{base}/cases/")
+    page.wait_for_url(f"{base}/accounts/login/**")
+    page.get_by_role("link", name="社会福祉協議会・委託先（SAML）でログイン").click()
+    page.wait_for_url(f"{saml_sso.url}/sso/redirect**")
+    expect(page.get_by_role("heading", name="みどり市社会福祉協議会 統合認証（デモ・SAML）")).to_be_visible()
+    sign_in_at_saml_idp(page, "k.inoue")
+    page.wait_for_url(f"{base}/cases/")  # the IdP's page POSTed the signed assertion to jusou
+    expect(page.get_by_role("heading", name="ケース一覧")).to_be_visible()
+    expect(page.locator("header")).to_contain_text("井上 健太")
+    screenshot(page, "sso-saml-cases.png")
+
+    page.locator("header").get_by_role("button", name="ログアウト").click()
+    page.wait_for_url(f"{base}/accounts/login/")  # through the IdP's single logout and back
+    expect(page.get_by_text("IdPからもログアウトしました。")).to_be_visible()
+    page.get_by_role("link", name="社会福祉協議会・委託先（SAML）でログイン").click()
+    expect(page.get_by_label("利用者ID", exact=True)).to_be_visible()  # the IdP asks again
+
+
+def test_a_tampered_saml_assertion_is_refused_in_japanese(page, live_server, personas, saml_sso):
+    saml_sso.tamper("signature")
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_role("link", name="社会福祉協議会・委託先（SAML）でログイン").click()
+    sign_in_at_saml_idp(page, "k.inoue")
+    expect(page.get_by_role("alert")).to_have_text(
+        "IdPからの応答の署名を確認できませんでした。ログインできません。"
+    )
+    screenshot(page, "sso-saml-refused.png")

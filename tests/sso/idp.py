@@ -136,3 +136,132 @@ def idp_login(base, sub, *, mfa=False, next_url=None, session=None, password=IDP
         form["mfa"] = "1"
     response = session.post(urljoin(page.url, action.group(1)), data=form, timeout=15)
     return session, response
+
+
+# --- SAML 2.0: pysaml2's IdP (devdata/idp/saml.py) --------------------------------------------------
+
+SAML_IDP_SCRIPT = ROOT / "devdata" / "idp" / "saml.py"
+SAML_ACCOUNTS = ROOT / "devdata" / "idp" / "saml-accounts.json"
+
+
+class SamlIdp(Idp):
+    """The test SAML IdP: switches as for the OIDC one; tamper() takes 'signature' (changed after
+    signing), 'audience' (for another SP), 'expired' or 'unsigned' for the next assertion; disable()
+    also sends jusou the IdP's signed LogoutRequest over SOAP for that account's sessions."""
+
+    def __init__(self, url, sp_key, sp_cert):
+        super().__init__(url)
+        self.sp_key, self.sp_cert = sp_key, sp_cert
+
+    def logout(self, sub):
+        """The account signs out at the IdP, which tells jusou over SOAP."""
+        self._post("logout", sub=sub)
+
+    def provider(self, **overrides):
+        from jusou.sso.config import DEFAULT_SAML_MFA_CONTEXTS, SamlProvider
+
+        values = {
+            "key": "shakyo",
+            "label": "社会福祉協議会・委託先（SAML）",
+            "metadata_url": f"{self.url}/metadata",
+            "metadata_file": "",
+            "entity_id": "",
+            "groups_attribute": "groups",
+            "subject_attribute": "",
+            "mfa_contexts": frozenset(DEFAULT_SAML_MFA_CONTEXTS),
+            "mfa_attribute": "http://schemas.microsoft.com/claims/authnmethodsreferences",
+            "create_accounts": False,
+            "session_hours": 8,
+            "origins": (self.url,),
+        }
+        return SamlProvider(**{**values, **overrides})
+
+
+@pytest.fixture(scope="session")
+def saml_idp(live_server, tmp_path_factory):
+    import sys
+
+    from jusou.sso.config import self_signed_keypair
+
+    if shutil.which("xmlsec1") is None:
+        if os.environ.get("JUSOU_REQUIRE_BROWSER"):
+            pytest.fail("xmlsec1 is needed for the SAML tests; .ci/run installs it")
+        pytest.skip("xmlsec1 missing (apt install xmlsec1)")
+    keys = tmp_path_factory.mktemp("saml")
+    sp_key, sp_cert = self_signed_keypair(keys, "sp", "jusou test SP")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SAML_IDP_PORT": str(port),
+        # the IdP's answer is a cross-origin POST: over plain HTTP the request's cookie (SameSite=Lax) comes
+        # along only from the same site, so the IdP is addressed as localhost, like live_server
+        "SAML_IDP_BASE": f"http://localhost:{port}",
+        "SAML_IDP_SP": live_server.url,
+        "SAML_IDP_ACCOUNTS": str(SAML_ACCOUNTS),
+        "SAML_IDP_DIR": str(keys),
+    }
+    process = subprocess.Popen(  # noqa: S603  (our own script, run by this interpreter)
+        [sys.executable, str(SAML_IDP_SCRIPT)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://localhost:{port}"
+    for _ in range(150):
+        try:
+            if requests.get(f"{url}/metadata", timeout=1).ok:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail(f"the SAML IdP did not start: {process.stdout.read()}")
+    yield SamlIdp(url, str(sp_key), str(sp_cert))
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def saml_sso(saml_idp, settings, live_server):
+    """jusou configured with the test SAML IdP as "shakyo" (as SSO_SAML_PROVIDERS=shakyo would)."""
+    from jusou.sso import saml
+
+    saml.clients_clear()
+    settings.SSO_SAML = {"shakyo": saml_idp.provider()}
+    settings.SITE_URL = live_server.url
+    settings.SSO_SAML_SP_KEY_FILE, settings.SSO_SAML_SP_CERT_FILE = saml_idp.sp_key, saml_idp.sp_cert
+    policy = settings.CONTENT_SECURITY_POLICY
+    directives = {**policy["DIRECTIVES"], "form-action": [*policy["DIRECTIVES"]["form-action"], saml_idp.url]}
+    settings.CONTENT_SECURITY_POLICY = {**policy, "DIRECTIVES": directives}
+    saml_idp.enable("k.inoue")
+    yield saml_idp
+    saml.clients_clear()
+
+
+def saml_assertion(base, account, *, mfa=False, next_url=None, session=None, password=IDP_PASSWORD):
+    """Up to the IdP's answer: the session, the ACS address and the form fields (SAMLResponse,
+    RelayState) the IdP's page would POST there."""
+    import html
+
+    session = session or requests.Session()
+    params = {"next": next_url} if next_url else {}
+    page = session.get(f"{base}/sso/saml/shakyo/login/", params=params, timeout=15)
+    pending = re.search(r'name="pending" value="([^"]+)"', page.text)
+    assert pending, page.text[:500]
+    form = {"pending": pending.group(1), "username": account, "password": password}
+    if mfa:
+        form["mfa"] = "1"
+    answer = session.post(urljoin(page.url, "/login"), data=form, timeout=15)
+    action = re.search(r'action="([^"]+)"', answer.text)
+    assert action, answer.text[:500]
+    fields = {
+        name: html.unescape(value) for name, value in re.findall(r'name="(\w+)" value="([^"]*)"', answer.text)
+    }
+    return session, html.unescape(action.group(1)), fields
+
+
+def saml_login(base, account, **kwargs):
+    """A person's login through the SAML IdP, as a browser makes it: returns (session, last response)."""
+    session, acs, fields = saml_assertion(base, account, **kwargs)
+    return session, session.post(acs, data=fields, timeout=15)
