@@ -229,9 +229,42 @@ def logout_soap(account: str) -> int:
     return sent
 
 
-def logout_redirect(fields: dict, cookie: str):
-    """jusou's LogoutRequest (HTTP-Redirect, signed): end the IdP session, answer with a LogoutResponse."""
+def logout_start(cookie: str):
+    """The person signs out at the IdP (its own logout button): the IdP session ends and the browser
+    carries the IdP's signed LogoutRequest to jusou (front channel), which answers with a LogoutResponse."""
     idp = server()
+    with lock:
+        session = idp_sessions.pop(cookie, None)
+        sessions = sp_sessions.pop(session["account"], []) if session else []
+    if not sessions:
+        return page("ログアウト", "<h1>統合認証からログアウトしました。</h1>")
+    first = sessions[0]
+    binding, destination = idp.pick_binding(
+        "single_logout_service", [BINDING_HTTP_REDIRECT], "spsso", entity_id=first["sp"]
+    )
+    _, request = idp.create_logout_request(
+        destination,
+        first["sp"],
+        name_id=first["name_id"],
+        session_indexes=[first["session_index"]],
+        reason="urn:oasis:names:tc:SAML:2.0:logout:user",
+        sign=False,
+    )
+    http_args = idp.apply_binding(binding, str(request), destination, relay_state="idp-logout", sign=True)
+    return "303 See Other", [*http_args["headers"], ("Set-Cookie", "idp=; Path=/; Max-Age=0")], b""
+
+
+def logout_redirect(fields: dict, cookie: str):
+    """jusou's LogoutRequest (HTTP-Redirect, signed): end the IdP session, answer with a LogoutResponse;
+    or jusou's LogoutResponse to the IdP's own request (logout_start)."""
+    idp = server()
+    if "SAMLResponse" in fields:
+        response = idp.parse_logout_request_response(fields["SAMLResponse"], BINDING_HTTP_REDIRECT)
+        done = response is not None and response.response.status.status_code.value.endswith(":Success")
+        return page(
+            "ログアウト",
+            f"<h1>{'統合認証からログアウトしました。' if done else 'ログアウトを確認できませんでした。'}</h1>",
+        )
     request = idp.parse_logout_request(
         fields["SAMLRequest"],
         BINDING_HTTP_REDIRECT,
@@ -308,6 +341,8 @@ def route(environ):
             )
         if path == "/slo/redirect":
             return logout_redirect(fields, cookie)
+        if path == "/slo/start":
+            return logout_start(cookie)
         if path.startswith("/_test/") and method == "POST":
             return test_switch(path.removeprefix("/_test/"), fields)
     except (UnknownPrincipal, UnsupportedBinding, ValueError, KeyError) as error:

@@ -364,8 +364,7 @@ def logout_answer(provider: SamlProvider, request, binding: str, relay_state: st
     )
     if binding == BINDING_SOAP:
         return sp.apply_binding(BINDING_SOAP, str(response), "", sign=False)
-    _, destination = sp.pick_binding("single_logout_service", [binding], "idpsso", entity_id=request.issuer())
-    return sp.apply_binding(binding, str(response), destination, relay_state, response=True, sign=True)
+    return sp.apply_binding(binding, str(response), response.destination, relay_state, response=True, sign=True)
 
 
 def logout_response_ok(provider: SamlProvider, message: str, fields: dict) -> bool:

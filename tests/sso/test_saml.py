@@ -150,6 +150,21 @@ def test_logout_ends_the_session_here_and_at_the_idp(saml_sso, live_server, pers
     assert again.url.startswith(f"{saml_sso.url}/sso/redirect") and 'name="password"' in again.text
 
 
+def test_a_logout_at_the_idps_page_ends_the_session_here_through_the_browser(saml_sso, live_server, personas):
+    base = live_server.url
+    session, _ = saml_login(base, "k.inoue")
+    # the IdP's own logout button: its signed LogoutRequest goes through the browser to jusou's SLS,
+    # whose LogoutResponse goes back to the IdP
+    response = session.get(f"{saml_sso.url}/slo/start", timeout=10)
+    assert [r.url.split("?")[0] for r in response.history] == [
+        f"{saml_sso.url}/slo/start",
+        f"{base}/sso/saml/shakyo/sls/",
+    ]
+    assert "統合認証からログアウトしました。" in response.text
+    assert logged_in_as(session, base) is None
+    assert "SAML シングルログアウト" in SsoEvent.objects.get(kind=SsoEvent.Kind.ENDED).detail
+
+
 def test_a_logout_at_the_idp_ends_the_session_here(saml_sso, live_server, personas):
     base = live_server.url
     session, _ = saml_login(base, "k.inoue")
