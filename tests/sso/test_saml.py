@@ -287,3 +287,13 @@ def test_a_mapping_for_the_saml_idp_is_accepted_and_an_unknown_idp_is_not(saml_s
     SsoGroupMapping(provider="shakyo", group="g", agency=shogai, role=Role.WORKER).full_clean()
     with pytest.raises(Exception, match="設定されていないIdPです"):
         SsoGroupMapping(provider="nowhere", group="g", agency=shogai, role=Role.WORKER).full_clean()
+
+
+def test_an_account_deactivated_in_jusou_loses_its_sso_session_at_once(saml_sso, live_server, personas):
+    session, _ = saml_login(live_server.url, "k.inoue")
+    user = personas["intake_b"]
+    user.is_active = False
+    user.save()
+    assert logged_in_as(session, live_server.url) is None
+    _, response = saml_login(live_server.url, "k.inoue")
+    assert response.status_code == 403 and "このアカウントは利用停止されています" in response.text
