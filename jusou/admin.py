@@ -21,6 +21,7 @@ from jusou.models import (
     SsoEvent,
     SsoGroupMapping,
     SsoIdentity,
+    SsoSession,
     StaffMembership,
     User,
 )
@@ -341,6 +342,35 @@ class SsoGroupMappingAdmin(SimpleHistoryAdmin):
     list_display = ("provider", "group", "agency", "role", "note")
     list_filter = ("provider", "role", "agency")
     search_fields = ("group", "note")
+
+
+@admin.register(SsoSession)
+class SsoSessionAdmin(admin.ModelAdmin):
+    """The open and ended SSO sessions; the システム管理者 can end a session at once (a lost device, a
+    departure before the IdP has caught up): the person is logged out at the next request."""
+
+    list_display = ("identity", "started_at", "mfa", "expires_at", "ended_at", "end_reason")
+    list_filter = ("identity__provider", "mfa", ("ended_at", admin.EmptyFieldListFilter))
+    search_fields = ("identity__subject", "identity__user__username")
+    fields = list_display
+    readonly_fields = list_display
+    actions = ["end_sessions"]
+
+    @admin.action(description="選択した統合認証のセッションを終了する")
+    def end_sessions(self, request, queryset):
+        from jusou.sso.services import sessions_end
+
+        ended = sessions_end(queryset, reason=f"システム管理者（{request.user.username}）が終了")
+        self.message_user(request, f"{ended}件のセッションを終了しました。")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(SsoEvent)

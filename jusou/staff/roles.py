@@ -11,7 +11,12 @@ from jusou.registry import system_admin_models
 SYSTEM_ADMIN_GROUP = "システム管理者"
 SYSTEM_ADMIN_PERMISSIONS = {
     # app label: model names; each gets view, add and change (never delete: records are ended, not removed)
-    "jusou": ["user", "staffmembership", "agency", "area", "apiclient", "retentionpolicy", "exportjob"],
+    "jusou": [
+        *("user", "staffmembership", "agency", "area", "apiclient", "retentionpolicy", "exportjob"),
+        # single sign-on: who is who at which IdP, group mappings; the sign-in log and the SSO sessions
+        # are read only in their admin (a session can be ended there)
+        *("ssoidentity", "ssogroupmapping", "ssoevent", "ssosession"),
+    ],
 }
 
 

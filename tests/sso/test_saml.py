@@ -297,3 +297,33 @@ def test_an_account_deactivated_in_jusou_loses_its_sso_session_at_once(saml_sso,
     assert logged_in_as(session, live_server.url) is None
     _, response = saml_login(live_server.url, "k.inoue")
     assert response.status_code == 403 and "このアカウントは利用停止されています" in response.text
+
+
+def test_the_system_admin_ends_a_persons_sso_session_and_nobody_else_may(
+    saml_sso, live_server, personas, client
+):
+    session, _ = saml_login(live_server.url, "k.inoue")
+    sso_session = SsoSession.objects.get()
+    action = {"action": "end_sessions", "_selected_action": [str(sso_session.pk)]}
+
+    client.force_login(personas["supervisor"])  # a 管理者 reads the sign-in log, but this is not theirs
+    assert client.post("/admin/jusou/ssosession/", action).status_code in (302, 403)
+    assert logged_in_as(session, live_server.url) == "intake_b"
+
+    client.force_login(personas["admin"])
+    response = client.post("/admin/jusou/ssosession/", action, follow=True)
+    assert "1件のセッションを終了しました。" in response.content.decode()
+    assert logged_in_as(session, live_server.url) is None
+    assert SsoSession.objects.get().end_reason == "システム管理者（admin）が終了"
+
+
+def test_the_system_admin_keeps_the_idp_identities_and_group_mappings(saml_sso, personas, client):
+    """The システム管理者 (not a superuser: the role's group) registers subjects and edits mappings."""
+    client.force_login(personas["admin"])
+    assert client.get("/admin/jusou/ssogroupmapping/add/").status_code == 200
+    assert client.get("/admin/jusou/ssoevent/").status_code == 200
+    assert client.get("/admin/jusou/ssosession/").status_code == 200
+    page = client.get(f"/admin/jusou/user/{personas['intake_b'].pk}/change/").content.decode()
+    assert "統合認証の識別子" in page and "k.inoue" in page
+    client.force_login(personas["supervisor"])
+    assert client.get("/admin/jusou/ssogroupmapping/add/").status_code in (302, 403)
