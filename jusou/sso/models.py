@@ -137,6 +137,7 @@ class SsoEvent(models.Model):
         LOGOUT = "logout", "ログアウト"
         ENDED = "ended", "IdPによる終了"
         MAPPED = "mapped", "所属の反映"
+        LOGOUT_REFUSED = "lo_refused", "ログアウト要求の拒否"
 
     at = models.DateTimeField("日時", default=timezone.now, db_index=True)
     provider = models.CharField("IdP", max_length=20)

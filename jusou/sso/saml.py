@@ -212,7 +212,6 @@ class SamlLogin:
 
 def login_response(provider: SamlProvider, saml_response: str, request_id: str) -> SamlLogin:
     """Check the IdP's Response to this browser's AuthnRequest and say what it asserts (or refuse)."""
-    sp = client(provider)
     next_url = cache.get(f"sso-saml-request:{provider.key}:{request_id}") if request_id else None
     outstanding = {}
     if next_url is not None and cache.delete(f"sso-saml-request:{provider.key}:{request_id}"):
@@ -220,6 +219,7 @@ def login_response(provider: SamlProvider, saml_response: str, request_id: str) 
     if not saml_response:
         raise SsoRefused("IdPからの応答がありません。もう一度ログインしてください。", "no SAMLResponse")
     try:
+        sp = client(provider)  # the IdP's metadata (its keys) may have to be read again first
         response = sp.parse_authn_request_response(saml_response, BINDING_HTTP_POST, outstanding=outstanding)
     except Exception as error:  # pysaml2 raises bare Exception for a wrong audience
         raise refusal_for(error) from None
@@ -319,12 +319,14 @@ class LogoutRequestRefused(Exception):
     pass
 
 
-def logout_request(provider: SamlProvider, message: str, binding: str, fields: dict | None = None):
+def logout_request(
+    provider: SamlProvider, message: str, binding: str, fields: dict | None = None, address=None
+):
     """The IdP's LogoutRequest (signed: the query string over HTTP-Redirect, the XML over SOAP) ends the
     sessions it names. Returns (the request, how many sessions ended)."""
-    sp = client(provider)
     fields = fields or {}
     try:
+        sp = client(provider)
         request = sp.parse_logout_request(
             message,
             binding,
@@ -339,7 +341,8 @@ def logout_request(provider: SamlProvider, message: str, binding: str, fields: d
     signed = fields.get("Signature") if binding == BINDING_HTTP_REDIRECT else request.message.signature
     if not signed:
         raise LogoutRequestRefused("logout request without a signature")
-    if request.message.issuer is None or request.message.issuer.text != idp_entity_id(provider, sp):
+    issuers = {provider.entity_id} if provider.entity_id else set(sp.metadata.identity_providers())
+    if request.message.issuer is None or request.message.issuer.text not in issuers:
         raise LogoutRequestRefused("logout request from another issuer")
     name_id = request.message.name_id
     if name_id is None or not name_id.text:
@@ -352,7 +355,9 @@ def logout_request(provider: SamlProvider, message: str, binding: str, fields: d
     indexes = [index.text for index in request.message.session_index or [] if index.text]
     if indexes:
         sessions = sessions.filter(idp_session__in=indexes)
-    ended = sessions_end(sessions, reason="IdPからのログアウト要求（SAML シングルログアウト）")
+    ended = sessions_end(
+        sessions, reason="IdPからのログアウト要求（SAML シングルログアウト）", address=address
+    )
     return request, ended
 
 
@@ -364,7 +369,9 @@ def logout_answer(provider: SamlProvider, request, binding: str, relay_state: st
     )
     if binding == BINDING_SOAP:
         return sp.apply_binding(BINDING_SOAP, str(response), "", sign=False)
-    return sp.apply_binding(binding, str(response), response.destination, relay_state, response=True, sign=True)
+    return sp.apply_binding(
+        binding, str(response), response.destination, relay_state, response=True, sign=True
+    )
 
 
 def logout_response_ok(provider: SamlProvider, message: str, fields: dict) -> bool:

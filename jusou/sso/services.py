@@ -208,13 +208,28 @@ class SsoLogin:
 
 
 def refuse_log(provider_key: str, refused: SsoRefused, address=None) -> None:
+    """A refused login in the sign-in log: what the person was told, and the technical reason."""
     logger.warning("SSO %s: refused %s: %s", provider_key, refused.subject or "-", refused.detail)
+    detail = (
+        refused.message if refused.detail == refused.message else f"{refused.message}（{refused.detail}）"
+    )
     SsoEvent.objects.create(
         provider=provider_key,
         subject=refused.subject[:255],
         user=refused.user,
         kind=SsoEvent.Kind.REFUSED,
-        detail=refused.detail[:500],
+        detail=detail[:500],
+        address=address,
+    )
+
+
+def logout_refused_log(provider_key: str, error: Exception, address=None) -> None:
+    """A logout message from an IdP that was not accepted (forged, unsigned, replayed …): it ended nothing."""
+    logger.warning("SSO %s: %s", provider_key, error)
+    SsoEvent.objects.create(
+        provider=provider_key,
+        kind=SsoEvent.Kind.LOGOUT_REFUSED,
+        detail=f"IdPからのログアウト要求を受け付けませんでした（{error}）"[:500],
         address=address,
     )
 
@@ -304,7 +319,9 @@ def login_complete(request, *, provider_key: str, create_accounts: bool, asserte
         subject=subject,
         user=user,
         kind=SsoEvent.Kind.LOGIN,
-        detail="IdPが多要素認証を表明" if mfa else "IdPの多要素認証の表明なし（jusou の二要素認証を求める）",
+        detail="IdPが多要素認証を表明"
+        if mfa
+        else "IdPの多要素認証の表明なし（二要素認証が必要な役割には jusou の確認コードを求める）",
         address=address,
     )
     return SsoLogin(user, session, mfa)
@@ -320,7 +337,7 @@ def session_current(request) -> SsoSession | None:
     return SsoSession.objects.select_related("identity").filter(pk=pk).first()
 
 
-def sessions_end(sessions, *, reason: str, kind=SsoEvent.Kind.ENDED) -> int:
+def sessions_end(sessions, *, reason: str, kind=SsoEvent.Kind.ENDED, address=None) -> int:
     """End these SSO sessions now: their Django sessions are deleted, and should one live on elsewhere
     (a cache), jusou.sso.middleware logs it out at its next request."""
     ended = 0
@@ -336,6 +353,7 @@ def sessions_end(sessions, *, reason: str, kind=SsoEvent.Kind.ENDED) -> int:
             user_id=session.identity.user_id,
             kind=kind,
             detail=reason[:500],
+            address=address,
         )
         ended += 1
     return ended
@@ -369,7 +387,7 @@ class LogoutTokenRefused(Exception):
     pass
 
 
-def backchannel_logout(provider: OidcProvider, logout_token: str) -> int:
+def backchannel_logout(provider: OidcProvider, logout_token: str, address=None) -> int:
     """OpenID Connect Back-Channel Logout 1.0: check the IdP's logout token (signature by the IdP's
     keys, issuer, audience = our client, issued recently, the logout event, no nonce, a sid or sub,
     never seen before) and end the sessions it names. Returns how many ended."""
@@ -405,7 +423,7 @@ def backchannel_logout(provider: OidcProvider, logout_token: str) -> int:
     sessions = SsoSession.objects.filter(identity__provider=provider.key)
     sessions = sessions.filter(idp_session=sid) if sid else sessions
     sessions = sessions.filter(identity__subject=sub) if sub else sessions
-    return sessions_end(sessions, reason="IdPからのログアウト通知（バックチャネル）")
+    return sessions_end(sessions, reason="IdPからのログアウト通知（バックチャネル）", address=address)
 
 
 def sessions_check(*, now=None) -> dict:

@@ -85,10 +85,9 @@ def oidc_backchannel_logout(request, key):
     provider = services.provider_get(key)
     token = request.POST.get("logout_token", "")
     try:
-        ended = services.backchannel_logout(provider, token)
+        ended = services.backchannel_logout(provider, token, address=request.META.get("REMOTE_ADDR"))
     except services.LogoutTokenRefused as error:
-        SsoEvent.objects.create(provider=key, kind=SsoEvent.Kind.REFUSED, detail=str(error)[:500])
-        logger.warning("SSO %s: %s", key, error)
+        services.logout_refused_log(key, error, request.META.get("REMOTE_ADDR"))
         return HttpResponse(status=400, headers={"Cache-Control": "no-store"})
     logger.info("SSO %s: back-channel logout ended %d session(s)", key, ended)
     return HttpResponse(status=200, headers={"Cache-Control": "no-store"})
@@ -159,11 +158,14 @@ def saml_sls(request, key):
         return redirect("login")
     try:
         logout_request, ended = saml.logout_request(
-            provider, fields.get("SAMLRequest", ""), saml.BINDING_HTTP_REDIRECT, fields
+            provider,
+            fields.get("SAMLRequest", ""),
+            saml.BINDING_HTTP_REDIRECT,
+            fields,
+            address=request.META.get("REMOTE_ADDR"),
         )
     except saml.LogoutRequestRefused as error:
-        SsoEvent.objects.create(provider=key, kind=SsoEvent.Kind.REFUSED, detail=str(error)[:500])
-        logger.warning("SSO %s: %s", key, error)
+        services.logout_refused_log(key, error, request.META.get("REMOTE_ADDR"))
         return _login_page(request, "IdPからのログアウト要求を確認できませんでした。", 400)
     auth.logout(request)
     logger.info("SSO %s: SAML logout request ended %d session(s)", key, ended)
@@ -178,13 +180,18 @@ def saml_sls(request, key):
 @require_POST
 def saml_soap(request, key):
     provider = saml.provider_get(key)
+    address = request.META.get("REMOTE_ADDR")
     try:
+        if request.content_type not in ("text/xml", "application/soap+xml"):
+            # a SOAP message is XML; anything else (a form) was never one (and its body is read as a form)
+            raise saml.LogoutRequestRefused(
+                f"not a SOAP message ({request.content_type or 'no content type'})"
+            )
         logout_request, ended = saml.logout_request(
-            provider, request.body.decode("utf-8", "replace"), saml.BINDING_SOAP
+            provider, request.body.decode("utf-8", "replace"), saml.BINDING_SOAP, address=address
         )
     except saml.LogoutRequestRefused as error:
-        SsoEvent.objects.create(provider=key, kind=SsoEvent.Kind.REFUSED, detail=str(error)[:500])
-        logger.warning("SSO %s: %s", key, error)
+        services.logout_refused_log(key, error, address)
         return HttpResponse(status=400, headers={"Cache-Control": "no-store"})
     logger.info("SSO %s: SAML back-channel logout ended %d session(s)", key, ended)
     info = saml.logout_answer(provider, logout_request, saml.BINDING_SOAP)
@@ -210,7 +217,10 @@ def logout(request):
     if session is None:
         return redirect("login")
     services.sessions_end(
-        SsoSession.objects.filter(pk=session.pk), reason="ログアウト", kind=SsoEvent.Kind.LOGOUT
+        SsoSession.objects.filter(pk=session.pk),
+        reason="ログアウト",
+        kind=SsoEvent.Kind.LOGOUT,
+        address=request.META.get("REMOTE_ADDR"),
     )
     target = services.logout_url(request, session, login_url)
     if target is None:

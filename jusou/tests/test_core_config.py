@@ -46,6 +46,11 @@ def test_history_records_who_changed_an_account_through_a_request(client):
             "memberships-MAX_NUM_FORMS": "1000",
             "memberships-0-id": str(target.memberships.get().pk),
             "memberships-0-user": str(target.pk),
+            # the 統合認証の識別子 inline (the システム管理者 role registers IdP subjects here)
+            "sso_identities-TOTAL_FORMS": "0",
+            "sso_identities-INITIAL_FORMS": "0",
+            "sso_identities-MIN_NUM_FORMS": "0",
+            "sso_identities-MAX_NUM_FORMS": "1000",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]

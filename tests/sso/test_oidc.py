@@ -204,7 +204,10 @@ def test_a_forged_logout_token_ends_nothing(sso, live_server, personas):
     assert response.status_code == 400
     assert requests.post(f"{base}/sso/oidc/city/backchannel-logout/", data={}, timeout=10).status_code == 400
     assert logged_in_as(session, base) == "intake_a"
-    assert SsoEvent.objects.filter(kind=SsoEvent.Kind.REFUSED, detail__contains="logout token").count() == 2
+    assert (
+        SsoEvent.objects.filter(kind=SsoEvent.Kind.LOGOUT_REFUSED, detail__contains="logout token").count()
+        == 2
+    )
 
 
 def test_a_disabled_subject_loses_its_session_and_cannot_log_in_again(sso, live_server, personas):

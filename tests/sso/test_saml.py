@@ -256,14 +256,33 @@ def test_a_forged_logout_request_ends_nothing(saml_sso, live_server, personas):
 <saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">k.inoue</saml:NameID>
 <samlp:SessionIndex>{sso_session.idp_session}</samlp:SessionIndex></samlp:LogoutRequest>
 </soap-env:Body></soap-env:Envelope>"""
-    response = requests.post(f"{base}/sso/saml/shakyo/slo/soap/", data=forged.encode(), timeout=10)
+    response = requests.post(
+        f"{base}/sso/saml/shakyo/slo/soap/",
+        data=forged.encode(),
+        headers={"Content-Type": "text/xml"},
+        timeout=10,
+    )
     assert response.status_code == 400
     redirect = requests.get(
         f"{base}/sso/saml/shakyo/sls/", params={"SAMLRequest": "bm90IGEgcmVxdWVzdA=="}, timeout=10
     )
     assert redirect.status_code == 400 and "IdPからのログアウト要求を確認できませんでした" in redirect.text
+    # a form is not a SOAP message (and its body is read as a form before the view)
+    form = requests.post(f"{base}/sso/saml/shakyo/slo/soap/", files={"x": ("x.xml", b"<x/>")}, timeout=10)
+    assert form.status_code == 400
     assert logged_in_as(session, base) == "intake_b"
-    assert SsoEvent.objects.filter(kind=SsoEvent.Kind.REFUSED, detail__contains="logout request").count() == 2
+    refused = SsoEvent.objects.filter(kind=SsoEvent.Kind.LOGOUT_REFUSED)
+    assert all(event.detail.startswith("IdPからのログアウト要求を受け付けませんでした") for event in refused)
+    assert (
+        SsoEvent.objects.filter(kind=SsoEvent.Kind.LOGOUT_REFUSED, detail__contains="logout request").count()
+        == 2
+    )
+    assert (
+        SsoEvent.objects.filter(
+            kind=SsoEvent.Kind.LOGOUT_REFUSED, detail__contains="not a SOAP message"
+        ).count()
+        == 1
+    )
 
 
 @pytest.mark.parametrize(
@@ -327,3 +346,22 @@ def test_the_system_admin_keeps_the_idp_identities_and_group_mappings(saml_sso, 
     assert "統合認証の識別子" in page and "k.inoue" in page
     client.force_login(personas["supervisor"])
     assert client.get("/admin/jusou/ssogroupmapping/add/").status_code in (302, 403)
+
+
+def test_an_answer_while_the_idps_metadata_is_out_of_reach_is_refused_not_an_error(
+    saml_sso, live_server, personas, settings
+):
+    from jusou.sso import saml
+
+    session, acs, fields = saml_assertion(live_server.url, "k.inoue")
+    saml.clients_clear()  # the metadata must be read again, and the IdP's address no longer answers
+    settings.SSO_SAML = {"shakyo": saml_sso.provider(metadata_url="http://127.0.0.1:9/metadata")}
+    response = session.post(acs, data=fields, timeout=10)
+    assert response.status_code == 403 and "IdPに接続できませんでした" in response.text
+    soap = requests.post(
+        f"{live_server.url}/sso/saml/shakyo/slo/soap/",
+        data=b"<x/>",
+        headers={"Content-Type": "text/xml"},
+        timeout=10,
+    )
+    assert soap.status_code == 400
