@@ -168,11 +168,13 @@ def idp_entity_id(provider: SamlProvider, sp: Saml2Client) -> str:
 # --- Login ---------------------------------------------------------------------------------------
 
 
-def login_start(provider: SamlProvider, next_url: str) -> tuple[str, str]:
-    """A signed AuthnRequest to the IdP: (the address to send the browser to, the request's id)."""
+def login_start(provider: SamlProvider, next_url: str, *, force: bool = False) -> tuple[str, str]:
+    """A signed AuthnRequest to the IdP: (the address to send the browser to, the request's id). With
+    `force` the IdP is asked to authenticate again (ForceAuthn) rather than reuse its session."""
     sp = client(provider)
     request_id, info = sp.prepare_for_authenticate(
         entityid=idp_entity_id(provider, sp),
+        force_authn="true" if force else None,
         relay_state=provider.key,
         binding=BINDING_HTTP_REDIRECT,
         sign=True,

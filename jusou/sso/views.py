@@ -34,9 +34,16 @@ def _safe_next(request, target: str) -> str:
 
 
 def _login_page(request, message: str, status: int):
+    """The login page after a refusal: its IdP buttons ask the IdP to authenticate again (OIDC
+    prompt=login, SAML ForceAuthn), so the person can sign in there as someone else."""
     from jusou.staff.views import sso_buttons
 
-    context = {"form": StaffLoginForm(request), "sso_error": message, "next": "", **sso_buttons(request)}
+    context = {
+        "form": StaffLoginForm(request),
+        "sso_error": message,
+        "next": "",
+        **sso_buttons(request, force=True),
+    }
     return render(request, "registration/login.html", context, status=status)
 
 
@@ -48,8 +55,9 @@ def oidc_login(request, key):
     request.session[services.NEXT_KEY] = _safe_next(request, request.GET.get("next", ""))
     try:
         client = services.oidc_client(provider)
+        extra = {"prompt": "login"} if request.GET.get("force") == "1" else {}
         return client.authorize_redirect(
-            request, request.build_absolute_uri(reverse("sso_oidc_callback", args=[key]))
+            request, request.build_absolute_uri(reverse("sso_oidc_callback", args=[key])), **extra
         )
     except (requests.RequestException, AuthlibBaseError, ValueError) as error:
         refused = services.refusal_for(error)
@@ -99,7 +107,9 @@ def oidc_backchannel_logout(request, key):
 def saml_login(request, key):
     provider = saml.provider_get(key)
     try:
-        target, request_id = saml.login_start(provider, _safe_next(request, request.GET.get("next", "")))
+        target, request_id = saml.login_start(
+            provider, _safe_next(request, request.GET.get("next", "")), force=request.GET.get("force") == "1"
+        )
     except Exception as error:  # metadata unreachable or unreadable
         refused = saml.refusal_for(error)
         services.refuse_log(key, refused, request.META.get("REMOTE_ADDR"))
@@ -223,6 +233,9 @@ def logout(request):
         address=request.META.get("REMOTE_ADDR"),
     )
     target = services.logout_url(request, session, login_url)
+    if target is not None and session.identity.provider in settings.SSO_OIDC:
+        # shown when the IdP's end-session page sends the browser back (SAML's answer says more: sls)
+        messages.info(request, "jusou からログアウトしました。")
     if target is None:
         messages.info(request, "ログアウトしました。IdPのログアウトは IdP の画面で行ってください。")
         return redirect("login")

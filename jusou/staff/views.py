@@ -38,10 +38,12 @@ class LoginView(auth_views.LoginView):
         return {**super().get_context_data(**kwargs), **sso_buttons(self.request, self.get_redirect_url())}
 
 
-def sso_buttons(request, next_url: str = "") -> dict:
-    """The login page's IdP buttons (each starts that IdP's login, returning to `next_url`) and
-    whether the password form is for everyone or only the システム管理者's break-glass account."""
-    query = f"?{urlencode({'next': next_url})}" if next_url else ""
+def sso_buttons(request, next_url: str = "", *, force: bool = False) -> dict:
+    """The login page's IdP buttons (each starts that IdP's login, returning to `next_url`; with
+    `force`, asking the IdP to authenticate again) and whether the password form is for everyone or
+    only the システム管理者's break-glass account."""
+    params = {**({"next": next_url} if next_url else {}), **({"force": "1"} if force else {})}
+    query = f"?{urlencode(params)}" if params else ""
     return {
         "sso_providers": [
             (provider.label, reverse("sso_oidc_login", args=[key]) + query)

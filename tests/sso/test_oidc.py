@@ -54,6 +54,10 @@ def test_matched_on_the_subject_never_on_the_e_mail(sso, live_server, personas):
     assert logged_in_as(session, live_server.url) is None
     refused = SsoEvent.objects.get(kind=SsoEvent.Kind.REFUSED)
     assert refused.subject == "b.inoue" and "unknown subject" in refused.detail
+    # the refusal page's button asks the IdP to authenticate again (prompt=login): another account
+    assert "/sso/oidc/city/login/?force=1" in response.text
+    again = session.get(f"{live_server.url}/sso/oidc/city/login/?force=1", timeout=10)
+    assert "/interaction/" in again.url and 'name="password"' in again.text
 
 
 def test_an_unknown_subject_gets_an_account_only_when_the_setting_says_so(

@@ -62,6 +62,12 @@ def test_an_unknown_subject_is_refused_or_created_when_the_setting_says_so(
     assert "このIdPのアカウントは jusou に登録されていません" in response.text
     assert logged_in_as(session, live_server.url) is None
     assert SsoEvent.objects.get(kind=SsoEvent.Kind.REFUSED).subject == "t.ono"
+    # the IdP remembers t.ono; the refusal page's button asks it to authenticate again (ForceAuthn), so
+    # the person can sign in as someone else
+    assert "/sso/saml/shakyo/login/?force=1" in response.text
+    assert 'name="pending"' not in session.get(f"{live_server.url}/sso/saml/shakyo/login/", timeout=10).text
+    again = session.get(f"{live_server.url}/sso/saml/shakyo/login/?force=1", timeout=10)
+    assert 'name="pending"' in again.text and 'name="password"' in again.text
 
     settings.SSO_SAML = {"shakyo": saml_sso.provider(create_accounts=True)}
     session, response = saml_login(live_server.url, "t.ono")
