@@ -29,6 +29,19 @@ from jusou.retention.models import RetentionPolicy
 from jusou.staff import services as staff_services
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A log in the admin: listed and read, never added, changed or deleted there."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class SsoIdentityInline(admin.TabularInline):
     """On the account page: the IdP subjects that log in as this account (registered here, by the
     システム管理者, before the person's first SSO login)."""
@@ -299,7 +312,7 @@ class RetentionPolicyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
+class ExportJobAdmin(ReadOnlyAdmin):
     """出力ジョブ, read-only: who asked for which export, when, how it went and when its file was
     deleted (EXPORT_FILE_KEEP_DAYS). The file itself is downloaded only by its owner, from 出力."""
 
@@ -322,15 +335,6 @@ class ExportJobAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in ExportJob._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 # --- Single sign-on (jusou.sso) --------------------------------------------------------------------
 
@@ -345,7 +349,7 @@ class SsoGroupMappingAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SsoSession)
-class SsoSessionAdmin(admin.ModelAdmin):
+class SsoSessionAdmin(ReadOnlyAdmin):
     """The open and ended SSO sessions; the システム管理者 can end a session at once (a lost device, a
     departure before the IdP has caught up): the person is logged out at the next request."""
 
@@ -363,29 +367,11 @@ class SsoSessionAdmin(admin.ModelAdmin):
         ended = sessions_end(queryset, reason=f"システム管理者（{request.user.username}）が終了")
         self.message_user(request, f"{ended}件のセッションを終了しました。")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(SsoEvent)
-class SsoEventAdmin(admin.ModelAdmin):
+class SsoEventAdmin(ReadOnlyAdmin):
     """The sign-in log of SSO: read only."""
 
     list_display = ("at", "provider", "kind", "user", "subject", "detail", "address")
     list_filter = ("provider", "kind")
     search_fields = ("subject", "user__username", "detail")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

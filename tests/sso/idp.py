@@ -123,6 +123,12 @@ def sso(oidc_idp, settings):
     services._client.cache_clear()
 
 
+def logged_in_as(session, base) -> str | None:
+    """The username jusou's API says the session belongs to (None when it is not logged in)."""
+    response = session.get(f"{base}/api/v1/me/", timeout=10)
+    return response.json().get("username") if response.status_code == 200 else None
+
+
 def idp_login(base, sub, *, mfa=False, next_url=None, session=None, password=IDP_PASSWORD):
     """A person's login through the IdP, as a browser makes it (redirects, the IdP's login form), with
     requests: returns the session (jusou's and the IdP's cookies) and the last response."""

@@ -21,15 +21,9 @@ from jusou.models import (
     User,
 )
 from jusou.sso import services
-from tests.sso.idp import idp_login
+from tests.sso.idp import idp_login, logged_in_as
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-def logged_in_as(session, base) -> str | None:
-    """The username jusou's API says the session belongs to (None when it is not logged in)."""
-    response = session.get(f"{base}/api/v1/me/", timeout=10)
-    return response.json().get("username") if response.status_code == 200 else None
 
 
 def test_a_registered_subject_logs_in_and_lands_on_the_dashboard(sso, live_server, personas):

@@ -18,14 +18,9 @@ from jusou.models import (
     StaffMembership,
 )
 from jusou.sso import services
-from tests.sso.idp import IDP_PASSWORD, saml_assertion, saml_login
+from tests.sso.idp import IDP_PASSWORD, logged_in_as, saml_assertion, saml_login
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-def logged_in_as(session, base) -> str | None:
-    response = session.get(f"{base}/api/v1/me/", timeout=10)
-    return response.json().get("username") if response.status_code == 200 else None
 
 
 def test_a_registered_subject_logs_in_through_the_saml_idp(saml_sso, live_server, personas):
