@@ -30,6 +30,18 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _wait_until_up(process, probe_url: str, what: str, seconds: float = 15) -> None:
+    """Wait until the IdP process answers at probe_url; fail the tests with its output if it does not."""
+    for _ in range(int(seconds * 10)):
+        try:
+            if requests.get(probe_url, timeout=1).ok:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process.kill()
+    pytest.fail(f"{what} did not start: {process.stdout.read()}")
+
+
 class Idp:
     def __init__(self, url: str):
         self.url = url
@@ -93,15 +105,7 @@ def oidc_idp(live_server, tmp_path_factory):
         [node, str(IDP_SCRIPT)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if requests.get(f"{url}/.well-known/openid-configuration", timeout=1).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail(f"the OIDC IdP did not start: {process.stdout.read()}")
+    _wait_until_up(process, f"{url}/.well-known/openid-configuration", "the OIDC IdP")
     yield Idp(url)
     process.terminate()
     process.wait(timeout=10)
@@ -214,15 +218,7 @@ def saml_idp(live_server, tmp_path_factory):
         text=True,
     )
     url = f"http://localhost:{port}"
-    for _ in range(150):
-        try:
-            if requests.get(f"{url}/metadata", timeout=1).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail(f"the SAML IdP did not start: {process.stdout.read()}")
+    _wait_until_up(process, f"{url}/metadata", "the SAML IdP")
     yield SamlIdp(url, str(sp_key), str(sp_cert))
     process.terminate()
     process.wait(timeout=10)
